@@ -1,0 +1,54 @@
+package io.pulse.config;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Parses and prints the short durations used in configuration and on the wire ("250ms", "1s", "5m", "1h"). */
+public final class Durations {
+
+  private static final Pattern FORM = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+
+  private Durations() {
+  }
+
+  /** Milliseconds, or -1 when the text is not a duration. */
+  public static long parse(String text) {
+    if (text == null) {
+      return -1;
+    }
+    Matcher m = FORM.matcher(text.trim());
+    if (!m.matches()) {
+      return -1;
+    }
+    long n;
+    try {
+      n = Long.parseLong(m.group(1));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+    switch (m.group(2)) {
+      case "ms": return n;
+      case "s": return n * 1_000L;
+      case "m": return n * 60_000L;
+      case "h": return n * 3_600_000L;
+      default: return n * 86_400_000L;
+    }
+  }
+
+  /** The shortest exact form: 1000 -> "1s", 60000 -> "1m", 250 -> "250ms". */
+  public static String format(long ms) {
+    if (ms % 86_400_000L == 0) {
+      return ms / 86_400_000L + "d";
+    }
+    if (ms % 3_600_000L == 0) {
+      return ms / 3_600_000L + "h";
+    }
+    if (ms % 60_000L == 0) {
+      return ms / 60_000L + "m";
+    }
+    if (ms % 1_000L == 0) {
+      return ms / 1_000L + "s";
+    }
+    return ms + "ms";
+  }
+}

@@ -1,0 +1,372 @@
+package io.pulse.config;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Pulse's configuration, read once at start and validated before anything is deployed.
+ *
+ * <p>Sources, in the order they apply (the last wins): the defaults in {@code conf/pulse.json}
+ * (bundled in the jar), the file named by {@code PULSE_CONFIG} if set, then the {@code PULSE_*}
+ * environment variables of {@link #ENV}, then {@code -Dpulse.<key>} system properties. The
+ * environment mapping is explicit so that a typo'd variable is not silently a new setting.
+ */
+public final class PulseConfig {
+
+  /** Environment variable -> configuration key. */
+  public static final Map<String, String> ENV;
+
+  static {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("PULSE_HTTP_HOST", "http.host");
+    m.put("PULSE_HTTP_PORT", "http.port");
+    m.put("PULSE_HTTP_INSTANCES", "http.instances");
+    m.put("PULSE_DATA_DIR", "dataDir");
+    m.put("PULSE_DEMO", "demo");
+    m.put("PULSE_MAX_BODY_BYTES", "ingest.maxBodyBytes");
+    m.put("PULSE_MAX_EVENTS_PER_REQUEST", "ingest.maxEventsPerRequest");
+    m.put("PULSE_SHARDS", "aggregation.shards");
+    m.put("PULSE_WINDOW", "aggregation.window");
+    m.put("PULSE_ALLOWED_LATENESS_MS", "aggregation.allowedLatenessMs");
+    m.put("PULSE_LATE_POLICY", "aggregation.latePolicy");
+    m.put("PULSE_MAX_STREAMS", "aggregation.maxStreams");
+    m.put("PULSE_MAX_SERIES_PER_STREAM", "aggregation.maxSeriesPerStream");
+    m.put("PULSE_FLUSH_MS", "live.flushMs");
+    m.put("PULSE_HEARTBEAT_MS", "live.heartbeatMs");
+    m.put("PULSE_QUARANTINE_CAPACITY", "quarantine.capacity");
+    ENV = Collections.unmodifiableMap(m);
+  }
+
+  static final Pattern STREAM_NAME = Pattern.compile("[a-z0-9_.-]{1,64}");
+
+  /** HTTP listener. {@code instances} 0 means one per event loop. */
+  public record Http(String host, int port, int instances) {
+  }
+
+  /** Limits on what one request and one event may carry. */
+  public record Ingest(int maxBodyBytes, int maxEventsPerRequest, int maxDims, int maxValues,
+      int maxNameLength, int maxDimValueLength, int maxIdLength, long maxFutureSkewMs) {
+  }
+
+  /** What to do with an event whose window has already closed. */
+  public enum LatePolicy { FOLD, QUARANTINE }
+
+  public record Aggregation(int shards, long windowMs, long allowedLatenessMs, LatePolicy latePolicy,
+      int maxStreams, int maxSeriesPerStream, int maxViewsPerStream, int sketchK) {
+  }
+
+  public record Live(long flushMs, long heartbeatMs, int maxPendingFinals, long slowClientTimeoutMs,
+      int resumeBufferSize, long viewGraceMs) {
+  }
+
+  public record Quarantine(int capacity, int maxPayloadChars) {
+  }
+
+  /** Per-stream settings: its window and the group-bys it always keeps. */
+  public record StreamSettings(long windowMs, List<List<String>> groupBy) {
+  }
+
+  private final JsonObject json;
+  private final Http http;
+  private final String dataDir;
+  private final boolean demo;
+  private final Ingest ingest;
+  private final Aggregation aggregation;
+  private final Live live;
+  private final Quarantine quarantine;
+  private final Map<String, StreamSettings> streams;
+
+  private PulseConfig(JsonObject json) {
+    this.json = json;
+    Reader r = new Reader(json);
+    this.http = new Http(r.string("http.host"), r.intIn("http.port", 0, 65535), r.intIn("http.instances", 0, 256));
+    this.dataDir = r.string("dataDir");
+    this.demo = r.bool("demo");
+    this.ingest = new Ingest(r.intIn("ingest.maxBodyBytes", 1024, Integer.MAX_VALUE),
+        r.intIn("ingest.maxEventsPerRequest", 1, 10_000_000), r.intIn("ingest.maxDims", 0, 1024),
+        r.intIn("ingest.maxValues", 1, 1024), r.intIn("ingest.maxNameLength", 1, 1024),
+        r.intIn("ingest.maxDimValueLength", 1, 65536), r.intIn("ingest.maxIdLength", 1, 65536),
+        r.longIn("ingest.maxFutureSkewMs", 0, Long.MAX_VALUE / 4));
+    String policy = r.string("aggregation.latePolicy");
+    LatePolicy late;
+    if ("fold".equals(policy)) {
+      late = LatePolicy.FOLD;
+    } else if ("quarantine".equals(policy)) {
+      late = LatePolicy.QUARANTINE;
+    } else {
+      throw r.bad("aggregation.latePolicy", "must be \"fold\" or \"quarantine\", got \"" + policy + "\"");
+    }
+    this.aggregation = new Aggregation(r.intIn("aggregation.shards", 0, 256), r.duration("aggregation.window"),
+        r.longIn("aggregation.allowedLatenessMs", 0, 3_600_000L), late,
+        r.intIn("aggregation.maxStreams", 1, 1_000_000), r.intIn("aggregation.maxSeriesPerStream", 1, 10_000_000),
+        r.intIn("aggregation.maxViewsPerStream", 2, 10_000), r.intIn("aggregation.sketchK", 8, 65535));
+    this.live = new Live(r.longIn("live.flushMs", 10, 60_000), r.longIn("live.heartbeatMs", 100, 600_000),
+        r.intIn("live.maxPendingFinals", 1, 10_000_000), r.longIn("live.slowClientTimeoutMs", 100, 3_600_000),
+        r.intIn("live.resumeBufferSize", 1, 10_000_000), r.longIn("live.viewGraceMs", 0, 86_400_000L));
+    this.quarantine = new Quarantine(r.intIn("quarantine.capacity", 1, 10_000_000),
+        r.intIn("quarantine.maxPayloadChars", 16, 10_000_000));
+    this.streams = readStreams(r, json.getValue("streams"));
+  }
+
+  private Map<String, StreamSettings> readStreams(Reader r, Object node) {
+    if (node == null) {
+      return Map.of();
+    }
+    if (!(node instanceof JsonObject)) {
+      throw r.bad("streams", "must be an object of stream name -> settings");
+    }
+    Map<String, StreamSettings> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : (JsonObject) node) {
+      String name = e.getKey();
+      String at = "streams." + name;
+      if (!STREAM_NAME.matcher(name).matches()) {
+        throw r.bad(at, "stream names match [a-z0-9_.-]{1,64}");
+      }
+      if (!(e.getValue() instanceof JsonObject)) {
+        throw r.bad(at, "must be an object");
+      }
+      JsonObject s = (JsonObject) e.getValue();
+      long window = aggregation.windowMs();
+      if (s.containsKey("window")) {
+        window = Durations.parse(String.valueOf(s.getValue("window")));
+        if (window < 10) {
+          throw r.bad(at + ".window", "must be a duration of at least 10ms such as \"1s\" or \"500ms\"");
+        }
+      }
+      List<List<String>> groupBys = new ArrayList<>();
+      Object g = s.getValue("groupBy");
+      if (g != null) {
+        if (!(g instanceof JsonArray)) {
+          throw r.bad(at + ".groupBy", "must be an array of arrays of dim names, e.g. [[\"region\"]]");
+        }
+        for (Object one : (JsonArray) g) {
+          if (!(one instanceof JsonArray)) {
+            throw r.bad(at + ".groupBy", "must be an array of arrays of dim names, e.g. [[\"region\"]]");
+          }
+          List<String> dims = new ArrayList<>();
+          for (Object d : (JsonArray) one) {
+            dims.add(String.valueOf(d));
+          }
+          groupBys.add(List.copyOf(dims));
+        }
+      }
+      out.put(name, new StreamSettings(window, List.copyOf(groupBys)));
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  /** Defaults only (the bundled file), with {@code overrides} merged over them; for tests and embedding. */
+  public static PulseConfig of(JsonObject overrides) {
+    JsonObject base = defaults();
+    deepMerge(base, overrides == null ? new JsonObject() : overrides);
+    return new PulseConfig(base);
+  }
+
+  /** The full start-up load: defaults, PULSE_CONFIG file, environment, system properties. */
+  public static PulseConfig load(Map<String, String> env, Map<Object, Object> sysProps) {
+    JsonObject base = defaults();
+    String file = env.get("PULSE_CONFIG");
+    if (file != null && !file.isBlank()) {
+      deepMerge(base, readFile(Path.of(file)));
+    }
+    for (Map.Entry<String, String> e : ENV.entrySet()) {
+      String v = env.get(e.getKey());
+      if (v != null) {
+        setPath(base, e.getValue(), v, e.getKey());
+      }
+    }
+    for (Map.Entry<Object, Object> e : sysProps.entrySet()) {
+      String k = String.valueOf(e.getKey());
+      if (k.startsWith("pulse.")) {
+        setPath(base, k.substring("pulse.".length()), String.valueOf(e.getValue()), "-D" + k);
+      }
+    }
+    return new PulseConfig(base);
+  }
+
+  private static JsonObject defaults() {
+    try (InputStream in = PulseConfig.class.getClassLoader().getResourceAsStream("conf/pulse.json")) {
+      if (in == null) {
+        throw new ConfigException("conf/pulse.json is missing from the classpath (a broken build?)");
+      }
+      return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new ConfigException("cannot read the bundled conf/pulse.json: " + e.getMessage());
+    }
+  }
+
+  private static JsonObject readFile(Path p) {
+    try {
+      return new JsonObject(Files.readString(p));
+    } catch (IOException e) {
+      throw new ConfigException("PULSE_CONFIG: cannot read " + p + ": " + e.getMessage());
+    } catch (DecodeException e) {
+      throw new ConfigException("PULSE_CONFIG: " + p + " is not a JSON object: " + e.getMessage());
+    }
+  }
+
+  /** Sets a dotted key from text, keeping the JSON type of the default so that validation sees numbers as numbers. */
+  private static void setPath(JsonObject root, String dotted, String text, String source) {
+    String[] parts = dotted.split("\\.");
+    JsonObject node = root;
+    for (int i = 0; i < parts.length - 1; i++) {
+      JsonObject next = node.getJsonObject(parts[i]);
+      if (next == null) {
+        next = new JsonObject();
+        node.put(parts[i], next);
+      }
+      node = next;
+    }
+    String leaf = parts[parts.length - 1];
+    Object current = node.getValue(leaf);
+    Object value = text;
+    if (current instanceof Number) {
+      try {
+        value = Long.parseLong(text.trim());
+      } catch (NumberFormatException e) {
+        throw new ConfigException(dotted + " (" + source + "): must be a whole number, got \"" + text + "\"");
+      }
+    } else if (current instanceof Boolean) {
+      String t = text.trim().toLowerCase();
+      if (!t.equals("true") && !t.equals("false")) {
+        throw new ConfigException(dotted + " (" + source + "): must be true or false, got \"" + text + "\"");
+      }
+      value = Boolean.parseBoolean(t);
+    }
+    node.put(leaf, value);
+  }
+
+  static void deepMerge(JsonObject into, JsonObject from) {
+    for (Map.Entry<String, Object> e : from) {
+      Object mine = into.getValue(e.getKey());
+      if (mine instanceof JsonObject && e.getValue() instanceof JsonObject) {
+        deepMerge((JsonObject) mine, (JsonObject) e.getValue());
+      } else {
+        into.put(e.getKey(), e.getValue());
+      }
+    }
+  }
+
+  /** Typed reads of dotted keys with messages that name the setting and its variable. */
+  private static final class Reader {
+    private final JsonObject root;
+
+    Reader(JsonObject root) {
+      this.root = root;
+    }
+
+    ConfigException bad(String key, String why) {
+      String var = ENV.entrySet().stream().filter(e -> e.getValue().equals(key)).map(Map.Entry::getKey)
+          .findFirst().map(v -> " (" + v + ")").orElse("");
+      return new ConfigException("configuration " + key + var + ": " + why);
+    }
+
+    Object raw(String key) {
+      String[] parts = key.split("\\.");
+      Object node = root;
+      for (String p : parts) {
+        if (!(node instanceof JsonObject)) {
+          return null;
+        }
+        node = ((JsonObject) node).getValue(p);
+      }
+      if (node == null) {
+        throw bad(key, "is missing");
+      }
+      return node;
+    }
+
+    String string(String key) {
+      Object v = raw(key);
+      if (!(v instanceof String) || ((String) v).isBlank()) {
+        throw bad(key, "must be a non-empty string, got " + v);
+      }
+      return (String) v;
+    }
+
+    boolean bool(String key) {
+      Object v = raw(key);
+      if (v instanceof Boolean) {
+        return (Boolean) v;
+      }
+      throw bad(key, "must be true or false, got " + v);
+    }
+
+    long longIn(String key, long min, long max) {
+      Object v = raw(key);
+      long n;
+      if (v instanceof Number && ((Number) v).doubleValue() == Math.rint(((Number) v).doubleValue())) {
+        n = ((Number) v).longValue();
+      } else {
+        throw bad(key, "must be a whole number, got " + v);
+      }
+      if (n < min || n > max) {
+        throw bad(key, "must be between " + min + " and " + max + ", got " + n);
+      }
+      return n;
+    }
+
+    int intIn(String key, int min, int max) {
+      return (int) longIn(key, min, max);
+    }
+
+    long duration(String key) {
+      Object v = raw(key);
+      long ms = Durations.parse(String.valueOf(v));
+      if (ms < 10) {
+        throw bad(key, "must be a duration of at least 10ms such as \"1s\" or \"500ms\", got " + v);
+      }
+      return ms;
+    }
+  }
+
+  public JsonObject json() {
+    return json.copy();
+  }
+
+  public Http http() {
+    return http;
+  }
+
+  public String dataDir() {
+    return dataDir;
+  }
+
+  public boolean demo() {
+    return demo;
+  }
+
+  public Ingest ingest() {
+    return ingest;
+  }
+
+  public Aggregation aggregation() {
+    return aggregation;
+  }
+
+  public Live live() {
+    return live;
+  }
+
+  public Quarantine quarantine() {
+    return quarantine;
+  }
+
+  /** Settings of one stream: its own if configured, else the defaults. */
+  public StreamSettings stream(String name) {
+    StreamSettings s = streams.get(name);
+    return s != null ? s : new StreamSettings(aggregation.windowMs(), List.of());
+  }
+}

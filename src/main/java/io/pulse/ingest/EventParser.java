@@ -1,0 +1,458 @@
+package io.pulse.ingest;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import io.pulse.config.PulseConfig;
+import io.pulse.event.Dims;
+import io.pulse.event.Event;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads request bodies into events with Jackson's streaming parser: no tree per event, one pass,
+ * and a reason for every event it cannot take.
+ *
+ * <p>Syntax errors in a JSON body make the whole body unreadable (400): a client retrying a
+ * half-taken array would double-count. In NDJSON each line stands alone, so a broken line is one
+ * rejected event and the others are kept.
+ *
+ * <p>One instance per thread: it keeps scratch arrays between events.
+ */
+public final class EventParser {
+
+  private static final JsonFactory FACTORY = JsonFactory.builder().build();
+
+  private final PulseConfig.Ingest limits;
+  private final String[] dimKeys;
+  private final String[] dimValues;
+  private final String[] valueNames;
+  private final double[] valueNumbers;
+  private int[] indices = new int[64];
+  private int indexCount;
+
+  public EventParser(PulseConfig.Ingest limits) {
+    this.limits = limits;
+    this.dimKeys = new String[limits.maxDims() + 1];
+    this.dimValues = new String[limits.maxDims() + 1];
+    this.valueNames = new String[limits.maxValues() + 1];
+    this.valueNumbers = new double[limits.maxValues() + 1];
+  }
+
+  /**
+   * Parses a body.
+   *
+   * @param pathStream the stream named by the URL path, or null
+   * @param arrival processing time of the request, the default event time
+   * @throws BodyException when the body as a whole cannot be read or is too large
+   */
+  public ParseResult parse(byte[] body, BodyFormat format, String pathStream, long arrival) {
+    List<Event> events = new ArrayList<>();
+    List<Rejection> rejections = new ArrayList<>(0);
+    indexCount = 0;
+    if (format == BodyFormat.NDJSON) {
+      parseLines(body, pathStream, arrival, events, rejections);
+    } else {
+      parseJson(body, pathStream, arrival, events, rejections);
+    }
+    return new ParseResult(events, java.util.Arrays.copyOf(indices, indexCount), rejections);
+  }
+
+  private void keep(List<Event> events, Event ev, int index) {
+    events.add(ev);
+    if (indexCount == indices.length) {
+      indices = java.util.Arrays.copyOf(indices, indexCount * 2);
+    }
+    indices[indexCount++] = index;
+  }
+
+  private void parseJson(byte[] body, String pathStream, long arrival, List<Event> events, List<Rejection> rejections) {
+    try (JsonParser p = FACTORY.createParser(body)) {
+      JsonToken root = p.nextToken();
+      if (root == null) {
+        throw new BodyException(400, "the body is empty; send a JSON object, an array of objects, or NDJSON");
+      }
+      if (root == JsonToken.START_OBJECT) {
+        one(p, body, 0, pathStream, arrival, events, rejections);
+      } else if (root == JsonToken.START_ARRAY) {
+        int index = 0;
+        JsonToken t;
+        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+          if (t == null) {
+            throw new BodyException(400, "the body is not valid JSON: the array is not closed");
+          }
+          checkCount(index);
+          if (t == JsonToken.START_OBJECT) {
+            one(p, body, index, pathStream, arrival, events, rejections);
+          } else {
+            int start = (int) p.currentTokenLocation().getByteOffset();
+            p.skipChildren();
+            rejections.add(new Rejection(index, "an event must be a JSON object", pathStream,
+                slice(body, start, (int) p.currentLocation().getByteOffset())));
+          }
+          index++;
+        }
+      } else {
+        throw new BodyException(400, "the body must be a JSON object or an array of objects");
+      }
+      if (p.nextToken() != null) {
+        throw new BodyException(400, "the body holds more than one JSON value; for one object a line, "
+            + "send Content-Type: application/x-ndjson");
+      }
+    } catch (JsonProcessingException e) {
+      throw new BodyException(400, "the body is not valid JSON: " + describe(e));
+    } catch (IOException e) {
+      throw new BodyException(400, "the body could not be read: " + e.getMessage());
+    }
+  }
+
+  private void parseLines(byte[] body, String pathStream, long arrival, List<Event> events, List<Rejection> rejections) {
+    int index = 0;
+    int start = 0;
+    int n = body.length;
+    while (start < n) {
+      int end = start;
+      while (end < n && body[end] != '\n') {
+        end++;
+      }
+      int s = start;
+      int e = end;
+      while (s < e && isSpace(body[s])) {
+        s++;
+      }
+      while (e > s && isSpace(body[e - 1])) {
+        e--;
+      }
+      if (e > s) {
+        checkCount(index);
+        line(body, s, e, index, pathStream, arrival, events, rejections);
+        index++;
+      }
+      start = end + 1;
+    }
+    if (index == 0) {
+      throw new BodyException(400, "the body is empty; send one JSON object a line");
+    }
+  }
+
+  private void line(byte[] body, int s, int e, int index, String pathStream, long arrival,
+      List<Event> events, List<Rejection> rejections) {
+    try (JsonParser p = FACTORY.createParser(body, s, e - s)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        rejections.add(new Rejection(index, "an event must be a JSON object", pathStream, slice(body, s, e)));
+        return;
+      }
+      int before = rejections.size();
+      Event ev = readEvent(p, pathStream, arrival, rejections, index, body, s);
+      if (ev != null && p.nextToken() != null) {
+        rejections.add(new Rejection(index, "a line must hold exactly one JSON object", ev.stream(),
+            slice(body, s, e)));
+        return;
+      }
+      if (ev != null) {
+        keep(events, ev, index);
+      } else if (rejections.size() > before) {
+        // readEvent sliced from the object; in NDJSON the line is the payload
+        Rejection r = rejections.remove(rejections.size() - 1);
+        rejections.add(new Rejection(r.index(), r.error(), r.stream(), slice(body, s, e)));
+      }
+    } catch (JsonProcessingException ex) {
+      rejections.add(new Rejection(index, "not valid JSON: " + describe(ex), pathStream, slice(body, s, e)));
+    } catch (IOException ex) {
+      rejections.add(new Rejection(index, "could not be read: " + ex.getMessage(), pathStream, slice(body, s, e)));
+    }
+  }
+
+  /** One object of a JSON body; the parser stands on its START_OBJECT. */
+  private void one(JsonParser p, byte[] body, int index, String pathStream, long arrival,
+      List<Event> events, List<Rejection> rejections) throws IOException {
+    int start = (int) p.currentTokenLocation().getByteOffset();
+    Event ev = readEvent(p, pathStream, arrival, rejections, index, body, start);
+    if (ev != null) {
+      keep(events, ev, index);
+    }
+  }
+
+  /**
+   * Reads the fields of one event object up to its END_OBJECT. On the first problem it notes the
+   * reason, skips the rest of the object and returns null after adding a rejection.
+   */
+  private Event readEvent(JsonParser p, String pathStream, long arrival, List<Rejection> rejections,
+      int index, byte[] body, int start) throws IOException {
+    String stream = null;
+    long ts = arrival;
+    String id = null;
+    int dims = 0;
+    int values = 0;
+    boolean sawValues = false;
+    String error = null;
+    JsonToken t;
+    while ((t = p.nextToken()) != JsonToken.END_OBJECT) {
+      if (t != JsonToken.FIELD_NAME) {
+        throw new BodyException(400, "the body is not valid JSON: expected a field name");
+      }
+      String field = p.currentName();
+      JsonToken v = p.nextToken();
+      if (error != null) {
+        p.skipChildren();
+        continue;
+      }
+      switch (field) {
+        case "stream":
+          if (v != JsonToken.VALUE_STRING) {
+            error = "stream: must be a string";
+          } else {
+            stream = p.getText();
+            if (!validStream(stream)) {
+              error = "stream: \"" + clip(stream) + "\" does not match [a-z0-9_.-]{1,64}";
+            }
+          }
+          break;
+        case "ts":
+          if (v == JsonToken.VALUE_NUMBER_INT) {
+            try {
+              ts = p.getLongValue();
+            } catch (IOException e) {
+              error = "ts: out of range";
+            }
+          } else if (v == JsonToken.VALUE_STRING) {
+            ts = parseTime(p.getText());
+            if (ts == Long.MIN_VALUE) {
+              error = "ts: \"" + clip(p.getText()) + "\" is neither epoch milliseconds nor an ISO-8601 time";
+            }
+          } else if (v == JsonToken.VALUE_NULL) {
+            ts = arrival;
+          } else {
+            error = "ts: must be epoch milliseconds (a whole number) or an ISO-8601 string";
+          }
+          if (error == null && ts < 0) {
+            error = "ts: must not be before 1970";
+          } else if (error == null && ts > arrival + limits.maxFutureSkewMs()) {
+            error = "ts: more than " + limits.maxFutureSkewMs() + " ms in the future";
+          }
+          break;
+        case "id":
+          if (v == JsonToken.VALUE_STRING) {
+            id = p.getText();
+            if (id.length() > limits.maxIdLength()) {
+              error = "id: longer than " + limits.maxIdLength() + " characters";
+            }
+          } else if (v == JsonToken.VALUE_NUMBER_INT) {
+            id = p.getText();
+          } else if (v != JsonToken.VALUE_NULL) {
+            error = "id: must be a string";
+          }
+          break;
+        case "dims":
+          if (v == JsonToken.VALUE_NULL) {
+            break;
+          }
+          if (v != JsonToken.START_OBJECT) {
+            error = "dims: must be an object of string values";
+            p.skipChildren();
+            break;
+          }
+          while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            JsonToken dv = p.nextToken();
+            if (error != null) {
+              p.skipChildren();
+              continue;
+            }
+            if (dims == limits.maxDims()) {
+              error = "dims: more than " + limits.maxDims() + " keys";
+            } else if (!validName(key)) {
+              error = "dims: key \"" + clip(key) + "\" must match [A-Za-z0-9_.:-]{1," + limits.maxNameLength() + "}";
+            } else if (dv != JsonToken.VALUE_STRING) {
+              error = "dims." + key + ": must be a string";
+            } else {
+              String val = p.getText();
+              if (val.length() > limits.maxDimValueLength()) {
+                error = "dims." + key + ": longer than " + limits.maxDimValueLength() + " characters";
+              } else {
+                dimKeys[dims] = key;
+                dimValues[dims++] = val;
+              }
+            }
+            p.skipChildren();
+          }
+          break;
+        case "values":
+          sawValues = true;
+          if (v != JsonToken.START_OBJECT) {
+            error = "values: must be an object of name -> number";
+            p.skipChildren();
+            break;
+          }
+          while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken nv = p.nextToken();
+            if (error != null) {
+              p.skipChildren();
+              continue;
+            }
+            if (values == limits.maxValues()) {
+              error = "values: more than " + limits.maxValues() + " names";
+            } else if (!validName(name)) {
+              error = "values: name \"" + clip(name) + "\" must match [A-Za-z0-9_.:-]{1," + limits.maxNameLength() + "}";
+            } else if (nv != JsonToken.VALUE_NUMBER_INT && nv != JsonToken.VALUE_NUMBER_FLOAT) {
+              error = "values." + name + ": must be a number";
+            } else {
+              double d = p.getDoubleValue();
+              if (!Double.isFinite(d)) {
+                error = "values." + name + ": must be a finite number";
+              } else if (indexOf(valueNames, values, name) >= 0) {
+                error = "values." + name + ": given twice";
+              } else {
+                valueNames[values] = name;
+                valueNumbers[values++] = d;
+              }
+            }
+            p.skipChildren();
+          }
+          break;
+        default:
+          p.skipChildren(); // unknown fields are allowed, for clients newer than the server
+      }
+    }
+    if (error == null) {
+      if (stream == null) {
+        stream = pathStream;
+        if (stream == null) {
+          error = "stream: required (or post to /api/v1/streams/{stream}/events)";
+        }
+      } else if (pathStream != null && !pathStream.equals(stream)) {
+        error = "stream: \"" + stream + "\" differs from the stream in the path, \"" + pathStream + "\"";
+      }
+    }
+    if (error == null && (!sawValues || values == 0)) {
+      error = "values: required, with at least one name -> number";
+    }
+    Dims d = null;
+    if (error == null) {
+      d = Dims.fromPairs(dimKeys, dimValues, dims);
+      if (d == null) {
+        error = "dims: a key is given twice";
+      }
+    }
+    if (error != null) {
+      int end = (int) p.currentLocation().getByteOffset();
+      rejections.add(new Rejection(index, error, stream != null ? stream : pathStream, slice(body, start, end)));
+      return null;
+    }
+    String[] names = new String[values];
+    double[] nums = new double[values];
+    System.arraycopy(valueNames, 0, names, 0, values);
+    System.arraycopy(valueNumbers, 0, nums, 0, values);
+    return new Event(stream, ts, id, d, names, nums, arrival);
+  }
+
+  private void checkCount(int index) {
+    if (index >= limits.maxEventsPerRequest()) {
+      throw new BodyException(413, "more than " + limits.maxEventsPerRequest()
+          + " events in one request (ingest.maxEventsPerRequest); split the batch");
+    }
+  }
+
+  /** Epoch ms from an ISO-8601 string (with Z or an offset) or a string of digits; MIN_VALUE if neither. */
+  static long parseTime(String text) {
+    if (text.isEmpty()) {
+      return Long.MIN_VALUE;
+    }
+    boolean digits = true;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < '0' || c > '9') {
+        digits = false;
+        break;
+      }
+    }
+    if (digits) {
+      try {
+        return Long.parseLong(text);
+      } catch (NumberFormatException e) {
+        return Long.MIN_VALUE;
+      }
+    }
+    try {
+      return Instant.parse(text).toEpochMilli();
+    } catch (DateTimeParseException e) {
+      try {
+        return OffsetDateTime.parse(text).toInstant().toEpochMilli();
+      } catch (DateTimeParseException e2) {
+        return Long.MIN_VALUE;
+      }
+    }
+  }
+
+  /** The rule for stream names, shared with the path parameter check. */
+  public static boolean validStream(String s) {
+    int n = s.length();
+    if (n == 0 || n > 64) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private boolean validName(String s) {
+    int n = s.length();
+    if (n == 0 || n > limits.maxNameLength()) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || c == '_' || c == '.' || c == '-' || c == ':')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static int indexOf(String[] names, int n, String name) {
+    for (int i = 0; i < n; i++) {
+      if (names[i].equals(name)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static boolean isSpace(byte b) {
+    return b == ' ' || b == '\t' || b == '\r' || b == '\n';
+  }
+
+  private static String slice(byte[] body, int start, int end) {
+    start = Math.max(0, Math.min(start, body.length));
+    end = Math.max(start, Math.min(end, body.length));
+    return new String(body, start, end - start, StandardCharsets.UTF_8);
+  }
+
+  private static String clip(String s) {
+    return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+  }
+
+  private static String describe(JsonProcessingException e) {
+    String msg = e.getOriginalMessage();
+    int nl = msg.indexOf('\n');
+    if (nl >= 0) {
+      msg = msg.substring(0, nl);
+    }
+    if (e.getLocation() != null) {
+      msg += " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+    }
+    return msg;
+  }
+}

@@ -1,0 +1,140 @@
+package io.pulse.ingest;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pulse.agg.ShardBatch;
+import io.pulse.agg.View;
+import io.pulse.agg.ViewKey;
+import io.pulse.agg.ViewRegistry;
+import io.pulse.catalog.StreamCatalog;
+import io.pulse.config.PulseConfig;
+import io.pulse.event.Dims;
+import io.pulse.event.Event;
+import io.pulse.event.EventJson;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Decides where every valid event goes, once: into which series of which views, on which shard,
+ * and whether it is on time, late (folded in or quarantined by policy) or in the overflow series.
+ * Rejected events go to quarantine here too, so each event ends in exactly one counted place.
+ *
+ * <p>Thread-safe; each ingest thread may share one instance.
+ */
+public final class Ingestor {
+
+  /** What became of one request's events, and the work for each shard. */
+  public record Outcome(ShardBatch[] batches, int accepted, int late, int overflowed, List<Rejection> rejections) {
+  }
+
+  private final PulseConfig.Aggregation agg;
+  private final StreamCatalog catalog;
+  private final ViewRegistry views;
+  private final Quarantine quarantine;
+  private final int shards;
+  private final Counter rejectedOther;
+
+  public Ingestor(PulseConfig config, StreamCatalog catalog, ViewRegistry views, Quarantine quarantine, int shards,
+      MeterRegistry registry) {
+    this.agg = config.aggregation();
+    this.catalog = catalog;
+    this.views = views;
+    this.quarantine = quarantine;
+    this.shards = shards;
+    this.rejectedOther = Counter.builder("pulse.events.rejected").tag("stream", "_other")
+        .description("Rejected events whose stream is unknown or unreadable").register(registry);
+  }
+
+  /** Routes a parsed body: quarantines its rejections and splits its events into shard batches. */
+  public Outcome ingest(ParseResult parsed, long now, String source) {
+    List<Rejection> rejections = new ArrayList<>(parsed.rejections());
+    for (Rejection r : parsed.rejections()) {
+      reject(r, now, source);
+    }
+    return route(parsed.events(), parsed.indices(), now, source, rejections);
+  }
+
+  /** Routes already-valid events (in-process producers). */
+  public Outcome ingest(List<Event> events, long now, String source) {
+    int[] idx = new int[events.size()];
+    for (int i = 0; i < idx.length; i++) {
+      idx[i] = i;
+    }
+    return route(events, idx, now, source, new ArrayList<>(0));
+  }
+
+  private Outcome route(List<Event> events, int[] indices, long now, String source, List<Rejection> rejections) {
+    ShardBatch[] batches = new ShardBatch[shards];
+    int per = Math.max(4, events.size() * 3 / shards);
+    for (int s = 0; s < shards; s++) {
+      batches[s] = new ShardBatch(per);
+    }
+    Map<StreamCatalog.StreamInfo, int[]> counts = new IdentityHashMap<>(2);
+    StreamCatalog.StreamInfo info = null;
+    int[] c = null;
+    int accepted = 0;
+    int late = 0;
+    int overflowed = 0;
+    for (int i = 0, n = events.size(); i < n; i++) {
+      Event e = events.get(i);
+      if (info == null || !info.name().equals(e.stream())) {
+        info = catalog.stream(e.stream(), now);
+        if (info == null) {
+          Rejection r = new Rejection(indices[i], "too many streams: Pulse holds at most " + agg.maxStreams()
+              + " (aggregation.maxStreams)", e.stream(), EventJson.encode(e));
+          rejections.add(r);
+          reject(r, now, source);
+          continue;
+        }
+        c = counts.computeIfAbsent(info, k -> new int[4]);
+      }
+      Dims dims = info.admit(e);
+      if (dims != e.dims()) {
+        e = e.withDims(dims);
+        c[3]++;
+        overflowed++;
+      }
+      View[] vs = views.views(e.stream());
+      long w = vs[0].windowMs();
+      long windowTs = e.ts();
+      long start = windowTs - Math.floorMod(windowTs, w);
+      if (start + w + agg.allowedLatenessMs() <= now) {
+        if (agg.latePolicy() == PulseConfig.LatePolicy.QUARANTINE) {
+          quarantine.add(now, e.stream(), "late", "late: its window [" + start + ", " + (start + w)
+              + ") closed before it arrived (allowed lateness " + agg.allowedLatenessMs() + " ms)", EventJson.encode(e));
+          c[2]++;
+          late++;
+          continue;
+        }
+        windowTs = now;
+        c[1]++;
+        late++;
+      }
+      for (View v : vs) {
+        if (v.matches(dims)) {
+          ViewKey k = new ViewKey(v, v.keyOf(dims));
+          batches[k.shard(shards)].add(k, e, windowTs);
+        }
+      }
+      c[0]++;
+      accepted++;
+    }
+    for (Map.Entry<StreamCatalog.StreamInfo, int[]> en : counts.entrySet()) {
+      int[] k = en.getValue();
+      en.getKey().count(now, k[0], k[1], k[2], k[3]);
+    }
+    return new Outcome(batches, accepted, late, overflowed, rejections);
+  }
+
+  private void reject(Rejection r, long now, String source) {
+    quarantine.add(now, r.stream(), source, r.error(), r.payload());
+    StreamCatalog.StreamInfo info = r.stream() == null ? null : catalog.get(r.stream());
+    if (info != null) {
+      info.countRejected(1);
+    } else {
+      rejectedOther.increment();
+    }
+  }
+}

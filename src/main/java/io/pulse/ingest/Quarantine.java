@@ -1,0 +1,56 @@
+package io.pulse.ingest;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Rejected events with their reasons, newest kept: a bounded ring in memory (PostgreSQL takes
+ * over with the storage work). Written by ingest threads on the error path only, so a plain lock
+ * is fine here.
+ */
+public final class Quarantine {
+
+  /** One quarantined event. {@code source} says which path it came by ("http", "late", "demo"). */
+  public record Entry(long seq, long at, String stream, String source, String reason, String payload) {
+  }
+
+  private final Entry[] ring;
+  private final int maxPayloadChars;
+  private long next;
+
+  public Quarantine(int capacity, int maxPayloadChars) {
+    this.ring = new Entry[capacity];
+    this.maxPayloadChars = maxPayloadChars;
+  }
+
+  public synchronized void add(long at, String stream, String source, String reason, String payload) {
+    String p = payload == null ? "" : payload;
+    if (p.length() > maxPayloadChars) {
+      p = p.substring(0, maxPayloadChars) + "…";
+    }
+    ring[(int) (next % ring.length)] = new Entry(next, at, stream, source, reason, p);
+    next++;
+  }
+
+  /** Newest first; {@code stream} null for all streams. */
+  public synchronized List<Entry> list(String stream, int limit) {
+    List<Entry> out = new ArrayList<>();
+    long oldest = Math.max(0, next - ring.length);
+    for (long s = next - 1; s >= oldest && out.size() < limit; s--) {
+      Entry e = ring[(int) (s % ring.length)];
+      if (stream == null || stream.equals(e.stream())) {
+        out.add(e);
+      }
+    }
+    return out;
+  }
+
+  /** Entries ever quarantined, including those the ring no longer holds. */
+  public synchronized long total() {
+    return next;
+  }
+
+  public int capacity() {
+    return ring.length;
+  }
+}

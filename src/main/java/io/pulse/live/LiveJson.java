@@ -1,0 +1,63 @@
+package io.pulse.live;
+
+import io.pulse.agg.Rollup;
+import io.pulse.agg.ValueStats;
+import io.pulse.config.Durations;
+import io.pulse.event.Dims;
+import io.vertx.core.json.JsonObject;
+import java.util.Collection;
+
+/** The live feed's JSON (API.md "Live feed"), encoded once per message and shared by subscribers. */
+public final class LiveJson {
+
+  private LiveJson() {
+  }
+
+  /** A rollup message with every value; its type comes first so that {@link #withSub} is cheap. */
+  public static String rollup(Rollup r) {
+    return rollup(r, null);
+  }
+
+  /** A rollup message with only the named values (null: all). */
+  public static String rollup(Rollup r, Collection<String> metrics) {
+    JsonObject values = new JsonObject();
+    for (int i = 0; i < r.names().length; i++) {
+      if (metrics != null && !metrics.contains(r.names()[i])) {
+        continue;
+      }
+      ValueStats.Summary s = r.stats()[i];
+      values.put(r.names()[i], new JsonObject().put("count", s.count()).put("sum", s.sum()).put("min", s.min())
+          .put("max", s.max()).put("mean", s.mean()).put("p50", s.p50()).put("p95", s.p95()).put("p99", s.p99()));
+    }
+    JsonObject o = new JsonObject().put("type", "rollup").put("stream", r.view().stream())
+        .put("series", series(r.series())).put("window", Durations.format(r.view().windowMs()))
+        .put("start", r.start()).put("end", r.end()).put("final", r.fin()).put("count", r.count())
+        .put("latest", r.latest()).put("values", values);
+    return o.encode();
+  }
+
+  public static JsonObject series(Dims d) {
+    JsonObject o = new JsonObject();
+    for (int i = 0; i < d.size(); i++) {
+      o.put(d.key(i), d.value(i));
+    }
+    return o;
+  }
+
+  /** The same message with {@code "sub": id} after its type, for a WebSocket subscription. */
+  public static String withSub(String json, String sub) {
+    int comma = json.indexOf(',');
+    if (comma < 0) {
+      return json;
+    }
+    StringBuilder sb = new StringBuilder(json.length() + sub.length() + 10);
+    sb.append(json, 0, comma + 1).append("\"sub\":");
+    quote(sb, sub);
+    return sb.append(',').append(json, comma + 1, json.length()).toString();
+  }
+
+  static void quote(StringBuilder sb, String s) {
+    String enc = new io.vertx.core.json.JsonArray().add(s).encode(); // ["..."], escaped by Jackson
+    sb.append(enc, 1, enc.length() - 1);
+  }
+}

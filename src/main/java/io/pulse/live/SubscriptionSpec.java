@@ -1,0 +1,186 @@
+package io.pulse.live;
+
+import io.pulse.ingest.EventParser;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * What a live subscriber asks for (API.md "Live feed"): a stream, an optional filter on dims
+ * (several values of one dim match any of them), an optional group-by (none: the stream total)
+ * and optionally only some metrics. Read from SSE query parameters or a WebSocket subscribe op,
+ * with the same rules and messages for both.
+ */
+public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, List<String> groupBy,
+    Set<String> metrics) {
+
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
+  private static final int MAX_FILTER_VALUES = 256;
+
+  /** From SSE query parameters: {@code stream}, {@code groupBy=a,b}, {@code filter=dim:v,dim2:v2}, {@code metric(s)=a,b}. */
+  public static SubscriptionSpec fromQuery(Map<String, List<String>> params) {
+    String stream = single(params, "stream");
+    List<String> groupBy = new ArrayList<>();
+    for (String g : params.getOrDefault("groupBy", List.of())) {
+      for (String part : g.split(",")) {
+        if (!part.isBlank()) {
+          groupBy.add(part.trim());
+        }
+      }
+    }
+    Map<String, Set<String>> filter = new TreeMap<>();
+    for (String f : params.getOrDefault("filter", List.of())) {
+      for (String part : f.split(",")) {
+        if (part.isBlank()) {
+          continue;
+        }
+        int colon = part.indexOf(':');
+        if (colon <= 0) {
+          throw new IllegalArgumentException("filter: \"" + part + "\" is not dim:value");
+        }
+        filter.computeIfAbsent(part.substring(0, colon).trim(), k -> new TreeSet<>())
+            .add(part.substring(colon + 1).trim());
+      }
+    }
+    Set<String> metrics = null;
+    List<String> m = new ArrayList<>(params.getOrDefault("metric", List.of()));
+    m.addAll(params.getOrDefault("metrics", List.of()));
+    for (String one : m) {
+      for (String part : one.split(",")) {
+        if (!part.isBlank()) {
+          if (metrics == null) {
+            metrics = new LinkedHashSet<>();
+          }
+          metrics.add(part.trim());
+        }
+      }
+    }
+    return validated(stream, filter, groupBy, metrics);
+  }
+
+  /** From a WebSocket op: {@code {"stream":..,"groupBy":[..],"filter":{"dim":"v"|["v",..]},"metrics":[..]}}. */
+  public static SubscriptionSpec fromJson(JsonObject op) {
+    Object s = op.getValue("stream");
+    if (!(s instanceof String)) {
+      throw new IllegalArgumentException("stream: required, a string");
+    }
+    List<String> groupBy = new ArrayList<>();
+    Object g = op.getValue("groupBy");
+    if (g instanceof String) {
+      for (String part : ((String) g).split(",")) {
+        if (!part.isBlank()) {
+          groupBy.add(part.trim());
+        }
+      }
+    } else if (g instanceof JsonArray) {
+      for (Object o : (JsonArray) g) {
+        if (!(o instanceof String)) {
+          throw new IllegalArgumentException("groupBy: must be an array of dim names");
+        }
+        groupBy.add((String) o);
+      }
+    } else if (g != null) {
+      throw new IllegalArgumentException("groupBy: must be an array of dim names");
+    }
+    Map<String, Set<String>> filter = new TreeMap<>();
+    Object f = op.getValue("filter");
+    if (f instanceof JsonObject) {
+      for (Map.Entry<String, Object> e : (JsonObject) f) {
+        Set<String> vals = new TreeSet<>();
+        if (e.getValue() instanceof String) {
+          vals.add((String) e.getValue());
+        } else if (e.getValue() instanceof JsonArray) {
+          for (Object o : (JsonArray) e.getValue()) {
+            if (!(o instanceof String)) {
+              throw new IllegalArgumentException("filter." + e.getKey() + ": values must be strings");
+            }
+            vals.add((String) o);
+          }
+        } else {
+          throw new IllegalArgumentException("filter." + e.getKey() + ": must be a string or an array of strings");
+        }
+        filter.put(e.getKey(), vals);
+      }
+    } else if (f != null) {
+      throw new IllegalArgumentException("filter: must be an object of dim -> value");
+    }
+    Set<String> metrics = null;
+    Object m = op.getValue("metrics");
+    if (m instanceof JsonArray) {
+      metrics = new LinkedHashSet<>();
+      for (Object o : (JsonArray) m) {
+        if (!(o instanceof String)) {
+          throw new IllegalArgumentException("metrics: must be an array of value names");
+        }
+        metrics.add((String) o);
+      }
+      if (metrics.isEmpty()) {
+        metrics = null;
+      }
+    } else if (m != null) {
+      throw new IllegalArgumentException("metrics: must be an array of value names");
+    }
+    return validated((String) s, filter, groupBy, metrics);
+  }
+
+  private static SubscriptionSpec validated(String stream, Map<String, Set<String>> filter, List<String> groupBy,
+      Set<String> metrics) {
+    if (stream == null || stream.isBlank()) {
+      throw new IllegalArgumentException("stream: required");
+    }
+    if (!EventParser.validStream(stream)) {
+      throw new IllegalArgumentException("stream: \"" + stream + "\" does not match [a-z0-9_.-]{1,64}");
+    }
+    for (String g : groupBy) {
+      if (!NAME.matcher(g).matches()) {
+        throw new IllegalArgumentException("groupBy: \"" + g + "\" is not a dim name");
+      }
+    }
+    if (groupBy.size() > 8) {
+      throw new IllegalArgumentException("groupBy: at most 8 dims");
+    }
+    int values = 0;
+    for (Map.Entry<String, Set<String>> e : filter.entrySet()) {
+      if (!NAME.matcher(e.getKey()).matches()) {
+        throw new IllegalArgumentException("filter: \"" + e.getKey() + "\" is not a dim name");
+      }
+      if (e.getValue().isEmpty()) {
+        throw new IllegalArgumentException("filter." + e.getKey() + ": needs at least one value");
+      }
+      values += e.getValue().size();
+    }
+    if (values > MAX_FILTER_VALUES) {
+      throw new IllegalArgumentException("filter: at most " + MAX_FILTER_VALUES + " values");
+    }
+    if (metrics != null) {
+      for (String m : metrics) {
+        if (!NAME.matcher(m).matches()) {
+          throw new IllegalArgumentException("metrics: \"" + m + "\" is not a value name");
+        }
+      }
+    }
+    Map<String, Set<String>> f = new TreeMap<>();
+    filter.forEach((k, v) -> f.put(k, Collections.unmodifiableSet(new TreeSet<>(v))));
+    return new SubscriptionSpec(stream, Collections.unmodifiableMap(f),
+        List.copyOf(new TreeSet<>(groupBy)), metrics == null ? null : Collections.unmodifiableSet(metrics));
+  }
+
+  private static String single(Map<String, List<String>> params, String name) {
+    List<String> v = params.get(name);
+    if (v == null || v.isEmpty()) {
+      return null;
+    }
+    if (v.size() > 1) {
+      throw new IllegalArgumentException(name + ": give it once");
+    }
+    return v.get(0);
+  }
+}

@@ -1,0 +1,73 @@
+package io.pulse;
+
+import io.pulse.config.ConfigException;
+import io.pulse.config.PulseConfig;
+import io.pulse.verticles.Pulse;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code java -jar pulse.jar}: loads the configuration (defaults, file, environment), checks it,
+ * starts Pulse and stops it gracefully on SIGTERM or Ctrl-C.
+ */
+public final class Main {
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    PulseConfig config;
+    try {
+      config = PulseConfig.load(System.getenv(), System.getProperties());
+      prepareDataDir(config);
+    } catch (ConfigException e) {
+      System.err.println("pulse: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Pulse pulse;
+    try {
+      pulse = Pulse.start(config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      String msg = cause.getMessage();
+      if (cause instanceof java.net.BindException || (msg != null && msg.contains("Address already in use"))) {
+        msg = "cannot listen on " + config.http().host() + ":" + config.http().port()
+            + " (http.port / PULSE_HTTP_PORT): " + msg;
+      }
+      System.err.println("pulse: failed to start: " + msg);
+      System.exit(1);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        pulse.stop().toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("pulse: shutdown did not finish cleanly: " + e);
+      }
+    }, "pulse-shutdown"));
+    String host = config.http().host().equals("0.0.0.0") ? "localhost" : config.http().host();
+    System.out.println();
+    System.out.println("  Pulse is running:  http://" + host + ":" + pulse.port() + "/");
+    System.out.println("  API:               http://" + host + ":" + pulse.port() + "/api/v1   metrics: /metrics");
+    System.out.println("  demo generators:   " + (config.demo() ? "on" : "off (PULSE_DEMO=true turns them on)"));
+    System.out.println("  authentication:    not implemented in this version; keep Pulse on a trusted network");
+    System.out.println();
+  }
+
+  private static void prepareDataDir(PulseConfig config) {
+    Path dir = Path.of(config.dataDir());
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new ConfigException("configuration dataDir (PULSE_DATA_DIR): cannot create " + dir.toAbsolutePath()
+          + ": " + e);
+    }
+    if (!Files.isWritable(dir)) {
+      throw new ConfigException("configuration dataDir (PULSE_DATA_DIR): " + dir.toAbsolutePath()
+          + " is not writable");
+    }
+  }
+}

@@ -1,0 +1,56 @@
+package io.pulse.verticles;
+
+import io.pulse.agg.ShardBatch;
+import io.pulse.live.LiveBatch;
+import io.pulse.live.RollupBatch;
+import io.pulse.live.SubscribeReply;
+import io.pulse.live.SubscribeRequest;
+import io.vertx.core.Vertx;
+
+/**
+ * Every event-bus address Pulse uses, what travels on it, and the codecs: the one place to look.
+ * All of these carry immutable objects by reference (local codecs); none leaves the JVM.
+ */
+public final class Addresses {
+
+  private Addresses() {
+  }
+
+  /** Ingest -> aggregate shard {@code n}: a {@link ShardBatch}, point to point, no reply. */
+  public static String shard(int n) {
+    return "pulse.agg.shard." + n;
+  }
+
+  /** Shutdown -> aggregate shard {@code n}: close every open window now; replies with the number closed. */
+  public static String shardCloseAll(int n) {
+    return "pulse.agg.shard." + n + ".close-all";
+  }
+
+  /** Aggregate shards -> published: a {@link RollupBatch} per flush tick (the live verticle, storage later). */
+  public static final String ROLLUPS = "pulse.rollups";
+
+  /** Live verticle -> published to every HTTP instance's hub: a {@link LiveBatch}, sequenced and encoded. */
+  public static final String LIVE_UPDATES = "pulse.live.updates";
+
+  /** Hub -> live verticle: a {@link SubscribeRequest}; replies with a {@link SubscribeReply}. */
+  public static final String LIVE_SUBSCRIBE = "pulse.live.subscribe";
+
+  /** Hub -> live verticle: the id (Integer) of a view one subscriber left. */
+  public static final String LIVE_RELEASE = "pulse.live.release";
+
+  /** Shutdown -> live verticle: tell every hub to close its connections after what it has; replies when sent. */
+  public static final String LIVE_SHUTDOWN = "pulse.live.shutdown";
+
+  /** Registers the local codecs of every message type above as their defaults. */
+  public static void registerCodecs(Vertx vertx) {
+    register(vertx, ShardBatch.class);
+    register(vertx, RollupBatch.class);
+    register(vertx, LiveBatch.class);
+    register(vertx, SubscribeRequest.class);
+    register(vertx, SubscribeReply.class);
+  }
+
+  private static <T> void register(Vertx vertx, Class<T> type) {
+    vertx.eventBus().registerDefaultCodec(type, new LocalCodec<>(type));
+  }
+}

@@ -1,0 +1,73 @@
+package io.pulse.verticles;
+
+import io.micrometer.core.instrument.Gauge;
+import io.pulse.agg.Rollup;
+import io.pulse.agg.ShardAggregator;
+import io.pulse.agg.ShardBatch;
+import io.pulse.live.RollupBatch;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One aggregate shard: owns the series whose keys hash to it, folds in the batches ingest sends,
+ * and on every flush tick publishes the windows that closed and running updates of watched ones.
+ */
+public final class AggregateVerticle extends VerticleBase {
+
+  private final PulseContext ctx;
+  private final int shard;
+  private final ShardAggregator aggregator;
+  private long timer = -1;
+
+  public AggregateVerticle(PulseContext ctx, int shard) {
+    this.ctx = ctx;
+    this.shard = shard;
+    this.aggregator = new ShardAggregator(ctx.config.aggregation().allowedLatenessMs(),
+        ctx.config.aggregation().sketchK());
+  }
+
+  @Override
+  public Future<?> start() {
+    Gauge.builder("pulse.shard.open.series", aggregator, ShardAggregator::openSeries).tag("shard", "" + shard)
+        .description("Series with an open window on this shard").register(ctx.registry);
+    Gauge.builder("pulse.shard.late.inflight", aggregator, ShardAggregator::lateInFlight).tag("shard", "" + shard)
+        .description("Events whose window closed while they were on their way; folded into the open one")
+        .register(ctx.registry);
+    Gauge.builder("pulse.shard.pending.events", ctx.pending, p -> p.get(shard)).tag("shard", "" + shard)
+        .description("Events sent to this shard and not yet aggregated").register(ctx.registry);
+    MessageConsumer<ShardBatch> batches = vertx.eventBus().consumer(Addresses.shard(shard), m -> {
+      ShardBatch b = m.body();
+      aggregator.add(b, ctx.clock.millis());
+      ctx.pending.addAndGet(shard, -b.size());
+    });
+    MessageConsumer<Object> closeAll = vertx.eventBus().consumer(Addresses.shardCloseAll(shard), m -> {
+      List<Rollup> out = new ArrayList<>();
+      aggregator.closeAll(out::add);
+      publish(out);
+      m.reply(out.size());
+    });
+    timer = vertx.setPeriodic(ctx.config.live().flushMs(), t -> flush());
+    return Future.all(batches.completion(), closeAll.completion());
+  }
+
+  private void flush() {
+    List<Rollup> out = new ArrayList<>();
+    aggregator.flush(ctx.clock.millis(), out::add);
+    publish(out);
+  }
+
+  private void publish(List<Rollup> out) {
+    if (!out.isEmpty()) {
+      vertx.eventBus().publish(Addresses.ROLLUPS, new RollupBatch(shard, out));
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(timer);
+    return Future.succeededFuture();
+  }
+}

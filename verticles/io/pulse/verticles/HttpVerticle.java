@@ -1,0 +1,314 @@
+package io.pulse.verticles;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pulse.catalog.StreamCatalog;
+import io.pulse.ingest.BodyException;
+import io.pulse.ingest.BodyFormat;
+import io.pulse.ingest.EventParser;
+import io.pulse.ingest.Ingestor;
+import io.pulse.ingest.ParseResult;
+import io.pulse.ingest.Quarantine;
+import io.pulse.ingest.Rejection;
+import io.pulse.live.SubscriptionSpec;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP face of Pulse: ingest, the live feed (SSE and WebSocket), catalog and quarantine
+ * reads, health and metrics. One instance per event loop; each parses on its own loop and
+ * owns the live connections it accepted (its {@link LiveHub}).
+ *
+ * <p>The route table below is meant to read like API.md.
+ */
+public final class HttpVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
+  private static final int MAX_ERRORS_LISTED = 100;
+
+  private final PulseContext ctx;
+  private final EventParser parser;
+  private final Ingestor ingestor;
+  private LiveHub hub;
+  private HttpServer server;
+
+  public HttpVerticle(PulseContext ctx) {
+    this.ctx = ctx;
+    this.parser = new EventParser(ctx.config.ingest());
+    this.ingestor = ctx.ingestor;
+  }
+
+  @Override
+  public Future<?> start() {
+    hub = new LiveHub(vertx, ctx);
+    Router router = Router.router(vertx);
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(ctx.config.ingest().maxBodyBytes());
+
+    // checks that need no body (draining, overload, path, Content-Type and -Length) answer before it is read
+    router.post("/api/v1/events").handler(this::checkIngest);
+    router.post("/api/v1/events").handler(body).handler(this::ingest);
+    router.post("/api/v1/streams/:stream/events").handler(this::checkIngest);
+    router.post("/api/v1/streams/:stream/events").handler(body).handler(this::ingest);
+    router.get("/api/v1/streams").handler(this::streams);
+    router.get("/api/v1/quarantine").handler(this::quarantine);
+    router.get("/api/v1/live/sse").handler(this::sse);
+    router.get("/api/v1/live/ws").handler(this::websocket);
+
+    router.get("/health/live").handler(rc -> json(rc, 200, new JsonObject().put("status", "up")));
+    router.get("/health/ready").handler(this::ready);
+    router.get("/metrics").handler(this::metrics);
+
+    router.route("/api/*").handler(rc -> error(rc, 404, "no such endpoint: " + rc.request().method() + " "
+        + rc.request().path()));
+    router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false)
+        .setDefaultContentEncoding("UTF-8"));
+
+    router.errorHandler(413, rc -> error(rc, 413, "the body is larger than " + ctx.config.ingest().maxBodyBytes()
+        + " bytes (ingest.maxBodyBytes)"));
+    router.errorHandler(400, rc -> error(rc, 400, rc.failure() != null ? rc.failure().getMessage() : "bad request"));
+    router.errorHandler(404, rc -> error(rc, 404, "not found: " + rc.request().path()));
+    router.errorHandler(405, rc -> error(rc, 405, "method not allowed: " + rc.request().method()));
+    router.errorHandler(500, rc -> {
+      LOG.error("unhandled failure on {} {}", rc.request().method(), rc.request().path(), rc.failure());
+      error(rc, 500, "internal error; see the server log");
+    });
+
+    HttpServerOptions opts = new HttpServerOptions().setHost(ctx.config.http().host())
+        .setPort(ctx.config.http().port()).setDecompressionSupported(true).setCompressionSupported(false)
+        .setMaxWebSocketFrameSize(65_536).setMaxWebSocketMessageSize(262_144).setIdleTimeout(0);
+    return hub.start().compose(v -> vertx.createHttpServer(opts).requestHandler(router).listen())
+        .onSuccess(s -> server = s);
+  }
+
+  /** The port actually bound (the configured one, or the one the OS chose for 0). */
+  int port() {
+    return server.actualPort();
+  }
+
+  // ---- ingest ----
+
+  private void checkIngest(RoutingContext rc) {
+    if (ctx.draining.get()) {
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+      error(rc, 503, "the server is shutting down; retry against another instance or shortly");
+      return;
+    }
+    if (ctx.overloaded()) {
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+      error(rc, 503, "aggregation is behind; retry in a second");
+      return;
+    }
+    String stream = rc.pathParam("stream");
+    if (stream != null && !EventParser.validStream(stream)) {
+      error(rc, 400, "stream: \"" + stream + "\" in the path does not match [a-z0-9_.-]{1,64}");
+      return;
+    }
+    String len = rc.request().getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (len != null) {
+      try {
+        if (Long.parseLong(len) > ctx.config.ingest().maxBodyBytes()) {
+          error(rc, 413, "the body is larger than " + ctx.config.ingest().maxBodyBytes()
+              + " bytes (ingest.maxBodyBytes)");
+          return;
+        }
+      } catch (NumberFormatException e) {
+        error(rc, 400, "Content-Length is not a number");
+        return;
+      }
+    }
+    try {
+      rc.put("format", BodyFormat.of(rc.request().getHeader(HttpHeaders.CONTENT_TYPE)));
+    } catch (BodyException e) {
+      error(rc, e.status(), e.getMessage());
+      return;
+    }
+    rc.next();
+  }
+
+  private void ingest(RoutingContext rc) {
+    long now = ctx.clock.millis();
+    Buffer buf = rc.body().buffer();
+    byte[] bytes = buf == null ? new byte[0] : buf.getBytes();
+    ParseResult parsed;
+    try {
+      parsed = parser.parse(bytes, rc.get("format"), rc.pathParam("stream"), now);
+    } catch (BodyException e) {
+      error(rc, e.status(), e.getMessage());
+      return;
+    }
+    Ingestor.Outcome out = ingestor.ingest(parsed, now, "http");
+    ctx.dispatch(vertx.eventBus(), out.batches());
+    JsonArray errors = new JsonArray();
+    List<Rejection> rej = out.rejections();
+    rej.sort(Comparator.comparingInt(Rejection::index));
+    for (int i = 0; i < rej.size() && i < MAX_ERRORS_LISTED; i++) {
+      errors.add(new JsonObject().put("index", rej.get(i).index()).put("error", rej.get(i).error()));
+    }
+    JsonObject answer = new JsonObject().put("accepted", out.accepted()).put("rejected", rej.size())
+        .put("errors", errors);
+    if (rej.size() > MAX_ERRORS_LISTED) {
+      answer.put("errorsTruncated", true);
+    }
+    if (out.late() > 0) {
+      answer.put("late", out.late());
+    }
+    if (out.overflowed() > 0) {
+      answer.put("overflowed", out.overflowed()).put("overflowNote", "the stream holds its maximum of "
+          + ctx.catalog.maxSeries() + " series (aggregation.maxSeriesPerStream); events of new series were folded "
+          + "into the series {\"_overflow\":\"true\"}");
+    }
+    json(rc, 202, answer);
+  }
+
+  // ---- catalog and quarantine ----
+
+  private void streams(RoutingContext rc) {
+    JsonArray list = new JsonArray();
+    List<StreamCatalog.StreamInfo> all = new ArrayList<>(ctx.catalog.all());
+    all.sort(Comparator.comparing(StreamCatalog.StreamInfo::name));
+    for (StreamCatalog.StreamInfo s : all) {
+      JsonObject dims = new JsonObject();
+      s.dims().forEach((k, v) -> dims.put(k, new JsonArray(new ArrayList<>(v))));
+      list.add(new JsonObject().put("stream", s.name()).put("dims", dims)
+          .put("values", new JsonArray(new ArrayList<>(s.valueNames())))
+          .put("rate", Math.round(s.rate() * 100) / 100.0).put("series", s.seriesCount()).put("events", s.events())
+          .put("window", io.pulse.config.Durations.format(ctx.config.stream(s.name()).windowMs()))
+          .put("firstSeen", s.firstSeen()).put("lastSeen", s.lastSeen()));
+    }
+    json(rc, 200, new JsonObject().put("streams", list));
+  }
+
+  private void quarantine(RoutingContext rc) {
+    String stream = rc.queryParams().get("stream");
+    int limit = 100;
+    String l = rc.queryParams().get("limit");
+    if (l != null) {
+      try {
+        limit = Integer.parseInt(l);
+      } catch (NumberFormatException e) {
+        error(rc, 400, "limit: must be a whole number");
+        return;
+      }
+      if (limit < 1 || limit > 10_000) {
+        error(rc, 400, "limit: must be between 1 and 10000");
+        return;
+      }
+    }
+    JsonArray items = new JsonArray();
+    for (Quarantine.Entry e : ctx.quarantine.list(stream, limit)) {
+      items.add(new JsonObject().put("at", e.at()).put("stream", e.stream()).put("source", e.source())
+          .put("reason", e.reason()).put("payload", e.payload()));
+    }
+    json(rc, 200, new JsonObject().put("items", items).put("total", ctx.quarantine.total())
+        .put("capacity", ctx.quarantine.capacity()));
+  }
+
+  // ---- live ----
+
+  private void sse(RoutingContext rc) {
+    SubscriptionSpec spec;
+    try {
+      spec = SubscriptionSpec.fromQuery(toMap(rc.queryParams()));
+    } catch (IllegalArgumentException e) {
+      error(rc, 400, e.getMessage());
+      return;
+    }
+    if (ctx.draining.get()) {
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+      error(rc, 503, "the server is shutting down");
+      return;
+    }
+    String last = rc.request().getHeader("Last-Event-ID");
+    if (last == null) {
+      last = rc.queryParams().get("lastEventId");
+    }
+    HttpServerResponse res = rc.response().setChunked(true)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").putHeader("X-Accel-Buffering", "no");
+    res.write("retry: 2000\n\n");
+    hub.accept(res, rc.request().connection(), spec, last);
+  }
+
+  private void websocket(RoutingContext rc) {
+    if (ctx.draining.get()) {
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+      error(rc, 503, "the server is shutting down");
+      return;
+    }
+    rc.request().toWebSocket().onSuccess(hub::accept)
+        .onFailure(e -> {
+          if (!rc.response().ended()) {
+            error(rc, 400, "WebSocket upgrade failed: " + e.getMessage());
+          }
+        });
+  }
+
+  // ---- operations ----
+
+  private void ready(RoutingContext rc) {
+    if (ctx.draining.get()) {
+      json(rc, 503, new JsonObject().put("status", "draining"));
+    } else {
+      json(rc, 200, new JsonObject().put("status", "ready"));
+    }
+  }
+
+  private void metrics(RoutingContext rc) {
+    if (ctx.registry instanceof PrometheusMeterRegistry) {
+      rc.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+          .end(((PrometheusMeterRegistry) ctx.registry).scrape());
+    } else {
+      error(rc, 404, "metrics are not enabled");
+    }
+  }
+
+  // ---- helpers ----
+
+  private static Map<String, List<String>> toMap(MultiMap m) {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    for (String name : m.names()) {
+      out.put(name, m.getAll(name));
+    }
+    return out;
+  }
+
+  static void json(RoutingContext rc, int status, JsonObject body) {
+    if (rc.response().ended()) {
+      return;
+    }
+    rc.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(body.encode());
+  }
+
+  static void error(RoutingContext rc, int status, String message) {
+    json(rc, status, new JsonObject().put("error", message));
+  }
+
+  /** Closes the live connections of this instance, then the listener, letting requests in flight finish. */
+  @Override
+  public Future<?> stop() {
+    if (hub != null) {
+      hub.stop();
+    }
+    return server == null ? Future.succeededFuture() : server.shutdown(2, TimeUnit.SECONDS);
+  }
+}

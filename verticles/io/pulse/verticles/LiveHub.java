@@ -1,0 +1,490 @@
+package io.pulse.verticles;
+
+import io.pulse.live.LiveBatch;
+import io.pulse.live.LiveJson;
+import io.pulse.live.LiveMessage;
+import io.pulse.live.SubscribeReply;
+import io.pulse.live.SubscribeRequest;
+import io.pulse.live.SubscriptionSpec;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The live connections of one HTTP instance, all on its event loop. It takes the sequenced
+ * messages the live verticle publishes and writes each to the subscribers of its view.
+ *
+ * <p>A subscriber that cannot keep up is bounded: while its connection's write queue is full,
+ * running updates wait in a map keyed by series (a newer one replaces the older: coalesced), and
+ * final rollups in a queue of at most {@code live.maxPendingFinals}. Past that, or after
+ * {@code live.slowClientTimeoutMs} without progress, the connection is closed with a reason.
+ */
+final class LiveHub {
+
+  private static final int MAX_SUBS_PER_SOCKET = 64;
+
+  private final Vertx vertx;
+  private final PulseContext ctx;
+  private final Map<Integer, List<Sub>> byView = new HashMap<>();
+  private final Set<Conn> conns = new LinkedHashSet<>();
+  private final List<Long> timers = new ArrayList<>();
+  private boolean shuttingDown;
+
+  LiveHub(Vertx vertx, PulseContext ctx) {
+    this.vertx = vertx;
+    this.ctx = ctx;
+  }
+
+  Future<Void> start() {
+    MessageConsumer<LiveBatch> c = vertx.eventBus().consumer(Addresses.LIVE_UPDATES, m -> onBatch(m.body()));
+    timers.add(vertx.setPeriodic(ctx.config.live().heartbeatMs(), t -> heartbeat()));
+    timers.add(vertx.setPeriodic(ctx.config.live().flushMs(), t -> checkStalled()));
+    return c.completion();
+  }
+
+  void stop() {
+    timers.forEach(vertx::cancelTimer);
+    for (Conn c : new ArrayList<>(conns)) {
+      c.close(1001, "server stopping");
+    }
+  }
+
+  private void onBatch(LiveBatch batch) {
+    for (LiveMessage m : batch.messages()) {
+      List<Sub> subs = byView.get(m.viewId());
+      if (subs != null) {
+        for (int i = 0, n = subs.size(); i < n; i++) {
+          Sub s = subs.get(i);
+          s.conn.offer(s, m);
+        }
+      }
+    }
+    if (batch.shutdown()) {
+      shuttingDown = true;
+      for (Conn c : new ArrayList<>(conns)) {
+        c.close(1001, "server shutting down; reconnect shortly");
+      }
+    }
+  }
+
+  private void heartbeat() {
+    long now = ctx.clock.millis();
+    for (Conn c : conns) {
+      c.heartbeat(now);
+    }
+  }
+
+  private void checkStalled() {
+    long now = ctx.clock.millis();
+    long limit = ctx.config.live().slowClientTimeoutMs();
+    for (Conn c : new ArrayList<>(conns)) {
+      if (c.stalledSince > 0 && now - c.stalledSince > limit) {
+        c.closeSlow("slow consumer: nothing could be written for " + (now - c.stalledSince) + " ms");
+      }
+    }
+  }
+
+  /** A WebSocket at /api/v1/live/ws: any number of subscriptions, managed by ops. */
+  void accept(ServerWebSocket ws) {
+    if (shuttingDown) {
+      ws.close((short) 1001, "server shutting down");
+      return;
+    }
+    WsConn c = new WsConn(ws);
+    conns.add(c);
+    ws.textMessageHandler(c::onText);
+    ws.closeHandler(v -> c.closed());
+    ws.exceptionHandler(e -> c.closed());
+    ws.drainHandler(v -> c.drain());
+  }
+
+  /** An SSE response at /api/v1/live/sse, already validated: one subscription. */
+  void accept(HttpServerResponse res, HttpConnection connection, SubscriptionSpec spec, String lastEventId) {
+    SseConn c = new SseConn(res, connection);
+    conns.add(c);
+    res.closeHandler(v -> c.closed());
+    res.exceptionHandler(e -> c.closed());
+    res.drainHandler(v -> c.drain());
+    subscribe(c, "sse", spec, lastEventId);
+  }
+
+  private void subscribe(Conn c, String subId, SubscriptionSpec spec, String lastEventId) {
+    c.pendingIds.add(subId);
+    SubscribeRequest req = new SubscribeRequest(spec.stream(), spec.filter(), spec.groupBy(), lastEventId);
+    vertx.eventBus().<SubscribeReply>request(Addresses.LIVE_SUBSCRIBE, req).onComplete(ar -> {
+      c.pendingIds.remove(subId);
+      if (ar.failed()) {
+        c.error(subId, "subscription failed: " + ar.cause().getMessage());
+        return;
+      }
+      SubscribeReply r = ar.result().body();
+      if (r.error() != null) {
+        c.error(subId, r.error());
+        return;
+      }
+      if (c.isClosed()) {
+        vertx.eventBus().send(Addresses.LIVE_RELEASE, r.viewId());
+        return;
+      }
+      Sub s = new Sub(subId, c, r.viewId(), spec.metrics());
+      c.subs.put(subId, s);
+      byView.computeIfAbsent(r.viewId(), k -> new ArrayList<>()).add(s);
+      ctx.subscribers.incrementAndGet();
+      c.subscribed(s, r);
+      for (LiveMessage m : r.replay()) {
+        c.offer(s, m);
+      }
+    });
+  }
+
+  private void unsubscribe(Sub s) {
+    List<Sub> list = byView.get(s.viewId);
+    if (list != null) {
+      list.remove(s);
+      if (list.isEmpty()) {
+        byView.remove(s.viewId);
+      }
+    }
+    if (s.conn.subs.remove(s.id) != null) {
+      ctx.subscribers.decrementAndGet();
+      vertx.eventBus().send(Addresses.LIVE_RELEASE, s.viewId);
+    }
+  }
+
+  /** One subscription on a connection. */
+  private static final class Sub {
+    final String id;
+    final Conn conn;
+    final int viewId;
+    final Set<String> metrics;
+
+    Sub(String id, Conn conn, int viewId, Set<String> metrics) {
+      this.id = id;
+      this.conn = conn;
+      this.viewId = viewId;
+      this.metrics = metrics;
+    }
+  }
+
+  private record Pending(Sub sub, LiveMessage message) {
+  }
+
+  /** A connection and its bounded outbox. */
+  private abstract class Conn {
+    final Map<String, Sub> subs = new LinkedHashMap<>();
+    final Set<String> pendingIds = new LinkedHashSet<>();
+    final ArrayDeque<Pending> finals = new ArrayDeque<>();
+    final Map<String, Pending> running = new LinkedHashMap<>();
+    long stalledSince;
+    boolean closed;
+
+    abstract boolean writeQueueFull();
+
+    abstract void write(Sub s, LiveMessage m);
+
+    abstract void error(String subId, String message);
+
+    abstract void subscribed(Sub s, SubscribeReply r);
+
+    abstract void heartbeat(long now);
+
+    abstract void shut(int code, String reason, boolean slow);
+
+    boolean isClosed() {
+      return closed;
+    }
+
+    void offer(Sub s, LiveMessage m) {
+      if (closed) {
+        return;
+      }
+      if (finals.isEmpty() && running.isEmpty() && !writeQueueFull()) {
+        send(s, m);
+        return;
+      }
+      if (stalledSince == 0) {
+        stalledSince = ctx.clock.millis();
+      }
+      if (m.fin()) {
+        // the final figures supersede any running update of the same window still waiting
+        if (running.remove(key(s, m)) != null) {
+          ctx.coalesced.increment();
+        }
+        finals.add(new Pending(s, m));
+        if (finals.size() > ctx.config.live().maxPendingFinals()) {
+          closeSlow("slow consumer: more than " + ctx.config.live().maxPendingFinals() + " final rollups waiting");
+        }
+      } else if (running.put(key(s, m), new Pending(s, m)) != null) {
+        ctx.coalesced.increment();
+      }
+      drain();
+    }
+
+    private String key(Sub s, LiveMessage m) {
+      return s.id + '\u0000' + m.viewId() + '\u0000' + m.seriesKey();
+    }
+
+    private void send(Sub s, LiveMessage m) {
+      write(s, m);
+      if (m.rollup() != null) {
+        ctx.pushLatency.record(Math.max(0, ctx.clock.millis() - m.rollup().latestArrival()), TimeUnit.MILLISECONDS);
+      }
+    }
+
+    void drain() {
+      while (!writeQueueFull() && !closed) {
+        Pending p = finals.poll();
+        if (p == null) {
+          Iterator<Pending> it = running.values().iterator();
+          if (!it.hasNext()) {
+            break;
+          }
+          p = it.next();
+          it.remove();
+        }
+        if (p.sub.conn.subs.containsKey(p.sub.id)) {
+          send(p.sub, p.message);
+        }
+      }
+      if (finals.isEmpty() && running.isEmpty()) {
+        stalledSince = 0;
+      }
+    }
+
+    void closeSlow(String reason) {
+      if (closed) {
+        return;
+      }
+      ctx.slowClosed.increment();
+      ctx.dropped.increment(finals.size() + running.size());
+      close(1008, reason, true);
+    }
+
+    void close(int code, String reason) {
+      close(code, reason, false);
+    }
+
+    private void close(int code, String reason, boolean slow) {
+      if (closed) {
+        return;
+      }
+      if (!slow) {
+        drain();
+      }
+      finals.clear();
+      running.clear();
+      closed();
+      shut(code, reason, slow);
+    }
+
+    /** Forgets the connection: its subscriptions are released. Safe to call more than once. */
+    void closed() {
+      closed = true;
+      for (Sub s : new ArrayList<>(subs.values())) {
+        unsubscribe(s);
+      }
+      finals.clear();
+      running.clear();
+      conns.remove(this);
+    }
+
+    void unsubscribeOp(String subId) {
+      Sub s = subs.get(subId);
+      if (s == null) {
+        error(subId, "no subscription with this id");
+        return;
+      }
+      unsubscribe(s);
+      Iterator<Pending> it = finals.iterator();
+      while (it.hasNext()) {
+        if (it.next().sub == s) {
+          it.remove();
+        }
+      }
+      running.values().removeIf(p -> p.sub == s);
+    }
+  }
+
+  private final class WsConn extends Conn {
+    final ServerWebSocket ws;
+
+    WsConn(ServerWebSocket ws) {
+      this.ws = ws;
+    }
+
+    void onText(String text) {
+      JsonObject op;
+      try {
+        op = new JsonObject(text);
+      } catch (RuntimeException e) {
+        error(null, "a message must be a JSON object like {\"op\":\"subscribe\",\"id\":\"s1\",\"stream\":\"...\"}");
+        return;
+      }
+      Object idv = op.getValue("id");
+      String id = idv == null ? null : String.valueOf(idv);
+      String name = op.getString("op", "");
+      switch (name) {
+        case "subscribe":
+          if (id == null || id.isEmpty() || id.length() > 64) {
+            error(id, "subscribe: id required, 1 to 64 characters");
+            return;
+          }
+          if (subs.containsKey(id) || pendingIds.contains(id)) {
+            error(id, "subscribe: id " + id + " is already in use on this connection");
+            return;
+          }
+          if (subs.size() + pendingIds.size() >= MAX_SUBS_PER_SOCKET) {
+            error(id, "subscribe: at most " + MAX_SUBS_PER_SOCKET + " subscriptions per connection");
+            return;
+          }
+          SubscriptionSpec spec;
+          try {
+            spec = SubscriptionSpec.fromJson(op);
+          } catch (IllegalArgumentException e) {
+            error(id, e.getMessage());
+            return;
+          }
+          subscribe(this, id, spec, null);
+          break;
+        case "unsubscribe":
+          if (id == null) {
+            error(null, "unsubscribe: id required");
+            return;
+          }
+          unsubscribeOp(id);
+          write(new JsonObject().put("type", "unsubscribed").put("sub", id).encode());
+          break;
+        case "ping":
+          write(new JsonObject().put("type", "pong").put("at", ctx.clock.millis()).encode());
+          break;
+        default:
+          error(id, "unknown op \"" + name + "\"; use subscribe, unsubscribe or ping");
+      }
+    }
+
+    @Override
+    boolean writeQueueFull() {
+      return ws.writeQueueFull();
+    }
+
+    private void write(String text) {
+      if (!closed) {
+        ws.writeTextMessage(text);
+      }
+    }
+
+    @Override
+    void write(Sub s, LiveMessage m) {
+      String json = s.metrics == null || m.rollup() == null ? m.json() : LiveJson.rollup(m.rollup(), s.metrics);
+      write(LiveJson.withSub(json, s.id));
+    }
+
+    @Override
+    void error(String subId, String message) {
+      JsonObject o = new JsonObject().put("type", "error");
+      if (subId != null) {
+        o.put("sub", subId);
+      }
+      write(o.put("error", message).encode());
+    }
+
+    @Override
+    void subscribed(Sub s, SubscribeReply r) {
+      write(new JsonObject().put("type", "subscribed").put("sub", s.id).put("stream", r.stream())
+          .put("groupBy", r.groupBy() == null ? null : new JsonArray(new ArrayList<>(r.groupBy())))
+          .put("window", r.window()).encode());
+    }
+
+    @Override
+    void heartbeat(long now) {
+      if (!writeQueueFull()) {
+        write("{\"type\":\"heartbeat\",\"at\":" + now + "}");
+      }
+    }
+
+    @Override
+    void shut(int code, String reason, boolean slow) {
+      if (!ws.isClosed()) {
+        if (!slow) {
+          ws.writeTextMessage(new JsonObject().put("type", "closing").put("reason", reason).encode());
+        }
+        ws.shutdown(2, TimeUnit.SECONDS, (short) code, reason);
+      }
+    }
+  }
+
+  private final class SseConn extends Conn {
+    final HttpServerResponse res;
+    final HttpConnection connection;
+
+    SseConn(HttpServerResponse res, HttpConnection connection) {
+      this.res = res;
+      this.connection = connection;
+    }
+
+    @Override
+    boolean writeQueueFull() {
+      return res.writeQueueFull();
+    }
+
+    @Override
+    void write(Sub s, LiveMessage m) {
+      String json = s.metrics == null || m.rollup() == null ? m.json() : LiveJson.rollup(m.rollup(), s.metrics);
+      res.write("id: " + ctx.bootId + "-" + m.seq() + "\nevent: " + m.type() + "\ndata: " + json + "\n\n");
+    }
+
+    @Override
+    void error(String subId, String message) {
+      if (!closed) {
+        res.write("event: error\ndata: " + new JsonObject().put("type", "error").put("error", message).encode()
+            + "\n\n");
+        close(1008, message);
+      }
+    }
+
+    @Override
+    void subscribed(Sub s, SubscribeReply r) {
+      JsonObject o = new JsonObject().put("type", "subscribed").put("stream", r.stream())
+          .put("groupBy", r.groupBy() == null ? null : new JsonArray(new ArrayList<>(r.groupBy())))
+          .put("window", r.window());
+      if (r.reset()) {
+        res.write("id: " + ctx.bootId + "-" + r.seq() + "\nevent: reset\ndata: "
+            + new JsonObject().put("type", "reset").put("reason", r.resetReason()).encode() + "\n\n");
+      }
+      res.write("id: " + ctx.bootId + "-" + r.seq() + "\nevent: subscribed\ndata: " + o.encode() + "\n\n");
+    }
+
+    @Override
+    void heartbeat(long now) {
+      if (!writeQueueFull()) {
+        res.write(": heartbeat " + now + "\n\n");
+      }
+    }
+
+    @Override
+    void shut(int code, String reason, boolean slow) {
+      if (!slow && !res.ended()) {
+        res.write("event: closing\ndata: " + new JsonObject().put("type", "closing").put("reason", reason).encode()
+            + "\n\n");
+        res.end();
+      } else {
+        connection.close();
+      }
+    }
+  }
+}

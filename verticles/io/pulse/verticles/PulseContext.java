@@ -1,0 +1,96 @@
+package io.pulse.verticles;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.pulse.agg.ViewRegistry;
+import io.pulse.catalog.StreamCatalog;
+import io.pulse.config.PulseConfig;
+import io.pulse.core.Clock;
+import io.pulse.ingest.Ingestor;
+import io.pulse.ingest.Quarantine;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * What the verticles of one Pulse share: configuration, clock, meters and the thread-safe engine
+ * parts (catalog, views, quarantine, ingest routing). Built once by {@link Pulse}; each verticle
+ * takes it in its constructor.
+ */
+public final class PulseContext {
+
+  /** Ingest answers 503 while any shard has more events than this waiting. */
+  static final long MAX_PENDING_EVENTS_PER_SHARD = 2_000_000;
+
+  final PulseConfig config;
+  final Clock clock;
+  final MeterRegistry registry;
+  final int shards;
+  final StreamCatalog catalog;
+  final ViewRegistry views;
+  final Quarantine quarantine;
+  final Ingestor ingestor;
+  /** Distinguishes this server run in SSE event ids, so a resume across a restart resets cleanly. */
+  final String bootId;
+  /** Set when shutdown starts: ingest refuses new events so that the closing windows are final. */
+  final AtomicBoolean draining = new AtomicBoolean();
+  /** Events sent to each shard and not yet aggregated: ingest's back-pressure signal. */
+  final AtomicLongArray pending;
+
+  final AtomicInteger subscribers = new AtomicInteger();
+  final Counter coalesced;
+  final Counter dropped;
+  final Counter slowClosed;
+  final Timer pushLatency;
+
+  PulseContext(PulseConfig config, Clock clock, MeterRegistry registry, int shards) {
+    this.config = config;
+    this.clock = clock;
+    this.registry = registry;
+    this.shards = shards;
+    PulseConfig.Aggregation a = config.aggregation();
+    this.catalog = new StreamCatalog(a.maxStreams(), a.maxSeriesPerStream(), registry);
+    this.views = new ViewRegistry(config);
+    this.quarantine = new Quarantine(config.quarantine().capacity(), config.quarantine().maxPayloadChars());
+    this.ingestor = new Ingestor(config, catalog, views, quarantine, shards, registry);
+    this.bootId = Long.toString(clock.millis(), 36);
+    this.pending = new AtomicLongArray(shards);
+    Gauge.builder("pulse.live.subscribers", subscribers, AtomicInteger::get)
+        .description("Live subscriptions (WebSocket and SSE)").register(registry);
+    Gauge.builder("pulse.quarantine.size", quarantine, q -> Math.min(q.total(), q.capacity()))
+        .description("Entries held in the in-memory quarantine").register(registry);
+    this.coalesced = Counter.builder("pulse.live.coalesced")
+        .description("Running updates replaced by a newer one before a slow subscriber could take them")
+        .register(registry);
+    this.dropped = Counter.builder("pulse.live.dropped")
+        .description("Messages never delivered because their subscriber was closed as too slow").register(registry);
+    this.slowClosed = Counter.builder("pulse.live.slow.closed")
+        .description("Subscriber connections closed for not keeping up").register(registry);
+    this.pushLatency = Timer.builder("pulse.push.latency")
+        .description("From the arrival of the newest event in a rollup to the rollup's write to a subscriber")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
+  }
+
+  /** Hands each shard its part of an ingest call; the shard takes the count off {@link #pending}. */
+  void dispatch(io.vertx.core.eventbus.EventBus bus, io.pulse.agg.ShardBatch[] batches) {
+    for (int s = 0; s < batches.length; s++) {
+      if (batches[s].size() > 0) {
+        pending.addAndGet(s, batches[s].size());
+        bus.send(Addresses.shard(s), batches[s]);
+      }
+    }
+  }
+
+  boolean overloaded() {
+    for (int i = 0; i < shards; i++) {
+      if (pending.get(i) > MAX_PENDING_EVENTS_PER_SHARD) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
