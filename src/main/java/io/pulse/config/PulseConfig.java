@@ -248,7 +248,8 @@ public final class PulseConfig {
     node.put(leaf, value);
   }
 
-  static void deepMerge(JsonObject into, JsonObject from) {
+  /** Merges {@code from} into {@code into}: objects recursively, anything else replaced. */
+  public static void deepMerge(JsonObject into, JsonObject from) {
     for (Map.Entry<String, Object> e : from) {
       Object mine = into.getValue(e.getKey());
       if (mine instanceof JsonObject && e.getValue() instanceof JsonObject) {

@@ -1,0 +1,159 @@
+package io.pulse.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pulse.config.PulseConfig;
+import io.pulse.event.Dims;
+import io.pulse.event.Event;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class EventParserTest {
+
+  private static final long NOW = 1_763_805_600_000L;
+  private final EventParser parser = new EventParser(PulseConfig.of(null).ingest());
+
+  private ParseResult json(String body) {
+    return parser.parse(body.getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, null, NOW);
+  }
+
+  private ParseResult ndjson(String body) {
+    return parser.parse(body.getBytes(StandardCharsets.UTF_8), BodyFormat.NDJSON, null, NOW);
+  }
+
+  @Test
+  @DisplayName("one object becomes one event with its stream, time, id, dims and values")
+  void oneObject() {
+    ParseResult r = json("{\"stream\":\"checkout\",\"ts\":1763805600123,\"id\":\"e1\","
+        + "\"dims\":{\"store\":\"s042\",\"region\":\"eu\"},\"values\":{\"amount\":129.9,\"items\":3}}");
+    assertEquals(1, r.events().size());
+    Event e = r.events().get(0);
+    assertEquals("checkout", e.stream());
+    assertEquals(1763805600123L, e.ts());
+    assertEquals("e1", e.id());
+    assertEquals(Dims.of("region", "eu", "store", "s042"), e.dims());
+    assertEquals(129.9, e.valueMap().get("amount"));
+    assertEquals(3.0, e.valueMap().get("items"));
+    assertEquals(NOW, e.arrival());
+  }
+
+  @Test
+  @DisplayName("ts defaults to arrival and accepts ISO-8601 with Z or an offset")
+  void times() {
+    assertEquals(NOW, json("{\"stream\":\"s\",\"values\":{\"v\":1}}").events().get(0).ts());
+    assertEquals(1763805600000L, json("{\"stream\":\"s\",\"ts\":\"2025-11-22T10:00:00Z\",\"values\":{\"v\":1}}")
+        .events().get(0).ts());
+    assertEquals(1763805600000L, json("{\"stream\":\"s\",\"ts\":\"2025-11-22T11:00:00+01:00\",\"values\":{\"v\":1}}")
+        .events().get(0).ts());
+    assertEquals("ts: more than 300000 ms in the future",
+        json("{\"stream\":\"s\",\"ts\":" + (NOW + 400_000) + ",\"values\":{\"v\":1}}").rejections().get(0).error());
+  }
+
+  @Test
+  @DisplayName("an array keeps its good events and names each bad one by index and reason")
+  void arrayMixed() {
+    ParseResult r = json("[{\"stream\":\"a\",\"values\":{\"v\":1}},"
+        + "{\"stream\":\"Bad\",\"values\":{\"v\":1}},"
+        + "{\"stream\":\"a\",\"values\":{}},"
+        + "42,"
+        + "{\"stream\":\"a\",\"values\":{\"v\":\"x\"}},"
+        + "{\"stream\":\"a\",\"values\":{\"v\":1e400}},"
+        + "{\"stream\":\"a\",\"dims\":{\"k\":1},\"values\":{\"v\":1}},"
+        + "{\"stream\":\"a\",\"values\":{\"v\":2},\"extra\":{\"ignored\":[1,2]}}]");
+    assertEquals(2, r.events().size());
+    assertEquals(0, r.indices()[0]);
+    assertEquals(7, r.indices()[1]);
+    assertEquals(6, r.rejections().size());
+    assertEquals(1, r.rejections().get(0).index());
+    assertTrue(r.rejections().get(0).error().startsWith("stream:"));
+    assertTrue(r.rejections().get(1).error().startsWith("values: required"));
+    assertEquals("an event must be a JSON object", r.rejections().get(2).error());
+    assertEquals("values.v: must be a number", r.rejections().get(3).error());
+    assertEquals("values.v: must be a finite number", r.rejections().get(4).error());
+    assertEquals("dims.k: must be a string", r.rejections().get(5).error());
+    assertEquals("{\"stream\":\"Bad\",\"values\":{\"v\":1}}", r.rejections().get(0).payload());
+  }
+
+  @Test
+  @DisplayName("NDJSON takes each line alone: a broken line is one rejection, the others are kept")
+  void ndjsonLines() {
+    ParseResult r = ndjson("{\"stream\":\"a\",\"values\":{\"v\":1}}\n"
+        + "{\"stream\":\"a\",\"values\":{\"v\":\n"
+        + "\n"
+        + "{\"stream\":\"a\",\"values\":{\"v\":3}}\r\n"
+        + "{\"stream\":\"a\",\"values\":{\"v\":4}} {\"stream\":\"a\",\"values\":{\"v\":5}}\n");
+    assertEquals(2, r.events().size());
+    assertEquals(2, r.rejections().size());
+    assertEquals(1, r.rejections().get(0).index());
+    assertTrue(r.rejections().get(0).error().startsWith("not valid JSON"), r.rejections().get(0).error());
+    assertEquals("{\"stream\":\"a\",\"values\":{\"v\":", r.rejections().get(0).payload());
+    assertEquals(3, r.rejections().get(1).index());
+    assertEquals("a line must hold exactly one JSON object", r.rejections().get(1).error());
+  }
+
+  @Test
+  @DisplayName("whole-body problems are 400s with a reason; too many events is 413")
+  void wholeBody() {
+    assertEquals(400, assertThrows(BodyException.class, () -> json("")).status());
+    assertEquals(400, assertThrows(BodyException.class, () -> json("[{\"stream\":\"a\"")).status());
+    assertEquals(400, assertThrows(BodyException.class, () -> json("\"text\"")).status());
+    BodyException two = assertThrows(BodyException.class, () -> json("{\"stream\":\"a\",\"values\":{\"v\":1}}\n{}"));
+    assertTrue(two.getMessage().contains("x-ndjson"), two.getMessage());
+    assertEquals(400, assertThrows(BodyException.class, () -> ndjson("\n\n")).status());
+    EventParser small = new EventParser(PulseConfig.of(new JsonObject().put("ingest",
+        new JsonObject().put("maxEventsPerRequest", 2))).ingest());
+    BodyException big = assertThrows(BodyException.class, () -> small.parse(
+        "[{\"stream\":\"a\",\"values\":{\"v\":1}},{\"stream\":\"a\",\"values\":{\"v\":1}},{\"stream\":\"a\",\"values\":{\"v\":1}}]"
+            .getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, null, NOW));
+    assertEquals(413, big.status());
+  }
+
+  @Test
+  @DisplayName("the path names the stream; a body that names another is rejected")
+  void pathStream() {
+    ParseResult r = parser.parse("{\"values\":{\"v\":1}}\n{\"stream\":\"other\",\"values\":{\"v\":1}}"
+        .getBytes(StandardCharsets.UTF_8), BodyFormat.NDJSON, "orders", NOW);
+    assertEquals("orders", r.events().get(0).stream());
+    assertTrue(r.rejections().get(0).error().contains("differs from the stream in the path"));
+    assertEquals("stream: required (or post to /api/v1/streams/{stream}/events)",
+        json("{\"values\":{\"v\":1}}").rejections().get(0).error());
+  }
+
+  @Test
+  @DisplayName("limits on dims, values, names and duplicates are enforced per event")
+  void limits() {
+    EventParser p = new EventParser(PulseConfig.of(new JsonObject().put("ingest",
+        new JsonObject().put("maxDims", 1).put("maxValues", 1).put("maxDimValueLength", 3))).ingest());
+    assertEquals("dims: more than 1 keys", p.parse("{\"stream\":\"a\",\"dims\":{\"a\":\"1\",\"b\":\"2\"},\"values\":{\"v\":1}}"
+        .getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, null, NOW).rejections().get(0).error());
+    assertEquals("values: more than 1 names", p.parse("{\"stream\":\"a\",\"values\":{\"v\":1,\"w\":2}}"
+        .getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, null, NOW).rejections().get(0).error());
+    assertEquals("dims.a: longer than 3 characters", p.parse("{\"stream\":\"a\",\"dims\":{\"a\":\"long\"},\"values\":{\"v\":1}}"
+        .getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, null, NOW).rejections().get(0).error());
+    assertEquals("values.v: given twice", json("{\"stream\":\"a\",\"values\":{\"v\":1,\"v\":2}}").rejections().get(0)
+        .error());
+    assertTrue(json("{\"stream\":\"a\",\"values\":{\"bad name\":1}}").rejections().get(0).error().startsWith("values: name"));
+  }
+
+  @Test
+  @DisplayName("Content-Type picks the format; unknown types are 415")
+  void formats() {
+    assertEquals(BodyFormat.JSON, BodyFormat.of(null));
+    assertEquals(BodyFormat.JSON, BodyFormat.of("application/json; charset=UTF-8"));
+    assertEquals(BodyFormat.NDJSON, BodyFormat.of("application/x-ndjson"));
+    assertEquals(415, assertThrows(BodyException.class, () -> BodyFormat.of("text/csv")).status());
+    assertEquals(415, assertThrows(BodyException.class, () -> BodyFormat.of("application/json; charset=latin1")).status());
+  }
+
+  @Test
+  @DisplayName("time strings: digits are epoch ms, garbage is refused")
+  void parseTime() {
+    assertEquals(5L, EventParser.parseTime("5"));
+    assertEquals(Long.MIN_VALUE, EventParser.parseTime("yesterday"));
+    assertTrue(json("{\"stream\":\"a\",\"ts\":\"yesterday\",\"values\":{\"v\":1}}").events().isEmpty());
+  }
+}

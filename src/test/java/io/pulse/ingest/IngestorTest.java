@@ -1,0 +1,170 @@
+package io.pulse.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pulse.agg.ShardBatch;
+import io.pulse.agg.ViewRegistry;
+import io.pulse.catalog.StreamCatalog;
+import io.pulse.config.PulseConfig;
+import io.pulse.event.Dims;
+import io.pulse.event.Event;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** Routing, lateness, overflow and the counting that says where every event went. */
+class IngestorTest {
+
+  private static final long NOW = 1_763_805_600_500L;
+
+  private SimpleMeterRegistry registry;
+  private StreamCatalog catalog;
+  private ViewRegistry views;
+  private Quarantine quarantine;
+
+  private Ingestor ingestor(JsonObject overrides, int shards) {
+    PulseConfig c = PulseConfig.of(overrides);
+    registry = new SimpleMeterRegistry();
+    catalog = new StreamCatalog(c.aggregation().maxStreams(), c.aggregation().maxSeriesPerStream(), registry);
+    views = new ViewRegistry(c);
+    quarantine = new Quarantine(100, 1000);
+    return new Ingestor(c, catalog, views, quarantine, shards, registry);
+  }
+
+  private static Event ev(String stream, long ts, Dims d, double v) {
+    return new Event(stream, ts, null, d, new String[] {"v"}, new double[] {v}, NOW);
+  }
+
+  private double counter(String name, String stream) {
+    return registry.get(name).tag("stream", stream).counter().count();
+  }
+
+  @Test
+  @DisplayName("each event feeds the stream total and its own series, spread over shards by key")
+  void routesToTotalAndSeries() {
+    Ingestor in = ingestor(new JsonObject(), 4);
+    List<Event> events = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      events.add(ev("s", NOW, Dims.of("k", "v" + i), i));
+    }
+    Ingestor.Outcome o = in.ingest(events, NOW, "test");
+    assertEquals(100, o.accepted());
+    int entries = 0;
+    Set<Integer> used = new HashSet<>();
+    for (int s = 0; s < o.batches().length; s++) {
+      ShardBatch b = o.batches()[s];
+      entries += b.size();
+      if (b.size() > 0) {
+        used.add(s);
+      }
+    }
+    assertEquals(200, entries, "100 into the total, 100 into their series");
+    assertTrue(used.size() >= 3, "series spread over the shards: " + used);
+    assertEquals(100.0, counter("pulse.events.accepted", "s"));
+  }
+
+  @Test
+  @DisplayName("a late event folds into the open window under the default policy, and is counted as late")
+  void lateFolds() {
+    Ingestor in = ingestor(new JsonObject(), 1);
+    long old = NOW - 10_000;
+    Ingestor.Outcome o = in.ingest(List.of(ev("s", old, Dims.EMPTY, 1)), NOW, "test");
+    assertEquals(1, o.accepted());
+    assertEquals(1, o.late());
+    assertEquals(NOW, o.batches()[0].windowTs(0), "windowed at its arrival");
+    assertEquals(old, o.batches()[0].event(0).ts(), "its own time is kept");
+    assertEquals(1.0, counter("pulse.events.late", "s"));
+  }
+
+  @Test
+  @DisplayName("a late event goes to quarantine with a reason under latePolicy=quarantine")
+  void lateQuarantined() {
+    Ingestor in = ingestor(new JsonObject().put("aggregation", new JsonObject().put("latePolicy", "quarantine")), 1);
+    Ingestor.Outcome o = in.ingest(List.of(ev("s", NOW - 10_000, Dims.EMPTY, 1), ev("s", NOW, Dims.EMPTY, 2)),
+        NOW, "test");
+    assertEquals(1, o.accepted());
+    assertEquals(1, o.late());
+    assertEquals(2, o.batches()[0].size(), "only the on-time event is aggregated (total and series)");
+    Quarantine.Entry q = quarantine.list("s", 10).get(0);
+    assertEquals("late", q.source());
+    assertTrue(q.reason().startsWith("late:"), q.reason());
+    assertEquals(1.0, counter("pulse.events.late.quarantined", "s"));
+  }
+
+  @Test
+  @DisplayName("series past the cap fold into the overflow series, counted and reported")
+  void overflow() {
+    Ingestor in = ingestor(new JsonObject().put("aggregation", new JsonObject().put("maxSeriesPerStream", 3)), 1);
+    List<Event> events = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      events.add(ev("s", NOW, Dims.of("k", "v" + i), i));
+    }
+    events.add(ev("s", NOW, Dims.of("k", "v0"), 9)); // a known series still goes to itself
+    Ingestor.Outcome o = in.ingest(events, NOW, "test");
+    assertEquals(6, o.accepted());
+    assertEquals(2, o.overflowed());
+    assertEquals(3, catalog.get("s").seriesCount());
+    ShardBatch b = o.batches()[0];
+    int overflowEntries = 0;
+    for (int i = 0; i < b.size(); i++) {
+      if (b.event(i).dims().equals(StreamCatalog.OVERFLOW)) {
+        overflowEntries++;
+      }
+    }
+    assertEquals(4, overflowEntries, "2 events x (total + their series)");
+    assertEquals(2.0, counter("pulse.events.overflowed", "s"));
+  }
+
+  @Test
+  @DisplayName("past the stream cap, events of new streams are rejected with a reason and quarantined")
+  void tooManyStreams() {
+    Ingestor in = ingestor(new JsonObject().put("aggregation", new JsonObject().put("maxStreams", 1)), 1);
+    Ingestor.Outcome o = in.ingest(List.of(ev("a", NOW, Dims.EMPTY, 1), ev("b", NOW, Dims.EMPTY, 1)), NOW, "test");
+    assertEquals(1, o.accepted());
+    assertEquals(1, o.rejections().size());
+    assertEquals(1, o.rejections().get(0).index());
+    assertTrue(o.rejections().get(0).error().startsWith("too many streams"));
+    assertEquals(1, quarantine.total());
+  }
+
+  @Test
+  @DisplayName("parse rejections are quarantined with their payload and counted per known stream")
+  void parseRejections() {
+    Ingestor in = ingestor(new JsonObject(), 1);
+    in.ingest(List.of(ev("s", NOW, Dims.EMPTY, 1)), NOW, "test");
+    ParseResult pr = new ParseResult(List.of(), new int[0], List.of(new Rejection(0, "values: bad", "s", "{}"),
+        new Rejection(1, "stream: bad", null, "{\"x\":1}")));
+    Ingestor.Outcome o = in.ingest(pr, NOW, "http");
+    assertEquals(2, o.rejections().size());
+    assertEquals(2, quarantine.total());
+    assertEquals(1.0, counter("pulse.events.rejected", "s"));
+    assertEquals(1.0, counter("pulse.events.rejected", "_other"));
+    assertEquals("values: bad", quarantine.list("s", 5).get(0).reason());
+  }
+
+  @Test
+  @DisplayName("a subscriber's filtered group-by gets only matching events, keyed by the group")
+  void subscriberViews() throws Exception {
+    Ingestor in = ingestor(new JsonObject(), 1);
+    views.acquire("s", Map.of("region", Set.of("eu")), List.of("store"));
+    Ingestor.Outcome o = in.ingest(List.of(ev("s", NOW, Dims.of("region", "eu", "store", "a"), 1),
+        ev("s", NOW, Dims.of("region", "us", "store", "a"), 1)), NOW, "test");
+    ShardBatch b = o.batches()[0];
+    assertEquals(5, b.size(), "2 totals + 2 series + 1 for the eu view");
+    boolean found = false;
+    for (int i = 0; i < b.size(); i++) {
+      if (b.key(i).view().filter().containsKey("region")) {
+        assertEquals(Dims.of("store", "a"), b.key(i).series());
+        found = true;
+      }
+    }
+    assertTrue(found);
+  }
+}

@@ -1,0 +1,105 @@
+package io.pulse.testing;
+
+import io.pulse.config.PulseConfig;
+import io.pulse.verticles.Pulse;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Pulse in the test JVM on a free port, demo off, data under a temp folder. Blocking
+ * helpers are for test threads only.
+ */
+public final class TestPulse implements AutoCloseable {
+
+  /** What an HTTP call answered. */
+  public record Response(int status, String body) {
+    public JsonObject json() {
+      return new JsonObject(body);
+    }
+  }
+
+  private final Pulse pulse;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private TestPulse(Pulse pulse) {
+    this.pulse = pulse;
+  }
+
+  public static TestPulse start(JsonObject overrides) {
+    try {
+      JsonObject o = new JsonObject().put("demo", false)
+          .put("http", new JsonObject().put("host", "127.0.0.1").put("port", freePort()))
+          .put("dataDir", Files.createTempDirectory("pulse-test").toString());
+      PulseConfig.deepMerge(o, overrides == null ? new JsonObject() : overrides);
+      Pulse p = Pulse.start(PulseConfig.of(o)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      return new TestPulse(p);
+    } catch (Exception e) {
+      throw new IllegalStateException("Pulse did not start: " + e, e);
+    }
+  }
+
+  public static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  public Pulse pulse() {
+    return pulse;
+  }
+
+  public int port() {
+    return pulse.port();
+  }
+
+  public String baseUrl() {
+    return "http://127.0.0.1:" + port();
+  }
+
+  public Response post(String path, String contentType, String body) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(10))
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (contentType != null) {
+      b.header("Content-Type", contentType);
+    }
+    return send(b.build());
+  }
+
+  public Response get(String path) {
+    return send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(10)).GET().build());
+  }
+
+  /** POSTs NDJSON to {@code /api/v1/streams/{stream}/events}; returns the status. */
+  public int postNdjson(String stream, String body) {
+    return post("/api/v1/streams/" + stream + "/events", "application/x-ndjson", body).status();
+  }
+
+  private Response send(HttpRequest req) {
+    try {
+      HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+      return new Response(r.statusCode(), r.body());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      pulse.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("Pulse did not stop: " + e, e);
+    }
+  }
+}
