@@ -52,12 +52,14 @@ public final class LiveClient implements AutoCloseable {
     LiveClient c = new LiveClient();
     c.wsClient = c.vertx.createWebSocketClient(options);
     c.ws = await(c.wsClient.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
-        .setURI("/api/v1/live/ws")));
-    c.ws.textMessageHandler(t -> c.inbox.add(new Msg(null, null, new JsonObject(t))));
-    c.ws.closeHandler(v -> {
-      c.closeCode = c.ws.closeStatusCode();
-      c.closed = true;
-    });
+        .setURI("/api/v1/live/ws")).map(ws -> {
+          ws.textMessageHandler(t -> c.inbox.add(new Msg(null, null, new JsonObject(t))));
+          ws.closeHandler(v -> {
+            c.closeCode = ws.closeStatusCode();
+            c.closed = true;
+          });
+          return ws;
+        }));
     return c;
   }
 
@@ -70,34 +72,39 @@ public final class LiveClient implements AutoCloseable {
     if (lastEventId != null) {
       ro.addHeader("Last-Event-ID", lastEventId);
     }
-    c.sse = await(c.httpClient.request(ro).compose(req -> req.send()));
     StringBuilder buf = new StringBuilder();
-    c.sse.handler(b -> {
-      buf.append(b.toString());
-      int end;
-      while ((end = buf.indexOf("\n\n")) >= 0) {
-        String block = buf.substring(0, end);
-        buf.delete(0, end + 2);
-        String event = "message";
-        String id = null;
-        StringBuilder data = new StringBuilder();
-        for (String line : block.split("\n")) {
-          if (line.startsWith("event: ")) {
-            event = line.substring(7);
-          } else if (line.startsWith("id: ")) {
-            id = line.substring(4);
-          } else if (line.startsWith("data: ")) {
-            data.append(line.substring(6));
-          }
-        }
-        if (data.length() > 0) {
-          c.inbox.add(new Msg(event, id, new JsonObject(data.toString())));
-        }
-      }
-    });
+    // handlers are set in the completion callback, on the client's event loop, before any chunk can arrive
+    c.sse = await(c.httpClient.request(ro).compose(req -> req.send()).map(resp -> {
+      resp.handler(b -> c.onSseChunk(buf, b.toString()));
+      return resp;
+    }));
     c.sse.endHandler(v -> c.closed = true);
     c.sse.exceptionHandler(e -> c.closed = true);
     return c;
+  }
+
+  private void onSseChunk(StringBuilder buf, String chunk) {
+    buf.append(chunk);
+    int end;
+    while ((end = buf.indexOf("\n\n")) >= 0) {
+      String block = buf.substring(0, end);
+      buf.delete(0, end + 2);
+      String event = "message";
+      String id = null;
+      StringBuilder data = new StringBuilder();
+      for (String line : block.split("\n")) {
+        if (line.startsWith("event: ")) {
+          event = line.substring(7);
+        } else if (line.startsWith("id: ")) {
+          id = line.substring(4);
+        } else if (line.startsWith("data: ")) {
+          data.append(line.substring(6));
+        }
+      }
+      if (data.length() > 0) {
+        inbox.add(new Msg(event, id, new JsonObject(data.toString())));
+      }
+    }
   }
 
   public int sseStatus() {

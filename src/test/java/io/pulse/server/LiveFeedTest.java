@@ -1,0 +1,275 @@
+package io.pulse.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pulse.testing.LiveClient;
+import io.pulse.testing.LiveClient.Msg;
+import io.pulse.testing.TestPulse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * WebSocket and SSE subscriptions against a real server: filters, group-bys, metrics, running and
+ * final rollups, window edges, lateness, resume. Windows are 200 ms with 100 ms lateness so that
+ * the tests see many windows close quickly.
+ */
+class LiveFeedTest {
+
+  private static TestPulse pulse;
+
+  @BeforeAll
+  static void start() {
+    pulse = TestPulse.start(new JsonObject()
+        .put("aggregation", new JsonObject().put("window", "200ms").put("allowedLatenessMs", 100))
+        .put("live", new JsonObject().put("flushMs", 50).put("heartbeatMs", 1000)));
+  }
+
+  @AfterAll
+  static void stop() {
+    pulse.close();
+  }
+
+  private static String line(String stream, String region, double v) {
+    return "{\"stream\":\"" + stream + "\",\"dims\":{\"region\":\"" + region + "\",\"store\":\"s1\"},"
+        + "\"values\":{\"v\":" + v + ",\"w\":1}}\n";
+  }
+
+  private static boolean rollup(Msg m) {
+    return "rollup".equals(m.type());
+  }
+
+  private static boolean finalRollup(Msg m) {
+    return rollup(m) && m.json().getBoolean("final");
+  }
+
+  @Test
+  @DisplayName("WebSocket: running updates move while the window is open, one final per window, and finals count every event once")
+  void websocketTotal() {
+    try (LiveClient ws = LiveClient.websocket(pulse.port())) {
+      ws.send(new JsonObject().put("op", "subscribe").put("id", "t").put("stream", "wstotal"));
+      Msg sub = ws.await(m -> "subscribed".equals(m.type()), 5000);
+      assertEquals("t", sub.json().getString("sub"));
+      assertEquals("200ms", sub.json().getString("window"));
+      StringBuilder body = new StringBuilder();
+      for (int i = 0; i < 50; i++) {
+        body.append(line("wstotal", i % 2 == 0 ? "eu" : "us", i));
+      }
+      assertEquals(202, pulse.postNdjson("wstotal", body.toString()));
+      Msg running = ws.await(m -> rollup(m) && !m.json().getBoolean("final"), 5000);
+      assertEquals("t", running.json().getString("sub"));
+      assertEquals(new JsonObject(), running.json().getJsonObject("series"), "the stream total has no dims");
+      ws.await(LiveFeedTest::finalRollup, 5000);
+      ws.collect(600);
+      long counted = ws.seen().stream().filter(LiveFeedTest::finalRollup)
+          .mapToLong(m -> m.json().getLong("count")).sum();
+      assertEquals(50, counted, "every event in exactly one final window");
+      Set<Long> starts = new HashSet<>();
+      for (Msg m : ws.seen()) {
+        if (finalRollup(m)) {
+          assertTrue(starts.add(m.json().getLong("start")), "one final per window");
+          JsonObject v = m.json().getJsonObject("values").getJsonObject("v");
+          for (String k : List.of("sum", "min", "max", "mean", "p50", "p95", "p99")) {
+            assertNotNull(v.getDouble(k), k);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("WebSocket: filter and groupBy select and split the series; metrics trims the values")
+  void websocketFilterGroupBy() {
+    try (LiveClient ws = LiveClient.websocket(pulse.port())) {
+      ws.send(new JsonObject("{\"op\":\"subscribe\",\"id\":\"g\",\"stream\":\"wsgroup\",\"groupBy\":[\"region\"],"
+          + "\"filter\":{\"region\":[\"eu\",\"us\"]},\"metrics\":[\"v\"]}"));
+      ws.await(m -> "subscribed".equals(m.type()), 5000);
+      StringBuilder body = new StringBuilder();
+      for (int i = 0; i < 30; i++) {
+        body.append(line("wsgroup", List.of("eu", "us", "apac").get(i % 3), 1));
+      }
+      assertEquals(202, pulse.postNdjson("wsgroup", body.toString()));
+      ws.await(LiveFeedTest::finalRollup, 5000);
+      ws.collect(600);
+      Set<String> regions = ws.seen().stream().filter(LiveFeedTest::rollup)
+          .map(m -> m.json().getJsonObject("series").getString("region")).collect(Collectors.toSet());
+      assertEquals(Set.of("eu", "us"), regions);
+      long counted = ws.seen().stream().filter(LiveFeedTest::finalRollup).mapToLong(m -> m.json().getLong("count")).sum();
+      assertEquals(20, counted);
+      for (Msg m : ws.seen()) {
+        if (rollup(m)) {
+          assertEquals(Set.of("v"), m.json().getJsonObject("values").fieldNames());
+          assertEquals(1, m.json().getJsonObject("series").size(), "grouped by region only");
+        }
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("WebSocket: bad requests come back as error messages, and unsubscribe stops the feed")
+  void websocketErrorsAndUnsubscribe() {
+    try (LiveClient ws = LiveClient.websocket(pulse.port())) {
+      ws.sendText("not json");
+      assertTrue(ws.await(m -> "error".equals(m.type()), 3000).json().getString("error").contains("JSON object"));
+      ws.send(new JsonObject().put("op", "subscribe").put("id", "bad").put("stream", "No Such!"));
+      Msg e = ws.await(m -> "error".equals(m.type()), 3000);
+      assertEquals("bad", e.json().getString("sub"));
+      assertTrue(e.json().getString("error").startsWith("stream:"));
+      ws.send(new JsonObject().put("op", "dance").put("id", "x"));
+      assertTrue(ws.await(m -> "error".equals(m.type()), 3000).json().getString("error").contains("unknown op"));
+      ws.send(new JsonObject().put("op", "subscribe").put("id", "u").put("stream", "wsunsub"));
+      ws.await(m -> "subscribed".equals(m.type()), 3000);
+      ws.send(new JsonObject().put("op", "subscribe").put("id", "u").put("stream", "wsunsub"));
+      assertTrue(ws.await(m -> "error".equals(m.type()), 3000).json().getString("error").contains("already in use"));
+      ws.send(new JsonObject().put("op", "unsubscribe").put("id", "u"));
+      ws.await(m -> "unsubscribed".equals(m.type()), 3000);
+      pulse.postNdjson("wsunsub", line("wsunsub", "eu", 1));
+      List<Msg> after = ws.collect(700);
+      assertFalse(after.stream().anyMatch(LiveFeedTest::rollup), "no rollups after unsubscribe: " + after);
+    }
+  }
+
+  @Test
+  @DisplayName("window edges on the server: the last millisecond of a window and the first of the next land apart")
+  void windowEdges() {
+    try (LiveClient ws = LiveClient.websocket(pulse.port())) {
+      ws.send(new JsonObject().put("op", "subscribe").put("id", "e").put("stream", "edges"));
+      ws.await(m -> "subscribed".equals(m.type()), 3000);
+      long boundary = (System.currentTimeMillis() / 200 + 3) * 200; // a window edge about half a second ahead
+      pulse.postNdjson("edges", "{\"ts\":" + (boundary - 1) + ",\"values\":{\"v\":1}}\n{\"ts\":" + boundary
+          + ",\"values\":{\"v\":2}}\n");
+      Msg first = ws.await(m -> finalRollup(m) && m.json().getLong("start") == boundary - 200, 5000);
+      Msg second = ws.await(m -> finalRollup(m) && m.json().getLong("start") == boundary, 5000);
+      assertEquals(1, first.json().getLong("count"));
+      assertEquals(1.0, first.json().getJsonObject("values").getJsonObject("v").getDouble("sum"));
+      assertEquals(2.0, second.json().getJsonObject("values").getJsonObject("v").getDouble("sum"));
+    }
+  }
+
+  @Test
+  @DisplayName("a late event is folded into the open window, counted, and said so in the ingest answer")
+  void lateEvents() {
+    try (LiveClient ws = LiveClient.websocket(pulse.port())) {
+      ws.send(new JsonObject().put("op", "subscribe").put("id", "l").put("stream", "latey"));
+      ws.await(m -> "subscribed".equals(m.type()), 3000);
+      long old = System.currentTimeMillis() - 60_000;
+      TestPulse.Response r = pulse.post("/api/v1/streams/latey/events", "application/json",
+          "{\"ts\":" + old + ",\"values\":{\"v\":5}}");
+      assertEquals(1, r.json().getInteger("late"));
+      Msg f = ws.await(LiveFeedTest::finalRollup, 5000);
+      assertTrue(f.json().getLong("start") > old + 50_000, "folded into a current window");
+      assertEquals(old, f.json().getLong("latest"), "the event keeps its own time");
+      assertTrue(pulse.get("/metrics").body().contains("pulse_events_late_total{stream=\"latey\"} 1.0"));
+    }
+  }
+
+  @Test
+  @DisplayName("SSE: ids on every message, filter and groupBy from the query, finals after running updates")
+  void sse() {
+    try (LiveClient sse = LiveClient.sse(pulse.port(), "stream=ssea&groupBy=region&filter=region:eu", null)) {
+      assertEquals(200, sse.sseStatus());
+      sse.await(m -> "subscribed".equals(m.event()), 3000);
+      StringBuilder body = new StringBuilder();
+      for (int i = 0; i < 10; i++) {
+        body.append(line("ssea", i % 2 == 0 ? "eu" : "us", 1));
+      }
+      pulse.postNdjson("ssea", body.toString());
+      Msg f = sse.await(m -> "rollup".equals(m.event()) && m.json().getBoolean("final"), 5000);
+      assertEquals(new JsonObject().put("region", "eu"), f.json().getJsonObject("series"));
+      assertEquals(5, f.json().getLong("count"));
+      for (Msg m : sse.seen()) {
+        assertNotNull(m.id(), "every message has an id");
+      }
+    }
+    TestPulse.Response bad = pulse.get("/api/v1/live/sse?groupBy=region");
+    assertEquals(400, bad.status());
+    assertEquals("stream: required", bad.json().getString("error"));
+  }
+
+  @Test
+  @DisplayName("SSE: a reconnect with Last-Event-ID gets the finals it missed, with no gap and no duplicate")
+  void sseResume() {
+    String lastId;
+    long lastSeq;
+    try (LiveClient sse = LiveClient.sse(pulse.port(), "stream=resume", null)) {
+      sse.await(m -> "subscribed".equals(m.event()), 3000);
+      pulse.postNdjson("resume", line("resume", "eu", 1));
+      Msg f = sse.await(m -> "rollup".equals(m.event()) && m.json().getBoolean("final"), 5000);
+      lastId = f.id();
+      lastSeq = Long.parseLong(lastId.substring(lastId.indexOf('-') + 1));
+    }
+    // while disconnected (the view stays for its grace period), three more windows close
+    for (int i = 0; i < 3; i++) {
+      pulse.postNdjson("resume", line("resume", "eu", 10 + i));
+      sleep(260);
+    }
+    sleep(400);
+    try (LiveClient sse = LiveClient.sse(pulse.port(), "stream=resume", lastId)) {
+      List<Msg> msgs = sse.collect(800);
+      List<Long> seqs = msgs.stream().filter(m -> "rollup".equals(m.event()) && m.json().getBoolean("final"))
+          .map(m -> Long.parseLong(m.id().substring(m.id().indexOf('-') + 1))).collect(Collectors.toList());
+      assertTrue(seqs.size() >= 3, "missed finals replayed: " + msgs);
+      for (int i = 0; i < seqs.size(); i++) {
+        assertEquals(lastSeq + 1 + i, seqs.get(i), "contiguous after the last seen id: " + seqs);
+      }
+      double replayed = msgs.stream().filter(m -> "rollup".equals(m.event()) && m.json().getBoolean("final"))
+          .mapToDouble(m -> m.json().getJsonObject("values").getJsonObject("v").getDouble("sum")).sum();
+      assertEquals(33.0, replayed, 1e-9, "10 + 11 + 12, each once");
+    }
+  }
+
+  @Test
+  @DisplayName("SSE: a Last-Event-ID from another server run gets an explicit reset, then the live feed")
+  void sseReset() {
+    try (LiveClient sse = LiveClient.sse(pulse.port(), "stream=resetme", "oldrun-42")) {
+      Msg reset = sse.await(m -> "reset".equals(m.event()), 3000);
+      assertTrue(reset.json().getString("reason").contains("earlier server run"));
+      sse.await(m -> "subscribed".equals(m.event()), 3000);
+      pulse.postNdjson("resetme", line("resetme", "eu", 1));
+      sse.await(m -> "rollup".equals(m.event()), 5000);
+    }
+  }
+
+  @Test
+  @DisplayName("WebSocket heartbeats keep an idle connection visibly alive")
+  void heartbeat() {
+    try (LiveClient ws = LiveClient.websocket(pulse.port())) {
+      Msg hb = ws.await(m -> "heartbeat".equals(m.type()), 3000);
+      assertTrue(hb.json().getLong("at") > 0);
+    }
+  }
+
+  @Test
+  @DisplayName("too many distinct views on one stream is an error message, not a crash")
+  void viewCap() {
+    try (LiveClient ws = LiveClient.websocket(pulse.port())) {
+      JsonArray errors = new JsonArray();
+      for (int i = 0; i < 70; i++) {
+        ws.send(new JsonObject().put("op", "subscribe").put("id", "v" + i).put("stream", "manyviews")
+            .put("filter", new JsonObject().put("k", "x" + i)));
+      }
+      Msg e = ws.await(m -> "error".equals(m.type()), 5000);
+      errors.add(e.json());
+      assertTrue(e.json().getString("error").contains("maxViewsPerStream")
+          || e.json().getString("error").contains("subscriptions per connection"), e.json().encode());
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
