@@ -75,8 +75,18 @@ public final class View {
 
   /** The series within this view that an event with these dims counts towards. */
   public Dims keyOf(Dims dims) {
-    return allDims ? dims : dims.project(groupBy);
+    if (allDims || isOverflow(dims)) {
+      return dims; // the overflow series stays itself in every group-by, so it is never mistaken for a group
+    }
+    return dims.project(groupBy);
   }
+
+  private static boolean isOverflow(Dims d) {
+    return d.size() == 1 && OVERFLOW_KEY.equals(d.key(0));
+  }
+
+  /** The dim that marks the overflow series (see {@code StreamCatalog.OVERFLOW}). */
+  public static final String OVERFLOW_KEY = "_overflow";
 
   public int id() {
     return id;

@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class StreamCatalog {
 
   /** The series that excess series of a stream fold into. */
-  public static final Dims OVERFLOW = Dims.of("_overflow", "true");
+  public static final Dims OVERFLOW = Dims.of(io.pulse.agg.View.OVERFLOW_KEY, "true");
 
   /** Dim values listed per dim (the catalog is a guide for UIs, not an index). */
   private static final int MAX_LISTED_VALUES = 200;

@@ -18,7 +18,8 @@ class IngestApiTest {
 
   @BeforeAll
   static void start() {
-    pulse = TestPulse.start(new JsonObject().put("ingest", new JsonObject().put("maxBodyBytes", 4096)));
+    pulse = TestPulse.start(new JsonObject().put("ingest", new JsonObject().put("maxBodyBytes", 4096))
+        .put("aggregation", new JsonObject().put("maxSeriesPerStream", 3)));
   }
 
   @AfterAll
@@ -101,6 +102,21 @@ class IngestApiTest {
     TestPulse.Response r = pulse.post("/api/v1/events", "text/csv", "a,b\n1,2");
     assertEquals(415, r.status());
     assertTrue(r.json().getString("error").contains("application/x-ndjson"), r.body());
+  }
+
+  @Test
+  @DisplayName("past the series cap, new series fold into the overflow series and the answer says so")
+  void overflow() {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 5; i++) {
+      sb.append("{\"dims\":{\"user\":\"u").append(i).append("\"},\"values\":{\"v\":1}}\n");
+    }
+    TestPulse.Response r = pulse.post("/api/v1/streams/capped/events", "application/x-ndjson", sb.toString());
+    assertEquals(202, r.status());
+    assertEquals(5, r.json().getInteger("accepted"));
+    assertEquals(2, r.json().getInteger("overflowed"));
+    assertTrue(r.json().getString("overflowNote").contains("_overflow"));
+    assertTrue(pulse.get("/metrics").body().contains("pulse_events_overflowed_total{stream=\"capped\"} 2.0"));
   }
 
   @Test
