@@ -26,7 +26,7 @@ public final class AggregateVerticle extends VerticleBase {
     this.ctx = ctx;
     this.shard = shard;
     this.aggregator = new ShardAggregator(ctx.config.aggregation().allowedLatenessMs(),
-        ctx.config.aggregation().sketchK());
+        ctx.config.aggregation().sketchRelativeAccuracy(), ctx.config.aggregation().sketchMaxBins());
   }
 
   @Override

@@ -20,13 +20,16 @@ import java.util.function.Consumer;
 public final class ShardAggregator {
 
   private final long allowedLatenessMs;
-  private final int sketchK;
+  private final double accuracy;
+  private final int maxBins;
   private final Map<ViewKey, Series> series = new HashMap<>();
   private long lateInFlight;
 
-  public ShardAggregator(long allowedLatenessMs, int sketchK) {
+  /** {@code accuracy} and {@code maxBins} configure each value's DDSketch. */
+  public ShardAggregator(long allowedLatenessMs, double accuracy, int maxBins) {
     this.allowedLatenessMs = allowedLatenessMs;
-    this.sketchK = sketchK;
+    this.accuracy = accuracy;
+    this.maxBins = maxBins;
   }
 
   /** Folds a batch in. {@code now} is processing time. */
@@ -50,7 +53,7 @@ public final class ShardAggregator {
       s = new Series(key);
       series.put(key, s);
     }
-    s.window(start, w, sketchK).add(event);
+    s.window(start, w).add(event);
   }
 
   /**
@@ -100,7 +103,7 @@ public final class ShardAggregator {
     return lateInFlight;
   }
 
-  private static final class Series {
+  private final class Series {
     final ViewKey key;
     /** Open windows in start order; usually one, two around a boundary while lateness runs. */
     final List<Window> windows = new ArrayList<>(2);
@@ -109,7 +112,7 @@ public final class ShardAggregator {
       this.key = key;
     }
 
-    Window window(long start, long w, int k) {
+    Window window(long start, long w) {
       int i = windows.size() - 1;
       while (i >= 0 && windows.get(i).start > start) {
         i--;
@@ -117,16 +120,15 @@ public final class ShardAggregator {
       if (i >= 0 && windows.get(i).start == start) {
         return windows.get(i);
       }
-      Window win = new Window(start, start + w, k);
+      Window win = new Window(start, start + w);
       windows.add(i + 1, win);
       return win;
     }
   }
 
-  private static final class Window {
+  private final class Window {
     final long start;
     final long end;
-    final int k;
     long count;
     long latest = Long.MIN_VALUE;
     long latestArrival = Long.MIN_VALUE;
@@ -135,10 +137,9 @@ public final class ShardAggregator {
     int n;
     boolean dirty;
 
-    Window(long start, long end, int k) {
+    Window(long start, long end) {
       this.start = start;
       this.end = end;
-      this.k = k;
     }
 
     void add(Event e) {
@@ -167,7 +168,7 @@ public final class ShardAggregator {
         stats = java.util.Arrays.copyOf(stats, n * 2);
       }
       names[n] = name;
-      stats[n] = new ValueStats(k);
+      stats[n] = new ValueStats(accuracy, maxBins);
       return stats[n++];
     }
 

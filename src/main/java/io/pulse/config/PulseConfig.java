@@ -64,7 +64,8 @@ public final class PulseConfig {
   public enum LatePolicy { FOLD, QUARANTINE }
 
   public record Aggregation(int shards, long windowMs, long allowedLatenessMs, LatePolicy latePolicy,
-      int maxStreams, int maxSeriesPerStream, int maxViewsPerStream, int sketchK) {
+      int maxStreams, int maxSeriesPerStream, int maxViewsPerStream, double sketchRelativeAccuracy,
+      int sketchMaxBins) {
   }
 
   public record Live(long flushMs, long heartbeatMs, int maxPendingFinals, long slowClientTimeoutMs,
@@ -111,7 +112,8 @@ public final class PulseConfig {
     this.aggregation = new Aggregation(r.intIn("aggregation.shards", 0, 256), r.duration("aggregation.window"),
         r.longIn("aggregation.allowedLatenessMs", 0, 3_600_000L), late,
         r.intIn("aggregation.maxStreams", 1, 1_000_000), r.intIn("aggregation.maxSeriesPerStream", 1, 10_000_000),
-        r.intIn("aggregation.maxViewsPerStream", 2, 10_000), r.intIn("aggregation.sketchK", 8, 65535));
+        r.intIn("aggregation.maxViewsPerStream", 2, 10_000),
+        r.fraction("aggregation.sketchRelativeAccuracy", 0.0001, 0.5), r.intIn("aggregation.sketchMaxBins", 16, 1 << 20));
     this.live = new Live(r.longIn("live.flushMs", 10, 60_000), r.longIn("live.heartbeatMs", 100, 600_000),
         r.intIn("live.maxPendingFinals", 1, 10_000_000), r.longIn("live.slowClientTimeoutMs", 100, 3_600_000),
         r.intIn("live.resumeBufferSize", 1, 10_000_000), r.longIn("live.viewGraceMs", 0, 86_400_000L));
@@ -321,6 +323,18 @@ public final class PulseConfig {
 
     int intIn(String key, int min, int max) {
       return (int) longIn(key, min, max);
+    }
+
+    double fraction(String key, double min, double max) {
+      Object v = raw(key);
+      if (!(v instanceof Number)) {
+        throw bad(key, "must be a number, got " + v);
+      }
+      double d = ((Number) v).doubleValue();
+      if (!(d >= min && d <= max)) {
+        throw bad(key, "must be between " + min + " and " + max + ", got " + d);
+      }
+      return d;
     }
 
     long duration(String key) {

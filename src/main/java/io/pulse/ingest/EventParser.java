@@ -112,9 +112,81 @@ public final class EventParser {
     }
   }
 
+  /**
+   * NDJSON: one parser walks the whole body while every object sits on its own line (the common
+   * case, and much cheaper than a parser per line). At the first line that breaks the rules, the
+   * events of that line are undone and line-by-line parsing takes over from there, so one broken
+   * line costs only itself.
+   */
   private void parseLines(byte[] body, String pathStream, long arrival, List<Event> events, List<Rejection> rejections) {
     int index = 0;
-    int start = 0;
+    int resumeAt = -1;
+    // state before the last event read, to undo it if its line turns out to be broken
+    int lastLineStart = 0;
+    int lastIndex = 0;
+    int lastEvents = 0;
+    int lastRejections = 0;
+    int lastIndexCount = 0;
+    try (JsonParser p = FACTORY.createParser(body)) {
+      int lastLine = 0;
+      JsonToken t;
+      while ((t = p.nextToken()) != null) {
+        int line = p.currentTokenLocation().getLineNr();
+        int offset = (int) p.currentTokenLocation().getByteOffset();
+        if (t != JsonToken.START_OBJECT || line == lastLine || offset < 0) {
+          resumeAt = line == lastLine ? lastLineStart : lineStart(body, offset);
+          break;
+        }
+        checkCount(index);
+        lastLine = line;
+        lastLineStart = lineStart(body, offset);
+        lastIndex = index;
+        lastEvents = events.size();
+        lastRejections = rejections.size();
+        lastIndexCount = indexCount;
+        one(p, body, index, pathStream, arrival, events, rejections);
+        index++;
+        if (p.currentLocation().getLineNr() != line) {
+          resumeAt = lastLineStart; // an object spread over lines: each line must stand alone
+          break;
+        }
+      }
+    } catch (JsonProcessingException e) {
+      // the parser may have run past the broken line; re-read from the line of the last event begun
+      resumeAt = lastLineStart;
+    } catch (IOException e) {
+      throw new BodyException(400, "the body could not be read: " + e.getMessage());
+    }
+    if (resumeAt >= 0) {
+      if (index > 0 && resumeAt <= lastLineStart) {
+        // undo the last event: its line is re-read on its own
+        index = lastIndex;
+        while (events.size() > lastEvents) {
+          events.remove(events.size() - 1);
+        }
+        while (rejections.size() > lastRejections) {
+          rejections.remove(rejections.size() - 1);
+        }
+        indexCount = lastIndexCount;
+      }
+      index = slowLines(body, resumeAt, index, pathStream, arrival, events, rejections);
+    }
+    if (index == 0) {
+      throw new BodyException(400, "the body is empty; send one JSON object a line");
+    }
+  }
+
+  private static int lineStart(byte[] body, int offset) {
+    int i = Math.max(0, Math.min(offset, body.length));
+    while (i > 0 && body[i - 1] != '\n') {
+      i--;
+    }
+    return i;
+  }
+
+  /** Line-by-line from {@code start}; returns the next index. */
+  private int slowLines(byte[] body, int start, int index, String pathStream, long arrival, List<Event> events,
+      List<Rejection> rejections) {
     int n = body.length;
     while (start < n) {
       int end = start;
@@ -136,9 +208,7 @@ public final class EventParser {
       }
       start = end + 1;
     }
-    if (index == 0) {
-      throw new BodyException(400, "the body is empty; send one JSON object a line");
-    }
+    return index;
   }
 
   private void line(byte[] body, int s, int e, int index, String pathStream, long arrival,

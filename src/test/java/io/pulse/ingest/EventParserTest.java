@@ -96,6 +96,16 @@ class EventParserTest {
   }
 
   @Test
+  @DisplayName("NDJSON: an object spread over two lines is two broken lines, and the lines around it are kept")
+  void ndjsonSpreadObject() {
+    ParseResult r = ndjson("{\"stream\":\"a\",\"values\":{\"v\":1}}\n{\"stream\":\"a\",\n\"values\":{\"v\":2}}\n"
+        + "{\"stream\":\"a\",\"values\":{\"v\":3}}\ngarbage\n{\"stream\":\"a\",\"values\":{\"v\":4}}");
+    assertEquals(3, r.events().size());
+    assertEquals(java.util.List.of(0, 3, 5), java.util.Arrays.stream(r.indices()).boxed().toList());
+    assertEquals(java.util.List.of(1, 2, 4), r.rejections().stream().map(Rejection::index).toList());
+  }
+
+  @Test
   @DisplayName("whole-body problems are 400s with a reason; too many events is 413")
   void wholeBody() {
     assertEquals(400, assertThrows(BodyException.class, () -> json("")).status());
