@@ -82,8 +82,8 @@ public final class DemoVerticle extends VerticleBase {
       s.generate(from + 1, now + 1, batch::add);
       for (Incident i : s.incidents(from + 1, now + 1)) {
         if (i.start() > from) {
-          LOG.info("Demo incident starts: {} on {} for {} s (magnitude {})",
-              i.kind(), i.stream() + i.target(), i.durationMs() / 1000, String.format(Locale.ROOT, "%.3g", i.magnitude()));
+          LOG.info("Demo incident starts: {} on {}{} for {} s (magnitude {})", i.kind(), i.stream(),
+              i.target(), i.durationMs() / 1000, String.format(Locale.ROOT, "%.3g", i.magnitude()));
         }
       }
     }
