@@ -2,23 +2,52 @@ package io.pulse.agg;
 
 import io.pulse.event.Dims;
 
-/** One series of one view: the unit an aggregate shard owns. */
-public record ViewKey(View view, Dims series) {
+/**
+ * One series of one view: the unit an aggregate shard owns. Immutable; the catalog keeps one
+ * instance per series and view, so the hot path compares keys mostly by identity.
+ */
+public final class ViewKey {
 
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof ViewKey && ((ViewKey) o).view == view && ((ViewKey) o).series.equals(series);
+  private final View view;
+  private final Dims series;
+  private final int hash;
+
+  public ViewKey(View view, Dims series) {
+    this.view = view;
+    this.series = series;
+    this.hash = series.hashCode() * 31 + view.id();
   }
 
-  @Override
-  public int hashCode() {
-    return series.hashCode() * 31 + view.id();
+  public View view() {
+    return view;
+  }
+
+  public Dims series() {
+    return series;
   }
 
   /** Shard that owns this key; stable for the life of the process. */
   public int shard(int shards) {
-    int h = view.id() * 31 + series.hashCode();
-    h ^= (h >>> 16);
+    int h = hash ^ (hash >>> 16);
     return Math.floorMod(h, shards);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) {
+      return true;
+    }
+    return o instanceof ViewKey && ((ViewKey) o).view == view && ((ViewKey) o).hash == hash
+        && ((ViewKey) o).series.equals(series);
+  }
+
+  @Override
+  public int hashCode() {
+    return hash;
+  }
+
+  @Override
+  public String toString() {
+    return view + series.toString();
   }
 }

@@ -2,6 +2,8 @@ package io.pulse.catalog;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pulse.agg.View;
+import io.pulse.agg.ViewKey;
 import io.pulse.event.Dims;
 import io.pulse.event.Event;
 import java.util.ArrayList;
@@ -78,7 +80,8 @@ public final class StreamCatalog {
     private final String name;
     private final long firstSeen;
     private volatile long lastSeen;
-    private final ConcurrentHashMap<Dims, Boolean> series = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Dims, Series> series = new ConcurrentHashMap<>();
+    private final Series overflow = new Series(OVERFLOW);
     private final AtomicInteger seriesCount = new AtomicInteger();
     private final ConcurrentHashMap<String, Set<String>> dimValues = new ConcurrentHashMap<>();
     private final Set<String> valueNames = ConcurrentHashMap.newKeySet();
@@ -111,10 +114,10 @@ public final class StreamCatalog {
     }
 
     /**
-     * Notes an event and returns the dims to aggregate it under: its own, or {@link #OVERFLOW}
-     * when it would be a new series beyond the cap.
+     * Notes an event and returns the series to aggregate it under: its own, or the overflow
+     * series when it would be a new series beyond the cap.
      */
-    public Dims admit(Event e) {
+    public Series admit(Event e) {
       for (int i = 0, n = e.valueCount(); i < n; i++) {
         String v = e.name(i);
         if (!valueNames.contains(v)) {
@@ -122,13 +125,19 @@ public final class StreamCatalog {
         }
       }
       Dims d = e.dims();
-      if (series.containsKey(d)) {
-        return d;
+      Series known = series.get(d);
+      if (known != null) {
+        return known;
       }
       if (seriesCount.get() >= maxSeries) {
-        return OVERFLOW;
+        return overflow;
       }
-      if (series.putIfAbsent(d, Boolean.TRUE) == null) {
+      Series fresh = new Series(d);
+      known = series.putIfAbsent(d, fresh);
+      if (known != null) {
+        return known;
+      }
+      {
         seriesCount.incrementAndGet();
         for (int i = 0; i < d.size(); i++) {
           Set<String> vals = dimValues.computeIfAbsent(d.key(i), k -> ConcurrentHashMap.newKeySet());
@@ -137,7 +146,7 @@ public final class StreamCatalog {
           }
         }
       }
-      return d;
+      return fresh;
     }
 
     /** Counts one request's outcome for this stream. */
@@ -208,6 +217,46 @@ public final class StreamCatalog {
 
     public List<String> valueNames() {
       return new ArrayList<>(new TreeSet<>(valueNames));
+    }
+  }
+
+  /**
+   * One series of a stream, with the view keys its events go to. The keys are worked out once
+   * per set of views (views change rarely) and reused for every event: no allocation, and keys
+   * that shards compare by identity.
+   */
+  public static final class Series {
+
+    private record Routing(View[] views, ViewKey[] keys) {
+    }
+
+    private final Dims dims;
+    private volatile Routing routing;
+
+    Series(Dims dims) {
+      this.dims = dims;
+    }
+
+    /** The canonical dims of the series ({@link #OVERFLOW} for the overflow series). */
+    public Dims dims() {
+      return dims;
+    }
+
+    /** The keys of the views among {@code views} that this series feeds. */
+    public ViewKey[] keys(View[] views) {
+      Routing r = routing;
+      if (r != null && r.views == views) {
+        return r.keys;
+      }
+      List<ViewKey> keys = new ArrayList<>(views.length);
+      for (View v : views) {
+        if (v.matches(dims)) {
+          keys.add(new ViewKey(v, v.keyOf(dims)));
+        }
+      }
+      ViewKey[] arr = keys.toArray(new ViewKey[0]);
+      routing = new Routing(views, arr);
+      return arr;
     }
   }
 }

@@ -34,6 +34,7 @@ public final class EventParser {
   private final String[] dimValues;
   private final String[] valueNames;
   private final double[] valueNumbers;
+  private final StringCache strings = new StringCache(8192);
   private int[] indices = new int[64];
   private int indexCount;
 
@@ -278,7 +279,7 @@ public final class EventParser {
           if (v != JsonToken.VALUE_STRING) {
             error = "stream: must be a string";
           } else {
-            stream = p.getText();
+            stream = strings.get(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
             if (!validStream(stream)) {
               error = "stream: \"" + clip(stream) + "\" does not match [a-z0-9_.-]{1,64}";
             }
@@ -342,7 +343,7 @@ public final class EventParser {
             } else if (dv != JsonToken.VALUE_STRING) {
               error = "dims." + key + ": must be a string";
             } else {
-              String val = p.getText();
+              String val = strings.get(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
               if (val.length() > limits.maxDimValueLength()) {
                 error = "dims." + key + ": longer than " + limits.maxDimValueLength() + " characters";
               } else {

@@ -8,7 +8,6 @@ import io.pulse.agg.ViewKey;
 import io.pulse.agg.ViewRegistry;
 import io.pulse.catalog.StreamCatalog;
 import io.pulse.config.PulseConfig;
-import io.pulse.event.Dims;
 import io.pulse.event.Event;
 import io.pulse.event.EventJson;
 import java.util.ArrayList;
@@ -90,9 +89,9 @@ public final class Ingestor {
         }
         c = counts.computeIfAbsent(info, k -> new int[4]);
       }
-      Dims dims = info.admit(e);
-      if (dims != e.dims()) {
-        e = e.withDims(dims);
+      StreamCatalog.Series series = info.admit(e);
+      if (series.dims() == StreamCatalog.OVERFLOW) {
+        e = e.withDims(StreamCatalog.OVERFLOW);
         c[3]++;
         overflowed++;
       }
@@ -112,11 +111,8 @@ public final class Ingestor {
         c[1]++;
         late++;
       }
-      for (View v : vs) {
-        if (v.matches(dims)) {
-          ViewKey k = new ViewKey(v, v.keyOf(dims));
-          batches[k.shard(shards)].add(k, e, windowTs);
-        }
+      for (ViewKey k : series.keys(vs)) {
+        batches[k.shard(shards)].add(k, e, windowTs);
       }
       c[0]++;
       accepted++;
