@@ -29,6 +29,8 @@ public final class View {
   private final boolean permanent;
   private final String spec;
   private final AtomicInteger subscribers = new AtomicInteger();
+  /** One key object per group of this view, shared by every series that rolls up into it. */
+  private final java.util.concurrent.ConcurrentHashMap<Dims, ViewKey> keys = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile long idleSince;
 
   View(int id, String stream, Map<String, Set<String>> filter, List<String> groupBy, boolean allDims, long windowMs,
@@ -87,6 +89,13 @@ public final class View {
 
   /** The dim that marks the overflow series (see {@code StreamCatalog.OVERFLOW}). */
   public static final String OVERFLOW_KEY = "_overflow";
+
+  /** The key of the group that an event with these dims counts towards, one instance per group. */
+  public ViewKey key(Dims dims) {
+    Dims k = keyOf(dims);
+    ViewKey vk = keys.get(k);
+    return vk != null ? vk : keys.computeIfAbsent(k, d -> new ViewKey(this, d));
+  }
 
   public int id() {
     return id;

@@ -251,7 +251,7 @@ public final class StreamCatalog {
       List<ViewKey> keys = new ArrayList<>(views.length);
       for (View v : views) {
         if (v.matches(dims)) {
-          keys.add(new ViewKey(v, v.keyOf(dims)));
+          keys.add(v.key(dims));
         }
       }
       ViewKey[] arr = keys.toArray(new ViewKey[0]);

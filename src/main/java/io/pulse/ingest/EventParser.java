@@ -477,7 +477,22 @@ public final class EventParser {
     return true;
   }
 
+  /** Names already found valid, by identity: Jackson hands out one String per distinct field name. */
+  private final String[] validNames = new String[256];
+
   private boolean validName(String s) {
+    int slot = s.hashCode() & (validNames.length - 1);
+    if (validNames[slot] == s) {
+      return true;
+    }
+    if (!checkName(s)) {
+      return false;
+    }
+    validNames[slot] = s;
+    return true;
+  }
+
+  private boolean checkName(String s) {
     int n = s.length();
     if (n == 0 || n > limits.maxNameLength()) {
       return false;
