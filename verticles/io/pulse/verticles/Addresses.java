@@ -1,6 +1,7 @@
 package io.pulse.verticles;
 
 import io.pulse.agg.ShardBatch;
+import io.pulse.agg.ShardOutput;
 import io.pulse.live.LiveBatch;
 import io.pulse.live.RollupBatch;
 import io.pulse.live.SubscribeReply;
@@ -26,7 +27,13 @@ public final class Addresses {
     return "pulse.agg.shard." + n + ".close-all";
   }
 
-  /** Aggregate shards -> published: a {@link RollupBatch} per flush tick (the live verticle, storage later). */
+  /** Aggregate shard -> combiner: a {@link ShardOutput} per flush tick (its series' rollups, partials, watermark). */
+  public static final String SHARD_OUTPUT = "pulse.agg.output";
+
+  /** Shutdown -> combiner: emit every window it holds as final; replies with the number. */
+  public static final String COMBINE_CLOSE_ALL = "pulse.agg.combine.close-all";
+
+  /** Combiner -> published: a {@link RollupBatch} of complete rollups (the live verticle, storage later). */
   public static final String ROLLUPS = "pulse.rollups";
 
   /** Live verticle -> published to every HTTP instance's hub: a {@link LiveBatch}, sequenced and encoded. */
@@ -44,6 +51,7 @@ public final class Addresses {
   /** Registers the local codecs of every message type above as their defaults. */
   public static void registerCodecs(Vertx vertx) {
     register(vertx, ShardBatch.class);
+    register(vertx, ShardOutput.class);
     register(vertx, RollupBatch.class);
     register(vertx, LiveBatch.class);
     register(vertx, SubscribeRequest.class);

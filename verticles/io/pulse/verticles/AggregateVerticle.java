@@ -1,19 +1,17 @@
 package io.pulse.verticles;
 
 import io.micrometer.core.instrument.Gauge;
-import io.pulse.agg.Rollup;
 import io.pulse.agg.ShardAggregator;
 import io.pulse.agg.ShardBatch;
-import io.pulse.live.RollupBatch;
+import io.pulse.agg.ShardOutput;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * One aggregate shard: owns the series whose keys hash to it, folds in the batches ingest sends,
- * and on every flush tick publishes the windows that closed and running updates of watched ones.
+ * and on every flush tick sends the combiner what changed: its series' rollups, its share of the
+ * coarser views, and its watermark.
  */
 public final class AggregateVerticle extends VerticleBase {
 
@@ -26,7 +24,7 @@ public final class AggregateVerticle extends VerticleBase {
     this.ctx = ctx;
     this.shard = shard;
     this.aggregator = new ShardAggregator(ctx.config.aggregation().allowedLatenessMs(),
-        ctx.config.aggregation().sketchRelativeAccuracy(), ctx.config.aggregation().sketchMaxBins());
+        ctx.config.aggregation().sketchRelativeAccuracy(), ctx.config.aggregation().sketchMaxBins(), ctx.views::views);
   }
 
   @Override
@@ -44,25 +42,13 @@ public final class AggregateVerticle extends VerticleBase {
       ctx.pending.addAndGet(shard, -b.size());
     });
     MessageConsumer<Object> closeAll = vertx.eventBus().consumer(Addresses.shardCloseAll(shard), m -> {
-      List<Rollup> out = new ArrayList<>();
-      aggregator.closeAll(out::add);
-      publish(out);
-      m.reply(out.size());
+      ShardOutput out = aggregator.closeAll(shard);
+      vertx.eventBus().send(Addresses.SHARD_OUTPUT, out);
+      m.reply(out.rollups().size());
     });
-    timer = vertx.setPeriodic(ctx.config.live().flushMs(), t -> flush());
+    timer = vertx.setPeriodic(ctx.config.live().flushMs(),
+        t -> vertx.eventBus().send(Addresses.SHARD_OUTPUT, aggregator.flush(shard, ctx.clock.millis())));
     return Future.all(batches.completion(), closeAll.completion());
-  }
-
-  private void flush() {
-    List<Rollup> out = new ArrayList<>();
-    aggregator.flush(ctx.clock.millis(), out::add);
-    publish(out);
-  }
-
-  private void publish(List<Rollup> out) {
-    if (!out.isEmpty()) {
-      vertx.eventBus().publish(Addresses.ROLLUPS, new RollupBatch(shard, out));
-    }
   }
 
   @Override

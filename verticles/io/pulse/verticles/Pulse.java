@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One running Pulse: a Vert.x instance and its verticles, deployed in dependency order (shards,
- * then the live sequencer, then the HTTP instances that feed and read them, then the demo).
+ * the combiner, the live sequencer, then the HTTP instances that feed and read them, the demo).
  * {@link Main} starts one from the command line; tests start as many as they like in-process.
  */
 public final class Pulse {
@@ -74,6 +74,7 @@ public final class Pulse {
     }
     List<HttpVerticle> https = new ArrayList<>();
     Future<Pulse> started = Future.all(shardDeployments)
+        .compose(v -> vertx.deployVerticle(new CombineVerticle(ctx)))
         .compose(v -> vertx.deployVerticle(new LiveVerticle(ctx)))
         .compose(v -> vertx.deployVerticle(() -> {
           HttpVerticle h = new HttpVerticle(ctx);
@@ -130,7 +131,8 @@ public final class Pulse {
         closes.add(vertx.eventBus().request(Addresses.shardCloseAll(i), "close").map(m -> m.body()));
       }
       return Future.all(closes);
-    }).compose(v -> vertx.eventBus().request(Addresses.LIVE_SHUTDOWN, "stop"))
+    }).compose(v -> vertx.eventBus().request(Addresses.COMBINE_CLOSE_ALL, "close"))
+        .compose(v -> vertx.eventBus().request(Addresses.LIVE_SHUTDOWN, "stop"))
         .compose(v -> {
           // let the hubs write what they were handed before the listeners go
           io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();

@@ -3,33 +3,47 @@ package io.pulse.agg;
 import io.pulse.event.Event;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The state of one aggregate shard: tumbling windows for every series it owns. Single-threaded
  * by design (one shard per event loop, series assigned by hash), so it takes no locks.
  *
+ * <p>Events update only their own series' window. The stream total, group-bys and filtered views
+ * are built at each flush by merging the windows of the series that roll up into them (lossless:
+ * count, sum, min and max add up, and DDSketches merge bucket by bucket); each shard reports its
+ * share as {@link Partial}s, which a {@link PartialCombiner} adds up across shards. Per event
+ * that is one window update instead of one per view.
+ *
  * <p>A window [start, end) stays open until processing time reaches end + allowed lateness; it
- * then closes once, with a final rollup, whether or not more events came (a quiet stream's
- * windows still close). While open and watched, every {@link #flush} sends one running update
- * per changed window.
+ * then closes once, whether or not more events came (a quiet stream's windows still close).
+ * While open, every flush reports the windows that changed, for the views somebody watches.
  */
 public final class ShardAggregator {
 
   private final long allowedLatenessMs;
   private final double accuracy;
   private final int maxBins;
+  private final Function<String, View[]> viewsOf;
   private final Map<ViewKey, Series> series = new HashMap<>();
   private long lateInFlight;
 
-  /** {@code accuracy} and {@code maxBins} configure each value's DDSketch. */
-  public ShardAggregator(long allowedLatenessMs, double accuracy, int maxBins) {
+  /**
+   * @param viewsOf the current views of a stream (the registry's lock-free read)
+   * @param accuracy relative accuracy of each value's DDSketch
+   * @param maxBins bin cap of each DDSketch
+   */
+  public ShardAggregator(long allowedLatenessMs, double accuracy, int maxBins, Function<String, View[]> viewsOf) {
     this.allowedLatenessMs = allowedLatenessMs;
     this.accuracy = accuracy;
     this.maxBins = maxBins;
+    this.viewsOf = viewsOf;
   }
 
   /** Folds a batch in. {@code now} is processing time. */
@@ -39,6 +53,7 @@ public final class ShardAggregator {
     }
   }
 
+  /** Adds one event to a series window; {@code key} is the series' key in its stream's per-series view. */
   public void add(ViewKey key, Event event, long windowTs, long now) {
     long w = key.view().windowMs();
     long start = windowTs - Math.floorMod(windowTs, w);
@@ -57,40 +72,82 @@ public final class ShardAggregator {
   }
 
   /**
-   * Closes due windows and reports running updates of changed, watched ones.
-   *
-   * @param out receives final rollups of windows closed now, then running updates
+   * Closes due windows and reports what changed: complete rollups of this shard's series (finals
+   * always, running ones when the per-series view is watched) and partial windows of the coarser
+   * views (finals always, running ones for watched views).
    */
-  public void flush(long now, Consumer<Rollup> out) {
+  public ShardOutput flush(int shard, long now) {
+    List<Rollup> rollups = new ArrayList<>();
+    Map<GroupWindow, WindowAgg> finals = new LinkedHashMap<>();
+    Set<GroupWindow> touched = new HashSet<>();
     Iterator<Series> it = series.values().iterator();
     while (it.hasNext()) {
       Series s = it.next();
+      ViewKey[] coarse = s.coarse(viewsOf.apply(s.key.view().stream()));
       boolean live = s.key.view().live();
-      Iterator<Window> wi = s.windows.iterator();
+      Iterator<Open> wi = s.windows.iterator();
       while (wi.hasNext()) {
-        Window win = wi.next();
-        if (win.end + allowedLatenessMs <= now) {
-          out.accept(win.rollup(s.key, true));
+        Open o = wi.next();
+        if (o.agg.end() + allowedLatenessMs <= now) {
+          rollups.add(o.agg.rollup(s.key, true));
+          for (ViewKey k : coarse) {
+            finals.computeIfAbsent(new GroupWindow(k, o.agg.start()), g -> o.agg.emptyLike()).merge(o.agg);
+          }
           wi.remove();
-        } else if (win.dirty && live) {
-          out.accept(win.rollup(s.key, false));
-          win.dirty = false;
+        } else if (o.dirty) {
+          if (live) {
+            rollups.add(o.agg.rollup(s.key, false));
+          }
+          for (ViewKey k : coarse) {
+            if (k.view().live()) {
+              touched.add(new GroupWindow(k, o.agg.start()));
+            }
+          }
+          o.dirty = false;
         }
       }
       if (s.windows.isEmpty()) {
         it.remove();
       }
     }
+    List<Partial> partials = new ArrayList<>(finals.size() + touched.size());
+    finals.forEach((g, agg) -> partials.add(new Partial(g.key, agg, true)));
+    if (!touched.isEmpty()) {
+      // a group's running state is the merge of all its series' open windows, changed or not
+      Map<GroupWindow, WindowAgg> running = new LinkedHashMap<>();
+      for (Series s : series.values()) {
+        ViewKey[] coarse = s.coarse(viewsOf.apply(s.key.view().stream()));
+        for (Open o : s.windows) {
+          for (ViewKey k : coarse) {
+            GroupWindow g = new GroupWindow(k, o.agg.start());
+            if (touched.contains(g)) {
+              running.computeIfAbsent(g, x -> o.agg.emptyLike()).merge(o.agg);
+            }
+          }
+        }
+      }
+      running.forEach((g, agg) -> partials.add(new Partial(g.key, agg, false)));
+    }
+    return new ShardOutput(shard, rollups, partials, now - allowedLatenessMs);
   }
 
   /** Closes every window now, open or not: for shutdown, so no acknowledged event is left unpushed. */
-  public void closeAll(Consumer<Rollup> out) {
+  public ShardOutput closeAll(int shard) {
+    List<Rollup> rollups = new ArrayList<>();
+    Map<GroupWindow, WindowAgg> finals = new LinkedHashMap<>();
     for (Series s : series.values()) {
-      for (Window win : s.windows) {
-        out.accept(win.rollup(s.key, true));
+      ViewKey[] coarse = s.coarse(viewsOf.apply(s.key.view().stream()));
+      for (Open o : s.windows) {
+        rollups.add(o.agg.rollup(s.key, true));
+        for (ViewKey k : coarse) {
+          finals.computeIfAbsent(new GroupWindow(k, o.agg.start()), g -> o.agg.emptyLike()).merge(o.agg);
+        }
       }
     }
     series.clear();
+    List<Partial> partials = new ArrayList<>();
+    finals.forEach((g, agg) -> partials.add(new Partial(g.key, agg, true)));
+    return new ShardOutput(shard, rollups, partials, Long.MAX_VALUE);
   }
 
   /** Series with at least one open window. */
@@ -103,86 +160,59 @@ public final class ShardAggregator {
     return lateInFlight;
   }
 
+  /** A window of one group of a coarser view. */
+  private record GroupWindow(ViewKey key, long start) {
+  }
+
+  private static final class Open {
+    final WindowAgg agg;
+    boolean dirty;
+
+    Open(WindowAgg agg) {
+      this.agg = agg;
+    }
+  }
+
   private final class Series {
     final ViewKey key;
     /** Open windows in start order; usually one, two around a boundary while lateness runs. */
-    final List<Window> windows = new ArrayList<>(2);
+    final List<Open> windows = new ArrayList<>(2);
+    private View[] viewsSeen;
+    private ViewKey[] coarse;
 
     Series(ViewKey key) {
       this.key = key;
     }
 
-    Window window(long start, long w) {
+    /** The keys of the stream's other views that this series rolls up into, worked out once per set of views. */
+    ViewKey[] coarse(View[] views) {
+      if (views != viewsSeen) {
+        List<ViewKey> keys = new ArrayList<>(views.length);
+        for (View v : views) {
+          if (v != key.view() && v.matches(key.series())) {
+            keys.add(v.key(key.series()));
+          }
+        }
+        coarse = keys.toArray(new ViewKey[0]);
+        viewsSeen = views;
+      }
+      return coarse;
+    }
+
+    WindowAgg window(long start, long w) {
       int i = windows.size() - 1;
-      while (i >= 0 && windows.get(i).start > start) {
+      while (i >= 0 && windows.get(i).agg.start() > start) {
         i--;
       }
-      if (i >= 0 && windows.get(i).start == start) {
-        return windows.get(i);
+      Open o;
+      if (i >= 0 && windows.get(i).agg.start() == start) {
+        o = windows.get(i);
+      } else {
+        o = new Open(new WindowAgg(start, start + w, accuracy, maxBins));
+        windows.add(i + 1, o);
       }
-      Window win = new Window(start, start + w);
-      windows.add(i + 1, win);
-      return win;
-    }
-  }
-
-  private final class Window {
-    final long start;
-    final long end;
-    long count;
-    long latest = Long.MIN_VALUE;
-    long latestArrival = Long.MIN_VALUE;
-    String[] names = new String[2];
-    ValueStats[] stats = new ValueStats[2];
-    int n;
-    boolean dirty;
-
-    Window(long start, long end) {
-      this.start = start;
-      this.end = end;
-    }
-
-    void add(Event e) {
-      count++;
-      dirty = true;
-      if (e.ts() > latest) {
-        latest = e.ts();
-      }
-      if (e.arrival() > latestArrival) {
-        latestArrival = e.arrival();
-      }
-      for (int i = 0, m = e.valueCount(); i < m; i++) {
-        stats(e.name(i)).add(e.value(i));
-      }
-    }
-
-    private ValueStats stats(String name) {
-      for (int i = 0; i < n; i++) {
-        // names come canonicalised from the parser, so identity usually hits first
-        if (names[i] == name || names[i].equals(name)) {
-          return stats[i];
-        }
-      }
-      if (n == names.length) {
-        names = java.util.Arrays.copyOf(names, n * 2);
-        stats = java.util.Arrays.copyOf(stats, n * 2);
-      }
-      names[n] = name;
-      stats[n] = new ValueStats(accuracy, maxBins);
-      return stats[n++];
-    }
-
-    Rollup rollup(ViewKey key, boolean fin) {
-      String[] nm = java.util.Arrays.copyOf(names, n);
-      ValueStats.Summary[] sm = new ValueStats.Summary[n];
-      byte[][] sk = fin ? new byte[n][] : null;
-      for (int i = 0; i < n; i++) {
-        sm[i] = stats[i].summary();
-        if (fin) {
-          sk[i] = stats[i].sketchBytes();
-        }
-      }
-      return new Rollup(key.view(), key.series(), start, end, fin, count, latest, latestArrival, nm, sm, sk);
+      o.dirty = true;
+      return o.agg;
     }
   }
 }

@@ -29,6 +29,9 @@ public final class ViewRegistry {
     }
   }
 
+  /** Where the stream's per-series view (every dim) sits in {@link #views}; the total is at 0. */
+  public static final int SERIES = 1;
+
   private final PulseConfig config;
   private final AtomicInteger ids = new AtomicInteger();
   private final ConcurrentHashMap<String, View[]> byStream = new ConcurrentHashMap<>();

@@ -221,17 +221,13 @@ public final class StreamCatalog {
   }
 
   /**
-   * One series of a stream, with the view keys its events go to. The keys are worked out once
-   * per set of views (views change rarely) and reused for every event: no allocation, and keys
-   * that shards compare by identity.
+   * One series of a stream, with its key in the stream's per-series view, made once and reused for
+   * every event: routing allocates nothing and shards compare keys by identity.
    */
   public static final class Series {
 
-    private record Routing(View[] views, ViewKey[] keys) {
-    }
-
     private final Dims dims;
-    private volatile Routing routing;
+    private volatile ViewKey key;
 
     Series(Dims dims) {
       this.dims = dims;
@@ -242,21 +238,14 @@ public final class StreamCatalog {
       return dims;
     }
 
-    /** The keys of the views among {@code views} that this series feeds. */
-    public ViewKey[] keys(View[] views) {
-      Routing r = routing;
-      if (r != null && r.views == views) {
-        return r.keys;
+    /** The series' key in {@code seriesView}, the stream's per-series view. */
+    public ViewKey key(View seriesView) {
+      ViewKey k = key;
+      if (k == null || k.view() != seriesView) {
+        k = seriesView.key(dims);
+        key = k;
       }
-      List<ViewKey> keys = new ArrayList<>(views.length);
-      for (View v : views) {
-        if (v.matches(dims)) {
-          keys.add(v.key(dims));
-        }
-      }
-      ViewKey[] arr = keys.toArray(new ViewKey[0]);
-      routing = new Routing(views, arr);
-      return arr;
+      return k;
     }
   }
 }

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Decides where every valid event goes, once: into which series of which views, on which shard,
+ * Decides where every valid event goes, once: into which series, on which shard,
  * and whether it is on time, late (folded in or quarantined by policy) or in the overflow series.
  * Rejected events go to quarantine here too, so each event ends in exactly one counted place.
  *
@@ -66,7 +66,7 @@ public final class Ingestor {
 
   private Outcome route(List<Event> events, int[] indices, long now, String source, List<Rejection> rejections) {
     ShardBatch[] batches = new ShardBatch[shards];
-    int per = Math.max(4, events.size() * 3 / shards);
+    int per = Math.max(4, events.size() / shards + 16);
     for (int s = 0; s < shards; s++) {
       batches[s] = new ShardBatch(per);
     }
@@ -111,9 +111,10 @@ public final class Ingestor {
         c[1]++;
         late++;
       }
-      for (ViewKey k : series.keys(vs)) {
-        batches[k.shard(shards)].add(k, e, windowTs);
-      }
+      // only the series' own window is updated per event; totals and group-bys are merged from
+      // series windows at each flush (see ShardAggregator)
+      ViewKey k = series.key(vs[ViewRegistry.SERIES]);
+      batches[k.shard(shards)].add(k, e, windowTs);
       c[0]++;
       accepted++;
     }

@@ -13,38 +13,57 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-/** Window edges, closing and lateness with a clock that moves only when told. Windows are 1 s, lateness 500 ms. */
+/**
+ * Window edges, closing and lateness, and totals and group-bys merged from series windows across
+ * shards, with a clock that moves only when told. Windows are 1 s, lateness 500 ms, two shards.
+ */
 class ShardAggregatorTest {
 
   private static final long T0 = 1_763_805_600_000L; // a whole second
 
   private ManualClock clock;
   private ViewRegistry views;
-  private ShardAggregator agg;
-  private View total;
+  private ShardAggregator[] shards;
+  private PartialCombiner combiner;
   private final List<Rollup> out = new ArrayList<>();
 
   @BeforeEach
   void setUp() {
     clock = new ManualClock(T0);
     views = new ViewRegistry(PulseConfig.of(new JsonObject()));
-    agg = new ShardAggregator(500, 0.01, 2048);
-    total = views.views("s")[0];
+    shards = new ShardAggregator[2];
+    for (int i = 0; i < 2; i++) {
+      shards[i] = new ShardAggregator(500, 0.01, 2048, views::views);
+    }
+    combiner = new PartialCombiner(2);
+  }
+
+  private void add(Dims dims, long ts, double v) {
+    Event e = new Event("s", ts, null, dims, new String[] {"v"}, new double[] {v}, clock.millis());
+    ViewKey k = views.views("s")[ViewRegistry.SERIES].key(dims);
+    shards[k.shard(2)].add(k, e, ts, clock.millis());
   }
 
   private void add(long ts, double v) {
-    Event e = new Event("s", ts, null, Dims.EMPTY, new String[] {"v"}, new double[] {v}, clock.millis());
-    agg.add(new ViewKey(total, Dims.EMPTY), e, ts, clock.millis());
+    add(Dims.EMPTY, ts, v);
   }
 
+  /** Flushes both shards through the combiner; returns what came out. */
   private List<Rollup> flush() {
     out.clear();
-    agg.flush(clock.millis(), out::add);
+    for (int i = 0; i < 2; i++) {
+      combiner.accept(shards[i].flush(i, clock.millis()), out::add);
+    }
     return out;
+  }
+
+  private List<Rollup> totals(List<Rollup> rs) {
+    return rs.stream().filter(r -> r.view().id() == views.views("s")[0].id()).collect(Collectors.toList());
   }
 
   @Test
@@ -53,7 +72,7 @@ class ShardAggregatorTest {
     add(T0 + 999, 1);
     add(T0 + 1000, 2);
     clock.set(T0 + 2500); // [T0, T0+1000) closes at T0+1500, the next at T0+2500
-    List<Rollup> r = flush();
+    List<Rollup> r = totals(flush());
     assertEquals(2, r.size());
     assertEquals(T0, r.get(0).start());
     assertEquals(T0 + 1000, r.get(0).end());
@@ -72,10 +91,10 @@ class ShardAggregatorTest {
     assertTrue(flush().isEmpty(), "not watched and not due: nothing to say");
     add(T0 + 200, 2); // late by wall time but within lateness: still counted in its own window
     clock.set(T0 + 1500);
-    List<Rollup> r = flush();
+    List<Rollup> r = totals(flush());
     assertEquals(1, r.size());
     assertEquals(2, r.get(0).count());
-    assertEquals(0, agg.openSeries());
+    assertEquals(0, shards[0].openSeries() + shards[1].openSeries());
     clock.set(T0 + 5000);
     assertTrue(flush().isEmpty(), "closed windows are not sent again");
   }
@@ -85,7 +104,7 @@ class ShardAggregatorTest {
   void quietStreamCloses() {
     add(T0 + 10, 5);
     clock.set(T0 + 60_000);
-    List<Rollup> r = flush();
+    List<Rollup> r = totals(flush());
     assertEquals(1, r.size());
     assertTrue(r.get(0).fin());
   }
@@ -95,31 +114,80 @@ class ShardAggregatorTest {
   void lateInFlightFolds() {
     clock.set(T0 + 3200);
     add(T0 + 100, 7); // its window closed at T0+1500
-    assertEquals(1, agg.lateInFlight());
+    assertEquals(1, shards[0].lateInFlight() + shards[1].lateInFlight());
     clock.set(T0 + 5000);
-    List<Rollup> r = flush();
+    List<Rollup> r = totals(flush());
     assertEquals(T0 + 3000, r.get(0).start());
     assertEquals(7.0, r.get(0).stats()[0].max());
   }
 
   @Test
-  @DisplayName("running updates go out only for watched views, once per change")
+  @DisplayName("the total and a group-by are exact merges of the series windows on every shard")
+  void totalsAndGroupsMergeAcrossShards() throws Exception {
+    View byRegion = views.acquire("s", Map.of(), List.of("region"));
+    View euOnly = views.acquire("s", Map.of("region", Set.of("eu")), List.of());
+    double sum = 0;
+    for (int i = 0; i < 200; i++) {
+      String region = i % 2 == 0 ? "eu" : "us";
+      add(Dims.of("region", region, "store", "s" + (i / 2 % 20)), T0 + i, i);
+      sum += i;
+    }
+    assertTrue(shards[0].openSeries() > 0 && shards[1].openSeries() > 0, "series spread over both shards");
+    clock.set(T0 + 1500);
+    List<Rollup> r = flush();
+    Rollup total = totals(r).get(0);
+    assertEquals(200, total.count());
+    assertEquals(sum, total.stats()[0].sum(), 1e-9);
+    assertEquals(0.0, total.stats()[0].min());
+    assertEquals(199.0, total.stats()[0].max());
+    List<Rollup> regions = r.stream().filter(x -> x.view() == byRegion).collect(Collectors.toList());
+    assertEquals(2, regions.size());
+    assertEquals(100, regions.get(0).count());
+    assertEquals(1, regions.get(0).series().size());
+    Rollup eu = r.stream().filter(x -> x.view() == euOnly).findFirst().orElseThrow();
+    assertEquals(100, eu.count());
+    assertEquals(Dims.EMPTY, eu.series());
+    long series = r.stream().filter(x -> x.view().allDims()).count();
+    assertEquals(40, series, "2 regions x 20 stores");
+  }
+
+  @Test
+  @DisplayName("running updates go out only for watched views, once per change, and add up across shards")
   void runningUpdates() throws Exception {
     View live = views.acquire("s", Map.of(), List.of());
-    assertTrue(live == total, "the stream total is one view however it is asked for");
-    add(T0 + 10, 1);
-    List<Rollup> r = flush();
-    assertEquals(1, r.size());
+    assertTrue(live == views.views("s")[0], "the stream total is one view however it is asked for");
+    add(Dims.of("k", "a"), T0 + 10, 1);
+    add(Dims.of("k", "b"), T0 + 11, 2);
+    add(Dims.of("k", "c"), T0 + 12, 3);
+    List<Rollup> r = totals(flush());
+    assertEquals(1, r.size(), "one combined running update");
     assertFalse(r.get(0).fin());
+    assertEquals(3, r.get(0).count());
     assertTrue(flush().isEmpty(), "unchanged since the last tick");
-    add(T0 + 20, 3);
-    r = flush();
-    assertEquals(2, r.get(0).count());
-    assertEquals(3.0, r.get(0).stats()[0].max());
+    add(Dims.of("k", "a"), T0 + 20, 5);
+    r = totals(flush());
+    assertEquals(4, r.get(0).count(), "the running state includes the series that did not change");
+    assertEquals(5.0, r.get(0).stats()[0].max());
     assertEquals(T0 + 20, r.get(0).latest());
     views.release(live, clock.millis());
-    add(T0 + 30, 3);
+    add(Dims.of("k", "a"), T0 + 30, 3);
     assertTrue(flush().isEmpty(), "nobody watches any more");
+  }
+
+  @Test
+  @DisplayName("a window two shards close at different ticks is final only once both have closed it")
+  void finalWaitsForEveryShard() {
+    add(Dims.of("k", "a"), T0 + 10, 1);
+    add(Dims.of("k", "b"), T0 + 10, 1);
+    add(Dims.of("k", "c"), T0 + 10, 1);
+    clock.set(T0 + 1500);
+    out.clear();
+    combiner.accept(shards[0].flush(0, clock.millis()), out::add);
+    assertTrue(totals(out).isEmpty(), "shard 1 has not closed the window yet");
+    combiner.accept(shards[1].flush(1, clock.millis()), out::add);
+    List<Rollup> t = totals(out);
+    assertEquals(1, t.size());
+    assertEquals(3, t.get(0).count());
   }
 
   @Test
@@ -127,25 +195,29 @@ class ShardAggregatorTest {
   void closeAll() {
     add(T0 + 10, 1);
     add(T0 + 1010, 1);
-    agg.closeAll(out::add);
-    assertEquals(2, out.size());
+    out.clear();
+    for (int i = 0; i < 2; i++) {
+      combiner.accept(shards[i].closeAll(i), out::add);
+    }
+    combiner.closeAll(out::add);
+    assertEquals(2, totals(out).size());
     assertTrue(out.stream().allMatch(Rollup::fin));
-    assertEquals(0, agg.openSeries());
+    assertEquals(0, shards[0].openSeries() + shards[1].openSeries());
+    assertEquals(0, combiner.pending());
   }
 
   @Test
   @DisplayName("percentiles come from the sketch, within its 1% relative error of the exact ones")
   void percentiles() {
     for (int i = 1; i <= 10_000; i++) {
-      add(T0 + (i % 1000), i);
+      add(Dims.of("k", "s" + (i % 7)), T0 + (i % 1000), i);
     }
     clock.set(T0 + 1500);
-    ValueStats.Summary s = flush().get(0).stats()[0];
+    ValueStats.Summary s = totals(flush()).get(0).stats()[0];
     assertEquals(10_000, s.count());
     assertEquals(1, s.min());
     assertEquals(10_000, s.max());
     assertEquals(5000.5, s.mean(), 1e-9);
-    // DDSketch at 1% relative accuracy
     assertEquals(5000, s.p50(), 5000 * 0.011);
     assertEquals(9500, s.p95(), 9500 * 0.011);
     assertEquals(9900, s.p99(), 9900 * 0.011);
@@ -159,7 +231,9 @@ class ShardAggregatorTest {
     assertFalse(eu.matches(Dims.of("region", "us", "store", "a")));
     assertFalse(eu.matches(Dims.of("store", "a")));
     assertEquals(Dims.of("store", "a"), eu.keyOf(Dims.of("region", "eu", "store", "a")));
-    View series = views.views("s")[1];
+    assertTrue(eu.key(Dims.of("region", "eu", "store", "a")) == eu.key(Dims.of("region", "eu", "store", "a")),
+        "one key object per group");
+    View series = views.views("s")[ViewRegistry.SERIES];
     assertTrue(series.allDims());
     assertEquals(Dims.of("region", "eu", "store", "a"), series.keyOf(Dims.of("region", "eu", "store", "a")));
   }

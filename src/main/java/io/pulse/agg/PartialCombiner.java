@@ -1,0 +1,132 @@
+package io.pulse.agg;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Adds up the shards' partial windows of coarser views into their rollups. Each shard reports,
+ * per group and window, its latest running state or its final figures, and with every flush a
+ * watermark; a window's final rollup goes out once every shard's watermark has passed its end,
+ * so it holds every shard's share exactly once. Single-threaded (one combiner verticle).
+ */
+public final class PartialCombiner {
+
+  private final long[] watermarks;
+  private final Map<Key, Entry> entries = new HashMap<>();
+  /** Groups with news since the last round of running updates. */
+  private final Set<Entry> changed = new LinkedHashSet<>();
+  private final boolean[] reported;
+  private int reportedCount;
+
+  public PartialCombiner(int shards) {
+    this.watermarks = new long[shards];
+    this.reported = new boolean[shards];
+    Arrays.fill(watermarks, Long.MIN_VALUE);
+  }
+
+  private record Key(ViewKey key, long start) {
+  }
+
+  private static final class Entry {
+    final ViewKey key;
+    final long end;
+    final WindowAgg[] byShard;
+
+    Entry(ViewKey key, long end, int shards) {
+      this.key = key;
+      this.end = end;
+      this.byShard = new WindowAgg[shards];
+    }
+
+    WindowAgg merged() {
+      WindowAgg sum = null;
+      for (WindowAgg w : byShard) {
+        if (w != null) {
+          if (sum == null) {
+            sum = w.emptyLike();
+          }
+          sum.merge(w);
+        }
+      }
+      return sum;
+    }
+  }
+
+  /**
+   * Takes one shard's flush: its own series' rollups pass through; partials update their groups;
+   * windows every shard has closed go out as finals. Running updates of the groups that changed
+   * go out once per round, when every shard has reported since the last one: at most one per
+   * group per flush tick, however many shards contributed.
+   */
+  public void accept(ShardOutput o, Consumer<Rollup> out) {
+    o.rollups().forEach(out);
+    for (Partial p : o.partials()) {
+      Key k = new Key(p.key(), p.window().start());
+      Entry e = entries.get(k);
+      if (e == null) {
+        e = new Entry(p.key(), p.window().end(), watermarks.length);
+        entries.put(k, e);
+      }
+      e.byShard[o.shard()] = p.window(); // the latest state of that shard's share, final or running
+      if (!p.fin()) {
+        changed.add(e);
+      }
+    }
+    watermarks[o.shard()] = Math.max(watermarks[o.shard()], o.closedBefore());
+    long closed = Long.MAX_VALUE;
+    for (long w : watermarks) {
+      closed = Math.min(closed, w);
+    }
+    Iterator<Entry> it = entries.values().iterator();
+    List<Entry> done = new ArrayList<>();
+    while (it.hasNext()) {
+      Entry e = it.next();
+      if (e.end <= closed) {
+        done.add(e);
+        it.remove();
+      }
+    }
+    done.sort((a, b) -> Long.compare(a.end, b.end));
+    for (Entry e : done) {
+      out.accept(e.merged().rollup(e.key, true));
+      changed.remove(e);
+    }
+    if (!reported[o.shard()]) {
+      reported[o.shard()] = true;
+      reportedCount++;
+    }
+    if (reportedCount == reported.length) {
+      for (Entry e : changed) {
+        if (e.key.view().live()) {
+          out.accept(e.merged().rollup(e.key, false));
+        }
+      }
+      changed.clear();
+      Arrays.fill(reported, false);
+      reportedCount = 0;
+    }
+  }
+
+  /** Emits every window held as final: for shutdown, after every shard has closed all. */
+  public void closeAll(Consumer<Rollup> out) {
+    List<Entry> all = new ArrayList<>(entries.values());
+    entries.clear();
+    changed.clear();
+    all.sort((a, b) -> Long.compare(a.end, b.end));
+    for (Entry e : all) {
+      out.accept(e.merged().rollup(e.key, true));
+    }
+  }
+
+  /** Group windows waiting for shards to close them. */
+  public int pending() {
+    return entries.size();
+  }
+}

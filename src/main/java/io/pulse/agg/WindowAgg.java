@@ -1,0 +1,102 @@
+package io.pulse.agg;
+
+import io.pulse.event.Event;
+import java.util.Arrays;
+
+/**
+ * The mergeable state of one window of one series or group: event count, newest event and
+ * arrival times, and {@link ValueStats} per value name. Shards fill it event by event for their
+ * series, and build the windows of coarser views (totals, group-bys) by merging series windows;
+ * the combiner merges the shards' partial windows. Not thread-safe: a window is mutated by one
+ * thread, and once handed to another it is only read.
+ */
+public final class WindowAgg {
+
+  private final long start;
+  private final long end;
+  private final double accuracy;
+  private final int maxBins;
+  private long count;
+  private long latest = Long.MIN_VALUE;
+  private long latestArrival = Long.MIN_VALUE;
+  private String[] names = new String[2];
+  private ValueStats[] stats = new ValueStats[2];
+  private int n;
+
+  public WindowAgg(long start, long end, double accuracy, int maxBins) {
+    this.start = start;
+    this.end = end;
+    this.accuracy = accuracy;
+    this.maxBins = maxBins;
+  }
+
+  /** An empty window of the same span and sketch settings. */
+  public WindowAgg emptyLike() {
+    return new WindowAgg(start, end, accuracy, maxBins);
+  }
+
+  public void add(Event e) {
+    count++;
+    if (e.ts() > latest) {
+      latest = e.ts();
+    }
+    if (e.arrival() > latestArrival) {
+      latestArrival = e.arrival();
+    }
+    for (int i = 0, m = e.valueCount(); i < m; i++) {
+      stats(e.name(i)).add(e.value(i));
+    }
+  }
+
+  /** Folds another window of the same span into this one. */
+  public void merge(WindowAgg other) {
+    count += other.count;
+    latest = Math.max(latest, other.latest);
+    latestArrival = Math.max(latestArrival, other.latestArrival);
+    for (int i = 0; i < other.n; i++) {
+      stats(other.names[i]).merge(other.stats[i]);
+    }
+  }
+
+  private ValueStats stats(String name) {
+    for (int i = 0; i < n; i++) {
+      // names come canonicalised from the parser, so identity usually hits first
+      if (names[i] == name || names[i].equals(name)) {
+        return stats[i];
+      }
+    }
+    if (n == names.length) {
+      names = Arrays.copyOf(names, n * 2);
+      stats = Arrays.copyOf(stats, n * 2);
+    }
+    names[n] = name;
+    stats[n] = new ValueStats(accuracy, maxBins);
+    return stats[n++];
+  }
+
+  public long start() {
+    return start;
+  }
+
+  public long end() {
+    return end;
+  }
+
+  public long count() {
+    return count;
+  }
+
+  /** The rollup of this window for a key; a final one carries each value's sketch for storage. */
+  public Rollup rollup(ViewKey key, boolean fin) {
+    String[] nm = Arrays.copyOf(names, n);
+    ValueStats.Summary[] sm = new ValueStats.Summary[n];
+    byte[][] sk = fin ? new byte[n][] : null;
+    for (int i = 0; i < n; i++) {
+      sm[i] = stats[i].summary();
+      if (fin) {
+        sk[i] = stats[i].sketchBytes();
+      }
+    }
+    return new Rollup(key.view(), key.series(), start, end, fin, count, latest, latestArrival, nm, sm, sk);
+  }
+}
