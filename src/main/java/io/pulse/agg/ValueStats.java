@@ -1,6 +1,8 @@
 package io.pulse.agg;
 
 import com.datadoghq.sketch.ddsketch.DDSketch;
+import com.datadoghq.sketch.ddsketch.mapping.BitwiseLinearlyInterpolatedMapping;
+import com.datadoghq.sketch.ddsketch.store.PaginatedStore;
 import java.nio.ByteBuffer;
 
 /**
@@ -23,7 +25,7 @@ public final class ValueStats {
   private final DDSketch sketch;
 
   public ValueStats(double relativeAccuracy, int maxBins) {
-    this.sketch = DDSketch.fastCollapsingLowest(relativeAccuracy, maxBins);
+    this.sketch = new DDSketch(new BitwiseLinearlyInterpolatedMapping(relativeAccuracy), PaginatedStore::new);
   }
 
   public void add(double v) {
