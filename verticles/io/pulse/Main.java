@@ -36,6 +36,8 @@ public final class Main {
       if (cause instanceof java.net.BindException || (msg != null && msg.contains("Address already in use"))) {
         msg = "cannot listen on " + config.http().host() + ":" + config.http().port()
             + " (http.port / PULSE_HTTP_PORT): " + msg;
+      } else if (cause instanceof java.net.UnknownHostException || (msg != null && msg.contains("resolve"))) {
+        msg = "configuration http.host (PULSE_HTTP_HOST): cannot listen on \"" + config.http().host() + "\": " + msg;
       }
       System.err.println("pulse: failed to start: " + msg);
       System.exit(1);
@@ -43,7 +45,7 @@ public final class Main {
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
-        pulse.stop().toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
+        pulse.stop(java.time.Duration.ofSeconds(20));
       } catch (Exception e) {
         System.err.println("pulse: shutdown did not finish cleanly: " + e);
       }

@@ -20,6 +20,8 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.util.ArrayList;
 import java.util.List;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,13 +118,30 @@ public final class Pulse {
 
   /**
    * Graceful stop, as on SIGTERM: refuse new events, close every open window and push the final
-   * rollups to live subscribers, tell them the server is going, then close.
+   * rollups to live subscribers, tell them the server is going, then close Vert.x. Blocks; call it
+   * from a thread of your own (a shutdown hook, a test), never from an event loop.
+   *
+   * <p>Closing Vert.x is deliberately not chained onto the drain's futures: those complete on
+   * event loops that the close itself shuts down, so a chained completion would never arrive.
    */
-  public Future<Void> stop() {
+  public void stop(Duration timeout) throws Exception {
     if (!stopped.compareAndSet(false, true)) {
-      return Future.succeededFuture();
+      return;
     }
+    long deadline = System.nanoTime() + timeout.toNanos();
     LOG.info("stopping: closing open windows and pushing them to live subscribers");
+    try {
+      drain().toCompletionStage().toCompletableFuture().get(Math.max(1, deadline - System.nanoTime()),
+          TimeUnit.NANOSECONDS);
+    } catch (Exception e) {
+      LOG.warn("drain did not finish, closing anyway: {}", e.toString());
+    }
+    vertx.close().toCompletionStage().toCompletableFuture().get(Math.max(1, deadline - System.nanoTime()),
+        TimeUnit.NANOSECONDS);
+    LOG.info("stopped");
+  }
+
+  private Future<Void> drain() {
     ctx.draining.set(true);
     Future<?> demo = demoDeployment == null ? Future.succeededFuture() : vertx.undeploy(demoDeployment);
     return demo.compose(v -> {
@@ -138,9 +157,6 @@ public final class Pulse {
           io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
           vertx.setTimer(300, t -> p.complete());
           return p.future();
-        })
-        .eventually(() -> vertx.close())
-        .onComplete(ar -> LOG.info("stopped"))
-        .mapEmpty();
+        });
   }
 }

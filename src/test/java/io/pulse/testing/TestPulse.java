@@ -97,7 +97,7 @@ public final class TestPulse implements AutoCloseable {
   @Override
   public void close() {
     try {
-      pulse.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      pulse.stop(Duration.ofSeconds(30));
     } catch (Exception e) {
       throw new IllegalStateException("Pulse did not stop: " + e, e);
     }
