@@ -61,8 +61,23 @@ public final class ValueStats {
     if (count == 0) {
       return new Summary(0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
     }
-    double[] q = sketch.getValuesAtQuantiles(QUANTILES);
-    return new Summary(count, sum, min, max, sum / count, clamp(q[0]), clamp(q[1]), clamp(q[2]));
+    return new Summary(count, sum, min, max, sum / count, quantile(QUANTILES[0]), quantile(QUANTILES[1]),
+        quantile(QUANTILES[2]));
+  }
+
+  /**
+   * The nearest-rank quantile: the smallest value with at least q of the values at or below it
+   * (so the p99 of two values is the larger one). DDSketch ranks from 0 to count-1 and takes the
+   * lower value, which for small windows reads low; asking it for the rank nearest-rank names
+   * gives the usual definition, within the sketch's relative error.
+   */
+  private double quantile(double q) {
+    if (count == 1) {
+      return clamp(sketch.getValueAtQuantile(0.5));
+    }
+    long rank = (long) Math.ceil(q * count) - 1; // 0-based
+    double asked = Math.min(1.0, Math.max(0.0, rank / (double) (count - 1)));
+    return clamp(sketch.getValueAtQuantile(asked));
   }
 
   private double clamp(double v) {

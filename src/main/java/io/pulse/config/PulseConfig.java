@@ -89,9 +89,10 @@ public final class PulseConfig {
   private final Quarantine quarantine;
   private final Map<String, StreamSettings> streams;
 
-  private PulseConfig(JsonObject json) {
+  private PulseConfig(JsonObject json, Map<String, String> sources) {
     this.json = json;
-    Reader r = new Reader(json);
+    Reader r = new Reader(json, sources);
+    r.checkKnown(defaults(), json, "");
     this.http = new Http(r.string("http.host"), r.intIn("http.port", 0, 65535), r.intIn("http.instances", 0, 256));
     this.dataDir = r.string("dataDir");
     this.demo = r.bool("demo");
@@ -173,12 +174,13 @@ public final class PulseConfig {
   public static PulseConfig of(JsonObject overrides) {
     JsonObject base = defaults();
     deepMerge(base, overrides == null ? new JsonObject() : overrides);
-    return new PulseConfig(base);
+    return new PulseConfig(base, Map.of());
   }
 
   /** The full start-up load: defaults, PULSE_CONFIG file, environment, system properties. */
   public static PulseConfig load(Map<String, String> env, Map<Object, Object> sysProps) {
     JsonObject base = defaults();
+    Map<String, String> sources = new java.util.HashMap<>();
     String file = env.get("PULSE_CONFIG");
     if (file != null && !file.isBlank()) {
       deepMerge(base, readFile(Path.of(file)));
@@ -187,15 +189,17 @@ public final class PulseConfig {
       String v = env.get(e.getKey());
       if (v != null) {
         setPath(base, e.getValue(), v, e.getKey());
+        sources.put(e.getValue(), e.getKey());
       }
     }
     for (Map.Entry<Object, Object> e : sysProps.entrySet()) {
       String k = String.valueOf(e.getKey());
       if (k.startsWith("pulse.")) {
         setPath(base, k.substring("pulse.".length()), String.valueOf(e.getValue()), "-D" + k);
+        sources.put(k.substring("pulse.".length()), "-D" + k);
       }
     }
-    return new PulseConfig(base);
+    return new PulseConfig(base, sources);
   }
 
   private static JsonObject defaults() {
@@ -212,10 +216,13 @@ public final class PulseConfig {
   private static JsonObject readFile(Path p) {
     try {
       return new JsonObject(Files.readString(p));
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new ConfigException("PULSE_CONFIG: no such file: " + p.toAbsolutePath());
     } catch (IOException e) {
-      throw new ConfigException("PULSE_CONFIG: cannot read " + p + ": " + e.getMessage());
-    } catch (DecodeException e) {
-      throw new ConfigException("PULSE_CONFIG: " + p + " is not a JSON object: " + e.getMessage());
+      throw new ConfigException("PULSE_CONFIG: cannot read " + p.toAbsolutePath() + " (" + e.getClass().getSimpleName()
+          + ")");
+    } catch (DecodeException | ClassCastException e) {
+      throw new ConfigException("PULSE_CONFIG: " + p.toAbsolutePath() + " is not a valid JSON object");
     }
   }
 
@@ -234,16 +241,25 @@ public final class PulseConfig {
     String leaf = parts[parts.length - 1];
     Object current = node.getValue(leaf);
     Object value = text;
-    if (current instanceof Number) {
+    if (current instanceof Double || current instanceof Float) {
+      try {
+        value = Double.parseDouble(text.trim());
+      } catch (NumberFormatException e) {
+        throw new ConfigException("configuration " + dotted + " (" + source + "): must be a number, got \"" + text
+            + "\"");
+      }
+    } else if (current instanceof Number) {
       try {
         value = Long.parseLong(text.trim());
       } catch (NumberFormatException e) {
-        throw new ConfigException(dotted + " (" + source + "): must be a whole number, got \"" + text + "\"");
+        throw new ConfigException("configuration " + dotted + " (" + source + "): must be a whole number, got \""
+            + text + "\"");
       }
     } else if (current instanceof Boolean) {
       String t = text.trim().toLowerCase();
       if (!t.equals("true") && !t.equals("false")) {
-        throw new ConfigException(dotted + " (" + source + "): must be true or false, got \"" + text + "\"");
+        throw new ConfigException("configuration " + dotted + " (" + source + "): must be true or false, got \""
+            + text + "\"");
       }
       value = Boolean.parseBoolean(t);
     }
@@ -265,15 +281,37 @@ public final class PulseConfig {
   /** Typed reads of dotted keys with messages that name the setting and its variable. */
   private static final class Reader {
     private final JsonObject root;
+    private final Map<String, String> sources;
 
-    Reader(JsonObject root) {
+    Reader(JsonObject root, Map<String, String> sources) {
       this.root = root;
+      this.sources = sources;
     }
 
+    /** An error naming the key, and the variable or property it came from when it came from one. */
     ConfigException bad(String key, String why) {
-      String var = ENV.entrySet().stream().filter(e -> e.getValue().equals(key)).map(Map.Entry::getKey)
-          .findFirst().map(v -> " (" + v + ")").orElse("");
-      return new ConfigException("configuration " + key + var + ": " + why);
+      String src = sources.get(key);
+      return new ConfigException("configuration " + key + (src != null ? " (" + src + ")" : "") + ": " + why);
+    }
+
+    /** Fails on a key the defaults do not have (a typo would otherwise be silently ignored). */
+    void checkKnown(JsonObject known, JsonObject given, String prefix) {
+      for (Map.Entry<String, Object> e : given) {
+        String key = prefix + e.getKey();
+        if (key.equals("streams")) {
+          continue; // stream names are the user's
+        }
+        if (!known.containsKey(e.getKey())) {
+          throw bad(key, "is not a setting Pulse knows (see conf/pulse.json for the settings)");
+        }
+        Object k = known.getValue(e.getKey());
+        if (k instanceof JsonObject) {
+          if (!(e.getValue() instanceof JsonObject)) {
+            throw bad(key, "must be an object");
+          }
+          checkKnown((JsonObject) k, (JsonObject) e.getValue(), key + ".");
+        }
+      }
     }
 
     Object raw(String key) {
@@ -304,12 +342,22 @@ public final class PulseConfig {
       if (v instanceof Boolean) {
         return (Boolean) v;
       }
+      if ("true".equals(v) || "false".equals(v)) {
+        return Boolean.parseBoolean((String) v);
+      }
       throw bad(key, "must be true or false, got " + v);
     }
 
     long longIn(String key, long min, long max) {
       Object v = raw(key);
       long n;
+      if (v instanceof String) {
+        try {
+          v = Long.parseLong(((String) v).trim());
+        } catch (NumberFormatException e) {
+          throw bad(key, "must be a whole number, got \"" + v + "\"");
+        }
+      }
       if (v instanceof Number && ((Number) v).doubleValue() == Math.rint(((Number) v).doubleValue())) {
         n = ((Number) v).longValue();
       } else {
@@ -327,6 +375,13 @@ public final class PulseConfig {
 
     double fraction(String key, double min, double max) {
       Object v = raw(key);
+      if (v instanceof String) {
+        try {
+          v = Double.parseDouble(((String) v).trim());
+        } catch (NumberFormatException e) {
+          throw bad(key, "must be a number, got \"" + v + "\"");
+        }
+      }
       if (!(v instanceof Number)) {
         throw bad(key, "must be a number, got " + v);
       }
@@ -341,7 +396,7 @@ public final class PulseConfig {
       Object v = raw(key);
       long ms = Durations.parse(String.valueOf(v));
       if (ms < 10) {
-        throw bad(key, "must be a duration of at least 10ms such as \"1s\" or \"500ms\", got " + v);
+        throw bad(key, "must be a duration of at least 10ms such as \"1s\" or \"500ms\", got \"" + v + "\"");
       }
       return ms;
     }

@@ -29,6 +29,12 @@ public final class EventParser {
 
   private static final JsonFactory FACTORY = JsonFactory.builder().build();
 
+  /**
+   * Times below this (1973-03-03 in milliseconds) are almost surely epoch seconds sent by mistake:
+   * taken as milliseconds they would all land in January 1970 and be folded in as late.
+   */
+  static final long EPOCH_SECONDS_LIMIT = 100_000_000_000L;
+
   private final PulseConfig.Ingest limits;
   private final String[] dimKeys;
   private final String[] dimValues;
@@ -304,6 +310,8 @@ public final class EventParser {
           }
           if (error == null && ts < 0) {
             error = "ts: must not be before 1970";
+          } else if (error == null && ts < EPOCH_SECONDS_LIMIT) {
+            error = "ts: " + ts + " looks like epoch seconds; send epoch milliseconds (or an ISO-8601 string)";
           } else if (error == null && ts > arrival + limits.maxFutureSkewMs()) {
             error = "ts: more than " + limits.maxFutureSkewMs() + " ms in the future";
           }

@@ -26,14 +26,20 @@ public final class LiveJson {
         continue;
       }
       ValueStats.Summary s = r.stats()[i];
-      values.put(r.names()[i], new JsonObject().put("count", s.count()).put("sum", s.sum()).put("min", s.min())
-          .put("max", s.max()).put("mean", s.mean()).put("p50", s.p50()).put("p95", s.p95()).put("p99", s.p99()));
+      values.put(r.names()[i], new JsonObject().put("count", s.count()).put("sum", num(s.sum())).put("min", num(s.min()))
+          .put("max", num(s.max())).put("mean", num(s.mean())).put("p50", num(s.p50())).put("p95", num(s.p95()))
+          .put("p99", num(s.p99())));
     }
     JsonObject o = new JsonObject().put("type", "rollup").put("stream", r.view().stream())
         .put("series", series(r.series())).put("window", Durations.format(r.view().windowMs()))
         .put("start", r.start()).put("end", r.end()).put("final", r.fin()).put("count", r.count())
         .put("latest", r.latest()).put("values", values);
     return o.encode();
+  }
+
+  /** JSON has no Infinity or NaN: a sum that overflowed is sent as null, never as a string. */
+  private static Double num(double v) {
+    return Double.isFinite(v) ? v : null;
   }
 
   public static JsonObject series(Dims d) {

@@ -72,4 +72,21 @@ class ValueStatsTest {
     assertEquals(42.0, m.p50());
     assertEquals(42.0, m.p99());
   }
+
+  @Test
+  @DisplayName("small windows use nearest-rank percentiles: the p99 of two values is the larger")
+  void nearestRank() {
+    ValueStats s = stats();
+    s.add(27.17);
+    s.add(78.92);
+    ValueStats.Summary m = s.summary();
+    assertEquals(78.92, m.p99(), 78.92 * ACCURACY);
+    assertEquals(27.17, m.p50(), 27.17 * ACCURACY);
+    ValueStats ten = stats();
+    for (int i = 1; i <= 10; i++) {
+      ten.add(i);
+    }
+    assertEquals(10, ten.summary().p95(), 10 * ACCURACY);
+    assertEquals(5, ten.summary().p50(), 5 * ACCURACY);
+  }
 }

@@ -77,4 +77,22 @@ class PulseConfigTest {
     assertEquals("1500ms", Durations.format(1500));
     assertEquals("1h", Durations.format(3_600_000));
   }
+
+  @Test
+  @DisplayName("a typo'd key fails; a quoted number is taken; a file value is not blamed on a variable")
+  void strictButTolerant() {
+    ConfigException typo = assertThrows(ConfigException.class,
+        () -> PulseConfig.of(new JsonObject("{\"htp\":{\"port\":1}}")));
+    assertTrue(typo.getMessage().startsWith("configuration htp: is not a setting"), typo.getMessage());
+    assertEquals(18557, PulseConfig.of(new JsonObject("{\"http\":{\"port\":\"18557\"}}")).http().port());
+    ConfigException fromFile = assertThrows(ConfigException.class,
+        () -> PulseConfig.of(new JsonObject("{\"http\":{\"port\":\"x\"}}")));
+    assertEquals("configuration http.port: must be a whole number, got \"x\"", fromFile.getMessage());
+    ConfigException eighty = assertThrows(ConfigException.class,
+        () -> PulseConfig.load(Map.of("PULSE_HTTP_PORT", "eighty"), Map.of()));
+    assertEquals("configuration http.port (PULSE_HTTP_PORT): must be a whole number, got \"eighty\"",
+        eighty.getMessage());
+    assertEquals(0.02, PulseConfig.load(Map.of(), Map.of("pulse.aggregation.sketchRelativeAccuracy", "0.02"))
+        .aggregation().sketchRelativeAccuracy());
+  }
 }

@@ -49,6 +49,8 @@ class EventParserTest {
         .events().get(0).ts());
     assertEquals(1763805600000L, json("{\"stream\":\"s\",\"ts\":\"2025-11-22T11:00:00+01:00\",\"values\":{\"v\":1}}")
         .events().get(0).ts());
+    assertTrue(json("{\"stream\":\"s\",\"ts\":1763805600,\"values\":{\"v\":1}}").rejections().get(0).error()
+        .contains("looks like epoch seconds"));
     assertEquals("ts: more than 300000 ms in the future",
         json("{\"stream\":\"s\",\"ts\":" + (NOW + 400_000) + ",\"values\":{\"v\":1}}").rejections().get(0).error());
   }
