@@ -249,6 +249,11 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void websocket(RoutingContext rc) {
+    if (!"websocket".equalsIgnoreCase(rc.request().getHeader(HttpHeaders.UPGRADE))) {
+      error(rc, 400, "this endpoint speaks WebSocket: open it with a WebSocket client (Upgrade: websocket), "
+          + "or use /api/v1/live/sse for Server-Sent Events");
+      return;
+    }
     if (ctx.draining.get()) {
       rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
       error(rc, 503, "the server is shutting down");

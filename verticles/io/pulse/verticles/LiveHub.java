@@ -141,14 +141,16 @@ final class LiveHub {
         vertx.eventBus().send(Addresses.LIVE_RELEASE, r.viewId());
         return;
       }
-      Sub s = new Sub(subId, c, r.viewId(), spec.metrics());
+      Sub s = new Sub(subId, c, r.viewId(), spec);
       c.subs.put(subId, s);
       byView.computeIfAbsent(r.viewId(), k -> new ArrayList<>()).add(s);
       ctx.subscribers.incrementAndGet();
       c.subscribed(s, r);
+      c.replaying = true;
       for (LiveMessage m : r.replay()) {
         c.offer(s, m);
       }
+      c.replaying = false;
     });
   }
 
@@ -166,18 +168,62 @@ final class LiveHub {
     }
   }
 
+  /**
+   * The "subscribed" message: what the subscription is, as the server understood it, with
+   * warnings for dims or value names the stream has never had (a typo shows at once).
+   */
+  private JsonObject describe(Sub s, SubscribeReply r) {
+    JsonObject filter = new JsonObject();
+    s.spec.filter().forEach((k, v) -> filter.put(k, new JsonArray(new ArrayList<>(v))));
+    JsonObject o = new JsonObject().put("type", "subscribed").put("stream", r.stream())
+        .put("groupBy", r.groupBy() == null ? null : new JsonArray(new ArrayList<>(r.groupBy())))
+        .put("filter", filter).put("metrics", s.metrics == null ? null : new JsonArray(new ArrayList<>(s.metrics)))
+        .put("window", r.window());
+    io.pulse.catalog.StreamCatalog.StreamInfo info = ctx.catalog.get(r.stream());
+    JsonArray warnings = new JsonArray();
+    if (info == null) {
+      warnings.add("stream " + r.stream() + " has had no events yet; rollups start with its first");
+    } else {
+      Set<String> dims = info.dims().keySet();
+      for (String g : s.spec.groupBy()) {
+        if (!dims.contains(g)) {
+          warnings.add("groupBy: stream " + r.stream() + " has no dim \"" + g + "\" (it has " + dims + ")");
+        }
+      }
+      for (String f : s.spec.filter().keySet()) {
+        if (!dims.contains(f)) {
+          warnings.add("filter: stream " + r.stream() + " has no dim \"" + f + "\" (it has " + dims + ")");
+        }
+      }
+      if (s.metrics != null) {
+        for (String m : s.metrics) {
+          if (!info.valueNames().contains(m)) {
+            warnings.add("metrics: stream " + r.stream() + " has no value \"" + m + "\" (it has "
+                + info.valueNames() + ")");
+          }
+        }
+      }
+    }
+    if (!warnings.isEmpty()) {
+      o.put("warnings", warnings);
+    }
+    return o;
+  }
+
   /** One subscription on a connection. */
   private static final class Sub {
     final String id;
     final Conn conn;
     final int viewId;
+    final SubscriptionSpec spec;
     final Set<String> metrics;
 
-    Sub(String id, Conn conn, int viewId, Set<String> metrics) {
+    Sub(String id, Conn conn, int viewId, SubscriptionSpec spec) {
       this.id = id;
       this.conn = conn;
       this.viewId = viewId;
-      this.metrics = metrics;
+      this.spec = spec;
+      this.metrics = spec.metrics();
     }
   }
 
@@ -192,6 +238,8 @@ final class LiveHub {
     final Map<String, Pending> running = new LinkedHashMap<>();
     long stalledSince;
     boolean closed;
+    /** Set while replaying a resume: those writes are not live pushes and are not timed. */
+    boolean replaying;
 
     abstract boolean writeQueueFull();
 
@@ -241,8 +289,9 @@ final class LiveHub {
 
     private void send(Sub s, LiveMessage m) {
       write(s, m);
-      if (m.rollup() != null) {
-        ctx.pushLatency.record(Math.max(0, ctx.clock.millis() - m.rollup().latestArrival()), TimeUnit.MILLISECONDS);
+      if (m.rollup() != null && !replaying) {
+        (m.fin() ? ctx.pushLatencyFinal : ctx.pushLatency)
+            .record(Math.max(0, ctx.clock.millis() - m.rollup().latestArrival()), TimeUnit.MILLISECONDS);
       }
     }
 
@@ -303,11 +352,11 @@ final class LiveHub {
       conns.remove(this);
     }
 
-    void unsubscribeOp(String subId) {
+    boolean unsubscribeOp(String subId) {
       Sub s = subs.get(subId);
       if (s == null) {
         error(subId, "no subscription with this id");
-        return;
+        return false;
       }
       unsubscribe(s);
       Iterator<Pending> it = finals.iterator();
@@ -317,6 +366,7 @@ final class LiveHub {
         }
       }
       running.values().removeIf(p -> p.sub == s);
+      return true;
     }
   }
 
@@ -366,8 +416,9 @@ final class LiveHub {
             error(null, "unsubscribe: id required");
             return;
           }
-          unsubscribeOp(id);
-          write(new JsonObject().put("type", "unsubscribed").put("sub", id).encode());
+          if (unsubscribeOp(id)) {
+            write(new JsonObject().put("type", "unsubscribed").put("sub", id).encode());
+          }
           break;
         case "ping":
           write(new JsonObject().put("type", "pong").put("at", ctx.clock.millis()).encode());
@@ -405,9 +456,7 @@ final class LiveHub {
 
     @Override
     void subscribed(Sub s, SubscribeReply r) {
-      write(new JsonObject().put("type", "subscribed").put("sub", s.id).put("stream", r.stream())
-          .put("groupBy", r.groupBy() == null ? null : new JsonArray(new ArrayList<>(r.groupBy())))
-          .put("window", r.window()).encode());
+      write(describe(s, r).put("sub", s.id).encode());
     }
 
     @Override
@@ -442,10 +491,19 @@ final class LiveHub {
       return res.writeQueueFull();
     }
 
+    /** Running updates between two finals: their ids are {@code <boot>-<seq>.<n>}, unique on the connection. */
+    private long runningSinceFinal;
+
     @Override
     void write(Sub s, LiveMessage m) {
       String json = s.metrics == null || m.rollup() == null ? m.json() : LiveJson.rollup(m.rollup(), s.metrics);
-      res.write("id: " + ctx.bootId + "-" + m.seq() + "\nevent: " + m.type() + "\ndata: " + json + "\n\n");
+      String id = ctx.bootId + "-" + m.seq();
+      if (m.fin()) {
+        runningSinceFinal = 0;
+      } else {
+        id += "." + (++runningSinceFinal);
+      }
+      res.write("id: " + id + "\nevent: " + m.type() + "\ndata: " + json + "\n\n");
     }
 
     @Override
@@ -459,9 +517,7 @@ final class LiveHub {
 
     @Override
     void subscribed(Sub s, SubscribeReply r) {
-      JsonObject o = new JsonObject().put("type", "subscribed").put("stream", r.stream())
-          .put("groupBy", r.groupBy() == null ? null : new JsonArray(new ArrayList<>(r.groupBy())))
-          .put("window", r.window());
+      JsonObject o = describe(s, r);
       if (r.reset()) {
         res.write("id: " + ctx.bootId + "-" + r.seq() + "\nevent: reset\ndata: "
             + new JsonObject().put("type", "reset").put("reason", r.resetReason()).encode() + "\n\n");

@@ -91,7 +91,12 @@ public final class LiveVerticle extends VerticleBase {
     boolean reset = false;
     String reason = null;
     if (req.lastEventId() != null && !req.lastEventId().isBlank()) {
-      String[] parts = req.lastEventId().split("-", 2);
+      String lastId = req.lastEventId();
+      int dot = lastId.indexOf('.');
+      if (dot >= 0) {
+        lastId = lastId.substring(0, dot); // a running update's id: resume after the final before it
+      }
+      String[] parts = lastId.split("-", 2);
       long after = -1;
       if (parts.length == 2 && parts[0].equals(ctx.bootId)) {
         try {

@@ -45,6 +45,7 @@ public final class PulseContext {
   final Counter dropped;
   final Counter slowClosed;
   final Timer pushLatency;
+  final Timer pushLatencyFinal;
 
   PulseContext(PulseConfig config, Clock clock, MeterRegistry registry, int shards) {
     this.config = config;
@@ -69,8 +70,14 @@ public final class PulseContext {
         .description("Messages never delivered because their subscriber was closed as too slow").register(registry);
     this.slowClosed = Counter.builder("pulse.live.slow.closed")
         .description("Subscriber connections closed for not keeping up").register(registry);
-    this.pushLatency = Timer.builder("pulse.push.latency")
-        .description("From the arrival of the newest event in a rollup to the rollup's write to a subscriber")
+    this.pushLatency = latency(registry, "running");
+    this.pushLatencyFinal = latency(registry, "final");
+  }
+
+  private static Timer latency(MeterRegistry registry, String kind) {
+    return Timer.builder("pulse.push.latency").tag("kind", kind)
+        .description("From the arrival of the newest event in a rollup to its write to a subscriber; running "
+            + "updates measure the live path, finals include the window and its allowed lateness")
         .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
   }

@@ -187,8 +187,12 @@ class LiveFeedTest {
       Msg f = sse.await(m -> "rollup".equals(m.event()) && m.json().getBoolean("final"), 5000);
       assertEquals(new JsonObject().put("region", "eu"), f.json().getJsonObject("series"));
       assertEquals(5, f.json().getLong("count"));
+      Set<String> ids = new HashSet<>();
       for (Msg m : sse.seen()) {
         assertNotNull(m.id(), "every message has an id");
+        if ("rollup".equals(m.event())) {
+          assertTrue(ids.add(m.id()), "rollup ids are unique: " + m.id());
+        }
       }
     }
     TestPulse.Response bad = pulse.get("/api/v1/live/sse?groupBy=region");
@@ -238,6 +242,27 @@ class LiveFeedTest {
       pulse.postNdjson("resetme", line("resetme", "eu", 1));
       sse.await(m -> "rollup".equals(m.event()), 5000);
     }
+  }
+
+  @Test
+  @DisplayName("subscribed repeats the subscription and warns of dims and values the stream never had")
+  void subscribedWarnsOfTypos() {
+    pulse.postNdjson("typo", line("typo", "eu", 1));
+    try (LiveClient ws = LiveClient.websocket(pulse.port())) {
+      ws.send(new JsonObject("{\"op\":\"subscribe\",\"id\":\"t\",\"stream\":\"typo\",\"groupBy\":[\"regoin\"],"
+          + "\"filter\":{\"region\":\"eu\"},\"metrics\":[\"vv\"]}"));
+      Msg sub = ws.await(m -> "subscribed".equals(m.type()), 3000);
+      assertEquals(new JsonObject().put("region", new JsonArray().add("eu")), sub.json().getJsonObject("filter"));
+      assertEquals(new JsonArray().add("vv"), sub.json().getJsonArray("metrics"));
+      String warnings = sub.json().getJsonArray("warnings").encode();
+      assertTrue(warnings.contains("regoin") && warnings.contains("vv"), warnings);
+      ws.send(new JsonObject().put("op", "unsubscribe").put("id", "nope"));
+      assertEquals("error", ws.await(m -> "nope".equals(m.json().getString("sub")), 3000).type());
+      assertTrue(ws.collect(300).stream().noneMatch(m -> "unsubscribed".equals(m.type())));
+    }
+    TestPulse.Response plain = pulse.get("/api/v1/live/ws");
+    assertEquals(400, plain.status());
+    assertTrue(plain.json().getString("error").contains("WebSocket"));
   }
 
   @Test
