@@ -41,6 +41,8 @@ public final class EventParser {
   private final String[] valueNames;
   private final double[] valueNumbers;
   private final StringCache strings = new StringCache(8192);
+  /** Shared between consecutive events with the same value names; events never modify it. */
+  private String[] lastNames;
   private int[] indices = new int[64];
   private int indexCount;
 
@@ -138,8 +140,9 @@ public final class EventParser {
       int lastLine = 0;
       JsonToken t;
       while ((t = p.nextToken()) != null) {
-        int line = p.currentTokenLocation().getLineNr();
-        int offset = (int) p.currentTokenLocation().getByteOffset();
+        com.fasterxml.jackson.core.JsonLocation at = p.currentTokenLocation();
+        int line = at.getLineNr();
+        int offset = (int) at.getByteOffset();
         if (t != JsonToken.START_OBJECT || line == lastLine || offset < 0) {
           resumeAt = line == lastLine ? lastLineStart : lineStart(body, offset);
           break;
@@ -151,7 +154,10 @@ public final class EventParser {
         lastEvents = events.size();
         lastRejections = rejections.size();
         lastIndexCount = indexCount;
-        one(p, body, index, pathStream, arrival, events, rejections);
+        Event ev = readEvent(p, pathStream, arrival, rejections, index, body, offset);
+        if (ev != null) {
+          keep(events, ev, index);
+        }
         index++;
         if (p.currentLocation().getLineNr() != line) {
           resumeAt = lastLineStart; // an object spread over lines: each line must stand alone
@@ -425,11 +431,31 @@ public final class EventParser {
       rejections.add(new Rejection(index, error, stream != null ? stream : pathStream, slice(body, start, end)));
       return null;
     }
-    String[] names = new String[values];
+    String[] names = sameNames(values);
     double[] nums = new double[values];
-    System.arraycopy(valueNames, 0, names, 0, values);
     System.arraycopy(valueNumbers, 0, nums, 0, values);
     return new Event(stream, ts, id, d, names, nums, arrival);
+  }
+
+  /** The previous event's names array when this one has the same names in the same order (the usual case). */
+  private String[] sameNames(int n) {
+    String[] last = lastNames;
+    if (last != null && last.length == n) {
+      boolean same = true;
+      for (int i = 0; i < n; i++) {
+        if (last[i] != valueNames[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) {
+        return last;
+      }
+    }
+    String[] names = new String[n];
+    System.arraycopy(valueNames, 0, names, 0, n);
+    lastNames = names;
+    return names;
   }
 
   private void checkCount(int index) {
