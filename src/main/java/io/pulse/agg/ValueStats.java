@@ -3,6 +3,7 @@ package io.pulse.agg;
 import com.datadoghq.sketch.ddsketch.DDSketch;
 import com.datadoghq.sketch.ddsketch.mapping.BitwiseLinearlyInterpolatedMapping;
 import com.datadoghq.sketch.ddsketch.store.PaginatedStore;
+import com.datadoghq.sketch.ddsketch.store.Store;
 import java.nio.ByteBuffer;
 
 /**
@@ -46,7 +47,18 @@ public final class ValueStats {
     sum += other.sum;
     min = Math.min(min, other.min);
     max = Math.max(max, other.max);
-    sketch.mergeWith(other.sketch);
+    // Bin by bin through the stores' add path. PaginatedStore's own mergeWith has an index bug
+    // for some page layouts (ArrayIndexOutOfBoundsException seen under a 10k-series load);
+    // adding the other's bins is the same lossless merge by the well-trodden route.
+    Store pos = sketch.getPositiveValueStore();
+    Store neg = sketch.getNegativeValueStore();
+    other.sketch.getPositiveValueStore().forEach(pos::add);
+    other.sketch.getNegativeValueStore().forEach(neg::add);
+    double zeros = other.sketch.getCount() - other.sketch.getPositiveValueStore().getTotalCount()
+        - other.sketch.getNegativeValueStore().getTotalCount();
+    if (zeros > 0) {
+      sketch.accept(0.0, zeros);
+    }
   }
 
   public long count() {

@@ -237,4 +237,29 @@ class ShardAggregatorTest {
     assertTrue(series.allDims());
     assertEquals(Dims.of("region", "eu", "store", "a"), series.keyOf(Dims.of("region", "eu", "store", "a")));
   }
+
+  @Test
+  @DisplayName("10,000 series with values over many magnitudes: one final per group and window, every event counted")
+  void manySeriesWideValues() throws Exception {
+    View live = views.acquire("s", Map.of(), List.of());
+    java.util.Random rnd = new java.util.Random(11);
+    long events = 0;
+    List<Rollup> all = new ArrayList<>();
+    for (int tick = 0; tick < 12; tick++) {
+      for (int i = 0; i < 10_000; i++) {
+        double v = Math.pow(10, rnd.nextInt(16) - 6) * (1 + rnd.nextDouble()) * (rnd.nextInt(10) == 0 ? -1 : 1);
+        add(Dims.of("u", "u" + i), clock.millis(), rnd.nextInt(20) == 0 ? 0 : v);
+        events++;
+      }
+      clock.advance(250);
+      all.addAll(flush());
+    }
+    clock.advance(5000);
+    all.addAll(flush());
+    List<Rollup> finals = totals(all).stream().filter(Rollup::fin).collect(Collectors.toList());
+    assertEquals(finals.size(), finals.stream().map(Rollup::start).distinct().count(), "one final per window");
+    assertEquals(events, finals.stream().mapToLong(Rollup::count).sum());
+    assertEquals(0, combiner.pending());
+    views.release(live, clock.millis());
+  }
 }

@@ -89,4 +89,25 @@ class ValueStatsTest {
     assertEquals(10, ten.summary().p95(), 10 * ACCURACY);
     assertEquals(5, ten.summary().p50(), 5 * ACCURACY);
   }
+
+  @Test
+  @DisplayName("windows with far-apart values merge in either order (a paginated-store merge bug once threw here)")
+  void disjointRangesMerge() {
+    for (int order = 0; order < 2; order++) {
+      ValueStats low = stats();
+      ValueStats high = stats();
+      for (int i = 0; i < 50; i++) {
+        low.add(0.001 * (1 + i));
+        high.add(1e6 * (1 + i));
+      }
+      WindowAgg target = new WindowAgg(0, 1000, ACCURACY, 2048).emptyLike();
+      ValueStats sum = stats();
+      sum.merge(order == 0 ? high : low);
+      sum.merge(order == 0 ? low : high);
+      assertEquals(100, sum.summary().count());
+      assertEquals(0.001, sum.summary().min());
+      assertEquals(5e7, sum.summary().max());
+      assertEquals(target.count(), 0);
+    }
+  }
 }
