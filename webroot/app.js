@@ -6,9 +6,16 @@
  * so a TV can be pointed at a fixed address. The live feed is the WebSocket /api/v1/live/ws;
  * it reconnects with capped, jittered backoff and re-subscribes, so the page never needs a reload.
  *
+ * Two subscriptions on the one socket when a group-by is chosen: the group-by feeds the chart's
+ * lines and legend (at most MAX_PLOTTED series, the top ones by the chosen statistic), and a
+ * second one without group-by ("<id>-total") carries the stream-wide figures the server merged
+ * itself: the big number, events per second and the peak are read from it, so they are exact
+ * whatever the number of series (a p99 of all events, not of one series or a sum of some).
+ *
  * Test hooks (read by the browser tests, harmless otherwise):
  *   document.body.dataset.state  "connecting" | "live" | "reconnecting"
- *   window.pulse                 { rollups, lastRollup, points, ... }
+ *   window.pulse                 { rollups, lastRollup, points, sub, totalSub, headline, series,
+ *                                  warnings, alertsStatus, historyCalls, ... }
  */
 (() => {
   'use strict';
@@ -22,7 +29,12 @@
   const DEFAULT_STAT = 'count';
   const WINDOWS_SHOWN = 120;           // ~2 minutes of 1 s windows
   const MAX_PLOTTED = 10;              // lines on the chart
-  const MAX_TRACKED = 500;             // series kept in memory (beyond: counted, not stored)
+  const MAX_TRACKED = 100;             // series holding chart points: the plotted ones and the next in line
+  const MAX_KNOWN = 100000;            // distinct series remembered (to count them and pick the top ones)
+  const RANK_MS = 1000;                // how often the drawn series are re-chosen
+  const MIN_PLOTTED_MS = 20000;        // a drawn series stays at least this long: lines do not flicker in and out
+  const INCUMBENT_BONUS = 0.5;         // ...and after that, a challenger must beat it by this much
+  const SCORE_ALPHA = 0.2;             // weight of the newest window in a series' ranking score
   const STREAMS_REFRESH_MS = 10000;
   const ALERTS_REFRESH_MS = 30000;
   const RESOLVED_LINGER_MS = 8000;     // a resolved alert stays visible this long, then goes
@@ -32,8 +44,9 @@
   const PING_MS = 10000;               // we ask for a pong this often, so a dead link shows within ~25 s
   const SILENCE_RECONNECT_MS = 25000;  // nothing (heartbeat every 15 s, pongs every 10 s) for this long: dead link
   const STALE_AFTER_MS = 20000;        // no message at all for this long: show "stale"
-  const FRAME_MS = 33;
-  const SETTLE_MS = 600;               // after a window ends, its last events still come in for a flush tick or two                 // ~30 fps is plenty for a 2-minute chart and kind to TV SoCs
+  const FRAME_MS = 33;                 // ~30 fps is plenty for a 2-minute chart and kind to TV SoCs
+  const SETTLE_MS = 600;               // after a window ends, its last events still come in for a flush tick or two
+  const FINAL_MARGIN_MS = 500;         // a window's final rollup is overdue this long after it usually comes
 
   // Okabe–Ito, lightened where needed for a dark background; the last two repeat with a dash
   // pattern so ten lines stay distinguishable without relying on hue alone.
@@ -44,6 +57,12 @@
   ];
   const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 };
 
+  // A unit read from the metric's name, the way people name metrics (latency_ms, cpu_pct, temp_c).
+  const UNIT_SUFFIXES = [
+    [/_(ms|millis)$/i, 'ms'], [/_(us|micros)$/i, 'µs'], [/_(s|sec|secs|seconds)$/i, 's'],
+    [/_(pct|percent)$/i, '%'], [/_(c|celsius)$/i, '°C'],
+  ];
+
   // ---------------------------------------------------------------- elements
   const $ = id => document.getElementById(id);
   const el = {
@@ -51,11 +70,12 @@
     titleStream: $('title-stream'), titleDetail: $('title-detail'),
     conn: $('conn'), connLabel: $('conn-label'), connDetail: $('conn-detail'), clock: $('clock'),
     banner: $('banner'),
-    heroLabel: $('hero-label'), heroValue: $('hero-value'),
+    heroLabel: $('hero-label'), heroValue: $('hero-value'), heroUnit: $('hero-unit'), heroNote: $('hero-note'),
     kpiRate: $('kpi-rate'), kpiSeries: $('kpi-series'), kpiPeak: $('kpi-peak'), kpiAge: $('kpi-age'),
     caption: $('chart-caption'), wrap: $('chart-wrap'), canvas: $('chart'), empty: $('chart-empty'),
     legend: $('legend'),
     alertsPanel: $('alerts-panel'), alertList: $('alert-list'), alertsEmpty: $('alerts-empty'), alertSummary: $('alert-summary'),
+    alertsIcon: $('alerts-icon'), alertsText: $('alerts-empty-text'), alertsDetail: $('alerts-empty-detail'),
   };
   const ctx = el.canvas.getContext('2d');
 
@@ -78,15 +98,30 @@
   let windowLabel = '1s';
   let selGen = 0;                   // bumps on every selection change (drops stale async answers)
 
-  /** key -> { key, label, dims, slot, points: Map<start, point>, firstSeen } */
+  /**
+   * Every series of the chart subscription seen in the chart's span, key -> record
+   * { key, dims, label, lastStart, score, scoreStart, lastFinal, points: Map<start, point> | null, slot, plottedAt }.
+   * Bounded by MAX_KNOWN; only the tracked ones (at most MAX_TRACKED) hold points.
+   */
+  const known = new Map();
+  /** The tracked records (points held), key -> record; those with slot >= 0 are drawn. */
   const series = new Map();
-  let seriesOverflow = 0;           // distinct series seen beyond MAX_TRACKED
+  /** The stream-wide figures: the total subscription's windows (or the one series when not grouped). */
+  const total = { points: new Map() };
+  let knownOverflowAt = 0;          // performance.now() when a series could not be remembered (past MAX_KNOWN)
+  let ranked = false;               // more series than lines: the drawn ones are chosen by rank()
+  let lastRank = 0;
+  let newestFinal = -Infinity;      // newest final window of the chart subscription (score decay reference)
+  let finalLag = 1500;              // how long after a window's end its final rollup comes (measured)
+  let subscribedAt = Infinity;      // server time the current subscriptions were confirmed
   let lastDataAt = 0;               // performance.now() of the last rollup for this selection
   let newest = -Infinity;           // newest window start held (cached: read every frame)
+  const subWarnings = new Set();    // warnings the server gave with "subscribed"
 
   const pulse = window.pulse = {
-    rollups: 0, lastRollup: null, points: 0,
-    state: 'connecting', sub: null, lastError: null, alerts: 0, reconnects: 0,
+    rollups: 0, lastRollup: null, points: 0, totalRollups: 0, lastTotalRollup: null,
+    state: 'connecting', sub: null, totalSub: null, lastError: null, alerts: 0, reconnects: 0,
+    headline: null, series: 0, warnings: [], alertsStatus: 'unknown', historyCalls: 0, duplicateFinals: 0, finalLag: null,
   };
 
   // ---------------------------------------------------------------- small helpers
@@ -134,46 +169,79 @@
     return Math.floor(h / 24) + ' d';
   }
 
-  /** Readable number: full precision where it fits, compact suffixes past 10 000. */
+  // Numbers. One scheme each: rates and compact figures carry 3 significant digits with k/M/G/T
+  // (51/s, 3.8k/s, 34.3k/s, 0.07/s); the big figure and legend values are exact where they fit.
+  const SUFFIXES = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  const finite = v => typeof v === 'number' && Number.isFinite(v);
+  const trimZeros = s => (s.includes('.') ? s.replace(/\.?0+$/, '') : s);
+
+  /** n significant digits, compact: 51, 3.8k, 34.3k, 134k, 1.25M, 0.07. */
+  function fmtSig(v, digits = 3) {
+    if (!finite(v)) return '—';
+    if (v === 0) return '0';
+    if (Math.abs(v) < 0.001) return v.toExponential(1);
+    const r = Number(v.toPrecision(digits));  // round first: 999.7 is "1k", not "1000"
+    for (const [d, u] of SUFFIXES) if (Math.abs(r) >= d) return String(Number((r / d).toPrecision(digits))) + u;
+    return String(r);
+  }
+
+  function fmtRate(v) { return finite(v) ? fmtSig(v) + '/s' : '—'; }
+
+  /** A figure: exact integers up to 99,999 (34,312), 4 significant digits past that (134.5k), decimals as they matter. */
   function fmt(v) {
-    if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+    if (!finite(v)) return '—';
     const a = Math.abs(v);
-    if (a >= 1e4) {
-      const units = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
-      for (const [d, u] of units) {
-        if (a >= d) {
-          const x = v / d;
-          return x.toFixed(Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2) + u;
-        }
-      }
-    }
-    if (a >= 1000 || Number.isInteger(v)) return Math.round(v).toLocaleString('en-US');
-    if (a >= 100) return v.toFixed(1);
-    if (a >= 10) return v.toFixed(2);
-    if (a >= 1) return v.toFixed(2);
+    if (a >= 1e5) return fmtSig(v, 4);
+    if (Number.isInteger(v) || a >= 1000) return Math.round(v).toLocaleString('en-US');
     if (a === 0) return '0';
-    if (a >= 0.001) return v.toFixed(3);
+    if (a >= 100) return v.toFixed(1);
+    if (a >= 1) return v.toFixed(2);
+    if (a >= 0.001) return String(Number(v.toPrecision(3)));
     return v.toExponential(1);
   }
 
-  /** Tick label: as many decimals as the tick step needs, compact past 10 000. */
-  function fmtTick(v, step) {
-    const a = Math.max(Math.abs(v), Math.abs(step));
-    if (a >= 1e4) {
-      const [d, u] = a >= 1e12 ? [1e12, 'T'] : a >= 1e9 ? [1e9, 'G'] : a >= 1e6 ? [1e6, 'M'] : [1e3, 'k'];
-      let dec = 0;
-      const sd = step / d;
-      while (dec < 3 && Math.abs(Math.round(sd * Math.pow(10, dec)) - sd * Math.pow(10, dec)) > 1e-6 * sd * Math.pow(10, dec)) dec++;
-      return (v / d).toFixed(dec) + u;
-    }
+  function fmtCount(n) { return finite(n) ? Math.round(n).toLocaleString('en-US') : '—'; }
+
+  function decimalsFor(step) {
     let dec = 0;
     while (dec < 6 && Math.abs(Math.round(step * Math.pow(10, dec)) - step * Math.pow(10, dec)) > 1e-6 * step * Math.pow(10, dec)) dec++;
-    return v.toLocaleString('en-US', { minimumFractionDigits: dec, maximumFractionDigits: dec });
+    return dec;
+  }
+
+  /** Axis tick: 0, 500, 1k, 1.5k, 2k; 0, 0.25, 0.5; never "0k" and no trailing zeros. */
+  function fmtTick(v, step) {
+    if (Math.abs(v) < Math.abs(step) * 1e-9) return '0';
+    const a = Math.abs(v);
+    for (const [d, u] of SUFFIXES) if (a >= d) return trimZeros((v / d).toFixed(decimalsFor(step / d))) + u;
+    return trimZeros(v.toFixed(decimalsFor(step)));
+  }
+
+  function unitOf(metric) {
+    for (const [re, u] of UNIT_SUFFIXES) if (re.test(metric || '')) return u;
+    return '';
+  }
+  /** The unit of the plotted figure: none for counts, the metric's otherwise. */
+  function unit() { return sel.stat === 'count' ? '' : unitOf(sel.metric); }
+
+  /** Sets a figure with its unit in a smaller span, touching the DOM only when it changes. */
+  function setFigure(node, text, unitText) {
+    const sig = text + '\u0000' + (unitText || '');
+    if (node.dataset.fig === sig) return;
+    node.dataset.fig = sig;
+    node.textContent = text;
+    if (unitText && text !== '—') {
+      const u = document.createElement('span');
+      u.className = 'unit' + (unitText === '%' || unitText === '/s' ? ' tight' : '');
+      u.textContent = unitText;
+      node.append(u);
+    }
   }
 
   function seriesKey(dims) {
     if (!dims || typeof dims !== 'object') return '{}';
-    return JSON.stringify(Object.keys(dims).sort().map(k => [k, dims[k]]));
+    const keys = Object.keys(dims);
+    if (keys.length <= 1) return keys.length ? keys[0] + '\u0000' + dims[keys[0]] : '{}';
+    return JSON.stringify(keys.sort().map(k => [k, dims[k]]));
   }
 
   function seriesLabel(dims) {
@@ -185,14 +253,15 @@
 
   function statLabel() { return (STATS.find(s => s[0] === sel.stat) || [sel.stat, sel.stat])[1]; }
   function isAdditive() { return sel.stat === 'count' || sel.stat === 'sum'; }
+  function grouped() { return sel.groupBy.length > 0; }
 
   /** The number this page plots for one stored point, or undefined. */
   function pointValue(p) {
     if (!p) return undefined;
-    if (sel.stat === 'count') return Number.isFinite(p.count) ? p.count : undefined;
+    if (sel.stat === 'count') return finite(p.count) ? p.count : undefined;
     const m = p.values && p.values[sel.metric];
     const v = m && m[sel.stat];
-    return Number.isFinite(v) ? v : undefined;
+    return finite(v) ? v : undefined;
   }
 
   function apiFetch(path, timeoutMs = 8000) {
@@ -208,6 +277,7 @@
   const serverNow = () => Date.now() + clockOffset;
 
   // ---------------------------------------------------------------- banner
+  // One line across the screen; kinds: auth, sub (subscription rejected), subwarn (server warnings), conn.
   let bannerKind = null;
   function showBanner(kind, text, level = 'error') {
     bannerKind = kind;
@@ -221,6 +291,13 @@
     bannerKind = null;
     el.banner.hidden = true;
     el.banner.textContent = '';
+    // a warning that was pushed aside by something more urgent comes back
+    if (kind !== 'subwarn' && subWarnings.size) showWarnings();
+  }
+  function showWarnings() {
+    if (!subWarnings.size || (bannerKind && bannerKind !== 'subwarn')) return;
+    const list = [...subWarnings];
+    showBanner('subwarn', (list.length > 1 ? 'Server warnings: ' : 'Server warning: ') + list.join(' · '), 'warn');
   }
 
   // ---------------------------------------------------------------- selection and URL
@@ -256,7 +333,7 @@
     const names = streams.map(s => s.stream);
     const streamOpts = streams
       .slice().sort((a, b) => a.stream.localeCompare(b.stream))
-      .map(s => [s.stream, s.stream + (Number.isFinite(s.rate) ? '  ·  ' + fmt(s.rate) + '/s' : '')]);
+      .map(s => [s.stream, s.stream + (finite(s.rate) ? '  ·  ' + fmtRate(s.rate) : '')]);
     if (sel.stream && !names.includes(sel.stream)) streamOpts.unshift([sel.stream, sel.stream + (streamsLoaded ? '  (no data yet)' : '')]);
     if (!sel.stream) streamOpts.unshift(['', streamsLoaded ? 'no streams yet' : 'loading…']);
     fillSelect(el.stream, streamOpts, sel.stream);
@@ -287,8 +364,9 @@
     if (f) parts.push('where ' + f.replace(/,/g, ', ').replace(/:/g, ' = '));
     el.titleDetail.textContent = parts.join('  ·  ');
     document.title = (sel.stream ? sel.stream + ' · ' : '') + 'Pulse';
+    const u = unit();
     el.caption.textContent = (sel.stat === 'count' ? 'Events' : statLabel() + ' of ' + (sel.metric || '—'))
-      + ' per ' + windowLabel + ' window  ·  last ' + agoText(WINDOWS_SHOWN * windowMs).replace(' ', '\u00a0');
+      + (u ? ' (' + u + ')' : '') + ' per ' + windowLabel + ' window  ·  last ' + agoText(WINDOWS_SHOWN * windowMs).replace(' ', '\u00a0');
   }
 
   /** Pick sensible defaults once the stream list is known, without overriding the URL. */
@@ -320,7 +398,8 @@
     } else if (what === 'stat') {
       // every statistic of the metric is already in each rollup: no new subscription needed
       sel.stat = el.stat.value;
-      writeUrl(); renderPickers(); renderTitles(); yAnim.reset = true; updatePanels(); return;
+      rescoreAll(); rank(true);
+      writeUrl(); renderPickers(); renderTitles(); yAnim.reset = true; legendSig = ''; updatePanels(); return;
     }
     writeUrl(); renderPickers(); renderTitles();
     resetData();
@@ -357,11 +436,18 @@
   // ---------------------------------------------------------------- series data
   function resetData() {
     selGen++;
+    known.clear();
     series.clear();
-    seriesOverflow = 0;
+    total.points.clear();
+    knownOverflowAt = 0;
+    ranked = false;
+    newestFinal = -Infinity;
+    subscribedAt = Infinity;
     lastDataAt = 0;
     newest = -Infinity;
     pulse.points = 0;
+    pulse.series = 0;
+    pulse.headline = null;
     yAnim.reset = true;
     legendSig = '';
     clearBanner('sub');
@@ -374,38 +460,166 @@
     return -1;
   }
 
-  function getSeries(dims) {
-    const key = seriesKey(dims);
-    let s = series.get(key);
-    if (!s) {
-      if (series.size >= MAX_TRACKED) { seriesOverflow++; return null; }
-      s = { key, dims: dims || {}, label: seriesLabel(dims), slot: freeSlot(), points: new Map(), firstSeen: performance.now() };
-      series.set(key, s);
+  function track(r) {
+    if (!r.points) {
+      r.points = new Map();
+      if (r.lastFinal) r.points.set(r.lastFinal.start, r.lastFinal); // the window it was ranked on: not a blank line
     }
-    return s;
+    series.set(r.key, r);
   }
 
-  /** Store one window of one series. A running update never replaces a final one. */
-  function putPoint(dims, start, p, onlyIfAbsent) {
-    if (!Number.isFinite(start)) return;
-    const s = getSeries(dims);
-    if (!s) return;
-    const old = s.points.get(start);
-    if (old && (onlyIfAbsent || (old.final && !p.final))) return;
+  function untrack(r) {
+    r.points = null;
+    r.slot = -1;
+    series.delete(r.key);
+  }
+
+  function plot(r, now) {
+    if (r.slot >= 0) return;
+    r.slot = freeSlot();
+    r.plottedAt = now;
+    r.steady = finite(r.score);  // chosen on its figures (not just first come): it may stay a while
+  }
+
+  /** Store one window; a running update never replaces a final one. */
+  function storePoint(points, start, p, onlyIfAbsent) {
+    const old = points.get(start);
+    if (old && (onlyIfAbsent || (old.final && !p.final))) return false;
+    if (old && old.final && p.final && !old.history && old !== p) {
+      if (points === total.points && ++pulse.duplicateFinals === 1) {
+        console.warn('pulse: the server sent a second final rollup for the window at', start, '- parts combined');
+      }
+      p = mergeFinals(old, p);
+    }
     p.start = start;
-    s.points.set(start, p);
+    points.set(start, p);
     if (start > newest) newest = start;
-    if (s.slot < 0) s.slot = freeSlot();
+    return true;
   }
 
-  /** Drop windows that scrolled off the left edge and series left with nothing; hand freed colours on. */
+  /**
+   * A second final rollup for a window that already had one. The protocol says a window's final
+   * comes once; a server that splits a window's final in two parts (seen: 9,998 then 2 events of
+   * one window of a 10,000-series stream) would otherwise make the big figure read "2". The parts
+   * are disjoint, so counts, sums, min and max combine exactly; a percentile cannot be combined
+   * without the sketches, so the larger part's stands. Counted (stream total) in window.pulse.duplicateFinals.
+   */
+  function mergeFinals(a, b) {
+    const n = x => (finite(x) ? x : 0);
+    const out = { final: true, count: n(a.count) + n(b.count), values: {}, latest: Math.max(n(a.latest), n(b.latest)), at: b.at, parts: (a.parts || 1) + 1 };
+    const names = new Set(Object.keys(a.values || {}).concat(Object.keys(b.values || {})));
+    for (const name of names) {
+      const x = a.values && a.values[name], y = b.values && b.values[name];
+      if (!x || !y) { out.values[name] = x || y; continue; }
+      const big = n(y.count) > n(x.count) ? y : x;
+      const count = n(x.count) + n(y.count);
+      const sum = finite(x.sum) && finite(y.sum) ? x.sum + y.sum : null;
+      const pick = (f, u, v) => (finite(u) && finite(v) ? f(u, v) : finite(u) ? u : finite(v) ? v : null);
+      out.values[name] = {
+        count, sum, min: pick(Math.min, x.min, y.min), max: pick(Math.max, x.max, y.max),
+        mean: sum !== null && count ? sum / count : big.mean, p50: big.p50, p95: big.p95, p99: big.p99,
+      };
+    }
+    return out;
+  }
+
+  /** One window of one series of the chart subscription. */
+  function chartPoint(dims, start, p, fromHistory) {
+    const key = seriesKey(dims);
+    let r = known.get(key);
+    if (!r) {
+      if (known.size >= MAX_KNOWN) { knownOverflowAt = performance.now(); return; }
+      r = {
+        key, dims: dims || {}, label: seriesLabel(dims), lastStart: start, score: NaN, scoreStart: -Infinity,
+        lastFinal: null, points: null, slot: -1, plottedAt: 0, steady: false,
+      };
+      known.set(key, r);
+      if (series.size < MAX_TRACKED) track(r);
+      if (known.size <= MAX_PLOTTED) plot(r, performance.now());
+    }
+    if (start > r.lastStart) r.lastStart = start;
+    if (p.final) {
+      scoreFinal(r, start, p);
+      if (start > newestFinal) newestFinal = start;
+    }
+    if (r.points) storePoint(r.points, start, p, fromHistory);
+  }
+
+  /**
+   * Ranking score of a series for the chosen statistic, from its final windows: an exponential
+   * average. For counts and sums a window without events is a zero, so the score decays over gaps.
+   */
+  function scoreFinal(r, start, p) {
+    if (r.lastFinal && start <= r.lastFinal.start) return;   // older (history) or repeated
+    r.lastFinal = p;
+    const v = pointValue(p);
+    if (!finite(v)) return;
+    if (!finite(r.score)) r.score = v;
+    else if (isAdditive()) r.score = r.score * Math.pow(1 - SCORE_ALPHA, Math.max(1, (start - r.scoreStart) / windowMs)) + SCORE_ALPHA * v;
+    else r.score += SCORE_ALPHA * (v - r.score);
+    r.scoreStart = start;
+  }
+
+  /** The statistic changed: every score restarts from the windows held. */
+  function rescoreAll() {
+    for (const r of known.values()) {
+      const last = r.lastFinal;
+      r.score = NaN; r.scoreStart = -Infinity; r.lastFinal = null; r.steady = false;
+      if (r.points) for (const p of sortedPoints(r)) if (p.final) scoreFinal(r, p.start, p);
+      if (!r.lastFinal && last) scoreFinal(r, last.start, last);
+    }
+  }
+
+  function effectiveScore(r, additive) {
+    if (!finite(r.score)) return -Infinity;
+    if (!additive) return r.score;
+    return r.score * Math.pow(1 - SCORE_ALPHA, Math.max(0, (newestFinal - r.scoreStart) / windowMs));
+  }
+
+  /**
+   * Chooses the drawn series: all of them while they fit, else the top MAX_PLOTTED by their score
+   * (a series drawn stays MIN_PLOTTED_MS, then must be beaten clearly), and the next ones in line
+   * up to MAX_TRACKED keep points so that a newcomer does not start from nothing.
+   */
+  function rank(fresh) {
+    const now = performance.now();
+    lastRank = now;
+    ranked = known.size > MAX_PLOTTED;
+    if (!ranked) {
+      for (const r of known.values()) { if (!r.points) track(r); plot(r, now); }
+      return;
+    }
+    const additive = isAdditive();
+    const freshFrom = newestFinal - 30 * windowMs;
+    const cand = [];
+    for (const r of known.values()) {
+      let s = effectiveScore(r, additive);
+      // a mean or percentile that stopped coming in is not "top" any more
+      let tier = additive || r.lastStart >= freshFrom ? 1 : 0;
+      if (!fresh && r.slot >= 0 && s > -Infinity) {
+        if (r.steady && now - r.plottedAt < MIN_PLOTTED_MS) tier += 2;
+        else s += Math.abs(s) * INCUMBENT_BONUS;
+      }
+      cand.push({ r, tier, s });
+    }
+    cand.sort((a, b) => b.tier - a.tier || b.s - a.s);
+    const drawn = new Set(), kept = new Set();
+    cand.forEach((c, i) => { if (i < MAX_PLOTTED) drawn.add(c.r); if (i < MAX_TRACKED) kept.add(c.r); });
+    for (const r of [...series.values()]) if (!kept.has(r)) untrack(r);
+    for (const r of series.values()) if (r.slot >= 0 && !drawn.has(r)) r.slot = -1;
+    for (const r of kept) if (!r.points) track(r);
+    for (const r of drawn) plot(r, now);
+  }
+
+  /** Drop windows that scrolled off the left edge and series not seen in the chart's span. */
   function prune() {
     const cutoff = viewRight() - (WINDOWS_SHOWN + 3) * windowMs;
-    for (const [key, s] of series) {
-      for (const start of s.points.keys()) if (start < cutoff) s.points.delete(start);
-      if (!s.points.size) series.delete(key);
+    for (const [key, r] of known) {
+      if (r.points) for (const start of r.points.keys()) if (start < cutoff) r.points.delete(start);
+      if (r.lastStart < cutoff) { known.delete(key); if (r.points) untrack(r); }
     }
-    for (const s of series.values()) if (s.slot < 0) { const f = freeSlot(); if (f < 0) break; s.slot = f; }
+    for (const start of total.points.keys()) if (start < cutoff) total.points.delete(start);
+    pulse.series = known.size;
   }
 
   function newestStart() { return newest; }
@@ -422,40 +636,70 @@
 
   // ---------------------------------------------------------------- history backfill (best effort)
   // Fills the chart at once after a page load, a new selection or a reconnect. Live points win;
-  // an endpoint that is missing or answers in another shape is simply ignored.
-  let historyApi = null; // false once the server said it has no such endpoint
-  async function backfill() {
-    const gen = selGen;
-    if (!sel.stream || historyApi === false) return;
+  // an endpoint that is missing or answers in another shape is simply ignored. The endpoint is
+  // probed once per page load: while that first answer is pending nobody else asks, and after
+  // a 404 nobody asks again.
+  let historyApi = null;   // null unknown, true answers, false missing (404)
+  let historyProbe = null; // the first call, while it is pending
+
+  async function fetchHistory(groupBy) {
     const to = serverNow();
     const q = new URLSearchParams({ from: String(Math.floor(to - WINDOWS_SHOWN * windowMs)), to: String(Math.floor(to)), step: windowLabel });
-    if (sel.groupBy.length) q.set('groupBy', sel.groupBy.join(','));
+    if (groupBy.length) q.set('groupBy', groupBy.join(','));
     if (sel.metric) q.set('metric', sel.metric);
     if (Object.keys(sel.filter).length) q.set('filter', filterToString(sel.filter));
+    pulse.historyCalls++;
     try {
       const r = await apiFetch('api/v1/streams/' + encodeURIComponent(sel.stream) + '/series?' + q);
-      if (r.status === 404 || r.status === 405 || r.status === 501) { historyApi = false; return; }
-      if (!r.ok || gen !== selGen) return;
+      if (r.status === 404 || r.status === 405 || r.status === 501) { historyApi = false; return null; }
+      if (!r.ok) return null;
       const j = await r.json();
-      if (gen !== selGen || !j || !Array.isArray(j.series)) return;
+      if (!j || !Array.isArray(j.series)) return null;
       historyApi = true;
-      for (const s of j.series) {
-        if (!s || !Array.isArray(s.points)) continue;
-        for (const pt of s.points) {
-          if (!Array.isArray(pt) || pt.length < 2 || !pt[1] || typeof pt[1] !== 'object') continue;
-          const o = pt[1];
-          let values = o.values;
-          if (!values || typeof values !== 'object') {
-            values = {};
-            if (sel.metric && o[sel.metric] && typeof o[sel.metric] === 'object') values[sel.metric] = o[sel.metric];
-            else if (sel.metric && ('sum' in o || 'mean' in o || 'p95' in o)) values[sel.metric] = o;
-          }
-          putPoint(s.series || {}, Number(pt[0]), { final: true, count: Number(o.count), values, history: true }, true);
-        }
-      }
+      return j.series;
     } catch (e) {
-      /* no history yet: the live feed fills the chart */
+      return null; // no history now: the live feed fills the chart
     }
+  }
+
+  function historyPoints(list, each) {
+    for (const s of list || []) {
+      if (!s || !Array.isArray(s.points)) continue;
+      for (const pt of s.points) {
+        if (!Array.isArray(pt) || pt.length < 2 || !pt[1] || typeof pt[1] !== 'object') continue;
+        const o = pt[1];
+        let values = o.values;
+        if (!values || typeof values !== 'object') {
+          values = {};
+          if (sel.metric && o[sel.metric] && typeof o[sel.metric] === 'object') values[sel.metric] = o[sel.metric];
+          else if (sel.metric && ('sum' in o || 'mean' in o || 'p95' in o)) values[sel.metric] = o;
+        }
+        const start = Number(pt[0]);
+        if (Number.isFinite(start)) each(s.series || {}, start, { final: true, count: Number(o.count), values, history: true });
+      }
+    }
+  }
+
+  async function backfill() {
+    const gen = selGen;
+    if (!sel.stream) return;
+    if (historyApi === null && historyProbe) await historyProbe.catch(() => {});
+    if (historyApi === false || gen !== selGen) return;
+    const run = (async () => {
+      const main = await fetchHistory(sel.groupBy);
+      if (gen !== selGen || !main) return;
+      historyPoints(main, (dims, start, p) => {
+        chartPoint(dims, start, p, true);
+        if (!grouped()) storePoint(total.points, start, p, true);
+      });
+      if (grouped()) {
+        const tot = await fetchHistory([]);
+        if (gen !== selGen || !tot) return;
+        historyPoints(tot, (dims, start, p) => storePoint(total.points, start, p, true));
+      }
+    })();
+    if (historyApi === null) historyProbe = run;
+    await run;
   }
 
   // ---------------------------------------------------------------- WebSocket
@@ -468,7 +712,8 @@
   let lastMsgAt = 0;
   let openedAt = 0;
   let subSeq = 0;
-  let subId = null;
+  let subId = null;                 // the chart subscription (with the group-by)
+  let totalId = null;               // the stream total: "<subId>-total", or subId itself without group-by
   let closingReason = '';
   let lostAt = 0;                   // Date.now() when a live link was lost (0 while connected)
 
@@ -499,7 +744,7 @@
       return;
     }
     ws = sock;
-    subId = null;
+    subId = totalId = null;
     clearTimeout(connectTimer);
     connectTimer = setTimeout(() => { if (ws === sock && sock.readyState === WebSocket.CONNECTING) drop(sock); }, CONNECT_TIMEOUT_MS);
     sock.onopen = () => {
@@ -512,7 +757,7 @@
       lastMsgAt = openedAt = performance.now();
       setState('live');
       subscribe();
-      if (pulse.reconnects) { alertsApi = null; loadAlerts(); } // alerts may have changed while we were away
+      if (pulse.reconnects) loadAlerts(true); // alerts may have changed (or been enabled) while we were away
     };
     sock.onmessage = ev => { if (ws === sock) onMessage(ev); };
     sock.onclose = () => { if (ws === sock) { ws = null; scheduleReconnect(); } };
@@ -530,8 +775,8 @@
 
   function scheduleReconnect() {
     if (reconnectTimer) return;
-    subId = null;
-    pulse.sub = null;
+    subId = totalId = null;
+    pulse.sub = pulse.totalSub = null;
     pulse.reconnects++;
     if (everLive && !lostAt) lostAt = Date.now();
     const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * Math.pow(2, attempt));
@@ -550,16 +795,32 @@
   function subscribe() {
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
     if (subId) send({ op: 'unsubscribe', id: subId });
-    subId = null;
-    pulse.sub = null;
+    if (totalId && totalId !== subId) send({ op: 'unsubscribe', id: totalId });
+    subId = totalId = null;
+    pulse.sub = pulse.totalSub = null;
+    subscribedAt = Infinity;
+    subWarnings.clear();
+    pulse.warnings = [];
+    clearBanner('subwarn');
+    clearBanner('sub');
     if (!sel.stream) return;
     subId = 's' + (++subSeq);
+    const base = { op: 'subscribe', stream: sel.stream, filter: Object.assign({}, sel.filter) };
+    if (sel.metric) base.metrics = [sel.metric];
+    send(Object.assign({ id: subId, groupBy: sel.groupBy.slice() }, base));
+    if (grouped()) {
+      // the stream-wide figures, merged by the server: exact whatever the number of series
+      totalId = subId + '-total';
+      send(Object.assign({ id: totalId, groupBy: [] }, base));
+    } else {
+      totalId = subId;
+    }
     pulse.sub = subId;
-    const msg = { op: 'subscribe', id: subId, stream: sel.stream, groupBy: sel.groupBy.slice(), filter: Object.assign({}, sel.filter) };
-    if (sel.metric) msg.metrics = [sel.metric];
-    send(msg);
+    pulse.totalSub = totalId;
     backfill();
   }
+
+  function ours(sub) { return sub === subId || sub === totalId; }
 
   function onMessage(ev) {
     lastMsgAt = performance.now();
@@ -573,20 +834,25 @@
       case 'rollup': onRollup(m); break;
       case 'alert': onAlert(m, performance.now()); renderAlerts(); break;
       case 'subscribed':
-        if (m.sub === subId) {
+        if (ours(m.sub)) {
           const w = parseDuration(m.window);
           if (w) { windowMs = w; windowLabel = String(m.window); renderTitles(); }
-          clearBanner('sub');
+          if (m.sub === subId) subscribedAt = Math.min(subscribedAt, serverNow());
+          if (Array.isArray(m.warnings)) {
+            for (const x of m.warnings) if (x !== null && x !== undefined && String(x).trim()) subWarnings.add(String(x).trim());
+            pulse.warnings = [...subWarnings];
+            showWarnings();
+          }
         }
         break;
       case 'error':
-        if (m.sub && subId && m.sub !== subId) break; // about a subscription we already left
+        if (m.sub && !ours(m.sub)) break; // about a subscription we already left
         pulse.lastError = m.error || 'unknown error';
         showBanner('sub', (m.sub ? 'Subscription to “' + sel.stream + '” rejected: ' : 'Server error: ') + (m.error || 'unknown error'));
         break;
       case 'heartbeat':
       case 'pong':
-        if (Number.isFinite(m.at)) clockOffset = m.at - Date.now();
+        if (finite(m.at)) clockOffset = m.at - Date.now();
         break;
       case 'closing':
         // the server is going away on purpose (restart, deploy): say so, the close follows
@@ -598,26 +864,51 @@
 
   function onRollup(m) {
     pulse.rollups++;
-    pulse.lastRollup = m;
-    if (m.sub && m.sub !== subId) return;          // from a subscription we already left
+    if (typeof m.sub === 'string' && m.sub.endsWith('-total')) { pulse.totalRollups++; pulse.lastTotalRollup = m; }
+    else pulse.lastRollup = m;
+    if (m.sub && !ours(m.sub)) return;             // from a subscription we already left
     if (m.stream && m.stream !== sel.stream) return;
     const w = parseDuration(m.window);
     if (w && w !== windowMs) { windowMs = w; windowLabel = String(m.window); renderTitles(); }
-    putPoint(m.series, Number(m.start), { final: m.final === true, count: Number(m.count), values: m.values || {}, score: m.score, latest: Number(m.latest), at: serverNow() });
+    const start = Number(m.start);
+    if (!Number.isFinite(start)) return;
+    const now = serverNow();
+    const p = { final: m.final === true, count: Number(m.count), values: m.values || {}, latest: Number(m.latest), at: now };
+    if (p.final && finite(m.end)) {
+      // how long finals take after a window ends (allowed lateness + a flush tick): when one is overdue,
+      // the window it would have closed had no events
+      const lag = Math.min(30000, Math.max(0, now - m.end));
+      finalLag = lag > finalLag ? lag : finalLag + (lag - finalLag) * 0.05;
+      pulse.finalLag = Math.round(finalLag);
+    }
+    if (!m.sub || m.sub === subId) chartPoint(m.series, start, p, false);
+    if (!m.sub || m.sub === totalId) storePoint(total.points, start, p, false);
     lastDataAt = performance.now();
-    pulse.points = countPlotted();
   }
 
   // ---------------------------------------------------------------- alerts
   /** id -> { a: alert message, seenAt, resolvedAt } */
   const alerts = new Map();
-  let alertsApi = null; // null unknown, true answers, false missing (404)
+  let alertsApi = null;     // null unknown, true answers, false not on this server (404)
+  let alertsProblem = '';   // why the last GET failed otherwise ('' when it did not)
+
+  // what the panel says when it lists nothing: never "all clear" unless the server said so
+  const ALERT_STATES = {
+    unknown: { icon: 'M7 12h.01M12 12h.01M17 12h.01', text: 'Checking alert status…' },
+    disabled: {
+      icon: 'M8.6 5.7A6 6 0 0 1 18 11v4.2M16.5 18H4.5L6 16v-5a6 6 0 0 1 .5-2.4M10 20.5a2 2 0 0 0 4 0M4 4l16 16',
+      text: 'Alerting not enabled on this server',
+      detail: 'This panel fills in once alerting is turned on.',
+    },
+    unavailable: { icon: 'M12 7.5v5.5M12 16.5h.01', text: 'Alert status unavailable' },
+    clear: { icon: 'M5 12.5l4.5 4.5L19 7.5', text: 'No active alerts' },
+  };
 
   function onAlert(a, seenAt) {
     if (!a || !a.id) return;
     const id = String(a.id);
     const cur = alerts.get(id);
-    if (cur && Number.isFinite(cur.a.at) && Number.isFinite(a.at) && a.at < cur.a.at) return; // older news
+    if (cur && finite(cur.a.at) && finite(a.at) && a.at < cur.a.at) return; // older news
     if (a.state === 'resolved') {
       if (cur) { cur.a = a; cur.resolvedAt = cur.resolvedAt || performance.now(); cur.seenAt = seenAt; }
       return;
@@ -625,16 +916,22 @@
     alerts.set(id, { a, seenAt, resolvedAt: 0 });
   }
 
-  async function loadAlerts() {
-    if (alertsApi === false) return;
+  /** GET /api/v1/alerts; after a 404 only a forced call (a reconnect: maybe a newer server) asks again. */
+  async function loadAlerts(force) {
+    if (alertsApi === false && !force) return;
     const asked = performance.now();
     try {
       const r = await apiFetch('api/v1/alerts');
-      if (r.status === 404 || r.status === 405 || r.status === 501) { alertsApi = false; renderAlerts(); return; }
-      if (!r.ok) return;
+      if (r.status === 404 || r.status === 405 || r.status === 501) { alertsApi = false; alertsProblem = ''; renderAlerts(); return; }
+      if (!r.ok) {
+        alertsProblem = r.status === 401 || r.status === 403 ? 'this token may not read alerts (HTTP ' + r.status + ')' : 'the server answered HTTP ' + r.status;
+        renderAlerts();
+        return;
+      }
       const j = await r.json();
-      if (!j || !Array.isArray(j.alerts)) return;
+      if (!j || !Array.isArray(j.alerts)) { alertsProblem = 'the server answered in an unknown shape'; renderAlerts(); return; }
       alertsApi = true;
+      alertsProblem = '';
       const ids = new Set();
       for (const a of j.alerts) {
         if (!a || !a.id || a.state === 'resolved') continue;
@@ -645,7 +942,7 @@
       for (const [id, x] of alerts) if (!ids.has(id) && !x.resolvedAt && x.seenAt <= asked) x.resolvedAt = performance.now();
       renderAlerts();
     } catch (e) {
-      /* keep what we have */
+      if (alertsApi !== false) { alertsProblem = 'the server could not be reached'; renderAlerts(); }
     }
   }
 
@@ -668,7 +965,21 @@
       items.push(li);
     }
     el.alertList.replaceChildren(...items);
-    el.alertsEmpty.hidden = list.length > 0;
+
+    const status = list.length ? 'active' : alertsProblem ? 'unavailable' : alertsApi === true ? 'clear'
+      : alertsApi === false ? 'disabled' : 'unknown';
+    pulse.alertsStatus = status;
+    el.alertsEmpty.hidden = status === 'active';
+    if (status !== 'active' && el.alertsEmpty.dataset.status + el.alertsDetail.dataset.problem !== status + alertsProblem) {
+      const st = ALERT_STATES[status];
+      el.alertsEmpty.dataset.status = status;
+      el.alertsDetail.dataset.problem = alertsProblem;
+      el.alertsIcon.querySelector('path').setAttribute('d', st.icon);
+      el.alertsText.textContent = st.text;
+      const detail = status === 'unavailable' ? alertsProblem.charAt(0).toUpperCase() + alertsProblem.slice(1) + '; retrying.' : st.detail || '';
+      el.alertsDetail.textContent = detail;
+      el.alertsDetail.hidden = !detail;
+    }
 
     const counts = { critical: 0, warning: 0, info: 0 };
     for (const x of active) if (x.a.state !== 'acknowledged') counts[x.a.severity in counts ? x.a.severity : 'info']++;
@@ -680,10 +991,15 @@
       p.textContent = counts[sev] + ' ' + sev;
       pills.push(p);
     }
-    if (!pills.length) {
+    if (!pills.length && (active.length || status === 'clear')) {
       const p = document.createElement('span');
       p.className = 'pill ok';
       p.textContent = active.length ? active.length + ' acknowledged' : 'all clear';
+      pills.push(p);
+    } else if (!pills.length && status === 'disabled') {
+      const p = document.createElement('span');
+      p.className = 'pill off';
+      p.textContent = 'off';
       pills.push(p);
     }
     el.alertSummary.replaceChildren(...pills);
@@ -745,11 +1061,12 @@
   /** A window still taking events by the clock (a closed one may still wait for late events: nearly complete). */
   function isOpen(p) { return !p.final && p.start + windowMs > serverNow(); }
 
-  /** The figure to show as "current": for counts and sums the newest closed window (an open one is partial). */
   /** Final, or ended long enough ago that the flush after its end has arrived: its figures are complete. */
   function isSettled(p) { return p.final || p.start + windowMs + SETTLE_MS <= serverNow(); }
 
+  /** The figure to show as "current" for one chart series: for counts and sums the newest settled window. */
   function currentPoint(s, additive = isAdditive()) {
+    if (!s.points) return null;
     const pts = sortedPoints(s);
     if (!pts.length) return null;
     const last = pts[pts.length - 1];
@@ -762,14 +1079,57 @@
 
   /** A series' current figure; the count or sum of a series that has gone quiet is 0, not its last value. */
   function currentValue(s, valueOf = pointValue, additive = isAdditive()) {
-    const p = currentPoint(s, additive);
+    if (!additive) {
+      // the newest complete window that has the figure (a mean or percentile of no values is no figure),
+      // as the big figure does; a window still filling only when there is nothing else
+      const pts = s.points ? sortedPoints(s) : [];
+      let open;
+      for (let i = pts.length - 1; i >= 0; i--) {
+        const v = valueOf(pts[i]);
+        if (!finite(v)) continue;
+        if (isSettled(pts[i])) return v;
+        if (open === undefined) open = v;
+      }
+      return open !== undefined ? open : s.lastFinal ? valueOf(s.lastFinal) : undefined;
+    }
+    const p = currentPoint(s, additive) || s.lastFinal;
     if (!p) return undefined;
     if (additive && serverNow() - SETTLE_MS > p.start + 2 * windowMs) return 0;
     return valueOf(p);
   }
 
+  /**
+   * The stream-wide figure of the newest complete window, from the total subscription: its final
+   * rollup (exact: the server merged every series, sketches included). Until the first final comes,
+   * a settled window stands in. For counts and sums, a window whose final is overdue and that sent
+   * nothing had no events: 0.
+   * Returns { value, count, windowStart, final } or null.
+   */
+  function headline() {
+    const pts = sortedPoints(total);
+    const dueBy = serverNow() - windowMs - finalLag - FINAL_MARGIN_MS; // windows starting by now should be final
+    let pick = null;
+    for (let i = pts.length - 1; i >= 0; i--) if (pts[i].final) { pick = pts[i]; break; }
+    // none final yet (just subscribed): a settled window stands in, until the first final
+    if (!pick) for (let i = pts.length - 1; i >= 0; i--) if (isSettled(pts[i])) { pick = pts[i]; break; }
+    if (isAdditive()) {
+      // windows without events send nothing: when the newest window that should be final by now (finals
+      // come in order, finalLag follows how late they come) sent nothing at all, its figure is 0
+      const lastDue = Math.floor(dueBy / windowMs) * windowMs;
+      if ((!pick || lastDue > pick.start) && !total.points.has(lastDue) && lastDue >= subscribedAt) {
+        return { value: 0, count: 0, windowStart: lastDue, final: true };
+      }
+    }
+    if (!pick) return null;
+    return { value: pointValue(pick), count: pick.count, windowStart: pick.start, final: pick.final };
+  }
+
   function metricPhrase() {
     return sel.stat === 'count' ? 'events per ' + windowLabel : statLabel() + ' of ' + (sel.metric || '—');
+  }
+
+  function scopePhrase() {
+    return (grouped() ? 'All series' : 'Stream total') + (Object.keys(sel.filter).length ? ' (filtered)' : '');
   }
 
   function swatch(slot) {
@@ -787,11 +1147,20 @@
   }
 
   function updatePanels() {
+    if (performance.now() - lastRank >= RANK_MS) rank(false);
     const list = plotted();
-    const hidden = series.size - list.length + seriesOverflow;
+    const u = unit();
+    const overflow = knownOverflowAt > 0 && performance.now() - knownOverflowAt < WINDOWS_SHOWN * windowMs;
+    const hidden = known.size - list.length;
+    pulse.series = known.size;
+    pulse.points = countPlotted();
 
     // legend: rebuilt only when membership changes, values updated in place
-    const sig = list.map(s => s.key + '#' + s.slot).join('|') + '/' + hidden;
+    const more = hidden > 0 || overflow
+      ? '+' + fmtCount(hidden) + (overflow ? '+' : '') + ' more series not drawn'
+        + (ranked ? '  ·  lines: top ' + list.length + ' by ' + (sel.stat === 'count' ? 'events' : statLabel()) : '')
+      : '';
+    const sig = list.map(s => s.key + '#' + s.slot).join('|') + '/' + more;
     if (sig !== legendSig) {
       legendSig = sig;
       const items = list.map(s => {
@@ -806,73 +1175,51 @@
         li.append(swatch(s.slot), name, val);
         return li;
       });
-      if (hidden > 0) {
+      if (more) {
         const li = document.createElement('li');
         li.className = 'legend-more';
-        li.textContent = '+' + hidden + ' more series not drawn';
+        li.textContent = more;
         items.push(li);
       }
       el.legend.replaceChildren(...items);
     }
+    // hero: the stream-wide figure of the chosen statistic (total subscription), never one series'
+    const h = sel.stream ? headline() : null;
+    const heroVal = h ? h.value : undefined;
+
     const valueEls = el.legend.querySelectorAll('.legend-value');
-    list.forEach((s, i) => { if (valueEls[i]) valueEls[i].textContent = fmt(currentValue(s)); });
+    // not grouped, the one line is the stream total: the same figure as the big one
+    list.forEach((s, i) => { if (valueEls[i]) setFigure(valueEls[i], fmt(grouped() ? currentValue(s) : heroVal), u); });
+    pulse.headline = h ? { value: finite(heroVal) ? heroVal : null, windowStart: h.windowStart, final: h.final,
+      count: finite(h.count) ? h.count : null, stat: sel.stat, metric: sel.metric } : null;
+    const label = sel.stream ? scopePhrase() + '  ·  ' + metricPhrase() : '';
+    if (el.heroLabel.textContent !== (label || '\u00a0')) el.heroLabel.textContent = label || '\u00a0';
+    const heroText = finite(heroVal) ? fmt(heroVal) : 'no data';
+    if (el.heroValue.textContent !== heroText) el.heroValue.textContent = heroText;
+    el.heroUnit.textContent = finite(heroVal) ? u : '';
+    el.heroValue.classList.toggle('none', !finite(heroVal));
+    el.heroNote.textContent = h && finite(h.windowStart)
+      ? windowLabel + ' window from ' + clockText(h.windowStart) + (h.final ? '' : ' (so far)') : '';
 
-    // hero: the stream total; grouped, the combination where the statistic allows it, else the first series
-    let heroLabel = '', heroVal;
-    if (!list.length) {
-      heroLabel = sel.stream ? metricPhrase() : '';
-    } else if (!sel.groupBy.length || list.length === 1) {
-      const s = list[0];
-      heroLabel = (sel.groupBy.length ? s.label : 'Total') + '  ·  ' + metricPhrase();
-      heroVal = currentValue(s);
-    } else if (['count', 'sum', 'min', 'max'].includes(sel.stat)) {
-      // counts and sums add up over the series' last closed windows; min and max combine current figures
-      const vals = [...series.values()].map(s => currentValue(s)).filter(Number.isFinite);
-      heroVal = !vals.length ? undefined
-        : sel.stat === 'min' ? Math.min(...vals) : sel.stat === 'max' ? Math.max(...vals) : vals.reduce((a, b) => a + b, 0);
-      heroLabel = { count: 'Total, all series', sum: 'Total, all series', min: 'Lowest series', max: 'Highest series' }[sel.stat]
-        + '  ·  ' + metricPhrase();
-    } else {
-      const s = list[0];
-      heroLabel = s.label + '  ·  ' + metricPhrase();
-      heroVal = currentValue(s);
-    }
-    el.heroLabel.textContent = heroLabel || '\u00a0';
-    el.heroValue.textContent = Number.isFinite(heroVal) ? fmt(heroVal) : 'no data';
-    el.heroValue.classList.toggle('none', !Number.isFinite(heroVal));
-
-    // KPIs
+    // KPIs, all from the stream total: events per second of the hero's window, peak of the hero's figure
     let rate;
-    if (series.size) {
-      let n = 0;
-      for (const s of series.values()) {
-        const c = currentValue(s, p => p.count, true);
-        if (Number.isFinite(c)) n += c;
-      }
-      rate = n / (windowMs / 1000);
-    } else {
+    if (h && finite(h.count)) rate = h.count / (windowMs / 1000);
+    else if (!lastDataAt) {
       const info = streamInfo(sel.stream);
-      rate = info && Number.isFinite(info.rate) ? info.rate : undefined;
+      rate = info && finite(info.rate) ? info.rate : undefined;
     }
-    el.kpiRate.textContent = fmt(rate);
-    el.kpiSeries.textContent = series.size || seriesOverflow ? fmt(series.size + seriesOverflow) : '—';
+    setFigure(el.kpiRate, fmtSig(rate), '/s');
+    setFigure(el.kpiSeries, known.size ? fmtCount(known.size) + (overflow ? '+' : '') : '—', '');
 
-    // the peak of the hero's own figure over the chart's span (closed windows for counts and sums)
     let peak;
     const left = viewRight() - WINDOWS_SHOWN * windowMs;
-    const combined = sel.groupBy.length && list.length > 1 && ['count', 'sum', 'min', 'max'].includes(sel.stat);
-    const perWindow = new Map();
-    for (const s of combined ? series.values() : list.slice(0, 1)) {
-      for (const p of s.points.values()) {
-        const v = pointValue(p);
-        if (p.start < left || !Number.isFinite(v) || (isAdditive() && isOpen(p))) continue;
-        const cur = perWindow.get(p.start);
-        perWindow.set(p.start, cur === undefined ? v
-          : sel.stat === 'min' ? Math.min(cur, v) : sel.stat === 'max' ? Math.max(cur, v) : cur + v);
-      }
+    for (const p of total.points.values()) {
+      if (p.start < left || !isSettled(p)) continue;
+      const v = pointValue(p);
+      if (finite(v) && (peak === undefined || v > peak)) peak = v;
     }
-    for (const v of perWindow.values()) if (peak === undefined || v > peak) peak = v;
-    el.kpiPeak.textContent = fmt(peak);
+    if (h && finite(heroVal) && (peak === undefined || heroVal > peak)) peak = heroVal;
+    setFigure(el.kpiPeak, fmt(peak), u);
 
     const age = lastDataAt ? performance.now() - lastDataAt : NaN;
     el.kpiAge.textContent = lastDataAt ? agoText(age) + ' ago' : 'none yet';
@@ -890,7 +1237,27 @@
     }
     el.empty.textContent = empty;
     el.empty.hidden = !empty;
+    fitHero();
   }
+
+  /**
+   * The big figure and the KPIs share a row; a long figure (or unit) would push the KPIs onto a
+   * second row and squeeze the chart. Shrink the figure a little instead, as far as 60 %.
+   */
+  let fitSig = '';
+  function fitHero() {
+    const fig = el.heroValue.parentNode, main = fig.parentNode, kpis = el.kpiRate.closest('.kpis');
+    const sig = [el.heroValue, el.heroUnit, el.kpiRate, el.kpiSeries, el.kpiPeak, el.kpiAge]
+      .map(n => n.textContent.length).join(',') + '/' + main.parentNode.clientWidth;
+    if (sig === fitSig) return;
+    fitSig = sig;
+    const wrapped = () => kpis.offsetTop >= main.offsetTop + main.offsetHeight - 1;
+    let scale = 1;
+    fig.style.setProperty('--hero-scale', '1');
+    while (wrapped() && scale > 0.6) { scale -= 0.05; fig.style.setProperty('--hero-scale', scale.toFixed(2)); }
+    if (wrapped()) fig.style.setProperty('--hero-scale', '1'); // a narrow screen: one above the other, full size
+  }
+
 
   function updateConn() {
     const now = performance.now();
@@ -1092,7 +1459,7 @@
     for (const { s, pts } of lines) {
       if (!pts.length) continue;
       const pal = PALETTE[s.slot % PALETTE.length];
-      // expand: additive stats read missing windows as zero; others break the line
+      // expand: additive stats read missing windows as zero; others leave a gap (no data is not zero)
       const run = [];
       let segs = [[]];
       for (let i = 0; i < pts.length; i++) {
@@ -1140,8 +1507,17 @@
         }
       }
       ctx.setLineDash([]);
-      // isolated points (single windows between gaps) still need a mark
-      for (const seg of run) if (seg.length === 1) { ctx.fillStyle = pal.c; ctx.beginPath(); ctx.arc(X(seg[0].t), Y(seg[0].v), lw * 1.3, 0, Math.PI * 2); ctx.fill(); }
+      ctx.fillStyle = pal.c;
+      if (run.length > 1) {
+        // a sparse series (windows without events: no mean or percentile there) reads as dots joined
+        // where windows are adjacent, not as a scatter of dashes
+        for (const seg of run) for (const p of seg) {
+          if (p.t < left - windowMs) continue;
+          ctx.beginPath(); ctx.arc(X(p.t), Y(p.v), seg.length === 1 ? lw * 1.25 : lw * 0.95, 0, Math.PI * 2); ctx.fill();
+        }
+      } else if (run[0].length === 1) {
+        ctx.beginPath(); ctx.arc(X(run[0][0].t), Y(run[0][0].v), lw * 1.3, 0, Math.PI * 2); ctx.fill();
+      }
       // head marker
       const head = tailPts.length ? tailPts[tailPts.length - 1] : tailFrom;
       if (head) {
@@ -1203,7 +1579,7 @@
     // a link that went silent past two heartbeats is dead even if the socket has not noticed
     if (ws && ws.readyState === WebSocket.OPEN && performance.now() - lastMsgAt > SILENCE_RECONNECT_MS) drop(ws);
     // the pill is small: after a while, say it across the screen that the figures are not live
-    if (lostAt && Date.now() - lostAt > 20000 && (!bannerKind || bannerKind === 'conn')) {
+    if (lostAt && Date.now() - lostAt > 20000 && (!bannerKind || bannerKind === 'conn' || bannerKind === 'subwarn')) {
       showBanner('conn', 'Live feed lost at ' + clockText(lostAt) + ' (' + agoText(Date.now() - lostAt)
         + ' ago) — retrying automatically; the figures below are not current.', 'warn');
     }

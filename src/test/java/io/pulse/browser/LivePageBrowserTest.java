@@ -12,7 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -173,7 +176,78 @@ class LivePageBrowserTest {
     assertNotEquals(firstSub, js("return window.pulse.sub"), "a new subscription on the new connection");
   }
 
+  @Test
+  @DisplayName("the big figure is the exact stream-wide sum of a closed window; alerting off is said, not 'all clear'")
+  void headlineIsExactTotalOfAClosedWindow() throws Exception {
+    // three series; every accepted event is booked under its own window (the page's windows are 1 s)
+    Map<Long, long[]> booked = new ConcurrentHashMap<>(); // window start -> {sum, count}
+    Set<Long> unsure = ConcurrentHashMap.newKeySet();     // windows with a post of unknown outcome
+    AtomicInteger tick = new AtomicInteger();
+    poster.scheduleAtFixedRate(() -> {
+      TestPulse p = pulse.get();
+      int i = tick.incrementAndGet();
+      long ts = System.currentTimeMillis();
+      long window = ts - ts % 1000;
+      int eu = 1 + i % 7, us = 10 + (i * 3) % 5, apac = 100 + i % 3;
+      String body = event("t", ts, "eu", eu) + event("t", ts, "us", us) + event("t", ts, "apac", apac);
+      try {
+        if (p.postNdjson("t", body) == 202) {
+          booked.compute(window, (k, v) -> v == null ? new long[] {eu + us + apac, 3}
+              : new long[] {v[0] + eu + us + apac, v[1] + 3});
+        } else {
+          unsure.add(window);
+        }
+      } catch (RuntimeException e) {
+        unsure.add(window);
+      }
+    }, 0, 150, TimeUnit.MILLISECONDS);
+
+    driver.get(pulse.get().baseUrl() + "/?stream=t&groupBy=region&metric=v&stat=sum");
+    long loadedAt = System.currentTimeMillis();
+    waitFor("all three series on the legend", Duration.ofSeconds(15),
+        () -> legendSeries().containsAll(List.of("eu", "us", "apac")));
+    assertEquals(3L, num("window.pulse.series"), "the page counts exactly the three series");
+
+    // a final window that began after the page subscribed (so every one of its events reached it)
+    AtomicReference<List<?>> seen = new AtomicReference<>();
+    waitFor("the big figure to show a final window", Duration.ofSeconds(20), () -> {
+      Object o = js("const h = window.pulse.headline; return h && h.final && h.windowStart >= " + (loadedAt + 1000)
+          + " ? [h.windowStart, h.value, h.count, document.getElementById('hero-value').textContent] : null");
+      if (o instanceof List<?> l && booked.containsKey(((Number) l.get(0)).longValue())
+          && !unsure.contains(((Number) l.get(0)).longValue())) {
+        seen.set(l);
+        return true;
+      }
+      return false;
+    });
+    long start = ((Number) seen.get().get(0)).longValue();
+    long[] expected = booked.get(start);
+    assertEquals((double) expected[0], ((Number) seen.get().get(1)).doubleValue(),
+        "the big figure is the exact sum of every event of the window " + start + " over all series");
+    assertEquals(expected[1], ((Number) seen.get().get(2)).longValue(), "and counts every event of it");
+    assertEquals(String.format(Locale.ROOT, "%,d", expected[0]), seen.get().get(3), "as the page shows it");
+    String heroLabel = driver.findElement(By.id("hero-label")).getText();
+    assertTrue(heroLabel.startsWith("All series") && heroLabel.contains("sum of v"), "labelled as the stream-wide figure: " + heroLabel);
+    assertTrue(js("return window.pulse.totalSub") instanceof String s && s.endsWith("-total"),
+        "the big figure comes from a second subscription without group-by");
+
+    waitFor("the alerts panel to settle", Duration.ofSeconds(10), () -> "disabled".equals(js("return window.pulse.alertsStatus")));
+    WebElement empty = driver.findElement(By.id("alerts-empty"));
+    assertTrue(empty.isDisplayed(), "the alerts panel shows its empty state");
+    assertTrue(empty.getText().contains("Alerting not enabled on this server"), "and says alerting is off: " + empty.getText());
+    assertFalse(driver.findElement(By.id("alerts-panel")).getText().toLowerCase().contains("all clear"),
+        "no 'all clear' when the server has no alerting");
+    assertTrue(num("window.pulse.historyCalls") <= 1, "the history endpoint is asked at most once per page load");
+    assertTrue(driver.findElement(By.id("banner")).getAttribute("hidden") != null, "no error banner");
+    screenshot("headline-total.png");
+  }
+
   // ---- helpers ----
+
+  private static String event(String stream, long ts, String region, int v) {
+    return "{\"stream\":\"" + stream + "\",\"ts\":" + ts + ",\"dims\":{\"region\":\"" + region + "\"},\"values\":{\"v\":"
+        + v + "}}\n";
+  }
 
   /** Posts two regions' events for {@code stream} every 200 ms to whichever server is current. */
   private AtomicInteger postEvery200Ms(String stream) {
