@@ -47,17 +47,64 @@ public final class ValueStats {
     sum += other.sum;
     min = Math.min(min, other.min);
     max = Math.max(max, other.max);
-    // Bin by bin through the stores' add path. PaginatedStore's own mergeWith has an index bug
-    // for some page layouts (ArrayIndexOutOfBoundsException seen under a 10k-series load);
-    // adding the other's bins is the same lossless merge by the well-trodden route.
-    Store pos = sketch.getPositiveValueStore();
-    Store neg = sketch.getNegativeValueStore();
-    other.sketch.getPositiveValueStore().forEach(pos::add);
-    other.sketch.getNegativeValueStore().forEach(neg::add);
+    mergeStore(sketch.getPositiveValueStore(), other.sketch.getPositiveValueStore());
+    mergeStore(sketch.getNegativeValueStore(), other.sketch.getNegativeValueStore());
     double zeros = other.sketch.getCount() - other.sketch.getPositiveValueStore().getTotalCount()
         - other.sketch.getNegativeValueStore().getTotalCount();
     if (zeros > 0) {
       sketch.accept(0.0, zeros);
+    }
+  }
+
+  private static final java.lang.reflect.Field PAGES;
+  private static final java.lang.reflect.Field MIN_PAGE;
+
+  static {
+    java.lang.reflect.Field pages = null;
+    java.lang.reflect.Field minPage = null;
+    try {
+      pages = PaginatedStore.class.getDeclaredField("pages");
+      minPage = PaginatedStore.class.getDeclaredField("minPageIndex");
+      pages.setAccessible(true);
+      minPage.setAccessible(true);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      pages = null; // another library version: always take the safe path
+      minPage = null;
+    }
+    PAGES = pages;
+    MIN_PAGE = minPage;
+  }
+
+  /**
+   * Merges {@code from} into {@code into}. PaginatedStore.mergeWith (sketches-java 0.8.3) indexes
+   * past its page array when the other store starts on a lower page, is longer, and ends inside
+   * this one's range while this one has room to shift: it threw under a 10k-series load, losing
+   * part of a shard's flush. That layout goes bin by bin through the add path; every other one
+   * takes the library's page-wise merge, which is much faster.
+   */
+  private static void mergeStore(Store into, Store from) {
+    if (from.isEmpty()) {
+      return;
+    }
+    if (!into.isEmpty() && risky(into, from)) {
+      from.forEach(into::add);
+    } else {
+      into.mergeWith(from);
+    }
+  }
+
+  private static boolean risky(Store into, Store from) {
+    if (PAGES == null || !(into instanceof PaginatedStore) || !(from instanceof PaginatedStore)) {
+      return true;
+    }
+    try {
+      int intoMin = MIN_PAGE.getInt(into);
+      int fromMin = MIN_PAGE.getInt(from);
+      int intoLen = ((double[][]) PAGES.get(into)).length;
+      int fromLen = ((double[][]) PAGES.get(from)).length;
+      return intoMin > fromMin && fromLen > intoLen;
+    } catch (IllegalAccessException e) {
+      return true;
     }
   }
 

@@ -110,4 +110,27 @@ class ValueStatsTest {
       assertEquals(target.count(), 0);
     }
   }
+
+  @Test
+  @DisplayName("merges of sketches with every page layout work (sketches-java's own paginated merge throws on some)")
+  void mergeFuzz() {
+    Random r = new Random(5);
+    for (int t = 0; t < 20_000; t++) {
+      ValueStats x = stats();
+      ValueStats y = stats();
+      double base = Math.exp(r.nextDouble() * 20);
+      int nx = 1 + r.nextInt(4);
+      int ny = 1 + r.nextInt(4);
+      for (int i = 0; i < nx; i++) {
+        x.add(base * Math.exp(r.nextDouble() * r.nextInt(8)));
+      }
+      for (int i = 0; i < ny; i++) {
+        y.add(base * Math.exp(-r.nextDouble() * 12 + r.nextDouble() * r.nextInt(12)));
+      }
+      x.merge(y); // t=363 of this sequence threw ArrayIndexOutOfBoundsException through PaginatedStore.mergeWith
+      ValueStats.Summary s = x.summary();
+      assertEquals(nx + ny, s.count());
+      assertEquals(true, s.p50() >= s.min() && s.p99() <= s.max());
+    }
+  }
 }
