@@ -23,7 +23,7 @@ public final class ValueStats {
   private double sum;
   private double min = Double.POSITIVE_INFINITY;
   private double max = Double.NEGATIVE_INFINITY;
-  private final DDSketch sketch;
+  private DDSketch sketch;
 
   public ValueStats(double relativeAccuracy, int maxBins) {
     this.sketch = new DDSketch(new BitwiseLinearlyInterpolatedMapping(relativeAccuracy), PaginatedStore::new);
@@ -47,13 +47,42 @@ public final class ValueStats {
     sum += other.sum;
     min = Math.min(min, other.min);
     max = Math.max(max, other.max);
-    mergeStore(sketch.getPositiveValueStore(), other.sketch.getPositiveValueStore());
-    mergeStore(sketch.getNegativeValueStore(), other.sketch.getNegativeValueStore());
-    double zeros = other.sketch.getCount() - other.sketch.getPositiveValueStore().getTotalCount()
-        - other.sketch.getNegativeValueStore().getTotalCount();
-    if (zeros > 0) {
-      sketch.accept(0.0, zeros);
+    sketch = mergeSketches(sketch, other.sketch);
+  }
+
+  /**
+   * {@code into} merged with {@code from}: {@code into} itself, or a new sketch. sketches-java
+   * 0.8.3's PaginatedStore.mergeWith indexes past its page array for one layout (the other store
+   * starts on a lower page, is longer, and ends inside this one's range while this one can shift;
+   * it threw under a 10k-series load, losing part of a shard's flush). For that layout the merge
+   * runs the other way round, into a copy of {@code from}, which is safe; only if both ways are
+   * unsafe does it go bin by bin.
+   */
+  private static DDSketch mergeSketches(DDSketch into, DDSketch from) {
+    if (from.isEmpty()) {
+      return into;
     }
+    boolean forward = !risky(into.getPositiveValueStore(), from.getPositiveValueStore())
+        && !risky(into.getNegativeValueStore(), from.getNegativeValueStore());
+    if (forward) {
+      into.mergeWith(from);
+      return into;
+    }
+    boolean backward = !risky(from.getPositiveValueStore(), into.getPositiveValueStore())
+        && !risky(from.getNegativeValueStore(), into.getNegativeValueStore());
+    if (backward) {
+      DDSketch copy = from.copy();
+      copy.mergeWith(into);
+      return copy;
+    }
+    from.getPositiveValueStore().forEach(into.getPositiveValueStore()::add);
+    from.getNegativeValueStore().forEach(into.getNegativeValueStore()::add);
+    double zeros = from.getCount() - from.getPositiveValueStore().getTotalCount()
+        - from.getNegativeValueStore().getTotalCount();
+    if (zeros > 0) {
+      into.accept(0.0, zeros);
+    }
+    return into;
   }
 
   private static final java.lang.reflect.Field PAGES;
@@ -75,25 +104,10 @@ public final class ValueStats {
     MIN_PAGE = minPage;
   }
 
-  /**
-   * Merges {@code from} into {@code into}. PaginatedStore.mergeWith (sketches-java 0.8.3) indexes
-   * past its page array when the other store starts on a lower page, is longer, and ends inside
-   * this one's range while this one has room to shift: it threw under a 10k-series load, losing
-   * part of a shard's flush. That layout goes bin by bin through the add path; every other one
-   * takes the library's page-wise merge, which is much faster.
-   */
-  private static void mergeStore(Store into, Store from) {
-    if (from.isEmpty()) {
-      return;
-    }
-    if (!into.isEmpty() && risky(into, from)) {
-      from.forEach(into::add);
-    } else {
-      into.mergeWith(from);
-    }
-  }
-
   private static boolean risky(Store into, Store from) {
+    if (into.isEmpty() || from.isEmpty()) {
+      return false; // an empty side is a plain copy or a no-op
+    }
     if (PAGES == null || !(into instanceof PaginatedStore) || !(from instanceof PaginatedStore)) {
       return true;
     }
