@@ -421,7 +421,7 @@ public final class EventParser {
     }
     Dims d = null;
     if (error == null) {
-      d = dims(dims);
+      d = Dims.fromPairs(dimKeys, dimValues, dims);
       if (d == null) {
         error = "dims: a key is given twice";
       }
@@ -435,45 +435,6 @@ public final class EventParser {
     double[] nums = new double[values];
     System.arraycopy(valueNumbers, 0, nums, 0, values);
     return new Event(stream, ts, id, d, names, nums, arrival);
-  }
-
-  /** A recently built Dims, with the pairs it was built from in their original order. */
-  private record CachedDims(String[] keys, String[] values, Dims dims) {
-  }
-
-  private final CachedDims[] dimsCache = new CachedDims[4096];
-
-  /**
-   * The Dims for the scratch pairs, reusing the one built for the same pairs before. Keys and
-   * values are canonical Strings here (field names from Jackson, values from the string cache),
-   * so identity compares them; reuse saves the arrays, the sort and the hash, and the reused
-   * object is usually the very key the catalog holds, so its look-up is an identity hit.
-   * Returns null when a key is given twice.
-   */
-  private Dims dims(int n) {
-    if (n == 0) {
-      return Dims.EMPTY;
-    }
-    int h = n;
-    for (int i = 0; i < n; i++) {
-      h = 31 * (31 * h + dimKeys[i].hashCode()) + dimValues[i].hashCode();
-    }
-    int slot = (h ^ (h >>> 16)) & (dimsCache.length - 1);
-    CachedDims c = dimsCache[slot];
-    if (c != null && c.keys.length == n) {
-      boolean same = true;
-      for (int i = 0; i < n && same; i++) {
-        same = c.keys[i] == dimKeys[i] && c.values[i] == dimValues[i];
-      }
-      if (same) {
-        return c.dims;
-      }
-    }
-    Dims d = Dims.fromPairs(dimKeys, dimValues, n);
-    if (d != null) {
-      dimsCache[slot] = new CachedDims(java.util.Arrays.copyOf(dimKeys, n), java.util.Arrays.copyOf(dimValues, n), d);
-    }
-    return d;
   }
 
   /** The previous event's names array when this one has the same names in the same order (the usual case). */
