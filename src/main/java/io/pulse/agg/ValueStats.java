@@ -4,6 +4,8 @@ import com.datadoghq.sketch.ddsketch.DDSketch;
 import com.datadoghq.sketch.ddsketch.mapping.BitwiseLinearlyInterpolatedMapping;
 import com.datadoghq.sketch.ddsketch.store.PaginatedStore;
 import com.datadoghq.sketch.ddsketch.store.Store;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 
 /**
@@ -85,17 +87,16 @@ public final class ValueStats {
     return into;
   }
 
-  private static final java.lang.reflect.Field PAGES;
-  private static final java.lang.reflect.Field MIN_PAGE;
+  private static final VarHandle PAGES;
+  private static final VarHandle MIN_PAGE;
 
   static {
-    java.lang.reflect.Field pages = null;
-    java.lang.reflect.Field minPage = null;
+    VarHandle pages = null;
+    VarHandle minPage = null;
     try {
-      pages = PaginatedStore.class.getDeclaredField("pages");
-      minPage = PaginatedStore.class.getDeclaredField("minPageIndex");
-      pages.setAccessible(true);
-      minPage.setAccessible(true);
+      MethodHandles.Lookup l = MethodHandles.privateLookupIn(PaginatedStore.class, MethodHandles.lookup());
+      pages = l.findVarHandle(PaginatedStore.class, "pages", double[][].class);
+      minPage = l.findVarHandle(PaginatedStore.class, "minPageIndex", int.class);
     } catch (ReflectiveOperationException | RuntimeException e) {
       pages = null; // another library version: always take the safe path
       minPage = null;
@@ -104,22 +105,17 @@ public final class ValueStats {
     MIN_PAGE = minPage;
   }
 
+  /** Whether {@code into.mergeWith(from)} would take PaginatedStore's out-of-bounds branch. */
   private static boolean risky(Store into, Store from) {
-    if (into.isEmpty() || from.isEmpty()) {
-      return false; // an empty side is a plain copy or a no-op
-    }
     if (PAGES == null || !(into instanceof PaginatedStore) || !(from instanceof PaginatedStore)) {
-      return true;
+      return !into.isEmpty() && !from.isEmpty();
     }
-    try {
-      int intoMin = MIN_PAGE.getInt(into);
-      int fromMin = MIN_PAGE.getInt(from);
-      int intoLen = ((double[][]) PAGES.get(into)).length;
-      int fromLen = ((double[][]) PAGES.get(from)).length;
-      return intoMin > fromMin && fromLen > intoLen;
-    } catch (IllegalAccessException e) {
-      return true;
+    int intoMin = (int) MIN_PAGE.get(into);
+    int fromMin = (int) MIN_PAGE.get(from);
+    if (intoMin == Integer.MAX_VALUE || fromMin == Integer.MAX_VALUE || intoMin <= fromMin) {
+      return false; // an empty side, or no shift: safe
     }
+    return ((double[][]) PAGES.get(from)).length > ((double[][]) PAGES.get(into)).length;
   }
 
   public long count() {
