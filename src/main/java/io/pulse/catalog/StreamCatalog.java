@@ -86,6 +86,8 @@ public final class StreamCatalog {
     private final ConcurrentHashMap<String, Set<String>> dimValues = new ConcurrentHashMap<>();
     private final Set<String> valueNames = ConcurrentHashMap.newKeySet();
     private final LongAdder events = new LongAdder();
+    /** The names array of the last event whose names were recorded (a benign race: at worst a re-check). */
+    private volatile String[] lastNames;
     private long lastCount;
     private long lastTick;
     private volatile double rate;
@@ -118,11 +120,14 @@ public final class StreamCatalog {
      * series when it would be a new series beyond the cap.
      */
     public Series admit(Event e) {
-      for (int i = 0, n = e.valueCount(); i < n; i++) {
-        String v = e.name(i);
-        if (!valueNames.contains(v)) {
-          valueNames.add(v);
+      if (!e.hasNamesArray(lastNames)) {
+        for (int i = 0, n = e.valueCount(); i < n; i++) {
+          String v = e.name(i);
+          if (!valueNames.contains(v)) {
+            valueNames.add(v);
+          }
         }
+        lastNames = e.namesArray(); // consecutive events usually share one names array
       }
       Dims d = e.dims();
       Series known = series.get(d);

@@ -84,6 +84,16 @@ public final class Event {
     return arrival;
   }
 
+  /** Whether this event's value names are exactly {@code names}, the same array (parsers share it between events). */
+  public boolean hasNamesArray(String[] names) {
+    return this.names == names;
+  }
+
+  /** The value names array itself, for identity caching; callers must not modify it. */
+  public String[] namesArray() {
+    return names;
+  }
+
   public Map<String, Double> valueMap() {
     Map<String, Double> m = new LinkedHashMap<>();
     for (int i = 0; i < names.length; i++) {

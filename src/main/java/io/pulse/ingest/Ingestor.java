@@ -76,6 +76,8 @@ public final class Ingestor {
     int accepted = 0;
     int late = 0;
     int overflowed = 0;
+    View[] vs = null; // the stream's views, looked up again only when the stream changes
+    String vsStream = null;
     for (int i = 0, n = events.size(); i < n; i++) {
       Event e = events.get(i);
       if (info == null || !info.name().equals(e.stream())) {
@@ -95,7 +97,10 @@ public final class Ingestor {
         c[3]++;
         overflowed++;
       }
-      View[] vs = views.views(e.stream());
+      if (vs == null || !vsStream.equals(e.stream())) {
+        vs = views.views(e.stream());
+        vsStream = e.stream();
+      }
       long w = vs[0].windowMs();
       long windowTs = e.ts();
       long start = windowTs - Math.floorMod(windowTs, w);
