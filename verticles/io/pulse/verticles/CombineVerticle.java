@@ -45,7 +45,7 @@ public final class CombineVerticle extends VerticleBase {
 
   private void publish(List<Rollup> out) {
     if (!out.isEmpty()) {
-      vertx.eventBus().publish(Addresses.ROLLUPS, new RollupBatch(-1, out));
+      vertx.eventBus().publish(Addresses.ROLLUPS, new RollupBatch(out));
     }
   }
 }

@@ -82,8 +82,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false)
         .setDefaultContentEncoding("UTF-8"));
 
-    router.errorHandler(413, rc -> error(rc, 413, "the body is larger than " + ctx.config.ingest().maxBodyBytes()
-        + " bytes (ingest.maxBodyBytes)"));
+    router.errorHandler(413, this::tooLarge);
     router.errorHandler(400, rc -> error(rc, 400, rc.failure() != null ? rc.failure().getMessage() : "bad request"));
     router.errorHandler(404, rc -> error(rc, 404, "not found: " + rc.request().path()));
     router.errorHandler(405, rc -> error(rc, 405, "method not allowed: " + rc.request().method()));
@@ -126,8 +125,7 @@ public final class HttpVerticle extends VerticleBase {
     if (len != null) {
       try {
         if (Long.parseLong(len) > ctx.config.ingest().maxBodyBytes()) {
-          error(rc, 413, "the body is larger than " + ctx.config.ingest().maxBodyBytes()
-              + " bytes (ingest.maxBodyBytes)");
+          tooLarge(rc);
           return;
         }
       } catch (NumberFormatException e) {
@@ -142,6 +140,10 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     rc.next();
+  }
+
+  private void tooLarge(RoutingContext rc) {
+    error(rc, 413, "the body is larger than " + ctx.config.ingest().maxBodyBytes() + " bytes (ingest.maxBodyBytes)");
   }
 
   private void ingest(RoutingContext rc) {

@@ -9,9 +9,7 @@ import io.pulse.event.Dims;
  *
  * @param latest newest event time folded in so far
  * @param latestArrival when the newest event arrived, for the push-latency metric
- * @param sketches for final rollups, each value's DDSketch, encoded (storage merges them);
- *     null for running updates
  */
 public record Rollup(View view, Dims series, long start, long end, boolean fin, long count, long latest,
-    long latestArrival, String[] names, ValueStats.Summary[] stats, byte[][] sketches) {
+    long latestArrival, String[] names, ValueStats.Summary[] stats) {
 }

@@ -89,10 +89,7 @@ public final class ShardAggregator {
       while (wi.hasNext()) {
         Open o = wi.next();
         if (o.agg.end() + allowedLatenessMs <= now) {
-          rollups.add(o.agg.rollup(s.key, true));
-          for (ViewKey k : coarse) {
-            finals.computeIfAbsent(new GroupWindow(k, o.agg.start()), g -> o.agg.emptyLike()).merge(o.agg);
-          }
+          close(s.key, coarse, o.agg, rollups, finals);
           wi.remove();
         } else if (o.dirty) {
           if (live) {
@@ -110,8 +107,7 @@ public final class ShardAggregator {
         it.remove();
       }
     }
-    List<Partial> partials = new ArrayList<>(finals.size() + touched.size());
-    finals.forEach((g, agg) -> partials.add(new Partial(g.key, agg, true)));
+    List<Partial> partials = finalPartials(finals);
     if (!touched.isEmpty()) {
       // a group's running state is the merge of all its series' open windows, changed or not
       Map<GroupWindow, WindowAgg> running = new LinkedHashMap<>();
@@ -138,16 +134,26 @@ public final class ShardAggregator {
     for (Series s : series.values()) {
       ViewKey[] coarse = s.coarse(viewsOf.apply(s.key.view().stream()));
       for (Open o : s.windows) {
-        rollups.add(o.agg.rollup(s.key, true));
-        for (ViewKey k : coarse) {
-          finals.computeIfAbsent(new GroupWindow(k, o.agg.start()), g -> o.agg.emptyLike()).merge(o.agg);
-        }
+        close(s.key, coarse, o.agg, rollups, finals);
       }
     }
     series.clear();
-    List<Partial> partials = new ArrayList<>();
+    return new ShardOutput(shard, rollups, finalPartials(finals), Long.MAX_VALUE);
+  }
+
+  /** Closes one series window: its final rollup, and its share of every coarser group's final. */
+  private static void close(ViewKey key, ViewKey[] coarse, WindowAgg window, List<Rollup> rollups,
+      Map<GroupWindow, WindowAgg> finals) {
+    rollups.add(window.rollup(key, true));
+    for (ViewKey k : coarse) {
+      finals.computeIfAbsent(new GroupWindow(k, window.start()), g -> window.emptyLike()).merge(window);
+    }
+  }
+
+  private static List<Partial> finalPartials(Map<GroupWindow, WindowAgg> finals) {
+    List<Partial> partials = new ArrayList<>(finals.size());
     finals.forEach((g, agg) -> partials.add(new Partial(g.key, agg, true)));
-    return new ShardOutput(shard, rollups, partials, Long.MAX_VALUE);
+    return partials;
   }
 
   /** Series with at least one open window. */

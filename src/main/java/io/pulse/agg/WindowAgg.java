@@ -86,17 +86,13 @@ public final class WindowAgg {
     return count;
   }
 
-  /** The rollup of this window for a key; a final one carries each value's sketch for storage. */
+  /** The rollup of this window for a key. */
   public Rollup rollup(ViewKey key, boolean fin) {
     String[] nm = Arrays.copyOf(names, n);
     ValueStats.Summary[] sm = new ValueStats.Summary[n];
-    byte[][] sk = fin ? new byte[n][] : null;
     for (int i = 0; i < n; i++) {
       sm[i] = stats[i].summary();
-      if (fin) {
-        sk[i] = stats[i].sketchBytes();
-      }
     }
-    return new Rollup(key.view(), key.series(), start, end, fin, count, latest, latestArrival, nm, sm, sk);
+    return new Rollup(key.view(), key.series(), start, end, fin, count, latest, latestArrival, nm, sm);
   }
 }

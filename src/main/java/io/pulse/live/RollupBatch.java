@@ -3,6 +3,6 @@ package io.pulse.live;
 import io.pulse.agg.Rollup;
 import java.util.List;
 
-/** What one aggregate shard produced in one flush: final rollups of closed windows, then running updates. */
-public record RollupBatch(int shard, List<Rollup> rollups) {
+/** Complete rollups from the combiner: finals of closed windows, then running updates. */
+public record RollupBatch(List<Rollup> rollups) {
 }
