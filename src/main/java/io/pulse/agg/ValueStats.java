@@ -26,6 +26,15 @@ public final class ValueStats {
   private double min = Double.POSITIVE_INFINITY;
   private double max = Double.NEGATIVE_INFINITY;
   private DDSketch sketch;
+  /**
+   * Values not yet in the sketch. Feeding the sketch in runs of {@link #BUFFER} keeps its pages in
+   * cache for the run: with thousands of series per shard, one sketch update per event was mostly
+   * cache misses. Allocated on the first {@link #add}, so windows built by merging never carry one.
+   */
+  private double[] pending;
+  private int pendingCount;
+
+  private static final int BUFFER = 64;
 
   public ValueStats(double relativeAccuracy, int maxBins) {
     this.sketch = new DDSketch(new BitwiseLinearlyInterpolatedMapping(relativeAccuracy), PaginatedStore::new);
@@ -40,7 +49,29 @@ public final class ValueStats {
     if (v > max) {
       max = v;
     }
-    sketch.accept(v);
+    if (pending == null) {
+      pending = new double[BUFFER];
+    } else if (pendingCount == BUFFER) {
+      drain();
+    }
+    pending[pendingCount++] = v;
+  }
+
+  /** Moves the buffered values into the sketch; every reader of the sketch calls it first. */
+  private DDSketch sketch() {
+    if (pendingCount > 0) {
+      drain();
+    }
+    return sketch;
+  }
+
+  private void drain() {
+    DDSketch s = sketch;
+    double[] p = pending;
+    for (int i = 0, n = pendingCount; i < n; i++) {
+      s.accept(p[i]);
+    }
+    pendingCount = 0;
   }
 
   /** Folds another window's stats for the same value into this one. */
@@ -49,7 +80,7 @@ public final class ValueStats {
     sum += other.sum;
     min = Math.min(min, other.min);
     max = Math.max(max, other.max);
-    sketch = mergeSketches(sketch, other.sketch);
+    sketch = mergeSketches(sketch(), other.sketch());
   }
 
   /**
@@ -141,6 +172,7 @@ public final class ValueStats {
    * gives the usual definition, within the sketch's relative error.
    */
   private double quantile(double q) {
+    DDSketch sketch = sketch();
     if (count == 1) {
       return clamp(sketch.getValueAtQuantile(0.5));
     }
@@ -155,7 +187,7 @@ public final class ValueStats {
 
   /** The sketch in DDSketch's binary encoding, for storage. */
   public byte[] sketchBytes() {
-    ByteBuffer b = sketch.serialize();
+    ByteBuffer b = sketch().serialize();
     byte[] out = new byte[b.remaining()];
     b.get(out);
     return out;
