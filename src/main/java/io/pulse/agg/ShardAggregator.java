@@ -63,10 +63,17 @@ public final class ShardAggregator {
       start = now - Math.floorMod(now, w);
       lateInFlight++;
     }
-    Series s = series.get(key);
-    if (s == null) {
-      s = new Series(key);
-      series.put(key, s);
+    Object cached = key.shardState();
+    Series s;
+    if (cached instanceof Series c && c.owner() == this && !c.removed) {
+      s = c;
+    } else {
+      s = series.get(key);
+      if (s == null) {
+        s = new Series(key);
+        series.put(key, s);
+      }
+      key.shardState(s);
     }
     s.window(start, w).add(event);
   }
@@ -91,6 +98,9 @@ public final class ShardAggregator {
         if (o.agg.end() + allowedLatenessMs <= now) {
           close(s.key, coarse, o.agg, rollups, finals);
           wi.remove();
+          if (s.last == o) {
+            s.last = null; // a closed window never takes another event
+          }
         } else if (o.dirty) {
           if (live) {
             rollups.add(o.agg.rollup(s.key, false));
@@ -104,6 +114,7 @@ public final class ShardAggregator {
         }
       }
       if (s.windows.isEmpty()) {
+        s.removed = true;
         it.remove();
       }
     }
@@ -136,6 +147,7 @@ public final class ShardAggregator {
       for (Open o : s.windows) {
         close(s.key, coarse, o.agg, rollups, finals);
       }
+      s.removed = true;
     }
     series.clear();
     return new ShardOutput(shard, rollups, finalPartials(finals), Long.MAX_VALUE);
@@ -183,6 +195,10 @@ public final class ShardAggregator {
     final ViewKey key;
     /** Open windows in start order; usually one, two around a boundary while lateness runs. */
     final List<Open> windows = new ArrayList<>(2);
+    /** The window the last event went to: nearly every event goes to the same one. */
+    private Open last;
+    /** Set when the shard drops this series, so a key's cached state is not reused. */
+    boolean removed;
     private View[] viewsSeen;
     private ViewKey[] coarse;
 
@@ -205,7 +221,16 @@ public final class ShardAggregator {
       return coarse;
     }
 
+    ShardAggregator owner() {
+      return ShardAggregator.this;
+    }
+
     WindowAgg window(long start, long w) {
+      Open l = last;
+      if (l != null && l.agg.start() == start) {
+        l.dirty = true;
+        return l.agg;
+      }
       int i = windows.size() - 1;
       while (i >= 0 && windows.get(i).agg.start() > start) {
         i--;
@@ -218,6 +243,7 @@ public final class ShardAggregator {
         windows.add(i + 1, o);
       }
       o.dirty = true;
+      last = o;
       return o.agg;
     }
   }

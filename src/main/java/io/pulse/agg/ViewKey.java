@@ -11,6 +11,11 @@ public final class ViewKey {
   private final View view;
   private final Dims series;
   private final int hash;
+  /**
+   * The owning shard's state for this key, so the hot path skips a map look-up per event. Only
+   * the thread of the shard that owns the key (see {@link #shard}) reads or writes it.
+   */
+  private Object shardState;
 
   public ViewKey(View view, Dims series) {
     this.view = view;
@@ -24,6 +29,14 @@ public final class ViewKey {
 
   public Dims series() {
     return series;
+  }
+
+  Object shardState() {
+    return shardState;
+  }
+
+  void shardState(Object state) {
+    shardState = state;
   }
 
   /** Shard that owns this key; stable for the life of the process. */

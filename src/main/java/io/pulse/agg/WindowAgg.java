@@ -22,6 +22,9 @@ public final class WindowAgg {
   private String[] names = new String[2];
   private ValueStats[] stats = new ValueStats[2];
   private int n;
+  /** The stats of the last event's value names, by position, while events share one names array. */
+  private String[] lastNames;
+  private ValueStats[] lastStats;
 
   public WindowAgg(long start, long end, double accuracy, int maxBins) {
     this.start = start;
@@ -43,8 +46,19 @@ public final class WindowAgg {
     if (e.arrival() > latestArrival) {
       latestArrival = e.arrival();
     }
-    for (int i = 0, m = e.valueCount(); i < m; i++) {
-      stats(e.name(i)).add(e.value(i));
+    ValueStats[] ls = lastStats;
+    if (ls == null || !e.hasNamesArray(lastNames)) {
+      // parsers share one names array between the events of a body that name the same values
+      String[] names = e.namesArray();
+      ls = new ValueStats[names.length];
+      for (int i = 0; i < names.length; i++) {
+        ls[i] = stats(names[i]);
+      }
+      lastNames = names;
+      lastStats = ls;
+    }
+    for (int i = 0; i < ls.length; i++) {
+      ls[i].add(e.value(i));
     }
   }
 

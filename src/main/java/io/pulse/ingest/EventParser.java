@@ -41,6 +41,7 @@ public final class EventParser {
   private final String[] valueNames;
   private final double[] valueNumbers;
   private final StringCache strings = new StringCache(8192);
+  private final DimsCache dimsCache = new DimsCache(4096);
   /** Shared between consecutive events with the same value names; events never modify it. */
   private String[] lastNames;
   private int[] indices = new int[64];
@@ -421,7 +422,7 @@ public final class EventParser {
     }
     Dims d = null;
     if (error == null) {
-      d = Dims.fromPairs(dimKeys, dimValues, dims);
+      d = dimsCache.get(dimKeys, dimValues, dims);
       if (d == null) {
         error = "dims: a key is given twice";
       }

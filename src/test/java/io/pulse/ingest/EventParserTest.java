@@ -42,6 +42,23 @@ class EventParserTest {
   }
 
   @Test
+  @DisplayName("events of one series share one Dims, in any key order; other dims and repeated keys stay apart")
+  void dimsShared() {
+    ParseResult r = ndjson("{\"stream\":\"s\",\"dims\":{\"a\":\"1\",\"b\":\"2\"},\"values\":{\"v\":1}}\n"
+        + "{\"stream\":\"s\",\"dims\":{\"a\":\"1\",\"b\":\"2\"},\"values\":{\"v\":2}}\n"
+        + "{\"stream\":\"s\",\"dims\":{\"b\":\"2\",\"a\":\"1\"},\"values\":{\"v\":3}}\n"
+        + "{\"stream\":\"s\",\"dims\":{\"a\":\"1\",\"b\":\"3\"},\"values\":{\"v\":4}}\n"
+        + "{\"stream\":\"s\",\"dims\":{\"a\":\"1\",\"a\":\"1\"},\"values\":{\"v\":5}}\n"
+        + "{\"stream\":\"s\",\"dims\":{\"a\":\"1\",\"a\":\"1\"},\"values\":{\"v\":6}}");
+    assertEquals(4, r.events().size());
+    assertTrue(r.events().get(0).dims() == r.events().get(1).dims(), "same pairs, same instance");
+    assertEquals(r.events().get(0).dims(), r.events().get(2).dims());
+    assertEquals(Dims.of("a", "1", "b", "3"), r.events().get(3).dims());
+    assertEquals(2, r.rejections().size());
+    assertEquals("dims: a key is given twice", r.rejections().get(1).error());
+  }
+
+  @Test
   @DisplayName("ts defaults to arrival and accepts ISO-8601 with Z or an offset")
   void times() {
     assertEquals(NOW, json("{\"stream\":\"s\",\"values\":{\"v\":1}}").events().get(0).ts());
