@@ -3,10 +3,13 @@ package io.pulse.config;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Parses and prints the short durations used in configuration and on the wire ("250ms", "1s", "5m", "1h"). */
+/**
+ * Parses and prints the short durations used in configuration and on the wire ("250ms", "1s", "5m", "1h").
+ * Parsing also takes days ("30d") and years of 365 days ("2y"), for retention settings.
+ */
 public final class Durations {
 
-  private static final Pattern FORM = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+  private static final Pattern FORM = Pattern.compile("(\\d+)(ms|s|m|h|d|y)");
 
   private Durations() {
   }
@@ -31,7 +34,8 @@ public final class Durations {
       case "s": return n * 1_000L;
       case "m": return n * 60_000L;
       case "h": return n * 3_600_000L;
-      default: return n * 86_400_000L;
+      case "d": return n * 86_400_000L;
+      default: return n * 365 * 86_400_000L;
     }
   }
 

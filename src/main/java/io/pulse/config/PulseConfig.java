@@ -46,6 +46,11 @@ public final class PulseConfig {
     m.put("PULSE_FLUSH_MS", "live.flushMs");
     m.put("PULSE_HEARTBEAT_MS", "live.heartbeatMs");
     m.put("PULSE_QUARANTINE_CAPACITY", "quarantine.capacity");
+    m.put("PULSE_STORAGE", "storage.enabled");
+    m.put("PULSE_PG_URL", "storage.url");
+    m.put("PULSE_PG_POOL_SIZE", "storage.poolSize");
+    m.put("PULSE_PG_SSL_MODE", "storage.ssl.mode");
+    m.put("PULSE_PG_SSL_CA_FILE", "storage.ssl.caFile");
     ENV = Collections.unmodifiableMap(m);
   }
 
@@ -75,6 +80,34 @@ public final class PulseConfig {
   public record Quarantine(int capacity, int maxPayloadChars) {
   }
 
+  /** TLS to an external PostgreSQL: none, encrypted, or encrypted with the server's certificate and name checked. */
+  public enum SslMode { DISABLE, REQUIRE, VERIFY_FULL }
+
+  /** {@code caFile}: PEM file of the CA to trust for {@link SslMode#VERIFY_FULL}; empty for the JVM's trust store. */
+  public record Ssl(SslMode mode, String caFile) {
+  }
+
+  /** How long stored rollups are kept, per resolution (1 s, 1 min, 1 h). */
+  public record Retention(long secondMs, long minuteMs, long hourMs) {
+  }
+
+  /**
+   * PostgreSQL history. {@code url} null means the embedded server under {@code <dataDir>/pg}.
+   *
+   * @param writeQueue final rollups held in memory while the database is slow or away; ingest answers
+   *     503 when it is full
+   * @param writeBatch rows per insert statement
+   * @param retryMs wait before retrying a failed write
+   */
+  public record Storage(boolean enabled, PgUrl url, int poolSize, Ssl ssl, int writeQueue, int writeBatch,
+      long retryMs, Retention retention) {
+
+    /** Whether Pulse runs its own PostgreSQL. */
+    public boolean embedded() {
+      return url == null;
+    }
+  }
+
   /** Per-stream settings: its window and the group-bys it always keeps. */
   public record StreamSettings(long windowMs, List<List<String>> groupBy) {
   }
@@ -88,6 +121,7 @@ public final class PulseConfig {
   private final Live live;
   private final Quarantine quarantine;
   private final Map<String, StreamSettings> streams;
+  private final Storage storage;
 
   private PulseConfig(JsonObject json, Map<String, String> sources) {
     this.json = json;
@@ -121,6 +155,42 @@ public final class PulseConfig {
     this.quarantine = new Quarantine(r.intIn("quarantine.capacity", 1, 10_000_000),
         r.intIn("quarantine.maxPayloadChars", 16, 10_000_000));
     this.streams = readStreams(r, json.getValue("streams"));
+    this.storage = readStorage(r);
+  }
+
+  private static Storage readStorage(Reader r) {
+    String urlText = r.optString("storage.url");
+    PgUrl url = null;
+    if (!urlText.isBlank()) {
+      try {
+        url = PgUrl.parse(urlText);
+      } catch (IllegalArgumentException e) {
+        throw r.bad("storage.url", e.getMessage());
+      }
+    }
+    String mode = r.string("storage.ssl.mode");
+    SslMode sslMode;
+    switch (mode) {
+      case "disable": sslMode = SslMode.DISABLE; break;
+      case "require": sslMode = SslMode.REQUIRE; break;
+      case "verify-full": sslMode = SslMode.VERIFY_FULL; break;
+      default:
+        throw r.bad("storage.ssl.mode", "must be \"disable\", \"require\" or \"verify-full\", got \"" + mode + "\"");
+    }
+    String caFile = r.optString("storage.ssl.caFile");
+    if (!caFile.isBlank() && !Files.isReadable(Path.of(caFile))) {
+      throw r.bad("storage.ssl.caFile", "cannot read " + Path.of(caFile).toAbsolutePath());
+    }
+    int batch = r.intIn("storage.writeBatch", 1, 50_000);
+    int queue = r.intIn("storage.writeQueue", 1, 100_000_000);
+    if (queue < batch) {
+      throw r.bad("storage.writeQueue", "must hold at least one batch (storage.writeBatch = " + batch + ")");
+    }
+    Retention retention = new Retention(r.durationAtLeast("storage.retention.second", 60_000L, "1m"),
+        r.durationAtLeast("storage.retention.minute", 3_600_000L, "1h"),
+        r.durationAtLeast("storage.retention.hour", 86_400_000L, "1d"));
+    return new Storage(r.bool("storage.enabled"), url, r.intIn("storage.poolSize", 1, 256),
+        new Ssl(sslMode, caFile), queue, batch, r.longIn("storage.retryMs", 10, 600_000), retention);
   }
 
   private Map<String, StreamSettings> readStreams(Reader r, Object node) {
@@ -337,6 +407,29 @@ public final class PulseConfig {
       return (String) v;
     }
 
+    /** A string that may be empty (an optional setting); "" when so. */
+    String optString(String key) {
+      Object v = raw(key);
+      if (!(v instanceof String)) {
+        throw bad(key, "must be a string, got " + v);
+      }
+      return (String) v;
+    }
+
+    /** A duration of at least {@code minMs}, for settings such as retention. */
+    long durationAtLeast(String key, long minMs, String minText) {
+      Object v = raw(key);
+      long ms = Durations.parse(String.valueOf(v));
+      if (ms < 0) {
+        throw bad(key, "must be a duration such as \"24h\", \"30d\" or \"2y\", got \""
+            + v + "\"");
+      }
+      if (ms < minMs) {
+        throw bad(key, "must be at least " + minText + ", got \"" + v + "\"");
+      }
+      return ms;
+    }
+
     boolean bool(String key) {
       Object v = raw(key);
       if (v instanceof Boolean) {
@@ -432,6 +525,10 @@ public final class PulseConfig {
 
   public Quarantine quarantine() {
     return quarantine;
+  }
+
+  public Storage storage() {
+    return storage;
   }
 
   /** Settings of one stream: its own if configured, else the defaults. */

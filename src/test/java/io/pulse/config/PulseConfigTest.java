@@ -95,4 +95,65 @@ class PulseConfigTest {
     assertEquals(0.02, PulseConfig.load(Map.of(), Map.of("pulse.aggregation.sketchRelativeAccuracy", "0.02"))
         .aggregation().sketchRelativeAccuracy());
   }
+
+  @Test
+  @DisplayName("storage: embedded by default, on unless PULSE_STORAGE=false, retention durations parsed")
+  void storageDefaults() {
+    PulseConfig.Storage s = PulseConfig.load(Map.of(), Map.of()).storage();
+    assertTrue(s.enabled());
+    assertTrue(s.embedded());
+    assertEquals(4, s.poolSize());
+    assertEquals(PulseConfig.SslMode.DISABLE, s.ssl().mode());
+    assertEquals(200_000, s.writeQueue());
+    assertEquals(2000, s.writeBatch());
+    assertEquals(1000, s.retryMs());
+    assertEquals(24 * 3_600_000L, s.retention().secondMs());
+    assertEquals(30 * 86_400_000L, s.retention().minuteMs());
+    assertEquals(730 * 86_400_000L, s.retention().hourMs());
+    assertTrue(!PulseConfig.load(Map.of("PULSE_STORAGE", "false"), Map.of()).storage().enabled());
+  }
+
+  @Test
+  @DisplayName("storage: PULSE_PG_URL and PULSE_PG_SSL_MODE are read; the URL is never logged with its password")
+  void storageUrl() {
+    PulseConfig.Storage s = PulseConfig.load(Map.of("PULSE_PG_URL", "postgresql://pulse:s%40cret@db.example:6543/hist",
+        "PULSE_PG_SSL_MODE", "verify-full", "PULSE_PG_POOL_SIZE", "8"), Map.of()).storage();
+    assertTrue(!s.embedded());
+    assertEquals(new PgUrl("pulse", "s@cret", "db.example", 6543, "hist"), s.url());
+    assertEquals("db.example:6543/hist", s.url().where());
+    assertTrue(!s.url().toString().contains("cret"), s.url().toString());
+    assertEquals(PulseConfig.SslMode.VERIFY_FULL, s.ssl().mode());
+    assertEquals(8, s.poolSize());
+    assertEquals(5432, PgUrl.parse("postgres://u@localhost/db").port());
+    assertEquals("::1", PgUrl.parse("postgresql://u:p@[::1]:5433/db").host());
+  }
+
+  @Test
+  @DisplayName("storage: a malformed URL, SSL mode or retention fails at start naming the setting")
+  void storageBadValues() {
+    for (String bad : new String[] {"mysql://u:p@h/db", "postgresql://h:5432/db", "postgresql://u:p@h:port/db",
+        "postgresql://u:p@h:5432", "postgresql://u:p@h/db?sslmode=require", "postgresql://u:p@:5432/db"}) {
+      ConfigException e = assertThrows(ConfigException.class,
+          () -> PulseConfig.load(Map.of("PULSE_PG_URL", bad), Map.of()), bad);
+      assertTrue(e.getMessage().startsWith("configuration storage.url (PULSE_PG_URL): "), e.getMessage());
+    }
+    ConfigException pw = assertThrows(ConfigException.class,
+        () -> PulseConfig.load(Map.of("PULSE_PG_URL", "postgresql://u:hunter2@h:x/db"), Map.of()));
+    assertTrue(!pw.getMessage().contains("hunter2"), pw.getMessage());
+    ConfigException mode = assertThrows(ConfigException.class,
+        () -> PulseConfig.load(Map.of("PULSE_PG_SSL_MODE", "prefer"), Map.of()));
+    assertTrue(mode.getMessage().contains("storage.ssl.mode (PULSE_PG_SSL_MODE)"), mode.getMessage());
+    ConfigException retention = assertThrows(ConfigException.class, () -> PulseConfig.of(
+        new JsonObject("{\"storage\":{\"retention\":{\"second\":\"a day\"}}}")));
+    assertTrue(retention.getMessage().startsWith("configuration storage.retention.second: "), retention.getMessage());
+    ConfigException typo = assertThrows(ConfigException.class,
+        () -> PulseConfig.of(new JsonObject("{\"storage\":{\"pool\":3}}")));
+    assertTrue(typo.getMessage().startsWith("configuration storage.pool: is not a setting"), typo.getMessage());
+    ConfigException ca = assertThrows(ConfigException.class,
+        () -> PulseConfig.load(Map.of("PULSE_PG_SSL_CA_FILE", "/nonexistent/ca.pem"), Map.of()));
+    assertTrue(ca.getMessage().contains("storage.ssl.caFile"), ca.getMessage());
+    ConfigException queue = assertThrows(ConfigException.class, () -> PulseConfig.of(
+        new JsonObject("{\"storage\":{\"writeQueue\":10,\"writeBatch\":100}}")));
+    assertTrue(queue.getMessage().contains("storage.writeQueue"), queue.getMessage());
+  }
 }
