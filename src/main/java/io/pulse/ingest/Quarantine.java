@@ -45,6 +45,26 @@ public final class Quarantine {
     return out;
   }
 
+  /**
+   * What was added from sequence number {@code from} on, oldest first, at most {@code max}: for the
+   * writer that stores the ring in the database. {@code missed} counts entries after {@code from}
+   * that the ring overwrote before they were asked for; {@code next} is where to ask from next time.
+   */
+  public synchronized Since since(long from, int max) {
+    long oldest = Math.max(0, next - ring.length);
+    long start = Math.max(from, oldest);
+    long end = Math.min(next, start + max);
+    List<Entry> out = new ArrayList<>((int) (end - start));
+    for (long s = start; s < end; s++) {
+      out.add(ring[(int) (s % ring.length)]);
+    }
+    return new Since(out, start - Math.min(from, start), end);
+  }
+
+  /** A slice of the ring for the database writer; see {@link #since}. */
+  public record Since(List<Entry> entries, long missed, long next) {
+  }
+
   /** Entries ever quarantined, including those the ring no longer holds. */
   public synchronized long total() {
     return next;

@@ -1,0 +1,202 @@
+package io.pulse.store;
+
+import io.pulse.ingest.Quarantine;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Rejected events in PostgreSQL. Ingest quarantines into the in-memory {@link Quarantine} ring
+ * (no database call on a request's path); a writer hands what is new to {@link #save} in batches.
+ * The same payload rejected for the same reason in the same stream is one row whose {@code count}
+ * and {@code last_seen} move, so a client that repeats one bad event a million times fills one row,
+ * not the table.
+ *
+ * <p>A save that fails after the database committed it (a lost answer) is retried and counts those
+ * rejections twice; the rows themselves are never duplicated.
+ */
+public final class QuarantineStore {
+
+  /** One stored rejection, as the API lists it. */
+  public record Item(long id, String stream, String source, String reason, String payload, long firstSeen,
+      long lastSeen, long count) {
+
+    public JsonObject toJson() {
+      return new JsonObject().put("id", id).put("stream", stream).put("source", source).put("reason", reason)
+          .put("payload", payload).put("firstSeen", firstSeen).put("lastSeen", lastSeen).put("count", count);
+    }
+  }
+
+  /** A page of items, newest first, with the totals for the same filter. */
+  public record Page(List<Item> items, long rows, long events) {
+  }
+
+  private static final String COLUMNS = "id, stream, source, reason, payload, first_seen, last_seen, count";
+
+  private final Pool pool;
+
+  public QuarantineStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Stores entries from the ring in one statement, merging repeats; the answer is the number of rows touched. */
+  public Future<Integer> save(String tenant, List<Quarantine.Entry> entries) {
+    if (entries.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    Map<String, Merged> byPrint = new LinkedHashMap<>();
+    for (Quarantine.Entry e : entries) {
+      String print = fingerprint(e.stream(), e.reason(), e.payload());
+      Merged m = byPrint.get(print);
+      if (m == null) {
+        byPrint.put(print, new Merged(e));
+      } else {
+        m.add(e);
+      }
+    }
+    int n = byPrint.size();
+    String[] prints = new String[n];
+    String[] streams = new String[n];
+    String[] sources = new String[n];
+    String[] reasons = new String[n];
+    String[] payloads = new String[n];
+    OffsetDateTime[] first = new OffsetDateTime[n];
+    OffsetDateTime[] last = new OffsetDateTime[n];
+    Long[] counts = new Long[n];
+    int i = 0;
+    for (Map.Entry<String, Merged> en : byPrint.entrySet()) {
+      Merged m = en.getValue();
+      prints[i] = en.getKey();
+      streams[i] = m.entry.stream();
+      sources[i] = m.source;
+      reasons[i] = m.entry.reason();
+      payloads[i] = m.entry.payload();
+      first[i] = AuditLog.time(m.first);
+      last[i] = AuditLog.time(m.last);
+      counts[i++] = m.count;
+    }
+    return pool.preparedQuery("insert into quarantine (tenant, fingerprint, stream, source, reason, payload, "
+            + "first_seen, last_seen, count) "
+            + "select $1, * from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+            + "$7::timestamptz[], $8::timestamptz[], $9::bigint[]) "
+            + "on conflict (tenant, fingerprint) do update set count = quarantine.count + excluded.count, "
+            + "last_seen = greatest(quarantine.last_seen, excluded.last_seen), source = excluded.source")
+        .execute(Tuple.of(tenant, prints, streams, sources, reasons, payloads).addValue(first).addValue(last)
+            .addValue(counts))
+        .map(rows -> rows.rowCount());
+  }
+
+  /** Newest first; {@code stream} null for all, {@code beforeId} pages back. */
+  public Future<Page> list(String tenant, String stream, int limit, Long beforeId) {
+    Future<List<Item>> items = pool.preparedQuery("select " + COLUMNS + " from quarantine where tenant = $1 "
+            + "and ($2::text is null or stream = $2) and ($3::bigint is null or id < $3) order by id desc limit $4")
+        .execute(Tuple.of(tenant, stream, beforeId, limit))
+        .map(rows -> {
+          List<Item> out = new ArrayList<>();
+          for (Row r : rows) {
+            out.add(item(r));
+          }
+          return out;
+        });
+    Future<Row> totals = pool.preparedQuery("select count(*), coalesce(sum(count), 0) from quarantine "
+            + "where tenant = $1 and ($2::text is null or stream = $2)")
+        .execute(Tuple.of(tenant, stream))
+        .map(rows -> rows.iterator().next());
+    return Future.all(items, totals).map(v -> new Page(items.result(), totals.result().getLong(0),
+        totals.result().getLong(1)));
+  }
+
+  /** One item, or null. */
+  public Future<Item> get(String tenant, long id) {
+    return pool.preparedQuery("select " + COLUMNS + " from quarantine where tenant = $1 and id = $2")
+        .execute(Tuple.of(tenant, id))
+        .map(rows -> rows.size() == 0 ? null : item(rows.iterator().next()));
+  }
+
+  /**
+   * Deletes items: one by id, or all of a stream (null: every stream) last seen before
+   * {@code beforeMillis} (null: any time), with one audit entry. The answer is the number deleted.
+   */
+  public Future<Long> purge(String tenant, Long id, String stream, Long beforeMillis, String actor, long now,
+      String action) {
+    return pool.withTransaction(conn -> conn
+        .preparedQuery("delete from quarantine where tenant = $1 and ($2::bigint is null or id = $2) "
+            + "and ($3::text is null or stream = $3) and ($4::timestamptz is null or last_seen < $4)")
+        .execute(Tuple.of(tenant, id, stream, beforeMillis == null ? null : AuditLog.time(beforeMillis)))
+        .compose(rows -> {
+          long deleted = rows.rowCount();
+          JsonObject detail = new JsonObject().put("deleted", deleted);
+          if (stream != null) {
+            detail.put("stream", stream);
+          }
+          if (beforeMillis != null) {
+            detail.put("before", beforeMillis);
+          }
+          return AuditLog.record(conn, tenant, now, actor, action, id == null ? stream : String.valueOf(id), detail)
+              .map(deleted);
+        }));
+  }
+
+  /** Identity of a rejection: stream, reason and payload. */
+  static String fingerprint(String stream, String reason, String payload) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      if (stream == null) {
+        md.update((byte) 1); // no stream: distinct from a stream named "null"
+      } else {
+        md.update((byte) 2);
+        md.update(stream.getBytes(StandardCharsets.UTF_8));
+        md.update((byte) 0);
+      }
+      md.update(reason.getBytes(StandardCharsets.UTF_8));
+      md.update((byte) 0);
+      md.update(payload.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(md.digest(), 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Item item(Row r) {
+    return new Item(r.getLong("id"), r.getString("stream"), r.getString("source"), r.getString("reason"),
+        r.getString("payload"), AuditLog.millis(r.getOffsetDateTime("first_seen")),
+        AuditLog.millis(r.getOffsetDateTime("last_seen")), r.getLong("count"));
+  }
+
+  /** Repeats of one rejection within a batch. */
+  private static final class Merged {
+    final Quarantine.Entry entry;
+    String source;
+    long first;
+    long last;
+    long count;
+
+    Merged(Quarantine.Entry e) {
+      entry = e;
+      source = e.source();
+      first = e.at();
+      last = e.at();
+      count = 1;
+    }
+
+    void add(Quarantine.Entry e) {
+      first = Math.min(first, e.at());
+      if (e.at() >= last) {
+        last = e.at();
+        source = e.source();
+      }
+      count++;
+    }
+  }
+}
