@@ -197,4 +197,92 @@ public final class ValueStats {
   public record Summary(long count, double sum, double min, double max, double mean, double p50, double p95,
       double p99) {
   }
+
+  // ---- storage (appended; the row format is io.pulse.store.RollupCodec's) ----
+
+  public double sum() {
+    return sum;
+  }
+
+  public double min() {
+    return min;
+  }
+
+  public double max() {
+    return max;
+  }
+
+  /**
+   * Writes the sketch's bins in DDSketch's own binary format, without its index mapping (the codec
+   * keeps that once per row), so that {@code DDSketch.decode}/{@code decodeAndMergeWith} read them
+   * back: the zero count if any, then each non-empty store as index deltas and counts. Sparse:
+   * PaginatedStore's own encoding writes whole 32-bin pages, mostly zeros for a 1 s window.
+   */
+  public void encodeSketch(com.datadoghq.sketch.ddsketch.encoding.Output out) throws java.io.IOException {
+    DDSketch s = sketch();
+    double zeros = s.getCount() - s.getPositiveValueStore().getTotalCount() - s.getNegativeValueStore().getTotalCount();
+    if (zeros > 0) {
+      com.datadoghq.sketch.ddsketch.encoding.Flag.ZERO_COUNT.encode(out);
+      com.datadoghq.sketch.ddsketch.encoding.VarEncodingHelper.encodeVarDouble(out, zeros);
+    }
+    encodeStore(out, s.getPositiveValueStore(), com.datadoghq.sketch.ddsketch.encoding.Flag.Type.POSITIVE_STORE);
+    encodeStore(out, s.getNegativeValueStore(), com.datadoghq.sketch.ddsketch.encoding.Flag.Type.NEGATIVE_STORE);
+  }
+
+  private static void encodeStore(com.datadoghq.sketch.ddsketch.encoding.Output out, Store store,
+      com.datadoghq.sketch.ddsketch.encoding.Flag.Type type) throws java.io.IOException {
+    if (store.isEmpty()) {
+      return;
+    }
+    long[] bins = {0};
+    store.forEach((index, c) -> bins[0]++);
+    if (bins[0] == 0) {
+      return;
+    }
+    com.datadoghq.sketch.ddsketch.encoding.BinEncodingMode.INDEX_DELTAS_AND_COUNTS.toFlag(type).encode(out);
+    com.datadoghq.sketch.ddsketch.encoding.VarEncodingHelper.encodeUnsignedVarLong(out, bins[0]);
+    long[] previous = {0};
+    java.io.IOException[] failed = {null};
+    store.forEach((index, c) -> { // ascending index order
+      try {
+        com.datadoghq.sketch.ddsketch.encoding.VarEncodingHelper.encodeSignedVarLong(out, index - previous[0]);
+        com.datadoghq.sketch.ddsketch.encoding.VarEncodingHelper.encodeVarDouble(out, c);
+      } catch (java.io.IOException e) {
+        failed[0] = e;
+      }
+      previous[0] = index;
+    });
+    if (failed[0] != null) {
+      throw failed[0];
+    }
+  }
+
+  /**
+   * Folds in one stored window's stats of this value: its exact count, sum, min and max, and its
+   * sketch bins, decoded by DDSketch from the format {@link #encodeSketch} writes. The bins must
+   * come from a sketch of the same index mapping (the codec checks).
+   */
+  public void mergeEncoded(long count, double sum, double min, double max,
+      com.datadoghq.sketch.ddsketch.encoding.Input sketchBins) throws java.io.IOException {
+    this.count += count;
+    this.sum += sum;
+    this.min = Math.min(this.min, min);
+    this.max = Math.max(this.max, max);
+    sketch().decodeAndMergeWith(sketchBins);
+  }
+
+  /**
+   * Stats restored from storage around an already decoded sketch, which must be on a
+   * PaginatedStore with the configured mapping (as {@code DDSketch.decode(input, PaginatedStore::new,
+   * mapping)} or {@code convert} make it).
+   */
+  public static ValueStats restore(long count, double sum, double min, double max, DDSketch sketch) {
+    ValueStats v = new ValueStats(sketch.getIndexMapping().relativeAccuracy(), 0);
+    v.count = count;
+    v.sum = sum;
+    v.min = min;
+    v.max = max;
+    v.sketch = sketch;
+    return v;
+  }
 }

@@ -109,4 +109,40 @@ public final class WindowAgg {
     }
     return new Rollup(key.view(), key.series(), start, end, fin, count, latest, latestArrival, nm, sm);
   }
+
+  // ---- storage (appended; the row format is io.pulse.store.RollupCodec's) ----
+
+  /** Newest event time folded in (Long.MIN_VALUE when none). */
+  public long latest() {
+    return latest;
+  }
+
+  /** Number of value names in the window. */
+  public int valueCount() {
+    return n;
+  }
+
+  public String valueName(int i) {
+    return names[i];
+  }
+
+  public ValueStats valueStats(int i) {
+    return stats[i];
+  }
+
+  /** The stats of one value name, made empty if the window has none yet: for merging stored windows in. */
+  public ValueStats valueStatsFor(String name) {
+    return stats(name);
+  }
+
+  /** Folds in a stored window's event count and newest event time (its values go through {@link #valueStatsFor}). */
+  public void addCounts(long count, long latest) {
+    this.count += count;
+    this.latest = Math.max(this.latest, latest);
+  }
+
+  /** Relative accuracy of the window's sketches. */
+  public double accuracy() {
+    return accuracy;
+  }
 }

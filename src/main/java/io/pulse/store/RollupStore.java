@@ -1,0 +1,280 @@
+package io.pulse.store;
+
+import io.pulse.agg.WindowAgg;
+import io.pulse.event.Dims;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Closed windows in PostgreSQL: idempotent multi-row upserts (a replayed window replaces itself,
+ * never adds to itself), series ids resolved once and cached, and the history read of a stream.
+ * Every call is one or two statements on the pool; nothing blocks. Encoding and decoding the rows'
+ * figures is {@link RollupCodec}'s, and callers do that off the event loop when there is a lot.
+ */
+public final class RollupStore {
+
+  /** Tenant of everything until JWT tenants land (the schema has the column already). */
+  public static final String TENANT = "default";
+
+  /** The stored resolutions and their tables. */
+  public enum Resolution {
+    SECOND(1_000L, "rollup_1s"), MINUTE(60_000L, "rollup_1m"), HOUR(3_600_000L, "rollup_1h");
+
+    private final long ms;
+    private final String table;
+
+    Resolution(long ms, String table) {
+      this.ms = ms;
+      this.table = table;
+    }
+
+    public long ms() {
+      return ms;
+    }
+
+    public String table() {
+      return table;
+    }
+
+    /** Where a window of this span is kept: the coarsest resolution not longer than it (1 s for shorter ones). */
+    public static Resolution forWindow(long spanMs) {
+      Resolution r = SECOND;
+      for (Resolution x : values()) {
+        if (x.ms <= spanMs) {
+          r = x;
+        }
+      }
+      return r;
+    }
+
+    /** The coarsest resolution that divides a step (1 s if none does). */
+    public static Resolution forStep(long stepMs) {
+      Resolution r = SECOND;
+      for (Resolution x : values()) {
+        if (stepMs % x.ms == 0) {
+          r = x;
+        }
+      }
+      return r;
+    }
+  }
+
+  /**
+   * A stored series: one series of a stream ({@code group} false; {@code groupBy} is then its own
+   * dim names) or one group of a group-by ({@code groupBy} sorted, empty for the stream total).
+   */
+  public record SeriesKey(String stream, boolean group, List<String> groupBy, Dims dims) {
+
+    public static SeriesKey series(String stream, Dims dims) {
+      List<String> keys = new ArrayList<>(dims.size());
+      for (int i = 0; i < dims.size(); i++) {
+        keys.add(dims.key(i));
+      }
+      return new SeriesKey(stream, false, List.copyOf(keys), dims);
+    }
+
+    public static SeriesKey group(String stream, List<String> groupBy, Dims dims) {
+      return new SeriesKey(stream, true, List.copyOf(groupBy), dims);
+    }
+  }
+
+  /** One closed window to store, its figures already encoded. */
+  public record Row(SeriesKey key, long start, long end, long count, long latest, byte[] data) {
+
+    public static Row of(SeriesKey key, WindowAgg w, RollupCodec codec) {
+      return new Row(key, w.start(), w.end(), w.count(), w.latest(), codec.encode(w));
+    }
+  }
+
+  /** A stored window read back: from a stored group ({@code grouped}) or a series. */
+  public record Stored(boolean grouped, Dims dims, long start, long count, long latest, byte[] data) {
+  }
+
+  /**
+   * What to read: a stream's windows with {@code start} in [from, to) at a resolution. With no
+   * filter, the stored group rows of {@code groupBy} where they exist (empty: the stream total),
+   * and the series rows of every window they do not cover; with a filter, series rows only (a
+   * filtered view is never stored). At most {@code maxRows} rows, then one more to tell there are more.
+   */
+  public record Query(String stream, Resolution resolution, long from, long to, Map<String, Set<String>> filter,
+      List<String> groupBy, int maxRows) {
+  }
+
+  private static final int MAX_CACHED_IDS = 500_000;
+
+  private final Pool pool;
+  private final Map<SeriesKey, Long> ids = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<SeriesKey, Long> eldest) {
+      return size() > MAX_CACHED_IDS;
+    }
+  });
+
+  public RollupStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Series ids held in memory. */
+  public int cachedIds() {
+    return ids.size();
+  }
+
+  /**
+   * Upserts a batch: the series it names are resolved (made if new), then one statement per
+   * resolution table. The same window written twice ends as one row with the last figures.
+   */
+  public Future<Void> write(List<Row> rows) {
+    if (rows.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return resolve(rows).compose(v -> {
+      Map<Resolution, Map<Long, Map<Long, Row>>> byTable = new EnumMap<>(Resolution.class);
+      for (Row r : rows) {
+        Long id = ids.get(r.key());
+        if (id == null) {
+          return Future.failedFuture(new IllegalStateException("series not resolved: " + r.key()));
+        }
+        // one row per (series, start) in a statement: ON CONFLICT may not touch a row twice; the last wins
+        byTable.computeIfAbsent(Resolution.forWindow(r.end() - r.start()), x -> new LinkedHashMap<>())
+            .computeIfAbsent(id, x -> new LinkedHashMap<>()).put(r.start(), r);
+      }
+      List<Future<?>> writes = new ArrayList<>();
+      byTable.forEach((res, bySeries) -> writes.add(upsert(res, bySeries)));
+      return Future.all(writes).mapEmpty();
+    });
+  }
+
+  private Future<RowSet<io.vertx.sqlclient.Row>> upsert(Resolution res, Map<Long, Map<Long, Row>> bySeries) {
+    int n = 0;
+    for (Map<Long, Row> m : bySeries.values()) {
+      n += m.size();
+    }
+    Long[] sid = new Long[n];
+    Long[] start = new Long[n];
+    Long[] count = new Long[n];
+    Long[] latest = new Long[n];
+    Buffer[] data = new Buffer[n];
+    int i = 0;
+    for (Map.Entry<Long, Map<Long, Row>> e : bySeries.entrySet()) {
+      for (Row r : e.getValue().values()) {
+        sid[i] = e.getKey();
+        start[i] = r.start();
+        count[i] = r.count();
+        latest[i] = r.latest() == Long.MIN_VALUE ? null : r.latest();
+        data[i++] = Buffer.buffer(r.data());
+      }
+    }
+    String sql = "insert into " + res.table() + " (series_id, start, count, latest, data) "
+        + "select * from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bytea[]) "
+        + "on conflict (series_id, start) do update set count = excluded.count, latest = excluded.latest, "
+        + "data = excluded.data";
+    return pool.preparedQuery(sql).execute(Tuple.of(sid, start, count, latest, data));
+  }
+
+  /** Makes the ids of the batch's series known: one statement for those not cached. */
+  private Future<Void> resolve(List<Row> rows) {
+    Map<SeriesKey, Boolean> missing = new LinkedHashMap<>();
+    for (Row r : rows) {
+      if (!ids.containsKey(r.key())) {
+        missing.put(r.key(), Boolean.TRUE);
+      }
+    }
+    if (missing.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    int n = missing.size();
+    String[] stream = new String[n];
+    String[] kind = new String[n];
+    String[] groupBy = new String[n];
+    String[] dims = new String[n];
+    int i = 0;
+    for (SeriesKey k : missing.keySet()) {
+      stream[i] = k.stream();
+      kind[i] = k.group() ? "group" : "series";
+      groupBy[i] = new JsonArray(new ArrayList<>(k.groupBy())).encode();
+      dims[i++] = dimsJson(k.dims()).encode();
+    }
+    String sql = "insert into series (tenant, stream, kind, group_by, dims) "
+        + "select $1, t.s, t.k, array(select e from jsonb_array_elements_text(t.g::jsonb) with ordinality a(e, o) "
+        + "order by o), t.d::jsonb from unnest($2::text[], $3::text[], $4::text[], $5::text[]) as t(s, k, g, d) "
+        + "on conflict (tenant, stream, kind, group_by, md5(dims::text)) do update set stream = excluded.stream "
+        + "returning id, stream, kind, group_by, dims";
+    return pool.preparedQuery(sql).execute(Tuple.of(TENANT, stream, kind, groupBy, dims)).map(set -> {
+      for (io.vertx.sqlclient.Row row : set) {
+        SeriesKey k = new SeriesKey(row.getString("stream"), "group".equals(row.getString("kind")),
+            List.of(row.getArrayOfStrings("group_by")), dims(row.getJsonObject("dims")));
+        ids.put(k, row.getLong("id"));
+      }
+      return null;
+    });
+  }
+
+  /** Reads a stream's stored windows (see {@link Query}), oldest first. */
+  public Future<List<Stored>> query(Query q) {
+    String t = q.resolution().table();
+    List<Object> params = new ArrayList<>(List.of(TENANT, q.stream(), q.from(), q.to()));
+    String seriesRows = "select false as grouped, s.dims, r.start, r.count, r.latest, r.data from series s join " + t
+        + " r on r.series_id = s.id where s.tenant = $1 and s.stream = $2 and s.kind = 'series' "
+        + "and r.start >= $3 and r.start < $4";
+    String sql;
+    if (q.filter().isEmpty()) {
+      params.add(q.groupBy().toArray(new String[0]));
+      sql = "with g as (select s.dims, r.start, r.count, r.latest, r.data from series s join " + t
+          + " r on r.series_id = s.id where s.tenant = $1 and s.stream = $2 and s.kind = 'group' "
+          + "and s.group_by = $5::text[] and r.start >= $3 and r.start < $4) "
+          + "select true as grouped, dims, start, count, latest, data from g union all " + seriesRows
+          + " and not exists (select 1 from g where g.start = r.start)";
+    } else {
+      StringBuilder sb = new StringBuilder(seriesRows);
+      for (Map.Entry<String, Set<String>> f : q.filter().entrySet()) {
+        params.add(f.getKey());
+        sb.append(" and s.dims->>$").append(params.size());
+        params.add(f.getValue().toArray(new String[0]));
+        sb.append(" = any($").append(params.size()).append("::text[])");
+      }
+      sql = sb.toString();
+    }
+    params.add(q.maxRows() + 1);
+    sql = "select * from (" + sql + ") x order by start limit $" + params.size();
+    return pool.preparedQuery(sql).execute(Tuple.from(params)).map(set -> {
+      List<Stored> out = new ArrayList<>(set.size());
+      for (io.vertx.sqlclient.Row row : set) {
+        Long latest = row.getLong("latest");
+        out.add(new Stored(row.getBoolean("grouped"), dims(row.getJsonObject("dims")), row.getLong("start"),
+            row.getLong("count"), latest == null ? Long.MIN_VALUE : latest, row.getBuffer("data").getBytes()));
+      }
+      return out;
+    });
+  }
+
+  static JsonObject dimsJson(Dims d) {
+    JsonObject o = new JsonObject();
+    for (int i = 0; i < d.size(); i++) {
+      o.put(d.key(i), d.value(i));
+    }
+    return o;
+  }
+
+  static Dims dims(JsonObject o) {
+    if (o == null || o.isEmpty()) {
+      return Dims.EMPTY;
+    }
+    Map<String, String> m = new LinkedHashMap<>();
+    o.forEach(e -> m.put(e.getKey(), String.valueOf(e.getValue())));
+    return Dims.of(m);
+  }
+}
