@@ -7,7 +7,6 @@ import io.pulse.ingest.BodyFormat;
 import io.pulse.ingest.EventParser;
 import io.pulse.ingest.Ingestor;
 import io.pulse.ingest.ParseResult;
-import io.pulse.ingest.Quarantine;
 import io.pulse.ingest.Rejection;
 import io.pulse.live.SubscriptionSpec;
 import io.vertx.core.Future;
@@ -24,6 +23,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -69,7 +69,7 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/api/v1/streams/:stream/events").handler(this::checkIngest);
     router.post("/api/v1/streams/:stream/events").handler(body).handler(this::ingest);
     router.get("/api/v1/streams").handler(this::streams);
-    router.get("/api/v1/quarantine").handler(this::quarantine);
+    new DefinitionsApi(null, ctx.clock, ctx.quarantine, this::requeue).mount(router); // rules, dashboards, quarantine, audit
     router.get("/api/v1/live/sse").handler(this::sse);
     router.get("/api/v1/live/ws").handler(this::websocket);
 
@@ -199,29 +199,27 @@ public final class HttpVerticle extends VerticleBase {
     json(rc, 200, new JsonObject().put("streams", list));
   }
 
-  private void quarantine(RoutingContext rc) {
-    String stream = rc.queryParams().get("stream");
-    int limit = 100;
-    String l = rc.queryParams().get("limit");
-    if (l != null) {
-      try {
-        limit = Integer.parseInt(l);
-      } catch (NumberFormatException e) {
-        error(rc, 400, "limit: must be a whole number");
-        return;
-      }
-      if (limit < 1 || limit > 10_000) {
-        error(rc, 400, "limit: must be between 1 and 10000");
-        return;
-      }
+  /** Puts one quarantined event through ingest again: null when accepted, else why not. */
+  private String requeue(String payload, String stream) {
+    long now = ctx.clock.millis();
+    ParseResult parsed;
+    try {
+      parsed = parser.parse(payload.getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, stream, now);
+    } catch (BodyException e) {
+      return e.getMessage();
     }
-    JsonArray items = new JsonArray();
-    for (Quarantine.Entry e : ctx.quarantine.list(stream, limit)) {
-      items.add(new JsonObject().put("at", e.at()).put("stream", e.stream()).put("source", e.source())
-          .put("reason", e.reason()).put("payload", e.payload()));
+    if (!parsed.rejections().isEmpty()) {
+      return parsed.rejections().get(0).error();
     }
-    json(rc, 200, new JsonObject().put("items", items).put("total", ctx.quarantine.total())
-        .put("capacity", ctx.quarantine.capacity()));
+    if (parsed.events().size() != 1) {
+      return "the stored payload holds " + parsed.events().size() + " events, not one";
+    }
+    Ingestor.Outcome out = ingestor.ingest(parsed, now, "requeue");
+    ctx.dispatch(vertx.eventBus(), out.batches());
+    if (!out.rejections().isEmpty()) {
+      return out.rejections().get(0).error();
+    }
+    return out.accepted() == 1 ? null : "late again: its window closed long ago (quarantined anew)";
   }
 
   // ---- live ----

@@ -1,0 +1,426 @@
+package io.pulse.verticles;
+
+import static io.pulse.verticles.HttpVerticle.error;
+import static io.pulse.verticles.HttpVerticle.json;
+
+import io.pulse.core.Clock;
+import io.pulse.ingest.Quarantine;
+import io.pulse.store.AuditLog;
+import io.pulse.store.DefinitionStore;
+import io.pulse.store.DefinitionStore.Kind;
+import io.pulse.store.QuarantineStore;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The stored-definitions part of the REST API: rules and dashboards (CRUD with versions), the
+ * quarantine (list, requeue, purge) and the audit log. Mounted by {@link HttpVerticle}; its routes
+ * are listed in {@link #mount} in the order of API.md.
+ *
+ * <p>Every change names an actor in the audit log. Until JWT lands that is "anonymous"; the
+ * tenant is "default" (the tables carry the column already).
+ */
+final class DefinitionsApi {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DefinitionsApi.class);
+  static final String TENANT = "default";
+  static final String ACTOR = "anonymous";
+  private static final int MAX_LIST = 1000;
+  private static final int MAX_REQUEUE = 1000;
+
+  /** Puts one stored event through ingest again; answers the reason if it is still refused, else null. */
+  @FunctionalInterface
+  interface Requeue {
+    String ingest(String payload, String stream);
+  }
+
+  private final Clock clock;
+  private final Quarantine memory;
+  private final DefinitionStore definitions;
+  private final QuarantineStore quarantine;
+  private final AuditLog audit;
+  private final Requeue requeue;
+
+  /** @param pool the database, or null when storage is off (then only the in-memory quarantine is readable) */
+  DefinitionsApi(Pool pool, Clock clock, Quarantine memory, Requeue requeue) {
+    this.clock = clock;
+    this.memory = memory;
+    this.requeue = requeue;
+    this.definitions = pool == null ? null : new DefinitionStore(pool);
+    this.quarantine = pool == null ? null : new QuarantineStore(pool);
+    this.audit = pool == null ? null : new AuditLog(pool);
+  }
+
+  void mount(Router router) {
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(DefinitionStore.MAX_DOC_BYTES + 4096);
+    for (Kind kind : Kind.values()) {
+      String base = "/api/v1/" + kind.plural();
+      router.get(base).handler(rc -> list(rc, kind));
+      router.post(base).handler(body).handler(rc -> create(rc, kind));
+      router.get(base + "/:id").handler(rc -> get(rc, kind));
+      router.put(base + "/:id").handler(body).handler(rc -> update(rc, kind));
+      router.delete(base + "/:id").handler(rc -> delete(rc, kind));
+      router.get(base + "/:id/versions").handler(rc -> versions(rc, kind));
+    }
+    router.get("/api/v1/quarantine").handler(this::quarantineList);
+    router.post("/api/v1/quarantine/requeue").handler(this::requeueMany);
+    router.post("/api/v1/quarantine/:id/requeue").handler(this::requeueOne);
+    router.delete("/api/v1/quarantine/:id").handler(this::quarantineDelete);
+    router.delete("/api/v1/quarantine").handler(this::quarantinePurge);
+    router.get("/api/v1/audit").handler(this::auditList);
+  }
+
+  // ---- rules and dashboards ----
+
+  private void list(RoutingContext rc, Kind kind) {
+    if (needsStorage(rc)) {
+      return;
+    }
+    reply(rc, definitions.list(TENANT, kind).map(all -> {
+      JsonArray items = new JsonArray();
+      all.forEach(d -> items.add(d.toJson()));
+      return new JsonObject().put(kind.plural(), items);
+    }), 200);
+  }
+
+  private void get(RoutingContext rc, Kind kind) {
+    if (needsStorage(rc)) {
+      return;
+    }
+    definitions.get(TENANT, kind, rc.pathParam("id")).onComplete(ar -> {
+      if (ar.succeeded()) {
+        rc.response().putHeader(HttpHeaders.ETAG, etag(ar.result().version()));
+      }
+      answer(rc, ar.map(DefinitionStore.Definition::toJson), 200);
+    });
+  }
+
+  private void create(RoutingContext rc, Kind kind) {
+    if (needsStorage(rc)) {
+      return;
+    }
+    JsonObject doc = bodyObject(rc);
+    if (doc == null) {
+      return;
+    }
+    definitions.create(TENANT, kind, doc, ACTOR, clock.millis()).onComplete(ar -> {
+      if (ar.succeeded()) {
+        rc.response().putHeader(HttpHeaders.LOCATION, "/api/v1/" + kind.plural() + "/" + ar.result().id())
+            .putHeader(HttpHeaders.ETAG, etag(ar.result().version()));
+      }
+      answer(rc, ar.map(DefinitionStore.Definition::toJson), 201);
+    });
+  }
+
+  private void update(RoutingContext rc, Kind kind) {
+    if (needsStorage(rc)) {
+      return;
+    }
+    JsonObject doc = bodyObject(rc);
+    if (doc == null) {
+      return;
+    }
+    Integer expected;
+    try {
+      expected = expectedVersion(rc, doc);
+    } catch (IllegalArgumentException e) {
+      error(rc, 400, e.getMessage());
+      return;
+    }
+    definitions.update(TENANT, kind, rc.pathParam("id"), doc, expected, ACTOR, clock.millis()).onComplete(ar -> {
+      if (ar.succeeded()) {
+        rc.response().putHeader(HttpHeaders.ETAG, etag(ar.result().version()));
+      }
+      answer(rc, ar.map(DefinitionStore.Definition::toJson), 200);
+    });
+  }
+
+  private void delete(RoutingContext rc, Kind kind) {
+    if (needsStorage(rc)) {
+      return;
+    }
+    Integer expected;
+    try {
+      expected = expectedVersion(rc, null);
+    } catch (IllegalArgumentException e) {
+      error(rc, 400, e.getMessage());
+      return;
+    }
+    reply(rc, definitions.delete(TENANT, kind, rc.pathParam("id"), expected, ACTOR, clock.millis())
+        .map(d -> new JsonObject().put("deleted", d.id()).put("version", d.version())), 200);
+  }
+
+  private void versions(RoutingContext rc, Kind kind) {
+    if (needsStorage(rc)) {
+      return;
+    }
+    reply(rc, definitions.history(TENANT, kind, rc.pathParam("id")).map(all -> {
+      JsonArray items = new JsonArray();
+      all.forEach(d -> items.add(d.toJson()));
+      return new JsonObject().put("versions", items);
+    }), 200);
+  }
+
+  /** The version a write is based on: If-Match ("3" or W/"3") or the body's "version"; null when not given. */
+  private static Integer expectedVersion(RoutingContext rc, JsonObject doc) {
+    String ifMatch = rc.request().getHeader(HttpHeaders.IF_MATCH);
+    if (ifMatch != null && !ifMatch.trim().equals("*")) {
+      String v = ifMatch.trim().replaceFirst("^W/", "").replace("\"", "");
+      try {
+        return Integer.parseInt(v);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("If-Match: give the version you read, as the ETag showed it (\"3\")");
+      }
+    }
+    Object v = doc == null ? null : doc.getValue("version");
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof Integer i)) {
+      throw new IllegalArgumentException("version: must be the whole number you read");
+    }
+    return i;
+  }
+
+  private static String etag(int version) {
+    return "\"" + version + "\"";
+  }
+
+  // ---- quarantine ----
+
+  private void quarantineList(RoutingContext rc) {
+    String stream = rc.queryParams().get("stream");
+    int limit;
+    Long before;
+    try {
+      limit = intParam(rc, "limit", 100, 1, MAX_LIST);
+      before = longParam(rc, "before");
+    } catch (IllegalArgumentException e) {
+      error(rc, 400, e.getMessage());
+      return;
+    }
+    if (quarantine == null) {
+      // storage off: the in-memory ring is all there is
+      JsonArray items = new JsonArray();
+      List<Quarantine.Entry> held = memory.list(stream, Integer.MAX_VALUE);
+      for (Quarantine.Entry e : held.subList(0, Math.min(limit, held.size()))) {
+        items.add(new JsonObject().put("at", e.at()).put("stream", e.stream()).put("source", e.source())
+            .put("reason", e.reason()).put("payload", e.payload()).put("count", 1));
+      }
+      json(rc, 200, new JsonObject().put("items", items).put("total", held.size())
+          .put("quarantinedSinceStart", memory.total()).put("capacity", memory.capacity()).put("stored", false));
+      return;
+    }
+    reply(rc, quarantine.list(TENANT, stream, limit, before).map(page -> {
+      JsonArray items = new JsonArray();
+      page.items().forEach(i -> items.add(i.toJson()));
+      JsonObject out = new JsonObject().put("items", items).put("total", page.rows()).put("events", page.events())
+          .put("stored", true);
+      if (page.items().size() == limit) {
+        out.put("next", "/api/v1/quarantine?limit=" + limit + (stream == null ? "" : "&stream=" + stream)
+            + "&before=" + page.items().get(limit - 1).id());
+      }
+      return out;
+    }), 200);
+  }
+
+  private void requeueOne(RoutingContext rc) {
+    if (needsStorage(rc)) {
+      return;
+    }
+    long id;
+    try {
+      id = Long.parseLong(rc.pathParam("id"));
+    } catch (NumberFormatException e) {
+      error(rc, 404, "no quarantined event " + rc.pathParam("id"));
+      return;
+    }
+    quarantine.get(TENANT, id).compose(item -> {
+      if (item == null) {
+        return Future.failedFuture(new DefinitionStore.Refused(404, "no quarantined event " + id));
+      }
+      String still = requeue.ingest(item.payload(), item.stream());
+      if (still != null) {
+        return Future.failedFuture(new DefinitionStore.Refused(422, "still rejected: " + still));
+      }
+      return quarantine.purge(TENANT, id, null, null, ACTOR, clock.millis(), "quarantine.requeue")
+          .map(n -> new JsonObject().put("requeued", 1).put("id", id));
+    }).onComplete(ar -> answer(rc, ar, 200));
+  }
+
+  /** Requeues up to {@code limit} items of a stream (or all streams), oldest first in each page. */
+  private void requeueMany(RoutingContext rc) {
+    if (needsStorage(rc)) {
+      return;
+    }
+    String stream = rc.queryParams().get("stream");
+    int limit;
+    try {
+      limit = intParam(rc, "limit", 100, 1, MAX_REQUEUE);
+    } catch (IllegalArgumentException e) {
+      error(rc, 400, e.getMessage());
+      return;
+    }
+    quarantine.list(TENANT, stream, limit, null).compose(page -> {
+      List<Long> done = new ArrayList<>();
+      JsonArray still = new JsonArray();
+      for (QuarantineStore.Item item : page.items()) {
+        String reason = requeue.ingest(item.payload(), item.stream());
+        if (reason == null) {
+          done.add(item.id());
+        } else {
+          still.add(new JsonObject().put("id", item.id()).put("error", reason));
+        }
+      }
+      List<Future<Long>> deletes = new ArrayList<>();
+      for (Long id : done) {
+        deletes.add(quarantine.purge(TENANT, id, null, null, ACTOR, clock.millis(), "quarantine.requeue"));
+      }
+      return Future.all(deletes).map(v -> new JsonObject().put("requeued", done.size())
+          .put("stillRejected", still.size()).put("errors", still));
+    }).onComplete(ar -> answer(rc, ar, 200));
+  }
+
+  private void quarantineDelete(RoutingContext rc) {
+    if (needsStorage(rc)) {
+      return;
+    }
+    long id;
+    try {
+      id = Long.parseLong(rc.pathParam("id"));
+    } catch (NumberFormatException e) {
+      error(rc, 404, "no quarantined event " + rc.pathParam("id"));
+      return;
+    }
+    quarantine.purge(TENANT, id, null, null, ACTOR, clock.millis(), "quarantine.delete").onComplete(ar -> {
+      if (ar.succeeded() && ar.result() == 0) {
+        error(rc, 404, "no quarantined event " + id);
+        return;
+      }
+      answer(rc, ar.map(n -> new JsonObject().put("deleted", n)), 200);
+    });
+  }
+
+  /** Deletes by stream and/or age; deleting everything takes an explicit all=true. */
+  private void quarantinePurge(RoutingContext rc) {
+    if (needsStorage(rc)) {
+      return;
+    }
+    String stream = rc.queryParams().get("stream");
+    Long before;
+    try {
+      before = longParam(rc, "before");
+    } catch (IllegalArgumentException e) {
+      error(rc, 400, e.getMessage());
+      return;
+    }
+    if (stream == null && before == null && !"true".equals(rc.queryParams().get("all"))) {
+      error(rc, 400, "say what to purge: stream=, before= (epoch ms, by last seen), or all=true for everything");
+      return;
+    }
+    reply(rc, quarantine.purge(TENANT, null, stream, before, ACTOR, clock.millis(), "quarantine.purge")
+        .map(n -> new JsonObject().put("deleted", n)), 200);
+  }
+
+  // ---- audit ----
+
+  private void auditList(RoutingContext rc) {
+    if (needsStorage(rc)) {
+      return;
+    }
+    int limit;
+    Long before;
+    try {
+      limit = intParam(rc, "limit", 100, 1, MAX_LIST);
+      before = longParam(rc, "before");
+    } catch (IllegalArgumentException e) {
+      error(rc, 400, e.getMessage());
+      return;
+    }
+    reply(rc, audit.recent(TENANT, limit, before, rc.queryParams().get("action")).map(all -> {
+      JsonArray items = new JsonArray();
+      all.forEach(e -> items.add(e.toJson()));
+      return new JsonObject().put("entries", items);
+    }), 200);
+  }
+
+  // ---- helpers ----
+
+  private boolean needsStorage(RoutingContext rc) {
+    if (definitions != null) {
+      return false;
+    }
+    error(rc, 503, "storage is off (storage.enabled=false, PULSE_STORAGE=false): this endpoint needs the database");
+    return true;
+  }
+
+  /** The body as a JSON object, or null after answering 400. */
+  private static JsonObject bodyObject(RoutingContext rc) {
+    try {
+      JsonObject o = rc.body().asJsonObject();
+      if (o == null) {
+        error(rc, 400, "the body must be a JSON object");
+      }
+      return o;
+    } catch (DecodeException | ClassCastException e) {
+      error(rc, 400, "the body must be a JSON object: " + e.getMessage());
+      return null;
+    }
+  }
+
+  private static int intParam(RoutingContext rc, String name, int dflt, int min, int max) {
+    String v = rc.queryParams().get(name);
+    if (v == null) {
+      return dflt;
+    }
+    try {
+      int i = Integer.parseInt(v);
+      if (i >= min && i <= max) {
+        return i;
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    throw new IllegalArgumentException(name + ": must be a whole number from " + min + " to " + max);
+  }
+
+  private static Long longParam(RoutingContext rc, String name) {
+    String v = rc.queryParams().get(name);
+    if (v == null) {
+      return null;
+    }
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + ": must be a whole number");
+    }
+  }
+
+  private static void reply(RoutingContext rc, Future<JsonObject> f, int status) {
+    f.onComplete(ar -> answer(rc, ar, status));
+  }
+
+  /** The answer, a refusal with its status, or a 503 when the database did not answer. */
+  private static void answer(RoutingContext rc, io.vertx.core.AsyncResult<JsonObject> ar, int status) {
+    if (ar.succeeded()) {
+      json(rc, status, ar.result());
+    } else if (ar.cause() instanceof DefinitionStore.Refused r) {
+      error(rc, r.status(), r.getMessage());
+    } else {
+      LOG.warn("{} {}: {}", rc.request().method(), rc.request().path(), ar.cause().toString());
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+      error(rc, 503, "the database did not answer (" + ar.cause().getMessage() + "); try again shortly");
+    }
+  }
+}
