@@ -116,6 +116,14 @@ public final class HttpVerticle extends VerticleBase {
       error(rc, 503, "aggregation is behind; retry in a second");
       return;
     }
+    if (ctx.storeFull.get()) {
+      long seconds = Math.max(1, (ctx.config.storage().retryMs() + 999) / 1000 + 1);
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
+      error(rc, 503, "storage is behind (" + (ctx.storageProblem != null ? ctx.storageProblem
+          : "the database is slow") + "); " + ctx.storeDepth.get() + " final rollups wait to be written "
+          + "(storage.writeQueue); retry in " + seconds + " s");
+      return;
+    }
     String stream = rc.pathParam("stream");
     if (stream != null && !EventParser.validStream(stream)) {
       error(rc, 400, "stream: \"" + stream + "\" in the path does not match [a-z0-9_.-]{1,64}");
@@ -272,8 +280,12 @@ public final class HttpVerticle extends VerticleBase {
   // ---- operations ----
 
   private void ready(RoutingContext rc) {
+    String problem = ctx.storageProblem;
     if (ctx.draining.get()) {
       json(rc, 503, new JsonObject().put("status", "draining"));
+    } else if (problem != null) {
+      json(rc, 503, new JsonObject().put("status", "not ready").put("reason", "storage: " + problem)
+          .put("queued", ctx.storeDepth.get()));
     } else {
       json(rc, 200, new JsonObject().put("status", "ready"));
     }
