@@ -33,7 +33,7 @@ public final class Addresses {
   /** Shutdown -> combiner: emit every window it holds as final; replies with the number. */
   public static final String COMBINE_CLOSE_ALL = "pulse.agg.combine.close-all";
 
-  /** Combiner -> published: a {@link RollupBatch} of complete rollups (the live verticle, storage later). */
+  /** Combiner -> published: a {@link RollupBatch} of complete rollups (the live verticle and the store verticle). */
   public static final String ROLLUPS = "pulse.rollups";
 
   /** Live verticle -> published to every HTTP instance's hub: a {@link LiveBatch}, sequenced and encoded. */
@@ -47,6 +47,15 @@ public final class Addresses {
 
   /** Shutdown -> live verticle: tell every hub to close its connections after what it has; replies when sent. */
   public static final String LIVE_SHUTDOWN = "pulse.live.shutdown";
+
+  /**
+   * Shutdown -> store verticle: write every final rollup received so far; replies (an Integer, the
+   * rows still unwritten: 0) once they are in the database. The sender bounds the wait.
+   */
+  public static final String STORE_FLUSH = "pulse.store.flush";
+
+  /** Shutdown -> storage jobs verticle: store the quarantined events not yet saved; replies when done. */
+  public static final String JOBS_FLUSH = "pulse.store.jobs.flush";
 
   /** Registers the local codecs of every message type above as their defaults. */
   public static void registerCodecs(Vertx vertx) {

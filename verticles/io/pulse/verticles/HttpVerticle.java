@@ -9,6 +9,11 @@ import io.pulse.ingest.Ingestor;
 import io.pulse.ingest.ParseResult;
 import io.pulse.ingest.Rejection;
 import io.pulse.live.SubscriptionSpec;
+import io.pulse.store.CatalogStore;
+import io.pulse.store.History;
+import io.pulse.store.RollupStore;
+import io.pulse.store.StoreErrors;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
@@ -50,6 +55,8 @@ public final class HttpVerticle extends VerticleBase {
   private final Ingestor ingestor;
   private LiveHub hub;
   private HttpServer server;
+  /** Merges of stored windows for history answers: CPU-heavy for long ranges, so off the event loop. */
+  private WorkerExecutor history;
 
   public HttpVerticle(PulseContext ctx) {
     this.ctx = ctx;
@@ -60,6 +67,7 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     hub = new LiveHub(vertx, ctx);
+    history = vertx.createSharedWorkerExecutor("pulse-history", 2);
     Router router = Router.router(vertx);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(ctx.config.ingest().maxBodyBytes());
 
@@ -69,7 +77,9 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/api/v1/streams/:stream/events").handler(this::checkIngest);
     router.post("/api/v1/streams/:stream/events").handler(body).handler(this::ingest);
     router.get("/api/v1/streams").handler(this::streams);
-    new DefinitionsApi(null, ctx.clock, ctx.quarantine, this::requeue).mount(router); // rules, dashboards, quarantine, audit
+    router.get("/api/v1/streams/:stream/series").handler(this::series);
+    new DefinitionsApi(ctx.storageEnabled() ? ctx.db.pool() : null, ctx.clock, ctx.quarantine, this::requeue)
+        .mount(router); // rules, dashboards, quarantine, audit
     router.get("/api/v1/live/sse").handler(this::sse);
     router.get("/api/v1/live/ws").handler(this::websocket);
 
@@ -114,6 +124,14 @@ public final class HttpVerticle extends VerticleBase {
     if (ctx.overloaded()) {
       rc.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
       error(rc, 503, "aggregation is behind; retry in a second");
+      return;
+    }
+    if (ctx.storeFull.get()) {
+      long seconds = Math.max(1, (ctx.config.storage().retryMs() + 999) / 1000 + 1);
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
+      error(rc, 503, "storage is behind (" + (ctx.storageProblem != null ? ctx.storageProblem
+          : "the database is slow") + "); " + ctx.storeDepth.get() + " final rollups wait to be written "
+          + "(storage.writeQueue); retry in " + seconds + " s");
       return;
     }
     String stream = rc.pathParam("stream");
@@ -183,20 +201,75 @@ public final class HttpVerticle extends VerticleBase {
 
   // ---- catalog and quarantine ----
 
+  /** Streams seen: the in-memory catalog (this run) merged with the stored one (earlier runs). */
   private void streams(RoutingContext rc) {
+    Map<String, StreamCatalog.StreamInfo> live = new java.util.TreeMap<>();
+    ctx.catalog.all().forEach(s -> live.put(s.name(), s));
+    java.util.TreeSet<String> names = new java.util.TreeSet<>(live.keySet());
+    names.addAll(ctx.storedStreams.keySet());
     JsonArray list = new JsonArray();
-    List<StreamCatalog.StreamInfo> all = new ArrayList<>(ctx.catalog.all());
-    all.sort(Comparator.comparing(StreamCatalog.StreamInfo::name));
-    for (StreamCatalog.StreamInfo s : all) {
+    for (String name : names) {
+      StreamCatalog.StreamInfo s = live.get(name);
+      CatalogStore.Stream stored = ctx.storedStreams.get(name);
+      CatalogStore.Stream merged = s == null ? stored
+          : new CatalogStore.Stream(name, s.dims(), s.valueNames(), s.firstSeen(), s.lastSeen());
+      if (s != null && stored != null) {
+        merged = stored.merge(merged);
+      }
       JsonObject dims = new JsonObject();
-      s.dims().forEach((k, v) -> dims.put(k, new JsonArray(new ArrayList<>(v))));
-      list.add(new JsonObject().put("stream", s.name()).put("dims", dims)
-          .put("values", new JsonArray(new ArrayList<>(s.valueNames())))
-          .put("rate", Math.round(s.rate() * 100) / 100.0).put("series", s.seriesCount()).put("events", s.events())
-          .put("window", io.pulse.config.Durations.format(ctx.config.stream(s.name()).windowMs()))
-          .put("firstSeen", s.firstSeen()).put("lastSeen", s.lastSeen()));
+      merged.dims().forEach((k, v) -> dims.put(k, new JsonArray(new ArrayList<>(v))));
+      JsonObject o = new JsonObject().put("stream", name).put("dims", dims)
+          .put("values", new JsonArray(new ArrayList<>(merged.valueNames())))
+          .put("rate", s == null ? 0.0 : Math.round(s.rate() * 100) / 100.0);
+      if (s != null) {
+        o.put("series", s.seriesCount()).put("events", s.events());
+      }
+      o.put("window", io.pulse.config.Durations.format(ctx.config.stream(name).windowMs()))
+          .put("firstSeen", merged.firstSeen()).put("lastSeen", merged.lastSeen()).put("live", s != null);
+      list.add(o);
     }
     json(rc, 200, new JsonObject().put("streams", list));
+  }
+
+  /** Stored history of a stream, merged to the step asked (API.md "History"). */
+  private void series(RoutingContext rc) {
+    String stream = rc.pathParam("stream");
+    if (!EventParser.validStream(stream)) {
+      error(rc, 400, "stream: \"" + stream + "\" in the path does not match [a-z0-9_.-]{1,64}");
+      return;
+    }
+    History.Request req;
+    try {
+      req = History.parse(stream, toMap(rc.queryParams()), ctx.clock.millis());
+    } catch (IllegalArgumentException e) {
+      error(rc, 400, e.getMessage());
+      return;
+    }
+    if (!ctx.storageEnabled()) {
+      error(rc, 503, "history is not kept: storage is off (storage.enabled / PULSE_STORAGE)");
+      return;
+    }
+    if (ctx.catalog.get(stream) == null && !ctx.storedStreams.containsKey(stream)) {
+      error(rc, 404, "no stream named " + stream + " has been seen");
+      return;
+    }
+    int maxBins = ctx.config.aggregation().sketchMaxBins();
+    ctx.rollups.read(req, History.MAX_ROWS)
+        .compose(rows -> history.executeBlocking(() -> History.render(req, rows, ctx.codec, maxBins), false))
+        .onSuccess(body -> json(rc, 200, body))
+        .onFailure(e -> historyFailed(rc, e));
+  }
+
+  private void historyFailed(RoutingContext rc, Throwable e) {
+    if (e instanceof RollupStore.TooManyRows) {
+      error(rc, 400, e.getMessage());
+    } else if (StoreErrors.transientFailure(e)) {
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+      error(rc, 503, "storage: the database does not answer: " + StoreErrors.describe(e));
+    } else {
+      LOG.error("history read of {} failed", rc.request().uri(), e);
+      error(rc, 503, "history could not be read: " + StoreErrors.describe(e) + "; see the server log");
+    }
   }
 
   /** Puts one quarantined event through ingest again: null when accepted, else why not. */
@@ -270,8 +343,12 @@ public final class HttpVerticle extends VerticleBase {
   // ---- operations ----
 
   private void ready(RoutingContext rc) {
+    String problem = ctx.storageProblem;
     if (ctx.draining.get()) {
       json(rc, 503, new JsonObject().put("status", "draining"));
+    } else if (problem != null) {
+      json(rc, 503, new JsonObject().put("status", "not ready").put("reason", "storage: " + problem)
+          .put("queued", ctx.storeDepth.get()));
     } else {
       json(rc, 200, new JsonObject().put("status", "ready"));
     }
@@ -313,6 +390,9 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> stop() {
     if (hub != null) {
       hub.stop();
+    }
+    if (history != null) {
+      history.close();
     }
     return server == null ? Future.succeededFuture() : server.shutdown(2, TimeUnit.SECONDS);
   }

@@ -65,7 +65,9 @@ public final class LiveVerticle extends VerticleBase {
       }
       String json = LiveJson.rollup(r);
       if (r.fin()) {
-        LiveMessage m = new LiveMessage(v.id(), r.series().toString(), true, log.next(), "rollup", json, r);
+        // the resume log keeps finals for a while: without their windows (and sketches), which only storage needs
+        LiveMessage m = new LiveMessage(v.id(), r.series().toString(), true, log.next(), "rollup", json,
+            r.withoutWindow());
         log.append(m);
         out.add(m);
       } else {

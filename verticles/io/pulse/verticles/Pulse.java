@@ -12,6 +12,8 @@ import io.pulse.config.PulseConfig;
 import io.pulse.core.Clock;
 import io.pulse.event.Event;
 import io.pulse.ingest.Ingestor;
+import io.pulse.store.Database;
+import java.nio.file.Path;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -41,6 +43,9 @@ public final class Pulse {
   private final String demoDeployment;
   private final AtomicBoolean stopped = new AtomicBoolean();
 
+  /** How long a stop waits for the last final rollups to reach the database. */
+  private static final long STORE_FLUSH_MS = 10_000;
+
   private Pulse(Vertx vertx, PulseContext ctx, int port, String demoDeployment) {
     this.vertx = vertx;
     this.ctx = ctx;
@@ -68,16 +73,36 @@ public final class Pulse {
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
     Vertx vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
     Addresses.registerCodecs(vertx);
-    PulseContext ctx = new PulseContext(config, clock, registry, shards);
+    Future<Database> storage = config.storage().enabled()
+        ? Database.start(vertx, config.storage(), Path.of(config.dataDir()))
+        : Future.succeededFuture(null);
+    Future<Pulse> started = storage.compose(db -> deploy(vertx, config, clock, registry, shards, httpInstances, db)
+        .recover(e -> db == null ? Future.failedFuture(e)
+            : vertx.executeBlocking(() -> {
+              db.close();
+              return null;
+            }).transform(x -> Future.failedFuture(e))));
+    if (!config.storage().enabled()) {
+      LOG.info("storage: off (storage.enabled / PULSE_STORAGE=false): nothing is kept across restarts");
+    }
+    return started.recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));
+  }
 
+  /** Deploys the verticles in dependency order; storage before the HTTP instances open ingest. */
+  private static Future<Pulse> deploy(Vertx vertx, PulseConfig config, Clock clock, PrometheusMeterRegistry registry,
+      int shards, int httpInstances, Database db) {
+    PulseContext ctx = new PulseContext(config, clock, registry, shards, db);
     List<Future<String>> shardDeployments = new ArrayList<>();
     for (int i = 0; i < shards; i++) {
       shardDeployments.add(vertx.deployVerticle(new AggregateVerticle(ctx, i)));
     }
     List<HttpVerticle> https = new ArrayList<>();
-    Future<Pulse> started = Future.all(shardDeployments)
+    return Future.all(shardDeployments)
         .compose(v -> vertx.deployVerticle(new CombineVerticle(ctx)))
         .compose(v -> vertx.deployVerticle(new LiveVerticle(ctx)))
+        .compose(v -> db != null ? vertx.deployVerticle(new StoreVerticle(ctx)) : Future.succeededFuture((String) null))
+        .compose(v -> db != null ? vertx.deployVerticle(new StorageJobsVerticle(ctx))
+            : Future.succeededFuture((String) null))
         .compose(v -> vertx.deployVerticle(() -> {
           HttpVerticle h = new HttpVerticle(ctx);
           synchronized (https) {
@@ -92,12 +117,11 @@ public final class Pulse {
           vertx.setPeriodic(1000, t -> ctx.catalog.tick(clock.millis()));
           return new Pulse(vertx, ctx, https.get(0).port(), demo);
         });
-    return started.recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));
   }
 
   private static void ingestDemo(Vertx vertx, PulseContext ctx, List<Event> events) {
-    if (ctx.draining.get() || events.isEmpty()) {
-      return;
+    if (ctx.draining.get() || events.isEmpty() || ctx.storeFull.get() || ctx.overloaded()) {
+      return; // the demo's events are not worth a full write queue or an overloaded shard
     }
     Ingestor.Outcome out = ctx.ingestor.ingest(events, ctx.clock.millis(), "demo");
     ctx.dispatch(vertx.eventBus(), out.batches());
@@ -116,10 +140,16 @@ public final class Pulse {
     return ctx.config;
   }
 
+  /** The database history is stored in, or null when storage is off. */
+  public Database database() {
+    return ctx.db;
+  }
+
   /**
    * Graceful stop, as on SIGTERM: refuse new events, close every open window and push the final
-   * rollups to live subscribers, tell them the server is going, then close Vert.x. Blocks; call it
-   * from a thread of your own (a shutdown hook, a test), never from an event loop.
+   * rollups to live subscribers and to storage, wait (bounded) until storage has written them, tell
+   * subscribers the server is going, then close the database and Vert.x. Blocks; call it from a
+   * thread of your own (a shutdown hook, a test), never from an event loop.
    *
    * <p>Closing Vert.x is deliberately not chained onto the drain's futures: those complete on
    * event loops that the close itself shuts down, so a chained completion would never arrive.
@@ -129,16 +159,35 @@ public final class Pulse {
       return;
     }
     long deadline = System.nanoTime() + timeout.toNanos();
-    LOG.info("stopping: closing open windows and pushing them to live subscribers");
+    LOG.info("stopping: closing open windows, pushing them to live subscribers{}", ctx.db != null ? " and storage" : "");
     try {
       drain().toCompletionStage().toCompletableFuture().get(Math.max(1, deadline - System.nanoTime()),
           TimeUnit.NANOSECONDS);
     } catch (Exception e) {
       LOG.warn("drain did not finish, closing anyway: {}", e.toString());
     }
+    if (ctx.db != null) {
+      ctx.db.close(); // after the last write; the embedded server stops here
+    }
     vertx.close().toCompletionStage().toCompletableFuture().get(Math.max(1, deadline - System.nanoTime()),
         TimeUnit.NANOSECONDS);
     LOG.info("stopped");
+  }
+
+  /** Waits (bounded) until the store verticle has written every final it was handed; says how it went. */
+  private Future<Void> flushStorage() {
+    if (ctx.db == null) {
+      return Future.succeededFuture();
+    }
+    long t0 = System.nanoTime();
+    return vertx.eventBus().request(Addresses.STORE_FLUSH, "flush",
+        new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(STORE_FLUSH_MS)).<Void>mapEmpty()
+        .onSuccess(v -> LOG.info("storage: every final rollup written ({} ms)", (System.nanoTime() - t0) / 1_000_000))
+        .recover(e -> {
+          LOG.warn("storage: {} final rollups not written within {} ms of the stop ({}): they are lost",
+              ctx.storeDepth.get(), STORE_FLUSH_MS, ctx.storageProblem != null ? ctx.storageProblem : e.getMessage());
+          return Future.succeededFuture();
+        });
   }
 
   private Future<Void> drain() {
@@ -151,6 +200,9 @@ public final class Pulse {
       }
       return Future.all(closes);
     }).compose(v -> vertx.eventBus().request(Addresses.COMBINE_CLOSE_ALL, "close"))
+        .compose(v -> flushStorage())
+        .compose(v -> ctx.db == null ? Future.succeededFuture()
+            : vertx.eventBus().request(Addresses.JOBS_FLUSH, "flush").<Void>mapEmpty().otherwiseEmpty())
         .compose(v -> vertx.eventBus().request(Addresses.LIVE_SHUTDOWN, "stop"))
         .compose(v -> {
           // let the hubs write what they were handed before the listeners go

@@ -10,7 +10,12 @@ import io.pulse.config.PulseConfig;
 import io.pulse.core.Clock;
 import io.pulse.ingest.Ingestor;
 import io.pulse.ingest.Quarantine;
+import io.pulse.store.CatalogStore;
+import io.pulse.store.Database;
+import io.pulse.store.RollupCodec;
+import io.pulse.store.RollupStore;
 import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -40,6 +45,20 @@ public final class PulseContext {
   /** Events sent to each shard and not yet aggregated: ingest's back-pressure signal. */
   final AtomicLongArray pending;
 
+  /** PostgreSQL history; all null when storage is off. */
+  final Database db;
+  final RollupStore rollups;
+  final CatalogStore catalogStore;
+  final RollupCodec codec;
+  /** The stream catalogue as stored (earlier runs included); the store verticle loads and updates it. */
+  final ConcurrentHashMap<String, CatalogStore.Stream> storedStreams = new ConcurrentHashMap<>();
+  /** Set while the storage write queue is at its capacity: ingest answers 503 so nothing is lost. */
+  final AtomicBoolean storeFull = new AtomicBoolean();
+  /** Final rollups waiting to be written (the queue's depth), for the stop's log. */
+  final AtomicInteger storeDepth = new AtomicInteger();
+  /** What is wrong with storage, for readiness; null while the database answers. */
+  volatile String storageProblem;
+
   final AtomicInteger subscribers = new AtomicInteger();
   final Counter coalesced;
   final Counter dropped;
@@ -47,8 +66,12 @@ public final class PulseContext {
   final Timer pushLatency;
   final Timer pushLatencyFinal;
 
-  PulseContext(PulseConfig config, Clock clock, MeterRegistry registry, int shards) {
+  PulseContext(PulseConfig config, Clock clock, MeterRegistry registry, int shards, Database db) {
     this.config = config;
+    this.db = db;
+    this.rollups = db == null ? null : new RollupStore(db.pool());
+    this.catalogStore = db == null ? null : new CatalogStore(db.pool());
+    this.codec = new RollupCodec(config.aggregation().sketchRelativeAccuracy(), config.aggregation().sketchMaxBins());
     this.clock = clock;
     this.registry = registry;
     this.shards = shards;
@@ -90,6 +113,10 @@ public final class PulseContext {
         bus.send(Addresses.shard(s), batches[s]);
       }
     }
+  }
+
+  boolean storageEnabled() {
+    return db != null;
   }
 
   boolean overloaded() {

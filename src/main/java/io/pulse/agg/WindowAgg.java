@@ -107,7 +107,8 @@ public final class WindowAgg {
     for (int i = 0; i < n; i++) {
       sm[i] = stats[i].summary();
     }
-    return new Rollup(key.view(), key.series(), start, end, fin, count, latest, latestArrival, nm, sm);
+    return new Rollup(key.view(), key.series(), start, end, fin, count, latest, latestArrival, nm, sm,
+        fin ? this : null); // a final carries its closed window, for storage
   }
 
   // ---- storage (appended; the row format is io.pulse.store.RollupCodec's) ----

@@ -98,9 +98,11 @@ public final class PulseConfig {
    *     503 when it is full
    * @param writeBatch rows per insert statement
    * @param retryMs wait before retrying a failed write
+   * @param downsample whether the background job merges 1 s into 1 min and 1 h windows and applies
+   *     retention (off only for tests that keep hand-made history as it is)
    */
   public record Storage(boolean enabled, PgUrl url, int poolSize, Ssl ssl, int writeQueue, int writeBatch,
-      long retryMs, Retention retention) {
+      long retryMs, Retention retention, boolean downsample) {
 
     /** Whether Pulse runs its own PostgreSQL. */
     public boolean embedded() {
@@ -190,7 +192,8 @@ public final class PulseConfig {
         r.durationAtLeast("storage.retention.minute", 3_600_000L, "1h"),
         r.durationAtLeast("storage.retention.hour", 86_400_000L, "1d"));
     return new Storage(r.bool("storage.enabled"), url, r.intIn("storage.poolSize", 1, 256),
-        new Ssl(sslMode, caFile), queue, batch, r.longIn("storage.retryMs", 10, 600_000), retention);
+        new Ssl(sslMode, caFile), queue, batch, r.longIn("storage.retryMs", 10, 600_000), retention,
+        r.bool("storage.downsample"));
   }
 
   private Map<String, StreamSettings> readStreams(Reader r, Object node) {
@@ -529,6 +532,15 @@ public final class PulseConfig {
 
   public Storage storage() {
     return storage;
+  }
+
+  /** The longest window of any stream: how far behind processing time a window can still be open. */
+  public long maxWindowMs() {
+    long max = aggregation.windowMs();
+    for (StreamSettings s : streams.values()) {
+      max = Math.max(max, s.windowMs());
+    }
+    return max;
   }
 
   /** Settings of one stream: its own if configured, else the defaults. */

@@ -210,7 +210,8 @@ public final class Database {
     }
   }
 
-  static Pool buildPool(Vertx vertx, Target t, int size) {
+  /** The vertx-pg-client pool for a target: size, TLS as configured, a 5 s connect timeout. */
+  public static Pool buildPool(Vertx vertx, Target t, int size) {
     PgConnectOptions connect = new PgConnectOptions().setHost(t.host()).setPort(t.port()).setDatabase(t.database())
         .setUser(t.user()).setPassword(t.password()).setPipeliningLimit(16).setCachePreparedStatements(true);
     connect.addProperty("application_name", "pulse");

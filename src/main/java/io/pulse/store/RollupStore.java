@@ -261,6 +261,47 @@ public final class RollupStore {
     });
   }
 
+  /**
+   * The stored windows for a history request: read at the coarsest resolution dividing the step;
+   * where that resolution has nothing yet (its newest row ends before {@code to}: downsampling
+   * runs behind, or has not run), the rest of the range is read at the next finer one, down to 1 s.
+   * Fails with {@link TooManyRows} past {@code maxRows}.
+   */
+  public Future<List<Stored>> read(History.Request req, int maxRows) {
+    return read(req, req.resolution(), req.from(), new ArrayList<>(), maxRows);
+  }
+
+  private Future<List<Stored>> read(History.Request req, Resolution res, long from, List<Stored> acc, int maxRows) {
+    Query q = new Query(req.stream(), res, from, req.to(), req.filter(), req.groupBy(), maxRows - acc.size());
+    return query(q).compose(rows -> {
+      if (rows.size() > q.maxRows()) {
+        return Future.failedFuture(new TooManyRows(maxRows));
+      }
+      acc.addAll(rows);
+      if (res == Resolution.SECOND) {
+        return Future.succeededFuture(acc);
+      }
+      long covered = from;
+      for (Stored r : rows) {
+        covered = Math.max(covered, r.start() + res.ms());
+      }
+      if (covered >= req.to()) {
+        return Future.succeededFuture(acc);
+      }
+      return read(req, Resolution.values()[res.ordinal() - 1], covered, acc, maxRows);
+    });
+  }
+
+  /** A history request that would read more stored windows than allowed. */
+  public static final class TooManyRows extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public TooManyRows(int max) {
+      super("the request covers more than " + max + " stored windows; narrow from/to, add a filter or a groupBy, "
+          + "or use a step of 1m or 1h once those resolutions are kept", null, false, false);
+    }
+  }
+
   static JsonObject dimsJson(Dims d) {
     JsonObject o = new JsonObject();
     for (int i = 0; i < d.size(); i++) {

@@ -14,8 +14,10 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real Pulse in the test JVM on a free port, demo off, data under a temp folder. Blocking
- * helpers are for test threads only.
+ * A real Pulse in the test JVM on a free port, demo off, data under a temp folder, storage off
+ * (so that tests that do not need PostgreSQL stay fast): {@link #startWithStorage} turns it on
+ * against a {@link PgFixture} database, and {@code {"storage":{"enabled":true}}} in the overrides
+ * runs the embedded one under the data folder. Blocking helpers are for test threads only.
  */
 public final class TestPulse implements AutoCloseable {
 
@@ -37,13 +39,23 @@ public final class TestPulse implements AutoCloseable {
     try {
       JsonObject o = new JsonObject().put("demo", false)
           .put("http", new JsonObject().put("host", "127.0.0.1").put("port", freePort()))
+          .put("storage", new JsonObject().put("enabled", false))
           .put("dataDir", Files.createTempDirectory("pulse-test").toString());
       PulseConfig.deepMerge(o, overrides == null ? new JsonObject() : overrides);
-      Pulse p = Pulse.start(PulseConfig.of(o)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      Pulse p = Pulse.start(PulseConfig.of(o)).toCompletionStage().toCompletableFuture().get(90, TimeUnit.SECONDS);
       return new TestPulse(p);
     } catch (Exception e) {
       throw new IllegalStateException("Pulse did not start: " + e, e);
     }
+  }
+
+  /** A Pulse storing its history in {@code db} (a fresh PgFixture database). */
+  public static TestPulse startWithStorage(PgFixture.Db db, JsonObject overrides) {
+    JsonObject o = db.storageConfig();
+    // tests write hand-made history at fixed past times: downsampling and retention would rewrite it
+    o.getJsonObject("storage").put("downsample", false);
+    PulseConfig.deepMerge(o, overrides == null ? new JsonObject() : overrides);
+    return start(o);
   }
 
   public static int freePort() throws IOException {

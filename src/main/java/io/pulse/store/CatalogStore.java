@@ -1,0 +1,99 @@
+package io.pulse.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/** The stream catalogue in PostgreSQL: what streams existed, with their dims and value names, across restarts. */
+public final class CatalogStore {
+
+  /** Dim values kept per dim, as in the in-memory catalog (a guide for UIs, not an index). */
+  public static final int MAX_VALUES = 200;
+
+  /** One stream as stored. Times are epoch ms. */
+  public record Stream(String name, Map<String, List<String>> dims, List<String> valueNames, long firstSeen,
+      long lastSeen) {
+
+    /** The union of two views of one stream: values merged (sorted, capped), earliest first and latest last seen. */
+    public Stream merge(Stream o) {
+      Map<String, List<String>> d = new TreeMap<>();
+      for (Map<String, List<String>> m : List.of(dims, o.dims)) {
+        m.forEach((k, v) -> {
+          TreeSet<String> all = new TreeSet<>(d.getOrDefault(k, List.of()));
+          all.addAll(v);
+          d.put(k, new ArrayList<>(all).subList(0, Math.min(all.size(), MAX_VALUES)));
+        });
+      }
+      TreeSet<String> values = new TreeSet<>(valueNames);
+      values.addAll(o.valueNames);
+      return new Stream(name, d, new ArrayList<>(values), Math.min(firstSeen, o.firstSeen),
+          Math.max(lastSeen, o.lastSeen));
+    }
+  }
+
+  private final Pool pool;
+
+  public CatalogStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  public Future<Map<String, Stream>> load() {
+    return pool.preparedQuery("select name, dims, value_names, (extract(epoch from first_seen) * 1000)::bigint as f, "
+        + "(extract(epoch from last_seen) * 1000)::bigint as l from streams where tenant = $1")
+        .execute(Tuple.of(RollupStore.TENANT)).map(rows -> {
+          Map<String, Stream> out = new LinkedHashMap<>();
+          for (var r : rows) {
+            Map<String, List<String>> dims = new TreeMap<>();
+            JsonObject d = r.getJsonObject("dims");
+            d.forEach(e -> {
+              List<String> vals = new ArrayList<>();
+              ((JsonArray) e.getValue()).forEach(x -> vals.add(String.valueOf(x)));
+              dims.put(e.getKey(), vals);
+            });
+            List<String> names = new ArrayList<>();
+            ((JsonArray) r.getValue("value_names")).forEach(x -> names.add(String.valueOf(x)));
+            out.put(r.getString("name"), new Stream(r.getString("name"), dims, names, r.getLong("f"),
+                r.getLong("l")));
+          }
+          return out;
+        });
+  }
+
+  /** Upserts streams: the caller passes each merged with what was stored, so the row is their union. */
+  public Future<Void> save(List<Stream> streams) {
+    if (streams.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    int n = streams.size();
+    String[] name = new String[n];
+    String[] dims = new String[n];
+    String[] values = new String[n];
+    Long[] first = new Long[n];
+    Long[] last = new Long[n];
+    for (int i = 0; i < n; i++) {
+      Stream s = streams.get(i);
+      name[i] = s.name();
+      JsonObject d = new JsonObject();
+      s.dims().forEach((k, v) -> d.put(k, new JsonArray(new ArrayList<>(v))));
+      dims[i] = d.encode();
+      values[i] = new JsonArray(new ArrayList<>(s.valueNames())).encode();
+      first[i] = s.firstSeen();
+      last[i] = s.lastSeen();
+    }
+    return pool.preparedQuery("insert into streams (tenant, name, dims, value_names, first_seen, last_seen) "
+        + "select $1, t.n, t.d::jsonb, t.v::jsonb, to_timestamp(t.f / 1000.0), to_timestamp(t.l / 1000.0) "
+        + "from unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) as t(n, d, v, f, l) "
+        + "on conflict (tenant, name) do update set dims = excluded.dims, value_names = excluded.value_names, "
+        + "first_seen = least(streams.first_seen, excluded.first_seen), "
+        + "last_seen = greatest(streams.last_seen, excluded.last_seen)")
+        .execute(Tuple.of(RollupStore.TENANT, name, dims, values, first, last)).mapEmpty();
+  }
+}

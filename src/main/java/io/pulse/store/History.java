@@ -1,0 +1,211 @@
+package io.pulse.store;
+
+import io.pulse.agg.ValueStats;
+import io.pulse.agg.View;
+import io.pulse.agg.WindowAgg;
+import io.pulse.config.Durations;
+import io.pulse.event.Dims;
+import io.pulse.live.SubscriptionSpec;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * {@code GET /api/v1/streams/{stream}/series}: reading its parameters, and merging stored windows
+ * into step buckets per group. Buckets are aligned to the epoch like windows ({@code [t, t + step)});
+ * each holds the merge of the stored windows starting in it, sketches merged bin by bin, so its
+ * percentiles are those of all its events (within the sketch's accuracy), never averages.
+ * Plain Java: the server runs {@link #render} on a worker thread.
+ */
+public final class History {
+
+  /** Buckets per series at most: range / step. */
+  public static final int MAX_POINTS = 10_000;
+  /** Groups (series of the answer) at most; more are cut, and the answer says so. */
+  public static final int MAX_SERIES = 1_000;
+  /** Stored windows one request may read. */
+  public static final int MAX_ROWS = 200_000;
+  /** Steps offered by default, the finest that keeps a range within 1000 points. */
+  private static final long[] DEFAULT_STEPS = {1_000, 10_000, 60_000, 300_000, 900_000, 3_600_000, 21_600_000,
+      86_400_000};
+
+  private History() {
+  }
+
+  /**
+   * What was asked. {@code groupBy} empty: the stream total; {@code metrics} null: every value.
+   */
+  public record Request(String stream, long from, long to, long stepMs, Map<String, Set<String>> filter,
+      List<String> groupBy, Set<String> metrics) {
+
+    /** The resolution read: the coarsest stored one that divides the step. */
+    public RollupStore.Resolution resolution() {
+      return RollupStore.Resolution.forStep(stepMs);
+    }
+  }
+
+  /**
+   * Reads the query parameters: {@code from}, {@code to} (epoch ms or ISO-8601; default the last
+   * hour), {@code step} (a duration such as "1m", or ms; a whole number of seconds; default the
+   * finest of 1s, 10s, 1m, 5m, 15m, 1h, 6h, 1d giving at most 1000 points), and {@code groupBy},
+   * {@code filter}, {@code metric} as the live feed reads them.
+   *
+   * @throws IllegalArgumentException with the message for a 400
+   */
+  public static Request parse(String stream, Map<String, List<String>> params, long now) {
+    for (String k : params.keySet()) {
+      if (!List.of("from", "to", "step", "groupBy", "filter", "metric", "metrics").contains(k)) {
+        throw new IllegalArgumentException(k + ": not a parameter of this endpoint (from, to, step, groupBy, filter, "
+            + "metric)");
+      }
+    }
+    Map<String, List<String>> spec = new HashMap<>(params);
+    spec.remove("from");
+    spec.remove("to");
+    spec.remove("step");
+    spec.put("stream", List.of(stream));
+    SubscriptionSpec s = SubscriptionSpec.fromQuery(spec);
+    long to = time(params, "to", now);
+    long from = time(params, "from", to - 3_600_000L);
+    if (from >= to) {
+      throw new IllegalArgumentException("from: must be before to");
+    }
+    long step;
+    String st = single(params, "step");
+    if (st == null) {
+      step = DEFAULT_STEPS[DEFAULT_STEPS.length - 1];
+      for (long candidate : DEFAULT_STEPS) {
+        if ((to - from + candidate - 1) / candidate <= 1000) {
+          step = candidate;
+          break;
+        }
+      }
+    } else {
+      step = st.chars().allMatch(Character::isDigit) && !st.isEmpty() ? parseLong("step", st) : Durations.parse(st);
+      if (step <= 0) {
+        throw new IllegalArgumentException("step: \"" + st + "\" is not a duration such as 1s, 1m, 1h or 1d");
+      }
+      if (step % 1000 != 0) {
+        throw new IllegalArgumentException("step: must be a whole number of seconds (1 s is the finest stored "
+            + "resolution), got " + st);
+      }
+    }
+    long points = (to - from + step - 1) / step;
+    if (points > MAX_POINTS) {
+      throw new IllegalArgumentException("step: " + Durations.format(step) + " over that range is " + points
+          + " points per series, more than " + MAX_POINTS + "; use a larger step or a shorter range");
+    }
+    return new Request(stream, from, to, step, s.filter(), s.groupBy(), s.metrics());
+  }
+
+  private static long time(Map<String, List<String>> params, String name, long dflt) {
+    String v = single(params, name);
+    if (v == null || v.isBlank()) {
+      return dflt;
+    }
+    if (v.chars().allMatch(c -> Character.isDigit(c) || c == '-')) {
+      return parseLong(name, v);
+    }
+    try {
+      return Instant.parse(v).toEpochMilli();
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException(name + ": \"" + v + "\" is neither epoch milliseconds nor an ISO-8601 "
+          + "instant such as 2026-11-23T10:00:00Z");
+    }
+  }
+
+  private static long parseLong(String name, String v) {
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + ": \"" + v + "\" is not a whole number");
+    }
+  }
+
+  private static String single(Map<String, List<String>> params, String name) {
+    List<String> v = params.get(name);
+    if (v == null || v.isEmpty()) {
+      return null;
+    }
+    if (v.size() > 1) {
+      throw new IllegalArgumentException(name + ": give it once");
+    }
+    return v.get(0);
+  }
+
+  /**
+   * Merges the stored windows into step buckets per group and writes the answer:
+   * {@code {"stream", "from", "to", "step", "resolution", "groupBy", "series": [{"series": {...},
+   * "points": [[ts, {"count": n, "values": {name: {count, sum, min, max, mean, p50, p95, p99}}}]]}]}},
+   * plus {@code "truncated": true} when groups were cut at {@link #MAX_SERIES}.
+   */
+  public static JsonObject render(Request req, List<RollupStore.Stored> rows, RollupCodec codec, int maxBins) {
+    String[] groupBy = req.groupBy().toArray(new String[0]);
+    Map<Dims, TreeMap<Long, WindowAgg>> groups = new HashMap<>();
+    long step = req.stepMs();
+    for (RollupStore.Stored r : rows) {
+      Dims key = r.grouped() ? r.dims() : project(r.dims(), groupBy);
+      long bucket = Math.floorDiv(r.start(), step) * step;
+      WindowAgg w = groups.computeIfAbsent(key, k -> new TreeMap<>())
+          .computeIfAbsent(bucket, b -> new WindowAgg(b, b + step, codec.accuracy(), maxBins));
+      codec.mergeInto(w, r.data(), r.count(), r.latest(), req.metrics());
+    }
+    List<Dims> keys = new ArrayList<>(groups.keySet());
+    keys.sort((a, b) -> a.toString().compareTo(b.toString()));
+    JsonArray series = new JsonArray();
+    for (Dims k : keys.subList(0, Math.min(keys.size(), MAX_SERIES))) {
+      JsonArray points = new JsonArray();
+      groups.get(k).forEach((t, w) -> points.add(new JsonArray().add(t).add(point(w))));
+      series.add(new JsonObject().put("series", dimsJson(k)).put("points", points));
+    }
+    JsonObject out = new JsonObject().put("stream", req.stream()).put("from", req.from()).put("to", req.to())
+        .put("step", Durations.format(step)).put("resolution", Durations.format(req.resolution().ms()))
+        .put("groupBy", new JsonArray(new ArrayList<>(req.groupBy()))).put("series", series);
+    if (keys.size() > MAX_SERIES) {
+      out.put("truncated", true).put("seriesTotal", keys.size());
+    }
+    return out;
+  }
+
+  /** The group a series counts towards, as live views do: the overflow series stays itself. */
+  static Dims project(Dims d, String[] sortedGroupBy) {
+    if (d.size() == 1 && View.OVERFLOW_KEY.equals(d.key(0))) {
+      return d;
+    }
+    return d.project(sortedGroupBy);
+  }
+
+  private static JsonObject point(WindowAgg w) {
+    JsonObject values = new JsonObject();
+    Map<String, ValueStats> sorted = new TreeMap<>();
+    for (int i = 0; i < w.valueCount(); i++) {
+      sorted.put(w.valueName(i), w.valueStats(i));
+    }
+    sorted.forEach((name, v) -> {
+      ValueStats.Summary s = v.summary();
+      values.put(name, new JsonObject().put("count", s.count()).put("sum", num(s.sum())).put("min", num(s.min()))
+          .put("max", num(s.max())).put("mean", num(s.mean())).put("p50", num(s.p50())).put("p95", num(s.p95()))
+          .put("p99", num(s.p99())));
+    });
+    return new JsonObject().put("count", w.count()).put("values", values);
+  }
+
+  private static Double num(double v) {
+    return Double.isFinite(v) ? v : null;
+  }
+
+  private static JsonObject dimsJson(Dims d) {
+    JsonObject o = new JsonObject();
+    for (int i = 0; i < d.size(); i++) {
+      o.put(d.key(i), d.value(i));
+    }
+    return o;
+  }
+}

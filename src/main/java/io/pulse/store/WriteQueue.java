@@ -1,0 +1,88 @@
+package io.pulse.store;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Final rollups waiting to be written, encoded, oldest first. Bounded: it reports itself
+ * {@link #full()} at its capacity (ingest then answers 503, so no new events add to it) and clears
+ * that at 90% of it; the rollups of events already accepted are still taken up to twice the
+ * capacity, and only past that refused (counted, never silently). A batch taken out stays counted
+ * in {@link #depth()} until it is {@link #done} or {@link #requeue}d in front, in its order.
+ * Single-threaded (the store verticle's event loop).
+ */
+public final class WriteQueue {
+
+  private final int capacity;
+  private final ArrayDeque<RollupStore.Row> rows = new ArrayDeque<>();
+  private int inFlight;
+  private boolean full;
+
+  public WriteQueue(int capacity) {
+    this.capacity = capacity;
+  }
+
+  /** Adds a row; false when even the headroom past the capacity is used up (the row is not kept). */
+  public boolean offer(RollupStore.Row row) {
+    if (depth() >= 2L * capacity) {
+      return false;
+    }
+    rows.addLast(row);
+    update();
+    return true;
+  }
+
+  /** Takes up to {@code max} of the oldest rows out for a write. */
+  public List<RollupStore.Row> take(int max) {
+    int n = Math.min(max, rows.size());
+    List<RollupStore.Row> batch = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      batch.add(rows.pollFirst());
+    }
+    inFlight += n;
+    return batch;
+  }
+
+  /** A batch taken out was written (or given up). */
+  public void done(List<RollupStore.Row> batch) {
+    inFlight -= batch.size();
+    update();
+  }
+
+  /** A batch taken out failed: back in front, in its order, to be taken again. */
+  public void requeue(List<RollupStore.Row> batch) {
+    for (int i = batch.size() - 1; i >= 0; i--) {
+      rows.addFirst(batch.get(i));
+    }
+    inFlight -= batch.size();
+    update();
+  }
+
+  /** Rows waiting plus rows being written. */
+  public int depth() {
+    return rows.size() + inFlight;
+  }
+
+  public boolean waiting() {
+    return !rows.isEmpty();
+  }
+
+  /** Whether ingest should hold off: set at the capacity, cleared at 90% of it. */
+  public boolean full() {
+    return full;
+  }
+
+  public int capacity() {
+    return capacity;
+  }
+
+  private void update() {
+    int d = depth();
+    if (d >= capacity) {
+      full = true;
+    } else if (d <= capacity * 0.9) {
+      full = false;
+    }
+  }
+}

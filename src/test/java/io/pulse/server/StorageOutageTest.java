@@ -1,0 +1,177 @@
+package io.pulse.server;
+
+import static io.pulse.server.StorageServerTest.events;
+import static io.pulse.server.StorageServerTest.query;
+import static io.pulse.server.StorageServerTest.waitFor;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pulse.testing.LiveClient;
+import io.pulse.testing.TestPulse;
+import io.vertx.core.json.JsonObject;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The database going away and coming back under a running server, and a Pulse killed with -9.
+ * These need a PostgreSQL of their own to stop and start, so they use zonky directly rather than
+ * the shared PgFixture server.
+ */
+class StorageOutageTest {
+
+  private static EmbeddedPostgres startPg(Path dir, int port) throws Exception {
+    return EmbeddedPostgres.builder().setDataDirectory(dir).setCleanDataDirectory(false).setPort(port).start();
+  }
+
+  @Test
+  @DisplayName("database away: readiness 503 with the reason, live feed goes on, ingest 503 + Retry-After when the "
+      + "queue is full; back: every buffered final is written")
+  void databaseAwayAndBack() throws Exception {
+    Path dir = Files.createTempDirectory("pulse-outage");
+    int port = TestPulse.freePort();
+    EmbeddedPostgres pg = startPg(dir, port);
+    pg.getPostgresDatabase().getConnection().close();
+    JsonObject conf = StorageServerTest.fast().put("storage", new JsonObject().put("enabled", true)
+        .put("url", "postgresql://postgres:x@localhost:" + port + "/postgres")
+        .put("writeQueue", 20).put("writeBatch", 5).put("retryMs", 200));
+    try (TestPulse pulse = TestPulse.start(conf); LiveClient ws = LiveClient.websocket(pulse.port())) {
+      ws.send(new JsonObject().put("op", "subscribe").put("id", "s").put("stream", "out"));
+      ws.await(m -> "subscribed".equals(m.type()), 5000);
+      assertEquals(202, pulse.postNdjson("out", events(10, "a", "b")));
+      waitFor("first finals written", () -> pulse.get("/metrics").body().contains("pulse_store_rows_written_total 0.0")
+          ? 0 : 1, 1, 10_000);
+
+      pg.close(); // the database goes away
+      waitFor("readiness says so", () -> pulse.get("/health/ready").status(), 503, 10_000);
+      JsonObject ready = pulse.get("/health/ready").json();
+      assertTrue(ready.getString("reason").startsWith("storage: the database does not answer"), ready.encode());
+
+      // the live feed goes on: a running update of new events still arrives
+      assertEquals(202, pulse.postNdjson("out", "{\"values\":{\"amount\":7}}"));
+      ws.await(m -> "rollup".equals(m.type()), 5000);
+
+      // finals pile up; past storage.writeQueue ingest says 503 with Retry-After, never loses silently
+      long total = 11;
+      int status = 202;
+      HttpClient http = HttpClient.newHttpClient();
+      HttpResponse<String> refused = null;
+      for (int i = 0; i < 100 && status == 202; i++) {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(pulse.baseUrl()
+            + "/api/v1/streams/out/events")).header("Content-Type", "application/x-ndjson")
+            .POST(HttpRequest.BodyPublishers.ofString(events(12, "r" + i + "x", "r" + i + "y", "r" + i + "z")))
+            .build(), HttpResponse.BodyHandlers.ofString());
+        status = r.statusCode();
+        if (status == 202) {
+          total += 12;
+        } else {
+          refused = r;
+        }
+        Thread.sleep(100);
+      }
+      assertNotNull(refused, "ingest refused once the queue was full");
+      assertEquals(503, refused.statusCode());
+      assertTrue(refused.headers().firstValue("Retry-After").isPresent());
+      assertTrue(new JsonObject(refused.body()).getString("error").contains("storage.writeQueue"), refused.body());
+
+      pg = startPg(dir, port); // back, same folder and port
+      waitFor("readiness back", () -> pulse.get("/health/ready").status(), 200, 15_000);
+      long expected = total;
+      EmbeddedPostgres back = pg;
+      waitFor("every accepted event in a stored series window", () -> sum(back), expected, 15_000);
+      assertEquals(202, pulse.postNdjson("out", "{\"values\":{\"amount\":1}}"), "ingest open again");
+    } finally {
+      pg.close();
+    }
+  }
+
+  private static long sum(EmbeddedPostgres pg) {
+    try (var c = pg.getPostgresDatabase().getConnection(); var s = c.createStatement();
+        var rs = s.executeQuery("select coalesce(sum(r.count), 0) from rollup_1s r join series s "
+            + "on s.id = r.series_id where s.stream = 'out' and s.kind = 'series'")) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  @Test
+  @DisplayName("kill -9: the closed windows written before are kept, and the next start takes over the orphaned "
+      + "embedded PostgreSQL")
+  void killNine() throws Exception {
+    Path data = Files.createTempDirectory("pulse-kill9");
+    int port = TestPulse.freePort();
+    Path log = data.resolve("pulse.log");
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "io.pulse.Main")
+        .redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("PULSE_HTTP_PORT", Integer.toString(port));
+    pb.environment().put("PULSE_HTTP_HOST", "127.0.0.1");
+    pb.environment().put("PULSE_DATA_DIR", data.toString());
+    pb.environment().put("PULSE_ALLOWED_LATENESS_MS", "100");
+    Process p = pb.start();
+    HttpClient http = HttpClient.newHttpClient();
+    try {
+      waitUp(http, port, p, log);
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+          + "/api/v1/streams/k9/events")).header("Content-Type", "application/x-ndjson")
+          .POST(HttpRequest.BodyPublishers.ofString(events(25, "eu", "us"))).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(202, r.statusCode());
+      waitFor("the finals written", () -> written(http, port), 3, 15_000); // two series and the total
+    } finally {
+      p.destroyForcibly(); // SIGKILL: no shutdown hook, the embedded PostgreSQL is left running
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+    JsonObject conf = new JsonObject().put("dataDir", data.toString())
+        .put("storage", new JsonObject().put("enabled", true));
+    try (TestPulse again = TestPulse.start(conf)) {
+      assertEquals(25, query(again.pulse().database().pool(), "select sum(r.count) from rollup_1s r join series s "
+          + "on s.id = r.series_id where s.stream = 'k9' and s.kind = 'series'"));
+    }
+  }
+
+  private static long written(HttpClient http, int port) {
+    try {
+      String m = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      for (String line : m.split("\n")) {
+        if (line.startsWith("pulse_store_rows_written_total ")) {
+          return (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1));
+        }
+      }
+    } catch (Exception e) {
+      // not up
+    }
+    return -1;
+  }
+
+  private static void waitUp(HttpClient http, int port, Process p, Path log) throws Exception {
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (System.currentTimeMillis() < deadline) {
+      if (!p.isAlive()) {
+        throw new AssertionError("Pulse exited early: " + Files.readString(log));
+      }
+      try {
+        if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready"))
+            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
+          return;
+        }
+      } catch (java.io.IOException e) {
+        // not listening yet
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("Pulse did not become ready: " + Files.readString(log));
+  }
+}

@@ -1,0 +1,100 @@
+package io.pulse.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pulse.testing.PgFixture;
+import io.pulse.testing.TestPulse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** Final rollups reach PostgreSQL from a real server, exactly once, and survive a restart. */
+class StorageServerTest {
+
+  /** Short windows and lateness so finals come quickly. */
+  static JsonObject fast() {
+    return new JsonObject().put("aggregation", new JsonObject().put("allowedLatenessMs", 100))
+        .put("live", new JsonObject().put("flushMs", 50));
+  }
+
+  static void waitFor(String what, LongSupplier value, long expected, long timeoutMs) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    long v = value.getAsLong();
+    while (v != expected && System.currentTimeMillis() < deadline) {
+      Thread.sleep(100);
+      v = value.getAsLong();
+    }
+    assertEquals(expected, v, what);
+  }
+
+  static long query(Pool pool, String sql) {
+    try {
+      Object v = pool.query(sql).execute().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
+          .iterator().next().getValue(0);
+      return v == null ? 0 : ((Number) v).longValue();
+    } catch (Exception e) {
+      throw new IllegalStateException(sql + ": " + e, e);
+    }
+  }
+
+  static String events(int n, String... regions) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      sb.append("{\"dims\":{\"region\":\"").append(regions[i % regions.length]).append("\"},\"values\":{\"amount\":")
+          .append(i + 1).append("}}\n");
+    }
+    return sb.toString();
+  }
+
+  @Test
+  @DisplayName("every final lands once per (series, window): series rows and the stream total each add up to the events")
+  void finalsLandOnce() throws Exception {
+    PgFixture.Db db = PgFixture.freshDatabase();
+    try (TestPulse pulse = TestPulse.startWithStorage(db, fast())) {
+      for (int i = 0; i < 5; i++) {
+        assertEquals(202, pulse.postNdjson("orders", events(30, "eu", "us", "apac")));
+        Thread.sleep(150);
+      }
+      String series = "select coalesce(sum(r.count), 0) from rollup_1s r join series s on s.id = r.series_id "
+          + "where s.stream = 'orders' and s.kind = ";
+      waitFor("events in series rows", () -> db.queryLong(series + "'series'"), 150, 10_000);
+      waitFor("events in the total's rows", () -> db.queryLong(series + "'group' and s.group_by = '{}'"), 150,
+          10_000);
+      assertEquals(3, db.queryLong("select count(*) from series where stream = 'orders' and kind = 'series'"));
+      assertEquals(0, db.queryLong("select count(*) from (select series_id, start from rollup_1s group by 1, 2 "
+          + "having count(*) > 1) d"));
+      String metrics = pulse.get("/metrics").body();
+      assertTrue(metrics.contains("pulse_store_queue_depth"), metrics);
+      assertTrue(metrics.contains("pulse_store_rows_written_total"), metrics);
+      assertEquals(200, pulse.get("/health/ready").status());
+    }
+  }
+
+  @Test
+  @DisplayName("a graceful stop writes the open windows; a restart on the same embedded data folder still has them")
+  void restartKeepsHistory() throws Exception {
+    Path data = Files.createTempDirectory("pulse-restart");
+    JsonObject conf = new JsonObject().put("dataDir", data.toString())
+        .put("storage", new JsonObject().put("enabled", true))
+        .put("aggregation", new JsonObject().put("window", "1h")); // open until the stop
+    try (TestPulse pulse = TestPulse.start(conf)) {
+      assertTrue(pulse.pulse().database().embedded());
+      assertEquals(202, pulse.postNdjson("kept", events(40, "eu", "us")));
+      Thread.sleep(300); // let the shards take the batch before the stop closes their windows
+    }
+    try (TestPulse again = TestPulse.start(conf)) {
+      Pool pool = again.pulse().database().pool();
+      assertEquals(40, query(pool, "select sum(r.count) from rollup_1h r join series s on s.id = r.series_id "
+          + "where s.stream = 'kept' and s.kind = 'series'"));
+      assertEquals(40, query(pool, "select sum(r.count) from rollup_1h r join series s on s.id = r.series_id "
+          + "where s.stream = 'kept' and s.kind = 'group' and s.group_by = '{}'"));
+      assertEquals(1, query(pool, "select count(*) from streams where name = 'kept'"));
+    }
+  }
+}
