@@ -126,7 +126,8 @@ public final class QuarantineStore {
 
   /**
    * Deletes items: one by id, or all of a stream (null: every stream) last seen before
-   * {@code beforeMillis} (null: any time), with one audit entry. The answer is the number deleted.
+   * {@code beforeMillis} (null: any time), with one audit entry when any went. The answer is the
+   * number deleted.
    */
   public Future<Long> purge(String tenant, Long id, String stream, Long beforeMillis, String actor, long now,
       String action) {
@@ -136,6 +137,9 @@ public final class QuarantineStore {
         .execute(Tuple.of(tenant, id, stream, beforeMillis == null ? null : AuditLog.time(beforeMillis)))
         .compose(rows -> {
           long deleted = rows.rowCount();
+          if (deleted == 0) {
+            return Future.succeededFuture(0L); // nothing changed: nothing to audit
+          }
           JsonObject detail = new JsonObject().put("deleted", deleted);
           if (stream != null) {
             detail.put("stream", stream);

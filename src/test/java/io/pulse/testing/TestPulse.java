@@ -89,6 +89,29 @@ public final class TestPulse implements AutoCloseable {
     return send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(10)).GET().build());
   }
 
+  /**
+   * Any method, with headers given as name, value pairs, a JSON body when not null; the whole
+   * response (status, headers, body).
+   */
+  public HttpResponse<String> request(String method, String path, String body, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(10))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      b.header("Content-Type", "application/json");
+    }
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    try {
+      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** POSTs NDJSON to {@code /api/v1/streams/{stream}/events}; returns the status. */
   public int postNdjson(String stream, String body) {
     return post("/api/v1/streams/" + stream + "/events", "application/x-ndjson", body).status();
