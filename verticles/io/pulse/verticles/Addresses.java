@@ -54,6 +54,12 @@ public final class Addresses {
    */
   public static final String STORE_FLUSH = "pulse.store.flush";
 
+  /**
+   * Live hub -> store verticle: replies (an Integer, 0) once every final rollup received so far is
+   * written, so a history read that follows sees them all. The sender bounds the wait.
+   */
+  public static final String STORE_SYNC = "pulse.store.sync";
+
   /** Shutdown -> storage jobs verticle: store the quarantined events not yet saved; replies when done. */
   public static final String JOBS_FLUSH = "pulse.store.jobs.flush";
 

@@ -1,12 +1,19 @@
 package io.pulse.verticles;
 
+import io.pulse.agg.Rollup;
+import io.pulse.agg.View;
+import io.pulse.agg.ViewKey;
+import io.pulse.agg.WindowAgg;
 import io.pulse.live.LiveBatch;
 import io.pulse.live.LiveJson;
 import io.pulse.live.LiveMessage;
 import io.pulse.live.SubscribeReply;
 import io.pulse.live.SubscribeRequest;
 import io.pulse.live.SubscriptionSpec;
+import io.pulse.store.History;
+import io.pulse.store.RollupStore;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpConnection;
@@ -37,6 +44,10 @@ import java.util.concurrent.TimeUnit;
 final class LiveHub {
 
   private static final int MAX_SUBS_PER_SOCKET = 64;
+  /** History windows sent to one subscription at most; the newest are kept. */
+  static final int MAX_HISTORY_WINDOWS = 20_000;
+  /** How long a since= subscription waits for storage to write what it holds before reading history. */
+  private static final long SYNC_WAIT_MS = 5_000;
 
   private final Vertx vertx;
   private final PulseContext ctx;
@@ -70,7 +81,11 @@ final class LiveHub {
       if (subs != null) {
         for (int i = 0, n = subs.size(); i < n; i++) {
           Sub s = subs.get(i);
-          s.conn.offer(s, m);
+          if (s.held != null) {
+            s.hold(m); // its history is still being sent: live messages wait behind it
+          } else {
+            s.conn.offer(s, m);
+          }
         }
       }
     }
@@ -142,6 +157,9 @@ final class LiveHub {
         return;
       }
       Sub s = new Sub(subId, c, r.viewId(), spec);
+      s.seq = r.seq();
+      s.resumed = lastEventId != null && !lastEventId.isBlank();
+      s.since = spec.since() == null ? null : spec.since().resolve(ctx.clock.millis());
       c.subs.put(subId, s);
       byView.computeIfAbsent(r.viewId(), k -> new ArrayList<>()).add(s);
       ctx.subscribers.incrementAndGet();
@@ -151,7 +169,101 @@ final class LiveHub {
         c.offer(s, m);
       }
       c.replaying = false;
+      if (s.since != null && !s.resumed && ctx.storageEnabled()) {
+        backfill(s, s.since);
+      }
     });
+  }
+
+  /**
+   * History first (API.md {@code since=}): the subscription's stored windows from {@code since},
+   * then the live feed, with no gap and no duplicate. Live messages are held from the moment of
+   * subscribing; storage is asked to write every final it has (so the read sees windows that
+   * closed just before); the stored windows are read and merged to the view's window, those the
+   * held live feed also has as finals are dropped, the rest are sent oldest first, paced by the
+   * connection's write queue, then a {@code history} message, then what was held.
+   */
+  private void backfill(Sub s, long since) {
+    View view = ctx.views.byId(s.viewId);
+    long now = ctx.clock.millis();
+    if (view == null || since >= now) {
+      return;
+    }
+    s.held = new LinkedHashMap<>();
+    History.Request req = new History.Request(view.stream(), since, now, view.windowMs(), view.filter(),
+        view.groupBy(), null);
+    vertx.eventBus().request(Addresses.STORE_SYNC, "sync", new DeliveryOptions().setSendTimeout(SYNC_WAIT_MS))
+        .map(m -> (String) null)
+        .otherwise(e -> "storage is behind, so the last few seconds before you subscribed may be missing")
+        .compose(warning -> ctx.rollups.read(req, History.MAX_ROWS)
+            .compose(rows -> vertx.executeBlocking(() -> historyMessages(s, view, req, rows), false))
+            .map(msgs -> new Backfill(msgs, warning)))
+        .onComplete(ar -> {
+          if (s.conn.isClosed() || !s.conn.subs.containsKey(s.id)) {
+            return;
+          }
+          List<LiveMessage> msgs = ar.succeeded() ? ar.result().messages() : List.of();
+          // windows the held live feed also has as finals are sent once, live
+          Set<String> liveFinals = new java.util.HashSet<>();
+          for (LiveMessage m : s.held.values()) {
+            if (m.fin() && m.rollup() != null) {
+              liveFinals.add(m.seriesKey() + '@' + m.rollup().start());
+            }
+          }
+          int sent = 0;
+          boolean truncated = false;
+          for (LiveMessage m : msgs) {
+            if (m.rollup() == null) {
+              truncated = true; // the marker historyMessages leaves when it kept only the newest
+              continue;
+            }
+            if (!liveFinals.contains(m.seriesKey() + '@' + m.rollup().start())) {
+              s.conn.backfill.add(new Pending(s, new LiveMessage(m.viewId(), m.seriesKey(), true, m.seq(), "rollup",
+                  m.json(), null)));
+              sent++;
+            }
+          }
+          JsonObject done = new JsonObject().put("type", "history").put("since", since).put("until", now)
+              .put("windows", sent);
+          if (truncated) {
+            done.put("truncated", true).put("warning", "only the newest " + MAX_HISTORY_WINDOWS + " windows are sent; "
+                + "GET /api/v1/streams/" + view.stream() + "/series reads longer ranges");
+          } else if (ar.failed()) {
+            done.put("error", "history could not be read: " + ar.cause().getMessage());
+          } else if (ar.result().warning() != null) {
+            done.put("warning", ar.result().warning());
+          }
+          s.conn.backfill.add(new Pending(s, new LiveMessage(s.viewId, "", true, s.seq, "history", done.encode(),
+              null)));
+          s.conn.pumpBackfill();
+        });
+  }
+
+  /** The stored windows as rollup messages for one subscriber, oldest first (runs on a worker). */
+  private List<LiveMessage> historyMessages(Sub s, View view, History.Request req, List<RollupStore.Stored> rows) {
+    Map<io.pulse.event.Dims, java.util.TreeMap<Long, WindowAgg>> buckets = History.buckets(req, rows, ctx.codec,
+        ctx.config.aggregation().sketchMaxBins());
+    List<LiveMessage> out = new ArrayList<>();
+    buckets.forEach((dims, windows) -> {
+      ViewKey key = new ViewKey(view, dims);
+      windows.forEach((start, w) -> {
+        Rollup r = w.rollup(key, true);
+        String json = LiveJson.rollup(r, s.metrics);
+        json = "{\"type\":\"rollup\",\"history\":true," + json.substring(json.indexOf(',') + 1);
+        out.add(new LiveMessage(s.viewId, dims.toString(), true, s.seq, "rollup", json, r));
+      });
+    });
+    out.sort(java.util.Comparator.comparingLong((LiveMessage m) -> m.rollup().start())
+        .thenComparing(LiveMessage::seriesKey));
+    if (out.size() > MAX_HISTORY_WINDOWS) {
+      List<LiveMessage> newest = new ArrayList<>(out.subList(out.size() - MAX_HISTORY_WINDOWS, out.size()));
+      newest.add(new LiveMessage(s.viewId, "", true, s.seq, "truncated", "", null));
+      return newest;
+    }
+    return out;
+  }
+
+  private record Backfill(List<LiveMessage> messages, String warning) {
   }
 
   private void unsubscribe(Sub s) {
@@ -181,6 +293,14 @@ final class LiveHub {
         .put("window", r.window());
     io.pulse.catalog.StreamCatalog.StreamInfo info = ctx.catalog.get(r.stream());
     JsonArray warnings = new JsonArray();
+    if (s.since != null) {
+      o.put("since", s.since);
+      if (!ctx.storageEnabled()) {
+        warnings.add("since: history is not kept (storage is off); the live feed starts now");
+      } else if (s.resumed) {
+        warnings.add("since: not used when resuming with Last-Event-ID, which picks up where you left");
+      }
+    }
     if (info == null) {
       warnings.add("stream " + r.stream() + " has had no events yet; rollups start with its first");
     } else {
@@ -211,12 +331,23 @@ final class LiveHub {
   }
 
   /** One subscription on a connection. */
-  private static final class Sub {
+  private final class Sub {
     final String id;
     final Conn conn;
     final int viewId;
     final SubscriptionSpec spec;
     final Set<String> metrics;
+    /** The view's sequence number when it subscribed: what its history messages carry as SSE ids. */
+    long seq;
+    /** Where its history starts (since=), or null. */
+    Long since;
+    /** Whether it resumed with Last-Event-ID (which wins over since=). */
+    boolean resumed;
+    /**
+     * Live messages held while the subscription's history is being sent (null otherwise): finals
+     * in order, running updates coalesced per series.
+     */
+    LinkedHashMap<String, LiveMessage> held;
 
     Sub(String id, Conn conn, int viewId, SubscriptionSpec spec) {
       this.id = id;
@@ -224,6 +355,18 @@ final class LiveHub {
       this.viewId = viewId;
       this.spec = spec;
       this.metrics = spec.metrics();
+    }
+
+    void hold(LiveMessage m) {
+      String key = m.fin() ? m.seriesKey() + "#" + m.seq() + "#" + held.size() : m.seriesKey() + "#running";
+      if (!m.fin()) {
+        held.remove(key); // the newest running update of a series goes after the finals held before it
+      }
+      held.put(key, m);
+      if (held.size() > ctx.config.live().maxPendingFinals()) {
+        conn.closeSlow("slow consumer: more than " + ctx.config.live().maxPendingFinals()
+            + " live messages waited behind the history");
+      }
     }
   }
 
@@ -236,6 +379,8 @@ final class LiveHub {
     final Set<String> pendingIds = new LinkedHashSet<>();
     final ArrayDeque<Pending> finals = new ArrayDeque<>();
     final Map<String, Pending> running = new LinkedHashMap<>();
+    /** History windows of subscriptions with since=, written as the connection can take them. */
+    final ArrayDeque<Pending> backfill = new ArrayDeque<>();
     long stalledSince;
     boolean closed;
     /** Set while replaying a resume: those writes are not live pushes and are not timed. */
@@ -313,6 +458,28 @@ final class LiveHub {
       if (finals.isEmpty() && running.isEmpty()) {
         stalledSince = 0;
       }
+      pumpBackfill();
+    }
+
+    /** Writes history while the connection takes it; after a subscription's last window, releases its held live feed. */
+    void pumpBackfill() {
+      boolean was = replaying;
+      replaying = true;
+      while (!backfill.isEmpty() && !writeQueueFull() && !closed) {
+        Pending p = backfill.poll();
+        if (!p.sub.conn.subs.containsKey(p.sub.id)) {
+          continue;
+        }
+        write(p.sub, p.message);
+        if ("history".equals(p.message.type())) {
+          LinkedHashMap<String, LiveMessage> held = p.sub.held;
+          p.sub.held = null;
+          replaying = was;
+          held.values().forEach(m -> offer(p.sub, m));
+          replaying = true;
+        }
+      }
+      replaying = was;
     }
 
     void closeSlow(String reason) {
@@ -337,6 +504,7 @@ final class LiveHub {
       }
       finals.clear();
       running.clear();
+      backfill.clear();
       closed();
       shut(code, reason, slow);
     }

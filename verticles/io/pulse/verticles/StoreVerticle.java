@@ -83,11 +83,15 @@ public final class StoreVerticle extends VerticleBase {
             + "capacity").register(ctx.registry);
     MessageConsumer<RollupBatch> rollups = vertx.eventBus().consumer(Addresses.ROLLUPS, m -> onRollups(m.body()));
     MessageConsumer<Object> flush = vertx.eventBus().consumer(Addresses.STORE_FLUSH, this::onFlush);
+    MessageConsumer<Object> sync = vertx.eventBus().consumer(Addresses.STORE_SYNC, m -> {
+      flushWaiters.add(m); // answered when the queue is empty; unlike a stop's flush, retries keep their pace
+      pump();
+    });
     lastSuccess = System.nanoTime();
     pingTimer = vertx.setPeriodic(Math.max(500, Math.min(retryMs, 2000)), t -> checkHealth());
     catalogTimer = vertx.setPeriodic(CATALOG_SYNC_MS, t -> syncCatalog());
     Future<?> loaded = ctx.catalogStore.load().onSuccess(ctx.storedStreams::putAll);
-    return Future.all(rollups.completion(), flush.completion(), loaded);
+    return Future.all(rollups.completion(), flush.completion(), sync.completion(), loaded);
   }
 
   // ---- intake ----

@@ -20,12 +20,59 @@ import java.util.regex.Pattern;
  * with the same rules and messages for both.
  */
 public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, List<String> groupBy,
-    Set<String> metrics) {
+    Set<String> metrics, Since since) {
+
+  /**
+   * Where a subscription asks its history to start: an instant (epoch ms or ISO-8601), or a
+   * duration back from when it subscribes ("15m").
+   */
+  public record Since(Long at, Long agoMs) {
+
+    public long resolve(long now) {
+      return at != null ? at : now - agoMs;
+    }
+
+    /** Epoch ms (digits), an ISO-8601 instant or offset date-time, or a duration such as 15m or 2h. */
+    static Since parse(String text) {
+      String t = text.trim();
+      if (!t.isEmpty() && t.chars().allMatch(Character::isDigit)) {
+        long ms;
+        try {
+          ms = Long.parseLong(t);
+        } catch (NumberFormatException e) {
+          ms = -1;
+        }
+        if (ms < 100_000_000_000L) {
+          throw new IllegalArgumentException("since: " + t + " is not epoch milliseconds (seconds? multiply by 1000)");
+        }
+        return new Since(ms, null);
+      }
+      try {
+        return new Since(java.time.OffsetDateTime.parse(t).toInstant().toEpochMilli(), null);
+      } catch (java.time.format.DateTimeParseException e) {
+        // not an instant: a duration?
+      }
+      long ago;
+      try {
+        ago = io.pulse.config.Durations.parse(t);
+      } catch (RuntimeException e) {
+        ago = -1;
+      }
+      if (ago <= 0) {
+        throw new IllegalArgumentException("since: \"" + t + "\" is neither epoch ms, an ISO-8601 time nor a duration "
+            + "such as 15m");
+      }
+      return new Since(null, ago);
+    }
+  }
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
   private static final int MAX_FILTER_VALUES = 256;
 
-  /** From SSE query parameters: {@code stream}, {@code groupBy=a,b}, {@code filter=dim:v,dim2:v2}, {@code metric(s)=a,b}. */
+  /**
+   * From SSE query parameters: {@code stream}, {@code groupBy=a,b}, {@code filter=dim:v,dim2:v2},
+   * {@code metric(s)=a,b}, {@code since=} (history first).
+   */
   public static SubscriptionSpec fromQuery(Map<String, List<String>> params) {
     String stream = single(params, "stream");
     List<String> groupBy = new ArrayList<>();
@@ -63,7 +110,8 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
         }
       }
     }
-    return validated(stream, filter, groupBy, metrics);
+    String since = single(params, "since");
+    return validated(stream, filter, groupBy, metrics, since == null ? null : Since.parse(since));
   }
 
   /** From a WebSocket op: {@code {"stream":..,"groupBy":[..],"filter":{"dim":"v"|["v",..]},"metrics":[..]}}. */
@@ -128,11 +176,20 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
     } else if (m != null) {
       throw new IllegalArgumentException("metrics: must be an array of value names");
     }
-    return validated((String) s, filter, groupBy, metrics);
+    Object since = op.getValue("since");
+    Since from = null;
+    if (since instanceof Number n) {
+      from = Since.parse(String.valueOf(n.longValue()));
+    } else if (since instanceof String str) {
+      from = Since.parse(str);
+    } else if (since != null) {
+      throw new IllegalArgumentException("since: epoch ms, an ISO-8601 time or a duration such as \"15m\"");
+    }
+    return validated((String) s, filter, groupBy, metrics, from);
   }
 
   private static SubscriptionSpec validated(String stream, Map<String, Set<String>> filter, List<String> groupBy,
-      Set<String> metrics) {
+      Set<String> metrics, Since since) {
     if (stream == null || stream.isBlank()) {
       throw new IllegalArgumentException("stream: required");
     }
@@ -170,7 +227,7 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
     Map<String, Set<String>> f = new TreeMap<>();
     filter.forEach((k, v) -> f.put(k, Collections.unmodifiableSet(new TreeSet<>(v))));
     return new SubscriptionSpec(stream, Collections.unmodifiableMap(f),
-        List.copyOf(new TreeSet<>(groupBy)), metrics == null ? null : Collections.unmodifiableSet(metrics));
+        List.copyOf(new TreeSet<>(groupBy)), metrics == null ? null : Collections.unmodifiableSet(metrics), since);
   }
 
   private static String single(Map<String, List<String>> params, String name) {

@@ -147,16 +147,8 @@ public final class History {
    * plus {@code "truncated": true} when groups were cut at {@link #MAX_SERIES}.
    */
   public static JsonObject render(Request req, List<RollupStore.Stored> rows, RollupCodec codec, int maxBins) {
-    String[] groupBy = req.groupBy().toArray(new String[0]);
-    Map<Dims, TreeMap<Long, WindowAgg>> groups = new HashMap<>();
+    Map<Dims, TreeMap<Long, WindowAgg>> groups = buckets(req, rows, codec, maxBins);
     long step = req.stepMs();
-    for (RollupStore.Stored r : rows) {
-      Dims key = r.grouped() ? r.dims() : project(r.dims(), groupBy);
-      long bucket = Math.floorDiv(r.start(), step) * step;
-      WindowAgg w = groups.computeIfAbsent(key, k -> new TreeMap<>())
-          .computeIfAbsent(bucket, b -> new WindowAgg(b, b + step, codec.accuracy(), maxBins));
-      codec.mergeInto(w, r.data(), r.count(), r.latest(), req.metrics());
-    }
     List<Dims> keys = new ArrayList<>(groups.keySet());
     keys.sort((a, b) -> a.toString().compareTo(b.toString()));
     JsonArray series = new JsonArray();
@@ -172,6 +164,25 @@ public final class History {
       out.put("truncated", true).put("seriesTotal", keys.size());
     }
     return out;
+  }
+
+  /**
+   * The stored windows merged into step buckets per group (the group-by's projection of each
+   * series, or a stored group as it is), through their sketches.
+   */
+  public static Map<Dims, TreeMap<Long, WindowAgg>> buckets(Request req, List<RollupStore.Stored> rows,
+      RollupCodec codec, int maxBins) {
+    String[] groupBy = req.groupBy().toArray(new String[0]);
+    Map<Dims, TreeMap<Long, WindowAgg>> groups = new HashMap<>();
+    long step = req.stepMs();
+    for (RollupStore.Stored r : rows) {
+      Dims key = r.grouped() ? r.dims() : project(r.dims(), groupBy);
+      long bucket = Math.floorDiv(r.start(), step) * step;
+      WindowAgg w = groups.computeIfAbsent(key, k -> new TreeMap<>())
+          .computeIfAbsent(bucket, b -> new WindowAgg(b, b + step, codec.accuracy(), maxBins));
+      codec.mergeInto(w, r.data(), r.count(), r.latest(), req.metrics());
+    }
+    return groups;
   }
 
   /** The group a series counts towards, as live views do: the overflow series stays itself. */
