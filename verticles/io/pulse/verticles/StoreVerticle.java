@@ -56,6 +56,8 @@ public final class StoreVerticle extends VerticleBase {
   /** Shrinks while a batch fails for its content, to isolate the rows at fault; back to batchSize on success. */
   private int batchLimit;
   private long lastSuccess;
+  private long lastRefusedLog = System.nanoTime() - 20_000_000_000L;
+  private long refusedSinceLog;
   private final List<Message<Object>> flushWaiters = new ArrayList<>();
   private final Map<String, Long> catalogSynced = new HashMap<>();
   private long pingTimer = -1;
@@ -187,8 +189,15 @@ public final class StoreVerticle extends VerticleBase {
     } else {
       queue.done(batch);
       failed.increment();
-      LOG.error("storage: the database refused the final rollup of {} at {}: {}; it is not stored",
-          batch.get(0).key(), batch.get(0).start(), StoreErrors.describe(e));
+      refusedSinceLog++;
+      long now = System.nanoTime();
+      if (now - lastRefusedLog > 10_000_000_000L) { // a broken schema would refuse every row: one line per 10 s
+        LOG.error("storage: the database refused the final rollup of {} at {}: {}; it is not stored{}",
+            batch.get(0).key(), batch.get(0).start(), StoreErrors.describe(e),
+            refusedSinceLog > 1 ? " (" + (refusedSinceLog - 1) + " more refused since the last such line)" : "");
+        lastRefusedLog = now;
+        refusedSinceLog = 0;
+      }
     }
   }
 

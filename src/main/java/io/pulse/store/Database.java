@@ -109,11 +109,11 @@ public final class Database {
         LOG.info("storage: {}; schema at version {}{}", db.description, p.schemaVersion,
             p.applied > 0 ? " (" + p.applied + " migration" + (p.applied > 1 ? "s" : "") + " applied now)" : "");
         return db;
-      }).recover(e -> {
-        db.closeQuietly();
-        return Future.failedFuture(new IllegalStateException("storage: " + db.description + " does not answer: "
-            + e.getMessage(), e));
-      });
+      }).recover(e -> vertx.executeBlocking(() -> {
+        db.close(); // stopping the embedded server blocks: not on this event loop
+        return null;
+      }, false).transform(x -> Future.failedFuture(new IllegalStateException("storage: " + db.description
+          + " does not answer: " + e.getMessage(), e))));
     });
   }
 
@@ -276,13 +276,6 @@ public final class Database {
     } catch (Exception e) {
       LOG.warn("storage: closing the pool: {}", e.toString());
     }
-    if (embedded != null) {
-      EmbeddedServer.stop(embedded);
-    }
-  }
-
-  private void closeQuietly() {
-    pool.close();
     if (embedded != null) {
       EmbeddedServer.stop(embedded);
     }

@@ -97,4 +97,30 @@ class StorageServerTest {
       assertEquals(1, query(pool, "select count(*) from streams where name = 'kept'"));
     }
   }
+
+  @Test
+  @DisplayName("a row the database refuses for its content is isolated and counted; the rest of its batch is written")
+  void refusedRowIsolated() throws Exception {
+    PgFixture.Db db = PgFixture.freshDatabase();
+    try (TestPulse pulse = TestPulse.startWithStorage(db, fast())) {
+      db.exec("alter table rollup_1s add constraint at_most_499 check (count < 500)"); // a stand-in for bad data
+      StringBuilder big = new StringBuilder();
+      for (int i = 0; i < 1200; i++) {
+        big.append("{\"dims\":{\"s\":\"big\"},\"values\":{\"v\":1}}\n");
+      }
+      big.append("{\"dims\":{\"s\":\"small\"},\"values\":{\"v\":1}}\n".repeat(3));
+      assertEquals(202, pulse.postNdjson("refuse", big.toString()));
+      waitFor("the small series written", () -> db.queryLong("select coalesce(sum(r.count), 0) from rollup_1s r "
+          + "join series s on s.id = r.series_id where s.stream = 'refuse' and s.dims->>'s' = 'small'"), 3, 10_000);
+      waitFor("refused rows counted", () -> {
+        for (String line : pulse.get("/metrics").body().split("\n")) {
+          if (line.startsWith("pulse_store_rows_failed_total ")) {
+            return Double.parseDouble(line.substring(line.indexOf(' ') + 1)) >= 2 ? 1 : 0;
+          }
+        }
+        return 0;
+      }, 1, 10_000);
+      assertEquals(200, pulse.get("/health/ready").status(), "refused content is not the database being away");
+    }
+  }
 }
