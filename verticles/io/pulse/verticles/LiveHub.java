@@ -13,6 +13,7 @@ import io.pulse.live.SubscriptionSpec;
 import io.pulse.store.History;
 import io.pulse.store.RollupStore;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -48,6 +49,8 @@ final class LiveHub {
   static final int MAX_HISTORY_WINDOWS = 20_000;
   /** How long a since= subscription waits for storage to write what it holds before reading history. */
   private static final long SYNC_WAIT_MS = 5_000;
+  /** Beyond one flush tick: for the shards' last finals before a since= boundary to reach storage. */
+  private static final long SETTLE_MS = 250;
 
   private final Vertx vertx;
   private final PulseContext ctx;
@@ -81,6 +84,9 @@ final class LiveHub {
       if (subs != null) {
         for (int i = 0, n = subs.size(); i < n; i++) {
           Sub s = subs.get(i);
+          if (m.rollup() != null && m.rollup().start() < s.liveFrom) {
+            continue; // a window its history covers (since=)
+          }
           if (s.held != null) {
             s.hold(m); // its history is still being sent: live messages wait behind it
           } else {
@@ -176,54 +182,56 @@ final class LiveHub {
   }
 
   /**
-   * History first (API.md {@code since=}): the subscription's stored windows from {@code since},
-   * then the live feed, with no gap and no duplicate. Live messages are held from the moment of
-   * subscribing; storage is asked to write every final it has (so the read sees windows that
-   * closed just before); the stored windows are read and merged to the view's window, those the
-   * held live feed also has as finals are dropped, the rest are sent oldest first, paced by the
-   * connection's write queue, then a {@code history} message, then what was held.
+   * History first (API.md {@code since=}), then the live feed, with no gap and no duplicate.
+   *
+   * <p>The two meet at a window boundary: windows that every shard has closed by the time of
+   * subscribing (end + allowed lateness passed) come from storage, later ones from the live feed,
+   * which holds its messages meanwhile and skips earlier windows for this subscriber. Such a
+   * boundary also keeps out the one window a view created just now could report short (a shard
+   * that closed it before the view existed adds nothing to it). Before reading, the hub gives the
+   * shards one flush tick to close those windows and asks storage to write every final it holds.
+   * Stored windows are merged to the view's window, sent oldest first as fast as the connection
+   * takes them, then a {@code history} message, then what was held.
    */
   private void backfill(Sub s, long since) {
     View view = ctx.views.byId(s.viewId);
     long now = ctx.clock.millis();
-    if (view == null || since >= now) {
+    if (view == null) {
       return;
     }
+    long w = view.windowMs();
+    long boundary = Math.floorDiv(now - ctx.config.aggregation().allowedLatenessMs(), w) * w;
+    s.liveFrom = boundary;
     s.held = new LinkedHashMap<>();
-    History.Request req = new History.Request(view.stream(), since, now, view.windowMs(), view.filter(),
-        view.groupBy(), null);
-    vertx.eventBus().request(Addresses.STORE_SYNC, "sync", new DeliveryOptions().setSendTimeout(SYNC_WAIT_MS))
+    long from = Math.min(Math.floorDiv(since, w) * w, boundary); // from the window that holds since
+    History.Request req = new History.Request(view.stream(), from, boundary, w, view.filter(), view.groupBy(), null);
+    Promise<Void> settled = Promise.promise();
+    vertx.setTimer(ctx.config.live().flushMs() + SETTLE_MS, t -> settled.complete());
+    settled.future()
+        .compose(v -> vertx.eventBus().request(Addresses.STORE_SYNC, "sync",
+            new DeliveryOptions().setSendTimeout(SYNC_WAIT_MS)))
         .map(m -> (String) null)
         .otherwise(e -> "storage is behind, so the last few seconds before you subscribed may be missing")
-        .compose(warning -> ctx.rollups.read(req, History.MAX_ROWS)
+        .compose(warning -> (from >= boundary ? Future.succeededFuture(List.<RollupStore.Stored>of())
+                : ctx.rollups.read(req, History.MAX_ROWS))
             .compose(rows -> vertx.executeBlocking(() -> historyMessages(s, view, req, rows), false))
             .map(msgs -> new Backfill(msgs, warning)))
         .onComplete(ar -> {
           if (s.conn.isClosed() || !s.conn.subs.containsKey(s.id)) {
             return;
           }
-          List<LiveMessage> msgs = ar.succeeded() ? ar.result().messages() : List.of();
-          // windows the held live feed also has as finals are sent once, live
-          Set<String> liveFinals = new java.util.HashSet<>();
-          for (LiveMessage m : s.held.values()) {
-            if (m.fin() && m.rollup() != null) {
-              liveFinals.add(m.seriesKey() + '@' + m.rollup().start());
-            }
-          }
           int sent = 0;
           boolean truncated = false;
-          for (LiveMessage m : msgs) {
+          for (LiveMessage m : ar.succeeded() ? ar.result().messages() : List.<LiveMessage>of()) {
             if (m.rollup() == null) {
               truncated = true; // the marker historyMessages leaves when it kept only the newest
               continue;
             }
-            if (!liveFinals.contains(m.seriesKey() + '@' + m.rollup().start())) {
-              s.conn.backfill.add(new Pending(s, new LiveMessage(m.viewId(), m.seriesKey(), true, m.seq(), "rollup",
-                  m.json(), null)));
-              sent++;
-            }
+            s.conn.backfill.add(new Pending(s, new LiveMessage(m.viewId(), m.seriesKey(), true, m.seq(), "rollup",
+                m.json(), null)));
+            sent++;
           }
-          JsonObject done = new JsonObject().put("type", "history").put("since", since).put("until", now)
+          JsonObject done = new JsonObject().put("type", "history").put("since", from).put("until", boundary)
               .put("windows", sent);
           if (truncated) {
             done.put("truncated", true).put("warning", "only the newest " + MAX_HISTORY_WINDOWS + " windows are sent; "
@@ -343,6 +351,8 @@ final class LiveHub {
     Long since;
     /** Whether it resumed with Last-Event-ID (which wins over since=). */
     boolean resumed;
+    /** With since=, the first window the live feed delivers to it; earlier ones come from storage. */
+    long liveFrom = Long.MIN_VALUE;
     /**
      * Live messages held while the subscription's history is being sent (null otherwise): finals
      * in order, running updates coalesced per series.
