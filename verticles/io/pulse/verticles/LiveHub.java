@@ -164,8 +164,9 @@ final class LiveHub {
       }
       Sub s = new Sub(subId, c, r.viewId(), spec);
       s.seq = r.seq();
-      s.resumed = lastEventId != null && !lastEventId.isBlank();
-      s.since = spec.since() == null ? null : spec.since().resolve(ctx.clock.millis());
+      s.resumed = lastEventId != null && !lastEventId.isBlank() && r.resumeFrom() == null;
+      s.since = r.resumeFrom() != null ? r.resumeFrom()
+          : spec.since() == null ? null : spec.since().resolve(ctx.clock.millis());
       c.subs.put(subId, s);
       byView.computeIfAbsent(r.viewId(), k -> new ArrayList<>()).add(s);
       ctx.subscribers.incrementAndGet();
@@ -228,7 +229,7 @@ final class LiveHub {
               continue;
             }
             s.conn.backfill.add(new Pending(s, new LiveMessage(m.viewId(), m.seriesKey(), true, m.seq(), "rollup",
-                m.json(), null)));
+                m.json(), null, m.rollup().start())));
             sent++;
           }
           JsonObject done = new JsonObject().put("type", "history").put("since", from).put("until", boundary)
@@ -681,6 +682,11 @@ final class LiveHub {
       } else {
         id += "." + (++runningSinceFinal);
       }
+      if (m.at() != LiveMessage.NO_WINDOW && ctx.storageEnabled()) {
+        // the window to resume from after a restart (when the resume log cannot help): this one
+        // again, so nothing is missed if the connection broke between two finals of one window
+        id += "~" + m.at();
+      }
       res.write("id: " + id + "\nevent: " + m.type() + "\ndata: " + json + "\n\n");
     }
 
@@ -700,7 +706,11 @@ final class LiveHub {
         res.write("id: " + ctx.bootId + "-" + r.seq() + "\nevent: reset\ndata: "
             + new JsonObject().put("type", "reset").put("reason", r.resetReason()).encode() + "\n\n");
       }
-      res.write("id: " + ctx.bootId + "-" + r.seq() + "\nevent: subscribed\ndata: " + o.encode() + "\n\n");
+      // ~ the window open now: a reconnect after a restart, before any rollup came, replays from there
+      View v = ctx.views.byId(r.viewId());
+      String at = v == null || !ctx.storageEnabled() ? ""
+          : "~" + Math.floorDiv(s.since != null ? s.since : ctx.clock.millis(), v.windowMs()) * v.windowMs();
+      res.write("id: " + ctx.bootId + "-" + r.seq() + at + "\nevent: subscribed\ndata: " + o.encode() + "\n\n");
     }
 
     @Override

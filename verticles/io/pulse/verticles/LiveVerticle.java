@@ -92,8 +92,19 @@ public final class LiveVerticle extends VerticleBase {
     List<LiveMessage> replay = List.of();
     boolean reset = false;
     String reason = null;
+    Long resumeFrom = null;
     if (req.lastEventId() != null && !req.lastEventId().isBlank()) {
       String lastId = req.lastEventId();
+      Long at = null;
+      int tilde = lastId.indexOf('~');
+      if (tilde >= 0) {
+        try {
+          at = Long.parseLong(lastId.substring(tilde + 1));
+        } catch (NumberFormatException e) {
+          at = null;
+        }
+        lastId = lastId.substring(0, tilde);
+      }
       int dot = lastId.indexOf('.');
       if (dot >= 0) {
         lastId = lastId.substring(0, dot); // a running update's id: resume after the final before it
@@ -108,7 +119,9 @@ public final class LiveVerticle extends VerticleBase {
         }
       }
       List<LiveMessage> missed = after < 0 ? null : log.after(after);
-      if (missed == null) {
+      if (missed == null && at != null && ctx.storageEnabled()) {
+        resumeFrom = at; // not in the resume log (another run, or too old): storage replays from that window
+      } else if (missed == null) {
         reset = true;
         reason = after < 0 ? "the last event id is from an earlier server run or malformed; start afresh"
             : "the messages after that id are no longer held; start afresh";
@@ -117,7 +130,7 @@ public final class LiveVerticle extends VerticleBase {
       }
     }
     m.reply(new SubscribeReply(v.id(), v.stream(), v.allDims() ? null : v.groupBy(),
-        Durations.format(v.windowMs()), log.seq(), replay, reset, reason, null));
+        Durations.format(v.windowMs()), log.seq(), replay, reset, reason, null, resumeFrom));
   }
 
   /** Retires views nobody has watched for the grace period, and their resume logs. */
