@@ -87,8 +87,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/health/ready").handler(this::ready);
     router.get("/metrics").handler(this::metrics);
 
-    router.route("/api/*").handler(rc -> error(rc, 404, "no such endpoint: " + rc.request().method() + " "
-        + rc.request().path()));
+    router.route("/api/*").handler(rc -> unknownApi(rc, router));
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false)
         .setDefaultContentEncoding("UTF-8"));
 
@@ -269,6 +268,28 @@ public final class HttpVerticle extends VerticleBase {
     } else {
       LOG.error("history read of {} failed", rc.request().uri(), e);
       error(rc, 503, "history could not be read: " + StoreErrors.describe(e) + "; see the server log");
+    }
+  }
+
+  /** A path of the API with another method: 405 with the methods it has; else 404. */
+  private static void unknownApi(RoutingContext rc, Router router) {
+    String path = rc.request().path();
+    java.util.Set<String> allowed = new java.util.TreeSet<>();
+    for (io.vertx.ext.web.Route r : router.getRoutes()) {
+      String pattern = r.getPath();
+      if (pattern == null || r.methods() == null || r.methods().isEmpty() || pattern.endsWith("*")) {
+        continue;
+      }
+      String regex = java.util.regex.Pattern.quote(pattern).replaceAll(":[A-Za-z]+", "\\\\E[^/]+\\\\Q");
+      if (path.matches(regex)) {
+        r.methods().forEach(m -> allowed.add(m.name()));
+      }
+    }
+    if (allowed.isEmpty()) {
+      error(rc, 404, "no such endpoint: " + rc.request().method() + " " + path);
+    } else {
+      rc.response().putHeader(HttpHeaders.ALLOW, String.join(", ", allowed));
+      error(rc, 405, rc.request().method() + " is not allowed on " + path + "; it takes " + String.join(", ", allowed));
     }
   }
 

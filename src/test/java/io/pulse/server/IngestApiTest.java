@@ -28,6 +28,20 @@ class IngestApiTest {
   }
 
   @Test
+  @DisplayName("a known path with the wrong method is a JSON 405 naming the methods it takes; an unknown path a 404")
+  void wrongMethod() {
+    var get = pulse.request("GET", "/api/v1/events", null);
+    assertEquals(405, get.statusCode());
+    assertEquals("POST", get.headers().firstValue("Allow").orElse(""));
+    assertTrue(new JsonObject(get.body()).getString("error").contains("POST"), get.body());
+    var patch = pulse.request("PATCH", "/api/v1/rules/r1", "{}");
+    assertEquals(405, patch.statusCode());
+    assertEquals("DELETE, GET, PUT", patch.headers().firstValue("Allow").orElse(""));
+    assertEquals(405, pulse.request("DELETE", "/api/v1/streams/checkout/series", null).statusCode());
+    assertEquals(404, pulse.request("GET", "/api/v1/nothing-here", null).statusCode());
+  }
+
+  @Test
   @DisplayName("POST one JSON object: 202, accepted 1")
   void oneObject() {
     TestPulse.Response r = pulse.post("/api/v1/events", "application/json",
