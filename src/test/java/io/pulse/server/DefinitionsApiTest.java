@@ -95,12 +95,13 @@ class DefinitionsApiTest {
   }
 
   @Test
-  @DisplayName("quarantine: stored with counts, survives a restart, requeued once a limit is raised, purged")
+  @DisplayName("quarantine and definitions survive a restart; quarantine stored with counts, requeued once a limit is raised, purged")
   void quarantine() throws Exception {
     PgFixture.Db db = PgFixture.freshDatabase();
     JsonObject oneStream = new JsonObject().put("aggregation", new JsonObject().put("maxStreams", 1));
     try (TestPulse p = TestPulse.startWithStorage(db, oneStream)) {
       assertEquals(202, p.postNdjson("first", "{\"values\":{\"v\":1}}"));
+      assertEquals(201, p.request("POST", "/api/v1/dashboards", "{\"id\":\"noc\",\"name\":\"NOC\"}").statusCode());
       // the same bad event twice, and an event of a second stream, refused by the one-stream limit
       p.post("/api/v1/events", "application/x-ndjson", "{\"stream\":\"first\",\"values\":{\"v\":\"x\"}}\n"
           + "{\"stream\":\"first\",\"values\":{\"v\":\"x\"}}\n"
@@ -114,6 +115,8 @@ class DefinitionsApiTest {
     }
     // the operator raises the limit and restarts on the same database: the quarantine is still there
     try (TestPulse p = TestPulse.startWithStorage(db, null)) {
+      assertEquals("NOC", json(p.request("GET", "/api/v1/dashboards/noc", null)).getString("name"),
+          "definitions survive the restart");
       JsonObject q = eventually(p, "/api/v1/quarantine?stream=second", j -> j.getLong("total", 0L) == 1);
       long id = q.getJsonArray("items").getJsonObject(0).getLong("id");
       HttpResponse<String> again = p.request("POST", "/api/v1/quarantine/" + id + "/requeue", null);
