@@ -17,7 +17,9 @@ import java.util.Optional;
 /**
  * A server under test, started as a child JVM on a free loopback port. Its output goes to a log
  * file. {@link #close()} stops it (SIGTERM, then SIGKILL) together with any processes it started;
- * a JVM shutdown hook does the same if the driver dies first.
+ * a JVM shutdown hook does the same if the driver dies first. An embedded database the server
+ * starts is not its descendant (pg_ctl detaches it); {@link #watchDatabase} names its pid file, so
+ * that its CPU is measured and it is stopped with the server if the server left it running.
  */
 final class ChildServer implements AutoCloseable {
 
@@ -27,6 +29,7 @@ final class ChildServer implements AutoCloseable {
   private final Process process;
   private final Thread hook;
   private volatile boolean closed;
+  private volatile Path databasePidFile;
 
   private ChildServer(String name, int port, Path log, Process process) {
     this.name = name;
@@ -63,6 +66,56 @@ final class ChildServer implements AutoCloseable {
   long cpuNanos() {
     Optional<Duration> d = process.toHandle().info().totalCpuDuration();
     return d.map(Duration::toNanos).orElse(0L);
+  }
+
+  /** The server's embedded database writes its pid in the first line of {@code pidFile} (PostgreSQL's postmaster.pid). */
+  void watchDatabase(Path pidFile) {
+    this.databasePidFile = pidFile;
+  }
+
+  /** The database's main process, if {@link #watchDatabase} named one and it is running. */
+  Optional<ProcessHandle> database() {
+    Path f = databasePidFile;
+    if (f == null) {
+      return Optional.empty();
+    }
+    try {
+      List<String> lines = Files.readAllLines(f, StandardCharsets.US_ASCII);
+      return lines.isEmpty() ? Optional.empty() : ProcessHandle.of(Long.parseLong(lines.get(0).trim()));
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * CPU time of the database's processes so far, ns; -1 when there is no database or /proc cannot
+   * tell. Each live process of the tree counts its own time and that of its children it has reaped
+   * (utime + stime + cutime + cstime), so backends that come and go are counted too.
+   */
+  long databaseCpuNanos() {
+    Optional<ProcessHandle> db = database();
+    if (db.isEmpty()) {
+      return -1;
+    }
+    long ticks = procTicks(db.get().pid());
+    if (ticks < 0) {
+      return -1;
+    }
+    for (ProcessHandle h : (Iterable<ProcessHandle>) db.get().descendants()::iterator) {
+      ticks += Math.max(0, procTicks(h.pid()));
+    }
+    return ticks * 10_000_000L; // USER_HZ is 100 on Linux
+  }
+
+  /** utime + stime + cutime + cstime of a process from /proc/<pid>/stat, in clock ticks; -1 if unreadable. */
+  private static long procTicks(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"), StandardCharsets.US_ASCII);
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" "); // f[0] is field 3, the state
+      return Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   /** Polls {@code GET path} on 127.0.0.1 until it answers 200; bounded by {@code timeout}. */
@@ -108,9 +161,10 @@ final class ChildServer implements AutoCloseable {
       return;
     }
     closed = true;
-    // remember the grandchildren (e.g. an embedded database) before the parent goes and they get re-parented
+    // remember the grandchildren before the parent goes and they get re-parented (an embedded database is not one of them)
     List<ProcessHandle> descendants = new ArrayList<>();
     process.descendants().forEach(descendants::add);
+    Optional<ProcessHandle> db = database();
     process.destroy();
     try {
       if (!process.waitFor(Duration.ofSeconds(15).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
@@ -121,6 +175,8 @@ final class ChildServer implements AutoCloseable {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
     }
+    // a server that stopped cleanly has stopped its database; one that was killed has not
+    db.filter(ProcessHandle::isAlive).ifPresent(descendants::add);
     for (ProcessHandle h : descendants) {
       if (h.isAlive()) {
         h.destroy();

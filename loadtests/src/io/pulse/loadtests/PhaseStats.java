@@ -23,6 +23,9 @@ final class PhaseStats {
   long serverCpuEndNanos;
   long genCpuStartNanos;
   long genCpuEndNanos;
+  /** The server's database processes, -1 where there is none (see ChildServer#databaseCpuNanos). */
+  long dbCpuStartNanos = -1;
+  long dbCpuEndNanos = -1;
   /** /proc/stat jiffies (busy, irq+softirq, total) at the start and end; {-1, -1} where unreadable. */
   long[] machineStart = {-1, -1, -1};
   long[] machineEnd = {-1, -1, -1};
@@ -56,6 +59,8 @@ final class PhaseStats {
   final ConcurrentLinkedQueue<Double> serverCpuUsage = new ConcurrentLinkedQueue<>();
   final ConcurrentLinkedQueue<Double> serverHeapBytes = new ConcurrentLinkedQueue<>();
   final ConcurrentLinkedQueue<Double> genCpuLoad = new ConcurrentLinkedQueue<>();
+  /** pulse_store_queue_depth: final rollups waiting to be written (when Pulse stores them). */
+  final ConcurrentLinkedQueue<Double> storeQueueDepth = new ConcurrentLinkedQueue<>();
 
   PhaseStats(String name) {
     this.name = name;
@@ -85,6 +90,13 @@ final class PhaseStats {
   double genCpuShare(int cores) {
     double wall = endNanos - startNanos;
     return wall > 0 && genCpuEndNanos > 0 ? (genCpuEndNanos - genCpuStartNanos) / (wall * cores) : Double.NaN;
+  }
+
+  /** The database's CPU over the phase as a fraction of the whole machine; NaN without one. */
+  double dbCpuShare(int cores) {
+    double wall = endNanos - startNanos;
+    return wall > 0 && dbCpuStartNanos >= 0 && dbCpuEndNanos >= 0 ? (dbCpuEndNanos - dbCpuStartNanos) / (wall * cores)
+        : Double.NaN;
   }
 
   /** Busy share of the whole machine over the phase (every process and the kernel), NaN if unknown. */

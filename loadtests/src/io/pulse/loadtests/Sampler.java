@@ -10,14 +10,23 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Once a second: the server's {@code process_cpu_usage} and summed heap
- * {@code jvm_memory_used_bytes{area="heap"}} from its Prometheus {@code /metrics} (when it has one),
+ * Once a second: the server's {@code process_cpu_usage}, summed heap
+ * {@code jvm_memory_used_bytes{area="heap"}} and {@code pulse_store_queue_depth} from its Prometheus
+ * {@code /metrics} (when it has one),
  * and the generator's own process CPU load. Runs on its own daemon thread with blocking JDK HTTP,
  * apart from the Vert.x event loops that drive the load.
  */
 final class Sampler implements AutoCloseable {
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  static final String STORE_QUEUE_DEPTH = "pulse_store_queue_depth";
+  static final String STORE_ROWS_WRITTEN = "pulse_store_rows_written_total";
+  static final String STORE_ROWS_FAILED = "pulse_store_rows_failed_total";
+  static final String STORE_ROWS_RETRIED = "pulse_store_rows_retried_total";
+  static final String STORE_DOWNSAMPLED = "pulse_store_downsampled_rows_total";
+
+  /** HTTP/1.1: the JDK client would otherwise try an h2c upgrade, which goes wrong under concurrent requests. */
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(2)).build();
   private final URI metrics;
   private final com.sun.management.OperatingSystemMXBean os;
   private final Thread thread;
@@ -94,13 +103,30 @@ final class Sampler implements AutoCloseable {
         if (heap != null) {
           s.serverHeapBytes.add(heap);
         }
+        Double depth = m.get(STORE_QUEUE_DEPTH);
+        if (depth != null) {
+          s.storeQueueDepth.add(depth);
+        }
       }
     } catch (Exception e) {
       lastError = "/metrics: " + e;
     }
   }
 
-  /** process_cpu_usage, and "heap" = sum of jvm_memory_used_bytes{area="heap",...}. */
+  /** Scrapes /metrics now, on the calling thread: {@link #parse}'s figures, or an exception. */
+  Map<String, Double> scrapeNow() throws java.io.IOException, InterruptedException {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(5)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new java.io.IOException("/metrics answered " + r.statusCode());
+    }
+    return parse(r.body());
+  }
+
+  /**
+   * process_cpu_usage, "heap" = sum of jvm_memory_used_bytes{area="heap",...}, and every
+   * pulse_store_* sample by its name (labels dropped, samples of one name added up).
+   */
   static Map<String, Double> parse(String text) {
     Map<String, Double> out = new LinkedHashMap<>();
     double heap = 0;
@@ -114,6 +140,9 @@ final class Sampler implements AutoCloseable {
       } else if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
         heap += value(line);
         sawHeap = true;
+      } else if (line.startsWith("pulse_store_")) {
+        int end = line.indexOf('{') >= 0 ? line.indexOf('{') : line.indexOf(' ');
+        out.merge(line.substring(0, end), value(line), Double::sum);
       }
     }
     if (sawHeap) {

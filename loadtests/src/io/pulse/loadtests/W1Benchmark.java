@@ -1,11 +1,6 @@
 package io.pulse.loadtests;
 
 import io.vertx.core.Context;
-import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.VerticleBase;
-import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.HdrHistogram.Histogram;
@@ -14,13 +9,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,11 +20,29 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static io.pulse.loadtests.Bench.CORES;
+import static io.pulse.loadtests.Bench.awaitIdle;
+import static io.pulse.loadtests.Bench.checkAlive;
+import static io.pulse.loadtests.Bench.javaBin;
+import static io.pulse.loadtests.Bench.maxMs;
+import static io.pulse.loadtests.Bench.ms;
+import static io.pulse.loadtests.Bench.nan;
+import static io.pulse.loadtests.Bench.nonNegative;
+import static io.pulse.loadtests.Bench.others;
+import static io.pulse.loadtests.Bench.positive;
+import static io.pulse.loadtests.Bench.shorten;
+import static io.pulse.loadtests.Bench.sleep;
+import static io.pulse.loadtests.Bench.value;
+
 /**
  * The W1 speed benchmark: Pulse's ingest throughput against a parse-and-discard baseline, and
  * event-to-subscriber latency at half of Pulse's maximum rate. See loadtests/README.md.
  *
  * <pre>java -cp target/pulse.jar:target/test-classes io.pulse.loadtests.W1Benchmark [--quick] [options]</pre>
+ *
+ * Pulse runs with storage off ({@code PULSE_STORAGE=false}) unless {@code --storage on}: W1 measures
+ * ingest and the live feed, as it did before Pulse stored anything; {@link W1StorageBenchmark}
+ * measures what storage costs.
  *
  * Exit code: 0 every target met, 1 a target missed, 2 the run itself went wrong (a non-202 answer,
  * a failed request, a server that did not start, a subscriber error).
@@ -41,7 +51,6 @@ public final class W1Benchmark {
 
   static final double TARGET_RATIO = 0.50;
   static final long TARGET_P99_MS = 500;
-  static final int CORES = Runtime.getRuntime().availableProcessors();
 
   /** Command-line options; see {@link #usage()}. */
   static final class Options {
@@ -59,6 +68,7 @@ public final class W1Benchmark {
     boolean pulse = true;
     boolean baseline = true;
     boolean quick;
+    boolean storage;
     String jar = "target/pulse.jar";
     String classpath = "target/pulse.jar" + java.io.File.pathSeparator + "target/test-classes";
     String reportDir = "loadtests/reports";
@@ -72,7 +82,7 @@ public final class W1Benchmark {
           .put("pacedS", pacedS).put("baselineWarmupS", baselineWarmupS).put("drainS", drainS)
           .put("paceFraction", fraction).put("connections", connections).put("subscribers", subscribers)
           .put("batchEvents", batch).put("templates", templates).put("pulse", pulse).put("baseline", baseline)
-          .put("quick", quick).put("jar", jar).put("serverHeap", heap)
+          .put("quick", quick).put("storage", storage).put("jar", jar).put("serverHeap", heap)
           .put("serverJvmArgs", new JsonArray(new ArrayList<>(serverJvmArgs)));
     }
   }
@@ -92,6 +102,8 @@ public final class W1Benchmark {
         "  --subscribers N         WebSocket subscribers (default 100)",
         "  --batch N               events per POST (default 1000)",
         "  --skip-baseline | --skip-pulse",
+        "  --storage on|off        Pulse's PostgreSQL storage (default off: PULSE_STORAGE=false, as W1 was",
+        "                          measured before storage existed; w1-storage.sh measures its cost)",
         "  --jar PATH              Pulse fat jar (default target/pulse.jar)",
         "  --classpath CP          classpath for ParseDiscardServer (default target/pulse.jar:target/test-classes)",
         "  --heap SIZE             -Xmx of both servers (default 1g)",
@@ -127,6 +139,7 @@ public final class W1Benchmark {
         case "--batch" -> o.batch = (int) positive(a, args, ++i);
         case "--skip-baseline" -> o.baseline = false;
         case "--skip-pulse" -> o.pulse = false;
+        case "--storage" -> o.storage = onOff(a, args, ++i);
         case "--jar" -> o.jar = value(a, args, ++i);
         case "--classpath" -> o.classpath = value(a, args, ++i);
         case "--heap" -> o.heap = value(a, args, ++i);
@@ -152,27 +165,12 @@ public final class W1Benchmark {
     return o;
   }
 
-  private static String value(String name, String[] args, int i) {
-    if (i >= args.length) {
-      throw new IllegalArgumentException(name + " needs a value");
+  private static boolean onOff(String name, String[] args, int i) {
+    String v = value(name, args, i);
+    if (!v.equals("on") && !v.equals("off")) {
+      throw new IllegalArgumentException(name + " must be on or off");
     }
-    return args[i];
-  }
-
-  private static double positive(String name, String[] args, int i) {
-    double v = Double.parseDouble(value(name, args, i));
-    if (!(v > 0)) {
-      throw new IllegalArgumentException(name + " must be > 0");
-    }
-    return v;
-  }
-
-  private static double nonNegative(String name, String[] args, int i) {
-    double v = Double.parseDouble(value(name, args, i));
-    if (!(v >= 0)) {
-      throw new IllegalArgumentException(name + " must be >= 0");
-    }
-    return v;
+    return v.equals("on");
   }
 
   public static void main(String[] args) {
@@ -193,16 +191,12 @@ public final class W1Benchmark {
   // ---------------------------------------------------------------------------------------------
 
   private final Options o;
-  private final List<String> problems = new ArrayList<>();
-  /** Phases where something besides the server and the generator used much of the machine. */
-  private final List<String> noisy = new ArrayList<>();
   private final JsonObject json = new JsonObject();
-  private final StringBuilder text = new StringBuilder();
-  private Vertx vertx;
+  private Bench bench;
+  private List<String> problems;
   private W1Workload workload;
 
   // results, filled in as the run goes
-  private PhaseStats idleCheck;
   private double othersBefore;
   private PhaseStats pulseWarmup;
   private PhaseStats pulseMax;
@@ -237,84 +231,66 @@ public final class W1Benchmark {
   int run() throws Exception {
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Path runDir = Files.createTempDirectory("pulse-w1-");
-    say("W1 benchmark " + stamp + " — " + CORES + " cores, Java " + System.getProperty("java.version")
+    System.out.println("[w1] W1 benchmark " + stamp + " — " + CORES + " cores, Java " + System.getProperty("java.version")
         + "; server logs under " + runDir);
     workload = new W1Workload(o.batch, o.templates, 42);
     // how busy the machine is without us: other processes skew every figure below
-    com.sun.management.OperatingSystemMXBean os =
-        (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-    idleCheck = new PhaseStats("before start");
-    idleCheck.startNanos = System.nanoTime();
-    idleCheck.genCpuStartNanos = os.getProcessCpuTime();
-    idleCheck.machineStart = PhaseStats.machineJiffies();
-    Thread.sleep(2000);
-    idleCheck.machineEnd = PhaseStats.machineJiffies();
-    idleCheck.endNanos = System.nanoTime();
-    idleCheck.genCpuEndNanos = os.getProcessCpuTime();
-    othersBefore = idleCheck.machineBusyShare() - idleCheck.genCpuShare(CORES);
-    if (othersBefore > 0.10) {
-      say(String.format(Locale.ROOT, "WARNING: other processes keep the machine %.0f%% busy before the run; figures will be suspect",
-          othersBefore * 100));
-    }
-    vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(3));
-    try {
-      if (o.pulse) {
-        runPulse(runDir);
+    othersBefore = Bench.otherLoadBefore("w1");
+    try (Bench b = new Bench("w1")) {
+      bench = b;
+      problems = b.problems;
+      try {
+        if (o.pulse) {
+          runPulse(runDir);
+        }
+        if (o.baseline) {
+          runBaseline(runDir);
+        }
+      } catch (Exception e) {
+        problems.add("run aborted: " + e.getMessage());
+        System.err.println("W1: run aborted: " + e);
       }
-      if (o.baseline) {
-        runBaseline(runDir);
-      }
-    } catch (Exception e) {
-      problems.add("run aborted: " + e.getMessage());
-      System.err.println("W1: run aborted: " + e);
-    } finally {
-      vertx.close().await(10, TimeUnit.SECONDS);
     }
-    deleteTree(runDir.resolve("data"));
+    Bench.deleteTree(runDir.resolve("data"));
     return report(stamp);
   }
 
   private void runPulse(Path runDir) throws Exception {
     Path data = Files.createDirectories(runDir.resolve("data"));
-    int port = ChildServer.freePort();
-    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx" + o.heap));
-    cmd.addAll(o.serverJvmArgs);
-    cmd.addAll(List.of("-jar", o.jar));
-    Map<String, String> env = Map.of("PULSE_HTTP_PORT", String.valueOf(port), "PULSE_HTTP_HOST", "127.0.0.1",
-        "PULSE_DEMO", "false", "PULSE_DATA_DIR", data.toString());
-    say("starting Pulse: " + String.join(" ", cmd) + " on 127.0.0.1:" + port);
     pulseLog = runDir.resolve("pulse.log").toString();
-    try (ChildServer pulse = ChildServer.start("pulse", cmd, env, port, runDir.resolve("pulse.log"))) {
-      long t0 = System.nanoTime();
-      pulse.awaitReady("/health/ready", Duration.ofMillis((long) (o.readyTimeoutS * 1000)));
-      say(String.format(Locale.ROOT, "Pulse ready in %.1f s (pid %d)", (System.nanoTime() - t0) / 1e9, pulse.pid()));
-
-      Context ingestCtx = newContext();
-      Context subsCtx = newContext();
+    Bench.PulseCommand pc = new Bench.PulseCommand(o.jar, o.heap, o.serverJvmArgs, o.readyTimeoutS);
+    try (ChildServer pulse = bench.startPulse("Pulse", pc, data, Map.of("PULSE_STORAGE", String.valueOf(o.storage)),
+        runDir.resolve("pulse.log"))) {
+      if (o.storage) {
+        pulse.watchDatabase(data.resolve("pg").resolve("postmaster.pid"));
+      }
+      int port = pulse.port;
+      Context ingestCtx = bench.newContext();
+      Context subsCtx = bench.newContext();
       try (Sampler sampler = new Sampler(port);
-           LiveSubscribers subs = new LiveSubscribers(vertx, subsCtx, port, o.subscribers);
-           IngestDriver driver = new IngestDriver(vertx, ingestCtx, port, o.connections, workload)) {
+           LiveSubscribers subs = new LiveSubscribers(bench.vertx, subsCtx, port, o.subscribers);
+           IngestDriver driver = new IngestDriver(bench.vertx, ingestCtx, port, o.connections, workload)) {
         if (o.subscribers > 0) {
           subs.connectAll().await(30, TimeUnit.SECONDS);
         }
         subsConnected = subs.connected();
-        say(subsConnected + " WebSocket subscribers connected and subscribed");
+        bench.say(subsConnected + " WebSocket subscribers connected and subscribed");
 
         pulseWarmup = new PhaseStats("pulse warm-up");
-        begin(pulseWarmup, pulse, sampler, driver, subs);
+        bench.begin(pulseWarmup, pulse, sampler, driver, subs);
         driver.startClosedLoop();
         sleep(o.warmupS);
         pulseMax = new PhaseStats("pulse max");
-        end(pulseWarmup, pulse, sampler);
-        begin(pulseMax, pulse, sampler, driver, subs);
-        progress(pulseWarmup);
+        bench.end(pulseWarmup, pulse, sampler);
+        bench.begin(pulseMax, pulse, sampler, driver, subs);
+        bench.progress(pulseWarmup);
         sleep(o.maxS);
-        end(pulseMax, pulse, sampler);
+        bench.end(pulseMax, pulse, sampler);
         pulseSettle = new PhaseStats("pulse settle");
-        begin(pulseSettle, pulse, sampler, driver, subs);
+        bench.begin(pulseSettle, pulse, sampler, driver, subs);
         driver.stopClosedLoop();
         awaitIdle(driver);
-        progress(pulseMax);
+        bench.progress(pulseMax);
         checkAlive(pulse);
 
         pacedTarget = o.fraction * pulseMax.eventsPerSecond();
@@ -322,29 +298,29 @@ public final class W1Benchmark {
           problems.add(String.format(Locale.ROOT, "Pulse's max rate (%.0f events/s) is too low to pace at %.0f%%",
               pulseMax.eventsPerSecond(), o.fraction * 100));
         } else {
-          say(String.format(Locale.ROOT, "pacing at %.0f events/s (%.0f%% of max)", pacedTarget, o.fraction * 100));
+          bench.say(String.format(Locale.ROOT, "pacing at %.0f events/s (%.0f%% of max)", pacedTarget, o.fraction * 100));
           driver.startPaced(pacedTarget);
           pacedMaxOutstanding = driver.maxOutstanding();
           sleep(o.settleS);
           pulsePaced = new PhaseStats("pulse paced");
-          end(pulseSettle, pulse, sampler);
-          begin(pulsePaced, pulse, sampler, driver, subs);
+          bench.end(pulseSettle, pulse, sampler);
+          bench.begin(pulsePaced, pulse, sampler, driver, subs);
           subs.tracing = o.trace;
           sleep(o.pacedS);
           subs.tracing = false;
           pulseDrain = new PhaseStats("pulse drain");
-          end(pulsePaced, pulse, sampler);
-          begin(pulseDrain, pulse, sampler, driver, subs);
+          bench.end(pulsePaced, pulse, sampler);
+          bench.begin(pulseDrain, pulse, sampler, driver, subs);
           driver.stopPaced();
           awaitIdle(driver);
-          progress(pulsePaced);
+          bench.progress(pulsePaced);
         }
         if (pulseDrain == null) {
           pulseDrain = pulseSettle;
         }
         // let the last windows close so their "final" rollups arrive
         sleep(o.drainS);
-        end(pulseDrain, pulse, sampler);
+        bench.end(pulseDrain, pulse, sampler);
         driver.record(null);
         subs.record(null);
         sampler.record(null);
@@ -354,7 +330,7 @@ public final class W1Benchmark {
         if (o.trace) {
           Path tr = runDir.resolve("live-trace.tsv");
           Files.write(tr, subs.trace, StandardCharsets.UTF_8);
-          say("live trace: " + tr + " (" + subs.trace.size() + " messages)");
+          bench.say("live trace: " + tr + " (" + subs.trace.size() + " messages)");
         }
         collectSubscribers(subs);
         collectPulseMetrics(sampler);
@@ -363,7 +339,7 @@ public final class W1Benchmark {
         }
       }
       if (!problems.isEmpty()) {
-        say("Pulse log tail (" + pulse.log + "):\n" + pulse.tail(15));
+        bench.say("Pulse log tail (" + pulse.log + "):\n" + pulse.tail(15));
       }
     }
   }
@@ -373,79 +349,30 @@ public final class W1Benchmark {
     List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx" + o.heap));
     cmd.addAll(o.serverJvmArgs);
     cmd.addAll(List.of("-cp", o.classpath, ParseDiscardServer.class.getName(), String.valueOf(port)));
-    say("starting baseline: " + String.join(" ", cmd).replace(o.classpath, shorten(o.classpath)) + " on 127.0.0.1:" + port);
+    bench.say("starting baseline: " + String.join(" ", cmd).replace(o.classpath, shorten(o.classpath)) + " on 127.0.0.1:" + port);
     baselineLog = runDir.resolve("baseline.log").toString();
     try (ChildServer base = ChildServer.start("baseline", cmd, Map.of(), port, runDir.resolve("baseline.log"))) {
       base.awaitReady("/health/ready", Duration.ofSeconds(60));
-      Context ingestCtx = newContext();
+      Context ingestCtx = bench.newContext();
       try (Sampler sampler = new Sampler(null);
-           IngestDriver driver = new IngestDriver(vertx, ingestCtx, port, o.connections, workload)) {
+           IngestDriver driver = new IngestDriver(bench.vertx, ingestCtx, port, o.connections, workload)) {
         baseWarmup = new PhaseStats("baseline warm-up");
-        begin(baseWarmup, base, sampler, driver, null);
+        bench.begin(baseWarmup, base, sampler, driver, null);
         driver.startClosedLoop();
         sleep(o.baselineWarmupS);
         baseMax = new PhaseStats("baseline max");
-        end(baseWarmup, base, sampler);
-        begin(baseMax, base, sampler, driver, null);
+        bench.end(baseWarmup, base, sampler);
+        bench.begin(baseMax, base, sampler, driver, null);
         sleep(o.maxS);
-        end(baseMax, base, sampler);
+        bench.end(baseMax, base, sampler);
         driver.record(null);
         driver.stopClosedLoop();
         awaitIdle(driver);
-        progress(baseMax);
+        bench.progress(baseMax);
         baseConnectionsOpened = driver.connectionsOpened.get();
         checkAlive(base);
       }
     }
-  }
-
-  private void begin(PhaseStats s, ChildServer server, Sampler sampler, IngestDriver driver, LiveSubscribers subs) {
-    s.startNanos = System.nanoTime();
-    s.serverCpuStartNanos = server.cpuNanos();
-    s.genCpuStartNanos = sampler.generatorCpuNanos();
-    s.machineStart = PhaseStats.machineJiffies();
-    driver.record(s);
-    if (subs != null) {
-      subs.record(s);
-    }
-    sampler.record(s);
-  }
-
-  private void end(PhaseStats s, ChildServer server, Sampler sampler) {
-    s.endNanos = System.nanoTime();
-    s.serverCpuEndNanos = server.cpuNanos();
-    s.genCpuEndNanos = sampler.generatorCpuNanos();
-    s.machineEnd = PhaseStats.machineJiffies();
-  }
-
-  private void progress(PhaseStats s) {
-    say(String.format(Locale.ROOT, "  %-16s %8.1f s  %,10.0f events/s  %,6d requests  non-202 %d  failures %d",
-        s.name, s.seconds(), s.eventsPerSecond(), s.requests.sum(), s.non202.sum(), s.failures.sum()));
-  }
-
-  private void checkAlive(ChildServer server) throws IOException {
-    if (!server.alive()) {
-      throw new IOException(server.name + " died during the run; log " + server.log + ":\n" + server.tail(30));
-    }
-  }
-
-  private static void awaitIdle(IngestDriver driver) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (driver.outstanding() > 0 && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
-  }
-
-  private Context newContext() throws java.util.concurrent.TimeoutException {
-    Promise<Context> p = Promise.promise();
-    vertx.deployVerticle(new VerticleBase() {
-      @Override
-      public Future<?> start() {
-        p.complete(context);
-        return Future.succeededFuture();
-      }
-    }).await(10, TimeUnit.SECONDS);
-    return p.future().await(10, TimeUnit.SECONDS);
   }
 
   private void collectSubscribers(LiveSubscribers subs) {
@@ -483,39 +410,13 @@ public final class W1Benchmark {
   }
 
   private void collectPulseMetrics(Sampler sampler) {
-    String scrape = sampler.lastScrape();
-    if (scrape == null) {
-      return;
-    }
-    // Pulse's own counters (pulse_*), and the Vert.x/HTTP ones worth a glance; labels kept
-    for (String line : scrape.split("\n")) {
-      if (line.startsWith("#") || line.isBlank()) {
-        continue;
-      }
-      if (line.contains("_bucket{")) {
-        continue;
-      }
-      if (line.startsWith("pulse_") || line.startsWith("process_cpu_usage") || line.startsWith("system_cpu_usage")
-          || line.startsWith("jvm_gc_pause_seconds_sum") || line.startsWith("jvm_gc_pause_seconds_count")
-          || line.startsWith("jvm_threads_live_threads")) {
-        int cut = line.lastIndexOf('}') >= 0 ? line.lastIndexOf('}') + 1 : line.indexOf(' ');
-        try {
-          pulseMetrics.put(line.substring(0, cut).trim(), Sampler.value(line));
-        } catch (RuntimeException e) {
-          // not a sample line we understand; skip it
-        }
-        if (pulseMetrics.size() >= 200) {
-          break;
-        }
-      }
-    }
+    pulseMetrics = Bench.pulseMetrics(sampler.lastScrape());
   }
 
   // ---------------------------------------------------------------------------------------------
   // report
 
   private int report(String stamp) throws IOException {
-    text.setLength(0);
     line("W1 benchmark — Pulse ingest and live feed vs a parse-and-discard baseline");
     line("run " + stamp + ", " + CORES + " cores, Java " + System.getProperty("java.version")
         + ", generator + servers + subscribers on one machine");
@@ -526,23 +427,25 @@ public final class W1Benchmark {
         "load: %d keep-alive HTTP/1.1 connections, %d WebSocket subscribers (half groupBy region, half stream total)%s",
         o.connections, o.subscribers, o.quick ? ", QUICK smoke run (short phases: figures are rough)" : ""));
     line(String.format(Locale.ROOT, "other processes' CPU in the 2 s before the run: %.0f%% of the machine", othersBefore * 100));
+    line(o.storage ? "Pulse storage: on (PULSE_STORAGE=true, embedded PostgreSQL in the run's data folder)"
+        : "Pulse storage: off (PULSE_STORAGE=false, as W1 was measured before storage existed; see w1-storage.sh)");
     line(String.format(Locale.ROOT, "phases: Pulse warm-up %.0f s, max %.0f s, settle %.0f s, paced %.0f s at %.0f%% of max; "
         + "baseline warm-up %.0f s, max %.0f s", o.warmupS, o.maxS, o.settleS, o.pacedS, o.fraction * 100,
         o.baselineWarmupS, o.maxS));
     json.put("run", new JsonObject().put("stamp", stamp).put("cores", CORES)
         .put("java", System.getProperty("java.version")).put("options", o.toJson())
-        .put("otherLoadBeforeStart", nan(othersBefore)).put("jarModified", jarModified()).put("meanBodyBytes", workload.meanBodyBytes()).put("pulseLog", pulseLog).put("baselineLog", baselineLog));
+        .put("otherLoadBeforeStart", nan(othersBefore)).put("jarModified", Bench.jarModified(o.jar)).put("meanBodyBytes", workload.meanBodyBytes()).put("pulseLog", pulseLog).put("baselineLog", baselineLog));
 
     if (pulseMax != null) {
       line("");
       line(String.format(Locale.ROOT, "Pulse — max throughput (closed loop, %d connections, %.1f s)", o.connections,
           pulseMax.seconds()));
-      ingestLines(pulseMax);
-      serverLines(pulseMax, true);
+      bench.ingestLines(pulseMax);
+      bench.serverLines(pulseMax, true);
       line(String.format(Locale.ROOT, "  live feed (info)      %,d running + %,d final rollups; running latency p50 %s, p99 %s, max %s",
           pulseMax.rollupsLive.sum(), pulseMax.rollupsFinal.sum(), ms(pulseMax.liveLatencyMs, 50),
           ms(pulseMax.liveLatencyMs, 99), maxMs(pulseMax.liveLatencyMs)));
-      json.put("pulseMax", phaseJson(pulseMax, true));
+      json.put("pulseMax", bench.phaseJson(pulseMax, true));
     }
     if (pulsePaced != null) {
       line("");
@@ -561,53 +464,24 @@ public final class W1Benchmark {
       line(String.format(Locale.ROOT, "  messages              running %,d, final %,d, other %s; without latest %,d",
           pulsePaced.rollupsLive.sum(), pulsePaced.rollupsFinal.sum(), others(pulsePaced),
           pulsePaced.rollupsWithoutLatest.sum()));
-      ingestLines(pulsePaced);
-      serverLines(pulsePaced, true);
-      json.put("pulsePaced", phaseJson(pulsePaced, true).put("targetEventsPerSecond", pacedTarget));
+      bench.ingestLines(pulsePaced);
+      bench.serverLines(pulsePaced, true);
+      json.put("pulsePaced", bench.phaseJson(pulsePaced, true).put("targetEventsPerSecond", pacedTarget));
     }
     if (baseMax != null) {
       line("");
       line(String.format(Locale.ROOT, "Baseline ParseDiscardServer — max throughput (closed loop, %d connections, %.1f s)",
           o.connections, baseMax.seconds()));
-      ingestLines(baseMax);
-      serverLines(baseMax, false);
-      json.put("baselineMax", phaseJson(baseMax, false));
+      bench.ingestLines(baseMax);
+      bench.serverLines(baseMax, false);
+      json.put("baselineMax", bench.phaseJson(baseMax, false));
     }
 
     // checks
     line("");
     line("Checks");
-    long non202 = 0;
-    long failures = 0;
-    long rejected = 0;
-    List<String> errs = new ArrayList<>();
-    for (PhaseStats s : new PhaseStats[] {pulseWarmup, pulseMax, pulseSettle, pulsePaced, pulseDrain, baseWarmup, baseMax}) {
-      if (s == null || (s == pulseDrain && s == pulseSettle)) {
-        continue;
-      }
-      non202 += s.non202.sum();
-      failures += s.failures.sum();
-      rejected += s.rejected.sum();
-      for (String e : s.errorSamples) {
-        if (errs.size() < 10) {
-          errs.add(s.name + ": " + e);
-        }
-      }
-    }
-    if (non202 > 0) {
-      problems.add(non202 + " non-202 answer(s)");
-    }
-    if (failures > 0) {
-      problems.add(failures + " failed request(s)");
-    }
-    if (rejected > 0) {
-      problems.add(rejected + " rejected event(s)");
-    }
-    line(String.format(Locale.ROOT, "  non-202 answers %,d, failed requests %,d, rejected events %,d%s", non202, failures,
-        rejected, non202 + failures + rejected == 0 ? "  OK" : "  FAIL"));
-    for (String e : errs) {
-      line("    " + e);
-    }
+    JsonObject checks = bench.ingestChecks(pulseWarmup, pulseMax, pulseSettle, pulsePaced, pulseDrain, baseWarmup,
+        baseMax);
     if (o.pulse) {
       line(String.format(Locale.ROOT, "  HTTP connections opened: Pulse %d, baseline %d (pool of %d; more means keep-alive broke)",
           pulseConnectionsOpened, baseConnectionsOpened, o.connections));
@@ -634,8 +508,7 @@ public final class W1Benchmark {
       for (String m : sampleMessages) {
         line("  first " + m);
       }
-      json.put("checks", new JsonObject().put("non202", non202).put("failures", failures).put("rejected", rejected)
-          .put("errors", new JsonArray(errs)).put("pulseConnectionsOpened", pulseConnectionsOpened)
+      json.put("checks", checks.put("pulseConnectionsOpened", pulseConnectionsOpened)
           .put("baselineConnectionsOpened", baseConnectionsOpened).put("subscribersConnected", subsConnected)
           .put("subscribersAcknowledged", subsAcked).put("subscribersWithRollups", subsWithRollups).put("messagesPerSubscriberMin", subsMinMessages)
           .put("messagesPerSubscriberMax", subsMaxMessages).put("closedByServer", subsClosedByServer)
@@ -676,154 +549,10 @@ public final class W1Benchmark {
       }
     }
     json.put("targets", targets);
-    if (!noisy.isEmpty()) {
-      line("  WARNING: other load on the machine during " + String.join(", ", noisy) + "; rerun on a quiet machine");
-      targets.put("noisyPhases", new JsonArray(new ArrayList<>(noisy)));
-    }
-    int code = !problems.isEmpty() ? 2 : miss ? 1 : 0;
-    line("");
-    if (!problems.isEmpty()) {
-      line("RESULT: RUN FAILED — " + String.join("; ", problems));
-    } else {
-      line("RESULT: " + (miss ? "MISS (a target was not met)" : "PASS")
-          + (noisy.isEmpty() ? "" : " — but other load shared the machine, so the figures are suspect"));
-    }
-    json.put("problems", new JsonArray(new ArrayList<>(problems))).put("exitCode", code);
-
-    Path dir = Paths.get(o.reportDir);
-    Files.createDirectories(dir);
-    Path txt = dir.resolve("w1-" + stamp + ".txt");
-    Path js = dir.resolve("w1-" + stamp + ".json");
-    Files.writeString(txt, text.toString(), StandardCharsets.UTF_8);
-    Files.writeString(js, json.encodePrettily() + "\n", StandardCharsets.UTF_8);
-    System.out.println();
-    System.out.print(text);
-    System.out.println("report: " + txt + " and " + js);
-    return code;
-  }
-
-  private void ingestLines(PhaseStats s) {
-    line(String.format(Locale.ROOT, "  events/s accepted     %,.0f  (%,.1f MB/s of NDJSON, %,.1f requests/s)",
-        s.eventsPerSecond(), s.bytesSent.sum() / s.seconds() / 1e6, s.requests.sum() / s.seconds()));
-    Histogram r = s.httpRttMicros;
-    line(String.format(Locale.ROOT, "  POST round trip       p50 %.1f ms  p99 %.1f ms  max %.1f ms  (n=%,d)",
-        r.getValueAtPercentile(50) / 1000.0, r.getValueAtPercentile(99) / 1000.0, r.getMaxValue() / 1000.0,
-        r.getTotalCount()));
-  }
-
-  private void serverLines(PhaseStats s, boolean metrics) {
-    double share = s.serverCpuShare(CORES);
-    String usage = metrics ? String.format(Locale.ROOT, "; process_cpu_usage mean %.2f", PhaseStats.mean(s.serverCpuUsage)) : "";
-    line(String.format(Locale.ROOT, "  server CPU            %.2f cores = %.0f%% of %d%s", share * CORES, share * 100, CORES, usage));
-    if (metrics) {
-      line(String.format(Locale.ROOT, "  server heap used max  %.0f MB (sum of jvm_memory_used_bytes{area=heap}, sampled 1/s)",
-          PhaseStats.max(s.serverHeapBytes) / 1e6));
-    }
-    double gen = s.genCpuShare(CORES);
-    line(String.format(Locale.ROOT, "  generator CPU         %.2f cores = %.0f%% of %d; OS-bean process load mean %.2f",
-        gen * CORES, gen * 100, CORES, PhaseStats.mean(s.genCpuLoad)));
-    double machine = s.machineBusyShare();
-    if (!Double.isNaN(machine)) {
-      double irq = s.machineIrqShare();
-      double rest = machine - irq - share - gen;
-      line(String.format(Locale.ROOT,
-          "  machine busy          %.0f%% of %d cores: irq/softirq (loopback TCP) %.0f%%, everything else %.0f%%%s",
-          machine * 100, CORES, irq * 100, rest * 100,
-          rest > 0.10 ? "  <- another process used the CPU: figures are suspect" : ""));
-      if (rest > 0.10) {
-        noisy.add(s.name);
-      }
-    }
-  }
-
-  private JsonObject phaseJson(PhaseStats s, boolean pulse) {
-    JsonObject j = new JsonObject().put("seconds", s.seconds()).put("eventsPerSecond", s.eventsPerSecond())
-        .put("requests", s.requests.sum()).put("accepted", s.accepted.sum()).put("rejected", s.rejected.sum())
-        .put("non202", s.non202.sum()).put("failures", s.failures.sum()).put("bytesSent", s.bytesSent.sum())
-        .put("batchesScheduled", s.batchesScheduled.sum()).put("batchesSkipped", s.batchesSkipped.sum())
-        .put("httpRttMs", hist(s.httpRttMicros, 1000.0))
-        .put("serverCpuShare", nan(s.serverCpuShare(CORES))).put("generatorCpuShare", nan(s.genCpuShare(CORES)))
-        .put("generatorCpuLoadMean", nan(PhaseStats.mean(s.genCpuLoad)))
-        .put("machineBusyShare", nan(s.machineBusyShare())).put("machineIrqShare", nan(s.machineIrqShare()));
-    if (pulse) {
-      j.put("processCpuUsageMean", nan(PhaseStats.mean(s.serverCpuUsage)))
-          .put("heapUsedMaxBytes", nan(PhaseStats.max(s.serverHeapBytes)))
-          .put("liveLatencyMs", hist(s.liveLatencyMs, 1)).put("finalLatencyMs", hist(s.finalLatencyMs, 1))
-          .put("rollupsRunning", s.rollupsLive.sum()).put("rollupsFinal", s.rollupsFinal.sum())
-          .put("rollupsWithoutLatest", s.rollupsWithoutLatest.sum()).put("negativeLatencies", s.negativeLatencies.sum())
-          .put("otherMessages", new JsonObject(new LinkedHashMap<>(counts(s))));
-    }
-    return j;
-  }
-
-  private static Map<String, Object> counts(PhaseStats s) {
-    Map<String, Object> m = new TreeMap<>();
-    s.otherMessages.forEach((k, v) -> m.put(k, v.sum()));
-    return m;
-  }
-
-  private static String others(PhaseStats s) {
-    return s.otherMessages.isEmpty() ? "none" : counts(s).toString();
-  }
-
-  private static JsonObject hist(Histogram h, double div) {
-    JsonObject j = new JsonObject().put("count", h.getTotalCount());
-    if (h.getTotalCount() > 0) {
-      j.put("p50", h.getValueAtPercentile(50) / div).put("p90", h.getValueAtPercentile(90) / div)
-          .put("p99", h.getValueAtPercentile(99) / div).put("p999", h.getValueAtPercentile(99.9) / div)
-          .put("max", h.getMaxValue() / div).put("mean", h.getMean() / div);
-    }
-    return j;
-  }
-
-  private static Object nan(double d) {
-    return Double.isNaN(d) ? null : d;
-  }
-
-  private static String ms(Histogram h, double pct) {
-    return h.getTotalCount() == 0 ? "-" : h.getValueAtPercentile(pct) + " ms";
-  }
-
-  private static String maxMs(Histogram h) {
-    return h.getTotalCount() == 0 ? "-" : h.getMaxValue() + " ms";
+    return bench.finish("w1", stamp, o.reportDir, json, targets, miss);
   }
 
   private void line(String s) {
-    text.append(s).append('\n');
-  }
-
-  private static void say(String s) {
-    System.out.println("[w1] " + s);
-  }
-
-  private static void sleep(double seconds) throws InterruptedException {
-    Thread.sleep((long) (seconds * 1000));
-  }
-
-  private String jarModified() {
-    try {
-      return Files.getLastModifiedTime(Paths.get(o.jar)).toString();
-    } catch (IOException e) {
-      return null;
-    }
-  }
-
-  private static String shorten(String s) {
-    return s.length() <= 80 ? s : s.substring(0, 60) + "...(" + s.length() + " chars)";
-  }
-
-  private static String javaBin() {
-    return Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-  }
-
-  private static void deleteTree(Path root) {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(root)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      System.err.println("W1: could not delete " + root + ": " + e);
-    }
+    bench.line(s);
   }
 }

@@ -56,8 +56,8 @@ final class W1Workload {
       int series = order[i % SERIES];
       int region = series / STORES;
       int store = series % STORES;
-      double amount = Math.exp(3.5 + 0.8 * gaussian(rnd));
-      int items = 1 + Math.min(9, (int) (-Math.log(1 - rnd.nextDouble()) * 2.0));
+      double amount = amount(rnd);
+      int items = items(rnd);
       sb.append("{\"stream\":\"").append(STREAM).append("\",\"ts\":");
       offsets[i] = sb.length(); // ASCII only, so char offset == byte offset
       sb.append(TS_PLACEHOLDER)
@@ -77,6 +77,16 @@ final class W1Workload {
       a[i] = a[j];
       a[j] = x;
     }
+  }
+
+  /** A value of {@code amount}: lognormal, median about 33. */
+  static double amount(SplittableRandom rnd) {
+    return Math.exp(3.5 + 0.8 * gaussian(rnd));
+  }
+
+  /** A value of {@code items}: 1 to 10, mostly small. */
+  static int items(SplittableRandom rnd) {
+    return 1 + Math.min(9, (int) (-Math.log(1 - rnd.nextDouble()) * 2.0));
   }
 
   private static double gaussian(SplittableRandom rnd) {
