@@ -41,7 +41,7 @@ public final class EventParser {
   private final String[] valueNames;
   private final double[] valueNumbers;
   private final StringCache strings = new StringCache(8192);
-  private final DimsCache dimsCache = new DimsCache(4096);
+  private final DimsCache dimsCache = new DimsCache(16384);
   /** Shared between consecutive events with the same value names; events never modify it. */
   private String[] lastNames;
   private int[] indices = new int[64];
