@@ -50,7 +50,8 @@ public final class HotPath {
     }
     ParseDiscardServer baseline = new ParseDiscardServer(0);
 
-    System.out.printf(Locale.ROOT, "%-6s %16s %16s %8s%n", "round", "pulse cpu ns/ev", "baseline cpu ns/ev", "ratio");
+    System.out.printf(Locale.ROOT, "%-6s %16s %16s %8s %12s%n", "round", "pulse cpu ns/ev", "baseline cpu ns/ev", "ratio",
+        "parse only");
     long[] now = {t0 + 100};
     for (int r = 0; r <= rounds; r++) {
       double pulse = time(seconds, bodies, b -> {
@@ -73,8 +74,9 @@ public final class HotPath {
         return out.accepted();
       });
       double base = time(seconds, bodies, b -> (int) baseline.walk(b));
-      System.out.printf(Locale.ROOT, "%-6s %16.1f %16.1f %7.1f%%%n", r == 0 ? "warm" : String.valueOf(r), pulse, base,
-          100 * base / pulse);
+      double parse = time(seconds / 2, bodies, b -> parser.parse(b, BodyFormat.NDJSON, null, now[0]).events().size());
+      System.out.printf(Locale.ROOT, "%-6s %16.1f %16.1f %7.1f%% %12.1f%n", r == 0 ? "warm" : String.valueOf(r), pulse,
+          base, 100 * base / pulse, parse);
     }
   }
 
