@@ -47,6 +47,11 @@ final class LiveHub {
   private static final int MAX_SUBS_PER_SOCKET = 64;
   /** History windows sent to one subscription at most; the newest are kept. */
   static final int MAX_HISTORY_WINDOWS = 20_000;
+  /**
+   * Live messages held for one subscription while its history is sent (shared objects: a
+   * reference each). Enough for a view of thousands of series over the few seconds it takes.
+   */
+  private static final int MAX_HELD = 50_000;
   /** How long a since= subscription waits for storage to write what it holds before reading history. */
   private static final long SYNC_WAIT_MS = 5_000;
   /** Beyond one flush tick: for the shards' last finals before a since= boundary to reach storage. */
@@ -374,9 +379,8 @@ final class LiveHub {
         held.remove(key); // the newest running update of a series goes after the finals held before it
       }
       held.put(key, m);
-      if (held.size() > ctx.config.live().maxPendingFinals()) {
-        conn.closeSlow("slow consumer: more than " + ctx.config.live().maxPendingFinals()
-            + " live messages waited behind the history");
+      if (held.size() > MAX_HELD) {
+        conn.closeSlow("slow consumer: more than " + MAX_HELD + " live messages waited behind the history");
       }
     }
   }
