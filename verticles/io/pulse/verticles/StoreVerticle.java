@@ -81,8 +81,7 @@ public final class StoreVerticle extends VerticleBase {
     retried = Counter.builder("pulse.store.rows.retried")
         .description("Rows of writes that failed (database away or busy) and were queued again").register(ctx.registry);
     failed = Counter.builder("pulse.store.rows.failed")
-        .description("Final rollups given up: refused by the database for their content, or past twice the queue's "
-            + "capacity").register(ctx.registry);
+        .description("Final rollups given up: refused by the database for their content").register(ctx.registry);
     MessageConsumer<RollupBatch> rollups = vertx.eventBus().consumer(Addresses.ROLLUPS, m -> onRollups(m.body()));
     MessageConsumer<Object> flush = vertx.eventBus().consumer(Addresses.STORE_FLUSH, this::onFlush);
     MessageConsumer<Object> sync = vertx.eventBus().consumer(Addresses.STORE_SYNC, m -> {
@@ -113,17 +112,7 @@ public final class StoreVerticle extends VerticleBase {
     encoder.executeBlocking(() -> encode(finals), true).onComplete(ar -> {
       encoding -= finals.size();
       if (ar.succeeded()) {
-        int refused = 0;
-        for (RollupStore.Row row : ar.result()) {
-          if (!queue.offer(row)) {
-            refused++;
-          }
-        }
-        if (refused > 0) {
-          failed.increment(refused);
-          LOG.error("storage: {} final rollups dropped: the write queue holds twice storage.writeQueue ({}) already",
-              refused, queue.capacity());
-        }
+        ar.result().forEach(queue::offer); // acknowledged events' finals are never dropped
       } else {
         failed.increment(finals.size());
         LOG.error("storage: {} final rollups could not be encoded", finals.size(), ar.cause());

@@ -5,12 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Final rollups waiting to be written, encoded, oldest first. Bounded: it reports itself
- * {@link #full()} at its capacity (ingest then answers 503, so no new events add to it) and clears
- * that at 90% of it; the rollups of events already accepted are still taken up to twice the
- * capacity, and only past that refused (counted, never silently). A batch taken out stays counted
- * in {@link #depth()} until it is {@link #done} or {@link #requeue}d in front, in its order.
- * Single-threaded (the store verticle's event loop).
+ * Final rollups waiting to be written, encoded, oldest first. It reports itself {@link #full()}
+ * at its capacity (ingest then answers 503, so no new events add to it) and clears that at 90% of
+ * it. The finals of events already accepted are always taken, past the capacity too: they were
+ * acknowledged, and they are bounded, since only windows that were open when ingest stopped can
+ * still close. A batch taken out stays counted in {@link #depth()} until it is {@link #done} or
+ * {@link #requeue}d in front, in its order. Single-threaded (the store verticle's event loop).
  */
 public final class WriteQueue {
 
@@ -23,14 +23,10 @@ public final class WriteQueue {
     this.capacity = capacity;
   }
 
-  /** Adds a row; false when even the headroom past the capacity is used up (the row is not kept). */
-  public boolean offer(RollupStore.Row row) {
-    if (depth() >= 2L * capacity) {
-      return false;
-    }
+  /** Adds a row. Always taken: see the class comment for why this stays bounded. */
+  public void offer(RollupStore.Row row) {
     rows.addLast(row);
     update();
-    return true;
   }
 
   /** Takes up to {@code max} of the oldest rows out for a write. */
