@@ -153,6 +153,12 @@ final class LiveHub {
     c.pendingIds.add(subId);
     SubscribeRequest req = new SubscribeRequest(spec.stream(), spec.filter(), spec.groupBy(), lastEventId);
     vertx.eventBus().<SubscribeReply>request(Addresses.LIVE_SUBSCRIBE, req).onComplete(ar -> {
+      if (c.cancelled.remove(subId)) {
+        if (ar.succeeded() && ar.result().body().error() == null) {
+          vertx.eventBus().send(Addresses.LIVE_RELEASE, ar.result().body().viewId());
+        }
+        return; // unsubscribed before the subscription was made
+      }
       c.pendingIds.remove(subId);
       if (ar.failed()) {
         c.error(subId, "subscription failed: " + ar.cause().getMessage());
@@ -392,6 +398,8 @@ final class LiveHub {
   private abstract class Conn {
     final Map<String, Sub> subs = new LinkedHashMap<>();
     final Set<String> pendingIds = new LinkedHashSet<>();
+    /** Subscriptions unsubscribed while their subscribe was still on its way. */
+    final Set<String> cancelled = new java.util.HashSet<>();
     final ArrayDeque<Pending> finals = new ArrayDeque<>();
     final Map<String, Pending> running = new LinkedHashMap<>();
     /** History windows of subscriptions with since=, written as the connection can take them. */
@@ -537,6 +545,10 @@ final class LiveHub {
 
     boolean unsubscribeOp(String subId) {
       Sub s = subs.get(subId);
+      if (s == null && pendingIds.remove(subId)) {
+        cancelled.add(subId); // its subscribe is still on its way: released when the answer comes
+        return true;
+      }
       if (s == null) {
         error(subId, "no subscription with this id");
         return false;

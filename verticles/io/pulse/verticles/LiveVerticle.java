@@ -71,7 +71,10 @@ public final class LiveVerticle extends VerticleBase {
         log.append(m);
         out.add(m);
       } else {
-        out.add(new LiveMessage(v.id(), r.series().toString(), false, log.seq(), "rollup", json, r));
+        // an older window may still be open (lateness): a resume from storage starts at the oldest one that can be
+        long w = v.windowMs();
+        long stillOpen = r.start() - Math.floorDiv(ctx.config.aggregation().allowedLatenessMs() + w - 1, w) * w;
+        out.add(new LiveMessage(v.id(), r.series().toString(), false, log.seq(), "rollup", json, r, stillOpen));
       }
     }
     if (!out.isEmpty()) {

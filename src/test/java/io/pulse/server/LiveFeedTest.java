@@ -54,6 +54,20 @@ class LiveFeedTest {
   }
 
   @Test
+  @DisplayName("WebSocket: an unsubscribe sent right after its subscribe ends it; no rollups follow")
+  void unsubscribeBeforeSubscribed() {
+    try (LiveClient ws = LiveClient.websocket(pulse.port())) {
+      ws.send(new JsonObject().put("op", "subscribe").put("id", "quick").put("stream", "quickunsub"));
+      ws.send(new JsonObject().put("op", "unsubscribe").put("id", "quick"));
+      ws.await(m -> "unsubscribed".equals(m.type()), 5000);
+      assertEquals(202, pulse.postNdjson("quickunsub", line("quickunsub", "eu", 1)));
+      ws.collect(800);
+      assertTrue(ws.seen().stream().noneMatch(m -> "rollup".equals(m.type()) || "error".equals(m.type())),
+          "nothing for a subscription that was ended: " + ws.seen());
+    }
+  }
+
+  @Test
   @DisplayName("WebSocket: running updates move while the window is open, one final per window, and finals count every event once")
   void websocketTotal() {
     try (LiveClient ws = LiveClient.websocket(pulse.port())) {
