@@ -60,6 +60,12 @@ public final class Addresses {
    */
   public static final String STORE_SYNC = "pulse.store.sync";
 
+  /**
+   * Quarantine API -> storage jobs verticle: store what the in-memory ring holds that is not saved
+   * yet, then reply, so a read or purge that follows sees events rejected a moment ago.
+   */
+  public static final String QUARANTINE_SAVE = "pulse.store.quarantine.save";
+
   /** Shutdown -> storage jobs verticle: store the quarantined events not yet saved; replies when done. */
   public static final String JOBS_FLUSH = "pulse.store.jobs.flush";
 

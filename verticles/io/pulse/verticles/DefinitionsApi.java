@@ -51,9 +51,12 @@ final class DefinitionsApi {
   private final QuarantineStore quarantine;
   private final AuditLog audit;
   private final Requeue requeue;
+  private final java.util.function.Supplier<Future<Void>> saveQuarantine;
 
   /** @param pool the database, or null when storage is off (then only the in-memory quarantine is readable) */
-  DefinitionsApi(Pool pool, Clock clock, Quarantine memory, Requeue requeue) {
+  DefinitionsApi(Pool pool, Clock clock, Quarantine memory, Requeue requeue,
+      java.util.function.Supplier<Future<Void>> saveQuarantine) {
+    this.saveQuarantine = saveQuarantine;
     this.clock = clock;
     this.memory = memory;
     this.requeue = requeue;
@@ -222,7 +225,7 @@ final class DefinitionsApi {
           .put("quarantinedSinceStart", memory.total()).put("capacity", memory.capacity()).put("stored", false));
       return;
     }
-    reply(rc, quarantine.list(TENANT, stream, limit, before).map(page -> {
+    reply(rc, saved().compose(v -> quarantine.list(TENANT, stream, limit, before)).map(page -> {
       JsonArray items = new JsonArray();
       page.items().forEach(i -> items.add(i.toJson()));
       JsonObject out = new JsonObject().put("items", items).put("total", page.rows()).put("events", page.events())
@@ -246,7 +249,7 @@ final class DefinitionsApi {
       error(rc, 404, "no quarantined event " + rc.pathParam("id"));
       return;
     }
-    quarantine.get(TENANT, id).compose(item -> {
+    saved().compose(v -> quarantine.get(TENANT, id)).compose(item -> {
       if (item == null) {
         return Future.failedFuture(new DefinitionStore.Refused(404, "no quarantined event " + id));
       }
@@ -272,7 +275,7 @@ final class DefinitionsApi {
       error(rc, 400, e.getMessage());
       return;
     }
-    quarantine.list(TENANT, stream, limit, null).compose(page -> {
+    saved().compose(v -> quarantine.list(TENANT, stream, limit, null)).compose(page -> {
       List<Long> done = new ArrayList<>();
       JsonArray still = new JsonArray();
       for (QuarantineStore.Item item : page.items()) {
@@ -303,13 +306,14 @@ final class DefinitionsApi {
       error(rc, 404, "no quarantined event " + rc.pathParam("id"));
       return;
     }
-    quarantine.purge(TENANT, id, null, null, ACTOR, clock.millis(), "quarantine.delete").onComplete(ar -> {
-      if (ar.succeeded() && ar.result() == 0) {
-        error(rc, 404, "no quarantined event " + id);
-        return;
-      }
-      answer(rc, ar.map(n -> new JsonObject().put("deleted", n)), 200);
-    });
+    saved().compose(v -> quarantine.purge(TENANT, id, null, null, ACTOR, clock.millis(), "quarantine.delete"))
+        .onComplete(ar -> {
+          if (ar.succeeded() && ar.result() == 0) {
+            error(rc, 404, "no quarantined event " + id);
+            return;
+          }
+          answer(rc, ar.map(n -> new JsonObject().put("deleted", n)), 200);
+        });
   }
 
   /** Deletes by stream and/or age; deleting everything takes an explicit all=true. */
@@ -329,7 +333,8 @@ final class DefinitionsApi {
       error(rc, 400, "say what to purge: stream=, before= (epoch ms, by last seen), or all=true for everything");
       return;
     }
-    reply(rc, quarantine.purge(TENANT, null, stream, before, ACTOR, clock.millis(), "quarantine.purge")
+    reply(rc, saved().compose(v -> quarantine.purge(TENANT, null, stream, before, ACTOR, clock.millis(),
+        "quarantine.purge"))
         .map(n -> new JsonObject().put("deleted", n)), 200);
   }
 
@@ -357,6 +362,11 @@ final class DefinitionsApi {
 
   // ---- helpers ----
 
+  /** Has the events rejected a moment ago stored first; goes on regardless (the database may be away). */
+  private Future<Void> saved() {
+    return saveQuarantine.get().otherwiseEmpty();
+  }
+
   private boolean needsStorage(RoutingContext rc) {
     if (definitions != null) {
       return false;
@@ -373,10 +383,22 @@ final class DefinitionsApi {
         error(rc, 400, "the body must be a JSON object");
       }
       return o;
-    } catch (DecodeException | ClassCastException e) {
-      error(rc, 400, "the body must be a JSON object: " + e.getMessage());
+    } catch (ClassCastException e) {
+      error(rc, 400, "the body must be a JSON object, not an array or a value");
+      return null;
+    } catch (DecodeException e) {
+      error(rc, 400, "the body is not valid JSON" + where(e));
       return null;
     }
+  }
+
+  /** Where Jackson stopped reading, without the rest of its message. */
+  private static String where(DecodeException e) {
+    Throwable c = e.getCause();
+    if (c instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null) {
+      return " (line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr() + ")";
+    }
+    return "";
   }
 
   private static int intParam(RoutingContext rc, String name, int dflt, int min, int max) {

@@ -78,7 +78,9 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/api/v1/streams/:stream/events").handler(body).handler(this::ingest);
     router.get("/api/v1/streams").handler(this::streams);
     router.get("/api/v1/streams/:stream/series").handler(this::series);
-    new DefinitionsApi(ctx.storageEnabled() ? ctx.db.pool() : null, ctx.clock, ctx.quarantine, this::requeue)
+    new DefinitionsApi(ctx.storageEnabled() ? ctx.db.pool() : null, ctx.clock, ctx.quarantine, this::requeue,
+        () -> vertx.eventBus().request(Addresses.QUARANTINE_SAVE, "save",
+            new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(3000)).mapEmpty())
         .mount(router); // rules, dashboards, quarantine, audit
     router.get("/api/v1/live/sse").handler(this::sse);
     router.get("/api/v1/live/ws").handler(this::websocket);

@@ -44,7 +44,8 @@ public final class StorageJobsVerticle extends VerticleBase {
   private Counter downsampled;
   private Counter expired;
   private long cursor;
-  private boolean savingQuarantine;
+  /** The quarantine save running or last run. */
+  private Future<Void> saving = Future.succeededFuture();
   private long quarantineTimer = -1;
   private long downsampleTimer = -1;
   private boolean stopping;
@@ -73,15 +74,20 @@ public final class StorageJobsVerticle extends VerticleBase {
       LOG.info("storage: downsampling and retention are off (storage.downsample)");
     }
     MessageConsumer<Object> flush = vertx.eventBus().consumer(Addresses.JOBS_FLUSH, this::onFlush);
-    return flush.completion();
+    MessageConsumer<Object> save = vertx.eventBus().consumer(Addresses.QUARANTINE_SAVE,
+        m -> saveQuarantine().onComplete(ar -> m.reply(ar.succeeded() ? 0 : 1)));
+    return Future.all(flush.completion(), save.completion());
   }
 
   // ---- quarantine ----
 
+  /** Saves what is new in the ring; calls queue up behind each other, so one save runs at a time. */
   private Future<Void> saveQuarantine() {
-    if (savingQuarantine) {
-      return Future.succeededFuture();
-    }
+    saving = saving.transform(ar -> saveQuarantineNow());
+    return saving;
+  }
+
+  private Future<Void> saveQuarantineNow() {
     Quarantine.Since next = ctx.quarantine.since(cursor, QUARANTINE_BATCH);
     if (next.missed() > 0) {
       unsaved.increment(next.missed());
@@ -92,10 +98,8 @@ public final class StorageJobsVerticle extends VerticleBase {
       cursor = next.next();
       return Future.succeededFuture();
     }
-    savingQuarantine = true;
     return quarantine.save(DefinitionsApi.TENANT, next.entries())
         .transform(ar -> {
-          savingQuarantine = false;
           if (ar.failed()) {
             // keep the cursor: the same entries are tried again next second, if the ring still has them
             LOG.debug("quarantine: saving {} entries failed: {}", next.entries().size(),
@@ -104,7 +108,7 @@ public final class StorageJobsVerticle extends VerticleBase {
           }
           cursor = next.next();
           // a full batch means more may be waiting: go on at once
-          return next.entries().size() == QUARANTINE_BATCH ? saveQuarantine() : Future.succeededFuture();
+          return next.entries().size() == QUARANTINE_BATCH ? saveQuarantineNow() : Future.succeededFuture();
         });
   }
 
