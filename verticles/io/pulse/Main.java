@@ -55,6 +55,9 @@ public final class Main {
     System.out.println("  Pulse is running:  http://" + host + ":" + pulse.port() + "/");
     System.out.println("  API:               http://" + host + ":" + pulse.port() + "/api/v1   metrics: /metrics");
     System.out.println("  demo generators:   " + (config.demo() ? "on" : "off (PULSE_DEMO=true turns them on)"));
+    System.out.println("  history:           " + (pulse.database() == null
+        ? "off (PULSE_STORAGE=false): nothing is kept across restarts"
+        : pulse.database().description()));
     System.out.println("  authentication:    not implemented in this version; keep Pulse on a trusted network");
     System.out.println();
   }

@@ -353,10 +353,17 @@ final class DefinitionsApi {
       error(rc, 400, e.getMessage());
       return;
     }
-    reply(rc, audit.recent(TENANT, limit, before, rc.queryParams().get("action")).map(all -> {
+    String action = rc.queryParams().get("action");
+    String family = action == null || action.isBlank() ? null : action;
+    reply(rc, audit.recent(TENANT, limit, before, family).map(all -> {
       JsonArray items = new JsonArray();
       all.forEach(e -> items.add(e.toJson()));
-      return new JsonObject().put("entries", items);
+      JsonObject out = new JsonObject().put("entries", items);
+      if (all.size() == limit) {
+        out.put("next", "/api/v1/audit?limit=" + limit + (family == null ? "" : "&action=" + family) + "&before="
+            + all.get(limit - 1).id());
+      }
+      return out;
     }), 200);
   }
 

@@ -83,7 +83,9 @@ public final class Pulse {
               return null;
             }).transform(x -> Future.failedFuture(e))));
     if (!config.storage().enabled()) {
-      LOG.info("storage: off (storage.enabled / PULSE_STORAGE=false): nothing is kept across restarts");
+      LOG.info("storage: off (storage.enabled / PULSE_STORAGE=false): nothing is kept across restarts; history "
+          + "(/series, since=), rules, dashboards, the audit log and quarantine requeue/purge answer 503, and the "
+          + "quarantine is the in-memory ring only");
     }
     return started.recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));
   }

@@ -72,15 +72,17 @@ public final class History {
     spec.remove("step");
     spec.put("stream", List.of(stream));
     SubscriptionSpec s = SubscriptionSpec.fromQuery(spec);
-    long to = time(params, "to", now);
-    long from = time(params, "from", to - 3_600_000L);
+    long to = time(params, "to", now, now);
+    long from = time(params, "from", to - 3_600_000L, now);
     if (from >= to) {
       throw new IllegalArgumentException("from: must be before to");
     }
     long step;
     String st = single(params, "step");
     if (st == null) {
-      step = DEFAULT_STEPS[DEFAULT_STEPS.length - 1];
+      long day = DEFAULT_STEPS[DEFAULT_STEPS.length - 1];
+      // beyond 1000 days: whole days, as many as keep it to 1000 points
+      step = Math.max(1, (to - from + 1000 * day - 1) / (1000 * day)) * day;
       for (long candidate : DEFAULT_STEPS) {
         if ((to - from + candidate - 1) / candidate <= 1000) {
           step = candidate;
@@ -105,21 +107,39 @@ public final class History {
     return new Request(stream, from, to, step, s.filter(), s.groupBy(), s.metrics());
   }
 
-  private static long time(Map<String, List<String>> params, String name, long dflt) {
+  private static long time(Map<String, List<String>> params, String name, long dflt, long now) {
     String v = single(params, name);
     if (v == null || v.isBlank()) {
       return dflt;
     }
+    long t;
     if (v.chars().allMatch(c -> Character.isDigit(c) || c == '-')) {
-      return parseLong(name, v);
+      t = parseLong(name, v);
+    } else {
+      try {
+        t = Instant.parse(v).toEpochMilli();
+      } catch (DateTimeParseException e) {
+        long ago;
+        try {
+          ago = Durations.parse(v);
+        } catch (RuntimeException notDuration) {
+          ago = -1;
+        }
+        if (ago <= 0) {
+          throw new IllegalArgumentException(name + ": \"" + v + "\" is neither epoch milliseconds, an ISO-8601 "
+              + "instant such as 2026-11-23T10:00:00Z, nor a duration back from now such as 15m");
+        }
+        t = now - ago;
+      }
     }
-    try {
-      return Instant.parse(v).toEpochMilli();
-    } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException(name + ": \"" + v + "\" is neither epoch milliseconds nor an ISO-8601 "
-          + "instant such as 2026-11-23T10:00:00Z");
+    if (t < 0 || t > MAX_TIME) {
+      throw new IllegalArgumentException(name + ": " + v + " is outside 1970 to 9999");
     }
+    return t;
   }
+
+  /** 9999-12-31: the last instant a history range may name. */
+  private static final long MAX_TIME = 253_402_300_799_999L;
 
   private static long parseLong(String name, String v) {
     try {

@@ -245,7 +245,8 @@ class HistoryApiTest {
     bad.put(range() + "&groupBy=re%20gion", "is not a dim name");
     bad.put(range() + "&metric=a%20b", "is not a value name");
     bad.put(range() + "&window=1m", "not a parameter");
-    bad.put("from=yesterday", "neither epoch milliseconds nor an ISO-8601");
+    bad.put("from=yesterday", "neither epoch milliseconds, an ISO-8601");
+    bad.put("from=-9223372036854775808", "outside 1970 to 9999");
     bad.put(range() + "&step=1m&step=1h", "give it once");
     bad.forEach((query, why) -> {
       TestPulse.Response r = pulse.get("/api/v1/streams/hist/series?" + query);
@@ -254,6 +255,16 @@ class HistoryApiTest {
     });
     TestPulse.Response path = pulse.get("/api/v1/streams/Not%20Valid/series");
     assertEquals(400, path.status());
+  }
+
+  @Test
+  @DisplayName("a range of decades without a step gets whole days, at most 1000 points; from= takes a duration back")
+  void longRangesAndDurations() {
+    TestPulse.Response decades = pulse.get("/api/v1/streams/hist/series?from=0&to=" + (T0 + 120_000));
+    assertEquals(200, decades.status(), decades.body());
+    assertTrue(decades.json().getString("step").endsWith("d"), decades.body().substring(0, 200));
+    TestPulse.Response ago = pulse.get("/api/v1/streams/hist/series?from=15m");
+    assertEquals(200, ago.status(), ago.body());
   }
 
   @Test
