@@ -257,8 +257,43 @@ public final class HttpVerticle extends VerticleBase {
     int maxBins = ctx.config.aggregation().sketchMaxBins();
     ctx.rollups.read(req, History.MAX_ROWS)
         .compose(rows -> history.executeBlocking(() -> History.render(req, rows, ctx.codec, maxBins), false))
-        .onSuccess(body -> json(rc, 200, body))
+        .onSuccess(body -> json(rc, 200, withWarnings(body, stream, req)))
         .onFailure(e -> historyFailed(rc, e));
+  }
+
+  /** Warns, as the live feed does, about group-by dims, filter dims and metrics the stream has never had. */
+  private JsonObject withWarnings(JsonObject body, String stream, History.Request req) {
+    java.util.Set<String> dims = new java.util.TreeSet<>();
+    java.util.Set<String> values = new java.util.TreeSet<>();
+    StreamCatalog.StreamInfo live = ctx.catalog.get(stream);
+    if (live != null) {
+      dims.addAll(live.dims().keySet());
+      values.addAll(live.valueNames());
+    }
+    io.pulse.store.CatalogStore.Stream stored = ctx.storedStreams.get(stream);
+    if (stored != null) {
+      dims.addAll(stored.dims().keySet());
+      values.addAll(stored.valueNames());
+    }
+    JsonArray warnings = new JsonArray();
+    for (String g : req.groupBy()) {
+      if (!dims.contains(g)) {
+        warnings.add("groupBy: stream " + stream + " has no dim \"" + g + "\" (it has " + dims + ")");
+      }
+    }
+    for (String f : req.filter().keySet()) {
+      if (!dims.contains(f)) {
+        warnings.add("filter: stream " + stream + " has no dim \"" + f + "\" (it has " + dims + ")");
+      }
+    }
+    if (req.metrics() != null) {
+      for (String m : req.metrics()) {
+        if (!values.contains(m)) {
+          warnings.add("metric: stream " + stream + " has no value \"" + m + "\" (it has " + values + ")");
+        }
+      }
+    }
+    return warnings.isEmpty() ? body : body.put("warnings", warnings);
   }
 
   private void historyFailed(RoutingContext rc, Throwable e) {

@@ -268,6 +268,18 @@ class HistoryApiTest {
   }
 
   @Test
+  @DisplayName("a group-by, filter or metric the stream never had gets a warning, as on the live feed")
+  void warnings() {
+    JsonObject known = pulse.get("/api/v1/streams/hist/series?" + range() + "&groupBy=region").json();
+    assertTrue(!known.containsKey("warnings"), known.encode().substring(0, 120));
+    JsonObject typo = pulse.get("/api/v1/streams/hist/series?" + range() + "&groupBy=regoin&metric=amuont").json();
+    JsonArray w = typo.getJsonArray("warnings");
+    assertEquals(2, w.size(), typo.encode());
+    assertTrue(w.getString(0).contains("no dim \"regoin\""), w.encode());
+    assertTrue(w.getString(1).contains("no value \"amuont\""), w.encode());
+  }
+
+  @Test
   @DisplayName("404 for a stream never seen; 503 when storage is off")
   void notFoundAndOff() {
     TestPulse.Response none = pulse.get("/api/v1/streams/nosuch/series");
