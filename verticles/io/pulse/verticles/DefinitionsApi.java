@@ -101,12 +101,7 @@ final class DefinitionsApi {
     if (needsStorage(rc)) {
       return;
     }
-    definitions.get(TENANT, kind, rc.pathParam("id")).onComplete(ar -> {
-      if (ar.succeeded()) {
-        rc.response().putHeader(HttpHeaders.ETAG, etag(ar.result().version()));
-      }
-      answer(rc, ar.map(DefinitionStore.Definition::toJson), 200);
-    });
+    definition(rc, definitions.get(TENANT, kind, rc.pathParam("id")), 200, null);
   }
 
   private void create(RoutingContext rc, Kind kind) {
@@ -117,13 +112,7 @@ final class DefinitionsApi {
     if (doc == null) {
       return;
     }
-    definitions.create(TENANT, kind, doc, ACTOR, clock.millis()).onComplete(ar -> {
-      if (ar.succeeded()) {
-        rc.response().putHeader(HttpHeaders.LOCATION, "/api/v1/" + kind.plural() + "/" + ar.result().id())
-            .putHeader(HttpHeaders.ETAG, etag(ar.result().version()));
-      }
-      answer(rc, ar.map(DefinitionStore.Definition::toJson), 201);
-    });
+    definition(rc, definitions.create(TENANT, kind, doc, ACTOR, clock.millis()), 201, kind);
   }
 
   private void update(RoutingContext rc, Kind kind) {
@@ -141,12 +130,8 @@ final class DefinitionsApi {
       error(rc, 400, e.getMessage());
       return;
     }
-    definitions.update(TENANT, kind, rc.pathParam("id"), doc, expected, ACTOR, clock.millis()).onComplete(ar -> {
-      if (ar.succeeded()) {
-        rc.response().putHeader(HttpHeaders.ETAG, etag(ar.result().version()));
-      }
-      answer(rc, ar.map(DefinitionStore.Definition::toJson), 200);
-    });
+    definition(rc, definitions.update(TENANT, kind, rc.pathParam("id"), doc, expected, ACTOR, clock.millis()), 200,
+        null);
   }
 
   private void delete(RoutingContext rc, Kind kind) {
@@ -173,6 +158,19 @@ final class DefinitionsApi {
       all.forEach(d -> items.add(d.toJson()));
       return new JsonObject().put("versions", items);
     }), 200);
+  }
+
+  /** Answers with a definition and its ETag (and, for a creation, its Location), or the refusal. */
+  private static void definition(RoutingContext rc, Future<DefinitionStore.Definition> f, int status, Kind created) {
+    f.onComplete(ar -> {
+      if (ar.succeeded()) {
+        rc.response().putHeader(HttpHeaders.ETAG, etag(ar.result().version()));
+        if (created != null) {
+          rc.response().putHeader(HttpHeaders.LOCATION, "/api/v1/" + created.plural() + "/" + ar.result().id());
+        }
+      }
+      answer(rc, ar.map(DefinitionStore.Definition::toJson), status);
+    });
   }
 
   /** The version a write is based on: If-Match ("3" or W/"3") or the body's "version"; null when not given. */

@@ -178,12 +178,7 @@ public final class Downsampler {
         data[i++] = Buffer.buffer(codec.encode(w));
       }
       return i;
-    }).compose(i -> pool.preparedQuery("insert into " + coarse.table() + " (series_id, start, count, latest, data) "
-            + "select * from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bytea[]) "
-            + "on conflict (series_id, start) do update set count = excluded.count, latest = excluded.latest, "
-            + "data = excluded.data")
-        .execute(Tuple.of(sid, start, count, latest, data))
-        .map(rs -> rs.rowCount()));
+    }).compose(i -> RollupStore.upsert(pool, coarse, sid, start, count, latest, data).map(rs -> rs.rowCount()));
   }
 
   /** Deletes rows past their retention; fine rows only once merged into the next resolution. */

@@ -178,11 +178,20 @@ public final class RollupStore {
         data[i++] = Buffer.buffer(r.data());
       }
     }
+    return upsert(pool, res, sid, start, count, latest, data);
+  }
+
+  /**
+   * One idempotent multi-row upsert of windows by series id: parallel arrays, one element a row
+   * ({@code latest} null when unknown). The same window written again replaces its row.
+   */
+  static Future<RowSet<io.vertx.sqlclient.Row>> upsert(Pool pool, Resolution res, Long[] seriesIds, Long[] starts,
+      Long[] counts, Long[] latest, Buffer[] data) {
     String sql = "insert into " + res.table() + " (series_id, start, count, latest, data) "
         + "select * from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bytea[]) "
         + "on conflict (series_id, start) do update set count = excluded.count, latest = excluded.latest, "
         + "data = excluded.data";
-    return pool.preparedQuery(sql).execute(Tuple.of(sid, start, count, latest, data));
+    return pool.preparedQuery(sql).execute(Tuple.of(seriesIds, starts, counts, latest, data));
   }
 
   /** Makes the ids of the batch's series known: one statement for those not cached. */

@@ -12,10 +12,7 @@ import io.pulse.testing.PgFixture;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -37,13 +34,8 @@ class DefinitionStoreTest {
 
   @BeforeEach
   void setUp() {
-    PgFixture.Db db = PgFixture.freshDatabase();
-    Migrations.migrate(db.jdbcUrl(), db.user(), db.password(), null);
     vertx = Vertx.vertx();
-    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4))
-        .connectingTo(new PgConnectOptions().setHost(db.host()).setPort(db.port()).setDatabase(db.name())
-            .setUser(db.user()).setPassword(db.password()))
-        .using(vertx).build();
+    pool = StoreTesting.migratedPool(vertx, PgFixture.freshDatabase(), 4);
     store = new DefinitionStore(pool);
     audit = new AuditLog(pool);
   }

@@ -43,9 +43,7 @@ class DownsamplerTest {
   void setUp() {
     vertx = Vertx.vertx();
     db = PgFixture.freshDatabase();
-    Migrations.migrate(db.jdbcUrl(), db.user(), db.password(), null);
-    pool = Database.buildPool(vertx, new Database.Target(db.host(), db.port(), db.name(), db.user(), db.password(),
-        PulseConfig.SslMode.DISABLE, ""), 4);
+    pool = StoreTesting.migratedPool(vertx, db, 4);
     store = new RollupStore(pool);
   }
 

@@ -8,10 +8,7 @@ import io.pulse.ingest.Quarantine;
 import io.pulse.testing.PgFixture;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -30,13 +27,8 @@ class QuarantineStoreTest {
 
   @BeforeEach
   void setUp() {
-    PgFixture.Db db = PgFixture.freshDatabase();
-    Migrations.migrate(db.jdbcUrl(), db.user(), db.password(), null);
     vertx = Vertx.vertx();
-    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(2))
-        .connectingTo(new PgConnectOptions().setHost(db.host()).setPort(db.port()).setDatabase(db.name())
-            .setUser(db.user()).setPassword(db.password()))
-        .using(vertx).build();
+    Pool pool = StoreTesting.migratedPool(vertx, PgFixture.freshDatabase(), 2);
     store = new QuarantineStore(pool);
     audit = new AuditLog(pool);
   }
