@@ -177,6 +177,29 @@ class LivePageBrowserTest {
   }
 
   @Test
+  @DisplayName("with storage on, a reloaded page fills its chart from stored history at once, then goes live")
+  void reloadFillsFromHistory() throws Exception {
+    TestPulse plain = pulse.getAndSet(null);
+    plain.close();
+    pulse.set(TestPulse.startWithStorage(io.pulse.testing.PgFixture.freshDatabase(), new JsonObject()));
+    postEvery200Ms("h");
+    driver.get(pulse.get().baseUrl() + "/?stream=h&groupBy=region&metric=v&stat=sum");
+    waitFor("a live chart", Duration.ofSeconds(15), () -> "live".equals(state()) && num("window.pulse.points") > 0);
+    Thread.sleep(6000); // several 1 s windows close and are stored
+
+    driver.navigate().refresh();
+    long t0 = System.nanoTime();
+    // live alone plots at most five 1 s windows of two regions in four seconds; history has more
+    waitFor("the stored windows on the chart", Duration.ofSeconds(10), () -> num("window.pulse.points") >= 12);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    assertTrue(seconds < 4, "history filled the chart in " + seconds + " s, not the live feed");
+    assertTrue(num("window.pulse.historyCalls") > 0, "the page asked /series");
+    waitFor("then live", Duration.ofSeconds(10), () -> "live".equals(state()) && num("window.pulse.rollups") > 0);
+    assertTrue(driver.findElement(By.id("banner")).getAttribute("hidden") != null, "no error banner");
+    screenshot("reload-from-history.png");
+  }
+
+  @Test
   @DisplayName("the big figure is the exact stream-wide sum of a closed window; alerting off is said, not 'all clear'")
   void headlineIsExactTotalOfAClosedWindow() throws Exception {
     // three series; every accepted event is booked under its own window (the page's windows are 1 s)
