@@ -54,7 +54,7 @@ public final class W1Benchmark {
 
   /** Command-line options; see {@link #usage()}. */
   static final class Options {
-    double warmupS = 10;
+    double warmupS = 25;
     double maxS = 20;
     double settleS = 3;
     double pacedS = 20;
@@ -91,7 +91,7 @@ public final class W1Benchmark {
     return String.join("\n",
         "usage: W1Benchmark [options]",
         "  --quick                 smoke run (< 40 s): warmup 2, max 5, settle 1, paced 5, baseline warmup 1.5",
-        "  --warmup S              Pulse warm-up, closed loop (default 10)",
+        "  --warmup S              Pulse (and first baseline) warm-up, closed loop (default 25)",
         "  --max S                 max-throughput phase, closed loop, Pulse and baseline (default 20)",
         "  --settle S              paced load before the paced measurement starts (default 3)",
         "  --paced S               paced phase (default 20)",
