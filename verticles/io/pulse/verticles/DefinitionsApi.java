@@ -9,7 +9,9 @@ import io.pulse.store.AuditLog;
 import io.pulse.store.DefinitionStore;
 import io.pulse.store.DefinitionStore.Kind;
 import io.pulse.store.QuarantineStore;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -20,6 +22,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,11 +54,11 @@ final class DefinitionsApi {
   private final QuarantineStore quarantine;
   private final AuditLog audit;
   private final Requeue requeue;
-  private final java.util.function.Supplier<Future<Void>> saveQuarantine;
+  private final Supplier<Future<Void>> saveQuarantine;
 
   /** @param pool the database, or null when storage is off (then only the in-memory quarantine is readable) */
   DefinitionsApi(Pool pool, Clock clock, Quarantine memory, Requeue requeue,
-      java.util.function.Supplier<Future<Void>> saveQuarantine) {
+      Supplier<Future<Void>> saveQuarantine) {
     this.saveQuarantine = saveQuarantine;
     this.clock = clock;
     this.memory = memory;
@@ -69,95 +72,81 @@ final class DefinitionsApi {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(DefinitionStore.MAX_DOC_BYTES + 4096);
     for (Kind kind : Kind.values()) {
       String base = "/api/v1/" + kind.plural();
-      router.get(base).handler(rc -> list(rc, kind));
-      router.post(base).handler(body).handler(rc -> create(rc, kind));
-      router.get(base + "/:id").handler(rc -> get(rc, kind));
-      router.put(base + "/:id").handler(body).handler(rc -> update(rc, kind));
-      router.delete(base + "/:id").handler(rc -> delete(rc, kind));
-      router.get(base + "/:id/versions").handler(rc -> versions(rc, kind));
+      router.get(base).handler(guarded(rc -> list(rc, kind)));
+      router.post(base).handler(body).handler(guarded(rc -> create(rc, kind)));
+      router.get(base + "/:id").handler(guarded(rc -> get(rc, kind)));
+      router.put(base + "/:id").handler(body).handler(guarded(rc -> update(rc, kind)));
+      router.delete(base + "/:id").handler(guarded(rc -> delete(rc, kind)));
+      router.get(base + "/:id/versions").handler(guarded(rc -> versions(rc, kind)));
     }
-    router.get("/api/v1/quarantine").handler(this::quarantineList);
-    router.post("/api/v1/quarantine/requeue").handler(this::requeueMany);
-    router.post("/api/v1/quarantine/:id/requeue").handler(this::requeueOne);
-    router.delete("/api/v1/quarantine/:id").handler(this::quarantineDelete);
-    router.delete("/api/v1/quarantine").handler(this::quarantinePurge);
-    router.get("/api/v1/audit").handler(this::auditList);
+    router.get("/api/v1/quarantine").handler(guarded(this::quarantineList));
+    router.post("/api/v1/quarantine/requeue").handler(guarded(this::requeueMany));
+    router.post("/api/v1/quarantine/:id/requeue").handler(guarded(this::requeueOne));
+    router.delete("/api/v1/quarantine/:id").handler(guarded(this::quarantineDelete));
+    router.delete("/api/v1/quarantine").handler(guarded(this::quarantinePurge));
+    router.get("/api/v1/audit").handler(guarded(this::auditList));
+  }
+
+  /**
+   * The one place a handler's refusal becomes an answer: a {@link DefinitionStore.Refused} thrown
+   * before any database call answers its status, a bad parameter ({@link IllegalArgumentException})
+   * answers 400. Handlers just check and throw.
+   */
+  private static Handler<RoutingContext> guarded(Handler<RoutingContext> h) {
+    return rc -> {
+      try {
+        h.handle(rc);
+      } catch (DefinitionStore.Refused r) {
+        error(rc, r.status(), r.getMessage());
+      } catch (IllegalArgumentException e) {
+        error(rc, 400, e.getMessage());
+      }
+    };
   }
 
   // ---- rules and dashboards ----
 
   private void list(RoutingContext rc, Kind kind) {
-    if (needsStorage(rc)) {
-      return;
-    }
-    reply(rc, definitions.list(TENANT, kind).map(all -> {
-      JsonArray items = new JsonArray();
-      all.forEach(d -> items.add(d.toJson()));
-      return new JsonObject().put(kind.plural(), items);
-    }), 200);
+    needsStorage();
+    reply(rc, definitions.list(TENANT, kind).map(all -> new JsonObject().put(kind.plural(), toJson(all))), 200);
   }
 
   private void get(RoutingContext rc, Kind kind) {
-    if (needsStorage(rc)) {
-      return;
-    }
+    needsStorage();
     definition(rc, definitions.get(TENANT, kind, rc.pathParam("id")), 200, null);
   }
 
   private void create(RoutingContext rc, Kind kind) {
-    if (needsStorage(rc)) {
-      return;
-    }
+    needsStorage();
     JsonObject doc = bodyObject(rc);
-    if (doc == null) {
-      return;
-    }
     definition(rc, definitions.create(TENANT, kind, doc, ACTOR, clock.millis()), 201, kind);
   }
 
   private void update(RoutingContext rc, Kind kind) {
-    if (needsStorage(rc)) {
-      return;
-    }
+    needsStorage();
     JsonObject doc = bodyObject(rc);
-    if (doc == null) {
-      return;
-    }
-    Integer expected;
-    try {
-      expected = expectedVersion(rc, doc);
-    } catch (IllegalArgumentException e) {
-      error(rc, 400, e.getMessage());
-      return;
-    }
+    Integer expected = expectedVersion(rc, doc);
     definition(rc, definitions.update(TENANT, kind, rc.pathParam("id"), doc, expected, ACTOR, clock.millis()), 200,
         null);
   }
 
   private void delete(RoutingContext rc, Kind kind) {
-    if (needsStorage(rc)) {
-      return;
-    }
-    Integer expected;
-    try {
-      expected = expectedVersion(rc, null);
-    } catch (IllegalArgumentException e) {
-      error(rc, 400, e.getMessage());
-      return;
-    }
+    needsStorage();
+    Integer expected = expectedVersion(rc, null);
     reply(rc, definitions.delete(TENANT, kind, rc.pathParam("id"), expected, ACTOR, clock.millis())
         .map(d -> new JsonObject().put("deleted", d.id()).put("version", d.version())), 200);
   }
 
   private void versions(RoutingContext rc, Kind kind) {
-    if (needsStorage(rc)) {
-      return;
-    }
-    reply(rc, definitions.history(TENANT, kind, rc.pathParam("id")).map(all -> {
-      JsonArray items = new JsonArray();
-      all.forEach(d -> items.add(d.toJson()));
-      return new JsonObject().put("versions", items);
-    }), 200);
+    needsStorage();
+    reply(rc, definitions.history(TENANT, kind, rc.pathParam("id"))
+        .map(all -> new JsonObject().put("versions", toJson(all))), 200);
+  }
+
+  private static JsonArray toJson(List<DefinitionStore.Definition> all) {
+    JsonArray items = new JsonArray();
+    all.forEach(d -> items.add(d.toJson()));
+    return items;
   }
 
   /** Answers with a definition and its ETag (and, for a creation, its Location), or the refusal. */
@@ -202,15 +191,8 @@ final class DefinitionsApi {
 
   private void quarantineList(RoutingContext rc) {
     String stream = rc.queryParams().get("stream");
-    int limit;
-    Long before;
-    try {
-      limit = intParam(rc, "limit", 100, 1, MAX_LIST);
-      before = longParam(rc, "before");
-    } catch (IllegalArgumentException e) {
-      error(rc, 400, e.getMessage());
-      return;
-    }
+    int limit = intParam(rc, "limit", 100, 1, MAX_LIST);
+    Long before = longParam(rc, "before");
     if (quarantine == null) {
       // storage off: the in-memory ring is all there is
       JsonArray items = new JsonArray();
@@ -237,120 +219,88 @@ final class DefinitionsApi {
   }
 
   private void requeueOne(RoutingContext rc) {
-    if (needsStorage(rc)) {
-      return;
-    }
-    long id;
-    try {
-      id = Long.parseLong(rc.pathParam("id"));
-    } catch (NumberFormatException e) {
-      error(rc, 404, "no quarantined event " + rc.pathParam("id"));
-      return;
-    }
-    saved().compose(v -> quarantine.get(TENANT, id)).compose(item -> {
+    needsStorage();
+    long id = quarantineId(rc);
+    reply(rc, saved().compose(v -> quarantine.get(TENANT, id)).compose(item -> {
       if (item == null) {
-        return Future.failedFuture(new DefinitionStore.Refused(404, "no quarantined event " + id));
+        return Future.failedFuture(noSuchEvent(rc));
       }
       String still = requeue.ingest(item.payload(), item.stream());
       if (still != null) {
         return Future.failedFuture(new DefinitionStore.Refused(422, "still rejected: " + still));
       }
-      return quarantine.purge(TENANT, id, null, null, ACTOR, clock.millis(), "quarantine.requeue")
-          .map(n -> new JsonObject().put("requeued", 1).put("id", id));
-    }).onComplete(ar -> answer(rc, ar, 200));
+      return requeued(id).map(n -> new JsonObject().put("requeued", 1).put("id", id));
+    }), 200);
   }
 
   /** Requeues up to {@code limit} items of a stream (or all streams), oldest first in each page. */
   private void requeueMany(RoutingContext rc) {
-    if (needsStorage(rc)) {
-      return;
-    }
+    needsStorage();
     String stream = rc.queryParams().get("stream");
-    int limit;
-    try {
-      limit = intParam(rc, "limit", 100, 1, MAX_REQUEUE);
-    } catch (IllegalArgumentException e) {
-      error(rc, 400, e.getMessage());
-      return;
-    }
-    saved().compose(v -> quarantine.list(TENANT, stream, limit, null)).compose(page -> {
-      List<Long> done = new ArrayList<>();
+    int limit = intParam(rc, "limit", 100, 1, MAX_REQUEUE);
+    reply(rc, saved().compose(v -> quarantine.list(TENANT, stream, limit, null)).compose(page -> {
+      List<Future<Long>> done = new ArrayList<>();
       JsonArray still = new JsonArray();
       for (QuarantineStore.Item item : page.items()) {
         String reason = requeue.ingest(item.payload(), item.stream());
         if (reason == null) {
-          done.add(item.id());
+          done.add(requeued(item.id()));
         } else {
           still.add(new JsonObject().put("id", item.id()).put("error", reason));
         }
       }
-      List<Future<Long>> deletes = new ArrayList<>();
-      for (Long id : done) {
-        deletes.add(quarantine.purge(TENANT, id, null, null, ACTOR, clock.millis(), "quarantine.requeue"));
-      }
-      return Future.all(deletes).map(v -> new JsonObject().put("requeued", done.size())
+      return Future.all(done).map(v -> new JsonObject().put("requeued", done.size())
           .put("stillRejected", still.size()).put("errors", still));
-    }).onComplete(ar -> answer(rc, ar, 200));
+    }), 200);
+  }
+
+  /** An accepted requeue leaves the quarantine, audited as such. */
+  private Future<Long> requeued(long id) {
+    return quarantine.purge(TENANT, id, null, null, ACTOR, clock.millis(), "quarantine.requeue");
   }
 
   private void quarantineDelete(RoutingContext rc) {
-    if (needsStorage(rc)) {
-      return;
-    }
-    long id;
-    try {
-      id = Long.parseLong(rc.pathParam("id"));
-    } catch (NumberFormatException e) {
-      error(rc, 404, "no quarantined event " + rc.pathParam("id"));
-      return;
-    }
-    saved().compose(v -> quarantine.purge(TENANT, id, null, null, ACTOR, clock.millis(), "quarantine.delete"))
-        .onComplete(ar -> {
-          if (ar.succeeded() && ar.result() == 0) {
-            error(rc, 404, "no quarantined event " + id);
-            return;
-          }
-          answer(rc, ar.map(n -> new JsonObject().put("deleted", n)), 200);
-        });
+    needsStorage();
+    long id = quarantineId(rc);
+    reply(rc, saved().compose(v -> quarantine.purge(TENANT, id, null, null, ACTOR, clock.millis(),
+            "quarantine.delete"))
+        .compose(n -> n == 0 ? Future.failedFuture(noSuchEvent(rc)) : Future.succeededFuture(n))
+        .map(n -> new JsonObject().put("deleted", n)), 200);
   }
 
   /** Deletes by stream and/or age; deleting everything takes an explicit all=true. */
   private void quarantinePurge(RoutingContext rc) {
-    if (needsStorage(rc)) {
-      return;
-    }
+    needsStorage();
     String stream = rc.queryParams().get("stream");
-    Long before;
-    try {
-      before = longParam(rc, "before");
-    } catch (IllegalArgumentException e) {
-      error(rc, 400, e.getMessage());
-      return;
-    }
+    Long before = longParam(rc, "before");
     if (stream == null && before == null && !"true".equals(rc.queryParams().get("all"))) {
-      error(rc, 400, "say what to purge: stream=, before= (epoch ms, by last seen), or all=true for everything");
-      return;
+      throw new IllegalArgumentException(
+          "say what to purge: stream=, before= (epoch ms, by last seen), or all=true for everything");
     }
     reply(rc, saved().compose(v -> quarantine.purge(TENANT, null, stream, before, ACTOR, clock.millis(),
         "quarantine.purge"))
         .map(n -> new JsonObject().put("deleted", n)), 200);
   }
 
+  /** The {id} of a quarantine path; a 404 when it cannot be one. */
+  private static long quarantineId(RoutingContext rc) {
+    try {
+      return Long.parseLong(rc.pathParam("id"));
+    } catch (NumberFormatException e) {
+      throw noSuchEvent(rc);
+    }
+  }
+
+  private static DefinitionStore.Refused noSuchEvent(RoutingContext rc) {
+    return new DefinitionStore.Refused(404, "no quarantined event " + rc.pathParam("id"));
+  }
+
   // ---- audit ----
 
   private void auditList(RoutingContext rc) {
-    if (needsStorage(rc)) {
-      return;
-    }
-    int limit;
-    Long before;
-    try {
-      limit = intParam(rc, "limit", 100, 1, MAX_LIST);
-      before = longParam(rc, "before");
-    } catch (IllegalArgumentException e) {
-      error(rc, 400, e.getMessage());
-      return;
-    }
+    needsStorage();
+    int limit = intParam(rc, "limit", 100, 1, MAX_LIST);
+    Long before = longParam(rc, "before");
     String action = rc.queryParams().get("action");
     String family = action == null || action.isBlank() ? null : action;
     reply(rc, audit.recent(TENANT, limit, before, family).map(all -> {
@@ -372,29 +322,27 @@ final class DefinitionsApi {
     return saveQuarantine.get().otherwiseEmpty();
   }
 
-  private boolean needsStorage(RoutingContext rc) {
-    if (definitions != null) {
-      return false;
+  private void needsStorage() {
+    if (definitions == null) {
+      throw new DefinitionStore.Refused(503,
+          "storage is off (storage.enabled=false, PULSE_STORAGE=false): this endpoint needs the database");
     }
-    error(rc, 503, "storage is off (storage.enabled=false, PULSE_STORAGE=false): this endpoint needs the database");
-    return true;
   }
 
-  /** The body as a JSON object, or null after answering 400. */
+  /** The body as a JSON object; a 400 when it is not one. */
   private static JsonObject bodyObject(RoutingContext rc) {
+    JsonObject o;
     try {
-      JsonObject o = rc.body().asJsonObject();
-      if (o == null) {
-        error(rc, 400, "the body must be a JSON object");
-      }
-      return o;
+      o = rc.body().asJsonObject();
     } catch (ClassCastException e) {
-      error(rc, 400, "the body must be a JSON object, not an array or a value");
-      return null;
+      throw new IllegalArgumentException("the body must be a JSON object, not an array or a value");
     } catch (DecodeException e) {
-      error(rc, 400, "the body is not valid JSON" + where(e));
-      return null;
+      throw new IllegalArgumentException("the body is not valid JSON" + where(e));
     }
+    if (o == null) {
+      throw new IllegalArgumentException("the body must be a JSON object");
+    }
+    return o;
   }
 
   /** Where Jackson stopped reading, without the rest of its message. */
@@ -439,7 +387,7 @@ final class DefinitionsApi {
   }
 
   /** The answer, a refusal with its status, or a 503 when the database did not answer. */
-  private static void answer(RoutingContext rc, io.vertx.core.AsyncResult<JsonObject> ar, int status) {
+  private static void answer(RoutingContext rc, AsyncResult<JsonObject> ar, int status) {
     if (ar.succeeded()) {
       json(rc, status, ar.result());
     } else if (ar.cause() instanceof DefinitionStore.Refused r) {
