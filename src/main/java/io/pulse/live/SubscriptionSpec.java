@@ -230,7 +230,8 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
         List.copyOf(new TreeSet<>(groupBy)), metrics == null ? null : Collections.unmodifiableSet(metrics), since);
   }
 
-  private static String single(Map<String, List<String>> params, String name) {
+  /** A query parameter given at most once: its value, or null; a 400-style error when repeated. */
+  public static String single(Map<String, List<String>> params, String name) {
     List<String> v = params.get(name);
     if (v == null || v.isEmpty()) {
       return null;

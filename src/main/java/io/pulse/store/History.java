@@ -78,7 +78,7 @@ public final class History {
       throw new IllegalArgumentException("from: must be before to");
     }
     long step;
-    String st = single(params, "step");
+    String st = SubscriptionSpec.single(params, "step");
     if (st == null) {
       long day = DEFAULT_STEPS[DEFAULT_STEPS.length - 1];
       // beyond 1000 days: whole days, as many as keep it to 1000 points
@@ -108,7 +108,7 @@ public final class History {
   }
 
   private static long time(Map<String, List<String>> params, String name, long dflt, long now) {
-    String v = single(params, name);
+    String v = SubscriptionSpec.single(params, name);
     if (v == null || v.isBlank()) {
       return dflt;
     }
@@ -147,17 +147,6 @@ public final class History {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(name + ": \"" + v + "\" is not a whole number");
     }
-  }
-
-  private static String single(Map<String, List<String>> params, String name) {
-    List<String> v = params.get(name);
-    if (v == null || v.isEmpty()) {
-      return null;
-    }
-    if (v.size() > 1) {
-      throw new IllegalArgumentException(name + ": give it once");
-    }
-    return v.get(0);
   }
 
   /**
