@@ -30,18 +30,13 @@ class ShutdownTest {
     int port = TestPulse.freePort();
     Path data = Files.createTempDirectory("pulse-shutdown");
     Path log = data.resolve("pulse.log");
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "io.pulse.Main")
-        .redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("PULSE_HTTP_PORT", Integer.toString(port));
-    pb.environment().put("PULSE_HTTP_HOST", "127.0.0.1");
-    pb.environment().put("PULSE_DATA_DIR", data.toString());
+    ProcessBuilder pb = TestPulse.childProcess(data, port);
     pb.environment().put("PULSE_DEMO", "true"); // the demo's verticle must not hold up the stop
     pb.environment().put("PULSE_WINDOW", "1h"); // the window is certainly open when we stop
     Process p = pb.start();
     try {
       HttpClient http = HttpClient.newHttpClient();
-      waitReady(http, port, p, log);
+      TestPulse.awaitReady(p, port, data, Duration.ofSeconds(30));
       try (LiveClient ws = LiveClient.websocket(port)) {
         ws.send(new JsonObject().put("op", "subscribe").put("id", "s").put("stream", "bye"));
         ws.await(m -> "subscribed".equals(m.type()), 5000);
@@ -71,23 +66,4 @@ class ShutdownTest {
     }
   }
 
-  private static void waitReady(HttpClient http, int port, Process p, Path log) throws Exception {
-    long deadline = System.currentTimeMillis() + 30_000;
-    while (System.currentTimeMillis() < deadline) {
-      if (!p.isAlive()) {
-        throw new AssertionError("Pulse exited early: " + Files.readString(log));
-      }
-      try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-            + "/health/ready")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() == 200) {
-          return;
-        }
-      } catch (java.io.IOException e) {
-        // not listening yet
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("Pulse did not become ready: " + Files.readString(log));
-  }
 }

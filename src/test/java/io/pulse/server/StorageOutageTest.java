@@ -112,17 +112,12 @@ class StorageOutageTest {
     Path data = Files.createTempDirectory("pulse-kill9");
     int port = TestPulse.freePort();
     Path log = data.resolve("pulse.log");
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "io.pulse.Main")
-        .redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("PULSE_HTTP_PORT", Integer.toString(port));
-    pb.environment().put("PULSE_HTTP_HOST", "127.0.0.1");
-    pb.environment().put("PULSE_DATA_DIR", data.toString());
+    ProcessBuilder pb = TestPulse.childProcess(data, port);
     pb.environment().put("PULSE_ALLOWED_LATENESS_MS", "100");
     Process p = pb.start();
     HttpClient http = HttpClient.newHttpClient();
     try {
-      waitUp(http, port, p, log);
+      TestPulse.awaitReady(p, port, data, Duration.ofSeconds(60));
       HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
           + "/api/v1/streams/k9/events")).header("Content-Type", "application/x-ndjson")
           .POST(HttpRequest.BodyPublishers.ofString(events(25, "eu", "us"))).build(),
@@ -156,22 +151,4 @@ class StorageOutageTest {
     return -1;
   }
 
-  private static void waitUp(HttpClient http, int port, Process p, Path log) throws Exception {
-    long deadline = System.currentTimeMillis() + 60_000;
-    while (System.currentTimeMillis() < deadline) {
-      if (!p.isAlive()) {
-        throw new AssertionError("Pulse exited early: " + Files.readString(log));
-      }
-      try {
-        if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready"))
-            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
-          return;
-        }
-      } catch (java.io.IOException e) {
-        // not listening yet
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("Pulse did not become ready: " + Files.readString(log));
-  }
 }

@@ -58,6 +58,43 @@ public final class TestPulse implements AutoCloseable {
     return start(o);
   }
 
+  /**
+   * A real Pulse as a child process ({@code io.pulse.Main} on this test's classpath) on 127.0.0.1,
+   * with its data in {@code data} and its output in {@code data/pulse.log}; add settings to the
+   * builder's environment, then start it.
+   */
+  public static ProcessBuilder childProcess(java.nio.file.Path data, int port) {
+    ProcessBuilder pb = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
+        .toString(), "-cp", System.getProperty("java.class.path"), "io.pulse.Main")
+        .redirectErrorStream(true).redirectOutput(data.resolve("pulse.log").toFile());
+    pb.environment().put("PULSE_HTTP_PORT", Integer.toString(port));
+    pb.environment().put("PULSE_HTTP_HOST", "127.0.0.1");
+    pb.environment().put("PULSE_DATA_DIR", data.toString());
+    return pb;
+  }
+
+  /** Waits until a child Pulse ({@link #childProcess}) answers /health/ready with 200; fails with its log if it dies. */
+  public static void awaitReady(Process p, int port, java.nio.file.Path data, Duration timeout) throws Exception {
+    java.nio.file.Path log = data.resolve("pulse.log");
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        throw new AssertionError("Pulse exited early: " + java.nio.file.Files.readString(log));
+      }
+      try {
+        if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready"))
+            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("Pulse did not become ready: " + java.nio.file.Files.readString(log));
+  }
+
   public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
