@@ -55,7 +55,10 @@ public final class HttpVerticle extends VerticleBase {
   private final Ingestor ingestor;
   private LiveHub hub;
   private HttpServer server;
-  /** Merges of stored windows for history answers: CPU-heavy for long ranges, so off the event loop. */
+  /**
+   * Merges of stored windows for history answers and since= subscriptions: CPU-heavy for long
+   * ranges, so off the event loop, on one named pool shared by both.
+   */
   private WorkerExecutor history;
 
   public HttpVerticle(PulseContext ctx) {
@@ -66,8 +69,8 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    hub = new LiveHub(vertx, ctx);
     history = vertx.createSharedWorkerExecutor("pulse-history", 2);
+    hub = new LiveHub(vertx, ctx, history);
     Router router = Router.router(vertx);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(ctx.config.ingest().maxBodyBytes());
 

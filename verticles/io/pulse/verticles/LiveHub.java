@@ -16,6 +16,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerResponse;
@@ -59,14 +60,17 @@ final class LiveHub {
 
   private final Vertx vertx;
   private final PulseContext ctx;
+  /** Where since= history is merged (the HTTP verticle's history pool), never on the event loop. */
+  private final WorkerExecutor history;
   private final Map<Integer, List<Sub>> byView = new HashMap<>();
   private final Set<Conn> conns = new LinkedHashSet<>();
   private final List<Long> timers = new ArrayList<>();
   private boolean shuttingDown;
 
-  LiveHub(Vertx vertx, PulseContext ctx) {
+  LiveHub(Vertx vertx, PulseContext ctx, WorkerExecutor history) {
     this.vertx = vertx;
     this.ctx = ctx;
+    this.history = history;
   }
 
   Future<Void> start() {
@@ -226,7 +230,7 @@ final class LiveHub {
         .otherwise(e -> "storage is behind, so the last few seconds before you subscribed may be missing")
         .compose(warning -> (from >= boundary ? Future.succeededFuture(List.<RollupStore.Stored>of())
                 : ctx.rollups.read(req, History.MAX_ROWS))
-            .compose(rows -> vertx.executeBlocking(() -> historyMessages(s, view, req, rows), false))
+            .compose(rows -> history.executeBlocking(() -> historyMessages(s, view, req, rows), false))
             .map(msgs -> new Backfill(msgs, warning)))
         .onComplete(ar -> {
           if (s.conn.isClosed() || !s.conn.subs.containsKey(s.id)) {
