@@ -133,7 +133,7 @@ public final class HttpVerticle extends VerticleBase {
     if (ctx.storeFull.get()) {
       long seconds = Math.max(1, (ctx.config.storage().retryMs() + 999) / 1000 + 1);
       rc.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
-      error(rc, 503, "storage is behind (" + (ctx.storageProblem != null ? ctx.storageProblem
+      error(rc, 503, "storage is behind (" + (ctx.storageProblem() != null ? ctx.storageProblem()
           : "the database is slow") + "); " + ctx.storeDepth.get() + " final rollups wait to be written "
           + "(storage.writeQueue); retry in " + seconds + " s");
       return;
@@ -403,13 +403,32 @@ public final class HttpVerticle extends VerticleBase {
 
   // ---- operations ----
 
+  /**
+   * 503 while draining or while any component is down (the reasons joined in {@code reason}); 200
+   * otherwise, with {@code "status":"degraded"} and the problems when something works but lost or
+   * refused data an operator should know of.
+   */
   private void ready(RoutingContext rc) {
-    String problem = ctx.storageProblem;
     if (ctx.draining.get()) {
       json(rc, 503, new JsonObject().put("status", "draining"));
-    } else if (problem != null) {
-      json(rc, 503, new JsonObject().put("status", "not ready").put("reason", "storage: " + problem)
-          .put("queued", ctx.storeDepth.get()));
+      return;
+    }
+    List<io.pulse.core.Health.Problem> problems = ctx.health.problems();
+    JsonArray list = new JsonArray();
+    for (io.pulse.core.Health.Problem p : problems) {
+      list.add(new JsonObject().put("component", p.component()).put("level", p.level().name().toLowerCase())
+          .put("reason", p.reason()).put("since", p.since()));
+    }
+    List<String> down = ctx.health.reasons(io.pulse.core.Health.Level.DOWN);
+    if (!down.isEmpty()) {
+      JsonObject body = new JsonObject().put("status", "not ready").put("reason", String.join("; ", down))
+          .put("problems", list);
+      if (ctx.health.get("storage") != null) {
+        body.put("queued", ctx.storeDepth.get());
+      }
+      json(rc, 503, body);
+    } else if (!problems.isEmpty()) {
+      json(rc, 200, new JsonObject().put("status", "degraded").put("problems", list));
     } else {
       json(rc, 200, new JsonObject().put("status", "ready"));
     }

@@ -187,7 +187,7 @@ public final class Pulse {
         .onSuccess(v -> LOG.info("storage: every final rollup written ({} ms)", (System.nanoTime() - t0) / 1_000_000))
         .recover(e -> {
           LOG.warn("storage: {} final rollups not written within {} ms of the stop ({}): they are lost",
-              ctx.storeDepth.get(), STORE_FLUSH_MS, ctx.storageProblem != null ? ctx.storageProblem : e.getMessage());
+              ctx.storeDepth.get(), STORE_FLUSH_MS, ctx.storageProblem() != null ? ctx.storageProblem() : e.getMessage());
           return Future.succeededFuture();
         });
   }

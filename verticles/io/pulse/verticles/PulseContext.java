@@ -56,8 +56,8 @@ public final class PulseContext {
   final AtomicBoolean storeFull = new AtomicBoolean();
   /** Final rollups waiting to be written (the queue's depth), for the stop's log. */
   final AtomicInteger storeDepth = new AtomicInteger();
-  /** What is wrong with storage, for readiness; null while the database answers. */
-  volatile String storageProblem;
+  /** What is wrong, by component, for readiness (storage, aggregation, ...). */
+  final io.pulse.core.Health health = new io.pulse.core.Health();
 
   final AtomicInteger subscribers = new AtomicInteger();
   final Counter coalesced;
@@ -113,6 +113,12 @@ public final class PulseContext {
         bus.send(Addresses.shard(s), batches[s]);
       }
     }
+  }
+
+  /** What is wrong with storage, for messages; null while the database answers. */
+  String storageProblem() {
+    io.pulse.core.Health.Problem p = health.get("storage");
+    return p == null ? null : p.reason();
   }
 
   boolean storageEnabled() {

@@ -119,7 +119,7 @@ public final class StorageJobsVerticle extends VerticleBase {
     if (stopping) {
       return;
     }
-    if (ctx.storageProblem != null || ctx.storeDepth.get() > 0) {
+    if (ctx.storageProblem() != null || ctx.storeDepth.get() > 0) {
       schedule(DOWNSAMPLE_EVERY_MS / 4); // the database is away or behind: try again soon
       return;
     }

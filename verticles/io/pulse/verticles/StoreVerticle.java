@@ -213,20 +213,18 @@ public final class StoreVerticle extends VerticleBase {
 
   private void healthy() {
     lastSuccess = System.nanoTime();
-    if (ctx.storageProblem != null) {
-      ctx.storageProblem = null;
+    if (ctx.health.clear("storage")) {
       LOG.info("storage: {} answers again; writing the {} buffered final rollups", ctx.db.description(),
           queue.depth());
     }
   }
 
   private void unhealthy(String reason) {
-    if (ctx.storageProblem == null) {
+    if (ctx.health.down("storage", "the database does not answer: " + reason, ctx.clock.millis())) {
       LOG.warn("storage: {} does not answer ({}); the live feed goes on, final rollups are buffered ({} now, "
           + "ingest answers 503 at {}) and written when it is back", ctx.db.description(), reason, queue.depth(),
           queue.capacity());
     }
-    ctx.storageProblem = "the database does not answer: " + reason;
   }
 
   private void publishDepth() {
