@@ -29,14 +29,24 @@ public final class Durations {
     } catch (NumberFormatException e) {
       return -1;
     }
+    long unit;
     switch (m.group(2)) {
-      case "ms": return n;
-      case "s": return n * 1_000L;
-      case "m": return n * 60_000L;
-      case "h": return n * 3_600_000L;
-      case "d": return n * 86_400_000L;
-      default: return n * 365 * 86_400_000L;
+      case "ms": unit = 1L; break;
+      case "s": unit = 1_000L; break;
+      case "m": unit = 60_000L; break;
+      case "h": unit = 3_600_000L; break;
+      case "d": unit = 86_400_000L; break;
+      default: unit = 365 * 86_400_000L;
     }
+    if (n > Long.MAX_VALUE / unit) {
+      return -1; // overflows: not a duration Pulse can hold (io.pulse.core.Times says so)
+    }
+    return n * unit;
+  }
+
+  /** Whether the text has the form of a duration (digits and a unit), whether or not it fits in a long. */
+  public static boolean isForm(String text) {
+    return text != null && FORM.matcher(text.trim()).matches();
   }
 
   /** The shortest exact form: 1000 -> "1s", 60000 -> "1m", 250 -> "250ms". */

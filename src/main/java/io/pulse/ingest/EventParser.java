@@ -5,13 +5,12 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import io.pulse.config.PulseConfig;
+import io.pulse.core.Texts;
+import io.pulse.core.Times;
 import io.pulse.event.Dims;
 import io.pulse.event.Event;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -34,6 +33,17 @@ public final class EventParser {
    * taken as milliseconds they would all land in January 1970 and be folded in as late.
    */
   static final long EPOCH_SECONDS_LIMIT = 100_000_000_000L;
+
+  /**
+   * The largest magnitude a value may have. DDSketch (sketches-java 0.8.3) refuses a value above its
+   * mapping's {@code maxIndexableValue()}: for BitwiseLinearlyInterpolatedMapping that is
+   * {@code min(2^(Integer.MAX_VALUE / multiplier), Double.MAX_VALUE / (1 + relativeAccuracy))}, about
+   * 1.78e308 at the default 1% and 1.23e308 at the loosest accuracy the configuration allows (0.5), so
+   * one bound below both holds whatever the accuracy (ValueStatsRangeTest checks it). Magnitudes
+   * below the mapping's {@code minIndexableValue()} (about 2.2e-308, subnormals included) need no
+   * bound: the sketch counts them in its zero bucket, and count, sum, min and max stay exact.
+   */
+  public static final double MAX_ABS_VALUE = 1e308;
 
   private final PulseConfig.Ingest limits;
   private final String[] dimKeys;
@@ -303,12 +313,13 @@ public final class EventParser {
             try {
               ts = p.getLongValue();
             } catch (IOException e) {
-              error = "ts: out of range";
+              error = "ts: " + clip(p.getText()) + " is outside 1970 to 9999";
             }
           } else if (v == JsonToken.VALUE_STRING) {
-            ts = parseTime(p.getText());
-            if (ts == Long.MIN_VALUE) {
-              error = "ts: \"" + clip(p.getText()) + "\" is neither epoch milliseconds nor an ISO-8601 time";
+            try {
+              ts = Times.parseInstant(p.getText());
+            } catch (IllegalArgumentException e) {
+              error = "ts: " + e.getMessage();
             }
           } else if (v == JsonToken.VALUE_NULL) {
             ts = arrival;
@@ -321,6 +332,8 @@ public final class EventParser {
             error = "ts: " + ts + " looks like epoch seconds; send epoch milliseconds (or an ISO-8601 string)";
           } else if (error == null && ts > arrival + limits.maxFutureSkewMs()) {
             error = "ts: more than " + limits.maxFutureSkewMs() + " ms in the future";
+          } else if (error == null && ts > Times.MAX_MS) {
+            error = "ts: " + ts + " is outside 1970 to 9999";
           }
           break;
         case "id":
@@ -328,6 +341,11 @@ public final class EventParser {
             id = p.getText();
             if (id.length() > limits.maxIdLength()) {
               error = "id: longer than " + limits.maxIdLength() + " characters";
+            } else {
+              String why = Texts.unstorable(id);
+              if (why != null) {
+                error = "id: " + why;
+              }
             }
           } else if (v == JsonToken.VALUE_NUMBER_INT) {
             id = p.getText();
@@ -359,8 +377,11 @@ public final class EventParser {
               error = "dims." + key + ": must be a string";
             } else {
               String val = strings.get(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+              String why;
               if (val.length() > limits.maxDimValueLength()) {
                 error = "dims." + key + ": longer than " + limits.maxDimValueLength() + " characters";
+              } else if (!strings.lastChecked() && (why = Texts.unstorable(val)) != null) {
+                error = "dims." + key + ": " + why;
               } else {
                 dimKeys[dims] = key;
                 dimValues[dims++] = val;
@@ -393,6 +414,8 @@ public final class EventParser {
               double d = p.getDoubleValue();
               if (!Double.isFinite(d)) {
                 error = "values." + name + ": must be a finite number";
+              } else if (d > MAX_ABS_VALUE || d < -MAX_ABS_VALUE) {
+                error = "values." + name + ": " + d + " is outside the range percentiles can hold, -1e308 to 1e308";
               } else if (indexOf(valueNames, values, name) >= 0) {
                 error = "values." + name + ": given twice";
               } else {
@@ -466,34 +489,12 @@ public final class EventParser {
     }
   }
 
-  /** Epoch ms from an ISO-8601 string (with Z or an offset) or a string of digits; MIN_VALUE if neither. */
+  /** Epoch ms from an ISO-8601 string (with Z or an offset) or a string of digits; MIN_VALUE if neither or out of range. */
   static long parseTime(String text) {
-    if (text.isEmpty()) {
-      return Long.MIN_VALUE;
-    }
-    boolean digits = true;
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (c < '0' || c > '9') {
-        digits = false;
-        break;
-      }
-    }
-    if (digits) {
-      try {
-        return Long.parseLong(text);
-      } catch (NumberFormatException e) {
-        return Long.MIN_VALUE;
-      }
-    }
     try {
-      return Instant.parse(text).toEpochMilli();
-    } catch (DateTimeParseException e) {
-      try {
-        return OffsetDateTime.parse(text).toInstant().toEpochMilli();
-      } catch (DateTimeParseException e2) {
-        return Long.MIN_VALUE;
-      }
+      return Times.parseInstant(text);
+    } catch (IllegalArgumentException e) {
+      return Long.MIN_VALUE;
     }
   }
 
@@ -558,11 +559,13 @@ public final class EventParser {
   private static String slice(byte[] body, int start, int end) {
     start = Math.max(0, Math.min(start, body.length));
     end = Math.max(start, Math.min(end, body.length));
-    return new String(body, start, end - start, StandardCharsets.UTF_8);
+    String s = new String(body, start, end - start, StandardCharsets.UTF_8);
+    // a raw NUL byte (outside any JSON string: the line was refused for it) cannot be stored as text
+    return s.indexOf('\0') < 0 ? s : s.replace('\0', '\uFFFD');
   }
 
   private static String clip(String s) {
-    return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+    return Texts.clip(s);
   }
 
   private static String describe(JsonProcessingException e) {

@@ -12,6 +12,11 @@ final class StringCache {
 
   private final String[] table;
   private final int mask;
+  /**
+   * Whether the last string handed out is known to be storable as PostgreSQL text (no NUL, no
+   * unpaired surrogate): only such strings are cached, and each is checked once, when first seen.
+   */
+  private boolean lastChecked;
 
   StringCache(int sizePowerOfTwo) {
     this.table = new String[sizePowerOfTwo];
@@ -20,6 +25,7 @@ final class StringCache {
 
   String get(char[] buf, int off, int len) {
     if (len > MAX_LENGTH) {
+      lastChecked = false;
       return new String(buf, off, len);
     }
     int h = 0;
@@ -37,11 +43,20 @@ final class StringCache {
         }
       }
       if (same) {
+        lastChecked = true;
         return s;
       }
     }
     s = new String(buf, off, len);
-    table[slot] = s;
+    lastChecked = io.pulse.core.Texts.unstorable(s) == null;
+    if (lastChecked) {
+      table[slot] = s;
+    }
     return s;
+  }
+
+  /** Whether the string the last {@link #get} returned is known to be storable text (see the field). */
+  boolean lastChecked() {
+    return lastChecked;
   }
 }

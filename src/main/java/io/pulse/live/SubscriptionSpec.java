@@ -28,41 +28,62 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
    */
   public record Since(Long at, Long agoMs) {
 
+    /** The instant; a duration reaching back before 1970 starts at 1970. */
     public long resolve(long now) {
-      return at != null ? at : now - agoMs;
+      return at != null ? at : Math.max(io.pulse.core.Times.MIN_MS, now - agoMs);
     }
 
-    /** Epoch ms (digits), an ISO-8601 instant or offset date-time, or a duration such as 15m or 2h. */
+    /**
+     * Epoch ms (digits), an ISO-8601 instant or offset date-time, or a duration such as 15m or 2h,
+     * by {@link io.pulse.core.Times}' rule: instants from 1970 to 9999-12-31, durations up to as long.
+     */
     static Since parse(String text) {
       String t = text.trim();
-      if (!t.isEmpty() && t.chars().allMatch(Character::isDigit)) {
+      if (io.pulse.core.Times.digits(t)) {
         long ms;
         try {
-          ms = Long.parseLong(t);
-        } catch (NumberFormatException e) {
-          ms = -1;
+          ms = io.pulse.core.Times.parseInstant(t);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("since: " + e.getMessage());
         }
         if (ms < 100_000_000_000L) {
           throw new IllegalArgumentException("since: " + t + " is not epoch milliseconds (seconds? multiply by 1000)");
         }
         return new Since(ms, null);
       }
-      try {
-        return new Since(java.time.OffsetDateTime.parse(t).toInstant().toEpochMilli(), null);
-      } catch (java.time.format.DateTimeParseException e) {
-        // not an instant: a duration?
-      }
       long ago;
       try {
-        ago = io.pulse.config.Durations.parse(t);
-      } catch (RuntimeException e) {
-        ago = -1;
+        ago = io.pulse.core.Times.durationMs(t);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("since: " + e.getMessage());
       }
-      if (ago <= 0) {
-        throw new IllegalArgumentException("since: \"" + t + "\" is neither epoch ms, an ISO-8601 time nor a duration "
-            + "such as 15m");
+      if (ago > 0) {
+        return new Since(null, ago);
       }
-      return new Since(null, ago);
+      try {
+        return new Since(io.pulse.core.Times.parseInstant(t), null);
+      } catch (IllegalArgumentException e) {
+        if (e.getMessage().contains("outside")) {
+          throw new IllegalArgumentException("since: " + e.getMessage());
+        }
+        throw new IllegalArgumentException("since: " + io.pulse.core.Times.quote(t) + " is neither epoch ms, an "
+            + "ISO-8601 time nor a duration such as 15m");
+      }
+    }
+
+    /** A JSON number: whole epoch milliseconds only (a fraction, an exponent past a long, or a huge integer is refused). */
+    static Since parse(Number n) {
+      if (n instanceof Integer || n instanceof Long || n instanceof Short || n instanceof Byte) {
+        return parse(String.valueOf(n.longValue()));
+      }
+      if (n instanceof java.math.BigInteger) {
+        return parse(n.toString());
+      }
+      double d = n.doubleValue();
+      if (d == Math.rint(d) && Math.abs(d) <= io.pulse.core.Times.MAX_MS) {
+        return parse(String.valueOf((long) d));
+      }
+      throw new IllegalArgumentException("since: " + n + " is not whole epoch milliseconds from 1970 to 9999-12-31");
     }
   }
 
@@ -91,7 +112,7 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
         }
         int colon = part.indexOf(':');
         if (colon <= 0) {
-          throw new IllegalArgumentException("filter: \"" + part + "\" is not dim:value");
+          throw new IllegalArgumentException("filter: \"" + io.pulse.core.Texts.clip(part) + "\" is not dim:value");
         }
         filter.computeIfAbsent(part.substring(0, colon).trim(), k -> new TreeSet<>())
             .add(part.substring(colon + 1).trim());
@@ -148,12 +169,12 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
         } else if (e.getValue() instanceof JsonArray) {
           for (Object o : (JsonArray) e.getValue()) {
             if (!(o instanceof String)) {
-              throw new IllegalArgumentException("filter." + e.getKey() + ": values must be strings");
+              throw new IllegalArgumentException("filter." + io.pulse.core.Texts.clip(e.getKey()) + ": values must be strings");
             }
             vals.add((String) o);
           }
         } else {
-          throw new IllegalArgumentException("filter." + e.getKey() + ": must be a string or an array of strings");
+          throw new IllegalArgumentException("filter." + io.pulse.core.Texts.clip(e.getKey()) + ": must be a string or an array of strings");
         }
         filter.put(e.getKey(), vals);
       }
@@ -179,7 +200,7 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
     Object since = op.getValue("since");
     Since from = null;
     if (since instanceof Number n) {
-      from = Since.parse(String.valueOf(n.longValue()));
+      from = Since.parse(n);
     } else if (since instanceof String str) {
       from = Since.parse(str);
     } else if (since != null) {
@@ -194,11 +215,11 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
       throw new IllegalArgumentException("stream: required");
     }
     if (!EventParser.validStream(stream)) {
-      throw new IllegalArgumentException("stream: \"" + stream + "\" does not match [a-z0-9_.-]{1,64}");
+      throw new IllegalArgumentException("stream: \"" + io.pulse.core.Texts.clip(stream) + "\" does not match [a-z0-9_.-]{1,64}");
     }
     for (String g : groupBy) {
       if (!NAME.matcher(g).matches()) {
-        throw new IllegalArgumentException("groupBy: \"" + g + "\" is not a dim name");
+        throw new IllegalArgumentException("groupBy: \"" + io.pulse.core.Texts.clip(g) + "\" is not a dim name");
       }
     }
     if (groupBy.size() > 8) {
@@ -207,10 +228,10 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
     int values = 0;
     for (Map.Entry<String, Set<String>> e : filter.entrySet()) {
       if (!NAME.matcher(e.getKey()).matches()) {
-        throw new IllegalArgumentException("filter: \"" + e.getKey() + "\" is not a dim name");
+        throw new IllegalArgumentException("filter: \"" + io.pulse.core.Texts.clip(e.getKey()) + "\" is not a dim name");
       }
       if (e.getValue().isEmpty()) {
-        throw new IllegalArgumentException("filter." + e.getKey() + ": needs at least one value");
+        throw new IllegalArgumentException("filter." + io.pulse.core.Texts.clip(e.getKey()) + ": needs at least one value");
       }
       values += e.getValue().size();
     }
@@ -220,7 +241,7 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
     if (metrics != null) {
       for (String m : metrics) {
         if (!NAME.matcher(m).matches()) {
-          throw new IllegalArgumentException("metrics: \"" + m + "\" is not a value name");
+          throw new IllegalArgumentException("metrics: \"" + io.pulse.core.Texts.clip(m) + "\" is not a value name");
         }
       }
     }

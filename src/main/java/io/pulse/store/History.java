@@ -90,16 +90,27 @@ public final class History {
         }
       }
     } else {
-      step = st.chars().allMatch(Character::isDigit) && !st.isEmpty() ? parseLong("step", st) : Durations.parse(st);
+      try {
+        step = st.chars().allMatch(Character::isDigit) && !st.isEmpty() ? parseLong("step", st)
+            : io.pulse.core.Times.durationMs(st);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(e.getMessage().startsWith("step:") ? e.getMessage()
+            : "step: " + e.getMessage());
+      }
       if (step <= 0) {
-        throw new IllegalArgumentException("step: \"" + st + "\" is not a duration such as 1s, 1m, 1h or 1d");
+        throw new IllegalArgumentException("step: " + io.pulse.core.Times.quote(st)
+            + " is not a duration such as 1s, 1m, 1h or 1d");
+      }
+      if (step > io.pulse.core.Times.MAX_DURATION_MS) {
+        throw new IllegalArgumentException("step: " + io.pulse.core.Times.quote(st) + " is longer than all of 1970 to 9999");
       }
       if (step % 1000 != 0) {
         throw new IllegalArgumentException("step: must be a whole number of seconds (1 s is the finest stored "
-            + "resolution), got " + st);
+            + "resolution), got " + io.pulse.core.Times.quote(st));
       }
     }
-    long points = (to - from + step - 1) / step;
+    long span = to - from; // both within 1970..9999: no overflow, and neither below
+    long points = span / step + (span % step == 0 ? 0 : 1);
     if (points > MAX_POINTS) {
       throw new IllegalArgumentException("step: " + Durations.format(step) + " over that range is " + points
           + " points per series, more than " + MAX_POINTS + "; use a larger step or a shorter range");
@@ -112,40 +123,35 @@ public final class History {
     if (v == null || v.isBlank()) {
       return dflt;
     }
-    long t;
-    if (v.chars().allMatch(c -> Character.isDigit(c) || c == '-')) {
-      t = parseLong(name, v);
-    } else {
-      try {
-        t = Instant.parse(v).toEpochMilli();
-      } catch (DateTimeParseException e) {
-        long ago;
-        try {
-          ago = Durations.parse(v);
-        } catch (RuntimeException notDuration) {
-          ago = -1;
-        }
-        if (ago <= 0) {
-          throw new IllegalArgumentException(name + ": \"" + v + "\" is neither epoch milliseconds, an ISO-8601 "
-              + "instant such as 2026-11-23T10:00:00Z, nor a duration back from now such as 15m");
-        }
-        t = now - ago;
+    long ago;
+    try {
+      ago = io.pulse.core.Times.durationMs(v);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(name + ": " + e.getMessage());
+    }
+    if (ago > 0) {
+      long t = now - ago;
+      if (t < io.pulse.core.Times.MIN_MS) {
+        throw new IllegalArgumentException(name + ": " + io.pulse.core.Times.quote(v) + " back from now is before 1970");
       }
+      return t;
     }
-    if (t < 0 || t > MAX_TIME) {
-      throw new IllegalArgumentException(name + ": " + v + " is outside 1970 to 9999");
+    try {
+      return io.pulse.core.Times.parseInstant(v);
+    } catch (IllegalArgumentException e) {
+      if (!io.pulse.core.Times.digits(v.trim()) && !e.getMessage().contains("outside")) {
+        throw new IllegalArgumentException(name + ": " + io.pulse.core.Times.quote(v) + " is neither epoch "
+            + "milliseconds, an ISO-8601 instant such as 2026-11-23T10:00:00Z, nor a duration back from now such as 15m");
+      }
+      throw new IllegalArgumentException(name + ": " + e.getMessage());
     }
-    return t;
   }
-
-  /** 9999-12-31: the last instant a history range may name. */
-  private static final long MAX_TIME = 253_402_300_799_999L;
 
   private static long parseLong(String name, String v) {
     try {
       return Long.parseLong(v);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + ": \"" + v + "\" is not a whole number");
+      throw new IllegalArgumentException(name + ": " + io.pulse.core.Times.quote(v) + " is not a whole number");
     }
   }
 

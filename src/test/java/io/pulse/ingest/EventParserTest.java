@@ -185,4 +185,77 @@ class EventParserTest {
     assertEquals(Long.MIN_VALUE, EventParser.parseTime("yesterday"));
     assertTrue(json("{\"stream\":\"a\",\"ts\":\"yesterday\",\"values\":{\"v\":1}}").events().isEmpty());
   }
+
+  @Test
+  @DisplayName("a time past the year range, or any number Jackson cannot make a long, rejects that event with a "
+      + "reason and keeps the rest of the body")
+  void timesOutOfRange() {
+    String[] bad = {"\"+999999999-01-01T00:00:00Z\"", "\"-999999999-01-01T00:00:00Z\"", "\"10000-01-01T00:00:00Z\"",
+        "\"+999999999-01-01T00:00:00+01:00\"", "1e30", "99999999999999999999", "-5", "-99999999999999999999",
+        "\"99999999999999999999\"", "\"-5\"", "9223372036854775807"};
+    StringBuilder body = new StringBuilder();
+    for (String ts : bad) {
+      body.append("{\"stream\":\"s\",\"ts\":").append(ts).append(",\"values\":{\"v\":1}}\n");
+    }
+    body.append("{\"stream\":\"s\",\"ts\":").append(NOW).append(",\"values\":{\"v\":2}}\n");
+    ParseResult r = ndjson(body.toString());
+    assertEquals(1, r.events().size(), r.rejections().toString());
+    assertEquals(2.0, r.events().get(0).valueMap().get("v"));
+    assertEquals(bad.length, r.rejections().size());
+    for (Rejection j : r.rejections()) {
+      assertTrue(j.error().startsWith("ts: "), j.error());
+    }
+    assertTrue(r.rejections().get(0).error().contains("outside 1970 to 9999"), r.rejections().get(0).error());
+    assertTrue(r.rejections().get(5).error().contains("outside 1970 to 9999"), r.rejections().get(5).error());
+    // the same in a JSON array: one event refused, the other kept
+    ParseResult a = json("[{\"stream\":\"s\",\"ts\":\"+999999999-01-01T00:00:00Z\",\"values\":{\"v\":1}},"
+        + "{\"stream\":\"s\",\"values\":{\"v\":2}}]");
+    assertEquals(1, a.events().size());
+    assertEquals(1, a.rejections().size());
+  }
+
+  @Test
+  @DisplayName("values the sketch cannot hold are refused with the field and the range; tiny ones are kept")
+  void valueRange() {
+    ParseResult r = ndjson("{\"stream\":\"s\",\"values\":{\"v\":1.79e308}}\n"
+        + "{\"stream\":\"s\",\"values\":{\"v\":-1.7976931348623157e308}}\n"
+        + "{\"stream\":\"s\",\"values\":{\"v\":1e308,\"w\":-1e308}}\n"
+        + "{\"stream\":\"s\",\"values\":{\"v\":4.9e-324,\"w\":-2.2e-308}}\n"
+        + "{\"stream\":\"s\",\"values\":{\"v\":1e400}}\n");
+    assertEquals(2, r.events().size(), r.rejections().toString());
+    assertEquals(3, r.rejections().size());
+    assertEquals("values.v: 1.79E308 is outside the range percentiles can hold, -1e308 to 1e308",
+        r.rejections().get(0).error());
+    assertTrue(r.rejections().get(1).error().startsWith("values.v: -1.797"), r.rejections().get(1).error());
+    assertTrue(r.rejections().get(2).error().startsWith("values.v: "), r.rejections().get(2).error());
+    assertEquals(4.9e-324, r.events().get(1).valueMap().get("v"));
+  }
+
+  @Test
+  @DisplayName("dim values and ids PostgreSQL text cannot hold (NUL, unpaired surrogates) are refused, naming the "
+      + "field; reasons quote caller text with control characters escaped")
+  void unstorableText() {
+    ParseResult r = ndjson("{\"stream\":\"s\",\"dims\":{\"a\":\"x\\u0000y\"},\"values\":{\"v\":1}}\n"
+        + "{\"stream\":\"s\",\"dims\":{\"a\":\"\\ud800\"},\"values\":{\"v\":1}}\n"
+        + "{\"stream\":\"s\",\"dims\":{\"a\":\"\\udc00x\"},\"values\":{\"v\":1}}\n"
+        + "{\"stream\":\"s\",\"id\":\"i\\u0000\",\"values\":{\"v\":1}}\n"
+        + "{\"stream\":\"s\",\"id\":\"\\ud83d\",\"values\":{\"v\":1}}\n"
+        + "{\"stream\":\"s\",\"dims\":{\"a\":\"" + "long\\u0000".repeat(20) + "\"},\"values\":{\"v\":1}}\n"
+        + "{\"stream\":\"s\",\"id\":\"\\ud83d\\ude00\",\"dims\":{\"a\":\"ok \\ud83d\\ude00 \\u0001\"},"
+        + "\"values\":{\"v\":1}}\n"
+        + "{\"stream\":\"S\\u0000\\u001b[31m\",\"values\":{\"v\":1}}\n");
+    assertEquals(1, r.events().size(), r.rejections().toString());
+    assertEquals(Dims.of("a", "ok \ud83d\ude00 \u0001"), r.events().get(0).dims());
+    assertEquals("dims.a: contains a NUL character (U+0000), which cannot be stored", r.rejections().get(0).error());
+    assertEquals("dims.a: contains an unpaired surrogate (U+D800), which is not valid Unicode text",
+        r.rejections().get(1).error());
+    assertEquals("dims.a: contains an unpaired surrogate (U+DC00), which is not valid Unicode text",
+        r.rejections().get(2).error());
+    assertTrue(r.rejections().get(3).error().startsWith("id: contains a NUL"), r.rejections().get(3).error());
+    assertTrue(r.rejections().get(4).error().startsWith("id: contains an unpaired surrogate"));
+    assertTrue(r.rejections().get(5).error().startsWith("dims.a: contains a NUL"), r.rejections().get(5).error());
+    assertEquals("stream: \"S\\u0000\\u001B[31m\" does not match [a-z0-9_.-]{1,64}", r.rejections().get(6).error());
+    // the same value again (now possibly cached) is still refused
+    assertEquals(1, ndjson("{\"stream\":\"s\",\"dims\":{\"a\":\"x\\u0000y\"},\"values\":{\"v\":1}}").rejections().size());
+  }
 }
