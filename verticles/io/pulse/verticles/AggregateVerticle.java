@@ -15,6 +15,8 @@ import io.vertx.core.eventbus.MessageConsumer;
  */
 public final class AggregateVerticle extends VerticleBase {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AggregateVerticle.class);
+
   private final PulseContext ctx;
   private final int shard;
   private final ShardAggregator aggregator;
@@ -24,7 +26,8 @@ public final class AggregateVerticle extends VerticleBase {
     this.ctx = ctx;
     this.shard = shard;
     this.aggregator = new ShardAggregator(ctx.config.aggregation().allowedLatenessMs(),
-        ctx.config.aggregation().sketchRelativeAccuracy(), ctx.config.aggregation().sketchMaxBins(), ctx.views::views);
+        ctx.config.aggregation().sketchRelativeAccuracy(), ctx.config.aggregation().sketchMaxBins(), ctx.views::views,
+        shard, ctx.aggregationGuard);
   }
 
   @Override
@@ -38,16 +41,29 @@ public final class AggregateVerticle extends VerticleBase {
         .description("Events sent to this shard and not yet aggregated").register(ctx.registry);
     MessageConsumer<ShardBatch> batches = vertx.eventBus().consumer(Addresses.shard(shard), m -> {
       ShardBatch b = m.body();
-      aggregator.add(b, ctx.clock.millis());
-      ctx.pending.addAndGet(shard, -b.size());
+      try {
+        aggregator.add(b, ctx.clock.millis()); // a failing series is dropped inside, the rest of the batch kept
+      } finally {
+        ctx.pending.addAndGet(shard, -b.size()); // whatever happened, ingest's back-pressure must not stick
+      }
     });
     MessageConsumer<Object> closeAll = vertx.eventBus().consumer(Addresses.shardCloseAll(shard), m -> {
-      ShardOutput out = aggregator.closeAll(shard);
+      ShardOutput out = aggregator.closeAll(shard, ctx.clock.millis());
       vertx.eventBus().send(Addresses.SHARD_OUTPUT, out);
       m.reply(out.rollups().size());
     });
-    timer = vertx.setPeriodic(ctx.config.live().flushMs(),
-        t -> vertx.eventBus().send(Addresses.SHARD_OUTPUT, aggregator.flush(shard, ctx.clock.millis())));
+    timer = vertx.setPeriodic(ctx.config.live().flushMs(), t -> {
+      ShardOutput out;
+      try {
+        out = aggregator.flush(shard, ctx.clock.millis());
+      } catch (RuntimeException e) {
+        // failures of one series are caught inside; this is anything else. The shard's watchdog
+        // (AggregationGuard.check) marks aggregation down if it keeps happening.
+        LOG.error("shard {}: flush failed", shard, e);
+        return;
+      }
+      vertx.eventBus().send(Addresses.SHARD_OUTPUT, out);
+    });
     return Future.all(batches.completion(), closeAll.completion());
   }
 

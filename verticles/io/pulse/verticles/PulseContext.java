@@ -58,6 +58,8 @@ public final class PulseContext {
   final AtomicInteger storeDepth = new AtomicInteger();
   /** What is wrong, by component, for readiness (storage, aggregation, ...). */
   final io.pulse.core.Health health = new io.pulse.core.Health();
+  /** Failing series windows and stalled shards: counted, logged, told to {@link #health}. */
+  final io.pulse.agg.AggregationGuard aggregationGuard;
 
   final AtomicInteger subscribers = new AtomicInteger();
   final Counter coalesced;
@@ -95,6 +97,9 @@ public final class PulseContext {
         .description("Subscriber connections closed for not keeping up").register(registry);
     this.pushLatency = latency(registry, "running");
     this.pushLatencyFinal = latency(registry, "final");
+    // a shard that has not completed a flush for 10 ticks (5 s at least) has stopped closing windows
+    this.aggregationGuard = new io.pulse.agg.AggregationGuard(health, shards,
+        Math.max(5_000L, 10 * config.live().flushMs()), io.pulse.agg.AggregationGuard.DEFAULT_QUIET_MS, clock.millis());
   }
 
   private static Timer latency(MeterRegistry registry, String kind) {

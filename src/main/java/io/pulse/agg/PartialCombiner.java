@@ -24,8 +24,15 @@ public final class PartialCombiner {
   private final Set<Entry> changed = new LinkedHashSet<>();
   private final boolean[] reported;
   private int reportedCount;
+  private final AggregationGuard guard;
 
   public PartialCombiner(int shards) {
+    this(shards, AggregationGuard.standalone(shards));
+  }
+
+  /** @param guard where a group window that cannot be combined is reported (it is dropped, the others go on) */
+  public PartialCombiner(int shards, AggregationGuard guard) {
+    this.guard = guard;
     this.watermarks = new long[shards];
     this.reported = new boolean[shards];
     Arrays.fill(watermarks, Long.MIN_VALUE);
@@ -66,6 +73,11 @@ public final class PartialCombiner {
    * group per flush tick, however many shards contributed.
    */
   public void accept(ShardOutput o, Consumer<Rollup> out) {
+    accept(o, out, Long.MIN_VALUE);
+  }
+
+  /** {@link #accept(ShardOutput, Consumer)}, with processing time for the guard's reports. */
+  public void accept(ShardOutput o, Consumer<Rollup> out, long now) {
     o.rollups().forEach(out);
     for (Partial p : o.partials()) {
       Key k = new Key(p.key(), p.window().start());
@@ -95,7 +107,7 @@ public final class PartialCombiner {
     }
     done.sort((a, b) -> Long.compare(a.end, b.end));
     for (Entry e : done) {
-      out.accept(e.merged().rollup(e.key, true));
+      emit(e, true, out, now);
       changed.remove(e);
     }
     if (!reported[o.shard()]) {
@@ -105,7 +117,7 @@ public final class PartialCombiner {
     if (reportedCount == reported.length) {
       for (Entry e : changed) {
         if (e.key.view().live()) {
-          out.accept(e.merged().rollup(e.key, false));
+          emit(e, false, out, now);
         }
       }
       changed.clear();
@@ -116,13 +128,30 @@ public final class PartialCombiner {
 
   /** Emits every window held as final: for shutdown, after every shard has closed all. */
   public void closeAll(Consumer<Rollup> out) {
+    closeAll(out, Long.MIN_VALUE);
+  }
+
+  /** {@link #closeAll(Consumer)}, with processing time for the guard's reports. */
+  public void closeAll(Consumer<Rollup> out, long now) {
     List<Entry> all = new ArrayList<>(entries.values());
     entries.clear();
     changed.clear();
     all.sort((a, b) -> Long.compare(a.end, b.end));
     for (Entry e : all) {
-      out.accept(e.merged().rollup(e.key, true));
+      emit(e, true, out, now);
     }
+  }
+
+  /** One group window's rollup; one that cannot be combined is dropped and reported, the others go on. */
+  private void emit(Entry e, boolean fin, Consumer<Rollup> out, long now) {
+    Rollup r;
+    try {
+      r = e.merged().rollup(e.key, fin);
+    } catch (RuntimeException ex) {
+      guard.groupFailed(e.key, e.end - e.key.view().windowMs(), fin, ex, now);
+      return;
+    }
+    out.accept(r);
   }
 
   /** Group windows waiting for shards to close them. */

@@ -33,6 +33,8 @@ public final class ShardAggregator {
   private final Function<String, View[]> viewsOf;
   private final Map<ViewKey, Series> series = new HashMap<>();
   private long lateInFlight;
+  private final int shard;
+  private final AggregationGuard guard;
 
   /**
    * @param viewsOf the current views of a stream (the registry's lock-free read)
@@ -40,10 +42,22 @@ public final class ShardAggregator {
    * @param maxBins bin cap of each DDSketch
    */
   public ShardAggregator(long allowedLatenessMs, double accuracy, int maxBins, Function<String, View[]> viewsOf) {
+    this(allowedLatenessMs, accuracy, maxBins, viewsOf, 0, AggregationGuard.standalone(1));
+  }
+
+  /**
+   * @param shard this shard's number, for the guard
+   * @param guard where a failing series window is reported (it is dropped, the others go on), and
+   *     each completed flush, for the watchdog
+   */
+  public ShardAggregator(long allowedLatenessMs, double accuracy, int maxBins, Function<String, View[]> viewsOf,
+      int shard, AggregationGuard guard) {
     this.allowedLatenessMs = allowedLatenessMs;
     this.accuracy = accuracy;
     this.maxBins = maxBins;
     this.viewsOf = viewsOf;
+    this.shard = shard;
+    this.guard = guard;
   }
 
   /** Folds a batch in. {@code now} is processing time. */
@@ -75,7 +89,14 @@ public final class ShardAggregator {
       }
       key.shardState(s);
     }
-    s.window(start, w).add(event);
+    WindowAgg window = s.window(start, w);
+    try {
+      window.add(event);
+    } catch (RuntimeException e) {
+      // the window may be half-updated: drop it whole, count it, and go on with the batch
+      s.drop(window);
+      guard.seriesFailed(shard, key, window.start(), window.count(), "adding an event", e, now);
+    }
   }
 
   /**
@@ -96,14 +117,26 @@ public final class ShardAggregator {
       while (wi.hasNext()) {
         Open o = wi.next();
         if (o.agg.end() + allowedLatenessMs <= now) {
-          close(s.key, coarse, o.agg, rollups, finals);
           wi.remove();
           if (s.last == o) {
             s.last = null; // a closed window never takes another event
           }
+          close(s.key, coarse, o.agg, rollups, finals, now);
         } else if (o.dirty) {
           if (live) {
-            rollups.add(o.agg.rollup(s.key, false));
+            Rollup r;
+            try {
+              r = o.agg.rollup(s.key, false);
+            } catch (RuntimeException e) {
+              // this window cannot be summed up: drop it, count it, and go on with the others
+              wi.remove();
+              if (s.last == o) {
+                s.last = null;
+              }
+              guard.seriesFailed(shard, s.key, o.agg.start(), o.agg.count(), "summing up a running update", e, now);
+              continue;
+            }
+            rollups.add(r);
           }
           for (ViewKey k : coarse) {
             if (k.view().live()) {
@@ -122,43 +155,77 @@ public final class ShardAggregator {
     if (!touched.isEmpty()) {
       // a group's running state is the merge of all its series' open windows, changed or not
       Map<GroupWindow, WindowAgg> running = new LinkedHashMap<>();
+      Set<GroupWindow> failed = new HashSet<>(0);
       for (Series s : series.values()) {
         ViewKey[] coarse = s.coarse(viewsOf.apply(s.key.view().stream()));
         for (Open o : s.windows) {
           for (ViewKey k : coarse) {
             GroupWindow g = new GroupWindow(k, o.agg.start());
             if (touched.contains(g)) {
-              running.computeIfAbsent(g, x -> o.agg.emptyLike()).merge(o.agg);
+              try {
+                running.computeIfAbsent(g, x -> o.agg.emptyLike()).merge(o.agg);
+              } catch (RuntimeException e) {
+                failed.add(g); // a running update only: the next tick merges it again
+                guard.mergeFailed(shard, s.key, k, o.agg.start(), e, now);
+              }
             }
           }
         }
       }
-      running.forEach((g, agg) -> partials.add(new Partial(g.key, agg, false)));
+      running.forEach((g, agg) -> {
+        if (!failed.contains(g)) {
+          partials.add(new Partial(g.key, agg, false));
+        }
+      });
     }
+    guard.flushed(this.shard, now);
     return new ShardOutput(shard, rollups, partials, now - allowedLatenessMs);
   }
 
   /** Closes every window now, open or not: for shutdown, so no acknowledged event is left unpushed. */
   public ShardOutput closeAll(int shard) {
+    return closeAll(shard, Long.MIN_VALUE);
+  }
+
+  /** {@link #closeAll(int)}, with processing time for the guard's reports. */
+  public ShardOutput closeAll(int shard, long now) {
     List<Rollup> rollups = new ArrayList<>();
     Map<GroupWindow, WindowAgg> finals = new LinkedHashMap<>();
     for (Series s : series.values()) {
       ViewKey[] coarse = s.coarse(viewsOf.apply(s.key.view().stream()));
       for (Open o : s.windows) {
-        close(s.key, coarse, o.agg, rollups, finals);
+        close(s.key, coarse, o.agg, rollups, finals, now);
       }
       s.removed = true;
     }
     series.clear();
+    if (now != Long.MIN_VALUE) {
+      guard.flushed(this.shard, now);
+    }
     return new ShardOutput(shard, rollups, finalPartials(finals), Long.MAX_VALUE);
   }
 
-  /** Closes one series window: its final rollup, and its share of every coarser group's final. */
-  private static void close(ViewKey key, ViewKey[] coarse, WindowAgg window, List<Rollup> rollups,
-      Map<GroupWindow, WindowAgg> finals) {
-    rollups.add(window.rollup(key, true));
+  /**
+   * Closes one series window: its final rollup, and its share of every coarser group's final. A
+   * window that cannot be summed up is dropped whole (counted, reported); one that cannot be merged
+   * into a group leaves that group without it (reported) and the others with it.
+   */
+  private void close(ViewKey key, ViewKey[] coarse, WindowAgg window, List<Rollup> rollups,
+      Map<GroupWindow, WindowAgg> finals, long now) {
+    Rollup r;
+    try {
+      r = window.rollup(key, true);
+    } catch (RuntimeException e) {
+      guard.seriesFailed(shard, key, window.start(), window.count(), "closing the window", e, now);
+      return;
+    }
+    rollups.add(r);
     for (ViewKey k : coarse) {
-      finals.computeIfAbsent(new GroupWindow(k, window.start()), g -> window.emptyLike()).merge(window);
+      try {
+        finals.computeIfAbsent(new GroupWindow(k, window.start()), g -> window.emptyLike()).merge(window);
+      } catch (RuntimeException e) {
+        guard.mergeFailed(shard, key, k, window.start(), e, now);
+      }
     }
   }
 
@@ -223,6 +290,14 @@ public final class ShardAggregator {
 
     ShardAggregator owner() {
       return ShardAggregator.this;
+    }
+
+    /** Forgets one open window (it failed); the series goes at the next flush if it has no other. */
+    void drop(WindowAgg agg) {
+      windows.removeIf(o -> o.agg == agg);
+      if (last != null && last.agg == agg) {
+        last = null;
+      }
     }
 
     WindowAgg window(long start, long w) {
