@@ -36,8 +36,16 @@ public final class ValueStats {
 
   private static final int BUFFER = 64;
 
+  /** Most bins each of the sketch's two stores (positive, negative values) keeps; 0: no bound. */
+  private final int maxBins;
+
+  /**
+   * @param maxBins most bins kept per store of the sketch (aggregation.sketchMaxBins), 0 for no
+   *     bound; see {@link #bound}
+   */
   public ValueStats(double relativeAccuracy, int maxBins) {
     this.sketch = new DDSketch(new BitwiseLinearlyInterpolatedMapping(relativeAccuracy), PaginatedStore::new);
+    this.maxBins = maxBins;
   }
 
   public void add(double v) {
@@ -72,6 +80,73 @@ public final class ValueStats {
       s.accept(p[i]);
     }
     pendingCount = 0;
+    bound();
+  }
+
+  /**
+   * Keeps the sketch within {@link #maxBins} bins per store. sketches-java's PaginatedStore (chosen
+   * for speed, see the README) is unbounded: values spread over the whole double range would take
+   * about 4,000 pages of 32 bins (over 1 MB) per store, per value name, per window. So after every
+   * run of updates and every merge, a store whose page array has outgrown the bound is rebuilt with
+   * its bins collapsed, as sketches-java's collapsing stores do: in the positive store the lowest
+   * bins fold into the lowest bin kept, in the negative store the bins of the largest magnitudes
+   * fold into the largest kept. Either way the highest values keep their bins, so p50 to p99 stay
+   * within the sketch's accuracy unless a window's values of one sign span more than a factor of
+   * 2^(maxBins / bins per doubling) (2^32 at the default 1% and 2048 bins). The check costs two field
+   * reads per 64 values; a rebuild happens only for such wide data.
+   */
+  private void bound() {
+    if (maxBins > 0) {
+      DDSketch s = sketch;
+      if (tooWide(s.getPositiveValueStore()) || tooWide(s.getNegativeValueStore())) {
+        sketch = collapsed(s, maxBins);
+      }
+    }
+  }
+
+  /** Pages a bounded store's page array may have: the bins' pages plus PaginatedStore's slack, rounded as it grows. */
+  private int maxPages() {
+    int pages = (maxBins + 31) / 32 + 3;
+    return (pages + 7) & -8;
+  }
+
+  private boolean tooWide(Store store) {
+    if (store.isEmpty()) {
+      return false;
+    }
+    if (PAGES != null && store instanceof PaginatedStore) {
+      double[][] pages = (double[][]) PAGES.get(store);
+      if (pages == null || pages.length * 32 <= maxBins) {
+        return false; // the usual case: the whole page array spans fewer bins than the bound
+      }
+      if (pages.length > maxPages()) {
+        return true; // rebuilt: collapsed if too wide, and compacted either way
+      }
+    }
+    // the first and last non-empty pages are near the ends of the array: a short scan
+    return store.getMaxIndex() - store.getMinIndex() >= maxBins;
+  }
+
+  /** A copy of {@code s} on fresh PaginatedStores with at most {@code maxBins} bins per store (see {@link #bound}). */
+  static DDSketch collapsed(DDSketch s, int maxBins) {
+    DDSketch out = new DDSketch(s.getIndexMapping(), PaginatedStore::new);
+    Store pos = s.getPositiveValueStore();
+    Store neg = s.getNegativeValueStore();
+    if (!pos.isEmpty()) {
+      int floor = Math.max(pos.getMinIndex(), pos.getMaxIndex() - maxBins + 1);
+      Store to = out.getPositiveValueStore();
+      pos.forEach((index, c) -> to.add(Math.max(index, floor), c)); // ascending, so the array grows one way
+    }
+    if (!neg.isEmpty()) {
+      int ceiling = Math.min(neg.getMaxIndex(), neg.getMinIndex() + maxBins - 1);
+      Store to = out.getNegativeValueStore();
+      neg.forEach((index, c) -> to.add(Math.min(index, ceiling), c));
+    }
+    double zeros = s.getCount() - pos.getTotalCount() - neg.getTotalCount();
+    if (zeros > 0) {
+      out.accept(0.0, zeros);
+    }
+    return out;
   }
 
   /** Folds another window's stats for the same value into this one. */
@@ -81,6 +156,7 @@ public final class ValueStats {
     min = Math.min(min, other.min);
     max = Math.max(max, other.max);
     sketch = mergeSketches(sketch(), other.sketch());
+    bound();
   }
 
   /**
@@ -151,6 +227,31 @@ public final class ValueStats {
 
   public long count() {
     return count;
+  }
+
+  /** Non-empty bins of the sketch, per store: {positive, negative}. For tests of the bound. */
+  int[] bins() {
+    DDSketch s = sketch();
+    int[] out = new int[2];
+    s.getPositiveValueStore().forEach((i, c) -> out[0]++);
+    s.getNegativeValueStore().forEach((i, c) -> out[1]++);
+    return out;
+  }
+
+  /** Page slots (allocated or not) of the sketch's two PaginatedStores, and pages allocated. For tests. */
+  int[] pages() {
+    DDSketch s = sketch();
+    int[] out = new int[2];
+    for (Store st : new Store[] {s.getPositiveValueStore(), s.getNegativeValueStore()}) {
+      double[][] p = PAGES == null ? null : (double[][]) PAGES.get(st);
+      if (p != null) {
+        out[0] += p.length;
+        for (double[] page : p) {
+          out[1] += page == null ? 0 : 1;
+        }
+      }
+    }
+    return out;
   }
 
   /**
@@ -269,6 +370,7 @@ public final class ValueStats {
     this.min = Math.min(this.min, min);
     this.max = Math.max(this.max, max);
     sketch().decodeAndMergeWith(sketchBins);
+    bound();
   }
 
   /**
