@@ -3,6 +3,7 @@ package io.pulse.catalog;
 import io.pulse.agg.View;
 import io.pulse.agg.ViewRegistry;
 import io.pulse.config.PulseConfig;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -76,8 +77,13 @@ public final class CatalogSweeper {
       trimKeys();
     }
     long grace = config.live().viewGraceMs();
-    List<String> streams = !mayForgetStreams ? List.of()
-        : catalog.forgetIdleStreams(now, this::streamIdleMs, s -> views.forgetStream(s, now, grace));
+    List<String> streams = new ArrayList<>();
+    if (mayForgetStreams) {
+      for (StreamCatalog.StreamInfo s : catalog.forgetIdleStreams(now, this::streamIdleMs,
+          name -> views.forgetStream(name, now, grace))) {
+        streams.add(s.name());
+      }
+    }
     for (String s : views.streams()) {
       if (catalog.get(s) == null) {
         // subscribed to but never fed (or fed no more): ingest cannot make its entry meanwhile

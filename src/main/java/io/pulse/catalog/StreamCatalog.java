@@ -52,6 +52,11 @@ public final class StreamCatalog {
   private final int maxSeriesTotal;
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, StreamInfo> streams = new ConcurrentHashMap<>();
+  /**
+   * Streams held, counted here rather than by the map's size: the map's count is updated after a
+   * removal's lock is released, so it could refuse a stream whose slot was freed a moment ago.
+   */
+  private final AtomicInteger held = new AtomicInteger();
   /** Series held across all streams (the global budget). */
   private final AtomicInteger seriesTotal = new AtomicInteger();
   private final Counter streamsForgotten;
@@ -71,7 +76,7 @@ public final class StreamCatalog {
     this.maxSeries = maxSeries;
     this.maxSeriesTotal = maxSeriesTotal;
     this.registry = registry;
-    Gauge.builder("pulse.catalog.streams", streams, Map::size)
+    Gauge.builder("pulse.catalog.streams", held, AtomicInteger::get)
         .description("Streams held in memory (aggregation.maxStreams bounds it; idle ones are forgotten)")
         .register(registry);
     Gauge.builder("pulse.catalog.series", seriesTotal, AtomicInteger::get)
@@ -99,7 +104,8 @@ public final class StreamCatalog {
     StreamInfo[] out = new StreamInfo[1];
     streams.compute(name, (k, cur) -> {
       if (cur == null) {
-        if (streams.size() >= maxStreams) {
+        if (held.incrementAndGet() > maxStreams) {
+          held.decrementAndGet();
           return null;
         }
         cur = new StreamInfo(k, now, registry);
@@ -143,7 +149,7 @@ public final class StreamCatalog {
 
   /** Streams held. */
   public int streamCount() {
-    return streams.size();
+    return held.get();
   }
 
   /** Series held across all streams. */
@@ -213,11 +219,11 @@ public final class StreamCatalog {
    * (or finds the old one back in service, when the forgetter gave up). So every event is routed
    * and counted against an entry that is in the map, with views that are registered.
    *
-   * @return the names forgotten
+   * @return the entries forgotten (their counts are final)
    */
-  public List<String> forgetIdleStreams(long now, java.util.function.ToLongFunction<String> idleMsOf,
+  public List<StreamInfo> forgetIdleStreams(long now, java.util.function.ToLongFunction<String> idleMsOf,
       Predicate<String> dropViews) {
-    List<String> forgotten = new ArrayList<>();
+    List<StreamInfo> forgotten = new ArrayList<>();
     for (StreamInfo s : streams.values()) {
       long idle = idleMsOf.applyAsLong(s.name);
       if (idle <= 0 || now - s.lastSeen < idle) {
@@ -233,7 +239,8 @@ public final class StreamCatalog {
         }
         cur.removeMeters();
         seriesTotal.addAndGet(-cur.seriesCount.get());
-        forgotten.add(k);
+        held.decrementAndGet();
+        forgotten.add(cur);
         return null;
       });
     }
