@@ -116,4 +116,63 @@ class CatalogLimitsTest {
       assertEquals("mine", rollup.json().getString("sub"));
     }
   }
+
+  private static Msg subscribe(LiveClient ws, String id, String stream, String region) {
+    // retried while a view the test let go of is still counted as watched (its release is on its way)
+    long deadline = System.currentTimeMillis() + 5000;
+    while (true) {
+      ws.send(new JsonObject().put("op", "subscribe").put("id", id).put("stream", stream)
+          .put("filter", new JsonObject().put("region", region)));
+      Msg m = ws.await(x -> id.equals(x.json().getString("sub"))
+          && ("subscribed".equals(x.type()) || "error".equals(x.type())), 5000);
+      if ("subscribed".equals(m.type()) || System.currentTimeMillis() > deadline) {
+        return m;
+      }
+      ws.collect(100);
+    }
+  }
+
+  private static boolean isFinal(Msg m) {
+    return "rollup".equals(m.type()) && m.json().getBoolean("final");
+  }
+
+  @Test
+  @Order(3)
+  @DisplayName("SSE: resuming into a view that was evicted and made again gets a reset, not another view's messages")
+  void resumeIntoEvictedViewResets() {
+    String lastId;
+    try (LiveClient a = LiveClient.sse(pulse.port(), "stream=resumed&filter=region:eu", null)) {
+      a.await(m -> "subscribed".equals(m.event()), 5000);
+      post("resumed", "eu");
+      lastId = a.await(CatalogLimitsTest::isFinal, 5000).id();
+    }
+    long n = Long.parseLong(lastId.substring(lastId.lastIndexOf('-') + 1));
+    try (LiveClient b = LiveClient.websocket(pulse.port()); LiveClient c = LiveClient.websocket(pulse.port())) {
+      // two other filters fill the stream's two on-demand views: a's (unwatched now) is evicted
+      assertEquals("subscribed", subscribe(b, "us", "resumed", "us").type());
+      assertEquals("subscribed", subscribe(b, "apac", "resumed", "apac").type());
+      b.send(new JsonObject().put("op", "unsubscribe").put("id", "us"));
+      b.await(x -> "unsubscribed".equals(x.type()), 5000);
+      // a's filter made again, by someone else, evicting the unwatched "us" view; it numbers its finals past n
+      assertEquals("subscribed", subscribe(c, "eu", "resumed", "eu").type());
+      long deadline = System.currentTimeMillis() + 10_000;
+      int finals = 0;
+      while (finals <= n + 1 && System.currentTimeMillis() < deadline) {
+        post("resumed", "eu");
+        finals += (int) c.collect(150).stream().filter(CatalogLimitsTest::isFinal).count();
+      }
+      assertTrue(finals > n + 1, "the view made again gave out more finals than a had seen");
+      b.send(new JsonObject().put("op", "unsubscribe").put("id", "apac"));
+      b.await(x -> "unsubscribed".equals(x.type()), 5000);
+
+      try (LiveClient a2 = LiveClient.sse(pulse.port(), "stream=resumed&filter=region:eu", lastId)) {
+        Msg first = a2.await(m -> true, 5000);
+        assertEquals("reset", first.event(), "a clean reset first: " + first);
+        a2.await(m -> "subscribed".equals(m.event()), 5000);
+        assertTrue(a2.seen().stream().noneMatch(m -> "error".equals(m.event())), a2.seen().toString());
+        post("resumed", "eu");
+        a2.await(CatalogLimitsTest::isFinal, 5000);
+      }
+    }
+  }
 }
