@@ -196,9 +196,7 @@ public final class HttpVerticle extends VerticleBase {
       answer.put("late", out.late());
     }
     if (out.overflowed() > 0) {
-      answer.put("overflowed", out.overflowed()).put("overflowNote", "the stream holds its maximum of "
-          + ctx.catalog.maxSeries() + " series (aggregation.maxSeriesPerStream); events of new series were folded "
-          + "into the series {\"_overflow\":\"true\"}");
+      answer.put("overflowed", out.overflowed()).put("overflowNote", out.overflowNote());
     }
     json(rc, 202, answer);
   }

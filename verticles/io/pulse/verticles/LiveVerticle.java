@@ -31,6 +31,12 @@ public final class LiveVerticle extends VerticleBase {
   private final PulseContext ctx;
   /** Views somebody watches or watched within the grace period, with their resume logs. */
   private final Map<Integer, ResumeLog> logs = new HashMap<>();
+  /**
+   * The highest final number any log has given out: a new log starts above it, so that a client
+   * resuming with an id from a view that was evicted or retired and then made again resets rather
+   * than being handed another incarnation's messages under numbers it thinks it knows.
+   */
+  private long highWater = -1;
   private long timer = -1;
 
   public LiveVerticle(PulseContext ctx) {
@@ -68,6 +74,7 @@ public final class LiveVerticle extends VerticleBase {
         // the resume log keeps finals for a while: without their windows (and sketches), which only storage needs
         LiveMessage m = new LiveMessage(v.id(), r.series().toString(), true, log.next(), "rollup", json,
             r.withoutWindow());
+        highWater = Math.max(highWater, m.seq());
         log.append(m);
         out.add(m);
       } else {
@@ -85,13 +92,18 @@ public final class LiveVerticle extends VerticleBase {
   private void onSubscribe(Message<SubscribeRequest> m) {
     SubscribeRequest req = m.body();
     View v;
+    List<View> evicted = new ArrayList<>(1);
     try {
-      v = ctx.views.acquire(req.stream(), req.filter(), req.groupBy());
+      v = ctx.views.acquire(req.stream(), req.filter(), req.groupBy(), evicted);
     } catch (ViewRegistry.ViewException e) {
       m.reply(SubscribeReply.failed(e.getMessage()));
       return;
     }
-    ResumeLog log = logs.computeIfAbsent(v.id(), id -> new ResumeLog(ctx.config.live().resumeBufferSize()));
+    for (View gone : evicted) {
+      logs.remove(gone.id()); // made room for a watched view; a client resuming into it later resets
+    }
+    ResumeLog log = logs.computeIfAbsent(v.id(), id -> new ResumeLog(ctx.config.live().resumeBufferSize(),
+        highWater + 1));
     List<LiveMessage> replay = List.of();
     boolean reset = false;
     String reason = null;

@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pulse.catalog.CatalogSweeper;
 import io.pulse.config.PulseConfig;
 import io.pulse.core.Clock;
 import io.pulse.event.Event;
@@ -116,7 +117,25 @@ public final class Pulse {
             ? vertx.deployVerticle(new DemoVerticle(events -> ingestDemo(vertx, ctx, events), clock, 42L))
             : Future.succeededFuture((String) null))
         .map(demo -> {
-          vertx.setPeriodic(1000, t -> ctx.catalog.tick(clock.millis()));
+          CatalogSweeper sweeper = new CatalogSweeper(config, ctx.catalog, ctx.views);
+          AtomicBoolean sweeping = new AtomicBoolean();
+          vertx.setPeriodic(1000, t -> {
+            long now = clock.millis();
+            ctx.catalog.tick(now);
+            if (sweeping.compareAndSet(false, true)) { // a pass may look at every series: off the event loop
+              // while storage is on but away, the stored catalogue may be behind: keep streams until it is back
+              boolean mayForgetStreams = ctx.db == null || ctx.health.get("storage") == null;
+              vertx.executeBlocking(() -> sweeper.run(now, mayForgetStreams), false)
+                  .onComplete(r -> sweeping.set(false))
+                  .onSuccess(r -> {
+                    if (!r.streams().isEmpty()) {
+                      LOG.info("forgot {} stream(s) idle for aggregation.streamIdleMs: {}", r.streams().size(),
+                          r.streams().size() <= 10 ? r.streams() : r.streams().subList(0, 10) + "...");
+                    }
+                  })
+                  .onFailure(e -> LOG.warn("catalog sweep failed", e));
+            }
+          });
           return new Pulse(vertx, ctx, https.get(0).port(), demo);
         });
   }

@@ -78,7 +78,7 @@ public final class PulseContext {
     this.registry = registry;
     this.shards = shards;
     PulseConfig.Aggregation a = config.aggregation();
-    this.catalog = new StreamCatalog(a.maxStreams(), a.maxSeriesPerStream(), registry);
+    this.catalog = new StreamCatalog(a.maxStreams(), a.maxSeriesPerStream(), config.holding().maxSeries(), registry);
     this.views = new ViewRegistry(config);
     this.quarantine = new Quarantine(config.quarantine().capacity(), config.quarantine().maxPayloadChars());
     this.ingestor = new Ingestor(config, catalog, views, quarantine, shards, registry);

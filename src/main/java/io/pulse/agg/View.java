@@ -97,6 +97,24 @@ public final class View {
     return vk != null ? vk : keys.computeIfAbsent(k, d -> new ViewKey(this, d));
   }
 
+  /** Drops the cached key of a group (a forgotten series); a later {@link #key} makes an equal one. */
+  public void forgetKey(Dims dims) {
+    keys.remove(keyOf(dims));
+  }
+
+  /** Group keys cached. */
+  public int keyCount() {
+    return keys.size();
+  }
+
+  /**
+   * Drops every cached group key. Keys are compared by view and dims, so one made afresh is equal
+   * to the one dropped: shards and the combiner find their state by it either way.
+   */
+  public void clearKeys() {
+    keys.clear();
+  }
+
   public int id() {
     return id;
   }

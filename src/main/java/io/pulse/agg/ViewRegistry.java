@@ -17,6 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Each stream always has its total and its per-series view, plus the group-bys its
  * configuration names. Subscribers add views on demand; those retire after a grace period
  * without subscribers, so a reconnecting client finds its view, and its resume buffer, intact.
+ * When a stream already has {@code maxViewsPerStream} views, a new one takes the place of the
+ * on-demand view that has had no subscriber for the longest: a watched view is never evicted,
+ * and only when every on-demand view is watched is a new one refused.
  */
 public final class ViewRegistry {
 
@@ -36,6 +39,7 @@ public final class ViewRegistry {
   private final AtomicInteger ids = new AtomicInteger();
   private final ConcurrentHashMap<String, View[]> byStream = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, View> bySpec = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Integer, View> byId = new ConcurrentHashMap<>();
 
   public ViewRegistry(PulseConfig config) {
     this.config = config;
@@ -70,23 +74,52 @@ public final class ViewRegistry {
       long windowMs, boolean permanent) {
     View v = new View(ids.incrementAndGet(), stream, filter, groupBy, all, windowMs, permanent);
     bySpec.put(v.spec(), v);
+    byId.put(v.id(), v);
     return v;
+  }
+
+  private void unregister(View v) {
+    bySpec.remove(v.spec(), v);
+    byId.remove(v.id(), v);
   }
 
   /**
    * The view for a subscription, made if needed, with its subscriber count raised.
    *
-   * @throws ViewException when the stream already has as many views as allowed
+   * @throws ViewException when the stream already has as many views as allowed, all watched
    */
-  public synchronized View acquire(String stream, Map<String, Set<String>> filter, List<String> groupBy)
-      throws ViewException {
+  public View acquire(String stream, Map<String, Set<String>> filter, List<String> groupBy) throws ViewException {
+    return acquire(stream, filter, groupBy, new ArrayList<>());
+  }
+
+  /**
+   * The view for a subscription, made if needed, with its subscriber count raised. When the
+   * stream already has {@code maxViewsPerStream} views, the unwatched on-demand view idle the
+   * longest is evicted to make room, and added to {@code evicted} (its resume log must go too).
+   *
+   * @throws ViewException when the stream already has as many views as allowed and each on-demand one is watched
+   */
+  public synchronized View acquire(String stream, Map<String, Set<String>> filter, List<String> groupBy,
+      List<View> evicted) throws ViewException {
     views(stream);
     View v = bySpec.get(View.spec(stream, filter, groupBy));
     if (v == null) {
       View[] current = byStream.get(stream);
-      if (current.length >= config.aggregation().maxViewsPerStream()) {
-        throw new ViewException("stream " + stream + " already has " + current.length
-            + " distinct filter/groupBy combinations live (aggregation.maxViewsPerStream)");
+      int max = config.aggregation().maxViewsPerStream();
+      while (current.length >= max) {
+        View victim = null;
+        for (View c : current) {
+          if (!c.permanent() && c.subscribers() == 0 && (victim == null || c.idleSince() < victim.idleSince())) {
+            victim = c;
+          }
+        }
+        if (victim == null) {
+          throw new ViewException("stream " + stream + " already has " + current.length
+              + " distinct filter/groupBy combinations live, each watched (aggregation.maxViewsPerStream)");
+        }
+        current = without(current, victim);
+        unregister(victim);
+        evicted.add(victim);
       }
       v = newView(stream, filter, groupBy, false, config.stream(stream).windowMs(), false);
       View[] next = Arrays.copyOf(current, current.length + 1);
@@ -95,6 +128,17 @@ public final class ViewRegistry {
     }
     v.acquire();
     return v;
+  }
+
+  private static View[] without(View[] views, View gone) {
+    View[] out = new View[views.length - 1];
+    int i = 0;
+    for (View v : views) {
+      if (v != gone) {
+        out[i++] = v;
+      }
+    }
+    return out;
   }
 
   public void release(View v, long now) {
@@ -110,7 +154,7 @@ public final class ViewRegistry {
       for (View v : views) {
         if (!v.permanent() && v.subscribers() == 0 && now - v.idleSince() >= graceMs) {
           retired.add(v);
-          bySpec.remove(v.spec());
+          unregister(v);
         } else {
           keep.add(v);
         }
@@ -122,15 +166,41 @@ public final class ViewRegistry {
     return retired;
   }
 
-  /** The view with this id, if it is still registered. */
-  public View byId(int id) {
-    for (View[] views : byStream.values()) {
-      for (View v : views) {
-        if (v.id() == id) {
-          return v;
-        }
+  /**
+   * Drops every view of a stream, permanent ones included, unless one has a subscriber or lost
+   * its last one less than {@code graceMs} ago (a client may be about to resume into it).
+   *
+   * @return whether the stream has no views now
+   */
+  public synchronized boolean forgetStream(String stream, long now, long graceMs) {
+    View[] views = byStream.get(stream);
+    if (views == null) {
+      return true;
+    }
+    for (View v : views) {
+      if (v.subscribers() > 0 || (v.idleSince() != 0 && now - v.idleSince() < graceMs)) {
+        return false;
       }
     }
-    return null;
+    byStream.remove(stream);
+    for (View v : views) {
+      unregister(v);
+    }
+    return true;
+  }
+
+  /** Streams that have views (the catalog's streams, and streams only subscribed to). */
+  public List<String> streams() {
+    return new ArrayList<>(byStream.keySet());
+  }
+
+  /** Streams that have views. */
+  public int streamCount() {
+    return byStream.size();
+  }
+
+  /** The view with this id, if it is still registered. */
+  public View byId(int id) {
+    return byId.get(id);
   }
 }

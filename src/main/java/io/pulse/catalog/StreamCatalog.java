@@ -1,6 +1,8 @@
 package io.pulse.catalog;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.agg.View;
 import io.pulse.agg.ViewKey;
@@ -16,14 +18,21 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
 
 /**
  * Streams seen, their series, dims and value names: what {@code GET /api/v1/streams} lists, and
  * the cardinality guard. Ingest threads call it for every event, so the common case (a known
  * series) is one lock-free map read.
  *
- * <p>A stream may hold at most {@code maxSeries} distinct dims combinations. Events of any
- * further series are folded into one overflow series, {@link #OVERFLOW}, and counted.
+ * <p>A stream may hold at most {@code maxSeries} distinct dims combinations, and all streams
+ * together at most {@code maxSeriesTotal}. Events of any further series are folded into the
+ * stream's overflow series, {@link #OVERFLOW}, and counted.
+ *
+ * <p>Nothing is held for ever: {@link #forgetIdleSeries} drops series not seen for a while, and
+ * {@link #forgetIdleStreams} drops whole streams (entry, series, views, meters), so the caps
+ * recover. See {@link StreamInfo#enter()} for how that stays safe against ingest threads that
+ * read the catalog without a lock.
  */
 public final class StreamCatalog {
 
@@ -32,28 +41,93 @@ public final class StreamCatalog {
 
   /** Dim values listed per dim (the catalog is a guide for UIs, not an index). */
   private static final int MAX_LISTED_VALUES = 200;
+  /** Dim names and value names listed per stream: a caller inventing names cannot grow the listing. */
+  static final int MAX_LISTED_NAMES = 1000;
+
+  /** Why an event went to the overflow series. */
+  public enum Overflow { NONE, STREAM_CAP, GLOBAL_CAP }
 
   private final int maxStreams;
   private final int maxSeries;
+  private final int maxSeriesTotal;
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, StreamInfo> streams = new ConcurrentHashMap<>();
+  /**
+   * Streams held, counted here rather than by the map's size: the map's count is updated after a
+   * removal's lock is released, so it could refuse a stream whose slot was freed a moment ago.
+   */
+  private final AtomicInteger held = new AtomicInteger();
+  /** Series held across all streams (the global budget). */
+  private final AtomicInteger seriesTotal = new AtomicInteger();
+  private final Counter streamsForgotten;
+  private final Counter seriesForgotten;
 
+  /** A catalog without a global series budget. */
   public StreamCatalog(int maxStreams, int maxSeries, MeterRegistry registry) {
-    this.maxStreams = maxStreams;
-    this.maxSeries = maxSeries;
-    this.registry = registry;
+    this(maxStreams, maxSeries, Integer.MAX_VALUE, registry);
   }
 
-  /** The stream's entry, made on first sight; null when the catalog is full. */
-  public StreamInfo stream(String name, long now) {
+  /**
+   * @param maxSeries series per stream ({@code aggregation.maxSeriesPerStream})
+   * @param maxSeriesTotal series across all streams ({@code aggregation.maxSeries})
+   */
+  public StreamCatalog(int maxStreams, int maxSeries, int maxSeriesTotal, MeterRegistry registry) {
+    this.maxStreams = maxStreams;
+    this.maxSeries = maxSeries;
+    this.maxSeriesTotal = maxSeriesTotal;
+    this.registry = registry;
+    Gauge.builder("pulse.catalog.streams", held, AtomicInteger::get)
+        .description("Streams held in memory (aggregation.maxStreams bounds it; idle ones are forgotten)")
+        .register(registry);
+    Gauge.builder("pulse.catalog.series", seriesTotal, AtomicInteger::get)
+        .description("Series held in memory across all streams (aggregation.maxSeries bounds it)").register(registry);
+    this.streamsForgotten = Counter.builder("pulse.catalog.streams.forgotten")
+        .description("Streams forgotten after aggregation.streamIdleMs without events").register(registry);
+    this.seriesForgotten = Counter.builder("pulse.catalog.series.forgotten")
+        .description("Series forgotten after aggregation.seriesIdleMs without events").register(registry);
+  }
+
+  /**
+   * The stream's entry, made on first sight, <em>entered</em>: it cannot be forgotten until the
+   * caller {@link StreamInfo#exit() exits} it, which it must do once its events are routed and
+   * counted. Null when the catalog holds {@code maxStreams} streams.
+   */
+  public StreamInfo enter(String name, long now) {
     StreamInfo s = streams.get(name);
+    if (s != null && s.enter()) {
+      return s; // the common case: lock-free
+    }
+    // Absent, or being forgotten at this very moment. The forgetter retires and removes an entry
+    // inside computeIfPresent on its key, so this compute waits for it to finish and then sees
+    // either the entry back in service or no entry (and makes a fresh one, whose views are made
+    // afresh: the old ones were removed before the old entry left the map).
+    StreamInfo[] out = new StreamInfo[1];
+    streams.compute(name, (k, cur) -> {
+      if (cur == null) {
+        if (held.incrementAndGet() > maxStreams) {
+          held.decrementAndGet();
+          return null;
+        }
+        cur = new StreamInfo(k, now, registry);
+      }
+      if (cur.enter()) { // cannot fail: only the forgetter retires, and only while it holds this key
+        out[0] = cur;
+      }
+      return cur;
+    });
+    return out[0];
+  }
+
+  /**
+   * The stream's entry, made on first sight; null when the catalog is full. Not entered: for
+   * callers that only read it (tests, tools), never for routing events.
+   */
+  public StreamInfo stream(String name, long now) {
+    StreamInfo s = enter(name, now);
     if (s != null) {
-      return s;
+      s.exit();
     }
-    if (streams.size() >= maxStreams) {
-      return null;
-    }
-    return streams.computeIfAbsent(name, n -> new StreamInfo(n, now, registry));
+    return s;
   }
 
   public StreamInfo get(String name) {
@@ -68,6 +142,21 @@ public final class StreamCatalog {
     return maxSeries;
   }
 
+  /** The global series budget ({@code aggregation.maxSeries}). */
+  public int maxSeriesTotal() {
+    return maxSeriesTotal;
+  }
+
+  /** Streams held. */
+  public int streamCount() {
+    return held.get();
+  }
+
+  /** Series held across all streams. */
+  public int seriesTotal() {
+    return seriesTotal.get();
+  }
+
   /** Updates every stream's event rate; call about once a second. */
   public void tick(long now) {
     for (StreamInfo s : streams.values()) {
@@ -75,17 +164,122 @@ public final class StreamCatalog {
     }
   }
 
+  /** Coarse time unit of a series' "last seen" (about a second): cheap to compute, written only when it moves. */
+  static int seenTick(long now) {
+    return (int) (now >>> 10);
+  }
+
+  /**
+   * Forgets series of every stream not seen for their idle time ({@code idleMsOf} of the stream's
+   * name; 0 or less keeps them). A series event racing with its removal is still aggregated (it
+   * carries the series' view key, equal to the one a readmission makes); the next event of that
+   * series admits it again. Returns how many were forgotten.
+   */
+  public int forgetIdleSeries(long now, java.util.function.ToLongFunction<String> idleMsOf) {
+    int forgotten = 0;
+    int nowTick = seenTick(now);
+    for (StreamInfo s : streams.values()) {
+      long idle = idleMsOf.applyAsLong(s.name);
+      if (idle <= 0) {
+        continue;
+      }
+      // whole ticks, rounded up, so a series is never dropped before its idle time
+      int idleTicks = (int) Math.min(Integer.MAX_VALUE, (idle + 1023) >>> 10) + 1;
+      for (Series x : s.series.values()) {
+        if (nowTick - x.seen >= idleTicks && s.series.remove(x.dims, x)) {
+          s.seriesCount.decrementAndGet();
+          seriesTotal.decrementAndGet();
+          ViewKey k = x.key;
+          if (k != null) {
+            k.view().forgetKey(x.dims);
+          }
+          forgotten++;
+        }
+      }
+    }
+    if (forgotten > 0) {
+      seriesForgotten.increment(forgotten);
+    }
+    return forgotten;
+  }
+
+  /**
+   * Forgets every stream with no events for its idle time ({@code idleMsOf} of its name; 0 or less
+   * keeps it) whose views {@code dropViews} agrees to drop (it answers false, and drops nothing,
+   * while a view has a subscriber). Forgetting removes the entry, its series and its meters; a
+   * stream whose events return starts afresh.
+   *
+   * <p>Why no event is lost or miscounted: ingest threads route a request's events while holding
+   * the stream's entry {@link StreamInfo#enter() entered}, and count them before they exit. The
+   * forgetter, inside {@code computeIfPresent} on the stream's key, first retires the entry, which
+   * succeeds only when no thread holds it and makes every later {@code enter} of that instance
+   * fail; then re-checks idleness (a thread that exited just before left its {@code lastSeen});
+   * then drops the views and meters; then removes the entry. A thread that failed to enter goes to
+   * {@code compute} on the same key, which waits for the forgetter and then makes a fresh entry
+   * (or finds the old one back in service, when the forgetter gave up). So every event is routed
+   * and counted against an entry that is in the map, with views that are registered.
+   *
+   * @return the entries forgotten (their counts are final)
+   */
+  public List<StreamInfo> forgetIdleStreams(long now, java.util.function.ToLongFunction<String> idleMsOf,
+      Predicate<String> dropViews) {
+    List<StreamInfo> forgotten = new ArrayList<>();
+    for (StreamInfo s : streams.values()) {
+      long idle = idleMsOf.applyAsLong(s.name);
+      if (idle <= 0 || now - s.lastSeen < idle) {
+        continue; // the cheap look first, without the key's lock
+      }
+      streams.computeIfPresent(s.name, (k, cur) -> {
+        if (!cur.tryRetire()) {
+          return cur; // an ingest thread is routing events of it right now
+        }
+        if (now - cur.lastSeen < idle || !dropViews.test(k)) {
+          cur.unretire();
+          return cur;
+        }
+        cur.removeMeters();
+        seriesTotal.addAndGet(-cur.seriesCount.get());
+        held.decrementAndGet();
+        forgotten.add(cur);
+        return null;
+      });
+    }
+    if (!forgotten.isEmpty()) {
+      streamsForgotten.increment(forgotten.size());
+    }
+    return forgotten;
+  }
+
+  /**
+   * Runs {@code action} for a stream name that has no entry, excluded from ingest making one
+   * meanwhile (it holds the key's lock): for dropping views of streams that have none.
+   */
+  public void whileAbsent(String name, Runnable action) {
+    streams.compute(name, (k, cur) -> {
+      if (cur == null) {
+        action.run();
+      }
+      return cur;
+    });
+  }
+
   /** What the catalog knows of one stream. Thread-safe. */
   public final class StreamInfo {
+    /** {@link #holders} value of a retired entry: being forgotten, or forgotten. */
+    private static final int RETIRED = -1;
+
     private final String name;
     private final long firstSeen;
     private volatile long lastSeen;
     private final ConcurrentHashMap<Dims, Series> series = new ConcurrentHashMap<>();
-    private final Series overflow = new Series(OVERFLOW);
+    private final Series overflow = new Series(OVERFLOW, Overflow.STREAM_CAP);
+    private final Series overflowGlobal = new Series(OVERFLOW, Overflow.GLOBAL_CAP);
     private final AtomicInteger seriesCount = new AtomicInteger();
     private final ConcurrentHashMap<String, Set<String>> dimValues = new ConcurrentHashMap<>();
     private final Set<String> valueNames = ConcurrentHashMap.newKeySet();
     private final LongAdder events = new LongAdder();
+    /** Threads routing events of this stream now, or {@link #RETIRED}. */
+    private final AtomicInteger holders = new AtomicInteger();
     /** The names array of the last event whose names were recorded (a benign race: at worst a re-check). */
     private volatile String[] lastNames;
     private long lastCount;
@@ -115,43 +309,99 @@ public final class StreamCatalog {
           .description("Events folded into the overflow series by the series cap").register(registry);
     }
 
+    /** Holds the entry against forgetting; false when it is retired (look it up again). */
+    boolean enter() {
+      for (;;) {
+        int h = holders.get();
+        if (h == RETIRED) {
+          return false;
+        }
+        if (holders.compareAndSet(h, h + 1)) {
+          return true;
+        }
+      }
+    }
+
+    /** Releases one {@link #enter}. */
+    public void exit() {
+      holders.decrementAndGet();
+    }
+
+    boolean tryRetire() {
+      return holders.compareAndSet(0, RETIRED);
+    }
+
+    void unretire() {
+      holders.set(0);
+    }
+
+    /** Whether it has been forgotten (or is being forgotten now). */
+    public boolean retired() {
+      return holders.get() == RETIRED;
+    }
+
+    private void removeMeters() {
+      for (Meter m : new Meter[] {accepted, rejected, late, lateQuarantined, overflowed}) {
+        registry.remove(m);
+      }
+    }
+
     /**
      * Notes an event and returns the series to aggregate it under: its own, or the overflow
-     * series when it would be a new series beyond the cap.
+     * series when it would be a new series beyond a cap.
      */
-    public Series admit(Event e) {
+    public Series admit(Event e, long now) {
       if (!e.hasNamesArray(lastNames)) {
         for (int i = 0, n = e.valueCount(); i < n; i++) {
           String v = e.name(i);
-          if (!valueNames.contains(v)) {
+          if (!valueNames.contains(v) && valueNames.size() < MAX_LISTED_NAMES) {
             valueNames.add(v);
           }
         }
         lastNames = e.namesArray(); // consecutive events usually share one names array
       }
       Dims d = e.dims();
+      int tick = seenTick(now);
       Series known = series.get(d);
       if (known != null) {
+        if (known.seen != tick) {
+          known.seen = tick; // at most one shared write per series and second
+        }
         return known;
       }
       if (seriesCount.get() >= maxSeries) {
         return overflow;
       }
-      Series fresh = new Series(d);
+      if (seriesTotal.incrementAndGet() > maxSeriesTotal) {
+        seriesTotal.decrementAndGet();
+        return overflowGlobal;
+      }
+      Series fresh = new Series(d, Overflow.NONE);
+      fresh.seen = tick;
       known = series.putIfAbsent(d, fresh);
       if (known != null) {
+        seriesTotal.decrementAndGet();
         return known;
       }
-      {
-        seriesCount.incrementAndGet();
-        for (int i = 0; i < d.size(); i++) {
-          Set<String> vals = dimValues.computeIfAbsent(d.key(i), k -> ConcurrentHashMap.newKeySet());
-          if (vals.size() < MAX_LISTED_VALUES) {
-            vals.add(d.value(i));
+      seriesCount.incrementAndGet();
+      for (int i = 0; i < d.size(); i++) {
+        Set<String> vals = dimValues.get(d.key(i));
+        if (vals == null) {
+          if (dimValues.size() >= MAX_LISTED_NAMES) {
+            continue;
           }
+          vals = dimValues.computeIfAbsent(d.key(i), k -> ConcurrentHashMap.newKeySet());
+        }
+        if (vals.size() < MAX_LISTED_VALUES) {
+          vals.add(d.value(i));
         }
       }
       return fresh;
+    }
+
+    /** {@link #admit(Event, long)} at an unknown time (the series counts as seen at time 0). */
+    public Series admit(Event e) {
+      return admit(e, 0);
     }
 
     /** Counts one request's outcome for this stream. */
@@ -172,8 +422,17 @@ public final class StreamCatalog {
       }
     }
 
-    public void countRejected(int n) {
-      rejected.increment(n);
+    /** Counts rejected events of this stream; false (nothing counted) when the stream was forgotten meanwhile. */
+    public boolean countRejected(int n) {
+      if (!enter()) {
+        return false;
+      }
+      try {
+        rejected.increment(n);
+      } finally {
+        exit();
+      }
+      return true;
     }
 
     synchronized void tick(long now) {
@@ -232,15 +491,24 @@ public final class StreamCatalog {
   public static final class Series {
 
     private final Dims dims;
+    private final Overflow overflow;
     private volatile ViewKey key;
+    /** When an event of it was last admitted, in {@link #seenTick} units. */
+    private volatile int seen;
 
-    Series(Dims dims) {
+    Series(Dims dims, Overflow overflow) {
       this.dims = dims;
+      this.overflow = overflow;
     }
 
     /** The canonical dims of the series ({@link #OVERFLOW} for the overflow series). */
     public Dims dims() {
       return dims;
+    }
+
+    /** Whether this is an overflow series, and which cap sent events to it. */
+    public Overflow overflow() {
+      return overflow;
     }
 
     /** The series' key in {@code seriesView}, the stream's per-series view. */

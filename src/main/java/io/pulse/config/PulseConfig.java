@@ -43,6 +43,9 @@ public final class PulseConfig {
     m.put("PULSE_LATE_POLICY", "aggregation.latePolicy");
     m.put("PULSE_MAX_STREAMS", "aggregation.maxStreams");
     m.put("PULSE_MAX_SERIES_PER_STREAM", "aggregation.maxSeriesPerStream");
+    m.put("PULSE_MAX_SERIES", "aggregation.maxSeries");
+    m.put("PULSE_STREAM_IDLE_MS", "aggregation.streamIdleMs");
+    m.put("PULSE_SERIES_IDLE_MS", "aggregation.seriesIdleMs");
     m.put("PULSE_FLUSH_MS", "live.flushMs");
     m.put("PULSE_HEARTBEAT_MS", "live.heartbeatMs");
     m.put("PULSE_QUARANTINE_CAPACITY", "quarantine.capacity");
@@ -71,6 +74,15 @@ public final class PulseConfig {
   public record Aggregation(int shards, long windowMs, long allowedLatenessMs, LatePolicy latePolicy,
       int maxStreams, int maxSeriesPerStream, int maxViewsPerStream, double sketchRelativeAccuracy,
       int sketchMaxBins) {
+  }
+
+  /**
+   * What the catalog holds and for how long. {@code maxSeries} bounds series across all streams
+   * (past it, a new series of any stream folds into that stream's overflow series);
+   * {@code streamIdleMs} and {@code seriesIdleMs} are how long a stream or series without events
+   * is kept (0: kept for the life of the process).
+   */
+  public record Holding(int maxSeries, long streamIdleMs, long seriesIdleMs) {
   }
 
   public record Live(long flushMs, long heartbeatMs, int maxPendingFinals, long slowClientTimeoutMs,
@@ -121,6 +133,7 @@ public final class PulseConfig {
   private final Ingest ingest;
   private final Aggregation aggregation;
   private final Live live;
+  private final Holding holding;
   private final Quarantine quarantine;
   private final Map<String, StreamSettings> streams;
   private final Storage storage;
@@ -151,6 +164,8 @@ public final class PulseConfig {
         r.intIn("aggregation.maxStreams", 1, 1_000_000), r.intIn("aggregation.maxSeriesPerStream", 1, 10_000_000),
         r.intIn("aggregation.maxViewsPerStream", 2, 10_000),
         r.fraction("aggregation.sketchRelativeAccuracy", 0.0001, 0.5), r.intIn("aggregation.sketchMaxBins", 16, 1 << 20));
+    this.holding = new Holding(r.intIn("aggregation.maxSeries", 1, 100_000_000),
+        idle(r, "aggregation.streamIdleMs"), idle(r, "aggregation.seriesIdleMs"));
     this.live = new Live(r.longIn("live.flushMs", 10, 60_000), r.longIn("live.heartbeatMs", 100, 600_000),
         r.intIn("live.maxPendingFinals", 1, 10_000_000), r.longIn("live.slowClientTimeoutMs", 100, 3_600_000),
         r.intIn("live.resumeBufferSize", 1, 10_000_000), r.longIn("live.viewGraceMs", 0, 86_400_000L));
@@ -158,6 +173,15 @@ public final class PulseConfig {
         r.intIn("quarantine.maxPayloadChars", 16, 10_000_000));
     this.streams = readStreams(r, json.getValue("streams"));
     this.storage = readStorage(r);
+  }
+
+  /** An idle time: 0 (never forget) or between 100 ms and 30 days. */
+  private static long idle(Reader r, String key) {
+    long ms = r.longIn(key, 0, 30L * 86_400_000L);
+    if (ms > 0 && ms < 100) {
+      throw r.bad(key, "must be 0 (never forget) or at least 100 ms, got " + ms);
+    }
+    return ms;
   }
 
   private static Storage readStorage(Reader r) {
@@ -520,6 +544,11 @@ public final class PulseConfig {
 
   public Aggregation aggregation() {
     return aggregation;
+  }
+
+  /** The catalog's budget and idle times (keys under {@code aggregation}). */
+  public Holding holding() {
+    return holding;
   }
 
   public Live live() {

@@ -25,7 +25,12 @@ import java.util.Map;
 public final class Ingestor {
 
   /** What became of one request's events, and the work for each shard. */
-  public record Outcome(ShardBatch[] batches, int accepted, int late, int overflowed, List<Rejection> rejections) {
+  public record Outcome(ShardBatch[] batches, int accepted, int late, int overflowed, List<Rejection> rejections,
+      String overflowNote) {
+
+    public Outcome(ShardBatch[] batches, int accepted, int late, int overflowed, List<Rejection> rejections) {
+      this(batches, accepted, late, overflowed, rejections, null);
+    }
   }
 
   private final PulseConfig.Aggregation agg;
@@ -70,72 +75,98 @@ public final class Ingestor {
     for (int s = 0; s < shards; s++) {
       batches[s] = new ShardBatch(per);
     }
+    // the streams of this request, each entered once (so none is forgotten while its events are
+    // routed) and exited only after its events are counted
     Map<StreamCatalog.StreamInfo, int[]> counts = new IdentityHashMap<>(2);
-    StreamCatalog.StreamInfo info = null;
-    int[] c = null;
+    StreamCatalog.Overflow overflowCause = StreamCatalog.Overflow.NONE;
     int accepted = 0;
     int late = 0;
     int overflowed = 0;
-    View[] vs = null; // the stream's views, looked up again only when the stream changes
-    String vsStream = null;
-    for (int i = 0, n = events.size(); i < n; i++) {
-      Event e = events.get(i);
-      if (info == null || !info.name().equals(e.stream())) {
-        info = catalog.stream(e.stream(), now);
-        if (info == null) {
-          Rejection r = new Rejection(indices[i], "too many streams: Pulse holds at most " + agg.maxStreams()
-              + " (aggregation.maxStreams)", e.stream(), EventJson.encode(e));
-          rejections.add(r);
-          reject(r, now, source);
-          continue;
+    try {
+      StreamCatalog.StreamInfo info = null;
+      int[] c = null;
+      View[] vs = null; // the stream's views, looked up again only when the stream changes
+      for (int i = 0, n = events.size(); i < n; i++) {
+        Event e = events.get(i);
+        if (info == null || !info.name().equals(e.stream())) {
+          info = catalog.enter(e.stream(), now);
+          if (info == null) {
+            Rejection r = new Rejection(indices[i], "too many streams: Pulse holds at most " + agg.maxStreams()
+                + " (aggregation.maxStreams); streams without events for aggregation.streamIdleMs are forgotten",
+                e.stream(), EventJson.encode(e));
+            rejections.add(r);
+            reject(r, now, source);
+            continue;
+          }
+          c = counts.get(info);
+          if (c == null) {
+            counts.put(info, c = new int[4]);
+          } else {
+            info.exit(); // already held since its first event in this request
+          }
+          // looked up while the stream is held: its views cannot be dropped meanwhile
+          vs = views.views(e.stream());
         }
-        c = counts.computeIfAbsent(info, k -> new int[4]);
-      }
-      StreamCatalog.Series series = info.admit(e);
-      if (series.dims() == StreamCatalog.OVERFLOW) {
-        e = e.withDims(StreamCatalog.OVERFLOW);
-        c[3]++;
-        overflowed++;
-      }
-      if (vs == null || !vsStream.equals(e.stream())) {
-        vs = views.views(e.stream());
-        vsStream = e.stream();
-      }
-      long w = vs[0].windowMs();
-      long windowTs = e.ts();
-      long start = windowTs - Math.floorMod(windowTs, w);
-      if (start + w + agg.allowedLatenessMs() <= now) {
-        if (agg.latePolicy() == PulseConfig.LatePolicy.QUARANTINE) {
-          quarantine.add(now, e.stream(), "late", "late: its window [" + start + ", " + (start + w)
-              + ") closed before it arrived (allowed lateness " + agg.allowedLatenessMs() + " ms)", EventJson.encode(e));
-          c[2]++;
+        StreamCatalog.Series series = info.admit(e, now);
+        if (series.overflow() != StreamCatalog.Overflow.NONE) {
+          e = e.withDims(StreamCatalog.OVERFLOW);
+          if (series.overflow().compareTo(overflowCause) > 0) {
+            overflowCause = series.overflow();
+          }
+          c[3]++;
+          overflowed++;
+        }
+        long w = vs[0].windowMs();
+        long windowTs = e.ts();
+        long start = windowTs - Math.floorMod(windowTs, w);
+        if (start + w + agg.allowedLatenessMs() <= now) {
+          if (agg.latePolicy() == PulseConfig.LatePolicy.QUARANTINE) {
+            quarantine.add(now, e.stream(), "late", "late: its window [" + start + ", " + (start + w)
+                + ") closed before it arrived (allowed lateness " + agg.allowedLatenessMs() + " ms)", EventJson.encode(e));
+            c[2]++;
+            late++;
+            continue;
+          }
+          windowTs = now;
+          c[1]++;
           late++;
-          continue;
         }
-        windowTs = now;
-        c[1]++;
-        late++;
+        // only the series' own window is updated per event; totals and group-bys are merged from
+        // series windows at each flush (see ShardAggregator)
+        ViewKey k = series.key(vs[ViewRegistry.SERIES]);
+        batches[k.shard(shards)].add(k, e, windowTs);
+        c[0]++;
+        accepted++;
       }
-      // only the series' own window is updated per event; totals and group-bys are merged from
-      // series windows at each flush (see ShardAggregator)
-      ViewKey k = series.key(vs[ViewRegistry.SERIES]);
-      batches[k.shard(shards)].add(k, e, windowTs);
-      c[0]++;
-      accepted++;
+    } finally {
+      for (Map.Entry<StreamCatalog.StreamInfo, int[]> en : counts.entrySet()) {
+        int[] k = en.getValue();
+        en.getKey().count(now, k[0], k[1], k[2], k[3]);
+        en.getKey().exit();
+      }
     }
-    for (Map.Entry<StreamCatalog.StreamInfo, int[]> en : counts.entrySet()) {
-      int[] k = en.getValue();
-      en.getKey().count(now, k[0], k[1], k[2], k[3]);
+    return new Outcome(batches, accepted, late, overflowed, rejections, overflowNote(overflowCause));
+  }
+
+  /** What the ingest answer says about overflowed events: which cap folded them, by its setting. */
+  private String overflowNote(StreamCatalog.Overflow cause) {
+    switch (cause) {
+      case STREAM_CAP:
+        return "the stream holds its maximum of " + catalog.maxSeries() + " series (aggregation.maxSeriesPerStream); "
+            + "events of new series were folded into the series {\"_overflow\":\"true\"}";
+      case GLOBAL_CAP:
+        return "Pulse holds its maximum of " + catalog.maxSeriesTotal() + " series across all streams "
+            + "(aggregation.maxSeries); events of new series were folded into their stream's series "
+            + "{\"_overflow\":\"true\"} until idle series are forgotten (aggregation.seriesIdleMs)";
+      default:
+        return null;
     }
-    return new Outcome(batches, accepted, late, overflowed, rejections);
   }
 
   private void reject(Rejection r, long now, String source) {
     quarantine.add(now, r.stream(), source, r.error(), r.payload());
     StreamCatalog.StreamInfo info = r.stream() == null ? null : catalog.get(r.stream());
-    if (info != null) {
-      info.countRejected(1);
-    } else {
+    if (info == null || !info.countRejected(1)) { // unknown, or forgotten meanwhile
       rejectedOther.increment();
     }
   }

@@ -11,10 +11,22 @@ import java.util.List;
 public final class ResumeLog {
 
   private final LiveMessage[] ring;
+  private final long base;
   private long seq;
 
   public ResumeLog(int capacity) {
+    this(capacity, 0);
+  }
+
+  /**
+   * A log whose first message is numbered {@code base + 1}: a view made again (after it was
+   * retired or evicted) starts above every number its earlier self gave out, so an id from that
+   * earlier self can never be taken for one of this log's and resets instead.
+   */
+  public ResumeLog(int capacity, long base) {
     this.ring = new LiveMessage[capacity];
+    this.base = base;
+    this.seq = base;
   }
 
   /** Numbers the next message; the caller builds it with this number and {@link #append}s it. */
@@ -26,14 +38,14 @@ public final class ResumeLog {
     ring[(int) (m.seq() % ring.length)] = m;
   }
 
-  /** The last number given out (0 before any). */
+  /** The last number given out ({@code base} before any). */
   public long seq() {
     return seq;
   }
 
   /** The oldest number still held. */
   public long oldest() {
-    return Math.max(1, seq - ring.length + 1);
+    return Math.max(base + 1, seq - ring.length + 1);
   }
 
   /**

@@ -43,4 +43,19 @@ class ResumeLogTest {
     assertNull(log.after(5), "seq 6 is gone");
     assertNull(log.after(11), "an id this log never gave out");
   }
+
+  @Test
+  @DisplayName("a log made again above a base resets ids from before it, and resumes ids from its own numbering")
+  void base() {
+    ResumeLog log = new ResumeLog(4, 10);
+    assertEquals(10, log.seq());
+    assertEquals(0, log.after(10).size(), "subscribed at the base, nothing since");
+    msg(log);
+    msg(log);
+    assertEquals(12, log.seq());
+    assertNull(log.after(9), "an id from an earlier incarnation of the view");
+    assertNull(log.after(3));
+    assertEquals(2, log.after(10).size());
+    assertEquals(12, log.after(11).get(0).seq());
+  }
 }

@@ -1,0 +1,107 @@
+package io.pulse.catalog;
+
+import io.pulse.agg.View;
+import io.pulse.agg.ViewRegistry;
+import io.pulse.config.PulseConfig;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Forgets what nobody uses any more, so that every cap a caller can fill recovers: series not
+ * seen for {@code aggregation.seriesIdleMs}, streams without events for
+ * {@code aggregation.streamIdleMs} (with their views and meters), views of streams that have no
+ * catalog entry (subscribed to, never fed), and group keys cached for forgotten series. Run it
+ * about once a second with the time passed in; not thread-safe against itself (one caller).
+ *
+ * <p>A stream is forgotten only once the window of its last event has certainly closed: its idle
+ * time is at least the window, plus the allowed lateness, plus how far in the future an event's
+ * time may be ({@code ingest.maxFutureSkewMs}), plus two flush ticks for the batch to reach its
+ * shard. Its open windows, if any survived a shard far behind, would still close and be stored;
+ * only their live updates would go to views nobody holds any more.
+ */
+public final class CatalogSweeper {
+
+  /** What one run forgot. */
+  public record Result(List<String> streams, int series) {
+  }
+
+  /** Group keys a view may cache beyond the stream's series count before they are dropped and remade. */
+  private static final int KEY_SLACK = 64;
+
+  private final PulseConfig config;
+  private final StreamCatalog catalog;
+  private final ViewRegistry views;
+  private long lastSeriesSweep = Long.MIN_VALUE;
+
+  public CatalogSweeper(PulseConfig config, StreamCatalog catalog, ViewRegistry views) {
+    this.config = config;
+    this.catalog = catalog;
+    this.views = views;
+  }
+
+  /** How long the stream may go without events before it is forgotten; 0 for never. */
+  public long streamIdleMs(String stream) {
+    long idle = config.holding().streamIdleMs();
+    if (idle <= 0) {
+      return 0;
+    }
+    long open = config.stream(stream).windowMs() + config.aggregation().allowedLatenessMs()
+        + config.ingest().maxFutureSkewMs() + 2 * config.live().flushMs();
+    return Math.max(idle, open);
+  }
+
+  /** How long a series of the stream may go without events before it is forgotten; 0 for never. */
+  public long seriesIdleMs(String stream) {
+    long idle = config.holding().seriesIdleMs();
+    if (idle <= 0) {
+      return 0;
+    }
+    // not before its window closed: the count of series held then says what the shards hold too
+    return Math.max(idle, config.stream(stream).windowMs() + config.aggregation().allowedLatenessMs());
+  }
+
+  /**
+   * One pass.
+   *
+   * @param mayForgetStreams false while the stored catalogue may be behind (the database away):
+   *     a stream forgotten then would lose the dims and value names not yet stored
+   */
+  public Result run(long now, boolean mayForgetStreams) {
+    int series = 0;
+    long seriesIdle = config.holding().seriesIdleMs();
+    // a pass looks at every series: every tenth of the idle time is often enough (at most every minute)
+    long every = Math.min(60_000, seriesIdle / 10);
+    if (seriesIdle > 0 && (lastSeriesSweep == Long.MIN_VALUE || now - lastSeriesSweep >= every)) {
+      lastSeriesSweep = now;
+      series = catalog.forgetIdleSeries(now, this::seriesIdleMs);
+      trimKeys();
+    }
+    long grace = config.live().viewGraceMs();
+    List<String> streams = new ArrayList<>();
+    if (mayForgetStreams) {
+      for (StreamCatalog.StreamInfo s : catalog.forgetIdleStreams(now, this::streamIdleMs,
+          name -> views.forgetStream(name, now, grace))) {
+        streams.add(s.name());
+      }
+    }
+    for (String s : views.streams()) {
+      if (catalog.get(s) == null) {
+        // subscribed to but never fed (or fed no more): ingest cannot make its entry meanwhile
+        catalog.whileAbsent(s, () -> views.forgetStream(s, now, grace));
+      }
+    }
+    return new Result(streams, series);
+  }
+
+  /** Drops group keys of forgotten series: a view caches at most about one per series of its stream. */
+  private void trimKeys() {
+    for (StreamCatalog.StreamInfo s : catalog.all()) {
+      View[] vs = views.views(s.name());
+      for (int i = 0; i < vs.length; i++) {
+        if (i != ViewRegistry.SERIES && vs[i].keyCount() > s.seriesCount() + KEY_SLACK) {
+          vs[i].clearKeys();
+        }
+      }
+    }
+  }
+}
