@@ -225,7 +225,7 @@ final class DefinitionsApi {
       if (item == null) {
         return Future.failedFuture(noSuchEvent(rc));
       }
-      String still = requeue.ingest(item.payload(), item.stream());
+      String still = requeue.ingest(item.originalPayload(), item.originalStream());
       if (still != null) {
         return Future.failedFuture(new DefinitionStore.Refused(422, "still rejected: " + still));
       }
@@ -242,7 +242,7 @@ final class DefinitionsApi {
       List<Future<Long>> done = new ArrayList<>();
       JsonArray still = new JsonArray();
       for (QuarantineStore.Item item : page.items()) {
-        String reason = requeue.ingest(item.payload(), item.stream());
+        String reason = requeue.ingest(item.originalPayload(), item.originalStream());
         if (reason == null) {
           done.add(requeued(item.id()));
         } else {
