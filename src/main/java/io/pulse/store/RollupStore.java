@@ -124,8 +124,17 @@ public final class RollupStore {
     }
   });
 
+  /** Reads fail with {@link StoreErrors.NoAnswer} past this; 0: unbounded. */
+  private final long readTimeoutMs;
+
   public RollupStore(Pool pool) {
+    this(pool, 0);
+  }
+
+  /** A store whose history reads fail past {@code readTimeoutMs} (storage.queryTimeoutMs) rather than wait. */
+  public RollupStore(Pool pool, long readTimeoutMs) {
     this.pool = pool;
+    this.readTimeoutMs = readTimeoutMs;
   }
 
   /** Series ids held in memory. */
@@ -277,7 +286,8 @@ public final class RollupStore {
    * Fails with {@link TooManyRows} past {@code maxRows}.
    */
   public Future<List<Stored>> read(History.Request req, int maxRows) {
-    return read(req, req.resolution(), req.from(), new ArrayList<>(), maxRows);
+    Future<List<Stored>> f = read(req, req.resolution(), req.from(), new ArrayList<>(), maxRows);
+    return readTimeoutMs > 0 ? StoreErrors.bounded(f, readTimeoutMs) : f;
   }
 
   private Future<List<Stored>> read(History.Request req, Resolution res, long from, List<Stored> acc, int maxRows) {
