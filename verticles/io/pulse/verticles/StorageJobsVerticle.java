@@ -120,7 +120,8 @@ public final class StorageJobsVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     boolean goOn = more;
-    return Isolating.write(pending, batch -> quarantine.insert(DefinitionsApi.TENANT, batch)).compose(o -> {
+    return Isolating.write(pending, batch -> StoreErrors.bounded(
+        quarantine.insert(DefinitionsApi.TENANT, batch), Math.max(30_000, 3 * ctx.config.storage().queryTimeoutMs()))).compose(o -> {
       for (Isolating.Refusal<QuarantineStore.Row> r : o.refused()) {
         refusedEntries.increment(r.row().entries());
         refusedSinceLog += r.row().entries();

@@ -88,6 +88,24 @@ public final class RollupStore {
     public static SeriesKey group(String stream, List<String> groupBy, Dims dims) {
       return new SeriesKey(stream, true, List.copyOf(groupBy), dims);
     }
+
+    /** Whether PostgreSQL can hold every name and value of it (no NUL, no unpaired surrogate: see {@link PgText}). */
+    public boolean storable() {
+      if (!PgText.storable(stream)) {
+        return false;
+      }
+      for (String g : groupBy) {
+        if (!PgText.storable(g)) {
+          return false;
+        }
+      }
+      for (int i = 0; i < dims.size(); i++) {
+        if (!PgText.storable(dims.key(i)) || !PgText.storable(dims.value(i))) {
+          return false;
+        }
+      }
+      return true;
+    }
   }
 
   /** One closed window to store, its figures already encoded. */
