@@ -212,6 +212,9 @@ public final class Database {
     }
   }
 
+  /** Queries waiting for a pooled connection at most; past it a query fails at once (answered 503). */
+  public static final int MAX_WAITING = 1000;
+
   /** As {@link #buildPool(Vertx, Target, int, long)} with the default bound, 3 s. */
   public static Pool buildPool(Vertx vertx, Target t, int size) {
     return buildPool(vertx, t, size, 3_000);
@@ -239,7 +242,7 @@ public final class Database {
     }
     return PgBuilder.pool().with(new PoolOptions().setMaxSize(size).setName("pulse-pg").setShared(false)
             .setConnectionTimeout((int) Math.min(Integer.MAX_VALUE, acquireTimeoutMs))
-            .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
+            .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS).setMaxWaitQueueSize(MAX_WAITING))
         .with(new NetClientOptions().setConnectTimeout(5000)) // a database that is away fails fast, then retried
         .connectingTo(connect).using(vertx).build();
   }

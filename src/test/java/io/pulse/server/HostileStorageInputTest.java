@@ -131,6 +131,47 @@ class HostileStorageInputTest {
     }
   }
 
+  @Test
+  @DisplayName("catalogue: a stream the database refuses and a dim value it cannot hold never keep the other "
+      + "streams from being stored; a series with such a value is given up once, counted once")
+  void catalogueIsolatesBadRows() throws Exception {
+    PgFixture.Db db = PgFixture.freshDatabase();
+    long ts = 1_795_000_000_000L;
+    try (TestPulse p = TestPulse.startWithStorage(db, StorageServerTest.fast())) {
+      // a stream whose row the database refuses for its content, whatever the reason
+      db.exec("alter table streams add constraint test_poison check (name <> 'poison')");
+      assertEquals(202, p.postNdjson("good1", "{\"dims\":{\"r\":\"eu\"},\"values\":{\"a\":1}}"));
+      assertEquals(202, p.postNdjson("poison", "{\"dims\":{\"r\":\"eu\"},\"values\":{\"a\":1}}"));
+      // a dim value PostgreSQL cannot hold (the parser may refuse it at ingest; either way nothing is blocked)
+      TestPulse.Response nul = p.post("/api/v1/streams/nul/events", "application/x-ndjson",
+          "{\"ts\":" + ts + ",\"dims\":{\"r\":\"a\\u0000\"},\"values\":{\"a\":1}}\n"
+              + "{\"ts\":" + ts + ",\"dims\":{\"r\":\"ok\"},\"values\":{\"a\":2}}");
+      assertEquals(202, nul.status(), nul.body());
+      boolean nulAccepted = nul.json().getInteger("accepted") == 2;
+      assertEquals(202, p.postNdjson("good2", "{\"dims\":{\"r\":\"us\"},\"values\":{\"b\":1}}"));
+      StorageServerTest.waitFor("good streams stored", () -> db.queryLong(
+          "select count(*) from streams where name in ('good1', 'good2', 'nul')"), 3, 15_000);
+      assertEquals(0, db.queryLong("select count(*) from streams where name = 'poison'"));
+      StorageServerTest.waitFor("the ok series of nul stored", () -> db.queryLong(
+          "select count(*) from series where stream = 'nul' and kind = 'series'"), 1, 15_000);
+      if (nulAccepted) {
+        StorageServerTest.waitFor("the unstorable series given up once", () -> (long) metric(p,
+            "pulse_store_rows_failed_total"), 1, 15_000);
+        assertTrue(metric(p, "pulse_catalog_skipped_total") >= 1);
+      }
+      assertEquals(202, p.postNdjson("good3", "{\"values\":{\"c\":1}}"));
+      StorageServerTest.waitFor("a stream first seen later is stored too", () -> db.queryLong(
+          "select count(*) from streams where name = 'good3'"), 1, 15_000);
+      assertEquals(nulAccepted ? 1.0 : 0.0, metric(p, "pulse_store_rows_failed_total"), "counted once, not per retry");
+    }
+    try (TestPulse p = TestPulse.startWithStorage(db, null)) {
+      String streams = p.get("/api/v1/streams").body();
+      for (String name : List.of("good1", "good2", "good3", "nul")) {
+        assertTrue(streams.contains("\"" + name + "\""), name + " after a restart: " + streams);
+      }
+    }
+  }
+
   static double metric(TestPulse p, String name) {
     for (String line : p.get("/metrics").body().split("\n")) {
       if (line.startsWith(name + " ") || line.startsWith(name + "{")) {

@@ -76,6 +76,46 @@ class StorageHangTest {
     }
   }
 
+  @Test
+  @DisplayName("quarantine while the database is away: what the ring overwrote is counted once in "
+      + "pulse_quarantine_unsaved_total, not again at every retry; the rest is stored when it is back")
+  void quarantineUnsavedCountedOnce() throws Exception {
+    Path dir = Files.createTempDirectory("pulse-qaway");
+    int port = TestPulse.freePort();
+    EmbeddedPostgres pg = EmbeddedPostgres.builder().setDataDirectory(dir).setCleanDataDirectory(false)
+        .setPort(port).start();
+    JsonObject conf = StorageServerTest.fast().put("quarantine", new JsonObject().put("capacity", 5))
+        .put("storage", new JsonObject().put("enabled", true).put("downsample", false).put("retryMs", 200)
+            .put("url", "postgresql://postgres:x@localhost:" + port + "/postgres"));
+    try (TestPulse pulse = TestPulse.start(conf)) {
+      assertEquals(202, pulse.postNdjson("q", "{\"values\":{\"a\":\"first\"}}"));
+      waitFor("the first rejection stored", () -> quarantined(pulse), 1, 10_000);
+      pg.close(); // the database goes away
+      waitFor("readiness says so", () -> pulse.get("/health/ready").status(), 503, 10_000);
+      StringBuilder bad = new StringBuilder();
+      for (int i = 0; i < 20; i++) {
+        bad.append("{\"values\":{\"a\":\"bad").append(i).append("\"}}\n");
+      }
+      assertEquals(202, pulse.postNdjson("q", bad.toString()));
+      // the subject is what repeated failed saves count over time: let the writer (every second) fail a few times
+      Thread.sleep(3_500);
+      pg = EmbeddedPostgres.builder().setDataDirectory(dir).setCleanDataDirectory(false).setPort(port).start();
+      waitFor("ready again", () -> pulse.get("/health/ready").status(), 200, 15_000);
+      // every one of the 21 rejections is either stored or counted as overwritten, once
+      waitFor("stored + unsaved = rejected", () -> quarantined(pulse)
+          + (long) HostileStorageInputTest.metric(pulse, "pulse_quarantine_unsaved_total"), 21, 10_000);
+      assertTrue(HostileStorageInputTest.metric(pulse, "pulse_quarantine_unsaved_total") > 0, "the ring did overflow");
+    } finally {
+      pg.close();
+    }
+  }
+
+  /** Rejections stored, repeats included (the quarantine's "events"); -1 while unreadable. */
+  private static long quarantined(TestPulse pulse) {
+    TestPulse.Response r = pulse.get("/api/v1/quarantine");
+    return r.status() == 200 ? r.json().getLong("events") : -1;
+  }
+
   /** The postmaster (its pid is the first line of postmaster.pid) and every backend and worker under it. */
   private static List<ProcessHandle> postgresProcesses(Path dataDir) throws Exception {
     long pid = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());
