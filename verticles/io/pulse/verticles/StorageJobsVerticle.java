@@ -19,9 +19,11 @@ import org.slf4j.LoggerFactory;
  * The storage's background jobs, each on its own timer, one run at a time:
  * <ul>
  *   <li>the quarantine writer: every second, what ingest quarantined into the in-memory ring goes
- *       to PostgreSQL in one upsert (repeats merged); if the database is away the ring keeps it,
- *       and what the ring overwrites before the writer gets to it is counted
- *       ({@code pulse_quarantine_unsaved_total});</li>
+ *       to PostgreSQL in one upsert (repeats merged; text PostgreSQL cannot hold stored escaped, see
+ *       {@link io.pulse.store.PgText}); a row the database refuses for its content is given up alone
+ *       ({@code pulse_quarantine_failed_total}); if the database is away, one batch waits to be
+ *       retried and the ring keeps the rest, and what the ring overwrites before the writer gets to
+ *       it is counted once ({@code pulse_quarantine_unsaved_total});</li>
  *   <li>downsampling and retention ({@link Downsampler}): every minute, or sooner while catching
  *       up. It runs only while the database answers and the write queue is empty, and merges only
  *       windows that closed more than the allowed lateness and a margin ago, so a minute is never
@@ -104,7 +106,7 @@ public final class StorageJobsVerticle extends VerticleBase {
    * are tried again next second, never twice after they were stored.
    */
   private Future<Void> saveQuarantineNow() {
-    boolean more = false;
+    boolean more = !pending.isEmpty(); // the ring may have more behind what was pending
     if (pending.isEmpty()) {
       Quarantine.Since next = ctx.quarantine.since(cursor, QUARANTINE_BATCH);
       if (next.missed() > 0) {

@@ -65,6 +65,8 @@ public final class StoreVerticle extends VerticleBase {
   private long catalogTimer = -1;
   private Future<Void> catalogRun;
   private Counter catalogSkipped;
+  /** Per stream, how many of its names and values were left out so far (streams are bounded by maxStreams). */
+  private final Map<String, Integer> catalogSkippedSeen = new HashMap<>();
   private long lastCatalogLog = System.nanoTime() - 20_000_000_000L;
   /** How long the database may leave a query unanswered before readiness says so. */
   private final long queryTimeoutMs;
@@ -297,7 +299,12 @@ public final class StoreVerticle extends VerticleBase {
           s.lastSeen());
       CatalogStore.Stream before = ctx.storedStreams.get(s.name());
       CatalogStore.Storable ok = CatalogStore.storable(before == null ? live : before.merge(live));
-      skipped += ok.skipped();
+      // each left-out name or value counted once per stream, not at every sync
+      int before0 = catalogSkippedSeen.getOrDefault(s.name(), 0);
+      if (ok.skipped() > before0) {
+        skipped += ok.skipped() - before0;
+        catalogSkippedSeen.put(s.name(), ok.skipped());
+      }
       seen.put(s.name(), s.lastSeen());
       if (ok.stream() != null) {
         changed.add(ok.stream());

@@ -22,8 +22,15 @@ import java.util.Map;
  * and {@code last_seen} move, so a client that repeats one bad event a million times fills one row,
  * not the table.
  *
- * <p>A save that fails after the database committed it (a lost answer) is retried and counts those
- * rejections twice; the rows themselves are never duplicated.
+ * <p>Whatever its bytes, a rejection is stored: stream, reason and payload that hold what PostgreSQL
+ * text cannot (NUL, unpaired surrogates) are stored {@link PgText#escape escaped}, with
+ * {@code escaped} set on the row (the API shows {@code "escaped": true}; requeue parses the
+ * original). Streams are cut to {@value #MAX_STREAM_CHARS} characters and reasons to
+ * {@value #MAX_REASON_CHARS}.
+ *
+ * <p>A save that fails after the database committed it (a lost answer, or no answer within the
+ * writer's bound) is retried and counts those rejections twice; the rows themselves are never
+ * duplicated.
  */
 public final class QuarantineStore {
 
