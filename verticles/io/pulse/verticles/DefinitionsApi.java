@@ -8,7 +8,9 @@ import io.pulse.ingest.Quarantine;
 import io.pulse.store.AuditLog;
 import io.pulse.store.DefinitionStore;
 import io.pulse.store.DefinitionStore.Kind;
+import io.pulse.store.PgText;
 import io.pulse.store.QuarantineStore;
+import io.pulse.store.StoreErrors;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -41,6 +43,9 @@ final class DefinitionsApi {
   static final String ACTOR = "anonymous";
   private static final int MAX_LIST = 1000;
   private static final int MAX_REQUEUE = 1000;
+  private static final int MAX_ACTION_CHARS = 200;
+  /** 9999-12-31T23:59:59.999Z: the latest time a before= of a purge may name. */
+  private static final long MAX_EPOCH_MS = 253_402_300_799_999L;
 
   /** Puts one stored event through ingest again; answers the reason if it is still refused, else null. */
   @FunctionalInterface
@@ -55,11 +60,16 @@ final class DefinitionsApi {
   private final AuditLog audit;
   private final Requeue requeue;
   private final Supplier<Future<Void>> saveQuarantine;
+  private final long timeoutMs;
 
-  /** @param pool the database, or null when storage is off (then only the in-memory quarantine is readable) */
-  DefinitionsApi(Pool pool, Clock clock, Quarantine memory, Requeue requeue,
+  /**
+   * @param pool the database, or null when storage is off (then only the in-memory quarantine is readable)
+   * @param timeoutMs how long a request may wait for the database before it answers 503 (storage.queryTimeoutMs)
+   */
+  DefinitionsApi(Pool pool, long timeoutMs, Clock clock, Quarantine memory, Requeue requeue,
       Supplier<Future<Void>> saveQuarantine) {
     this.saveQuarantine = saveQuarantine;
+    this.timeoutMs = timeoutMs;
     this.clock = clock;
     this.memory = memory;
     this.requeue = requeue;
@@ -78,6 +88,9 @@ final class DefinitionsApi {
       router.put(base + "/:id").handler(body).handler(guarded(rc -> update(rc, kind)));
       router.delete(base + "/:id").handler(guarded(rc -> delete(rc, kind)));
       router.get(base + "/:id/versions").handler(guarded(rc -> versions(rc, kind)));
+      // a body past the limit: name this route's limit, not ingest's
+      router.route(base).failureHandler(rc -> tooLarge(rc, kind));
+      router.route(base + "/:id").failureHandler(rc -> tooLarge(rc, kind));
     }
     router.get("/api/v1/quarantine").handler(guarded(this::quarantineList));
     router.post("/api/v1/quarantine/requeue").handler(guarded(this::requeueMany));
@@ -104,6 +117,15 @@ final class DefinitionsApi {
     };
   }
 
+  private static void tooLarge(RoutingContext rc, Kind kind) {
+    if (rc.statusCode() == 413) {
+      error(rc, 413, "the body is larger than a " + kind.singular() + " document may be: at most "
+          + DefinitionStore.MAX_DOC_BYTES + " bytes (" + DefinitionStore.MAX_DOC_BYTES / 1024 + " KiB) of JSON");
+    } else {
+      rc.next();
+    }
+  }
+
   // ---- rules and dashboards ----
 
   private void list(RoutingContext rc, Kind kind) {
@@ -113,7 +135,7 @@ final class DefinitionsApi {
 
   private void get(RoutingContext rc, Kind kind) {
     needsStorage();
-    definition(rc, definitions.get(TENANT, kind, rc.pathParam("id")), 200, null);
+    definition(rc, definitions.get(TENANT, kind, definitionId(rc, kind)), 200, null);
   }
 
   private void create(RoutingContext rc, Kind kind) {
@@ -126,20 +148,20 @@ final class DefinitionsApi {
     needsStorage();
     JsonObject doc = bodyObject(rc);
     Integer expected = expectedVersion(rc, doc);
-    definition(rc, definitions.update(TENANT, kind, rc.pathParam("id"), doc, expected, ACTOR, clock.millis()), 200,
-        null);
+    definition(rc, definitions.update(TENANT, kind, definitionId(rc, kind), doc, expected, ACTOR, clock.millis()),
+        200, null);
   }
 
   private void delete(RoutingContext rc, Kind kind) {
     needsStorage();
     Integer expected = expectedVersion(rc, null);
-    reply(rc, definitions.delete(TENANT, kind, rc.pathParam("id"), expected, ACTOR, clock.millis())
+    reply(rc, definitions.delete(TENANT, kind, definitionId(rc, kind), expected, ACTOR, clock.millis())
         .map(d -> new JsonObject().put("deleted", d.id()).put("version", d.version())), 200);
   }
 
   private void versions(RoutingContext rc, Kind kind) {
     needsStorage();
-    reply(rc, definitions.history(TENANT, kind, rc.pathParam("id"))
+    reply(rc, definitions.history(TENANT, kind, definitionId(rc, kind))
         .map(all -> new JsonObject().put("versions", toJson(all))), 200);
   }
 
@@ -149,9 +171,19 @@ final class DefinitionsApi {
     return items;
   }
 
+  /** The {id} of a definition path; a 404 when no definition can have it. */
+  private static String definitionId(RoutingContext rc, Kind kind) {
+    String id = rc.pathParam("id");
+    if (!DefinitionStore.validId(id)) {
+      throw new DefinitionStore.Refused(404, "no " + kind.singular() + " " + shown(id) + " (ids match "
+          + DefinitionStore.ID_PATTERN + ")");
+    }
+    return id;
+  }
+
   /** Answers with a definition and its ETag (and, for a creation, its Location), or the refusal. */
-  private static void definition(RoutingContext rc, Future<DefinitionStore.Definition> f, int status, Kind created) {
-    f.onComplete(ar -> {
+  private void definition(RoutingContext rc, Future<DefinitionStore.Definition> f, int status, Kind created) {
+    StoreErrors.bounded(f, timeoutMs).onComplete(ar -> {
       if (ar.succeeded()) {
         rc.response().putHeader(HttpHeaders.ETAG, etag(ar.result().version()));
         if (created != null) {
@@ -190,7 +222,7 @@ final class DefinitionsApi {
   // ---- quarantine ----
 
   private void quarantineList(RoutingContext rc) {
-    String stream = rc.queryParams().get("stream");
+    String stream = textParam(rc, "stream", QuarantineStore.MAX_STREAM_CHARS);
     int limit = intParam(rc, "limit", 100, 1, MAX_LIST);
     Long before = longParam(rc, "before");
     if (quarantine == null) {
@@ -225,7 +257,7 @@ final class DefinitionsApi {
       if (item == null) {
         return Future.failedFuture(noSuchEvent(rc));
       }
-      String still = requeue.ingest(item.payload(), item.stream());
+      String still = requeue.ingest(item.originalPayload(), item.originalStream());
       if (still != null) {
         return Future.failedFuture(new DefinitionStore.Refused(422, "still rejected: " + still));
       }
@@ -236,13 +268,13 @@ final class DefinitionsApi {
   /** Requeues up to {@code limit} items of a stream (or all streams), oldest first in each page. */
   private void requeueMany(RoutingContext rc) {
     needsStorage();
-    String stream = rc.queryParams().get("stream");
+    String stream = textParam(rc, "stream", QuarantineStore.MAX_STREAM_CHARS);
     int limit = intParam(rc, "limit", 100, 1, MAX_REQUEUE);
     reply(rc, saved().compose(v -> quarantine.list(TENANT, stream, limit, null)).compose(page -> {
       List<Future<Long>> done = new ArrayList<>();
       JsonArray still = new JsonArray();
       for (QuarantineStore.Item item : page.items()) {
-        String reason = requeue.ingest(item.payload(), item.stream());
+        String reason = requeue.ingest(item.originalPayload(), item.originalStream());
         if (reason == null) {
           done.add(requeued(item.id()));
         } else {
@@ -271,8 +303,11 @@ final class DefinitionsApi {
   /** Deletes by stream and/or age; deleting everything takes an explicit all=true. */
   private void quarantinePurge(RoutingContext rc) {
     needsStorage();
-    String stream = rc.queryParams().get("stream");
+    String stream = textParam(rc, "stream", QuarantineStore.MAX_STREAM_CHARS);
     Long before = longParam(rc, "before");
+    if (before != null && (before < 0 || before > MAX_EPOCH_MS)) {
+      throw new IllegalArgumentException("before: epoch milliseconds from 0 to " + MAX_EPOCH_MS + " (year 9999)");
+    }
     if (stream == null && before == null && !"true".equals(rc.queryParams().get("all"))) {
       throw new IllegalArgumentException(
           "say what to purge: stream=, before= (epoch ms, by last seen), or all=true for everything");
@@ -292,7 +327,7 @@ final class DefinitionsApi {
   }
 
   private static DefinitionStore.Refused noSuchEvent(RoutingContext rc) {
-    return new DefinitionStore.Refused(404, "no quarantined event " + rc.pathParam("id"));
+    return new DefinitionStore.Refused(404, "no quarantined event " + shown(rc.pathParam("id")));
   }
 
   // ---- audit ----
@@ -301,7 +336,7 @@ final class DefinitionsApi {
     needsStorage();
     int limit = intParam(rc, "limit", 100, 1, MAX_LIST);
     Long before = longParam(rc, "before");
-    String action = rc.queryParams().get("action");
+    String action = textParam(rc, "action", MAX_ACTION_CHARS);
     String family = action == null || action.isBlank() ? null : action;
     reply(rc, audit.recent(TENANT, limit, before, family).map(all -> {
       JsonArray items = new JsonArray();
@@ -370,6 +405,30 @@ final class DefinitionsApi {
     throw new IllegalArgumentException(name + ": must be a whole number from " + min + " to " + max);
   }
 
+  /**
+   * A text parameter the database can hold: 400 when it has a NUL or an unpaired surrogate, or more
+   * than {@code max} characters (nothing stored is longer, so it could match nothing anyway).
+   */
+  private static String textParam(RoutingContext rc, String name, int max) {
+    String v = rc.queryParams().get(name);
+    if (v == null) {
+      return null;
+    }
+    String problem = PgText.problem(v);
+    if (problem != null) {
+      throw new IllegalArgumentException(name + ": " + problem);
+    }
+    if (v.length() > max) {
+      throw new IllegalArgumentException(name + ": at most " + max + " characters, got " + v.length());
+    }
+    return v;
+  }
+
+  /** A caller's value quoted in a message: escaped (NUL, unpaired surrogates) and cut to 100 characters. */
+  private static String shown(String v) {
+    return "\"" + PgText.cap(PgText.escape(v), 100) + "\"";
+  }
+
   private static Long longParam(RoutingContext rc, String name) {
     String v = rc.queryParams().get(name);
     if (v == null) {
@@ -378,24 +437,33 @@ final class DefinitionsApi {
     try {
       return Long.parseLong(v);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + ": must be a whole number");
+      throw new IllegalArgumentException(name + ": must be a whole number from " + Long.MIN_VALUE + " to "
+          + Long.MAX_VALUE);
     }
   }
 
-  private static void reply(RoutingContext rc, Future<JsonObject> f, int status) {
-    f.onComplete(ar -> answer(rc, ar, status));
+  private void reply(RoutingContext rc, Future<JsonObject> f, int status) {
+    StoreErrors.bounded(f, timeoutMs).onComplete(ar -> answer(rc, ar, status));
   }
 
-  /** The answer, a refusal with its status, or a 503 when the database did not answer. */
+  /**
+   * The answer, a refusal with its status, a 400 when the database refused the caller's data, or
+   * a 503 when the database did not answer (down, or no answer within storage.queryTimeoutMs: a
+   * change may still be applied when it comes back; read it before retrying).
+   */
   private static void answer(RoutingContext rc, AsyncResult<JsonObject> ar, int status) {
     if (ar.succeeded()) {
       json(rc, status, ar.result());
     } else if (ar.cause() instanceof DefinitionStore.Refused r) {
       error(rc, r.status(), r.getMessage());
+    } else if (StoreErrors.dataException(ar.cause())) {
+      error(rc, 400, "the request holds what the database cannot take: " + StoreErrors.describe(ar.cause()));
     } else {
       LOG.warn("{} {}: {}", rc.request().method(), rc.request().path(), ar.cause().toString());
       rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
-      error(rc, 503, "the database did not answer (" + ar.cause().getMessage() + "); try again shortly");
+      String write = rc.request().method() == io.vertx.core.http.HttpMethod.GET ? ""
+          : "; the change may still be applied when it answers: read it back before retrying";
+      error(rc, 503, "storage: the database does not answer: " + StoreErrors.describe(ar.cause()) + write);
     }
   }
 }

@@ -81,7 +81,8 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/api/v1/streams/:stream/events").handler(body).handler(this::ingest);
     router.get("/api/v1/streams").handler(this::streams);
     router.get("/api/v1/streams/:stream/series").handler(this::series);
-    new DefinitionsApi(ctx.storageEnabled() ? ctx.db.pool() : null, ctx.clock, ctx.quarantine, this::requeue,
+    new DefinitionsApi(ctx.storageEnabled() ? ctx.db.pool() : null, ctx.config.storage().queryTimeoutMs(), ctx.clock,
+        ctx.quarantine, this::requeue,
         () -> vertx.eventBus().request(Addresses.QUARANTINE_SAVE, "save",
             new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(3000)).mapEmpty())
         .mount(router); // rules, dashboards, quarantine, audit
@@ -301,10 +302,14 @@ public final class HttpVerticle extends VerticleBase {
     if (e instanceof RollupStore.TooManyRows) {
       error(rc, 400, e.getMessage());
     } else if (StoreErrors.transientFailure(e)) {
+      // down, busy or hung (no answer within storage.queryTimeoutMs): say so at once, never hang
       rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
       error(rc, 503, "storage: the database does not answer: " + StoreErrors.describe(e));
+    } else if (StoreErrors.dataException(e)) {
+      error(rc, 400, "a parameter holds what the database cannot take: " + StoreErrors.describe(e));
     } else {
       LOG.error("history read of {} failed", rc.request().uri(), e);
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
       error(rc, 503, "history could not be read: " + StoreErrors.describe(e) + "; see the server log");
     }
   }

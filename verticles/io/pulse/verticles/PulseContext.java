@@ -71,7 +71,7 @@ public final class PulseContext {
   PulseContext(PulseConfig config, Clock clock, MeterRegistry registry, int shards, Database db) {
     this.config = config;
     this.db = db;
-    this.rollups = db == null ? null : new RollupStore(db.pool());
+    this.rollups = db == null ? null : new RollupStore(db.pool(), db.queryTimeoutMs());
     this.catalogStore = db == null ? null : new CatalogStore(db.pool());
     this.codec = new RollupCodec(config.aggregation().sketchRelativeAccuracy(), config.aggregation().sketchMaxBins());
     this.clock = clock;

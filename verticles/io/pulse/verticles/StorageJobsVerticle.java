@@ -3,6 +3,7 @@ package io.pulse.verticles;
 import io.micrometer.core.instrument.Counter;
 import io.pulse.ingest.Quarantine;
 import io.pulse.store.Downsampler;
+import io.pulse.store.Isolating;
 import io.pulse.store.QuarantineStore;
 import io.pulse.store.StoreErrors;
 import io.vertx.core.Future;
@@ -10,6 +11,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,9 +19,11 @@ import org.slf4j.LoggerFactory;
  * The storage's background jobs, each on its own timer, one run at a time:
  * <ul>
  *   <li>the quarantine writer: every second, what ingest quarantined into the in-memory ring goes
- *       to PostgreSQL in one upsert (repeats merged); if the database is away the ring keeps it,
- *       and what the ring overwrites before the writer gets to it is counted
- *       ({@code pulse_quarantine_unsaved_total});</li>
+ *       to PostgreSQL in one upsert (repeats merged; text PostgreSQL cannot hold stored escaped, see
+ *       {@link io.pulse.store.PgText}); a row the database refuses for its content is given up alone
+ *       ({@code pulse_quarantine_failed_total}); if the database is away, one batch waits to be
+ *       retried and the ring keeps the rest, and what the ring overwrites before the writer gets to
+ *       it is counted once ({@code pulse_quarantine_unsaved_total});</li>
  *   <li>downsampling and retention ({@link Downsampler}): every minute, or sooner while catching
  *       up. It runs only while the database answers and the write queue is empty, and merges only
  *       windows that closed more than the allowed lateness and a margin ago, so a minute is never
@@ -43,7 +47,12 @@ public final class StorageJobsVerticle extends VerticleBase {
   private Counter unsaved;
   private Counter downsampled;
   private Counter expired;
+  private Counter refusedEntries;
   private long cursor;
+  /** Rows taken from the ring and not stored yet (the database was away): tried again first. */
+  private List<QuarantineStore.Row> pending = List.of();
+  private long lastRefusedLog = System.nanoTime() - 20_000_000_000L;
+  private long refusedSinceLog;
   /** The quarantine save running or last run. */
   private Future<Void> saving = Future.succeededFuture();
   private long quarantineTimer = -1;
@@ -62,6 +71,8 @@ public final class StorageJobsVerticle extends VerticleBase {
     unsaved = Counter.builder("pulse.quarantine.unsaved")
         .description("Quarantined events the in-memory ring overwrote before they could be stored")
         .register(ctx.registry);
+    refusedEntries = Counter.builder("pulse.quarantine.failed")
+        .description("Quarantined events given up: the database refused them for their content").register(ctx.registry);
     downsampled = Counter.builder("pulse.store.downsampled.rows")
         .description("1 min and 1 h rows written by downsampling").register(ctx.registry);
     expired = Counter.builder("pulse.store.expired.rows")
@@ -87,29 +98,51 @@ public final class StorageJobsVerticle extends VerticleBase {
     return saving;
   }
 
+  /**
+   * Takes what is new in the ring (the cursor moves past it at once, so entries the ring overwrote
+   * are counted once in {@code pulse_quarantine_unsaved_total}) and stores it. Rows the database
+   * refuses for their content are given up alone and counted in {@code pulse_quarantine_failed_total};
+   * while the database is away the rows not stored yet wait in {@code pending} (at most one batch) and
+   * are tried again next second, never twice after they were stored.
+   */
   private Future<Void> saveQuarantineNow() {
-    Quarantine.Since next = ctx.quarantine.since(cursor, QUARANTINE_BATCH);
-    if (next.missed() > 0) {
-      unsaved.increment(next.missed());
-      LOG.warn("quarantine: {} rejected events were overwritten in memory before they could be stored "
-          + "(quarantine.capacity {}; is the database away?)", next.missed(), ctx.quarantine.capacity());
-    }
-    if (next.entries().isEmpty()) {
+    boolean more = !pending.isEmpty(); // the ring may have more behind what was pending
+    if (pending.isEmpty()) {
+      Quarantine.Since next = ctx.quarantine.since(cursor, QUARANTINE_BATCH);
+      if (next.missed() > 0) {
+        unsaved.increment(next.missed());
+        LOG.warn("quarantine: {} rejected events were overwritten in memory before they could be stored "
+            + "(quarantine.capacity {}; is the database away?)", next.missed(), ctx.quarantine.capacity());
+      }
       cursor = next.next();
+      pending = QuarantineStore.rows(next.entries());
+      more = next.entries().size() == QUARANTINE_BATCH; // a full batch: more may be waiting
+    }
+    if (pending.isEmpty()) {
       return Future.succeededFuture();
     }
-    return quarantine.save(DefinitionsApi.TENANT, next.entries())
-        .transform(ar -> {
-          if (ar.failed()) {
-            // keep the cursor: the same entries are tried again next second, if the ring still has them
-            LOG.debug("quarantine: saving {} entries failed: {}", next.entries().size(),
-                StoreErrors.describe(ar.cause()));
-            return Future.failedFuture(ar.cause());
-          }
-          cursor = next.next();
-          // a full batch means more may be waiting: go on at once
-          return next.entries().size() == QUARANTINE_BATCH ? saveQuarantineNow() : Future.succeededFuture();
-        });
+    boolean goOn = more;
+    return Isolating.write(pending, batch -> StoreErrors.bounded(
+        quarantine.insert(DefinitionsApi.TENANT, batch), Math.max(30_000, 3 * ctx.config.storage().queryTimeoutMs()))).compose(o -> {
+      for (Isolating.Refusal<QuarantineStore.Row> r : o.refused()) {
+        refusedEntries.increment(r.row().entries());
+        refusedSinceLog += r.row().entries();
+        long now = System.nanoTime();
+        if (now - lastRefusedLog > 10_000_000_000L) { // one line per 10 s however many are refused
+          LOG.error("quarantine: the database refused a quarantined event of stream {} ({}); it is not stored{}",
+              r.row().stream(), StoreErrors.describe(r.cause()), refusedSinceLog > r.row().entries()
+                  ? " (" + (refusedSinceLog - r.row().entries()) + " more refused since the last such line)" : "");
+          lastRefusedLog = now;
+          refusedSinceLog = 0;
+        }
+      }
+      pending = o.remaining();
+      if (o.transientCause() != null) {
+        LOG.debug("quarantine: saving {} rows failed: {}", pending.size(), StoreErrors.describe(o.transientCause()));
+        return Future.failedFuture(o.transientCause());
+      }
+      return goOn ? saveQuarantineNow() : Future.succeededFuture();
+    });
   }
 
   // ---- downsampling and retention ----

@@ -7,6 +7,7 @@ import io.pulse.agg.View;
 import io.pulse.catalog.StreamCatalog;
 import io.pulse.live.RollupBatch;
 import io.pulse.store.CatalogStore;
+import io.pulse.store.Isolating;
 import io.pulse.store.RollupStore;
 import io.pulse.store.StoreErrors;
 import io.pulse.store.WriteQueue;
@@ -62,6 +63,17 @@ public final class StoreVerticle extends VerticleBase {
   private final Map<String, Long> catalogSynced = new HashMap<>();
   private long pingTimer = -1;
   private long catalogTimer = -1;
+  private Future<Void> catalogRun;
+  private Counter catalogSkipped;
+  /** Per stream, how many of its names and values were left out so far (streams are bounded by maxStreams). */
+  private final Map<String, Integer> catalogSkippedSeen = new HashMap<>();
+  private long lastCatalogLog = System.nanoTime() - 20_000_000_000L;
+  /** How long the database may leave a query unanswered before readiness says so. */
+  private final long queryTimeoutMs;
+  /** A write not answered by then is given up and retried (rows are upserts: a late commit is harmless). */
+  private final long writeTimeoutMs;
+  private long writeStarted;
+  private boolean pinging;
 
   public StoreVerticle(PulseContext ctx) {
     this.ctx = ctx;
@@ -69,6 +81,8 @@ public final class StoreVerticle extends VerticleBase {
     this.batchSize = ctx.config.storage().writeBatch();
     this.batchLimit = batchSize;
     this.retryMs = ctx.config.storage().retryMs();
+    this.queryTimeoutMs = ctx.config.storage().queryTimeoutMs();
+    this.writeTimeoutMs = Math.max(30_000, 3 * queryTimeoutMs);
   }
 
   @Override
@@ -82,6 +96,9 @@ public final class StoreVerticle extends VerticleBase {
         .description("Rows of writes that failed (database away or busy) and were queued again").register(ctx.registry);
     failed = Counter.builder("pulse.store.rows.failed")
         .description("Final rollups given up: refused by the database for their content").register(ctx.registry);
+    catalogSkipped = Counter.builder("pulse.catalog.skipped")
+        .description("Dim names, dim values and value names left out of the stored catalogue: text PostgreSQL "
+            + "cannot hold").register(ctx.registry);
     MessageConsumer<RollupBatch> rollups = vertx.eventBus().consumer(Addresses.ROLLUPS, m -> onRollups(m.body()));
     MessageConsumer<Object> flush = vertx.eventBus().consumer(Addresses.STORE_FLUSH, this::onFlush);
     MessageConsumer<Object> sync = vertx.eventBus().consumer(Addresses.STORE_SYNC, m -> {
@@ -112,7 +129,13 @@ public final class StoreVerticle extends VerticleBase {
     encoder.executeBlocking(() -> encode(finals), true).onComplete(ar -> {
       encoding -= finals.size();
       if (ar.succeeded()) {
-        ar.result().forEach(queue::offer); // acknowledged events' finals are never dropped
+        for (RollupStore.Row row : ar.result()) {
+          if (row.key().storable()) {
+            queue.offer(row); // acknowledged events' finals are never dropped
+          } else {
+            refused(row, "its series holds what PostgreSQL text cannot (NUL or an unpaired surrogate)");
+          }
+        }
       } else {
         failed.increment(finals.size());
         LOG.error("storage: {} final rollups could not be encoded", finals.size(), ar.cause());
@@ -147,7 +170,8 @@ public final class StoreVerticle extends VerticleBase {
     }
     List<RollupStore.Row> batch = queue.take(batchLimit);
     writing = true;
-    ctx.rollups.write(batch).onComplete(ar -> {
+    writeStarted = System.nanoTime();
+    StoreErrors.bounded(ctx.rollups.write(batch), writeTimeoutMs).onComplete(ar -> {
       writing = false;
       if (ar.succeeded()) {
         queue.done(batch);
@@ -177,27 +201,46 @@ public final class StoreVerticle extends VerticleBase {
       batchLimit = Math.max(1, batch.size() / 2);
     } else {
       queue.done(batch);
-      failed.increment();
-      refusedSinceLog++;
-      long now = System.nanoTime();
-      if (now - lastRefusedLog > 10_000_000_000L) { // a broken schema would refuse every row: one line per 10 s
-        LOG.error("storage: the database refused the final rollup of {} at {}: {}; it is not stored{}",
-            batch.get(0).key(), batch.get(0).start(), StoreErrors.describe(e),
-            refusedSinceLog > 1 ? " (" + (refusedSinceLog - 1) + " more refused since the last such line)" : "");
-        lastRefusedLog = now;
-        refusedSinceLog = 0;
-      }
+      refused(batch.get(0), "the database refused it: " + StoreErrors.describe(e));
+    }
+  }
+
+  /** A final rollup given up, counted once in pulse_store_rows_failed_total; one log line per 10 s at most. */
+  private void refused(RollupStore.Row row, String why) {
+    failed.increment();
+    refusedSinceLog++;
+    long now = System.nanoTime();
+    if (now - lastRefusedLog > 10_000_000_000L) { // a broken schema would refuse every row: one line per 10 s
+      LOG.error("storage: the final rollup of {} at {} is not stored: {}{}", io.pulse.store.PgText.escape(io.pulse.store.PgText.cap(row.key().toString(), 500)),
+          row.start(), why,
+          refusedSinceLog > 1 ? " (" + (refusedSinceLog - 1) + " more refused since the last such line)" : "");
+      lastRefusedLog = now;
+      refusedSinceLog = 0;
     }
   }
 
   // ---- health ----
 
-  /** While idle, one query now and then keeps readiness honest; after an outage it resumes writing at once. */
+  /**
+   * Keeps readiness honest within about {@code storage.queryTimeoutMs}: a write in flight that long
+   * means the database does not answer (hung, stopped, unreachable); while idle, a ping bounded by
+   * the same time asks it. After an outage it resumes writing at once.
+   */
   private void checkHealth() {
-    if (writing || System.nanoTime() - lastSuccess < 1_000_000_000L) {
+    long now = System.nanoTime();
+    if (writing) {
+      long waited = (now - writeStarted) / 1_000_000;
+      if (waited >= queryTimeoutMs) {
+        unhealthy("no reply for " + (waited / 1000) + " s to a write in flight");
+      }
+      return; // its answer (or its timeout) says more
+    }
+    if (pinging || now - lastSuccess < 1_000_000_000L) {
       return;
     }
+    pinging = true;
     ctx.db.ping().onComplete(ar -> {
+      pinging = false;
       if (ar.succeeded()) {
         healthy();
         if (retryTimer >= 0) {
@@ -234,8 +277,19 @@ public final class StoreVerticle extends VerticleBase {
 
   // ---- catalogue ----
 
+  /**
+   * Upserts the streams that changed since the last sync. What PostgreSQL cannot hold is left out
+   * and counted ({@code pulse_catalog_skipped_total}); a stream the database refuses is given up
+   * alone until it changes again, never failing the others; while the database is away the next
+   * sync tries again. One sync at a time: a call while one runs gets that one.
+   */
   private Future<Void> syncCatalog() {
+    if (catalogRun != null) {
+      return catalogRun;
+    }
     List<CatalogStore.Stream> changed = new ArrayList<>();
+    Map<String, Long> seen = new HashMap<>();
+    int skipped = 0;
     for (StreamCatalog.StreamInfo s : ctx.catalog.all()) {
       Long synced = catalogSynced.get(s.name());
       if (synced != null && synced == s.lastSeen()) {
@@ -244,21 +298,57 @@ public final class StoreVerticle extends VerticleBase {
       CatalogStore.Stream live = new CatalogStore.Stream(s.name(), s.dims(), s.valueNames(), s.firstSeen(),
           s.lastSeen());
       CatalogStore.Stream before = ctx.storedStreams.get(s.name());
-      CatalogStore.Stream merged = before == null ? live : before.merge(live);
-      changed.add(merged);
+      CatalogStore.Storable ok = CatalogStore.storable(before == null ? live : before.merge(live));
+      // each left-out name or value counted once per stream, not at every sync
+      int before0 = catalogSkippedSeen.getOrDefault(s.name(), 0);
+      if (ok.skipped() > before0) {
+        skipped += ok.skipped() - before0;
+        catalogSkippedSeen.put(s.name(), ok.skipped());
+      }
+      seen.put(s.name(), s.lastSeen());
+      if (ok.stream() != null) {
+        changed.add(ok.stream());
+      } else {
+        catalogSynced.put(s.name(), s.lastSeen()); // nothing of it can be stored
+      }
+    }
+    if (skipped > 0) {
+      catalogSkipped.increment(skipped);
+      catalogProblem("{} dim names, dim values or value names hold what PostgreSQL text cannot (NUL, unpaired "
+          + "surrogates): not stored in the catalogue", skipped);
     }
     if (changed.isEmpty()) {
       return Future.succeededFuture();
     }
-    return ctx.catalogStore.save(changed).onSuccess(v -> {
-      for (CatalogStore.Stream s : changed) {
-        ctx.storedStreams.put(s.name(), s);
-        StreamCatalog.StreamInfo live = ctx.catalog.get(s.name());
-        if (live != null) {
-          catalogSynced.put(s.name(), live.lastSeen());
-        }
-      }
-    }); // a failure is the database being away: the next sync tries again, and health says so
+    Future<Void> run = Isolating.write(changed, batch -> StoreErrors.bounded(ctx.catalogStore.save(batch),
+        writeTimeoutMs)).map(o -> {
+          java.util.Set<String> notStored = new java.util.HashSet<>();
+          o.remaining().forEach(s -> notStored.add(s.name())); // the database is away: the next sync tries again
+          for (Isolating.Refusal<CatalogStore.Stream> r : o.refused()) {
+            notStored.add(r.row().name());
+            catalogSynced.put(r.row().name(), seen.get(r.row().name())); // again only once it changes
+            catalogProblem("the database refused the catalogue row of stream {}: {}", r.row().name(),
+                StoreErrors.describe(r.cause()));
+          }
+          for (CatalogStore.Stream s : changed) {
+            if (!notStored.contains(s.name())) {
+              ctx.storedStreams.put(s.name(), s);
+              catalogSynced.put(s.name(), seen.get(s.name()));
+            }
+          }
+          return (Void) null;
+        });
+    catalogRun = run;
+    return run.onComplete(ar -> catalogRun = null);
+  }
+
+  /** Logs a catalogue problem at most once per 10 s. */
+  private void catalogProblem(String format, Object... args) {
+    long now = System.nanoTime();
+    if (now - lastCatalogLog > 10_000_000_000L) {
+      LOG.warn("storage: " + format, args);
+      lastCatalogLog = now;
+    }
   }
 
   // ---- shutdown ----

@@ -54,6 +54,7 @@ public final class PulseConfig {
     m.put("PULSE_PG_POOL_SIZE", "storage.poolSize");
     m.put("PULSE_PG_SSL_MODE", "storage.ssl.mode");
     m.put("PULSE_PG_SSL_CA_FILE", "storage.ssl.caFile");
+    m.put("PULSE_PG_QUERY_TIMEOUT_MS", "storage.queryTimeoutMs");
     ENV = Collections.unmodifiableMap(m);
   }
 
@@ -112,9 +113,12 @@ public final class PulseConfig {
    * @param retryMs wait before retrying a failed write
    * @param downsample whether the background job merges 1 s into 1 min and 1 h windows and applies
    *     retention (off only for tests that keep hand-made history as it is)
+   * @param queryTimeoutMs how long a read (and a wait for a pooled connection) may take before the
+   *     caller gets 503, and how long the database may leave a query unanswered before readiness
+   *     says it does not answer
    */
   public record Storage(boolean enabled, PgUrl url, int poolSize, Ssl ssl, int writeQueue, int writeBatch,
-      long retryMs, Retention retention, boolean downsample) {
+      long retryMs, Retention retention, boolean downsample, long queryTimeoutMs) {
 
     /** Whether Pulse runs its own PostgreSQL. */
     public boolean embedded() {
@@ -217,7 +221,7 @@ public final class PulseConfig {
         r.durationAtLeast("storage.retention.hour", 86_400_000L, "1d"));
     return new Storage(r.bool("storage.enabled"), url, r.intIn("storage.poolSize", 1, 256),
         new Ssl(sslMode, caFile), queue, batch, r.longIn("storage.retryMs", 10, 600_000), retention,
-        r.bool("storage.downsample"));
+        r.bool("storage.downsample"), r.longIn("storage.queryTimeoutMs", 100, 600_000));
   }
 
   private Map<String, StreamSettings> readStreams(Reader r, Object node) {

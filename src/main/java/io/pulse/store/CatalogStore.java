@@ -39,6 +39,51 @@ public final class CatalogStore {
     }
   }
 
+  /**
+   * A stream as the database can hold it: dim names, dim values and value names that PostgreSQL
+   * cannot hold (NUL, unpaired surrogates; see {@link PgText}) left out, {@code skipped} of them;
+   * {@code stream} null when its name itself cannot be stored.
+   */
+  public record Storable(Stream stream, int skipped) {
+  }
+
+  /** {@code s} without what PostgreSQL cannot hold; see {@link Storable}. */
+  public static Storable storable(Stream s) {
+    if (!PgText.storable(s.name())) {
+      int n = 1 + s.valueNames().size();
+      for (List<String> v : s.dims().values()) {
+        n += 1 + v.size();
+      }
+      return new Storable(null, n);
+    }
+    int skipped = 0;
+    Map<String, List<String>> dims = new TreeMap<>();
+    for (Map.Entry<String, List<String>> e : s.dims().entrySet()) {
+      if (!PgText.storable(e.getKey())) {
+        skipped += 1 + e.getValue().size();
+        continue;
+      }
+      List<String> vals = new ArrayList<>(e.getValue().size());
+      for (String v : e.getValue()) {
+        if (PgText.storable(v)) {
+          vals.add(v);
+        } else {
+          skipped++;
+        }
+      }
+      dims.put(e.getKey(), vals);
+    }
+    List<String> names = new ArrayList<>(s.valueNames().size());
+    for (String v : s.valueNames()) {
+      if (PgText.storable(v)) {
+        names.add(v);
+      } else {
+        skipped++;
+      }
+    }
+    return new Storable(skipped == 0 ? s : new Stream(s.name(), dims, names, s.firstSeen(), s.lastSeen()), skipped);
+  }
+
   private final Pool pool;
 
   public CatalogStore(Pool pool) {
@@ -67,7 +112,11 @@ public final class CatalogStore {
         });
   }
 
-  /** Upserts streams: the caller passes each merged with what was stored, so the row is their union. */
+  /**
+   * Upserts streams in one statement: the caller passes each merged with what was stored, so the
+   * row is their union, and made {@link #storable}; {@link Isolating} keeps one refused row from
+   * failing the others.
+   */
   public Future<Void> save(List<Stream> streams) {
     if (streams.isEmpty()) {
       return Future.succeededFuture();

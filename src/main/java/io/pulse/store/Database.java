@@ -81,12 +81,14 @@ public final class Database {
   private final Pool pool;
   private final EmbeddedPostgres embedded;
   private final String description;
+  private final long queryTimeoutMs;
 
-  private Database(Target target, Pool pool, EmbeddedPostgres embedded, String description) {
+  private Database(Target target, Pool pool, EmbeddedPostgres embedded, String description, long queryTimeoutMs) {
     this.target = target;
     this.pool = pool;
     this.embedded = embedded;
     this.description = description;
+    this.queryTimeoutMs = queryTimeoutMs;
   }
 
   /**
@@ -103,8 +105,8 @@ public final class Database {
    */
   public static Future<Database> start(Vertx vertx, PulseConfig.Storage cfg, Path dataDir, Duration patience) {
     return vertx.executeBlocking(() -> prepare(cfg, dataDir, patience), false).compose(p -> {
-      Pool pool = buildPool(vertx, p.target, cfg.poolSize());
-      Database db = new Database(p.target, pool, p.embedded, p.description);
+      Pool pool = buildPool(vertx, p.target, cfg.poolSize(), cfg.queryTimeoutMs());
+      Database db = new Database(p.target, pool, p.embedded, p.description, cfg.queryTimeoutMs());
       return db.ping().map(v -> {
         LOG.info("storage: {}; schema at version {}{}", db.description, p.schemaVersion,
             p.applied > 0 ? " (" + p.applied + " migration" + (p.applied > 1 ? "s" : "") + " applied now)" : "");
@@ -210,8 +212,20 @@ public final class Database {
     }
   }
 
-  /** The vertx-pg-client pool for a target: size, TLS as configured, a 5 s connect timeout. */
+  /** Queries waiting for a pooled connection at most; past it a query fails at once (answered 503). */
+  public static final int MAX_WAITING = 1000;
+
+  /** As {@link #buildPool(Vertx, Target, int, long)} with the default bound, 3 s. */
   public static Pool buildPool(Vertx vertx, Target t, int size) {
+    return buildPool(vertx, t, size, 3_000);
+  }
+
+  /**
+   * The vertx-pg-client pool for a target: size, TLS as configured, a 5 s connect timeout, and at
+   * most {@code acquireTimeoutMs} waiting for a connection (all of them busy with queries a hung
+   * database does not answer): the caller gets a failure rather than a wait in the pool's queue.
+   */
+  public static Pool buildPool(Vertx vertx, Target t, int size, long acquireTimeoutMs) {
     PgConnectOptions connect = new PgConnectOptions().setHost(t.host()).setPort(t.port()).setDatabase(t.database())
         .setUser(t.user()).setPassword(t.password()).setPipeliningLimit(16).setCachePreparedStatements(true);
     connect.addProperty("application_name", "pulse");
@@ -226,7 +240,9 @@ public final class Database {
       default:
         connect.setSslMode(SslMode.DISABLE);
     }
-    return PgBuilder.pool().with(new PoolOptions().setMaxSize(size).setName("pulse-pg").setShared(false))
+    return PgBuilder.pool().with(new PoolOptions().setMaxSize(size).setName("pulse-pg").setShared(false)
+            .setConnectionTimeout((int) Math.min(Integer.MAX_VALUE, acquireTimeoutMs))
+            .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS).setMaxWaitQueueSize(MAX_WAITING))
         .with(new NetClientOptions().setConnectTimeout(5000)) // a database that is away fails fast, then retried
         .connectingTo(connect).using(vertx).build();
   }
@@ -244,9 +260,14 @@ public final class Database {
     }
   }
 
-  /** One round trip: succeeds when the database answers. */
+  /** One round trip: succeeds when the database answers, fails with {@link StoreErrors.NoAnswer} past the bound. */
   public Future<Void> ping() {
-    return pool.query("select 1").execute().mapEmpty();
+    return StoreErrors.bounded(pool.query("select 1").execute().<Void>mapEmpty(), queryTimeoutMs);
+  }
+
+  /** How long a read may wait for the database ({@code storage.queryTimeoutMs}). */
+  public long queryTimeoutMs() {
+    return queryTimeoutMs;
   }
 
   public Pool pool() {

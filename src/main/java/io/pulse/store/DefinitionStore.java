@@ -48,6 +48,11 @@ public final class DefinitionStore {
       return plural;
     }
 
+    /** "rule" or "dashboard". */
+    public String singular() {
+      return sql;
+    }
+
     String sql() {
       return sql;
     }
@@ -84,7 +89,10 @@ public final class DefinitionStore {
 
   public static final int MAX_DOC_BYTES = 256 * 1024;
   public static final int MAX_NAME_LENGTH = 200;
-  private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+  public static final String ID_PATTERN = "[A-Za-z0-9_.-]{1,64}";
+  private static final Pattern ID = Pattern.compile(ID_PATTERN);
+  /** Deepest nesting of a document (objects and arrays). */
+  public static final int MAX_DEPTH = 64;
   private static final Set<String> SERVER_FIELDS = Set.of("id", "version", "updatedBy", "updatedAt", "deleted");
   private static final String COLUMNS = "id, version, doc, updated_by, updated_at, deleted";
 
@@ -92,6 +100,11 @@ public final class DefinitionStore {
 
   public DefinitionStore(Pool pool) {
     this.pool = pool;
+  }
+
+  /** Whether a definition may have this id (a path naming another cannot exist: 404). */
+  public static boolean validId(String id) {
+    return id != null && ID.matcher(id).matches();
   }
 
   /** The current, not deleted, definitions of a kind, by id. */
@@ -248,6 +261,10 @@ public final class DefinitionStore {
     if (doc.toBuffer().length() > MAX_DOC_BYTES) {
       throw new Refused(413, "a " + kind.sql() + " document may hold at most " + MAX_DOC_BYTES + " bytes of JSON");
     }
+    String unfit = unfit(doc, "", 0);
+    if (unfit != null) {
+      throw new Refused(400, unfit);
+    }
     Object name = doc.getValue("name");
     if (!(name instanceof String s) || s.isBlank() || s.length() > MAX_NAME_LENGTH) {
       throw new Refused(400, "name: required, a string of 1 to " + MAX_NAME_LENGTH + " characters");
@@ -255,6 +272,45 @@ public final class DefinitionStore {
     JsonObject body = doc.copy();
     SERVER_FIELDS.forEach(body::remove);
     return body;
+  }
+
+  /**
+   * What in a document PostgreSQL's jsonb cannot hold as it is (a NUL or an unpaired surrogate in a
+   * key or a string, a number that is not finite) or nests deeper than {@link #MAX_DEPTH}; null when fine.
+   */
+  static String unfit(Object v, String path, int depth) {
+    if (depth > MAX_DEPTH) {
+      return (path.isEmpty() ? "the document" : path) + ": nested deeper than " + MAX_DEPTH + " levels";
+    }
+    if (v instanceof JsonObject o) {
+      for (java.util.Map.Entry<String, Object> e : o) {
+        String key = e.getKey();
+        String p = path.isEmpty() ? key : path + "." + key;
+        String problem = PgText.problem(key);
+        if (problem != null) {
+          return "the key " + PgText.cap(PgText.escape(p), 200) + " " + problem;
+        }
+        String inner = unfit(e.getValue(), p, depth + 1);
+        if (inner != null) {
+          return inner;
+        }
+      }
+    } else if (v instanceof io.vertx.core.json.JsonArray a) {
+      for (int i = 0; i < a.size(); i++) {
+        String inner = unfit(a.getValue(i), path + "[" + i + "]", depth + 1);
+        if (inner != null) {
+          return inner;
+        }
+      }
+    } else if (v instanceof String s) {
+      String problem = PgText.problem(s);
+      if (problem != null) {
+        return PgText.cap(PgText.escape(path), 200) + ": " + problem;
+      }
+    } else if (v instanceof Double d && !Double.isFinite(d) || v instanceof Float f && !Float.isFinite(f)) {
+      return PgText.cap(PgText.escape(path), 200) + ": must be a finite number";
+    }
+    return null;
   }
 
   private static String newId(Kind kind) {

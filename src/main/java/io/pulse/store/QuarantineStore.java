@@ -4,7 +4,6 @@ import io.pulse.ingest.Quarantine;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -23,18 +22,42 @@ import java.util.Map;
  * and {@code last_seen} move, so a client that repeats one bad event a million times fills one row,
  * not the table.
  *
- * <p>A save that fails after the database committed it (a lost answer) is retried and counts those
- * rejections twice; the rows themselves are never duplicated.
+ * <p>Whatever its bytes, a rejection is stored: stream, reason and payload that hold what PostgreSQL
+ * text cannot (NUL, unpaired surrogates) are stored {@link PgText#escape escaped}, with
+ * {@code escaped} set on the row (the API shows {@code "escaped": true}; requeue parses the
+ * original). Streams are cut to {@value #MAX_STREAM_CHARS} characters and reasons to
+ * {@value #MAX_REASON_CHARS}.
+ *
+ * <p>A save that fails after the database committed it (a lost answer, or no answer within the
+ * writer's bound) is retried and counts those rejections twice; the rows themselves are never
+ * duplicated.
  */
 public final class QuarantineStore {
 
-  /** One stored rejection, as the API lists it. */
+  /**
+   * One stored rejection, as the API lists it. When {@code escaped}, stream, reason and payload are
+   * as {@link PgText#escape} made them (they held what PostgreSQL text cannot); {@link #originalPayload}
+   * and {@link #originalStream} undo it.
+   */
   public record Item(long id, String stream, String source, String reason, String payload, long firstSeen,
-      long lastSeen, long count) {
+      long lastSeen, long count, boolean escaped) {
 
     public JsonObject toJson() {
-      return new JsonObject().put("id", id).put("stream", stream).put("source", source).put("reason", reason)
+      JsonObject j = new JsonObject().put("id", id).put("stream", stream).put("source", source).put("reason", reason)
           .put("payload", payload).put("firstSeen", firstSeen).put("lastSeen", lastSeen).put("count", count);
+      if (escaped) {
+        j.put("escaped", true);
+      }
+      return j;
+    }
+
+    /** The payload as it was rejected (what requeue parses). */
+    public String originalPayload() {
+      return escaped ? PgText.unescape(payload) : payload;
+    }
+
+    public String originalStream() {
+      return escaped ? PgText.unescape(stream) : stream;
     }
   }
 
@@ -42,7 +65,19 @@ public final class QuarantineStore {
   public record Page(List<Item> items, long rows, long events) {
   }
 
-  private static final String COLUMNS = "id, stream, source, reason, payload, first_seen, last_seen, count";
+  /**
+   * One row to upsert: the rejections of one batch with the same fingerprint merged, its text
+   * already made storable. {@code entries} is how many ring entries it stands for.
+   */
+  public record Row(String fingerprint, String stream, String source, String reason, String payload,
+      long firstSeen, long lastSeen, long entries, boolean escaped) {
+  }
+
+  /** Longest stream and reason stored (payloads are capped by the ring, quarantine.maxPayloadChars). */
+  public static final int MAX_STREAM_CHARS = 256;
+  public static final int MAX_REASON_CHARS = 4096;
+
+  private static final String COLUMNS = "id, stream, source, reason, payload, first_seen, last_seen, count, escaped";
 
   private final Pool pool;
 
@@ -50,22 +85,51 @@ public final class QuarantineStore {
     this.pool = pool;
   }
 
-  /** Stores entries from the ring in one statement, merging repeats; the answer is the number of rows touched. */
-  public Future<Integer> save(String tenant, List<Quarantine.Entry> entries) {
-    if (entries.isEmpty()) {
-      return Future.succeededFuture(0);
-    }
+  /**
+   * Stores entries from the ring, repeats merged, whatever their text: a row the database still
+   * refuses for its content is given up alone ({@link Isolating}), never failing the others. When
+   * the database is away, the outcome's {@code remaining} rows are for {@link #insert} later.
+   */
+  public Future<Isolating.Outcome<Row>> save(String tenant, List<Quarantine.Entry> entries) {
+    return Isolating.write(rows(entries), batch -> insert(tenant, batch));
+  }
+
+  /** Entries merged by fingerprint, in storable form. */
+  public static List<Row> rows(List<Quarantine.Entry> entries) {
     Map<String, Merged> byPrint = new LinkedHashMap<>();
     for (Quarantine.Entry e : entries) {
-      String print = fingerprint(e.stream(), e.reason(), e.payload());
+      String stream = PgText.cap(e.stream(), MAX_STREAM_CHARS);
+      String reason = PgText.cap(e.reason() == null ? "" : e.reason(), MAX_REASON_CHARS);
+      String payload = e.payload() == null ? "" : e.payload();
+      String source = e.source() == null ? "?" : e.source();
+      boolean escaped = !(PgText.storable(stream) && PgText.storable(reason) && PgText.storable(payload)
+          && PgText.storable(source));
+      if (escaped) {
+        stream = PgText.escape(stream);
+        reason = PgText.escape(reason);
+        payload = PgText.escape(payload);
+        source = PgText.escape(source);
+      }
+      String print = fingerprint(stream, reason, payload, escaped);
       Merged m = byPrint.get(print);
       if (m == null) {
-        byPrint.put(print, new Merged(e));
+        byPrint.put(print, new Merged(stream, source, reason, payload, escaped, e.at()));
       } else {
-        m.add(e);
+        m.add(e.at(), source);
       }
     }
-    int n = byPrint.size();
+    List<Row> out = new ArrayList<>(byPrint.size());
+    byPrint.forEach((print, m) -> out.add(new Row(print, m.stream, m.source, m.reason, m.payload, m.first, m.last,
+        m.count, m.escaped)));
+    return out;
+  }
+
+  /** One upsert statement for {@code rows}; the answer is the number of rows touched. */
+  public Future<Integer> insert(String tenant, List<Row> rows) {
+    if (rows.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    int n = rows.size();
     String[] prints = new String[n];
     String[] streams = new String[n];
     String[] sources = new String[n];
@@ -74,27 +138,28 @@ public final class QuarantineStore {
     OffsetDateTime[] first = new OffsetDateTime[n];
     OffsetDateTime[] last = new OffsetDateTime[n];
     Long[] counts = new Long[n];
-    int i = 0;
-    for (Map.Entry<String, Merged> en : byPrint.entrySet()) {
-      Merged m = en.getValue();
-      prints[i] = en.getKey();
-      streams[i] = m.entry.stream();
-      sources[i] = m.source;
-      reasons[i] = m.entry.reason();
-      payloads[i] = m.entry.payload();
-      first[i] = AuditLog.time(m.first);
-      last[i] = AuditLog.time(m.last);
-      counts[i++] = m.count;
+    Boolean[] escaped = new Boolean[n];
+    for (int i = 0; i < n; i++) {
+      Row r = rows.get(i);
+      prints[i] = r.fingerprint();
+      streams[i] = r.stream();
+      sources[i] = r.source();
+      reasons[i] = r.reason();
+      payloads[i] = r.payload();
+      first[i] = AuditLog.time(r.firstSeen());
+      last[i] = AuditLog.time(r.lastSeen());
+      counts[i] = r.entries();
+      escaped[i] = r.escaped();
     }
     return pool.preparedQuery("insert into quarantine (tenant, fingerprint, stream, source, reason, payload, "
-            + "first_seen, last_seen, count) "
+            + "first_seen, last_seen, count, escaped) "
             + "select $1, * from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
-            + "$7::timestamptz[], $8::timestamptz[], $9::bigint[]) "
+            + "$7::timestamptz[], $8::timestamptz[], $9::bigint[], $10::boolean[]) "
             + "on conflict (tenant, fingerprint) do update set count = quarantine.count + excluded.count, "
             + "last_seen = greatest(quarantine.last_seen, excluded.last_seen), source = excluded.source")
         .execute(Tuple.of(tenant, prints, streams, sources, reasons, payloads).addValue(first).addValue(last)
-            .addValue(counts))
-        .map(rows -> rows.rowCount());
+            .addValue(counts).addValue(escaped))
+        .map(rs -> rs.rowCount());
   }
 
   /** Newest first; {@code stream} null for all, {@code beforeId} pages back. */
@@ -104,12 +169,12 @@ public final class QuarantineStore {
         .execute(Tuple.of(tenant, stream, beforeId, limit))
         .map(rows -> {
           List<Item> out = new ArrayList<>();
-          for (Row r : rows) {
+          for (io.vertx.sqlclient.Row r : rows) {
             out.add(item(r));
           }
           return out;
         });
-    Future<Row> totals = pool.preparedQuery("select count(*), coalesce(sum(count), 0) from quarantine "
+    Future<io.vertx.sqlclient.Row> totals = pool.preparedQuery("select count(*), coalesce(sum(count), 0) from quarantine "
             + "where tenant = $1 and ($2::text is null or stream = $2)")
         .execute(Tuple.of(tenant, stream))
         .map(rows -> rows.iterator().next());
@@ -152,8 +217,8 @@ public final class QuarantineStore {
         }));
   }
 
-  /** Identity of a rejection: stream, reason and payload. */
-  static String fingerprint(String stream, String reason, String payload) {
+  /** Identity of a rejection: stream, reason and payload, as stored (escaped or not). */
+  static String fingerprint(String stream, String reason, String payload, boolean escaped) {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       if (stream == null) {
@@ -166,39 +231,48 @@ public final class QuarantineStore {
       md.update(reason.getBytes(StandardCharsets.UTF_8));
       md.update((byte) 0);
       md.update(payload.getBytes(StandardCharsets.UTF_8));
+      if (escaped) {
+        md.update((byte) 3); // an escaped row never merges with a plain one that looks the same
+      }
       return HexFormat.of().formatHex(md.digest(), 0, 16);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }
 
-  private static Item item(Row r) {
+  private static Item item(io.vertx.sqlclient.Row r) {
     return new Item(r.getLong("id"), r.getString("stream"), r.getString("source"), r.getString("reason"),
         r.getString("payload"), AuditLog.millis(r.getOffsetDateTime("first_seen")),
-        AuditLog.millis(r.getOffsetDateTime("last_seen")), r.getLong("count"));
+        AuditLog.millis(r.getOffsetDateTime("last_seen")), r.getLong("count"), r.getBoolean("escaped"));
   }
 
   /** Repeats of one rejection within a batch. */
   private static final class Merged {
-    final Quarantine.Entry entry;
+    final String stream;
+    final String reason;
+    final String payload;
+    final boolean escaped;
     String source;
     long first;
     long last;
     long count;
 
-    Merged(Quarantine.Entry e) {
-      entry = e;
-      source = e.source();
-      first = e.at();
-      last = e.at();
+    Merged(String stream, String source, String reason, String payload, boolean escaped, long at) {
+      this.stream = stream;
+      this.source = source;
+      this.reason = reason;
+      this.payload = payload;
+      this.escaped = escaped;
+      first = at;
+      last = at;
       count = 1;
     }
 
-    void add(Quarantine.Entry e) {
-      first = Math.min(first, e.at());
-      if (e.at() >= last) {
-        last = e.at();
-        source = e.source();
+    void add(long at, String src) {
+      first = Math.min(first, at);
+      if (at >= last) {
+        last = at;
+        source = src;
       }
       count++;
     }

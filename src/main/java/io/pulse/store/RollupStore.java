@@ -88,6 +88,24 @@ public final class RollupStore {
     public static SeriesKey group(String stream, List<String> groupBy, Dims dims) {
       return new SeriesKey(stream, true, List.copyOf(groupBy), dims);
     }
+
+    /** Whether PostgreSQL can hold every name and value of it (no NUL, no unpaired surrogate: see {@link PgText}). */
+    public boolean storable() {
+      if (!PgText.storable(stream)) {
+        return false;
+      }
+      for (String g : groupBy) {
+        if (!PgText.storable(g)) {
+          return false;
+        }
+      }
+      for (int i = 0; i < dims.size(); i++) {
+        if (!PgText.storable(dims.key(i)) || !PgText.storable(dims.value(i))) {
+          return false;
+        }
+      }
+      return true;
+    }
   }
 
   /** One closed window to store, its figures already encoded. */
@@ -124,8 +142,17 @@ public final class RollupStore {
     }
   });
 
+  /** Reads fail with {@link StoreErrors.NoAnswer} past this; 0: unbounded. */
+  private final long readTimeoutMs;
+
   public RollupStore(Pool pool) {
+    this(pool, 0);
+  }
+
+  /** A store whose history reads fail past {@code readTimeoutMs} (storage.queryTimeoutMs) rather than wait. */
+  public RollupStore(Pool pool, long readTimeoutMs) {
     this.pool = pool;
+    this.readTimeoutMs = readTimeoutMs;
   }
 
   /** Series ids held in memory. */
@@ -277,7 +304,8 @@ public final class RollupStore {
    * Fails with {@link TooManyRows} past {@code maxRows}.
    */
   public Future<List<Stored>> read(History.Request req, int maxRows) {
-    return read(req, req.resolution(), req.from(), new ArrayList<>(), maxRows);
+    Future<List<Stored>> f = read(req, req.resolution(), req.from(), new ArrayList<>(), maxRows);
+    return readTimeoutMs > 0 ? StoreErrors.bounded(f, readTimeoutMs) : f;
   }
 
   private Future<List<Stored>> read(History.Request req, Resolution res, long from, List<Stored> acc, int maxRows) {

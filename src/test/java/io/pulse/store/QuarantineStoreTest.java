@@ -1,6 +1,8 @@
 package io.pulse.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -24,11 +26,13 @@ class QuarantineStoreTest {
   private Vertx vertx;
   private QuarantineStore store;
   private AuditLog audit;
+  private PgFixture.Db db;
 
   @BeforeEach
   void setUp() {
     vertx = Vertx.vertx();
-    Pool pool = StoreTesting.migratedPool(vertx, PgFixture.freshDatabase(), 2);
+    db = PgFixture.freshDatabase();
+    Pool pool = StoreTesting.migratedPool(vertx, db, 2);
     store = new QuarantineStore(pool);
     audit = new AuditLog(pool);
   }
@@ -95,11 +99,56 @@ class QuarantineStoreTest {
   }
 
   @Test
+  @DisplayName("NUL, unpaired surrogates and backslashes in stream, reason and payload are stored escaped, listed "
+      + "with escaped:true, and the original comes back exactly; the other entries of the batch are stored too")
+  void unstorableTextIsEscaped() throws Exception {
+    String payload = "{\"stream\":\"q\u0000\",\"values\":{\"a\":1},\"x\":\"\ud800\\\\0\"}";
+    assertFalse(PgText.storable(payload));
+    Isolating.Outcome<QuarantineStore.Row> o = await(store.save(T, List.of(
+        entry(NOW, "ok", "values: required", "{}"),
+        entry(NOW + 1, "q\u0000", "stream: \"q\u0000\" does not match", payload),
+        entry(NOW + 2, "ok2", "values: required", "{\"a\":\"\\0\"}"))));
+    assertEquals(3, o.written());
+    assertTrue(o.refused().isEmpty());
+    QuarantineStore.Page page = await(store.list(T, null, 10, null));
+    assertEquals(3, page.rows());
+    QuarantineStore.Item odd = page.items().stream().filter(QuarantineStore.Item::escaped).findFirst().orElseThrow();
+    assertEquals(payload, odd.originalPayload());
+    assertEquals("q\u0000", odd.originalStream());
+    assertTrue(odd.toJson().getBoolean("escaped"));
+    assertTrue(PgText.storable(odd.payload()));
+    QuarantineStore.Item plain = page.items().stream().filter(i -> "ok2".equals(i.stream())).findFirst()
+        .orElseThrow();
+    assertFalse(plain.escaped());
+    assertEquals("{\"a\":\"\\0\"}", plain.payload(), "a storable payload is stored as it is");
+    // the same poisoned rejection again merges into its row
+    await(store.save(T, List.of(entry(NOW + 9, "q\u0000", "stream: \"q\u0000\" does not match", payload))));
+    assertEquals(2, await(store.get(T, odd.id())).count());
+  }
+
+  @Test
+  @DisplayName("a row the database refuses for its content is given up alone; the rest of the batch is stored")
+  void refusedRowIsIsolated() throws Exception {
+    db.exec("alter table quarantine add constraint test_poison check (reason <> 'poison')");
+    List<Quarantine.Entry> batch = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      batch.add(entry(NOW + i, "s", i == 13 ? "poison" : "r" + i, "{}"));
+    }
+    batch.add(entry(NOW + 30, "s", "poison", "{}")); // a repeat: the same row, refused once for both entries
+    Isolating.Outcome<QuarantineStore.Row> o = await(store.save(T, batch));
+    assertEquals(19, o.written());
+    assertEquals(1, o.refused().size());
+    assertEquals(2, o.refused().get(0).row().entries());
+    assertTrue(o.remaining().isEmpty());
+    assertEquals(19, await(store.list(T, "s", 100, null)).rows());
+  }
+
+  @Test
   @DisplayName("the same payload and reason in two streams (or none) are two rows")
   void fingerprints() {
-    assertNotEquals(QuarantineStore.fingerprint("a", "r", "p"), QuarantineStore.fingerprint("b", "r", "p"));
-    assertNotEquals(QuarantineStore.fingerprint(null, "r", "p"), QuarantineStore.fingerprint("null", "r", "p"));
-    assertEquals(QuarantineStore.fingerprint("a", "r", "p"), QuarantineStore.fingerprint("a", "r", "p"));
+    assertNotEquals(QuarantineStore.fingerprint("a", "r", "p", false), QuarantineStore.fingerprint("b", "r", "p", false));
+    assertNotEquals(QuarantineStore.fingerprint(null, "r", "p", false), QuarantineStore.fingerprint("null", "r", "p", false));
+    assertEquals(QuarantineStore.fingerprint("a", "r", "p", false), QuarantineStore.fingerprint("a", "r", "p", false));
   }
 
   @Test
