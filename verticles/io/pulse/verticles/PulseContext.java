@@ -59,6 +59,9 @@ public final class PulseContext {
   /** What is wrong, by component, for readiness (storage, aggregation, ...). */
   final io.pulse.core.Health health = new io.pulse.core.Health();
 
+  /** Connection cap, request-body budget and their meters, shared by the HTTP instances. */
+  final EdgeLimits edge;
+
   final AtomicInteger subscribers = new AtomicInteger();
   final Counter coalesced;
   final Counter dropped;
@@ -95,6 +98,7 @@ public final class PulseContext {
         .description("Subscriber connections closed for not keeping up").register(registry);
     this.pushLatency = latency(registry, "running");
     this.pushLatencyFinal = latency(registry, "final");
+    this.edge = new EdgeLimits(config.edge(), config.ingest().maxBodyBytes(), registry);
   }
 
   private static Timer latency(MeterRegistry registry, String kind) {
