@@ -808,7 +808,7 @@ final class LiveHub {
       if (subId != null) {
         o.put("sub", subId);
       }
-      reply(o.put("error", message).encode());
+      reply(o.put("error", EdgeGuard.clip(String.valueOf(message), 512)).encode());
     }
 
     @Override

@@ -198,8 +198,14 @@ public final class PulseConfig {
       throw r.bad("live.maxViewsPerStreamPerSocket", "must be at most aggregation.maxViewsPerStream ("
           + maxViewsPerStream + "), got " + views);
     }
+    long idle = r.longIn("http.idleTimeoutMs", 100, 86_400_000L);
+    long heartbeat = r.longIn("live.heartbeatMs", 100, 600_000);
+    if (idle <= 2 * heartbeat) {
+      throw r.bad("http.idleTimeoutMs", "must be more than twice live.heartbeatMs (" + heartbeat
+          + "), or live connections that get only heartbeats would be closed as idle; got " + idle);
+    }
     return new Edge(r.intIn("http.maxConnections", 1, 10_000_000), r.longIn("http.headerTimeoutMs", 10, 3_600_000L),
-        r.longIn("http.bodyTimeoutMs", 10, 3_600_000L), r.longIn("http.idleTimeoutMs", 100, 86_400_000L), buffered,
+        r.longIn("http.bodyTimeoutMs", 10, 3_600_000L), idle, buffered,
         r.intIn("live.maxMessageBytes", 1024, 64 << 20), r.intIn("live.maxPendingReplies", 1, 1_000_000),
         r.intIn("live.maxOpsPerSecond", 1, 1_000_000), views);
   }
