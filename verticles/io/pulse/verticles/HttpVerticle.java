@@ -97,20 +97,69 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false)
         .setDefaultContentEncoding("UTF-8"));
 
+    // a request whose connection went while it was read (closed by the edge guard with its answer, or by the
+    // caller) has nobody to answer: no error log for it
+    router.route().failureHandler(rc -> {
+      if (rc.response().closed() || rc.failure() instanceof io.vertx.core.http.HttpClosedException) {
+        LOG.debug("{} {} ended with its connection: {}", rc.request().method(), rc.request().path(),
+            String.valueOf(rc.failure()));
+      } else {
+        rc.next();
+      }
+    });
     router.errorHandler(413, this::tooLarge);
     router.errorHandler(400, rc -> error(rc, 400, rc.failure() != null ? rc.failure().getMessage() : "bad request"));
     router.errorHandler(404, rc -> error(rc, 404, "not found: " + rc.request().path()));
     router.errorHandler(405, rc -> error(rc, 405, "method not allowed: " + rc.request().method()));
     router.errorHandler(500, rc -> {
+      if (rc.response().closed()) {
+        // the connection went (closed by the edge guard, or by the caller) while the request was read
+        LOG.debug("request on {} {} ended with its connection: {}", rc.request().method(), rc.request().path(),
+            String.valueOf(rc.failure()));
+        return;
+      }
       LOG.error("unhandled failure on {} {}", rc.request().method(), rc.request().path(), rc.failure());
       error(rc, 500, "internal error; see the server log");
     });
 
+    io.pulse.config.PulseConfig.Edge edge = ctx.config.edge();
+    // a WebSocket frame may be as large as a message: LiveHub bounds fragmented messages to the same size
     HttpServerOptions opts = new HttpServerOptions().setHost(ctx.config.http().host())
         .setPort(ctx.config.http().port()).setDecompressionSupported(true).setCompressionSupported(false)
-        .setMaxWebSocketFrameSize(65_536).setMaxWebSocketMessageSize(262_144).setIdleTimeout(0);
-    return hub.start().compose(v -> vertx.createHttpServer(opts).requestHandler(router).listen())
+        .setHttp2ClearTextEnabled(false) // HTTP/1.1 only: the edge guard watches HTTP/1.x connections
+        .setMaxWebSocketFrameSize(edge.wsMaxMessageBytes()).setMaxWebSocketMessageSize(edge.wsMaxMessageBytes())
+        .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, edge.idleTimeoutMs())).setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+    return hub.start().compose(v -> vertx.createHttpServer(opts).requestHandler(router)
+            .invalidRequestHandler(HttpVerticle::invalidRequest)
+            .connectionHandler(conn -> EdgeGuard.install(conn, ctx.edge)).listen())
         .onSuccess(s -> server = s);
+  }
+
+  /**
+   * A request Netty could not decode (bad request line, URI or headers too long, bad header):
+   * answered in JSON like every other error, then the connection is closed (the decoder has lost
+   * its place in the stream).
+   */
+  private static void invalidRequest(io.vertx.core.http.HttpServerRequest req) {
+    Throwable cause = req.decoderResult().cause();
+    int status;
+    String why;
+    if (cause instanceof io.netty.handler.codec.http.TooLongHttpLineException) {
+      status = 414;
+      why = "the request line (method, URI, version) is too long";
+    } else if (cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException) {
+      status = 431;
+      why = "the request headers are too large";
+    } else {
+      status = 400;
+      why = "the request could not be read";
+    }
+    String detail = cause == null || cause.getMessage() == null ? "" : ": " + EdgeGuard.clip(cause.getMessage(), 200);
+    HttpServerResponse res = req.response();
+    res.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .putHeader(HttpHeaders.CONNECTION, "close")
+        .end(new JsonObject().put("error", why + detail).encode())
+        .onComplete(ar -> req.connection().close());
   }
 
   /** The port actually bound (the configured one, or the one the OS chose for 0). */

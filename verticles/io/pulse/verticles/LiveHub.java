@@ -7,6 +7,8 @@ import io.pulse.agg.WindowAgg;
 import io.pulse.live.LiveBatch;
 import io.pulse.live.LiveJson;
 import io.pulse.live.LiveMessage;
+import io.pulse.live.MessageAssembler;
+import io.pulse.live.TokenBucket;
 import io.pulse.live.SubscribeReply;
 import io.pulse.live.SubscribeRequest;
 import io.pulse.live.SubscriptionSpec;
@@ -21,6 +23,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
@@ -45,7 +48,10 @@ import java.util.concurrent.TimeUnit;
  */
 final class LiveHub {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LiveHub.class);
   private static final int MAX_SUBS_PER_SOCKET = 64;
+  /** Longest client-supplied text (an id, an op name) echoed back in a reply. */
+  private static final int MAX_ECHO = 64;
   /** History windows sent to one subscription at most; the newest are kept. */
   static final int MAX_HISTORY_WINDOWS = 20_000;
   /**
@@ -137,7 +143,9 @@ final class LiveHub {
     }
     WsConn c = new WsConn(ws);
     conns.add(c);
-    ws.textMessageHandler(c::onText);
+    // frames, not Vert.x's message aggregation: fragments are put together here with a bound, and
+    // what is too big, not UTF-8 or binary closes the socket with a close frame and the reason
+    ws.frameHandler(c::onFrame);
     ws.closeHandler(v -> c.closed());
     ws.exceptionHandler(e -> c.closed());
     ws.drainHandler(v -> c.drain());
@@ -164,6 +172,7 @@ final class LiveHub {
         return; // unsubscribed before the subscription was made
       }
       c.pendingIds.remove(subId);
+      c.pendingViews.remove(subId);
       if (ar.failed()) {
         c.error(subId, "subscription failed: " + ar.cause().getMessage());
         return;
@@ -402,6 +411,8 @@ final class LiveHub {
   private abstract class Conn {
     final Map<String, Sub> subs = new LinkedHashMap<>();
     final Set<String> pendingIds = new LinkedHashSet<>();
+    /** The view (View.spec) each pending subscription asked for: counted against the per-stream share. */
+    final Map<String, String> pendingViews = new HashMap<>();
     /** Subscriptions unsubscribed while their subscribe was still on its way. */
     final Set<String> cancelled = new java.util.HashSet<>();
     final ArrayDeque<Pending> finals = new ArrayDeque<>();
@@ -433,7 +444,7 @@ final class LiveHub {
       if (closed) {
         return;
       }
-      if (finals.isEmpty() && running.isEmpty() && !writeQueueFull()) {
+      if (finals.isEmpty() && running.isEmpty() && !repliesWaiting() && !writeQueueFull()) {
         send(s, m);
         return;
       }
@@ -467,8 +478,22 @@ final class LiveHub {
       }
     }
 
+    /** Replies held while the connection could not take them (WebSocket only). */
+    boolean repliesWaiting() {
+      return false;
+    }
+
+    /** Writes held replies while the connection takes them. */
+    void drainReplies() {
+    }
+
+    /** Forgets held replies (the connection is going). */
+    void dropReplies() {
+    }
+
     void drain() {
-      while (!writeQueueFull() && !closed) {
+      drainReplies();
+      while (!writeQueueFull() && !closed && !repliesWaiting()) {
         Pending p = finals.poll();
         if (p == null) {
           Iterator<Pending> it = running.values().iterator();
@@ -482,7 +507,7 @@ final class LiveHub {
           send(p.sub, p.message);
         }
       }
-      if (finals.isEmpty() && running.isEmpty()) {
+      if (finals.isEmpty() && running.isEmpty() && !repliesWaiting()) {
         stalledSince = 0;
       }
       pumpBackfill();
@@ -515,6 +540,7 @@ final class LiveHub {
       }
       ctx.slowClosed.increment();
       ctx.dropped.increment(finals.size() + running.size());
+      dropReplies();
       close(1008, reason, true);
     }
 
@@ -539,6 +565,7 @@ final class LiveHub {
     /** Forgets the connection: its subscriptions are released. Safe to call more than once. */
     void closed() {
       closed = true;
+      dropReplies();
       for (Sub s : new ArrayList<>(subs.values())) {
         unsubscribe(s);
       }
@@ -551,6 +578,7 @@ final class LiveHub {
       Sub s = subs.get(subId);
       if (s == null && pendingIds.remove(subId)) {
         cancelled.add(subId); // its subscribe is still on its way: released when the answer comes
+        pendingViews.remove(subId);
         return true;
       }
       if (s == null) {
@@ -571,26 +599,92 @@ final class LiveHub {
 
   private final class WsConn extends Conn {
     final ServerWebSocket ws;
+    final MessageAssembler assembler = new MessageAssembler(ctx.config.edge().wsMaxMessageBytes());
+    final TokenBucket ops;
+    /**
+     * Replies (pong, subscribed, unsubscribed, error) waiting while the socket's write queue is
+     * full: at most {@code live.maxPendingReplies}, then the socket is closed as a slow consumer.
+     */
+    final ArrayDeque<String> replies = new ArrayDeque<>();
+    /** A binary message is arriving: its continuation frames are not text. */
+    boolean binary;
 
     WsConn(ServerWebSocket ws) {
       this.ws = ws;
+      int rate = ctx.config.edge().wsMaxOpsPerSecond();
+      this.ops = new TokenBucket(rate, 2 * rate, ctx.clock.millis());
+    }
+
+    void onFrame(WebSocketFrame frame) {
+      if (closed) {
+        return;
+      }
+      MessageAssembler.Outcome out;
+      if (frame.isText()) {
+        binary = false;
+        out = assembler.text(frame.binaryData().getBytes(), false, frame.isFinal());
+      } else if (frame.isBinary() || (frame.isContinuation() && binary)) {
+        binary = true;
+        out = assembler.binary();
+      } else if (frame.isContinuation()) {
+        out = assembler.text(frame.binaryData().getBytes(), true, frame.isFinal());
+      } else {
+        return; // ping, pong, close: Vert.x answers those
+      }
+      if (out.fatal()) {
+        ctx.edge.wsProtocolClosed.increment();
+        error(null, out.reason());
+        close(out.closeCode(), out.reason());
+      } else if (out.complete()) {
+        onText(out.text());
+      }
     }
 
     void onText(String text) {
-      JsonObject op;
-      try {
-        op = new JsonObject(text);
-      } catch (RuntimeException e) {
-        error(null, "a message must be a JSON object like {\"op\":\"subscribe\",\"id\":\"s1\",\"stream\":\"...\"}");
+      if (!ops.tryTake(ctx.clock.millis())) {
+        error(null, "too many messages: at most " + ctx.config.edge().wsMaxOpsPerSecond()
+            + " a second (live.maxOpsPerSecond); this one was ignored");
         return;
       }
-      Object idv = op.getValue("id");
-      String id = idv == null ? null : String.valueOf(idv);
-      String name = op.getString("op", "");
+      String id = null;
+      try {
+        JsonObject op;
+        try {
+          op = new JsonObject(text);
+        } catch (RuntimeException e) {
+          error(null, "a message must be a JSON object like {\"op\":\"subscribe\",\"id\":\"s1\",\"stream\":\"...\"}");
+          return;
+        }
+        Object idv = op.getValue("id");
+        if (idv instanceof String || idv instanceof Integer || idv instanceof Long) {
+          id = String.valueOf(idv);
+          if (id.isEmpty() || id.length() > MAX_ECHO) {
+            id = null;
+            error(null, "id: 1 to " + MAX_ECHO + " characters");
+            return;
+          }
+        } else if (idv != null) {
+          error(null, "id: must be a string of 1 to " + MAX_ECHO + " characters");
+          return;
+        }
+        Object opv = op.getValue("op");
+        if (!(opv instanceof String)) {
+          error(id, "op: required, a string: subscribe, unsubscribe or ping");
+          return;
+        }
+        handle((String) opv, id, op);
+      } catch (RuntimeException e) {
+        // whatever went wrong with this message, the socket lives on and the caller is told
+        LOG.warn("WebSocket message could not be handled: {}", e.toString(), e);
+        error(id, "the message could not be handled: " + EdgeGuard.clip(String.valueOf(e.getMessage()), 200));
+      }
+    }
+
+    private void handle(String name, String id, JsonObject op) {
       switch (name) {
         case "subscribe":
-          if (id == null || id.isEmpty() || id.length() > 64) {
-            error(id, "subscribe: id required, 1 to 64 characters");
+          if (id == null) {
+            error(null, "subscribe: id required, 1 to " + MAX_ECHO + " characters");
             return;
           }
           if (subs.containsKey(id) || pendingIds.contains(id)) {
@@ -608,6 +702,14 @@ final class LiveHub {
             error(id, e.getMessage());
             return;
           }
+          String view = View.spec(spec.stream(), spec.filter(), spec.groupBy());
+          int share = ctx.config.edge().wsMaxViewsPerStream();
+          if (viewsOf(spec.stream(), view) >= share) {
+            error(id, "subscribe: this connection already watches " + share + " distinct filter/groupBy combinations "
+                + "of stream " + spec.stream() + " (live.maxViewsPerStreamPerSocket); unsubscribe one first");
+            return;
+          }
+          pendingViews.put(id, view);
           subscribe(this, id, spec, null);
           break;
         case "unsubscribe":
@@ -616,20 +718,76 @@ final class LiveHub {
             return;
           }
           if (unsubscribeOp(id)) {
-            write(new JsonObject().put("type", "unsubscribed").put("sub", id).encode());
+            reply(new JsonObject().put("type", "unsubscribed").put("sub", id).encode());
           }
           break;
         case "ping":
-          write(new JsonObject().put("type", "pong").put("at", ctx.clock.millis()).encode());
+          reply(new JsonObject().put("type", "pong").put("at", ctx.clock.millis()).encode());
           break;
         default:
-          error(id, "unknown op \"" + name + "\"; use subscribe, unsubscribe or ping");
+          error(id, "unknown op \"" + EdgeGuard.clip(name, MAX_ECHO) + "\"; use subscribe, unsubscribe or ping");
       }
+    }
+
+    /**
+     * Distinct views of {@code stream} this connection watches or is subscribing to, other than
+     * {@code view} itself (subscribing again to a view it has makes no new one).
+     */
+    private int viewsOf(String stream, String view) {
+      String prefix = stream + "|"; // View.spec begins with the stream's name and '|' (not a stream-name character)
+      Set<String> distinct = new java.util.HashSet<>();
+      for (Sub s : subs.values()) {
+        distinct.add(View.spec(s.spec.stream(), s.spec.filter(), s.spec.groupBy()));
+      }
+      distinct.addAll(pendingViews.values());
+      distinct.removeIf(v -> !v.startsWith(prefix));
+      distinct.remove(view);
+      return distinct.size();
     }
 
     @Override
     boolean writeQueueFull() {
       return ws.writeQueueFull();
+    }
+
+    @Override
+    boolean repliesWaiting() {
+      return !replies.isEmpty();
+    }
+
+    /** A reply to the client: written now if the socket takes it, else held (bounded). */
+    private void reply(String text) {
+      if (closed) {
+        return;
+      }
+      if (replies.isEmpty() && !writeQueueFull()) {
+        ws.writeTextMessage(text);
+        return;
+      }
+      int max = ctx.config.edge().wsMaxPendingReplies();
+      if (replies.size() >= max) {
+        closeSlow("slow consumer: more than " + max + " replies waiting unread (live.maxPendingReplies)");
+        return;
+      }
+      replies.add(text);
+      ctx.edge.queuedReplies.incrementAndGet();
+      if (stalledSince == 0) {
+        stalledSince = ctx.clock.millis();
+      }
+    }
+
+    @Override
+    void drainReplies() {
+      while (!replies.isEmpty() && !writeQueueFull() && !closed) {
+        ws.writeTextMessage(replies.poll());
+        ctx.edge.queuedReplies.decrementAndGet();
+      }
+    }
+
+    @Override
+    void dropReplies() {
+      ctx.edge.queuedReplies.addAndGet(-replies.size());
+      replies.clear();
     }
 
     private void write(String text) {
@@ -650,17 +808,17 @@ final class LiveHub {
       if (subId != null) {
         o.put("sub", subId);
       }
-      write(o.put("error", message).encode());
+      reply(o.put("error", EdgeGuard.clip(String.valueOf(message), 512)).encode());
     }
 
     @Override
     void subscribed(Sub s, SubscribeReply r) {
-      write(describe(s, r).put("sub", s.id).encode());
+      reply(describe(s, r).put("sub", s.id).encode());
     }
 
     @Override
     void heartbeat(long now) {
-      if (!writeQueueFull()) {
+      if (!writeQueueFull() && replies.isEmpty()) {
         write("{\"type\":\"heartbeat\",\"at\":" + now + "}");
       }
     }
@@ -671,7 +829,7 @@ final class LiveHub {
         if (!slow) {
           ws.writeTextMessage(new JsonObject().put("type", "closing").put("reason", reason).encode());
         }
-        ws.shutdown(2, TimeUnit.SECONDS, (short) code, reason);
+        ws.shutdown(2, TimeUnit.SECONDS, (short) code, EdgeGuard.clip(reason, 120));
       }
     }
   }

@@ -61,6 +61,9 @@ public final class PulseContext {
   /** Failing series windows and stalled shards: counted, logged, told to {@link #health}. */
   final io.pulse.agg.AggregationGuard aggregationGuard;
 
+  /** Connection cap, request-body budget and their meters, shared by the HTTP instances. */
+  final EdgeLimits edge;
+
   final AtomicInteger subscribers = new AtomicInteger();
   final Counter coalesced;
   final Counter dropped;
@@ -100,6 +103,7 @@ public final class PulseContext {
     // a shard that has not completed a flush for 10 ticks (5 s at least) has stopped closing windows
     this.aggregationGuard = new io.pulse.agg.AggregationGuard(health, shards,
         Math.max(5_000L, 10 * config.live().flushMs()), io.pulse.agg.AggregationGuard.DEFAULT_QUIET_MS, clock.millis());
+    this.edge = new EdgeLimits(config.edge(), config.ingest().maxBodyBytes(), registry);
   }
 
   private static Timer latency(MeterRegistry registry, String kind) {

@@ -50,6 +50,8 @@ public final class PulseConfig {
     m.put("PULSE_HEARTBEAT_MS", "live.heartbeatMs");
     m.put("PULSE_QUARANTINE_CAPACITY", "quarantine.capacity");
     m.put("PULSE_STORAGE", "storage.enabled");
+    m.put("PULSE_HTTP_MAX_CONNECTIONS", "http.maxConnections");
+    m.put("PULSE_MAX_BUFFERED_BODY_BYTES", "ingest.maxBufferedBodyBytes");
     m.put("PULSE_PG_URL", "storage.url");
     m.put("PULSE_PG_POOL_SIZE", "storage.poolSize");
     m.put("PULSE_PG_SSL_MODE", "storage.ssl.mode");
@@ -91,6 +93,27 @@ public final class PulseConfig {
   }
 
   public record Quarantine(int capacity, int maxPayloadChars) {
+  }
+
+  /**
+   * What one caller may hold of the server, at the HTTP edge and on a live socket.
+   *
+   * @param maxConnections HTTP connections open at once (WebSocket and SSE included); past it a new one is answered
+   *     503 and closed
+   * @param headerTimeoutMs from a request's first byte to the end of its headers
+   * @param bodyTimeoutMs longest wait for the next bytes of a request body
+   * @param idleTimeoutMs a connection with nothing read or written for this long is closed (live connections
+   *     write a heartbeat, so they are never idle that long)
+   * @param maxBufferedBodyBytes request-body bytes held at once across all connections (503 past it)
+   * @param wsMaxMessageBytes largest WebSocket message, fragmented or not (close 1009 past it)
+   * @param wsMaxPendingReplies replies (pong, subscribed, error, ...) waiting for a socket that does not read
+   *     (close 1008 past it)
+   * @param wsMaxOpsPerSecond messages a socket may send per second, sustained (twice that in a burst)
+   * @param wsMaxViewsPerStream distinct views (filter and group-by) one socket may watch on one stream
+   */
+  public record Edge(int maxConnections, long headerTimeoutMs, long bodyTimeoutMs, long idleTimeoutMs,
+      long maxBufferedBodyBytes, int wsMaxMessageBytes, int wsMaxPendingReplies, int wsMaxOpsPerSecond,
+      int wsMaxViewsPerStream) {
   }
 
   /** TLS to an external PostgreSQL: none, encrypted, or encrypted with the server's certificate and name checked. */
@@ -141,6 +164,7 @@ public final class PulseConfig {
   private final Quarantine quarantine;
   private final Map<String, StreamSettings> streams;
   private final Storage storage;
+  private final Edge edge;
 
   private PulseConfig(JsonObject json, Map<String, String> sources) {
     this.json = json;
@@ -177,6 +201,32 @@ public final class PulseConfig {
         r.intIn("quarantine.maxPayloadChars", 16, 10_000_000));
     this.streams = readStreams(r, json.getValue("streams"));
     this.storage = readStorage(r);
+    this.edge = readEdge(r, ingest.maxBodyBytes(), aggregation.maxViewsPerStream());
+  }
+
+  private static Edge readEdge(Reader r, int maxBodyBytes, int maxViewsPerStream) {
+    long buffered = r.longIn("ingest.maxBufferedBodyBytes", 0, Long.MAX_VALUE / 4);
+    if (buffered == 0) {
+      buffered = Math.max(maxBodyBytes, Runtime.getRuntime().maxMemory() / 4); // 0: a quarter of the heap
+    } else if (buffered < maxBodyBytes) {
+      throw r.bad("ingest.maxBufferedBodyBytes", "must be 0 (a quarter of the heap) or at least ingest.maxBodyBytes ("
+          + maxBodyBytes + "), got " + buffered);
+    }
+    int views = r.intIn("live.maxViewsPerStreamPerSocket", 1, 10_000);
+    if (views > maxViewsPerStream) {
+      throw r.bad("live.maxViewsPerStreamPerSocket", "must be at most aggregation.maxViewsPerStream ("
+          + maxViewsPerStream + "), got " + views);
+    }
+    long idle = r.longIn("http.idleTimeoutMs", 100, 86_400_000L);
+    long heartbeat = r.longIn("live.heartbeatMs", 100, 600_000);
+    if (idle <= 2 * heartbeat) {
+      throw r.bad("http.idleTimeoutMs", "must be more than twice live.heartbeatMs (" + heartbeat
+          + "), or live connections that get only heartbeats would be closed as idle; got " + idle);
+    }
+    return new Edge(r.intIn("http.maxConnections", 1, 10_000_000), r.longIn("http.headerTimeoutMs", 10, 3_600_000L),
+        r.longIn("http.bodyTimeoutMs", 10, 3_600_000L), idle, buffered,
+        r.intIn("live.maxMessageBytes", 1024, 64 << 20), r.intIn("live.maxPendingReplies", 1, 1_000_000),
+        r.intIn("live.maxOpsPerSecond", 1, 1_000_000), views);
   }
 
   /** An idle time: 0 (never forget) or between 100 ms and 30 days. */
@@ -565,6 +615,11 @@ public final class PulseConfig {
 
   public Storage storage() {
     return storage;
+  }
+
+  /** Per-connection and edge limits: connections, timeouts, buffered bodies, WebSocket bounds. */
+  public Edge edge() {
+    return edge;
   }
 
   /** The longest window of any stream: how far behind processing time a window can still be open. */

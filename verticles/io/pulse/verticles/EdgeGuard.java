@@ -1,0 +1,384 @@
+package io.pulse.verticles;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The per-connection guard of the HTTP edge, as two Netty handlers around Vert.x's HTTP decoder
+ * (one sees the bytes as they arrive, the other the decoded request, its body and the response).
+ * It enforces what Vert.x has no option for, and answers in JSON where Vert.x or Netty would
+ * answer with an empty body or not at all:
+ *
+ * <ul>
+ *   <li>the connection cap ({@code http.maxConnections}): a connection past it gets a 503 to its
+ *       first request and is closed;
+ *   <li>slow headers ({@code http.headerTimeoutMs}, from the request's first byte) and a body that
+ *       stops arriving ({@code http.bodyTimeoutMs} without a byte): 408 and close;
+ *   <li>the request-body bytes held at once across all connections ({@code
+ *       ingest.maxBufferedBodyBytes}): a request whose declared length, or whose chunks, would pass
+ *       it gets a 503 with {@code Retry-After}; its bytes are given back when its response ends or
+ *       its connection closes;
+ *   <li>malformed chunked bodies and bodies that do not decompress: 400 and close;
+ *   <li>WebSocket frames Netty refuses (too big, protocol violations): an error message and a
+ *       close frame with the code and reason, instead of a bare TCP close; WebSocket pings are
+ *       not answered while the peer does not read (their pongs would pile up).
+ * </ul>
+ *
+ * <p>Live connections (SSE, WebSocket) are past their headers and body, so neither timeout
+ * applies to them; the idle timeout does not either, because their heartbeat writes.
+ * Everything here runs on the connection's event loop.
+ */
+final class EdgeGuard {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EdgeGuard.class);
+
+  private enum Phase {
+    /** Between requests (keep-alive), or before the first. */
+    IDLE,
+    /** Some bytes of a request arrived, its headers are not complete. */
+    HEADERS,
+    /** Headers done, body arriving. */
+    BODY,
+    /** The request is all in; its response is on its way (or streaming: SSE). */
+    WAITING,
+    /** A WebSocket now. */
+    UPGRADED
+  }
+
+  private final EdgeLimits limits;
+  private final Channel channel;
+  private final boolean admitted;
+  private Phase phase = Phase.IDLE;
+  private long phaseSince;
+  private long lastRead;
+  /** Bytes of the current request's body taken from the budget, and its bytes seen so far. */
+  private long reserved;
+  private long received;
+  /** Whether the current request's body bytes count against the budget (until its response ends). */
+  private boolean counting;
+  /** A response has begun and not ended: nothing can be answered from here in between. */
+  private boolean responding;
+  /** Answered here: the rest of the request is read and dropped, then the connection closes. */
+  private boolean discarding;
+  private ScheduledFuture<?> timer;
+
+  private EdgeGuard(EdgeLimits limits, Channel channel, boolean admitted) {
+    this.limits = limits;
+    this.channel = channel;
+    this.admitted = admitted;
+  }
+
+  /**
+   * Puts a guard on a new connection (Vert.x's connection handler, before anything is read).
+   * False when the connection is not a plain HTTP/1.x one this guard knows how to watch.
+   */
+  static boolean install(HttpConnection conn, EdgeLimits limits) {
+    // Vert.x 5 exposes the Netty channel of a connection only on its (internal) base class
+    if (!(conn instanceof io.vertx.core.net.impl.ConnectionBase)) {
+      return false;
+    }
+    Channel ch = ((io.vertx.core.net.impl.ConnectionBase) conn).channel();
+    ChannelPipeline p = ch.pipeline();
+    if (p.get("httpDecoder") == null || p.get("handler") == null) {
+      return false;
+    }
+    boolean admitted = limits.connections.tryOpen();
+    EdgeGuard g = new EdgeGuard(limits, ch, admitted);
+    if (admitted) {
+      ch.closeFuture().addListener(f -> limits.connections.close());
+    } else {
+      limits.refusedConnections.increment();
+      g.enter(Phase.HEADERS, now()); // it gets one request's time to ask, then its answer
+    }
+    ch.closeFuture().addListener(f -> g.closed());
+    p.addBefore("httpDecoder", "pulseBytes", g.new Bytes());
+    p.addBefore("handler", "pulseGuard", g.new Messages());
+    return true;
+  }
+
+  private static long now() {
+    return System.nanoTime() / 1_000_000;
+  }
+
+  private void enter(Phase p, long now) {
+    phase = p;
+    phaseSince = now;
+    lastRead = now;
+    if ((p == Phase.HEADERS || p == Phase.BODY) && timer == null) {
+      long period = Math.max(5, Math.min(limits.config.headerTimeoutMs(), limits.config.bodyTimeoutMs()) / 4);
+      timer = channel.eventLoop().scheduleAtFixedRate(this::check, period, period, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void check() {
+    long now = now();
+    if (phase == Phase.HEADERS && now - phaseSince >= limits.config.headerTimeoutMs()) {
+      limits.headerTimeouts.increment();
+      answerAndClose(408, "the request's headers did not arrive within " + limits.config.headerTimeoutMs()
+          + " ms (http.headerTimeoutMs)", null);
+    } else if (phase == Phase.BODY && now - lastRead >= limits.config.bodyTimeoutMs()) {
+      limits.bodyTimeouts.increment();
+      answerAndClose(408, "the request body stopped arriving: nothing for " + limits.config.bodyTimeoutMs()
+          + " ms (http.bodyTimeoutMs)", null);
+    } else if (phase != Phase.HEADERS && phase != Phase.BODY) {
+      stopTimer();
+    }
+  }
+
+  private void stopTimer() {
+    if (timer != null) {
+      timer.cancel(false);
+      timer = null;
+    }
+  }
+
+  /** The connection is gone: its body bytes go back to the budget. */
+  private void closed() {
+    stopTimer();
+    giveBack();
+    counting = false;
+  }
+
+  private void giveBack() {
+    limits.bodies.release(reserved);
+    reserved = 0;
+    received = 0;
+  }
+
+  /**
+   * Answers the request in progress with a JSON error and closes the connection once it is
+   * written; when a response is already under way, only closes (nothing else can be said).
+   */
+  private void answerAndClose(int status, String message, String retryAfter) {
+    stopTimer();
+    if (!channel.isActive()) {
+      return;
+    }
+    if (responding) {
+      channel.close();
+      return;
+    }
+    channel.pipeline().context("pulseGuard").writeAndFlush(response(status, message, retryAfter))
+        .addListener(ChannelFutureListener.CLOSE);
+    responding = true; // nothing more is written on this connection
+  }
+
+  /** Answers the request whose headers just arrived; its body is read and dropped, then the connection closes. */
+  private void answerAndDiscard(ChannelHandlerContext ctx, int status, String message, String retryAfter) {
+    discarding = true;
+    ctx.writeAndFlush(response(status, message, retryAfter));
+    responding = true;
+  }
+
+  private static FullHttpResponse response(int status, String message, String retryAfter) {
+    byte[] body = new JsonObject().put("error", message).encode().getBytes(StandardCharsets.UTF_8);
+    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
+        Unpooled.wrappedBuffer(body));
+    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json").set(HttpHeaderNames.CONTENT_LENGTH, body.length)
+        .set(HttpHeaderNames.CONNECTION, "close");
+    if (retryAfter != null) {
+      r.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter);
+    }
+    return r;
+  }
+
+  /** First in the pipeline: sees bytes arrive, which starts the header clock of a request. */
+  private final class Bytes extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (phase != Phase.UPGRADED) {
+        long now = now();
+        if (phase == Phase.IDLE) {
+          enter(Phase.HEADERS, now);
+        }
+        lastRead = now;
+      }
+      ctx.fireChannelRead(msg);
+    }
+  }
+
+  /** After the decoder (and decompressor): the decoded request, its body, the response, and decoder failures. */
+  private final class Messages extends ChannelDuplexHandler {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (phase == Phase.UPGRADED) {
+        if (msg instanceof PingWebSocketFrame && !ctx.channel().isWritable()) {
+          ReferenceCountUtil.release(msg); // the peer does not read: its pongs would only pile up
+          return;
+        }
+        ctx.fireChannelRead(msg);
+        return;
+      }
+      if (discarding) {
+        boolean last = msg instanceof LastHttpContent;
+        ReferenceCountUtil.release(msg);
+        if (last) {
+          stopTimer();
+          phase = Phase.WAITING;
+          ctx.channel().close();
+        }
+        return;
+      }
+      if (msg instanceof HttpRequest) {
+        HttpRequest req = (HttpRequest) msg;
+        long now = now();
+        if (req.decoderResult().isFailure()) {
+          limits.badRequests.increment();
+          stopTimer();
+          phase = Phase.WAITING; // HttpVerticle's invalid-request handler answers it in JSON
+          ctx.fireChannelRead(msg);
+          return;
+        }
+        enter(Phase.BODY, now);
+        if (!admitted) {
+          ReferenceCountUtil.release(msg);
+          answerAndDiscard(ctx, 503, "the server has its maximum of " + limits.connections.max()
+              + " connections open (http.maxConnections); retry shortly", "1");
+          return;
+        }
+        giveBack();
+        counting = true;
+        long declared = HttpUtil.getContentLength(req, -1L);
+        if (declared > 0 && declared <= limits.maxBodyBytes) { // a larger one is answered 413 by the route
+          if (!limits.bodies.tryReserve(declared)) {
+            limits.refusedBodies.increment();
+            ReferenceCountUtil.release(msg);
+            answerAndDiscard(ctx, 503, budgetMessage(), "1");
+            return;
+          }
+          reserved = declared;
+        }
+        ctx.fireChannelRead(msg);
+        if (msg instanceof LastHttpContent && phase == Phase.BODY) {
+          enter(Phase.WAITING, now);
+        }
+        return;
+      }
+      if (msg instanceof HttpContent) {
+        HttpContent c = (HttpContent) msg;
+        if (c.decoderResult().isFailure()) {
+          limits.badRequests.increment();
+          Throwable cause = c.decoderResult().cause();
+          ReferenceCountUtil.release(msg);
+          answerAndClose(400, "the request body could not be read: " + describe(cause), null);
+          return;
+        }
+        lastRead = now();
+        if (counting) {
+          received += c.content().readableBytes();
+          if (received > reserved) {
+            long more = received - reserved;
+            if (!limits.bodies.tryReserve(more)) {
+              limits.refusedBodies.increment();
+              ReferenceCountUtil.release(msg);
+              // the route already has the request: say why here, drop the rest, then close
+              if (!responding) {
+                answerAndDiscard(ctx, 503, budgetMessage(), "1");
+              } else {
+                ctx.channel().close();
+              }
+              return;
+            }
+            reserved += more;
+          }
+        }
+        boolean last = msg instanceof LastHttpContent;
+        ctx.fireChannelRead(msg);
+        if (last && phase == Phase.BODY) {
+          enter(Phase.WAITING, now());
+        }
+        return;
+      }
+      ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+      if (msg instanceof HttpResponse) {
+        responding = true;
+      }
+      if (msg instanceof LastHttpContent) {
+        responding = false;
+        giveBack();
+        counting = false; // what still arrives of a body answered early is not held by anyone
+        if (phase == Phase.WAITING) {
+          phase = Phase.IDLE;
+        }
+      }
+      if (msg instanceof HttpResponse && ((HttpResponse) msg).status().code() == 101) {
+        stopTimer();
+        phase = Phase.UPGRADED;
+      }
+      ctx.write(msg, promise);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (cause instanceof CorruptedWebSocketFrameException && phase == Phase.UPGRADED) {
+        CorruptedWebSocketFrameException e = (CorruptedWebSocketFrameException) cause;
+        limits.wsProtocolClosed.increment();
+        String reason = clip(e.getMessage() != null ? e.getMessage() : e.closeStatus().reasonText(), 120);
+        ctx.write(new TextWebSocketFrame(new JsonObject().put("type", "error").put("error", reason).encode()));
+        ctx.writeAndFlush(new CloseWebSocketFrame(e.closeStatus().code(), reason))
+            .addListener(ChannelFutureListener.CLOSE);
+        return;
+      }
+      if (cause instanceof DecoderException && (phase == Phase.BODY || phase == Phase.WAITING)) {
+        limits.badRequests.increment();
+        answerAndClose(400, "the request body could not be decoded (Content-Encoding or chunks): " + describe(cause),
+            null);
+        return;
+      }
+      if (cause instanceof DecoderException) {
+        LOG.debug("decoder failure on {}: {}", channel.remoteAddress(), cause.toString());
+      }
+      ctx.fireExceptionCaught(cause);
+    }
+  }
+
+  private String budgetMessage() {
+    return "the server holds as many request bodies as it may (ingest.maxBufferedBodyBytes = "
+        + limits.bodies.capacity() + " bytes); retry in a second";
+  }
+
+  private static String describe(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return clip(c.getMessage() != null ? c.getMessage() : c.getClass().getSimpleName(), 200);
+  }
+
+  static String clip(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max - 1) + "…";
+  }
+}
