@@ -123,9 +123,9 @@ public final class Pulse {
             long now = clock.millis();
             ctx.catalog.tick(now);
             if (sweeping.compareAndSet(false, true)) { // a pass may look at every series: off the event loop
-              // while storage is on but away, the stored catalogue may be behind: keep streams until it is back
-              boolean mayForgetStreams = ctx.db == null || ctx.health.get("storage") == null;
-              vertx.executeBlocking(() -> sweeper.run(now, mayForgetStreams), false)
+              // with storage on, a stream goes only once the stored catalogue has caught up with it
+              // (the store verticle syncs it every few seconds, and not while the database is away)
+              vertx.executeBlocking(() -> sweeper.run(now, info -> ctx.db == null || stored(ctx, info)), false)
                   .onComplete(r -> sweeping.set(false))
                   .onSuccess(r -> {
                     if (!r.streams().isEmpty()) {
@@ -138,6 +138,12 @@ public final class Pulse {
           });
           return new Pulse(vertx, ctx, https.get(0).port(), demo);
         });
+  }
+
+  /** Whether the stored catalogue has the stream as last seen (so forgetting it loses nothing). */
+  private static boolean stored(PulseContext ctx, io.pulse.catalog.StreamCatalog.StreamInfo info) {
+    io.pulse.store.CatalogStore.Stream s = ctx.storedStreams.get(info.name());
+    return s != null && s.lastSeen() >= info.lastSeen();
   }
 
   private static void ingestDemo(Vertx vertx, PulseContext ctx, List<Event> events) {

@@ -95,7 +95,7 @@ public final class SeriesCost {
     long open = usedAfterGc();
     shard.flush(0, t0 + 2_000); // every window closes; the shard drops the series' state
     long idle = usedAfterGc();
-    sweeper.run(t0 + 120_000, true); // past seriesIdleMs and streamIdleMs' window bound: all forgotten
+    sweeper.run(t0 + 120_000); // past seriesIdleMs and streamIdleMs' window bound: all forgotten
     int left = catalog.seriesTotal();
     long gone = usedAfterGc();
 

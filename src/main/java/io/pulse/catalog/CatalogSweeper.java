@@ -5,6 +5,7 @@ import io.pulse.agg.ViewRegistry;
 import io.pulse.config.PulseConfig;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Forgets what nobody uses any more, so that every cap a caller can fill recovers: series not
@@ -60,13 +61,19 @@ public final class CatalogSweeper {
     return Math.max(idle, config.stream(stream).windowMs() + config.aggregation().allowedLatenessMs());
   }
 
+  /** One pass, forgetting any stream idle long enough. */
+  public Result run(long now) {
+    return run(now, s -> true);
+  }
+
   /**
    * One pass.
    *
-   * @param mayForgetStreams false while the stored catalogue may be behind (the database away):
-   *     a stream forgotten then would lose the dims and value names not yet stored
+   * @param mayForget whether an idle stream may go now; with storage on, only once the stored
+   *     catalogue has its last dims, value names and last seen (else they would be lost). Asked
+   *     with the entry retired, so its figures are final.
    */
-  public Result run(long now, boolean mayForgetStreams) {
+  public Result run(long now, Predicate<StreamCatalog.StreamInfo> mayForget) {
     int series = 0;
     long seriesIdle = config.holding().seriesIdleMs();
     // a pass looks at every series: every tenth of the idle time is often enough (at most every minute)
@@ -78,11 +85,9 @@ public final class CatalogSweeper {
     }
     long grace = config.live().viewGraceMs();
     List<String> streams = new ArrayList<>();
-    if (mayForgetStreams) {
-      for (StreamCatalog.StreamInfo s : catalog.forgetIdleStreams(now, this::streamIdleMs,
-          name -> views.forgetStream(name, now, grace))) {
-        streams.add(s.name());
-      }
+    for (StreamCatalog.StreamInfo s : catalog.forgetIdleStreams(now, this::streamIdleMs,
+        info -> mayForget.test(info) && views.forgetStream(info.name(), now, grace))) {
+      streams.add(s.name());
     }
     for (String s : views.streams()) {
       if (catalog.get(s) == null) {

@@ -206,7 +206,8 @@ public final class StreamCatalog {
   /**
    * Forgets every stream with no events for its idle time ({@code idleMsOf} of its name; 0 or less
    * keeps it) whose views {@code dropViews} agrees to drop (it answers false, and drops nothing,
-   * while a view has a subscriber). Forgetting removes the entry, its series and its meters; a
+   * while a view has a subscriber, or while the stream may not be forgotten yet for another
+   * reason: it is asked once the entry is retired, so the entry's figures are final). Forgetting removes the entry, its series and its meters; a
    * stream whose events return starts afresh.
    *
    * <p>Why no event is lost or miscounted: ingest threads route a request's events while holding
@@ -222,7 +223,7 @@ public final class StreamCatalog {
    * @return the entries forgotten (their counts are final)
    */
   public List<StreamInfo> forgetIdleStreams(long now, java.util.function.ToLongFunction<String> idleMsOf,
-      Predicate<String> dropViews) {
+      Predicate<StreamInfo> dropViews) {
     List<StreamInfo> forgotten = new ArrayList<>();
     for (StreamInfo s : streams.values()) {
       long idle = idleMsOf.applyAsLong(s.name);
@@ -233,7 +234,7 @@ public final class StreamCatalog {
         if (!cur.tryRetire()) {
           return cur; // an ingest thread is routing events of it right now
         }
-        if (now - cur.lastSeen < idle || !dropViews.test(k)) {
+        if (now - cur.lastSeen < idle || !dropViews.test(cur)) {
           cur.unretire();
           return cur;
         }

@@ -73,7 +73,7 @@ class CatalogSweeperTest {
   }
 
   private CatalogSweeper.Result sweep() {
-    return sweeper.run(clock.millis(), true);
+    return sweeper.run(clock.millis());
   }
 
   @Test
@@ -295,7 +295,7 @@ class CatalogSweeperTest {
       while (!done.get()) {
         // far in the future: every entry not held right now looks idle
         for (StreamCatalog.StreamInfo s : catalog.forgetIdleStreams(T0 + 1_000_000, x -> 100,
-            x -> views.forgetStream(x, T0 + 1_000_000, 0))) {
+            x -> views.forgetStream(x.name(), T0 + 1_000_000, 0))) {
           forgotten.add(s);
           countedWhenForgotten.add(s.events()); // final: nothing may count into it any more
         }
@@ -356,5 +356,18 @@ class CatalogSweeperTest {
     assertTrue(forgotten.size() > 0, "the race was exercised: the stream was forgotten at least once");
     assertEquals(sent, counted, "every event counted by exactly one entry, forgotten or current");
     assertTrue(catalog.seriesTotal() >= 0 && catalog.seriesTotal() <= 7, "global count " + catalog.seriesTotal());
+  }
+
+  @Test
+  @DisplayName("a stream the stored catalogue has not caught up with is kept until it has")
+  void keptUntilStored() {
+    start(new JsonObject());
+    send("a", "x");
+    clock.advance(5000);
+    assertEquals(List.of(), sweeper.run(clock.millis(), info -> false).streams());
+    assertNotNull(catalog.get("a"));
+    assertFalse(catalog.get("a").retired());
+    assertTrue(views.streams().contains("a"), "its views were left alone");
+    assertEquals(List.of("a"), sweeper.run(clock.millis(), info -> true).streams());
   }
 }
