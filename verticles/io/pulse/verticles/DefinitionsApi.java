@@ -243,7 +243,7 @@ final class DefinitionsApi {
       JsonObject out = new JsonObject().put("items", items).put("total", page.rows()).put("events", page.events())
           .put("stored", true);
       if (page.items().size() == limit) {
-        out.put("next", "/api/v1/quarantine?limit=" + limit + (stream == null ? "" : "&stream=" + stream)
+        out.put("next", "/api/v1/quarantine?limit=" + limit + (stream == null ? "" : "&stream=" + encoded(stream))
             + "&before=" + page.items().get(limit - 1).id());
       }
       return out;
@@ -343,7 +343,8 @@ final class DefinitionsApi {
       all.forEach(e -> items.add(e.toJson()));
       JsonObject out = new JsonObject().put("entries", items);
       if (all.size() == limit) {
-        out.put("next", "/api/v1/audit?limit=" + limit + (family == null ? "" : "&action=" + family) + "&before="
+        out.put("next", "/api/v1/audit?limit=" + limit + (family == null ? "" : "&action=" + encoded(family))
+            + "&before="
             + all.get(limit - 1).id());
       }
       return out;
@@ -422,6 +423,11 @@ final class DefinitionsApi {
       throw new IllegalArgumentException(name + ": at most " + max + " characters, got " + v.length());
     }
     return v;
+  }
+
+  /** A query parameter value for a {@code next} link. */
+  private static String encoded(String v) {
+    return java.net.URLEncoder.encode(v, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   /** A caller's value quoted in a message: escaped (NUL, unpaired surrogates) and cut to 100 characters. */

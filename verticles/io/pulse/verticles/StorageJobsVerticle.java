@@ -122,27 +122,31 @@ public final class StorageJobsVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     boolean goOn = more;
-    return Isolating.write(pending, batch -> StoreErrors.bounded(
-        quarantine.insert(DefinitionsApi.TENANT, batch), Math.max(30_000, 3 * ctx.config.storage().queryTimeoutMs()))).compose(o -> {
-      for (Isolating.Refusal<QuarantineStore.Row> r : o.refused()) {
-        refusedEntries.increment(r.row().entries());
-        refusedSinceLog += r.row().entries();
-        long now = System.nanoTime();
-        if (now - lastRefusedLog > 10_000_000_000L) { // one line per 10 s however many are refused
-          LOG.error("quarantine: the database refused a quarantined event of stream {} ({}); it is not stored{}",
-              r.row().stream(), StoreErrors.describe(r.cause()), refusedSinceLog > r.row().entries()
-                  ? " (" + (refusedSinceLog - r.row().entries()) + " more refused since the last such line)" : "");
-          lastRefusedLog = now;
-          refusedSinceLog = 0;
-        }
+    long bound = Math.max(30_000, 3 * ctx.config.storage().queryTimeoutMs()); // then retried; a late commit recounts
+    return Isolating.write(pending, batch -> StoreErrors.bounded(quarantine.insert(DefinitionsApi.TENANT, batch), bound))
+        .compose(o -> saved(o, goOn));
+  }
+
+  /** Counts and logs what was given up, keeps what the database did not take for the next try. */
+  private Future<Void> saved(Isolating.Outcome<QuarantineStore.Row> o, boolean goOn) {
+    for (Isolating.Refusal<QuarantineStore.Row> r : o.refused()) {
+      refusedEntries.increment(r.row().entries());
+      refusedSinceLog += r.row().entries();
+      long now = System.nanoTime();
+      if (now - lastRefusedLog > 10_000_000_000L) { // one line per 10 s however many are refused
+        LOG.error("quarantine: the database refused a quarantined event of stream {} ({}); it is not stored{}",
+            r.row().stream(), StoreErrors.describe(r.cause()), refusedSinceLog > r.row().entries()
+                ? " (" + (refusedSinceLog - r.row().entries()) + " more refused since the last such line)" : "");
+        lastRefusedLog = now;
+        refusedSinceLog = 0;
       }
-      pending = o.remaining();
-      if (o.transientCause() != null) {
-        LOG.debug("quarantine: saving {} rows failed: {}", pending.size(), StoreErrors.describe(o.transientCause()));
-        return Future.failedFuture(o.transientCause());
-      }
-      return goOn ? saveQuarantineNow() : Future.succeededFuture();
-    });
+    }
+    pending = o.remaining();
+    if (o.transientCause() != null) {
+      LOG.debug("quarantine: saving {} rows failed: {}", pending.size(), StoreErrors.describe(o.transientCause()));
+      return Future.failedFuture(o.transientCause());
+    }
+    return goOn ? saveQuarantineNow() : Future.succeededFuture();
   }
 
   // ---- downsampling and retention ----

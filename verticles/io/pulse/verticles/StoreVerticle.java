@@ -211,8 +211,8 @@ public final class StoreVerticle extends VerticleBase {
     refusedSinceLog++;
     long now = System.nanoTime();
     if (now - lastRefusedLog > 10_000_000_000L) { // a broken schema would refuse every row: one line per 10 s
-      LOG.error("storage: the final rollup of {} at {} is not stored: {}{}", io.pulse.store.PgText.escape(io.pulse.store.PgText.cap(row.key().toString(), 500)),
-          row.start(), why,
+      String key = io.pulse.store.PgText.escape(io.pulse.store.PgText.cap(row.key().toString(), 500));
+      LOG.error("storage: the final rollup of {} at {} is not stored: {}{}", key, row.start(), why,
           refusedSinceLog > 1 ? " (" + (refusedSinceLog - 1) + " more refused since the last such line)" : "");
       lastRefusedLog = now;
       refusedSinceLog = 0;

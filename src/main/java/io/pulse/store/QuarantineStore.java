@@ -174,7 +174,8 @@ public final class QuarantineStore {
           }
           return out;
         });
-    Future<io.vertx.sqlclient.Row> totals = pool.preparedQuery("select count(*), coalesce(sum(count), 0) from quarantine "
+    Future<io.vertx.sqlclient.Row> totals = pool.preparedQuery("select count(*), coalesce(sum(count), 0) "
+            + "from quarantine "
             + "where tenant = $1 and ($2::text is null or stream = $2)")
         .execute(Tuple.of(tenant, stream))
         .map(rows -> rows.iterator().next());

@@ -63,9 +63,10 @@ class DatabaseTest {
     try {
       Row r = await(again.pool().query("select count(*) from streams where name = 'kept'").execute()).iterator().next();
       assertEquals(1L, r.getLong(0));
-      Row v = await(again.pool().query("select count(*) from flyway_schema_history where success").execute())
-          .iterator().next();
-      assertEquals(1L, v.getLong(0), "V1 applied once, not again on the second start");
+      Row v = await(again.pool().query("select count(*), count(distinct version) from flyway_schema_history "
+          + "where success").execute()).iterator().next();
+      assertEquals(v.getLong(1), v.getLong(0), "each migration applied once, not again on the second start");
+      assertTrue(v.getLong(0) >= 1);
     } finally {
       again.close();
     }
