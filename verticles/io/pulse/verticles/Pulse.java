@@ -46,6 +46,11 @@ public final class Pulse {
 
   /** How long a stop waits for the last final rollups to reach the database. */
   private static final long STORE_FLUSH_MS = 10_000;
+  /**
+   * How long a stop waits for the quarantine's last save: bounded, so that a hung database cannot
+   * hold a stop past what an orchestrator's grace period allows (30 s in Kubernetes by default).
+   */
+  private static final long JOBS_FLUSH_MS = 5_000;
 
   private Pulse(Vertx vertx, PulseContext ctx, int port, String demoDeployment) {
     this.vertx = vertx;
@@ -229,7 +234,13 @@ public final class Pulse {
     }).compose(v -> vertx.eventBus().request(Addresses.COMBINE_CLOSE_ALL, "close"))
         .compose(v -> flushStorage())
         .compose(v -> ctx.db == null ? Future.succeededFuture()
-            : vertx.eventBus().request(Addresses.JOBS_FLUSH, "flush").<Void>mapEmpty().otherwiseEmpty())
+            : vertx.eventBus().request(Addresses.JOBS_FLUSH, "flush",
+                new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(JOBS_FLUSH_MS)).<Void>mapEmpty()
+                .recover(e -> {
+                  LOG.warn("storage: quarantined events not yet saved could not be written within {} ms of the "
+                      + "stop ({}): they are lost", JOBS_FLUSH_MS, e.getMessage());
+                  return Future.succeededFuture();
+                }))
         .compose(v -> vertx.eventBus().request(Addresses.LIVE_SHUTDOWN, "stop"))
         .compose(v -> {
           // let the hubs write what they were handed before the listeners go
