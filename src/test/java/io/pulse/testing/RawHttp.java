@@ -205,7 +205,15 @@ public final class RawHttp {
 
     /** Opens {@code path} with a WebSocket handshake; fails if the server does not answer 101. */
     public static Ws open(int port, String path, int timeoutMs) throws IOException {
+      return open(port, path, timeoutMs, 0);
+    }
+
+    /** The same with the socket's receive buffer set first (0: the system's default), for a client that stalls. */
+    public static Ws open(int port, String path, int timeoutMs, int receiveBuffer) throws IOException {
       Socket s = new Socket();
+      if (receiveBuffer > 0) {
+        s.setReceiveBufferSize(receiveBuffer);
+      }
       s.connect(new InetSocketAddress("127.0.0.1", port), timeoutMs);
       s.setSoTimeout(timeoutMs);
       Ws ws = new Ws(s);
