@@ -54,22 +54,41 @@ public final class RawHttp {
       s.connect(new InetSocketAddress("127.0.0.1", port), timeoutMs);
       s.setSoTimeout(timeoutMs);
       OutputStream out = s.getOutputStream();
-      try {
-        out.write(request);
-        out.flush();
-        if (halfClose) {
-          s.shutdownOutput();
+      Runnable write = () -> {
+        try {
+          out.write(request);
+          out.flush();
+          if (halfClose) {
+            s.shutdownOutput();
+          }
+        } catch (IOException e) {
+          // the server may answer and close before reading everything (413 on a huge body): read what it said
         }
-      } catch (IOException e) {
-        // the server may answer and close before reading everything (413 on a huge body): read what it said
+      };
+      Thread writer = null;
+      if (request.length > 32 * 1024) {
+        // write and read at once: a server that answers early and closes must not lose its answer to our
+        // own write blocking, or to a reset when our unread bytes meet its close
+        writer = new Thread(write, "raw-http-writer");
+        writer.setDaemon(true);
+        writer.start();
+      } else {
+        write.run();
       }
       Answer a = read(s.getInputStream());
       while (a.status() == 100 && a.answered()) { // Expect: 100-continue; the real answer follows
         a = read(s.getInputStream());
       }
+      if (writer != null) {
+        s.close(); // unblocks a writer the server stopped reading
+        writer.join(timeoutMs);
+      }
       return a;
     } catch (SocketTimeoutException e) {
       return new Answer(-1, Map.of(), new byte[0], "timeout");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Answer(-1, Map.of(), new byte[0], "interrupted");
     } catch (IOException e) {
       return new Answer(-1, Map.of(), new byte[0], "reset (" + e.getMessage() + ")");
     }
@@ -254,8 +273,26 @@ public final class RawHttp {
       for (int i = 0; i < payload.length; i++) {
         f.write(masked ? payload[i] ^ key[i & 3] : payload[i]);
       }
-      out.write(f.toByteArray());
-      out.flush();
+      byte[] bytes = f.toByteArray();
+      if (bytes.length <= 32 * 1024) {
+        out.write(bytes);
+        out.flush();
+        return;
+      }
+      // a big frame goes from another thread, so that a server that refuses it early and closes is heard,
+      // not lost behind our blocked write or the reset our unread bytes cause
+      Thread w = new Thread(() -> {
+        try {
+          synchronized (out) {
+            out.write(bytes);
+            out.flush();
+          }
+        } catch (IOException e) {
+          // the server stopped reading: what it said is read by next()
+        }
+      }, "raw-ws-writer");
+      w.setDaemon(true);
+      w.start();
     }
 
     public void text(String s) throws IOException {
