@@ -170,6 +170,9 @@ class FuzzTest {
         if (n % 250 == 0) {
           lagCheck(family, n);
         }
+        if (family.startsWith("a") && n == CORPUS.size()) {
+          catchUp(family + " corpus (cases 0 to " + (n - 1) + ")");
+        }
         if (n % 200 == 0 && !pulse.get("/health/live").body().contains("up")) {
           record(family, n, "GET /health/live", "the server is not live: stopping the family");
           break;
@@ -220,7 +223,7 @@ class FuzzTest {
     }
     if (liveTotal != acknowledged) {
       record(family, -1, "sentinel live total after the family", liveTotal + " in final windows, "
-          + acknowledged + " acknowledged");
+          + acknowledged + " acknowledged (events lost, or a shard stuck: see the server log)");
     }
   }
 
@@ -378,8 +381,67 @@ class FuzzTest {
       "application/x-www-form-urlencoded", "multipart/form-data; boundary=xyz", "", "application/*", "*/*",
       "application/json\u0001", "APPLICATION/JSON", "application/jsonx"};
 
+  /**
+   * The first cases of family (a), whatever the time budget: every hostile number as a value and as
+   * a time, every hostile string as a dim, a time, a stream and an id, each in an event of its own
+   * after a sentinel event in one NDJSON body.
+   */
+  static final List<String> CORPUS = corpus();
+
+  private static List<String> corpus() {
+    List<String> c = new ArrayList<>();
+    for (String num : Mutator.NUMBERS) {
+      c.add("{\"stream\":\"fz\",\"dims\":{\"k\":\"num\"},\"values\":{\"v\":" + num + "}}");
+      c.add("{\"stream\":\"fz\",\"ts\":" + num + ",\"values\":{\"v\":1}}");
+      c.add("{\"stream\":\"fz\",\"values\":{\"a\":" + num + ",\"b\":1}}");
+    }
+    for (String str : Mutator.STRINGS) {
+      c.add("{\"stream\":\"fz\",\"dims\":{\"k\":" + str + "},\"values\":{\"v\":1}}");
+      c.add("{\"stream\":\"fz\",\"dims\":{" + str + ":\"v\"},\"values\":{\"v\":1}}");
+      c.add("{\"stream\":\"fz\",\"ts\":" + str + ",\"values\":{\"v\":1}}");
+      c.add("{\"stream\":" + str + ",\"values\":{\"v\":1}}");
+      c.add("{\"stream\":\"fz\",\"id\":" + str + ",\"values\":{\"v\":1}}");
+      c.add("{\"stream\":\"fz\",\"values\":{" + str + ":1}}");
+    }
+    for (String v : Mutator.VALUES) {
+      c.add("{\"stream\":\"fz\",\"values\":" + v + "}");
+      c.add("{\"stream\":\"fz\",\"dims\":" + v + ",\"values\":{\"v\":1}}");
+      c.add("{\"stream\":\"fz\",\"values\":{\"v\":" + v + "}}");
+    }
+    c.add("{\"stream\":\"fz\",\"values\":{\"v\":1},\"values\":{\"v\":2}}");
+    c.add("{\"stream\":\"fz\",\"values\":{\"v\":1,\"v\":2}}");
+    c.add("{\"stream\":\"fz\",\"values\":{\"v\":" + "[".repeat(5000) + "]".repeat(5000) + "}}");
+    c.add("{\"stream\":\"fz\",\"dims\":{\"k\":\"" + "x".repeat(100_000) + "\"},\"values\":{\"v\":1}}");
+    return c;
+  }
+
   private Void ingestCase(int n) {
     Random r = random("a", n);
+    if (n < CORPUS.size()) {
+      String body = "{\"stream\":\"" + SENTINEL + "\",\"values\":{\"n\":1}}\n" + CORPUS.get(n) + "\n";
+      byte[] req = request("POST", "/api/v1/events", "application/x-ndjson", null, n % 2 == 1,
+          body.getBytes(StandardCharsets.UTF_8));
+      Answer a = RawHttp.exchange(pulse.port(), req, false, TIMEOUT_MS);
+      String bad = problem(a, true);
+      if (bad == null && a.status() != 202) {
+        bad = "ingest answered " + a.status() + " (expected 202: the sentinel line is good): " + a.summary();
+      }
+      if (bad == null) {
+        JsonObject o = new JsonObject(a.text());
+        boolean sentinelRefused = o.getJsonArray("errors", new JsonArray()).stream()
+            .anyMatch(e -> e instanceof JsonObject eo && Integer.valueOf(0).equals(eo.getInteger("index")));
+        if (sentinelRefused || o.getLong("accepted", 0L) < 1) {
+          bad = "the good sentinel line was refused: " + a.summary();
+        } else {
+          noteAck(1);
+          sentinelPosts++;
+        }
+      }
+      if (bad != null) {
+        record("a-ingest", n, "corpus: NDJSON sentinel + " + cut(CORPUS.get(n), 160), bad);
+      }
+      return null;
+    }
     boolean withSentinel = r.nextInt(10) < 6;
     boolean ndjson = r.nextBoolean();
     List<byte[]> events = new ArrayList<>();
