@@ -185,7 +185,7 @@ class FaultsTest {
       TestPulse.awaitReady(p, port, data, Duration.ofSeconds(90));
       load = new Loader(port, "k9load", 2, 200, 0);
       load.awaitAcks(2_000, 20_000);
-      Thread.sleep(3000); // several windows close and are written before the kill
+      Thread.sleep(5000); // several windows close and are written before the kill
       killedAt = System.currentTimeMillis();
       p.destroyForcibly(); // SIGKILL
       assertTrue(p.waitFor(10, TimeUnit.SECONDS));
@@ -365,6 +365,65 @@ class FaultsTest {
       System.out.println("FaultsTest slow WebSocket: acknowledged " + total + ", normal subscriber's finals " + finals);
       assertEquals(total, finals, "the normal subscriber's final windows add up to every acknowledged event");
       assertTrue(!normal.isClosed(), "the normal subscriber is still connected");
+    }
+  }
+
+  /** Used heap after garbage collection has settled: the median of 5 readings. */
+  private static long heap() throws InterruptedException {
+    long[] v = new long[5];
+    for (int i = 0; i < v.length; i++) {
+      for (int g = 0; g < 3; g++) {
+        System.gc();
+        Thread.sleep(50); // lets the collector finish; the reading is the subject, not a wait for an outcome
+      }
+      v[i] = java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+    java.util.Arrays.sort(v);
+    return v[v.length / 2];
+  }
+
+  /** Bound on the server heap an idle SSE connection may hold (measured: about 11 kB, loadtests HeapCost). */
+  static final long SSE_HEAP_BOUND = 32 * 1024;
+
+  @Test
+  @DisplayName("idle SSE connections cost a bounded amount of heap each (under 32 kB), and it does not grow while "
+      + "they sit idle through heartbeats")
+  void idleSseHeapIsBounded() throws Exception {
+    int n = 500;
+    try (TestPulse pulse = TestPulse.start(new JsonObject().put("live", new JsonObject().put("heartbeatMs", 200)))) {
+      List<java.net.Socket> held = new ArrayList<>();
+      try {
+        long before = heap();
+        for (int i = 0; i < n; i++) {
+          java.net.Socket s = new java.net.Socket("127.0.0.1", pulse.port());
+          s.setSoTimeout(10_000);
+          s.getOutputStream().write(("GET /api/v1/live/sse?stream=idle HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+          StringBuilder got = new StringBuilder();
+          byte[] buf = new byte[4096];
+          while (got.indexOf("subscribed") < 0) {
+            int r = s.getInputStream().read(buf);
+            assertTrue(r > 0, "SSE connection " + i + " was answered: " + got);
+            got.append(new String(buf, 0, r, java.nio.charset.StandardCharsets.ISO_8859_1));
+          }
+          held.add(s);
+        }
+        // the client side of each connection (a Socket and its streams, about 1 kB) is in this heap too,
+        // so the figure is a little above the server's own
+        long opened = heap() - before;
+        Thread.sleep(2000); // ten heartbeats to every connection, which never reads them: nothing may pile up
+        long idle = heap() - before;
+        System.out.println("FaultsTest idle SSE: " + opened / n + " bytes each when opened, " + idle / n
+            + " bytes each after 2 s idle (" + n + " connections)");
+        assertTrue(opened / n < SSE_HEAP_BOUND, "heap per idle SSE connection " + opened / n + " bytes");
+        assertTrue(idle / n < SSE_HEAP_BOUND, "heap per idle SSE connection after heartbeats " + idle / n + " bytes");
+        assertTrue(pulse.get("/metrics").body().lines().anyMatch(l -> l.startsWith("pulse_live_subscribers")
+            && l.endsWith(" " + n + ".0")), "all " + n + " subscribers are still connected");
+      } finally {
+        for (java.net.Socket s : held) {
+          s.close();
+        }
+      }
     }
   }
 }
