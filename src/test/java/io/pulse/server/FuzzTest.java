@@ -197,10 +197,10 @@ class FuzzTest {
     ackHistory.add(new long[] {System.currentTimeMillis(), acknowledged});
   }
 
-  /** The live total must have caught up with what was acknowledged 3 s ago (a window, its lateness, a tick). */
+  /** The live total must have caught up with what was acknowledged 5 s ago (a window, its lateness and a tick take under 1.5 s; the rest is slack for a busy machine). */
   private void lagCheck(String family, int n) {
     drainLive(1);
-    long cutoff = System.currentTimeMillis() - 3_000;
+    long cutoff = System.currentTimeMillis() - 5_000;
     long due = 0;
     for (long[] h : ackHistory) {
       if (h[0] <= cutoff) {
@@ -209,7 +209,7 @@ class FuzzTest {
     }
     if (liveTotal < due) {
       record(family, n, "sentinel live total between cases " + lagCheckedAt + " and " + n, "only " + liveTotal
-          + " of the " + due + " events acknowledged 3 s ago or earlier reached a final window (lost, or a shard "
+          + " of the " + due + " events acknowledged 5 s ago or earlier reached a final window (lost, or a shard "
           + "is stuck)");
     }
     lagCheckedAt = n;
