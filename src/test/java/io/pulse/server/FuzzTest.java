@@ -197,7 +197,10 @@ class FuzzTest {
     ackHistory.add(new long[] {System.currentTimeMillis(), acknowledged});
   }
 
-  /** The live total must have caught up with what was acknowledged 5 s ago (a window, its lateness and a tick take under 1.5 s; the rest is slack for a busy machine). */
+  /**
+   * The live total must have caught up with what was acknowledged 5 s ago (a window, its lateness
+   * and a tick take under 1.5 s; the rest is slack for a busy machine).
+   */
   private void lagCheck(String family, int n) {
     drainLive(1);
     long cutoff = System.currentTimeMillis() - 5_000;
