@@ -101,6 +101,26 @@ class HttpAdmissionTest {
   }
 
   @Test
+  @DisplayName("a body sent after 100 Continue is held until it is answered, then given back")
+  void expectContinue() throws Exception {
+    try (TestPulse pulse = TestPulse.start(new JsonObject()
+        .put("ingest", new JsonObject().put("maxBodyBytes", 4096).put("maxBufferedBodyBytes", 10_000)))) {
+      try (RawHttp c = new RawHttp(pulse.port())) {
+        String body = "{\"values\":{\"v\":1}}\n";
+        c.send("POST /api/v1/streams/held/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+            + "Expect: 100-continue\r\nContent-Length: " + (body.length() + 100) + "\r\n\r\n");
+        assertEquals(100, c.read(5000).status());
+        c.send(body);
+        assertEquals(body.length() + 100.0, awaitMetric(pulse, "pulse_http_body_buffered_bytes", body.length() + 100.0),
+            "held while it arrives");
+        RawHttp.Answer ok = c.send(" ".repeat(100)).read(5000);
+        assertEquals(202, ok.status(), ok.toString());
+      }
+      assertEquals(0.0, awaitMetric(pulse, "pulse_http_body_buffered_bytes", 0.0));
+    }
+  }
+
+  @Test
   @DisplayName("connections past http.maxConnections get a 503 in JSON and are closed; a freed slot is reused")
   void connectionCap() throws Exception {
     try (TestPulse pulse = TestPulse.start(new JsonObject().put("http", new JsonObject().put("maxConnections", 3)))) {

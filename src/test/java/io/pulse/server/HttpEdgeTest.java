@@ -144,6 +144,17 @@ class HttpEdgeTest {
   }
 
   @Test
+  @DisplayName("a body answered 413 before it ended, then stalled: closed after http.bodyTimeoutMs, no second answer")
+  void stalledAfterAnswer() throws Exception {
+    try (RawHttp c = new RawHttp(pulse.port())) {
+      c.send("POST /api/v1/streams/slow/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+          + "Content-Length: 20000000\r\n\r\n{\"values\":{\"v\"");
+      assertJsonError(c.read(5000), 413);
+      assertEquals("", c.restUntilClose(BODY_MS * 10), "nothing more than the one answer");
+    }
+  }
+
+  @Test
   @DisplayName("an idle keep-alive connection is closed after http.idleTimeoutMs; a busy one is not")
   void idleKeepAlive() throws Exception {
     try (RawHttp c = new RawHttp(pulse.port())) {
