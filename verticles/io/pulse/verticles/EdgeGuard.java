@@ -143,7 +143,9 @@ final class EdgeGuard {
 
   private void check() {
     long now = now();
-    if (phase == Phase.HEADERS && now - phaseSince >= limits.config.headerTimeoutMs()) {
+    if (phase == Phase.HEADERS && now - phaseSince >= limits.config.headerTimeoutMs() && !admitted) {
+      answerAndClose(503, connectionsMessage(), "1"); // it was never going to be served: say why
+    } else if (phase == Phase.HEADERS && now - phaseSince >= limits.config.headerTimeoutMs()) {
       limits.headerTimeouts.increment();
       answerAndClose(408, "the request's headers did not arrive within " + limits.config.headerTimeoutMs()
           + " ms (http.headerTimeoutMs)", null);
@@ -268,8 +270,7 @@ final class EdgeGuard {
         answered = false;
         if (!admitted) {
           ReferenceCountUtil.release(msg);
-          answerAndDiscard(ctx, 503, "the server has its maximum of " + limits.connections.max()
-              + " connections open (http.maxConnections); retry shortly", "1");
+          answerAndDiscard(ctx, 503, connectionsMessage(), "1");
           return;
         }
         giveBack();
@@ -378,6 +379,11 @@ final class EdgeGuard {
       }
       ctx.fireExceptionCaught(cause);
     }
+  }
+
+  private String connectionsMessage() {
+    return "the server has its maximum of " + limits.connections.max()
+        + " connections open (http.maxConnections); retry shortly";
   }
 
   private String budgetMessage() {
