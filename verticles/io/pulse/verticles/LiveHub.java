@@ -45,6 +45,14 @@ import java.util.concurrent.TimeUnit;
  * running updates wait in a map keyed by series (a newer one replaces the older: coalesced), and
  * final rollups in a queue of at most {@code live.maxPendingFinals}. Past that, or after
  * {@code live.slowClientTimeoutMs} without progress, the connection is closed with a reason.
+ *
+ * <p>What one WebSocket can make the server hold is bounded: replies (pong, subscribed,
+ * unsubscribed, error) wait in at most {@code live.maxPendingReplies} while its write queue is
+ * full (then close 1008); a message being put together is at most {@code live.maxMessageBytes};
+ * one since= history is read and queued at a time (at most {@link #MAX_HISTORY_WINDOWS} windows),
+ * and at most {@link #MAX_HELD} live messages wait behind it. It may send {@code
+ * live.maxOpsPerSecond} messages a second and watch {@code live.maxViewsPerStreamPerSocket}
+ * distinct views of one stream.
  */
 final class LiveHub {
 
