@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>the connection cap ({@code http.maxConnections}): a connection past it gets a 503 to its
  *       first request and is closed;
- *   <li>slow headers ({@code http.headerTimeoutMs}, from the request's first byte) and a body that
- *       stops arriving ({@code http.bodyTimeoutMs} without a byte): 408 and close;
+ *   <li>slow headers ({@code http.headerTimeoutMs}, from the request's first byte, or from the
+ *       connection's opening for its first request) and a body that stops arriving ({@code
+ *       http.bodyTimeoutMs} without a byte): 408 and close;
  *   <li>the request-body bytes held at once across all connections ({@code
  *       ingest.maxBufferedBodyBytes}): a request whose declared length, or whose chunks, would pass
  *       it gets a 503 with {@code Retry-After}; its bytes are given back when its response ends or
@@ -119,8 +120,10 @@ final class EdgeGuard {
       ch.closeFuture().addListener(f -> limits.connections.close());
     } else {
       limits.refusedConnections.increment();
-      g.enter(Phase.HEADERS, now()); // it gets one request's time to ask, then its answer
     }
+    // a new connection's first request must be in within http.headerTimeoutMs of its opening, so that
+    // connections that send nothing cannot hold the cap (between keep-alive requests, the idle timeout applies)
+    g.enter(Phase.HEADERS, now());
     ch.closeFuture().addListener(f -> g.closed());
     p.addBefore("httpDecoder", "pulseBytes", g.new Bytes());
     p.addBefore("handler", "pulseGuard", g.new Messages());

@@ -129,6 +129,16 @@ class HttpEdgeTest {
   }
 
   @Test
+  @DisplayName("a connection that sends nothing: 408 in JSON after http.headerTimeoutMs, then closed")
+  void silentConnection() throws Exception {
+    try (RawHttp c = new RawHttp(pulse.port())) {
+      RawHttp.Answer a = c.read(HEADER_MS * 10);
+      assertJsonError(a, 408);
+      assertTrue(c.closedWithin(5000));
+    }
+  }
+
+  @Test
   @DisplayName("a body that stops arriving (16 MB declared, 14 bytes sent): 408 in JSON, then closed")
   void slowBody() throws Exception {
     try (RawHttp c = new RawHttp(pulse.port())) {
