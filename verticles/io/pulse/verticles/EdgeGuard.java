@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>the connection cap ({@code http.maxConnections}): a connection past it gets a 503 to its
  *       first request and is closed;
- *   <li>slow headers ({@code http.headerTimeoutMs}, from the request's first byte) and a body that
- *       stops arriving ({@code http.bodyTimeoutMs} without a byte): 408 and close;
+ *   <li>slow headers ({@code http.headerTimeoutMs}, from the request's first byte, or from the
+ *       connection's opening for its first request) and a body that stops arriving ({@code
+ *       http.bodyTimeoutMs} without a byte): 408 and close;
  *   <li>the request-body bytes held at once across all connections ({@code
  *       ingest.maxBufferedBodyBytes}): a request whose declared length, or whose chunks, would pass
  *       it gets a 503 with {@code Retry-After}; its bytes are given back when its response ends or
@@ -87,6 +88,8 @@ final class EdgeGuard {
   private boolean counting;
   /** A response has begun and not ended: nothing can be answered from here in between. */
   private boolean responding;
+  /** The current request has (had) an answer: a second one is never written, only the connection closed. */
+  private boolean answered;
   /** Answered here: the rest of the request is read and dropped, then the connection closes. */
   private boolean discarding;
   private ScheduledFuture<?> timer;
@@ -117,8 +120,10 @@ final class EdgeGuard {
       ch.closeFuture().addListener(f -> limits.connections.close());
     } else {
       limits.refusedConnections.increment();
-      g.enter(Phase.HEADERS, now()); // it gets one request's time to ask, then its answer
     }
+    // a new connection's first request must be in within http.headerTimeoutMs of its opening, so that
+    // connections that send nothing cannot hold the cap (between keep-alive requests, the idle timeout applies)
+    g.enter(Phase.HEADERS, now());
     ch.closeFuture().addListener(f -> g.closed());
     p.addBefore("httpDecoder", "pulseBytes", g.new Bytes());
     p.addBefore("handler", "pulseGuard", g.new Messages());
@@ -141,7 +146,9 @@ final class EdgeGuard {
 
   private void check() {
     long now = now();
-    if (phase == Phase.HEADERS && now - phaseSince >= limits.config.headerTimeoutMs()) {
+    if (phase == Phase.HEADERS && now - phaseSince >= limits.config.headerTimeoutMs() && !admitted) {
+      answerAndClose(503, connectionsMessage(), "1"); // it was never going to be served: say why
+    } else if (phase == Phase.HEADERS && now - phaseSince >= limits.config.headerTimeoutMs()) {
       limits.headerTimeouts.increment();
       answerAndClose(408, "the request's headers did not arrive within " + limits.config.headerTimeoutMs()
           + " ms (http.headerTimeoutMs)", null);
@@ -183,20 +190,24 @@ final class EdgeGuard {
     if (!channel.isActive()) {
       return;
     }
-    if (responding) {
+    if (responding || answered) {
       channel.close();
       return;
     }
+    answered = true;
     channel.pipeline().context("pulseGuard").writeAndFlush(response(status, message, retryAfter))
         .addListener(ChannelFutureListener.CLOSE);
-    responding = true; // nothing more is written on this connection
   }
 
   /** Answers the request whose headers just arrived; its body is read and dropped, then the connection closes. */
   private void answerAndDiscard(ChannelHandlerContext ctx, int status, String message, String retryAfter) {
+    if (responding || answered) {
+      ctx.channel().close(); // another response is on the wire: no room for this one
+      return;
+    }
+    answered = true;
     discarding = true;
     ctx.writeAndFlush(response(status, message, retryAfter));
-    responding = true;
   }
 
   private static FullHttpResponse response(int status, String message, String retryAfter) {
@@ -259,15 +270,20 @@ final class EdgeGuard {
           return;
         }
         enter(Phase.BODY, now);
+        answered = false;
         if (!admitted) {
           ReferenceCountUtil.release(msg);
-          answerAndDiscard(ctx, 503, "the server has its maximum of " + limits.connections.max()
-              + " connections open (http.maxConnections); retry shortly", "1");
+          answerAndDiscard(ctx, 503, connectionsMessage(), "1");
           return;
         }
         giveBack();
         counting = true;
-        long declared = HttpUtil.getContentLength(req, -1L);
+        long declared;
+        try {
+          declared = HttpUtil.getContentLength(req, -1L);
+        } catch (NumberFormatException e) {
+          declared = -1; // the decoder refuses such a request before this; counted as it arrives otherwise
+        }
         if (declared > 0 && declared <= limits.maxBodyBytes) { // a larger one is answered 413 by the route
           if (!limits.bodies.tryReserve(declared)) {
             limits.refusedBodies.increment();
@@ -279,7 +295,7 @@ final class EdgeGuard {
         }
         ctx.fireChannelRead(msg);
         if (msg instanceof LastHttpContent && phase == Phase.BODY) {
-          enter(Phase.WAITING, now);
+          phase = answered && !responding ? Phase.IDLE : Phase.WAITING;
         }
         return;
       }
@@ -300,12 +316,8 @@ final class EdgeGuard {
             if (!limits.bodies.tryReserve(more)) {
               limits.refusedBodies.increment();
               ReferenceCountUtil.release(msg);
-              // the route already has the request: say why here, drop the rest, then close
-              if (!responding) {
-                answerAndDiscard(ctx, 503, budgetMessage(), "1");
-              } else {
-                ctx.channel().close();
-              }
+              // the route already has the request: say why here (if it has not answered), drop the rest, then close
+              answerAndDiscard(ctx, 503, budgetMessage(), "1");
               return;
             }
             reserved += more;
@@ -314,7 +326,8 @@ final class EdgeGuard {
         boolean last = msg instanceof LastHttpContent;
         ctx.fireChannelRead(msg);
         if (last && phase == Phase.BODY) {
-          enter(Phase.WAITING, now());
+          // answered already (a 413 before the body ended): the connection is between requests again
+          phase = answered && !responding ? Phase.IDLE : Phase.WAITING;
         }
         return;
       }
@@ -323,8 +336,14 @@ final class EdgeGuard {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+      if (msg instanceof HttpResponse && ((HttpResponse) msg).status().codeClass()
+          == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL && ((HttpResponse) msg).status().code() != 101) {
+        ctx.write(msg, promise); // 100 Continue: the request's body is still to come, and its answer
+        return;
+      }
       if (msg instanceof HttpResponse) {
         responding = true;
+        answered = true;
       }
       if (msg instanceof LastHttpContent) {
         responding = false;
@@ -363,6 +382,11 @@ final class EdgeGuard {
       }
       ctx.fireExceptionCaught(cause);
     }
+  }
+
+  private String connectionsMessage() {
+    return "the server has its maximum of " + limits.connections.max()
+        + " connections open (http.maxConnections); retry shortly";
   }
 
   private String budgetMessage() {

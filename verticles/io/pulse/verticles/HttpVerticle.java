@@ -414,8 +414,9 @@ public final class HttpVerticle extends VerticleBase {
     SubscriptionSpec spec;
     try {
       spec = SubscriptionSpec.fromQuery(toMap(rc.queryParams()));
-    } catch (IllegalArgumentException e) {
-      error(rc, 400, e.getMessage());
+    } catch (RuntimeException e) { // IllegalArgumentException; anything else is a parameter it could not read too
+      error(rc, 400, e instanceof IllegalArgumentException ? e.getMessage()
+          : "a parameter could not be read: " + EdgeGuard.clip(String.valueOf(e.getMessage()), 200));
       return;
     }
     if (ctx.draining.get()) {

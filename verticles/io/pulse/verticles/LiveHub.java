@@ -45,6 +45,14 @@ import java.util.concurrent.TimeUnit;
  * running updates wait in a map keyed by series (a newer one replaces the older: coalesced), and
  * final rollups in a queue of at most {@code live.maxPendingFinals}. Past that, or after
  * {@code live.slowClientTimeoutMs} without progress, the connection is closed with a reason.
+ *
+ * <p>What one WebSocket can make the server hold is bounded: replies (pong, subscribed,
+ * unsubscribed, error) wait in at most {@code live.maxPendingReplies} while its write queue is
+ * full (then close 1008); a message being put together is at most {@code live.maxMessageBytes};
+ * one since= history is read and queued at a time (at most {@link #MAX_HISTORY_WINDOWS} windows),
+ * and at most {@link #MAX_HELD} live messages wait behind it. It may send {@code
+ * live.maxOpsPerSecond} messages a second and watch {@code live.maxViewsPerStreamPerSocket}
+ * distinct views of one stream.
  */
 final class LiveHub {
 
@@ -201,7 +209,13 @@ final class LiveHub {
       }
       c.replaying = false;
       if (s.since != null && !s.resumed && ctx.storageEnabled()) {
-        backfill(s, s.since);
+        // live messages wait from now on behind the history; one history at a time per connection, so that
+        // what a connection holds of history is one subscription's (MAX_HISTORY_WINDOWS), not 64 of them
+        s.held = new LinkedHashMap<>();
+        c.backfillQueue.add(s);
+        if (c.backfilling == null) {
+          c.nextBackfill();
+        }
       }
     });
   }
@@ -222,12 +236,13 @@ final class LiveHub {
     View view = ctx.views.byId(s.viewId);
     long now = ctx.clock.millis();
     if (view == null) {
+      s.conn.releaseHeld(s);
+      s.conn.nextBackfill();
       return;
     }
     long w = view.windowMs();
     long boundary = Math.floorDiv(now - ctx.config.aggregation().allowedLatenessMs(), w) * w;
-    s.liveFrom = boundary;
-    s.held = new LinkedHashMap<>();
+    s.liveFrom = boundary; // what was held before now and is older comes from storage: skipped when released
     long from = Math.min(Math.floorDiv(since, w) * w, boundary); // from the window that holds since
     History.Request req = new History.Request(view.stream(), from, boundary, w, view.filter(), view.groupBy(), null);
     Promise<Void> settled = Promise.promise();
@@ -242,7 +257,10 @@ final class LiveHub {
             .compose(rows -> history.executeBlocking(() -> historyMessages(s, view, req, rows), false))
             .map(msgs -> new Backfill(msgs, warning)))
         .onComplete(ar -> {
-          if (s.conn.isClosed() || !s.conn.subs.containsKey(s.id)) {
+          if (s.conn.isClosed() || s.conn.subs.get(s.id) != s) {
+            if (!s.conn.isClosed()) {
+              s.conn.nextBackfill();
+            }
             return;
           }
           int sent = 0;
@@ -306,6 +324,10 @@ final class LiveHub {
       if (list.isEmpty()) {
         byView.remove(s.viewId);
       }
+    }
+    if (s.held != null) {
+      s.conn.heldTotal -= s.held.size();
+      s.held = null;
     }
     if (s.conn.subs.remove(s.id) != null) {
       ctx.subscribers.decrementAndGet();
@@ -393,12 +415,14 @@ final class LiveHub {
     }
 
     void hold(LiveMessage m) {
+      int before = held.size();
       String key = m.fin() ? m.seriesKey() + "#" + m.seq() + "#" + held.size() : m.seriesKey() + "#running";
       if (!m.fin()) {
         held.remove(key); // the newest running update of a series goes after the finals held before it
       }
       held.put(key, m);
-      if (held.size() > MAX_HELD) {
+      conn.heldTotal += held.size() - before;
+      if (conn.heldTotal > MAX_HELD) {
         conn.closeSlow("slow consumer: more than " + MAX_HELD + " live messages waited behind the history");
       }
     }
@@ -419,6 +443,11 @@ final class LiveHub {
     final Map<String, Pending> running = new LinkedHashMap<>();
     /** History windows of subscriptions with since=, written as the connection can take them. */
     final ArrayDeque<Pending> backfill = new ArrayDeque<>();
+    /** since= subscriptions whose history is still to be read, one at a time; and the one being read or sent. */
+    final ArrayDeque<Sub> backfillQueue = new ArrayDeque<>();
+    Sub backfilling;
+    /** Live messages held behind history, over all of this connection's subscriptions (at most MAX_HELD). */
+    int heldTotal;
     long stalledSince;
     boolean closed;
     /** Set while replaying a resume: those writes are not live pushes and are not timed. */
@@ -519,19 +548,48 @@ final class LiveHub {
       replaying = true;
       while (!backfill.isEmpty() && !writeQueueFull() && !closed) {
         Pending p = backfill.poll();
-        if (!p.sub.conn.subs.containsKey(p.sub.id)) {
-          continue;
+        boolean last = "history".equals(p.message.type());
+        if (p.sub.conn.subs.get(p.sub.id) == p.sub) {
+          write(p.sub, p.message);
+          if (last) {
+            replaying = was;
+            releaseHeld(p.sub);
+            replaying = true;
+          }
         }
-        write(p.sub, p.message);
-        if ("history".equals(p.message.type())) {
-          LinkedHashMap<String, LiveMessage> held = p.sub.held;
-          p.sub.held = null;
-          replaying = was;
-          held.values().forEach(m -> offer(p.sub, m));
-          replaying = true;
+        if (last && backfilling == p.sub) {
+          nextBackfill();
         }
       }
       replaying = was;
+    }
+
+    /** Starts the history of the next since= subscription still subscribed, if any. */
+    void nextBackfill() {
+      backfilling = null;
+      Sub s;
+      while (!closed && (s = backfillQueue.poll()) != null) {
+        if (subs.get(s.id) == s) {
+          backfilling = s;
+          backfill(s, s.since);
+          return;
+        }
+      }
+    }
+
+    /** After its history: the live messages a subscription held go out, but for windows its history had. */
+    void releaseHeld(Sub s) {
+      LinkedHashMap<String, LiveMessage> held = s.held;
+      s.held = null;
+      if (held == null) {
+        return;
+      }
+      heldTotal -= held.size();
+      for (LiveMessage m : held.values()) {
+        if (m.rollup() == null || m.rollup().start() >= s.liveFrom) {
+          offer(s, m);
+        }
+      }
     }
 
     void closeSlow(String reason) {
@@ -566,6 +624,8 @@ final class LiveHub {
     void closed() {
       closed = true;
       dropReplies();
+      backfillQueue.clear();
+      backfilling = null;
       for (Sub s : new ArrayList<>(subs.values())) {
         unsubscribe(s);
       }
@@ -586,6 +646,9 @@ final class LiveHub {
         return false;
       }
       unsubscribe(s);
+      if (backfill.removeIf(p -> p.sub == s) && backfilling == s) {
+        nextBackfill(); // its history was waiting to be sent: the next one's turn
+      }
       Iterator<Pending> it = finals.iterator();
       while (it.hasNext()) {
         if (it.next().sub == s) {

@@ -129,6 +129,16 @@ class HttpEdgeTest {
   }
 
   @Test
+  @DisplayName("a connection that sends nothing: 408 in JSON after http.headerTimeoutMs, then closed")
+  void silentConnection() throws Exception {
+    try (RawHttp c = new RawHttp(pulse.port())) {
+      RawHttp.Answer a = c.read(HEADER_MS * 10);
+      assertJsonError(a, 408);
+      assertTrue(c.closedWithin(5000));
+    }
+  }
+
+  @Test
   @DisplayName("a body that stops arriving (16 MB declared, 14 bytes sent): 408 in JSON, then closed")
   void slowBody() throws Exception {
     try (RawHttp c = new RawHttp(pulse.port())) {
@@ -141,6 +151,17 @@ class HttpEdgeTest {
     }
     TestPulse.Response m = pulse.get("/metrics");
     assertTrue(m.body().contains("pulse_http_timeouts_total{kind=\"body\"}"), "timeouts are counted");
+  }
+
+  @Test
+  @DisplayName("a body answered 413 before it ended, then stalled: closed after http.bodyTimeoutMs, no second answer")
+  void stalledAfterAnswer() throws Exception {
+    try (RawHttp c = new RawHttp(pulse.port())) {
+      c.send("POST /api/v1/streams/slow/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+          + "Content-Length: 20000000\r\n\r\n{\"values\":{\"v\"");
+      assertJsonError(c.read(5000), 413);
+      assertEquals("", c.restUntilClose(BODY_MS * 10), "nothing more than the one answer");
+    }
   }
 
   @Test

@@ -164,7 +164,7 @@ class WebSocketEdgeTest {
       long deadline = System.currentTimeMillis() + 30_000;
       while (!closed && System.currentTimeMillis() < deadline) {
         try {
-          for (int i = 0; i < 2000; i++) {
+          for (int i = 0; i < 5000; i++) {
             ws.frame(RawWebSocket.TEXT, true, ping);
           }
         } catch (IOException e) {

@@ -96,6 +96,25 @@ public final class RawHttp implements AutoCloseable {
     return false;
   }
 
+  /** Everything the server sends until it closes the connection; fails if it does not close within {@code timeoutMs}. */
+  public String restUntilClose(long timeoutMs) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    try {
+      while (System.currentTimeMillis() < deadline) {
+        socket.setSoTimeout((int) Math.max(1, deadline - System.currentTimeMillis()));
+        int c = in.read();
+        if (c < 0) {
+          return b.toString(StandardCharsets.ISO_8859_1);
+        }
+        b.write(c);
+      }
+    } catch (java.net.SocketException e) {
+      return b.toString(StandardCharsets.ISO_8859_1); // reset
+    }
+    throw new IOException("the connection was not closed within " + timeoutMs + " ms; got " + b);
+  }
+
   private String line() throws IOException {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     int c;
