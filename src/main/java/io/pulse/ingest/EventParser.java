@@ -128,7 +128,7 @@ public final class EventParser {
     } catch (JsonProcessingException e) {
       throw new BodyException(400, "the body is not valid JSON: " + describe(e));
     } catch (IOException e) {
-      throw new BodyException(400, "the body could not be read: " + e.getMessage());
+      throw new BodyException(400, "the body could not be read: " + Texts.escape(e.getMessage()));
     }
   }
 
@@ -179,7 +179,7 @@ public final class EventParser {
       // the parser may have run past the broken line; re-read from the line of the last event begun
       resumeAt = lastLineStart;
     } catch (IOException e) {
-      throw new BodyException(400, "the body could not be read: " + e.getMessage());
+      throw new BodyException(400, "the body could not be read: " + Texts.escape(e.getMessage()));
     }
     if (resumeAt >= 0) {
       if (index > 0 && resumeAt <= lastLineStart) {
@@ -259,7 +259,8 @@ public final class EventParser {
     } catch (JsonProcessingException ex) {
       rejections.add(new Rejection(index, "not valid JSON: " + describe(ex), pathStream, slice(body, s, e)));
     } catch (IOException ex) {
-      rejections.add(new Rejection(index, "could not be read: " + ex.getMessage(), pathStream, slice(body, s, e)));
+      rejections.add(new Rejection(index, "could not be read: " + Texts.escape(ex.getMessage()), pathStream,
+          slice(body, s, e)));
     }
   }
 
@@ -305,6 +306,9 @@ public final class EventParser {
             stream = strings.get(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
             if (!validStream(stream)) {
               error = "stream: \"" + clip(stream) + "\" does not match [a-z0-9_.-]{1,64}";
+              if (Texts.unstorable(stream) != null) {
+                stream = null; // the rejection (stored in the quarantine) must not carry it
+              }
             }
           }
           break;
@@ -574,6 +578,7 @@ public final class EventParser {
     if (nl >= 0) {
       msg = msg.substring(0, nl);
     }
+    msg = Texts.escape(msg);
     if (e.getLocation() != null) {
       msg += " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
     }
