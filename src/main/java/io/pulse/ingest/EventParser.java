@@ -304,11 +304,9 @@ public final class EventParser {
             error = "stream: must be a string";
           } else {
             stream = strings.get(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
-            if (!validStream(stream)) {
-              error = "stream: \"" + clip(stream) + "\" does not match [a-z0-9_.-]{1,64}";
-              if (Texts.unstorable(stream) != null) {
-                stream = null; // the rejection (stored in the quarantine) must not carry it
-              }
+            if (stream == null || !validStream(stream)) {
+              // null: not even storable text, and so not carried into the quarantine's stream column
+              error = "stream: \"" + clip(stream != null ? stream : p.getText()) + "\" does not match [a-z0-9_.-]{1,64}";
             }
           }
           break;
@@ -380,12 +378,11 @@ public final class EventParser {
             } else if (dv != JsonToken.VALUE_STRING) {
               error = "dims." + key + ": must be a string";
             } else {
-              String val = strings.get(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
-              String why;
-              if (val.length() > limits.maxDimValueLength()) {
+              String val;
+              if (p.getTextLength() > limits.maxDimValueLength()) {
                 error = "dims." + key + ": longer than " + limits.maxDimValueLength() + " characters";
-              } else if (!strings.lastChecked() && (why = Texts.unstorable(val)) != null) {
-                error = "dims." + key + ": " + why;
+              } else if ((val = strings.get(p.getTextCharacters(), p.getTextOffset(), p.getTextLength())) == null) {
+                error = "dims." + key + ": " + Texts.unstorable(p.getText());
               } else {
                 dimKeys[dims] = key;
                 dimValues[dims++] = val;
