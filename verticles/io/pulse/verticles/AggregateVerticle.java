@@ -48,7 +48,15 @@ public final class AggregateVerticle extends VerticleBase {
       }
     });
     MessageConsumer<Object> closeAll = vertx.eventBus().consumer(Addresses.shardCloseAll(shard), m -> {
-      ShardOutput out = aggregator.closeAll(shard, ctx.clock.millis());
+      ShardOutput out;
+      try {
+        out = aggregator.closeAll(shard, ctx.clock.millis()); // failing series are dropped inside
+      } catch (RuntimeException e) {
+        // anything else: answer anyway, so that shutdown goes on to the combiner and storage
+        LOG.error("shard {}: closing every window failed", shard, e);
+        m.reply(0);
+        return;
+      }
       vertx.eventBus().send(Addresses.SHARD_OUTPUT, out);
       m.reply(out.rollups().size());
     });

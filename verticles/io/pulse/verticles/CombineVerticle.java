@@ -30,12 +30,20 @@ public final class CombineVerticle extends VerticleBase {
   public Future<?> start() {
     MessageConsumer<ShardOutput> outputs = vertx.eventBus().consumer(Addresses.SHARD_OUTPUT, m -> {
       List<Rollup> out = new ArrayList<>();
-      combiner.accept(m.body(), out::add, ctx.clock.millis());
-      publish(out);
+      try {
+        combiner.accept(m.body(), out::add, ctx.clock.millis()); // failing groups are dropped inside
+      } catch (RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(CombineVerticle.class).error("combining a shard's output failed", e);
+      }
+      publish(out); // what was combined before it still goes out
     });
     MessageConsumer<Object> closeAll = vertx.eventBus().consumer(Addresses.COMBINE_CLOSE_ALL, m -> {
       List<Rollup> out = new ArrayList<>();
-      combiner.closeAll(out::add, ctx.clock.millis());
+      try {
+        combiner.closeAll(out::add, ctx.clock.millis()); // failing groups are dropped inside
+      } catch (RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(CombineVerticle.class).error("closing every group window failed", e);
+      }
       publish(out);
       m.reply(out.size());
     });

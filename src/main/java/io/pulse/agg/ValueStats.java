@@ -149,8 +149,14 @@ public final class ValueStats {
     return out;
   }
 
-  /** Folds another window's stats for the same value into this one. */
+  /** Feeds the buffered values to the sketch now (it throws here, not later, for a value the sketch cannot hold). */
+  void settle() {
+    sketch();
+  }
+
+  /** Folds another window's stats for the same value into this one; left as it was if the other's sketch fails. */
   public void merge(ValueStats other) {
+    other.settle();
     count += other.count;
     sum += other.sum;
     min = Math.min(min, other.min);

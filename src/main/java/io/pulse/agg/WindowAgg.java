@@ -62,8 +62,15 @@ public final class WindowAgg {
     }
   }
 
-  /** Folds another window of the same span into this one. */
+  /**
+   * Folds another window of the same span into this one. The other window's buffered values are
+   * fed to its sketches first: if that fails (a value its sketch cannot hold), this window is left
+   * as it was.
+   */
   public void merge(WindowAgg other) {
+    for (int i = 0; i < other.n; i++) {
+      other.stats[i].settle();
+    }
     count += other.count;
     latest = Math.max(latest, other.latest);
     latestArrival = Math.max(latestArrival, other.latestArrival);

@@ -91,6 +91,36 @@ public final class Texts {
     return sb.toString();
   }
 
+  /** Text for a message, whole, with control characters, DEL and unpaired surrogates written as {@code \\uXXXX}. */
+  public static String escape(String s) {
+    if (s == null) {
+      return "null";
+    }
+    StringBuilder sb = null;
+    int n = s.length();
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      boolean pair = Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1));
+      boolean bad = !pair && (c < 0x20 || c == 0x7F || Character.isSurrogate(c));
+      if (bad && sb == null) {
+        sb = new StringBuilder(n + 16).append(s, 0, i);
+      }
+      if (sb != null) {
+        if (bad) {
+          sb.append('\\').append('u').append(String.format("%04X", (int) c));
+        } else if (pair) {
+          sb.append(c).append(s.charAt(i + 1));
+        } else {
+          sb.append(c);
+        }
+      }
+      if (pair) {
+        i++;
+      }
+    }
+    return sb == null ? s : sb.toString();
+  }
+
   private static String hex(char c) {
     return String.format("U+%04X", (int) c);
   }

@@ -128,7 +128,7 @@ public final class EventParser {
     } catch (JsonProcessingException e) {
       throw new BodyException(400, "the body is not valid JSON: " + describe(e));
     } catch (IOException e) {
-      throw new BodyException(400, "the body could not be read: " + e.getMessage());
+      throw new BodyException(400, "the body could not be read: " + Texts.escape(e.getMessage()));
     }
   }
 
@@ -179,7 +179,7 @@ public final class EventParser {
       // the parser may have run past the broken line; re-read from the line of the last event begun
       resumeAt = lastLineStart;
     } catch (IOException e) {
-      throw new BodyException(400, "the body could not be read: " + e.getMessage());
+      throw new BodyException(400, "the body could not be read: " + Texts.escape(e.getMessage()));
     }
     if (resumeAt >= 0) {
       if (index > 0 && resumeAt <= lastLineStart) {
@@ -259,7 +259,8 @@ public final class EventParser {
     } catch (JsonProcessingException ex) {
       rejections.add(new Rejection(index, "not valid JSON: " + describe(ex), pathStream, slice(body, s, e)));
     } catch (IOException ex) {
-      rejections.add(new Rejection(index, "could not be read: " + ex.getMessage(), pathStream, slice(body, s, e)));
+      rejections.add(new Rejection(index, "could not be read: " + Texts.escape(ex.getMessage()), pathStream,
+          slice(body, s, e)));
     }
   }
 
@@ -303,8 +304,9 @@ public final class EventParser {
             error = "stream: must be a string";
           } else {
             stream = strings.get(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
-            if (!validStream(stream)) {
-              error = "stream: \"" + clip(stream) + "\" does not match [a-z0-9_.-]{1,64}";
+            if (stream == null || !validStream(stream)) {
+              // null: not even storable text, and so not carried into the quarantine's stream column
+              error = "stream: \"" + clip(stream != null ? stream : p.getText()) + "\" does not match [a-z0-9_.-]{1,64}";
             }
           }
           break;
@@ -376,12 +378,11 @@ public final class EventParser {
             } else if (dv != JsonToken.VALUE_STRING) {
               error = "dims." + key + ": must be a string";
             } else {
-              String val = strings.get(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
-              String why;
-              if (val.length() > limits.maxDimValueLength()) {
+              String val;
+              if (p.getTextLength() > limits.maxDimValueLength()) {
                 error = "dims." + key + ": longer than " + limits.maxDimValueLength() + " characters";
-              } else if (!strings.lastChecked() && (why = Texts.unstorable(val)) != null) {
-                error = "dims." + key + ": " + why;
+              } else if ((val = strings.get(p.getTextCharacters(), p.getTextOffset(), p.getTextLength())) == null) {
+                error = "dims." + key + ": " + Texts.unstorable(p.getText());
               } else {
                 dimKeys[dims] = key;
                 dimValues[dims++] = val;
@@ -574,6 +575,7 @@ public final class EventParser {
     if (nl >= 0) {
       msg = msg.substring(0, nl);
     }
+    msg = Texts.escape(msg);
     if (e.getLocation() != null) {
       msg += " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
     }

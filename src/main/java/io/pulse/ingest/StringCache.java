@@ -5,6 +5,10 @@ package io.pulse.ingest;
  * event), so parsing allocates one String per distinct value rather than per event, and equal
  * dims compare by identity. A direct-mapped table: a collision just replaces the entry. Single
  * threaded: one per parser.
+ *
+ * <p>It also refuses text PostgreSQL cannot store (a NUL, an unpaired surrogate): {@link #get}
+ * answers null for it. Each text is checked once, when first seen; only storable ones are cached,
+ * so a hit costs nothing more.
  */
 final class StringCache {
 
@@ -12,21 +16,17 @@ final class StringCache {
 
   private final String[] table;
   private final int mask;
-  /**
-   * Whether the last string handed out is known to be storable as PostgreSQL text (no NUL, no
-   * unpaired surrogate): only such strings are cached, and each is checked once, when first seen.
-   */
-  private boolean lastChecked;
 
   StringCache(int sizePowerOfTwo) {
     this.table = new String[sizePowerOfTwo];
     this.mask = sizePowerOfTwo - 1;
   }
 
+  /** The text as a String, the cached one when seen before; null when it is not storable (see the class). */
   String get(char[] buf, int off, int len) {
     if (len > MAX_LENGTH) {
-      lastChecked = false;
-      return new String(buf, off, len);
+      String s = new String(buf, off, len);
+      return io.pulse.core.Texts.unstorable(s) == null ? s : null;
     }
     int h = 0;
     for (int i = off, end = off + len; i < end; i++) {
@@ -43,20 +43,14 @@ final class StringCache {
         }
       }
       if (same) {
-        lastChecked = true;
         return s;
       }
     }
     s = new String(buf, off, len);
-    lastChecked = io.pulse.core.Texts.unstorable(s) == null;
-    if (lastChecked) {
-      table[slot] = s;
+    if (io.pulse.core.Texts.unstorable(s) != null) {
+      return null;
     }
+    table[slot] = s;
     return s;
-  }
-
-  /** Whether the string the last {@link #get} returned is known to be storable text (see the field). */
-  boolean lastChecked() {
-    return lastChecked;
   }
 }

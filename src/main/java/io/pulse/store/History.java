@@ -62,7 +62,7 @@ public final class History {
   public static Request parse(String stream, Map<String, List<String>> params, long now) {
     for (String k : params.keySet()) {
       if (!List.of("from", "to", "step", "groupBy", "filter", "metric", "metrics").contains(k)) {
-        throw new IllegalArgumentException(k + ": not a parameter of this endpoint (from, to, step, groupBy, filter, "
+        throw new IllegalArgumentException(io.pulse.core.Texts.clip(k) + ": not a parameter of this endpoint (from, to, step, groupBy, filter, "
             + "metric)");
       }
     }

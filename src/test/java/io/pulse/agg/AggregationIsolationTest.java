@@ -194,4 +194,18 @@ class AggregationIsolationTest {
     g.flushed(1, T0 + 20_100);
     assertEquals(Health.Level.DEGRADED, h.get(AggregationGuard.COMPONENT).level());
   }
+
+  @Test
+  @DisplayName("a merge that fails leaves the target window as it was: a group never holds half a series")
+  void failedMergeLeavesTargetIntact() {
+    WindowAgg group = new WindowAgg(T0, T0 + 1000, 0.01, 2048);
+    group.add(new Event("s", T0, null, Dims.EMPTY, new String[] {"a", "b"}, new double[] {3, 4}, T0));
+    WindowAgg bad = new WindowAgg(T0, T0 + 1000, 0.01, 2048);
+    bad.add(new Event("s", T0, null, Dims.EMPTY, new String[] {"a", "b"}, new double[] {5, UNINDEXABLE}, T0));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> group.merge(bad));
+    assertEquals(1, group.count());
+    assertEquals(1, group.valueStatsFor("a").count());
+    assertEquals(3.0, group.valueStatsFor("a").sum());
+    assertEquals(4.0, group.valueStatsFor("b").summary().p99());
+  }
 }

@@ -255,6 +255,8 @@ class EventParserTest {
     assertTrue(r.rejections().get(4).error().startsWith("id: contains an unpaired surrogate"));
     assertTrue(r.rejections().get(5).error().startsWith("dims.a: contains a NUL"), r.rejections().get(5).error());
     assertEquals("stream: \"S\\u0000\\u001B[31m\" does not match [a-z0-9_.-]{1,64}", r.rejections().get(6).error());
+    assertEquals(null, r.rejections().get(6).stream(), "an unstorable stream name is not carried to the quarantine");
+    assertEquals("s", r.rejections().get(0).stream());
     // the same value again (now possibly cached) is still refused
     assertEquals(1, ndjson("{\"stream\":\"s\",\"dims\":{\"a\":\"x\\u0000y\"},\"values\":{\"v\":1}}").rejections().size());
   }

@@ -57,6 +57,11 @@ class HostileValuesTest {
     TestPulse.Response ready = pulse.get("/health/ready");
     assertEquals(200, ready.status(), ready.body());
     assertTrue(!ready.body().contains("aggregation"), ready.body());
+    String metrics = pulse.get("/metrics").body();
+    for (String m : new String[] {"pulse_shard_series_failed_total 0.0", "pulse_shard_events_lost_total 0.0",
+        "pulse_aggregation_groups_failed_total 0.0"}) {
+      assertTrue(metrics.contains(m), m);
+    }
   }
 
   @Test
