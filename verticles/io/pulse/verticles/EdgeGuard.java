@@ -191,10 +191,14 @@ final class EdgeGuard {
       return;
     }
     if (responding || answered) {
+      discarding = true;
       channel.close();
       return;
     }
     answered = true;
+    // what still comes of this request (content a decompressor flushes after its failure, the last
+    // chunk) must never reach the route: it would be ingested although the client was told 4xx
+    discarding = true;
     channel.pipeline().context("pulseGuard").writeAndFlush(response(status, message, retryAfter))
         .addListener(ChannelFutureListener.CLOSE);
   }
@@ -271,6 +275,13 @@ final class EdgeGuard {
         }
         enter(Phase.BODY, now);
         answered = false;
+        String refusal = refusal(req);
+        if (refusal != null) {
+          limits.badRequests.increment();
+          ReferenceCountUtil.release(msg);
+          answerAndDiscard(ctx, refusal.startsWith("417") ? 417 : 505, refusal.substring(4), null);
+          return;
+        }
         if (!admitted) {
           ReferenceCountUtil.release(msg);
           answerAndDiscard(ctx, 503, connectionsMessage(), "1");
@@ -336,6 +347,13 @@ final class EdgeGuard {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+      if (msg instanceof FullHttpResponse && bare((FullHttpResponse) msg)) {
+        // an error Vert.x or Netty answered by itself, without a JSON body: say it in the promised form
+        FullHttpResponse r = (FullHttpResponse) msg;
+        HttpResponseStatus status = r.status();
+        ReferenceCountUtil.release(r);
+        msg = response(status.code(), status.code() + " " + status.reasonPhrase(), null);
+      }
       if (msg instanceof HttpResponse && ((HttpResponse) msg).status().codeClass()
           == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL && ((HttpResponse) msg).status().code() != 101) {
         ctx.write(msg, promise); // 100 Continue: the request's body is still to come, and its answer
@@ -382,6 +400,28 @@ final class EdgeGuard {
       }
       ctx.fireExceptionCaught(cause);
     }
+  }
+
+  /**
+   * Why a request whose head decoded is refused before any route sees it ("505 ..." or "417 ..."),
+   * or null: Vert.x answers other HTTP versions with an empty 501, and unknown expectations with a
+   * plain-text 417.
+   */
+  static String refusal(HttpRequest req) {
+    HttpVersion v = req.protocolVersion();
+    if (v.majorVersion() != 1 || v.minorVersion() > 1) {
+      return "505 HTTP version " + clip(v.text(), 40) + " is not supported; send HTTP/1.1";
+    }
+    String expect = req.headers().get(HttpHeaderNames.EXPECT);
+    if (expect != null && !"100-continue".equalsIgnoreCase(expect.trim())) {
+      return "417 Expect: " + clip(expect, 80) + " is not supported; only Expect: 100-continue is";
+    }
+    return null;
+  }
+
+  /** A 4xx/5xx with no Content-Type: Netty's or Vert.x's own answer, not one of Pulse's JSON ones. */
+  private static boolean bare(FullHttpResponse r) {
+    return r.status().code() >= 400 && !r.headers().contains(HttpHeaderNames.CONTENT_TYPE);
   }
 
   private String connectionsMessage() {

@@ -127,6 +127,9 @@ public final class HttpVerticle extends VerticleBase {
     HttpServerOptions opts = new HttpServerOptions().setHost(ctx.config.http().host())
         .setPort(ctx.config.http().port()).setDecompressionSupported(true).setCompressionSupported(false)
         .setHttp2ClearTextEnabled(false) // HTTP/1.1 only: the edge guard watches HTTP/1.x connections
+        // no WebSocket compression: each compressed socket holds zlib state (tens of kB, off the heap, per
+        // socket), live messages are small, and without an extension Netty refuses frames with RSV bits (1002)
+        .setPerMessageWebSocketCompressionSupported(false).setPerFrameWebSocketCompressionSupported(false)
         .setMaxWebSocketFrameSize(edge.wsMaxMessageBytes()).setMaxWebSocketMessageSize(edge.wsMaxMessageBytes())
         .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, edge.idleTimeoutMs())).setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     return hub.start().compose(v -> vertx.createHttpServer(opts).requestHandler(router)

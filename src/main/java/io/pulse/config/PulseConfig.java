@@ -212,8 +212,11 @@ public final class PulseConfig {
       throw r.bad("ingest.maxBufferedBodyBytes", "must be 0 (a quarter of the heap) or at least ingest.maxBodyBytes ("
           + maxBodyBytes + "), got " + buffered);
     }
-    int views = r.intIn("live.maxViewsPerStreamPerSocket", 1, 10_000);
-    if (views > maxViewsPerStream) {
+    // 0: a quarter of the stream's views, so that one socket never holds more than its share
+    int views = r.intIn("live.maxViewsPerStreamPerSocket", 0, 10_000);
+    if (views == 0) {
+      views = Math.max(1, maxViewsPerStream / 4);
+    } else if (views > maxViewsPerStream) {
       throw r.bad("live.maxViewsPerStreamPerSocket", "must be at most aggregation.maxViewsPerStream ("
           + maxViewsPerStream + "), got " + views);
     }

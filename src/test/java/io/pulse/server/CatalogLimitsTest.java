@@ -35,7 +35,9 @@ class CatalogLimitsTest {
         .put("aggregation", new JsonObject().put("window", "100ms").put("allowedLatenessMs", 0)
             .put("maxStreams", 3).put("maxViewsPerStream", 4).put("streamIdleMs", 300).put("seriesIdleMs", 300))
         .put("ingest", new JsonObject().put("maxFutureSkewMs", 0))
-        .put("live", new JsonObject().put("flushMs", 50).put("heartbeatMs", 1000)));
+        // the subject is the stream's view cap: the per-socket share and op rate have tests of their own
+        .put("live", new JsonObject().put("flushMs", 50).put("heartbeatMs", 1000)
+            .put("maxViewsPerStreamPerSocket", 4).put("maxOpsPerSecond", 1_000_000)));
   }
 
   @AfterAll

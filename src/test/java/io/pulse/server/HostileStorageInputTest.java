@@ -119,12 +119,16 @@ class HostileStorageInputTest {
       List<JsonObject> items = page.getJsonArray("items").stream().map(JsonObject.class::cast).toList();
       assertTrue(items.stream().anyMatch(i -> "fine".equals(i.getString("stream")) && !i.containsKey("escaped")
           && i.getString("payload").equals("{\"values\":{\"a\":\"x\"}}")), page.encode());
-      assertTrue(items.stream().anyMatch(i -> "fine".equals(i.getString("stream")) && i.getBoolean("escaped", false)
-          && i.getString("payload").contains("\\0")), page.encode());
-      JsonObject odd = items.stream().filter(i -> "q\\0".equals(i.getString("stream"))).findFirst()
+      // ingest keeps NUL out of what it quarantines (a raw NUL becomes U+FFFD; a stream name that cannot be
+      // stored is not carried), so these are stored as they are; QuarantineStoreTest covers the escaping of
+      // text from other sources
+      assertTrue(items.stream().anyMatch(i -> "fine".equals(i.getString("stream"))
+          && i.getString("payload").contains("\uFFFD")), page.encode());
+      JsonObject odd = items.stream().filter(i -> i.getString("stream") == null
+          && i.getString("payload").contains("q\\u0000")).findFirst()
           .orElseThrow(() -> new AssertionError("the NUL stream's rejection is stored: " + page.encode()));
-      assertTrue(odd.getBoolean("escaped"), odd.encode());
-      // requeue parses the original payload: refused again with the parser's reason, not a database error
+      assertTrue(odd.getString("reason").contains("q\\u0000"), odd.encode());
+      // requeue parses the payload again: refused with the parser's reason, not a database error
       HttpResponse<String> again = p.request("POST", "/api/v1/quarantine/" + odd.getLong("id") + "/requeue", null);
       assertEquals(422, again.statusCode(), again.body());
       assertEquals(202, p.postNdjson("fine", "{\"values\":{\"a\":\"y\"}}"));

@@ -152,7 +152,7 @@ public final class RawWire {
         if (got.length < n) {
           return new Answer(code, headers, body.toByteArray(), "truncated");
         }
-      } else if (code != 101 && code != 204 && code != 304) {
+      } else if (code >= 200 && code != 204 && code != 304) { // 1xx answers have no body
         byte[] buf = new byte[8192];
         int n;
         while ((n = in.read(buf)) > 0) {
