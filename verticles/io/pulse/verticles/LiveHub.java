@@ -892,7 +892,14 @@ final class LiveHub {
         if (!slow) {
           ws.writeTextMessage(new JsonObject().put("type", "closing").put("reason", reason).encode());
         }
-        ws.shutdown(2, TimeUnit.SECONDS, (short) code, EdgeGuard.clip(reason, 120));
+        if (code == 1001) {
+          // the server is stopping: a graceful shutdown lets what is queued go first (2 s at most)
+          ws.shutdown(2, TimeUnit.SECONDS, (short) code, EdgeGuard.clip(reason, 120));
+        } else {
+          // the client broke a bound: the close frame goes now, after what is already written (a graceful
+          // shutdown held it back for its whole timeout); Vert.x closes TCP if the client does not answer it
+          ws.close((short) code, EdgeGuard.clip(reason, 120));
+        }
       }
     }
   }
