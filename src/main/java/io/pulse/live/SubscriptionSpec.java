@@ -89,6 +89,8 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
   private static final int MAX_FILTER_VALUES = 256;
+  /** The longest dim value any configuration accepts (ingest.maxDimValueLength is capped there). */
+  private static final int MAX_FILTER_VALUE_LENGTH = 65_536;
 
   /**
    * From SSE query parameters: {@code stream}, {@code groupBy=a,b}, {@code filter=dim:v,dim2:v2},
@@ -115,7 +117,7 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
           throw new IllegalArgumentException("filter: \"" + io.pulse.core.Texts.clip(part) + "\" is not dim:value");
         }
         filter.computeIfAbsent(part.substring(0, colon).trim(), k -> new TreeSet<>())
-            .add(part.substring(colon + 1).trim());
+            .add(part.substring(colon + 1).strip()); // strip, not trim: trim would eat a NUL and hide it
       }
     }
     Set<String> metrics = null;
@@ -232,6 +234,14 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
       }
       if (e.getValue().isEmpty()) {
         throw new IllegalArgumentException("filter." + io.pulse.core.Texts.clip(e.getKey()) + ": needs at least one value");
+      }
+      for (String v : e.getValue()) {
+        // a dim value can hold neither (ingest refuses them), so such a filter could never match
+        String why = v.length() > MAX_FILTER_VALUE_LENGTH ? "longer than " + MAX_FILTER_VALUE_LENGTH + " characters"
+            : io.pulse.core.Texts.unstorable(v);
+        if (why != null) {
+          throw new IllegalArgumentException("filter." + io.pulse.core.Texts.clip(e.getKey()) + ": a value " + why);
+        }
       }
       values += e.getValue().size();
     }

@@ -75,4 +75,17 @@ class SubscriptionSpecTest {
         () -> SubscriptionSpec.fromJson(new JsonObject().put("stream", "a").put("filter", new JsonObject().put("a\0", "x"))))
         .getMessage());
   }
+
+  @Test
+  @DisplayName("a filter value no dim can hold (NUL, an unpaired surrogate) is refused, over SSE and WebSocket alike")
+  void unstorableFilterValues() {
+    for (String v : new String[] {"\u0000", "a\u0000b", "\ud800"}) {
+      IllegalArgumentException q = assertThrows(IllegalArgumentException.class, () -> SubscriptionSpec.fromQuery(
+          Map.of("stream", List.of("s"), "filter", List.of("region:" + v))));
+      IllegalArgumentException w = assertThrows(IllegalArgumentException.class, () -> SubscriptionSpec.fromJson(
+          new JsonObject().put("stream", "s").put("filter", new JsonObject().put("region", v))));
+      assertTrue(q.getMessage().startsWith("filter.region: a value contains"), q.getMessage());
+      assertEquals(q.getMessage(), w.getMessage());
+    }
+  }
 }
