@@ -48,8 +48,11 @@ final class DefinitionsApi {
   private static final long MAX_EPOCH_MS = 253_402_300_799_999L;
 
   /** Puts one stored event through ingest again; answers the reason if it is still refused, else null. */
-  @FunctionalInterface
   interface Requeue {
+    /** Whether the payload would pass validation as one event: null if so, else why not. Ingests nothing. */
+    String check(String payload, String stream);
+
+    /** Puts the payload through ingest: null when accepted, else why not (then ingest quarantined it anew). */
     String ingest(String payload, String stream);
   }
 
@@ -250,6 +253,11 @@ final class DefinitionsApi {
     }), 200);
   }
 
+  /**
+   * Requeues one item: refused at once (422, the item stays) when it still fails validation;
+   * otherwise claimed (taken out of the quarantine, audited) and only then ingested, so a second
+   * requeue of the same item finds nothing (404) instead of counting it twice.
+   */
   private void requeueOne(RoutingContext rc) {
     needsStorage();
     long id = quarantineId(rc);
@@ -257,38 +265,54 @@ final class DefinitionsApi {
       if (item == null) {
         return Future.failedFuture(noSuchEvent(rc));
       }
-      String still = requeue.ingest(item.originalPayload(), item.originalStream());
-      if (still != null) {
-        return Future.failedFuture(new DefinitionStore.Refused(422, "still rejected: " + still));
+      String invalid = requeue.check(item.originalPayload(), item.originalStream());
+      if (invalid != null) {
+        return Future.failedFuture(new DefinitionStore.Refused(422, "still rejected: " + invalid));
       }
-      return requeued(id).map(n -> new JsonObject().put("requeued", 1).put("id", id));
+      return quarantine.claim(TENANT, List.of(id), ACTOR, clock.millis()).compose(claimed -> {
+        if (claimed.isEmpty()) {
+          return Future.failedFuture(noSuchEvent(rc)); // requeued or deleted by somebody else meanwhile
+        }
+        String still = requeue.ingest(item.originalPayload(), item.originalStream());
+        return still != null
+            ? Future.failedFuture(new DefinitionStore.Refused(422, "still rejected: " + still + " (quarantined anew)"))
+            : Future.succeededFuture(new JsonObject().put("requeued", 1).put("id", id));
+      });
     }), 200);
   }
 
-  /** Requeues up to {@code limit} items of a stream (or all streams), oldest first in each page. */
+  /**
+   * Requeues up to {@code limit} items of a stream (or all streams), oldest first in each page: those
+   * that still fail validation stay; the others are claimed in one transaction and then ingested.
+   */
   private void requeueMany(RoutingContext rc) {
     needsStorage();
     String stream = textParam(rc, "stream", QuarantineStore.MAX_STREAM_CHARS);
     int limit = intParam(rc, "limit", 100, 1, MAX_REQUEUE);
     reply(rc, saved().compose(v -> quarantine.list(TENANT, stream, limit, null)).compose(page -> {
-      List<Future<Long>> done = new ArrayList<>();
+      List<Long> valid = new ArrayList<>();
       JsonArray still = new JsonArray();
       for (QuarantineStore.Item item : page.items()) {
-        String reason = requeue.ingest(item.originalPayload(), item.originalStream());
+        String reason = requeue.check(item.originalPayload(), item.originalStream());
         if (reason == null) {
-          done.add(requeued(item.id()));
+          valid.add(item.id());
         } else {
           still.add(new JsonObject().put("id", item.id()).put("error", reason));
         }
       }
-      return Future.all(done).map(v -> new JsonObject().put("requeued", done.size())
-          .put("stillRejected", still.size()).put("errors", still));
+      return quarantine.claim(TENANT, valid, ACTOR, clock.millis()).map(claimed -> {
+        int requeued = 0;
+        for (QuarantineStore.Item item : claimed) {
+          String reason = requeue.ingest(item.originalPayload(), item.originalStream());
+          if (reason == null) {
+            requeued++;
+          } else {
+            still.add(new JsonObject().put("id", item.id()).put("error", reason + " (quarantined anew)"));
+          }
+        }
+        return new JsonObject().put("requeued", requeued).put("stillRejected", still.size()).put("errors", still);
+      });
     }), 200);
-  }
-
-  /** An accepted requeue leaves the quarantine, audited as such. */
-  private Future<Long> requeued(long id) {
-    return quarantine.purge(TENANT, id, null, null, ACTOR, clock.millis(), "quarantine.requeue");
   }
 
   private void quarantineDelete(RoutingContext rc) {

@@ -82,7 +82,17 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/api/v1/streams").handler(this::streams);
     router.get("/api/v1/streams/:stream/series").handler(this::series);
     new DefinitionsApi(ctx.storageEnabled() ? ctx.db.pool() : null, ctx.config.storage().queryTimeoutMs(), ctx.clock,
-        ctx.quarantine, this::requeue,
+        ctx.quarantine, new DefinitionsApi.Requeue() {
+          @Override
+          public String check(String payload, String stream) {
+            return requeueCheck(payload, stream);
+          }
+
+          @Override
+          public String ingest(String payload, String stream) {
+            return requeue(payload, stream);
+          }
+        },
         () -> vertx.eventBus().request(Addresses.QUARANTINE_SAVE, "save",
             new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(3000)).mapEmpty())
         .mount(router); // rules, dashboards, quarantine, audit
@@ -389,8 +399,8 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /** Puts one quarantined event through ingest again: null when accepted, else why not. */
-  private String requeue(String payload, String stream) {
-    long now = ctx.clock.millis();
+  /** A quarantined payload parsed again as one event: the parse, or why it is not one valid event. */
+  private Object parseOne(String payload, String stream, long now) {
     ParseResult parsed;
     try {
       parsed = parser.parse(payload.getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, stream, now);
@@ -403,7 +413,23 @@ public final class HttpVerticle extends VerticleBase {
     if (parsed.events().size() != 1) {
       return "the stored payload holds " + parsed.events().size() + " events, not one";
     }
-    Ingestor.Outcome out = ingestor.ingest(parsed, now, "requeue");
+    return parsed;
+  }
+
+  /** Whether a quarantined event would pass validation now: null if so, else why not. Ingests nothing. */
+  private String requeueCheck(String payload, String stream) {
+    Object p = parseOne(payload, stream, ctx.clock.millis());
+    return p instanceof String ? (String) p : null;
+  }
+
+  /** Puts one quarantined event through ingest again: null when accepted, else why not. */
+  private String requeue(String payload, String stream) {
+    long now = ctx.clock.millis();
+    Object p = parseOne(payload, stream, now);
+    if (p instanceof String) {
+      return (String) p;
+    }
+    Ingestor.Outcome out = ingestor.ingest((ParseResult) p, now, "requeue");
     ctx.dispatch(vertx.eventBus(), out.batches());
     if (!out.rejections().isEmpty()) {
       return out.rejections().get(0).error();

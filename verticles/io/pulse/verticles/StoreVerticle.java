@@ -291,12 +291,14 @@ public final class StoreVerticle extends VerticleBase {
     Map<String, Long> seen = new HashMap<>();
     int skipped = 0;
     for (StreamCatalog.StreamInfo s : ctx.catalog.all()) {
+      // lastSeen once, before the dims: ingest adds an event's dims (admit) before it moves lastSeen (count),
+      // so what is copied below holds at least every event up to `at`, and a later one changes lastSeen
+      long at = s.lastSeen();
       Long synced = catalogSynced.get(s.name());
-      if (synced != null && synced == s.lastSeen()) {
+      if (synced != null && synced == at) {
         continue;
       }
-      CatalogStore.Stream live = new CatalogStore.Stream(s.name(), s.dims(), s.valueNames(), s.firstSeen(),
-          s.lastSeen());
+      CatalogStore.Stream live = new CatalogStore.Stream(s.name(), s.dims(), s.valueNames(), s.firstSeen(), at);
       CatalogStore.Stream before = ctx.storedStreams.get(s.name());
       CatalogStore.Storable ok = CatalogStore.storable(before == null ? live : before.merge(live));
       // each left-out name or value counted once per stream, not at every sync
@@ -305,11 +307,11 @@ public final class StoreVerticle extends VerticleBase {
         skipped += ok.skipped() - before0;
         catalogSkippedSeen.put(s.name(), ok.skipped());
       }
-      seen.put(s.name(), s.lastSeen());
+      seen.put(s.name(), at);
       if (ok.stream() != null) {
         changed.add(ok.stream());
       } else {
-        catalogSynced.put(s.name(), s.lastSeen()); // nothing of it can be stored
+        catalogSynced.put(s.name(), at); // nothing of it can be stored
       }
     }
     if (skipped > 0) {

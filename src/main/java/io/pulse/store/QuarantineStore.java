@@ -218,6 +218,34 @@ public final class QuarantineStore {
         }));
   }
 
+  /**
+   * Takes items out of the quarantine to requeue them: one transaction deletes them and audits each
+   * ({@code quarantine.requeue}). Only the rows this call deleted come back, so two requeues of one
+   * item (two callers, a retry) never both put it through ingest; what ingest refuses again is
+   * quarantined anew by ingest itself.
+   */
+  public Future<List<Item>> claim(String tenant, List<Long> ids, String actor, long now) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    return pool.withTransaction(conn -> conn
+        .preparedQuery("delete from quarantine where tenant = $1 and id = any($2::bigint[]) returning " + COLUMNS)
+        .execute(Tuple.of(tenant).addArrayOfLong(ids.toArray(new Long[0])))
+        .compose(rows -> {
+          List<Item> claimed = new ArrayList<>();
+          for (io.vertx.sqlclient.Row r : rows) {
+            claimed.add(item(r));
+          }
+          claimed.sort(java.util.Comparator.comparingLong(Item::id));
+          Future<Void> audited = Future.succeededFuture();
+          for (Item it : claimed) {
+            audited = audited.compose(v -> AuditLog.record(conn, tenant, now, actor, "quarantine.requeue",
+                String.valueOf(it.id()), new JsonObject().put("deleted", 1)));
+          }
+          return audited.map(claimed);
+        }));
+  }
+
   /** Identity of a rejection: stream, reason and payload, as stored (escaped or not). */
   static String fingerprint(String stream, String reason, String payload, boolean escaped) {
     try {
