@@ -92,6 +92,13 @@ final class EdgeGuard {
   private boolean answered;
   /** Answered here: the rest of the request is read and dropped, then the connection closes. */
   private boolean discarding;
+  /**
+   * A request came in before the one ahead of it was answered (HTTP/1.1 pipelining): it and all
+   * that follows is dropped unread, and the connection closes once the answer in progress is
+   * written. Reading it would take its body past the budget's accounting, which follows one
+   * request at a time; RFC 9112 (9.3.2) has pipelining clients retry what was not answered.
+   */
+  private boolean pipelined;
   private ScheduledFuture<?> timer;
 
   private EdgeGuard(EdgeLimits limits, Channel channel, boolean admitted) {
@@ -253,6 +260,10 @@ final class EdgeGuard {
         ctx.fireChannelRead(msg);
         return;
       }
+      if (pipelined) {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
       if (discarding) {
         boolean last = msg instanceof LastHttpContent;
         ReferenceCountUtil.release(msg);
@@ -271,6 +282,12 @@ final class EdgeGuard {
           stopTimer();
           phase = Phase.WAITING; // HttpVerticle's invalid-request handler answers it in JSON
           ctx.fireChannelRead(msg);
+          return;
+        }
+        if (phase == Phase.WAITING || responding) {
+          pipelined = true;
+          limits.pipelinedRequests.increment();
+          ReferenceCountUtil.release(msg);
           return;
         }
         enter(Phase.BODY, now);
@@ -374,6 +391,12 @@ final class EdgeGuard {
       if (msg instanceof HttpResponse && ((HttpResponse) msg).status().code() == 101) {
         stopTimer();
         phase = Phase.UPGRADED;
+      }
+      if (pipelined && msg instanceof LastHttpContent) {
+        ChannelPromise p = promise.unvoid();
+        p.addListener(ChannelFutureListener.CLOSE); // the answer in progress is out: now the connection goes
+        ctx.write(msg, p);
+        return;
       }
       ctx.write(msg, promise);
     }

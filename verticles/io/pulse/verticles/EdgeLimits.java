@@ -25,6 +25,7 @@ final class EdgeLimits {
   final Counter headerTimeouts;
   final Counter bodyTimeouts;
   final Counter badRequests;
+  final Counter pipelinedRequests;
   final Counter wsProtocolClosed;
 
   EdgeLimits(PulseConfig.Edge config, int maxBodyBytes, MeterRegistry registry) {
@@ -48,6 +49,9 @@ final class EdgeLimits {
         .description("Connections closed because a request's headers or body stopped arriving").register(registry);
     this.badRequests = Counter.builder("pulse.http.bad.requests")
         .description("Requests the HTTP decoder could not read (bad request line, headers, chunks or encoding)")
+        .register(registry);
+    this.pipelinedRequests = Counter.builder("pulse.http.pipelined")
+        .description("Requests sent before the one ahead was answered: dropped, the connection closed after that answer")
         .register(registry);
     this.wsProtocolClosed = Counter.builder("pulse.live.protocol.closed")
         .description("WebSockets closed for a protocol violation, a message too big, bad UTF-8 or binary data")
