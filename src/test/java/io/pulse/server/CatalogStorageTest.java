@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import io.pulse.testing.PgFixture;
+import io.pulse.testing.Await;
 import io.pulse.testing.TestPulse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -36,11 +37,9 @@ class CatalogStorageTest {
       JsonObject s = find(pulse, "gone");
       assertNotNull(s);
       assertEquals(true, s.getBoolean("live"));
-      long deadline = System.currentTimeMillis() + 20_000; // the stored catalogue syncs every 5 s, then it may go
-      while (find(pulse, "gone").getBoolean("live") && System.currentTimeMillis() < deadline) {
-        Thread.sleep(200);
-      }
-      s = find(pulse, "gone");
+      // the stored catalogue syncs every 5 s, then the stream may go
+      s = Await.until("stream gone forgotten in memory", () -> find(pulse, "gone"), j -> !j.getBoolean("live"),
+          20_000);
       assertEquals(false, s.getBoolean("live"), "forgotten in memory: " + s);
       assertEquals(new JsonArray().add("eu"), s.getJsonObject("dims").getJsonArray("region"), "listed from storage");
       assertEquals(new JsonArray().add("amount"), s.getJsonArray("values"));

@@ -22,18 +22,7 @@ class DefinitionsApiTest {
 
   /** Polls a GET until its JSON answer passes, for what background writers store (up to 10 s). */
   private static JsonObject eventually(TestPulse p, String path, Predicate<JsonObject> ok) throws Exception {
-    JsonObject last = null;
-    for (int i = 0; i < 100; i++) {
-      TestPulse.Response r = p.get(path);
-      if (r.status() == 200) {
-        last = r.json();
-        if (ok.test(last)) {
-          return last;
-        }
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError(path + " never passed; last answer " + last);
+    return p.awaitJson(path, ok);
   }
 
   @Test

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.testing.LiveClient;
 import io.pulse.testing.RawWire;
+import io.pulse.testing.Await;
+import io.pulse.testing.PgProcesses;
 import io.pulse.testing.TestPulse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -113,12 +115,9 @@ class FaultsTest {
       return acks.stream().filter(a -> a.atMs() < ms).mapToLong(Ack::accepted).sum();
     }
 
-    void awaitAcks(long events, long timeoutMs) throws InterruptedException {
-      long deadline = System.currentTimeMillis() + timeoutMs;
-      while (acknowledged() < events && System.currentTimeMillis() < deadline) {
-        Thread.sleep(50);
-      }
-      assertTrue(acknowledged() >= events, "the load got going: " + acknowledged() + " events acknowledged");
+    void awaitAcks(long events, long timeoutMs) {
+      Await.until("the load got going: " + events + " events acknowledged", this::acknowledged, n -> n >= events,
+          timeoutMs);
     }
 
     @Override
@@ -151,7 +150,7 @@ class FaultsTest {
       TestPulse.awaitReady(p, port, data, Duration.ofSeconds(90));
       load = new Loader(port, "term", 2, 200, 0);
       load.awaitAcks(2_000, 20_000);
-      Thread.sleep(1500); // more load, so that the stop lands among requests in flight and open windows
+      load.awaitAcks(load.acknowledged() + 4_000, 20_000); // more load: the stop lands among requests and open windows
       p.destroy(); // SIGTERM
       assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the process exits: " + Files.readString(data.resolve("pulse.log")));
       load.close();
@@ -185,7 +184,11 @@ class FaultsTest {
       TestPulse.awaitReady(p, port, data, Duration.ofSeconds(90));
       load = new Loader(port, "k9load", 2, 200, 0);
       load.awaitAcks(2_000, 20_000);
-      Thread.sleep(5000); // several windows close and are written before the kill
+      // enough acknowledged long enough before the kill (past window + lateness + a store write) that the
+      // assertion below has stored windows to check, not only open ones
+      Loader going = load;
+      Await.until("load acknowledged 2.5 s before now", () -> going.acknowledgedBefore(System.currentTimeMillis()
+          - 2_500), n -> n >= 20_000, 30_000);
       killedAt = System.currentTimeMillis();
       p.destroyForcibly(); // SIGKILL
       assertTrue(p.waitFor(10, TimeUnit.SECONDS));
@@ -211,21 +214,6 @@ class FaultsTest {
     }
   }
 
-  /** The postmaster of a zonky server and all its children. */
-  private static List<Long> postgresPids(Path dir) throws IOException {
-    long postmaster = Long.parseLong(Files.readAllLines(dir.resolve("postmaster.pid")).get(0).trim());
-    List<Long> pids = new ArrayList<>();
-    pids.add(postmaster);
-    ProcessHandle.of(postmaster).ifPresent(h -> h.descendants().forEach(d -> pids.add(d.pid())));
-    return pids;
-  }
-
-  private static void signal(String sig, List<Long> pids) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("kill", "-" + sig));
-    pids.forEach(pid -> cmd.add(Long.toString(pid)));
-    new ProcessBuilder(cmd).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
-  }
-
   @Test
   @DisplayName("a database that stops answering (SIGSTOP) turns readiness 503 without hanging anyone; resumed, "
       + "readiness is 200 again and every acknowledged event is stored")
@@ -236,14 +224,14 @@ class FaultsTest {
         .setPort(pgPort).start();
     JsonObject conf = StorageServerTest.fast().put("storage", new JsonObject().put("enabled", true)
         .put("url", "postgresql://postgres:x@localhost:" + pgPort + "/postgres").put("retryMs", 200));
-    List<Long> pids = postgresPids(dir);
+    List<Long> pids = PgProcesses.of(dir);
     boolean stopped = false;
     try (TestPulse pulse = TestPulse.start(conf)) {
       Loader load = new Loader(pulse.port(), "stall", 1, 20, 50);
       try {
         load.awaitAcks(200, 20_000);
-        pids = postgresPids(dir); // the backends Pulse's pool opened are children now
-        signal("STOP", pids);
+        pids = PgProcesses.of(dir); // the backends Pulse's pool opened are children now
+        PgProcesses.signal("STOP", pids);
         stopped = true;
         long stalledAt = System.currentTimeMillis();
         int ready = 200;
@@ -263,37 +251,27 @@ class FaultsTest {
           if (ready == 503) {
             break;
           }
-          Thread.sleep(200);
+          Thread.sleep(200); // poll interval: each probe is itself timed (readiness must answer promptly)
         }
-        signal("CONT", pids);
+        PgProcesses.signal("CONT", pids);
         stopped = false;
         assertEquals(503, ready, "readiness turned 503 while the database did not answer: " + readyBody);
         assertTrue(new JsonObject(readyBody).getString("reason", "").startsWith("storage"), readyBody);
 
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (pulse.get("/health/ready").status() != 200 && System.currentTimeMillis() < deadline) {
-          Thread.sleep(200);
-        }
-        assertEquals(200, pulse.get("/health/ready").status(), "ready again once the database answers");
-        Thread.sleep(1000); // a little more load after the resume, stored like the rest
+        Await.until("ready again once the database answers", () -> pulse.get("/health/ready").status(),
+            st -> st == 200, 30_000);
+        load.awaitAcks(load.acknowledged() + 400, 20_000); // a little more load after the resume, stored like the rest
       } finally {
         if (stopped) {
-          signal("CONT", pids);
+          PgProcesses.signal("CONT", pids);
         }
         load.close();
       }
       assertEquals(0, load.hung.get(), "no ingest request hung while the database was stalled");
       assertTrue(load.oddAnswers.isEmpty(), "only 202 or 503 while stalled: " + load.oddAnswers);
       long ack = load.acknowledged();
-      long deadline = System.currentTimeMillis() + 30_000;
-      long stored = -1;
-      while (System.currentTimeMillis() < deadline) {
-        stored = query(pulse.pulse().database().pool(), SERIES_SUM + "'stall'");
-        if (stored == ack) {
-          break;
-        }
-        Thread.sleep(200);
-      }
+      long stored = Await.until("every acknowledged event (" + ack + ") stored after the stall",
+          () -> query(pulse.pulse().database().pool(), SERIES_SUM + "'stall'"), n -> n == ack, 30_000);
       assertEquals(ack, stored, "every acknowledged event is stored after the stall");
     } finally {
       pg.close();

@@ -197,18 +197,6 @@ class HostileStorageInputTest {
   }
 
   private static JsonObject eventually(TestPulse p, String path, Predicate<JsonObject> ok) throws Exception {
-    JsonObject last = null;
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      TestPulse.Response r = p.get(path);
-      if (r.status() == 200) {
-        last = r.json();
-        if (ok.test(last)) {
-          return last;
-        }
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError(path + " never passed; last answer " + last);
+    return p.awaitJson(path, ok);
   }
 }

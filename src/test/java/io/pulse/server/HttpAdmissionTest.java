@@ -3,6 +3,7 @@ package io.pulse.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.testing.Await;
 import io.pulse.testing.RawHttp;
 import io.pulse.testing.TestPulse;
 import io.vertx.core.json.JsonObject;
@@ -38,20 +39,14 @@ class HttpAdmissionTest {
   /** Polls /metrics over a fresh raw connection until the metric's value passes the test, or the deadline passes. */
   private static double awaitMetric(TestPulse pulse, String name, java.util.function.DoublePredicate ok)
       throws Exception {
-    long deadline = System.currentTimeMillis() + 10_000;
-    double v = Double.NaN;
-    while (System.currentTimeMillis() < deadline) {
+    return Await.until(name, () -> {
       try (RawHttp c = new RawHttp(pulse.port())) {
-        RawHttp.Answer a = c.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").read(5000);
-        v = metric(a.body(), name);
+        return metric(c.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").read(5000).body(),
+            name);
       }
-      if (ok.test(v)) {
-        return v;
-      }
-      Thread.sleep(50);
-    }
-    return v;
+    }, ok::test, 10_000);
   }
+
 
   @Test
   @DisplayName("bodies held at once past ingest.maxBufferedBodyBytes: 503 + Retry-After in JSON; the bytes come back")
@@ -152,17 +147,11 @@ class HttpAdmissionTest {
       }
       held.remove(0).close();
       // the freed slot is given back once the server has seen the close: wait for it with a deadline
-      long deadline = System.currentTimeMillis() + 10_000;
-      int status = 0;
-      while (System.currentTimeMillis() < deadline && status != 200) {
+      int status = Await.until("a connection admitted again", () -> {
         try (RawHttp c = new RawHttp(pulse.port())) {
-          status = c.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").read(5000).status();
-          if (status == 200) {
-            break;
-          }
+          return c.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").read(5000).status();
         }
-        Thread.sleep(50);
-      }
+      }, st -> st == 200, 10_000);
       assertEquals(200, status, "a connection is admitted again once one closed");
       for (RawHttp c : held) {
         c.close();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pulse.testing.LiveClient;
 import io.pulse.testing.LiveClient.Msg;
 import io.pulse.testing.PgFixture;
+import io.pulse.testing.Await;
 import io.pulse.testing.TestPulse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -44,14 +45,17 @@ class LiveHistoryQueueTest {
           }
           i++;
           try {
-            Thread.sleep(20);
+            Thread.sleep(20); // paces the feed; outcomes are awaited below
           } catch (InterruptedException e) {
             return;
           }
         }
       });
       feed.start();
-      Thread.sleep(1500); // several windows close and are stored
+      // several windows close and are stored: 7 rows a window (6 series and the total), at least 4 windows
+      // are asserted to come from history below, so wait for 6
+      Await.until("6 windows stored", () -> HostileStorageInputTest.metric(pulse, "pulse_store_rows_written_total"),
+          n -> n >= 42, 20_000);
       long since = System.currentTimeMillis() - 5_000;
       String[] ids = {"total", "region", "store"};
       ws.send(new JsonObject().put("op", "subscribe").put("id", "total").put("stream", "hq").put("since", since));
@@ -62,7 +66,8 @@ class LiveHistoryQueueTest {
       for (String id : ids) {
         ws.await(m -> "history".equals(m.type()) && id.equals(m.json().getString("sub")), 20_000);
       }
-      Thread.sleep(600); // live finals flow after the histories
+      ws.await(m -> "rollup".equals(m.type()) && m.json().getBoolean("final", false)
+          && !m.json().getBoolean("history", false), 10_000); // live finals flow after the histories
       stop.set(true);
       feed.join();
       ws.collect(1200); // the last windows close and arrive

@@ -5,6 +5,8 @@ import static io.pulse.server.StorageServerTest.waitFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.testing.Await;
+import io.pulse.testing.PgProcesses;
 import io.pulse.testing.TestPulse;
 import io.vertx.core.json.JsonObject;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -36,7 +38,7 @@ class StorageHangTest {
     JsonObject conf = StorageServerTest.fast().put("storage", new JsonObject().put("enabled", true)
         .put("url", "postgresql://postgres:x@localhost:" + pg.getPort() + "/postgres").put("downsample", false)
         .put("writeBatch", 50).put("retryMs", 200).put("queryTimeoutMs", 1500));
-    List<ProcessHandle> stopped = List.of();
+    List<Long> stopped = List.of();
     try (TestPulse pulse = TestPulse.start(conf)) {
       long total = 30;
       assertEquals(202, pulse.postNdjson("hang", events(30, "a", "b")));
@@ -44,8 +46,9 @@ class StorageHangTest {
       waitFor("first finals stored", () -> sum(pg), total, 15_000);
       waitFor("ready", () -> pulse.get("/health/ready").status(), 200, 10_000);
 
-      stopped = postgresProcesses(dir);
-      signal("STOP", stopped);
+      stopped = PgProcesses.of(dir);
+      assertTrue(stopped.size() > 1, "the postmaster has children");
+      PgProcesses.signal("STOP", stopped);
       // acknowledged while the database is frozen: these must be stored once it is back
       for (int i = 0; i < 5; i++) {
         assertEquals(202, pulse.postNdjson("hang", events(10, "c" + i, "d")));
@@ -64,14 +67,14 @@ class StorageHangTest {
         assertTrue(new JsonObject(r.body()).getString("error").contains("does not answer"), path + " -> " + r.body());
       }
 
-      signal("CONT", stopped);
+      PgProcesses.signal("CONT", stopped);
       stopped = List.of();
       waitFor("ready again", () -> pulse.get("/health/ready").status(), 200, 20_000);
       long expected = total;
       waitFor("every acknowledged event in a stored series window", () -> sum(pg), expected, 20_000);
       assertEquals(200, pulse.get("/api/v1/rules/r").status());
     } finally {
-      signal("CONT", stopped);
+      PgProcesses.signal("CONT", stopped);
       pg.close();
     }
   }
@@ -114,27 +117,6 @@ class StorageHangTest {
   private static long quarantined(TestPulse pulse) {
     TestPulse.Response r = pulse.get("/api/v1/quarantine");
     return r.status() == 200 ? r.json().getLong("events") : -1;
-  }
-
-  /** The postmaster (its pid is the first line of postmaster.pid) and every backend and worker under it. */
-  private static List<ProcessHandle> postgresProcesses(Path dataDir) throws Exception {
-    long pid = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());
-    ProcessHandle postmaster = ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("no postmaster " + pid));
-    List<ProcessHandle> all = new ArrayList<>();
-    all.add(postmaster);
-    postmaster.descendants().forEach(all::add);
-    assertTrue(all.size() > 1, "the postmaster has children");
-    return all;
-  }
-
-  private static void signal(String sig, List<ProcessHandle> processes) throws Exception {
-    if (processes.isEmpty()) {
-      return;
-    }
-    List<String> cmd = new ArrayList<>(List.of("kill", "-" + sig));
-    cmd.addAll(processes.stream().map(p -> Long.toString(p.pid())).collect(Collectors.toList()));
-    Process k = new ProcessBuilder(cmd).inheritIO().start();
-    assertTrue(k.waitFor(10, TimeUnit.SECONDS) && k.exitValue() == 0, "kill -" + sig);
   }
 
   private static long sum(EmbeddedPostgres pg) {

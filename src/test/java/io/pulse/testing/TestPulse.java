@@ -105,6 +105,14 @@ public final class TestPulse implements AutoCloseable {
     return pulse;
   }
 
+  /** Waits (10 s at most) until GET {@code path} answers 200 with JSON that passes {@code ok}; returns that JSON. */
+  public JsonObject awaitJson(String path, java.util.function.Predicate<JsonObject> ok) {
+    return Await.until("GET " + path + " answering what the test expects", () -> {
+      Response r = get(path);
+      return r.status() == 200 ? r.json() : null;
+    }, j -> j != null && ok.test(j), 10_000);
+  }
+
   public int port() {
     return pulse.port();
   }
