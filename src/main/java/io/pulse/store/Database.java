@@ -314,6 +314,7 @@ public final class Database {
       StalePostmaster.clear(pgDir);
       try {
         return EmbeddedPostgres.builder()
+            .setOverrideWorkingDirectory(binariesFolder().toFile())
             .setDataDirectory(pgDir)
             .setCleanDataDirectory(false)           // the data survives restarts
             .setRegisterShutdownHook(false)         // Pulse stops it after its last write, not the JVM's hook
@@ -328,6 +329,17 @@ public final class Database {
         throw new IllegalStateException("the embedded PostgreSQL did not start in " + pgDir + " (dataDir / "
             + "PULSE_DATA_DIR): " + rootMessage(e) + tail(log), e);
       }
+    }
+
+    /**
+     * Where the PostgreSQL binaries unpack: {@code $TMPDIR/embedded-pg} when TMPDIR is set (as the
+     * shell's convention says; Java's own temporary folder ignores it), else under
+     * {@code java.io.tmpdir}.
+     */
+    static Path binariesFolder() {
+      String tmp = System.getenv("TMPDIR");
+      Path base = tmp != null && !tmp.isBlank() ? Path.of(tmp) : Path.of(System.getProperty("java.io.tmpdir"));
+      return base.toAbsolutePath().normalize().resolve("embedded-pg");
     }
 
     /** A folder that is neither empty nor a PostgreSQL data folder is not ours to initialise. */
