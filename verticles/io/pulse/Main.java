@@ -40,6 +40,8 @@ public final class Main {
         msg = "configuration http.host (PULSE_HTTP_HOST): cannot listen on \"" + config.http().host() + "\": " + msg;
       }
       System.err.println("pulse: failed to start: " + msg);
+      // the message says what to change; the trace says where it failed, for a report
+      cause.printStackTrace();
       System.exit(1);
       return;
     }

@@ -172,6 +172,15 @@ public final class Pulse {
     return ctx.config;
   }
 
+  /**
+   * Sets who HTTP requests are from (by default {@link io.pulse.core.CallerResolver#ANONYMOUS}, the
+   * tenant "default"): for tests that need several tenants or a refused caller, in-process only.
+   */
+  public Pulse callers(io.pulse.core.CallerResolver resolver) {
+    ctx.callers = java.util.Objects.requireNonNull(resolver);
+    return this;
+  }
+
   /** The database history is stored in, or null when storage is off. */
   public Database database() {
     return ctx.db;

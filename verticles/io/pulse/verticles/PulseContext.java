@@ -61,6 +61,9 @@ public final class PulseContext {
   /** Failing series windows and stalled shards: counted, logged, told to {@link #health}. */
   final io.pulse.agg.AggregationGuard aggregationGuard;
 
+  /** Who each HTTP request is from; tests install their own in-process ({@link Pulse#callers}), never configuration. */
+  volatile io.pulse.core.CallerResolver callers = io.pulse.core.CallerResolver.ANONYMOUS;
+
   /** Connection cap, request-body budget and their meters, shared by the HTTP instances. */
   final EdgeLimits edge;
 

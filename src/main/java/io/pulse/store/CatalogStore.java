@@ -145,4 +145,10 @@ public final class CatalogStore {
         + "last_seen = greatest(streams.last_seen, excluded.last_seen)")
         .execute(Tuple.of(RollupStore.TENANT, name, dims, values, first, last)).mapEmpty();
   }
+
+  /** Deletes a stream's catalogue row through {@code client} (the caller's transaction); whether there was one. */
+  public static Future<Boolean> delete(io.vertx.sqlclient.SqlClient client, String tenant, String name) {
+    return client.preparedQuery("delete from streams where tenant = $1 and name = $2")
+        .execute(Tuple.of(tenant, name)).map(set -> set.rowCount() > 0);
+  }
 }

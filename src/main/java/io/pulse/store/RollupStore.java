@@ -259,6 +259,46 @@ public final class RollupStore {
     });
   }
 
+  /** What {@link #deleteStream} removed: series rows, and windows by resolution table. */
+  public record Deleted(long series, Map<String, Long> windows) {
+    public long windowsTotal() {
+      return windows.values().stream().mapToLong(Long::longValue).sum();
+    }
+  }
+
+  /**
+   * Deletes a stream's stored history through {@code client} (the caller's transaction): its
+   * windows in every resolution table, then its series rows, and forgets their cached ids so that
+   * windows written afterwards make new series (the stream starts afresh). A window whose series id
+   * was resolved before the delete and is written after it lands under the deleted id, which no
+   * read joins to: retention removes it.
+   */
+  public Future<Deleted> deleteStream(io.vertx.sqlclient.SqlClient client, String tenant, String stream) {
+    forgetIds(stream);
+    Map<String, Long> windows = new LinkedHashMap<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (Resolution r : Resolution.values()) {
+      chain = chain.compose(v -> client.preparedQuery("delete from " + r.table()
+              + " where series_id in (select id from series where tenant = $1 and stream = $2)")
+          .execute(Tuple.of(tenant, stream)).map(set -> {
+            windows.put(r.table(), (long) set.rowCount());
+            return null;
+          }));
+    }
+    return chain.compose(v -> client.preparedQuery("delete from series where tenant = $1 and stream = $2")
+        .execute(Tuple.of(tenant, stream)))
+        .map(set -> {
+          forgetIds(stream);
+          return new Deleted(set.rowCount(), windows);
+        });
+  }
+
+  private void forgetIds(String stream) {
+    synchronized (ids) {
+      ids.keySet().removeIf(k -> k.stream().equals(stream));
+    }
+  }
+
   /** Reads a stream's stored windows (see {@link Query}), oldest first. */
   public Future<List<Stored>> query(Query q) {
     String t = q.resolution().table();

@@ -1,0 +1,165 @@
+package io.pulse.verticles;
+
+import static io.pulse.verticles.Replies.error;
+import static io.pulse.verticles.Replies.json;
+
+import io.pulse.ingest.BodyException;
+import io.pulse.ingest.BodyFormat;
+import io.pulse.ingest.EventParser;
+import io.pulse.ingest.Ingestor;
+import io.pulse.ingest.ParseResult;
+import io.pulse.ingest.Rejection;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Ingest over HTTP (API.md "Ingest"): the checks that need no body, the body parsed on this
+ * event loop and routed to the shards; and the quarantine's requeue, which puts one stored event
+ * through the same path.
+ */
+final class IngestApi implements QuarantineApi.Requeue {
+
+  private static final int MAX_ERRORS_LISTED = 100;
+
+  private final Vertx vertx;
+  private final PulseContext ctx;
+  private final EventParser parser;
+  private final Ingestor ingestor;
+
+  IngestApi(Vertx vertx, PulseContext ctx) {
+    this.vertx = vertx;
+    this.ctx = ctx;
+    this.parser = new EventParser(ctx.config.ingest());
+    this.ingestor = ctx.ingestor;
+  }
+
+  /** Checks that need no body (draining, overload, path, Content-Type and -Length): they answer before it is read. */
+  void checkIngest(RoutingContext rc) {
+    if (ctx.draining.get()) {
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+      error(rc, 503, "the server is shutting down; retry against another instance or shortly");
+      return;
+    }
+    if (ctx.overloaded()) {
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+      error(rc, 503, "aggregation is behind; retry in a second");
+      return;
+    }
+    if (ctx.storeFull.get()) {
+      long seconds = Math.max(1, (ctx.config.storage().retryMs() + 999) / 1000 + 1);
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
+      error(rc, 503, "storage is behind (" + (ctx.storageProblem() != null ? ctx.storageProblem()
+          : "the database is slow") + "); " + ctx.storeDepth.get() + " final rollups wait to be written "
+          + "(storage.writeQueue); retry in " + seconds + " s");
+      return;
+    }
+    String stream = rc.pathParam("stream");
+    if (stream != null && !EventParser.validStream(stream)) {
+      error(rc, 400, "stream: \"" + stream + "\" in the path does not match [a-z0-9_.-]{1,64}");
+      return;
+    }
+    String len = rc.request().getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (len != null) {
+      try {
+        if (Long.parseLong(len) > ctx.config.ingest().maxBodyBytes()) {
+          tooLarge(rc);
+          return;
+        }
+      } catch (NumberFormatException e) {
+        error(rc, 400, "Content-Length is not a number");
+        return;
+      }
+    }
+    try {
+      rc.put("format", BodyFormat.of(rc.request().getHeader(HttpHeaders.CONTENT_TYPE)));
+    } catch (BodyException e) {
+      error(rc, e.status(), e.getMessage());
+      return;
+    }
+    rc.next();
+  }
+
+  void tooLarge(RoutingContext rc) {
+    error(rc, 413, "the body is larger than " + ctx.config.ingest().maxBodyBytes() + " bytes (ingest.maxBodyBytes)");
+  }
+
+  void ingest(RoutingContext rc) {
+    long now = ctx.clock.millis();
+    Buffer buf = rc.body().buffer();
+    byte[] bytes = buf == null ? new byte[0] : buf.getBytes();
+    ParseResult parsed;
+    try {
+      parsed = parser.parse(bytes, rc.get("format"), rc.pathParam("stream"), now);
+    } catch (BodyException e) {
+      error(rc, e.status(), e.getMessage());
+      return;
+    }
+    Ingestor.Outcome out = ingestor.ingest(parsed, now, "http");
+    ctx.dispatch(vertx.eventBus(), out.batches());
+    JsonArray errors = new JsonArray();
+    List<Rejection> rej = out.rejections();
+    rej.sort(Comparator.comparingInt(Rejection::index));
+    for (int i = 0; i < rej.size() && i < MAX_ERRORS_LISTED; i++) {
+      errors.add(new JsonObject().put("index", rej.get(i).index()).put("error", rej.get(i).error()));
+    }
+    JsonObject answer = new JsonObject().put("accepted", out.accepted()).put("rejected", rej.size())
+        .put("errors", errors);
+    if (rej.size() > MAX_ERRORS_LISTED) {
+      answer.put("errorsTruncated", true);
+    }
+    if (out.late() > 0) {
+      answer.put("late", out.late());
+    }
+    if (out.overflowed() > 0) {
+      answer.put("overflowed", out.overflowed()).put("overflowNote", out.overflowNote());
+    }
+    json(rc, 202, answer);
+  }
+
+  // ---- requeue of quarantined events ----
+
+  /** A quarantined payload parsed again as one event: the parse, or why it is not one valid event. */
+  private Object parseOne(String payload, String stream, long now) {
+    ParseResult parsed;
+    try {
+      parsed = parser.parse(payload.getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, stream, now);
+    } catch (BodyException e) {
+      return e.getMessage();
+    }
+    if (!parsed.rejections().isEmpty()) {
+      return parsed.rejections().get(0).error();
+    }
+    if (parsed.events().size() != 1) {
+      return "the stored payload holds " + parsed.events().size() + " events, not one";
+    }
+    return parsed;
+  }
+
+  @Override
+  public String check(String payload, String stream) {
+    Object p = parseOne(payload, stream, ctx.clock.millis());
+    return p instanceof String ? (String) p : null;
+  }
+
+  @Override
+  public String ingest(String payload, String stream) {
+    long now = ctx.clock.millis();
+    Object p = parseOne(payload, stream, now);
+    if (p instanceof String) {
+      return (String) p;
+    }
+    Ingestor.Outcome out = ingestor.ingest((ParseResult) p, now, "requeue");
+    ctx.dispatch(vertx.eventBus(), out.batches());
+    if (!out.rejections().isEmpty()) {
+      return out.rejections().get(0).error();
+    }
+    return out.accepted() == 1 ? null : "late again: its window closed long ago (quarantined anew)";
+  }
+}

@@ -1,0 +1,65 @@
+package io.pulse.verticles;
+
+import static io.pulse.verticles.Replies.error;
+import static io.pulse.verticles.Replies.toMap;
+
+import io.pulse.live.SubscriptionSpec;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+
+/** The live feed's endpoints (API.md "Live feed"): SSE and WebSocket, handed to this instance's {@link LiveHub}. */
+final class LiveApi {
+
+  private final PulseContext ctx;
+  private final LiveHub hub;
+
+  LiveApi(PulseContext ctx, LiveHub hub) {
+    this.ctx = ctx;
+    this.hub = hub;
+  }
+
+  void sse(RoutingContext rc) {
+    SubscriptionSpec spec;
+    try {
+      spec = SubscriptionSpec.fromQuery(toMap(rc.queryParams()));
+    } catch (RuntimeException e) { // IllegalArgumentException; anything else is a parameter it could not read too
+      error(rc, 400, e instanceof IllegalArgumentException ? e.getMessage()
+          : "a parameter could not be read: " + EdgeGuard.clip(String.valueOf(e.getMessage()), 200));
+      return;
+    }
+    if (ctx.draining.get()) {
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+      error(rc, 503, "the server is shutting down");
+      return;
+    }
+    String last = rc.request().getHeader("Last-Event-ID");
+    if (last == null) {
+      last = rc.queryParams().get("lastEventId");
+    }
+    HttpServerResponse res = rc.response().setChunked(true)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").putHeader("X-Accel-Buffering", "no");
+    res.write("retry: 2000\n\n");
+    hub.accept(res, rc.request().connection(), spec, last);
+  }
+
+  void websocket(RoutingContext rc) {
+    if (!"websocket".equalsIgnoreCase(rc.request().getHeader(HttpHeaders.UPGRADE))) {
+      error(rc, 400, "this endpoint speaks WebSocket: open it with a WebSocket client (Upgrade: websocket), "
+          + "or use /api/v1/live/sse for Server-Sent Events");
+      return;
+    }
+    if (ctx.draining.get()) {
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+      error(rc, 503, "the server is shutting down");
+      return;
+    }
+    rc.request().toWebSocket().onSuccess(hub::accept)
+        .onFailure(e -> {
+          if (!rc.response().ended()) {
+            error(rc, 400, "WebSocket upgrade failed: " + e.getMessage());
+          }
+        });
+  }
+}

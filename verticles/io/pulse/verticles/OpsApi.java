@@ -1,0 +1,129 @@
+package io.pulse.verticles;
+
+import static io.pulse.verticles.Replies.error;
+import static io.pulse.verticles.Replies.json;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pulse.core.Health;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.util.List;
+
+/** Operations (API.md "Operations"): health, metrics, the UI's files, and the API's 404/405 answers. */
+final class OpsApi {
+
+  private final PulseContext ctx;
+  private final Router router;
+  private final Handler<RoutingContext> files = StaticHandler.create("webroot").setCachingEnabled(false)
+      .setDefaultContentEncoding("UTF-8");
+
+  OpsApi(PulseContext ctx, Router router) {
+    this.ctx = ctx;
+    this.router = router;
+  }
+
+  void live(RoutingContext rc) {
+    json(rc, 200, new JsonObject().put("status", "up"));
+  }
+
+  /**
+   * 503 while draining or while any component is down (the reasons joined in {@code reason}); 200
+   * otherwise, with {@code "status":"degraded"} and the problems when something works but lost or
+   * refused data an operator should know of.
+   */
+  void ready(RoutingContext rc) {
+    if (ctx.draining.get()) {
+      json(rc, 503, new JsonObject().put("status", "draining"));
+      return;
+    }
+    List<Health.Problem> problems = ctx.health.problems();
+    JsonArray list = new JsonArray();
+    for (Health.Problem p : problems) {
+      list.add(new JsonObject().put("component", p.component()).put("level", p.level().name().toLowerCase())
+          .put("reason", p.reason()).put("since", p.since()));
+    }
+    List<String> down = ctx.health.reasons(Health.Level.DOWN);
+    if (!down.isEmpty()) {
+      JsonObject body = new JsonObject().put("status", "not ready").put("reason", String.join("; ", down))
+          .put("problems", list);
+      if (ctx.health.get("storage") != null) {
+        body.put("queued", ctx.storeDepth.get());
+      }
+      json(rc, 503, body);
+    } else if (!problems.isEmpty()) {
+      json(rc, 200, new JsonObject().put("status", "degraded").put("problems", list));
+    } else {
+      json(rc, 200, new JsonObject().put("status", "ready"));
+    }
+  }
+
+  void metrics(RoutingContext rc) {
+    if (ctx.registry instanceof PrometheusMeterRegistry) {
+      rc.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+          .end(((PrometheusMeterRegistry) ctx.registry).scrape());
+    } else {
+      error(rc, 404, "metrics are not enabled");
+    }
+  }
+
+  /** The UI's static files. */
+  void files(RoutingContext rc) {
+    files.handle(rc);
+  }
+
+  /** A path of the API with another method: 405 with the methods it has; else 404. */
+  void unknownApi(RoutingContext rc) {
+    String path = rc.request().path();
+    java.util.Set<String> allowed = new java.util.TreeSet<>();
+    for (io.vertx.ext.web.Route r : router.getRoutes()) {
+      String pattern = r.getPath();
+      if (pattern == null || r.methods() == null || r.methods().isEmpty() || pattern.endsWith("*")) {
+        continue;
+      }
+      String regex = java.util.regex.Pattern.quote(pattern).replaceAll(":[A-Za-z]+", "\\\\E[^/]+\\\\Q");
+      if (path.matches(regex)) {
+        r.methods().forEach(m -> allowed.add(m.name()));
+      }
+    }
+    if (allowed.isEmpty()) {
+      error(rc, 404, "no such endpoint: " + rc.request().method() + " " + path);
+    } else {
+      rc.response().putHeader(HttpHeaders.ALLOW, String.join(", ", allowed));
+      error(rc, 405, rc.request().method() + " is not allowed on " + path + "; it takes " + String.join(", ", allowed));
+    }
+  }
+
+  /**
+   * A request Netty could not decode (bad request line, URI or headers too long, bad header):
+   * answered in JSON like every other error, then the connection is closed (the decoder has lost
+   * its place in the stream).
+   */
+  static void invalidRequest(HttpServerRequest req) {
+    Throwable cause = req.decoderResult().cause();
+    int status;
+    String why;
+    if (cause instanceof io.netty.handler.codec.http.TooLongHttpLineException) {
+      status = 414;
+      why = "the request line (method, URI, version) is too long";
+    } else if (cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException) {
+      status = 431;
+      why = "the request headers are too large";
+    } else {
+      status = 400;
+      why = "the request could not be read";
+    }
+    String detail = cause == null || cause.getMessage() == null ? "" : ": " + EdgeGuard.clip(cause.getMessage(), 200);
+    HttpServerResponse res = req.response();
+    res.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .putHeader(HttpHeaders.CONNECTION, "close")
+        .end(new JsonObject().put("error", why + detail).encode())
+        .onComplete(ar -> req.connection().close());
+  }
+}

@@ -1,0 +1,146 @@
+package io.pulse.verticles;
+
+import static io.pulse.core.Scope.ADMIN;
+import static io.pulse.core.Scope.ALERTS;
+import static io.pulse.core.Scope.INGEST;
+import static io.pulse.core.Scope.PUBLIC;
+import static io.pulse.core.Scope.READ;
+import static io.vertx.core.http.HttpMethod.DELETE;
+import static io.vertx.core.http.HttpMethod.GET;
+import static io.vertx.core.http.HttpMethod.POST;
+import static io.vertx.core.http.HttpMethod.PUT;
+
+import io.pulse.core.CallerResolver;
+import io.pulse.core.Scope;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Every HTTP route of Pulse in one table that reads like API.md: method, path, the scope a token
+ * needs for it, and its handlers, in the order they run. {@link #mount} installs exactly these
+ * routes; every route that is not {@link Scope#PUBLIC} first resolves the request's caller
+ * ({@link Callers}), where the JWT work will also check the scope. A route has a scope or the
+ * tests fail (deny by default).
+ */
+final class Routes {
+
+  /** The handler objects a route's steps come from, made by each HTTP verticle instance. */
+  record Adapters(IngestApi ingest, StreamsApi streams, LiveApi live, DefinitionsApi rules,
+      DefinitionsApi dashboards, QuarantineApi quarantine, OpsApi ops, BodyHandler eventsBody,
+      BodyHandler documentBody) {
+  }
+
+  /** One handler of a route, taken from the adapters. */
+  interface Step extends Function<Adapters, Handler<RoutingContext>> {
+  }
+
+  /**
+   * @param method null for every method
+   * @param onFailure a failure handler for the route (a 413 of its body limit), or null
+   */
+  record Route(HttpMethod method, String path, Scope scope, List<Step> steps, Step onFailure) {
+
+    /** "GET /api/v1/streams/{stream}/series": the route as API.md writes it. */
+    String describe() {
+      return (method == null ? "*" : method.name()) + " " + path.replaceAll(":([A-Za-z]+)", "{$1}");
+    }
+  }
+
+  static final List<Route> TABLE = List.of(
+      // ---- ingest: the checks that need no body answer before it is read ----
+      route(POST, "/api/v1/events", INGEST, a -> a.ingest()::checkIngest, Adapters::eventsBody,
+          a -> a.ingest()::ingest),
+      route(POST, "/api/v1/streams/:stream/events", INGEST, a -> a.ingest()::checkIngest, Adapters::eventsBody,
+          a -> a.ingest()::ingest),
+
+      // ---- streams and history ----
+      route(GET, "/api/v1/streams", READ, a -> a.streams()::streams),
+      route(GET, "/api/v1/streams/:stream/series", READ, a -> a.streams()::series),
+      route(DELETE, "/api/v1/streams/:stream", ADMIN, a -> a.streams()::delete),
+
+      // ---- live feed ----
+      route(GET, "/api/v1/live/sse", READ, a -> a.live()::sse),
+      route(GET, "/api/v1/live/ws", READ, a -> a.live()::websocket),
+
+      // ---- rules (the alerting work's documents) ----
+      route(GET, "/api/v1/rules", READ, a -> a.rules()::list),
+      withFailure(route(POST, "/api/v1/rules", ALERTS, Adapters::documentBody, a -> a.rules()::create),
+          a -> a.rules()::tooLarge),
+      route(GET, "/api/v1/rules/:id", READ, a -> a.rules()::get),
+      withFailure(route(PUT, "/api/v1/rules/:id", ALERTS, Adapters::documentBody, a -> a.rules()::update),
+          a -> a.rules()::tooLarge),
+      route(DELETE, "/api/v1/rules/:id", ALERTS, a -> a.rules()::delete),
+      route(GET, "/api/v1/rules/:id/versions", READ, a -> a.rules()::versions),
+
+      // ---- dashboards ----
+      route(GET, "/api/v1/dashboards", READ, a -> a.dashboards()::list),
+      withFailure(route(POST, "/api/v1/dashboards", ADMIN, Adapters::documentBody, a -> a.dashboards()::create),
+          a -> a.dashboards()::tooLarge),
+      route(GET, "/api/v1/dashboards/:id", READ, a -> a.dashboards()::get),
+      withFailure(route(PUT, "/api/v1/dashboards/:id", ADMIN, Adapters::documentBody, a -> a.dashboards()::update),
+          a -> a.dashboards()::tooLarge),
+      route(DELETE, "/api/v1/dashboards/:id", ADMIN, a -> a.dashboards()::delete),
+      route(GET, "/api/v1/dashboards/:id/versions", READ, a -> a.dashboards()::versions),
+
+      // ---- quarantine and audit ----
+      route(GET, "/api/v1/quarantine", READ, a -> a.quarantine()::list),
+      route(POST, "/api/v1/quarantine/requeue", ADMIN, a -> a.quarantine()::requeueMany),
+      route(POST, "/api/v1/quarantine/:id/requeue", ADMIN, a -> a.quarantine()::requeueOne),
+      route(DELETE, "/api/v1/quarantine/:id", ADMIN, a -> a.quarantine()::delete),
+      route(DELETE, "/api/v1/quarantine", ADMIN, a -> a.quarantine()::purge),
+      route(GET, "/api/v1/audit", ADMIN, a -> a.quarantine()::auditList),
+
+      // ---- operations ----
+      route(GET, "/health/live", PUBLIC, a -> a.ops()::live),
+      route(GET, "/health/ready", PUBLIC, a -> a.ops()::ready),
+      route(GET, "/metrics", PUBLIC, a -> a.ops()::metrics),
+
+      // ---- the rest: 404/405 in JSON for the API, the UI's files for everything else ----
+      route(null, "/api/*", PUBLIC, a -> a.ops()::unknownApi),
+      route(null, "/*", PUBLIC, a -> a.ops()::files));
+
+  private Routes() {
+  }
+
+  private static Route route(HttpMethod method, String path, Scope scope, Step... steps) {
+    return new Route(method, path, scope, List.of(steps), null);
+  }
+
+  private static Route withFailure(Route r, Step onFailure) {
+    return new Route(r.method(), r.path(), r.scope(), r.steps(), onFailure);
+  }
+
+  /**
+   * Installs {@link #TABLE} on {@code router}. Each step becomes a Vert.x route of its own with the
+   * same method and path (Vert.x orders body handlers before user handlers within one route; here
+   * a user handler, the caller's resolution or ingest's checks, runs before the body is read).
+   */
+  static void mount(Router router, Adapters adapters, Supplier<CallerResolver> callers) {
+    for (Route r : TABLE) {
+      if (r.scope() == null) {
+        throw new IllegalStateException(r.describe() + " has no scope");
+      }
+      io.vertx.ext.web.Route last = null;
+      if (r.scope() != PUBLIC) {
+        last = vertxRoute(router, r).handler(Callers.resolve(callers, r.scope()));
+      }
+      for (Step step : r.steps()) {
+        Handler<RoutingContext> h = step.apply(adapters);
+        last = vertxRoute(router, r).handler(h instanceof BodyHandler ? h : Replies.guarded(h));
+      }
+      if (r.onFailure() != null) {
+        last.failureHandler(r.onFailure().apply(adapters));
+      }
+    }
+  }
+
+  private static io.vertx.ext.web.Route vertxRoute(Router router, Route r) {
+    return r.method() == null ? router.route(r.path()) : router.route(r.method(), r.path());
+  }
+}

@@ -1,0 +1,188 @@
+package io.pulse.verticles;
+
+import static io.pulse.verticles.Replies.error;
+import static io.pulse.verticles.Replies.json;
+import static io.pulse.verticles.Replies.toMap;
+
+import io.pulse.catalog.StreamCatalog;
+import io.pulse.catalog.StreamForgetter;
+import io.pulse.core.Caller;
+import io.pulse.http.HistoryWarnings;
+import io.pulse.ingest.EventParser;
+import io.pulse.store.AuditLog;
+import io.pulse.store.CatalogStore;
+import io.pulse.store.DefinitionStore;
+import io.pulse.store.History;
+import io.pulse.store.RollupStore;
+import io.pulse.store.StoreErrors;
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Streams and their history (API.md "History and definitions"): the catalogue, stored windows
+ * merged to a step, and deleting a stream.
+ */
+final class StreamsApi {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StreamsApi.class);
+
+  private final PulseContext ctx;
+  /** Merges of stored windows: CPU-heavy for long ranges, so off the event loop (shared with the live feed). */
+  private final WorkerExecutor history;
+
+  StreamsApi(PulseContext ctx, WorkerExecutor history) {
+    this.ctx = ctx;
+    this.history = history;
+  }
+
+  /** Streams seen: the in-memory catalog (this run) merged with the stored one (earlier runs). */
+  void streams(RoutingContext rc) {
+    Map<String, StreamCatalog.StreamInfo> live = new java.util.TreeMap<>();
+    ctx.catalog.all().forEach(s -> live.put(s.name(), s));
+    java.util.TreeSet<String> names = new java.util.TreeSet<>(live.keySet());
+    names.addAll(ctx.storedStreams.keySet());
+    JsonArray list = new JsonArray();
+    for (String name : names) {
+      StreamCatalog.StreamInfo s = live.get(name);
+      CatalogStore.Stream stored = ctx.storedStreams.get(name);
+      CatalogStore.Stream merged = s == null ? stored
+          : new CatalogStore.Stream(name, s.dims(), s.valueNames(), s.firstSeen(), s.lastSeen());
+      if (s != null && stored != null) {
+        merged = stored.merge(merged);
+      }
+      JsonObject dims = new JsonObject();
+      merged.dims().forEach((k, v) -> dims.put(k, new JsonArray(new ArrayList<>(v))));
+      JsonObject o = new JsonObject().put("stream", name).put("dims", dims)
+          .put("values", new JsonArray(new ArrayList<>(merged.valueNames())))
+          .put("rate", s == null ? 0.0 : Math.round(s.rate() * 100) / 100.0);
+      if (s != null) {
+        o.put("series", s.seriesCount()).put("events", s.events());
+      }
+      o.put("window", io.pulse.config.Durations.format(ctx.config.stream(name).windowMs()))
+          .put("firstSeen", merged.firstSeen()).put("lastSeen", merged.lastSeen()).put("live", s != null);
+      list.add(o);
+    }
+    json(rc, 200, new JsonObject().put("streams", list));
+  }
+
+  /** Stored history of a stream, merged to the step asked (API.md "History"). */
+  void series(RoutingContext rc) {
+    String stream = rc.pathParam("stream");
+    if (!EventParser.validStream(stream)) {
+      error(rc, 400, "stream: \"" + stream + "\" in the path does not match [a-z0-9_.-]{1,64}");
+      return;
+    }
+    History.Request req;
+    try {
+      req = History.parse(stream, toMap(rc.queryParams()), ctx.clock.millis());
+    } catch (IllegalArgumentException e) {
+      error(rc, 400, e.getMessage());
+      return;
+    }
+    if (!ctx.storageEnabled()) {
+      error(rc, 503, "history is not kept: storage is off (storage.enabled / PULSE_STORAGE)");
+      return;
+    }
+    if (ctx.catalog.get(stream) == null && !ctx.storedStreams.containsKey(stream)) {
+      error(rc, 404, "no stream named " + stream + " has been seen");
+      return;
+    }
+    int maxBins = ctx.config.aggregation().sketchMaxBins();
+    ctx.rollups.read(req, History.MAX_ROWS)
+        .compose(rows -> history.executeBlocking(() -> History.render(req, rows, ctx.codec, maxBins), false))
+        .onSuccess(body -> json(rc, 200, withWarnings(body, stream, req)))
+        .onFailure(e -> historyFailed(rc, e));
+  }
+
+  /** Warns, as the live feed does, about group-by dims, filter dims and metrics the stream has never had. */
+  private JsonObject withWarnings(JsonObject body, String stream, History.Request req) {
+    java.util.Set<String> dims = new java.util.TreeSet<>();
+    java.util.Set<String> values = new java.util.TreeSet<>();
+    StreamCatalog.StreamInfo live = ctx.catalog.get(stream);
+    if (live != null) {
+      dims.addAll(live.dims().keySet());
+      values.addAll(live.valueNames());
+    }
+    CatalogStore.Stream stored = ctx.storedStreams.get(stream);
+    if (stored != null) {
+      dims.addAll(stored.dims().keySet());
+      values.addAll(stored.valueNames());
+    }
+    List<String> warnings = HistoryWarnings.of(stream, dims, values, req);
+    return warnings.isEmpty() ? body : body.put("warnings", new JsonArray(warnings));
+  }
+
+  private void historyFailed(RoutingContext rc, Throwable e) {
+    if (e instanceof RollupStore.TooManyRows) {
+      error(rc, 400, e.getMessage());
+    } else if (StoreErrors.transientFailure(e)) {
+      // down, busy or hung (no answer within storage.queryTimeoutMs): say so at once, never hang
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+      error(rc, 503, "storage: the database does not answer: " + StoreErrors.describe(e));
+    } else if (StoreErrors.dataException(e)) {
+      error(rc, 400, "a parameter holds what the database cannot take: " + StoreErrors.describe(e));
+    } else {
+      LOG.error("history read of {} failed", rc.request().uri(), e);
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+      error(rc, 503, "history could not be read: " + StoreErrors.describe(e) + "; see the server log");
+    }
+  }
+
+  /**
+   * Deletes a stream: its in-memory catalogue entry and views first (so the catalogue sync cannot
+   * store it again), then, in one transaction, its stored windows, series rows and catalogue row
+   * with an audit entry. Its quarantined events stay. 404 when the stream is unknown both live and
+   * stored. Events that arrive afterwards start it afresh.
+   */
+  void delete(RoutingContext rc) {
+    Caller caller = Callers.of(rc);
+    String stream = rc.pathParam("stream");
+    if (!EventParser.validStream(stream)) {
+      error(rc, 404, "no stream named " + io.pulse.http.QueryParams.shown(stream)
+          + " (stream names match [a-z0-9_.-]{1,64})");
+      return;
+    }
+    long now = ctx.clock.millis();
+    StreamForgetter.Outcome forgot = StreamForgetter.forget(ctx.catalog, ctx.views, stream, now);
+    if (forgot == StreamForgetter.Outcome.BUSY) {
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+      error(rc, 503, "events of stream " + stream + " are being routed right now; retry in a second");
+      return;
+    }
+    boolean live = forgot == StreamForgetter.Outcome.FORGOTTEN;
+    JsonObject deleted = new JsonObject().put("live", live);
+    if (!ctx.storageEnabled()) {
+      if (!live) {
+        error(rc, 404, "no stream named " + stream + " is known");
+        return;
+      }
+      json(rc, 200, new JsonObject().put("stream", stream).put("deleted", deleted).put("stored", false));
+      return;
+    }
+    Future<JsonObject> done = ctx.db.pool().withTransaction(conn -> ctx.rollups.deleteStream(conn, caller.tenant(),
+            stream)
+        .compose(history -> CatalogStore.delete(conn, caller.tenant(), stream).compose(catalogued -> {
+          if (!live && !catalogued && history.series() == 0) {
+            return Future.failedFuture(new DefinitionStore.Refused(404, "no stream named " + stream + " is known"));
+          }
+          JsonObject windows = new JsonObject();
+          history.windows().forEach(windows::put);
+          deleted.put("catalogue", catalogued).put("series", history.series()).put("windows", windows)
+              .put("windowsTotal", history.windowsTotal());
+          return AuditLog.record(conn, caller.tenant(), now, caller.subject(), "stream.delete", stream,
+              deleted.copy()).map(v -> new JsonObject().put("stream", stream).put("deleted", deleted)
+              .put("stored", true));
+        })))
+        .onSuccess(v -> ctx.storedStreams.remove(stream));
+    Replies.reply(rc, done, 200, ctx.config.storage().queryTimeoutMs());
+  }
+}
