@@ -53,6 +53,8 @@ public final class HttpVerticle extends VerticleBase {
   private final PulseContext ctx;
   private final EventParser parser;
   private final Ingestor ingestor;
+  /** This instance's counts of events sent to each shard (its own; see PulseContext). */
+  private final PulseContext.Sender sender;
   private LiveHub hub;
   private HttpServer server;
   /**
@@ -65,6 +67,7 @@ public final class HttpVerticle extends VerticleBase {
     this.ctx = ctx;
     this.parser = new EventParser(ctx.config.ingest());
     this.ingestor = ctx.ingestor;
+    this.sender = ctx.sender();
   }
 
   @Override
@@ -193,11 +196,11 @@ public final class HttpVerticle extends VerticleBase {
       error(rc, 503, "aggregation is behind; retry in a second");
       return;
     }
-    if (ctx.storeFull.get()) {
+    if (ctx.store.get().full()) {
       long seconds = Math.max(1, (ctx.config.storage().retryMs() + 999) / 1000 + 1);
       rc.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
       error(rc, 503, "storage is behind (" + (ctx.storageProblem() != null ? ctx.storageProblem()
-          : "the database is slow") + "); " + ctx.storeDepth.get() + " final rollups wait to be written "
+          : "the database is slow") + "); " + ctx.store.get().depth() + " final rollups wait to be written "
           + "(storage.writeQueue); retry in " + seconds + " s");
       return;
     }
@@ -243,7 +246,7 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     Ingestor.Outcome out = ingestor.ingest(parsed, now, "http");
-    ctx.dispatch(vertx.eventBus(), out.batches());
+    sender.dispatch(vertx.eventBus(), out.batches());
     JsonArray errors = new JsonArray();
     List<Rejection> rej = out.rejections();
     rej.sort(Comparator.comparingInt(Rejection::index));
@@ -268,32 +271,8 @@ public final class HttpVerticle extends VerticleBase {
 
   /** Streams seen: the in-memory catalog (this run) merged with the stored one (earlier runs). */
   private void streams(RoutingContext rc) {
-    Map<String, StreamCatalog.StreamInfo> live = new java.util.TreeMap<>();
-    ctx.catalog.all().forEach(s -> live.put(s.name(), s));
-    java.util.TreeSet<String> names = new java.util.TreeSet<>(live.keySet());
-    names.addAll(ctx.storedStreams.keySet());
-    JsonArray list = new JsonArray();
-    for (String name : names) {
-      StreamCatalog.StreamInfo s = live.get(name);
-      CatalogStore.Stream stored = ctx.storedStreams.get(name);
-      CatalogStore.Stream merged = s == null ? stored
-          : new CatalogStore.Stream(name, s.dims(), s.valueNames(), s.firstSeen(), s.lastSeen());
-      if (s != null && stored != null) {
-        merged = stored.merge(merged);
-      }
-      JsonObject dims = new JsonObject();
-      merged.dims().forEach((k, v) -> dims.put(k, new JsonArray(new ArrayList<>(v))));
-      JsonObject o = new JsonObject().put("stream", name).put("dims", dims)
-          .put("values", new JsonArray(new ArrayList<>(merged.valueNames())))
-          .put("rate", s == null ? 0.0 : Math.round(s.rate() * 100) / 100.0);
-      if (s != null) {
-        o.put("series", s.seriesCount()).put("events", s.events());
-      }
-      o.put("window", io.pulse.config.Durations.format(ctx.config.stream(name).windowMs()))
-          .put("firstSeen", merged.firstSeen()).put("lastSeen", merged.lastSeen()).put("live", s != null);
-      list.add(o);
-    }
-    json(rc, 200, new JsonObject().put("streams", list));
+    json(rc, 200, io.pulse.catalog.StreamListing.json(ctx.catalog.all(), ctx.storedStreams.snapshot(),
+        name -> ctx.config.stream(name).windowMs()));
   }
 
   /** Stored history of a stream, merged to the step asked (API.md "History"). */
@@ -430,7 +409,7 @@ public final class HttpVerticle extends VerticleBase {
       return (String) p;
     }
     Ingestor.Outcome out = ingestor.ingest((ParseResult) p, now, "requeue");
-    ctx.dispatch(vertx.eventBus(), out.batches());
+    sender.dispatch(vertx.eventBus(), out.batches());
     if (!out.rejections().isEmpty()) {
       return out.rejections().get(0).error();
     }
@@ -506,7 +485,7 @@ public final class HttpVerticle extends VerticleBase {
       JsonObject body = new JsonObject().put("status", "not ready").put("reason", String.join("; ", down))
           .put("problems", list);
       if (ctx.health.get("storage") != null) {
-        body.put("queued", ctx.storeDepth.get());
+        body.put("queued", ctx.store.get().depth());
       }
       json(rc, 503, body);
     } else if (!problems.isEmpty()) {

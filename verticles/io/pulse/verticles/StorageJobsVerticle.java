@@ -6,6 +6,7 @@ import io.pulse.store.Downsampler;
 import io.pulse.store.Isolating;
 import io.pulse.store.QuarantineStore;
 import io.pulse.store.StoreErrors;
+import io.pulse.store.StoreWriter;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
@@ -156,7 +157,8 @@ public final class StorageJobsVerticle extends VerticleBase {
     if (stopping) {
       return;
     }
-    if (ctx.storageProblem() != null || ctx.storeDepth.get() > 0) {
+    StoreWriter.Status store = ctx.store.get();
+    if (store.problem() != null || store.depth() > 0) {
       schedule(DOWNSAMPLE_EVERY_MS / 4); // the database is away or behind: try again soon
       return;
     }
