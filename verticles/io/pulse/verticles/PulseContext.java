@@ -39,8 +39,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *       sums read from them, never a read-modify-write shared by two threads: the events pending at a
  *       shard are the sum of what was sent to it minus what it processed.</li>
  * </ul>
- * The engine parts above are shared on purpose: they are thread-safe by design, each documented so.
- * Nothing else here may be changed after construction, except by the owner named on it.
+ * The lists of those owners' counts only grow, as verticles are made, and are copy-on-write. The
+ * engine parts above are shared on purpose: they are thread-safe by design, each documented so.
+ * Nothing else here may be changed after construction, except by the owner named on it; a new
+ * signal between verticles follows the same rule (one owner, an immutable value or an own count).
  */
 public final class PulseContext {
 
