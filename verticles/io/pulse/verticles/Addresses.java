@@ -66,6 +66,12 @@ public final class Addresses {
    */
   public static final String QUARANTINE_SAVE = "pulse.store.quarantine.save";
 
+  /**
+   * Streams API -> store verticle: a stream's stored rows were deleted; its entry leaves the stored
+   * catalogue (whose only owner is the store verticle). Body: the stream name; replies 0.
+   */
+  public static final String STORE_FORGET_STREAM = "pulse.store.forget-stream";
+
   /** Shutdown -> storage jobs verticle: store the quarantined events not yet saved; replies when done. */
   public static final String JOBS_FLUSH = "pulse.store.jobs.flush";
 

@@ -11,7 +11,8 @@ import io.vertx.core.eventbus.MessageConsumer;
 /**
  * One aggregate shard: owns the series whose keys hash to it, folds in the batches ingest sends,
  * and on every flush tick sends the combiner what changed: its series' rollups, its share of the
- * coarser views, and its watermark.
+ * coarser views, and its watermark. It publishes how many events it has processed
+ * ({@link PulseContext#processed}, its own count), from which ingest sees what is pending.
  */
 public final class AggregateVerticle extends VerticleBase {
 
@@ -37,14 +38,14 @@ public final class AggregateVerticle extends VerticleBase {
     Gauge.builder("pulse.shard.late.inflight", aggregator, ShardAggregator::lateInFlight).tag("shard", "" + shard)
         .description("Events whose window closed while they were on their way; folded into the open one")
         .register(ctx.registry);
-    Gauge.builder("pulse.shard.pending.events", ctx.pending, p -> p.get(shard)).tag("shard", "" + shard)
+    Gauge.builder("pulse.shard.pending.events", ctx, c -> c.pending(shard)).tag("shard", "" + shard)
         .description("Events sent to this shard and not yet aggregated").register(ctx.registry);
     MessageConsumer<ShardBatch> batches = vertx.eventBus().consumer(Addresses.shard(shard), m -> {
       ShardBatch b = m.body();
       try {
         aggregator.add(b, ctx.clock.millis()); // a failing series is dropped inside, the rest of the batch kept
       } finally {
-        ctx.pending.addAndGet(shard, -b.size()); // whatever happened, ingest's back-pressure must not stick
+        ctx.processed[shard].add(b.size()); // whatever happened, ingest's back-pressure must not stick
       }
     });
     MessageConsumer<Object> closeAll = vertx.eventBus().consumer(Addresses.shardCloseAll(shard), m -> {

@@ -32,12 +32,15 @@ final class IngestApi implements QuarantineApi.Requeue {
   private final PulseContext ctx;
   private final EventParser parser;
   private final Ingestor ingestor;
+  /** This instance's counts of events sent to each shard (its own; see PulseContext). */
+  private final PulseContext.Sender sender;
 
   IngestApi(Vertx vertx, PulseContext ctx) {
     this.vertx = vertx;
     this.ctx = ctx;
     this.parser = new EventParser(ctx.config.ingest());
     this.ingestor = ctx.ingestor;
+    this.sender = ctx.sender();
   }
 
   /** Checks that need no body (draining, overload, path, Content-Type and -Length): they answer before it is read. */
@@ -52,11 +55,11 @@ final class IngestApi implements QuarantineApi.Requeue {
       error(rc, 503, "aggregation is behind; retry in a second");
       return;
     }
-    if (ctx.storeFull.get()) {
+    if (ctx.store.get().full()) {
       long seconds = Math.max(1, (ctx.config.storage().retryMs() + 999) / 1000 + 1);
       rc.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
       error(rc, 503, "storage is behind (" + (ctx.storageProblem() != null ? ctx.storageProblem()
-          : "the database is slow") + "); " + ctx.storeDepth.get() + " final rollups wait to be written "
+          : "the database is slow") + "); " + ctx.store.get().depth() + " final rollups wait to be written "
           + "(storage.writeQueue); retry in " + seconds + " s");
       return;
     }
@@ -102,7 +105,7 @@ final class IngestApi implements QuarantineApi.Requeue {
       return;
     }
     Ingestor.Outcome out = ingestor.ingest(parsed, now, "http");
-    ctx.dispatch(vertx.eventBus(), out.batches());
+    sender.dispatch(vertx.eventBus(), out.batches());
     JsonArray errors = new JsonArray();
     List<Rejection> rej = out.rejections();
     rej.sort(Comparator.comparingInt(Rejection::index));
@@ -156,7 +159,7 @@ final class IngestApi implements QuarantineApi.Requeue {
       return (String) p;
     }
     Ingestor.Outcome out = ingestor.ingest((ParseResult) p, now, "requeue");
-    ctx.dispatch(vertx.eventBus(), out.batches());
+    sender.dispatch(vertx.eventBus(), out.batches());
     if (!out.rejections().isEmpty()) {
       return out.rejections().get(0).error();
     }

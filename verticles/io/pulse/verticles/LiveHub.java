@@ -80,11 +80,14 @@ final class LiveHub {
   private final Set<Conn> conns = new LinkedHashSet<>();
   private final List<Long> timers = new ArrayList<>();
   private boolean shuttingDown;
+  /** This hub's live subscriptions (its own count; the gauge sums the hubs'). */
+  private final PulseContext.Count subscriberCount;
 
   LiveHub(Vertx vertx, PulseContext ctx, WorkerExecutor history) {
     this.vertx = vertx;
     this.ctx = ctx;
     this.history = history;
+    this.subscriberCount = ctx.subscriberCount();
   }
 
   Future<Void> start() {
@@ -201,7 +204,7 @@ final class LiveHub {
           : spec.since() == null ? null : spec.since().resolve(ctx.clock.millis());
       c.subs.put(subId, s);
       byView.computeIfAbsent(r.viewId(), k -> new ArrayList<>()).add(s);
-      ctx.subscribers.incrementAndGet();
+      subscriberCount.add(1);
       c.subscribed(s, r);
       c.replaying = true;
       for (LiveMessage m : r.replay()) {
@@ -330,7 +333,7 @@ final class LiveHub {
       s.held = null;
     }
     if (s.conn.subs.remove(s.id) != null) {
-      ctx.subscribers.decrementAndGet();
+      subscriberCount.add(-1);
       vertx.eventBus().send(Addresses.LIVE_RELEASE, s.viewId);
     }
   }

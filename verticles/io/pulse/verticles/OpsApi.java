@@ -54,7 +54,7 @@ final class OpsApi {
       JsonObject body = new JsonObject().put("status", "not ready").put("reason", String.join("; ", down))
           .put("problems", list);
       if (ctx.health.get("storage") != null) {
-        body.put("queued", ctx.storeDepth.get());
+        body.put("queued", ctx.store.get().depth());
       }
       json(rc, 503, body);
     } else if (!problems.isEmpty()) {

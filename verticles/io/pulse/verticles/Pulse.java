@@ -119,7 +119,7 @@ public final class Pulse {
           return h;
         }, new DeploymentOptions().setInstances(httpInstances)))
         .compose(v -> config.demo()
-            ? vertx.deployVerticle(new DemoVerticle(events -> ingestDemo(vertx, ctx, events), clock, 42L))
+            ? vertx.deployVerticle(new DemoVerticle(demoIngest(vertx, ctx), clock, 42L))
             : Future.succeededFuture((String) null))
         .map(demo -> {
           CatalogSweeper sweeper = new CatalogSweeper(config, ctx.catalog, ctx.views);
@@ -151,12 +151,16 @@ public final class Pulse {
     return s != null && s.lastSeen() >= info.lastSeen();
   }
 
-  private static void ingestDemo(Vertx vertx, PulseContext ctx, List<Event> events) {
-    if (ctx.draining.get() || events.isEmpty() || ctx.storeFull.get() || ctx.overloaded()) {
-      return; // the demo's events are not worth a full write queue or an overloaded shard
-    }
-    Ingestor.Outcome out = ctx.ingestor.ingest(events, ctx.clock.millis(), "demo");
-    ctx.dispatch(vertx.eventBus(), out.batches());
+  /** The demo's way in; its sender is owned by the demo verticle, on whose event loop it runs. */
+  private static io.pulse.event.EventSink demoIngest(Vertx vertx, PulseContext ctx) {
+    PulseContext.Sender sender = ctx.sender();
+    return events -> {
+      if (ctx.draining.get() || events.isEmpty() || ctx.store.get().full() || ctx.overloaded()) {
+        return; // the demo's events are not worth a full write queue or an overloaded shard
+      }
+      Ingestor.Outcome out = ctx.ingestor.ingest(events, ctx.clock.millis(), "demo");
+      sender.dispatch(vertx.eventBus(), out.batches());
+    };
   }
 
   /** The HTTP port bound. */
@@ -226,13 +230,13 @@ public final class Pulse {
         .onSuccess(v -> LOG.info("storage: every final rollup written ({} ms)", (System.nanoTime() - t0) / 1_000_000))
         .recover(e -> {
           LOG.warn("storage: {} final rollups not written within {} ms of the stop ({}): they are lost",
-              ctx.storeDepth.get(), STORE_FLUSH_MS, ctx.storageProblem() != null ? ctx.storageProblem() : e.getMessage());
+              ctx.store.get().depth(), STORE_FLUSH_MS, ctx.storageProblem() != null ? ctx.storageProblem() : e.getMessage());
           return Future.succeededFuture();
         });
   }
 
   private Future<Void> drain() {
-    ctx.draining.set(true);
+    ctx.draining.set(true); // the owner of this flag
     Future<?> demo = demoDeployment == null ? Future.succeededFuture() : vertx.undeploy(demoDeployment);
     return demo.compose(v -> {
       List<Future<Object>> closes = new ArrayList<>();

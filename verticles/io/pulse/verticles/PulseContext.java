@@ -15,15 +15,34 @@ import io.pulse.store.Database;
 import io.pulse.store.RollupCodec;
 import io.pulse.store.RollupStore;
 import java.time.Duration;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLongArray;
+import io.pulse.store.StoreWriter;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * What the verticles of one Pulse share: configuration, clock, meters and the thread-safe engine
- * parts (catalog, views, quarantine, ingest routing). Built once by {@link Pulse}; each verticle
- * takes it in its constructor.
+ * parts (catalog, views, quarantine, ingest routing, health, the aggregation guard, the edge
+ * limits). Built once by {@link Pulse}; each verticle takes it in its constructor.
+ *
+ * <p><b>The rule: verticles share no mutable state outside the event bus.</b> What one verticle
+ * must tell the others goes in a message, or in a status object that exactly one owner updates and
+ * everyone else only reads:
+ * <ul>
+ *   <li>a {@link Published} value, replaced whole by its owner with an immutable one
+ *       ({@link #store}: the store verticle's {@link StoreWriter.Status}; {@link #draining}: set by
+ *       {@link Pulse} when a stop starts; {@link #storedStreams}: the stored catalogue, by the store
+ *       verticle);</li>
+ *   <li>a {@link Count} that only its owner adds to: each shard its processed events
+ *       ({@link #processed}), each sender of events (an HTTP instance, the demo) what it sent to each
+ *       shard ({@link Sender}), each live hub its subscribers ({@link #subscriberCount}). Totals are
+ *       sums read from them, never a read-modify-write shared by two threads: the events pending at a
+ *       shard are the sum of what was sent to it minus what it processed.</li>
+ * </ul>
+ * The lists of those owners' counts only grow, as verticles are made, and are copy-on-write. The
+ * engine parts above are shared on purpose: they are thread-safe by design, each documented so.
+ * Nothing else here may be changed after construction, except by the owner named on it; a new
+ * signal between verticles follows the same rule (one owner, an immutable value or an own count).
  */
 public final class PulseContext {
 
@@ -40,22 +59,26 @@ public final class PulseContext {
   final Ingestor ingestor;
   /** Distinguishes this server run in SSE event ids, so a resume across a restart resets cleanly. */
   final String bootId;
-  /** Set when shutdown starts: ingest refuses new events so that the closing windows are final. */
-  final AtomicBoolean draining = new AtomicBoolean();
-  /** Events sent to each shard and not yet aggregated: ingest's back-pressure signal. */
-  final AtomicLongArray pending;
+  /** Set by {@link Pulse} when shutdown starts: ingest refuses new events so that the closing windows are final. */
+  final Published<Boolean> draining = new Published<>(false);
+  /** Events each shard has aggregated; {@code processed[s]} is added to by shard {@code s} only. */
+  final Count[] processed;
+  /** Every sender of events to the shards (HTTP instances, the demo), each owned by its sender. */
+  private final List<Sender> senders = new CopyOnWriteArrayList<>();
 
   /** PostgreSQL history; all null when storage is off. */
   final Database db;
   final RollupStore rollups;
   final CatalogStore catalogStore;
   final RollupCodec codec;
-  /** The stream catalogue as stored (earlier runs included); the store verticle loads and updates it. */
-  final ConcurrentHashMap<String, CatalogStore.Stream> storedStreams = new ConcurrentHashMap<>();
-  /** Set while the storage write queue is at its capacity: ingest answers 503 so nothing is lost. */
-  final AtomicBoolean storeFull = new AtomicBoolean();
-  /** Final rollups waiting to be written (the queue's depth), for the stop's log. */
-  final AtomicInteger storeDepth = new AtomicInteger();
+  /** The stream catalogue as stored (earlier runs included); published by the store verticle only. */
+  final StoredStreams storedStreams = new StoredStreams();
+  /**
+   * The storage writer's status, published by the store verticle only: rows waiting (for the
+   * stop's log and readiness), whether the write queue is full (ingest answers 503 so nothing is
+   * lost) and what is wrong with the database.
+   */
+  final Published<StoreWriter.Status> store = new Published<>(StoreWriter.Status.IDLE);
   /** What is wrong, by component, for readiness (storage, aggregation, ...). */
   final io.pulse.core.Health health = new io.pulse.core.Health();
   /** Failing series windows and stalled shards: counted, logged, told to {@link #health}. */
@@ -67,7 +90,8 @@ public final class PulseContext {
   /** Connection cap, request-body budget and their meters, shared by the HTTP instances. */
   final EdgeLimits edge;
 
-  final AtomicInteger subscribers = new AtomicInteger();
+  /** Live subscriptions, one count per live hub, each added to by its hub only. */
+  private final List<Count> subscribers = new CopyOnWriteArrayList<>();
   final Counter coalesced;
   final Counter dropped;
   final Counter slowClosed;
@@ -89,8 +113,11 @@ public final class PulseContext {
     this.quarantine = new Quarantine(config.quarantine().capacity(), config.quarantine().maxPayloadChars());
     this.ingestor = new Ingestor(config, catalog, views, quarantine, shards, registry);
     this.bootId = Long.toString(clock.millis(), 36);
-    this.pending = new AtomicLongArray(shards);
-    Gauge.builder("pulse.live.subscribers", subscribers, AtomicInteger::get)
+    this.processed = new Count[shards];
+    for (int i = 0; i < shards; i++) {
+      processed[i] = new Count();
+    }
+    Gauge.builder("pulse.live.subscribers", this, PulseContext::subscribers)
         .description("Live subscriptions (WebSocket and SSE)").register(registry);
     Gauge.builder("pulse.quarantine.size", quarantine, q -> Math.min(q.total(), q.capacity()))
         .description("Entries held in the in-memory quarantine").register(registry);
@@ -117,20 +144,42 @@ public final class PulseContext {
         .maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
   }
 
-  /** Hands each shard its part of an ingest call; the shard takes the count off {@link #pending}. */
-  void dispatch(io.vertx.core.eventbus.EventBus bus, io.pulse.agg.ShardBatch[] batches) {
-    for (int s = 0; s < batches.length; s++) {
-      if (batches[s].size() > 0) {
-        pending.addAndGet(s, batches[s].size());
-        bus.send(Addresses.shard(s), batches[s]);
-      }
+  /** A new sender of events to the shards, owned by the caller (one per HTTP instance, one for the demo). */
+  Sender sender() {
+    Sender s = new Sender(shards);
+    senders.add(s);
+    return s;
+  }
+
+  /** A new count of live subscriptions, owned by the calling live hub. */
+  Count subscriberCount() {
+    Count c = new Count();
+    subscribers.add(c);
+    return c;
+  }
+
+  /** Live subscriptions now, over every hub. */
+  long subscribers() {
+    long n = 0;
+    for (Count c : subscribers) {
+      n += c.get();
     }
+    return n;
+  }
+
+  /** Events sent to shard {@code shard} and not yet aggregated: ingest's back-pressure signal. */
+  long pending(int shard) {
+    long done = processed[shard].get(); // first: whatever it counts was sent before, so the difference is >= 0
+    long sent = 0;
+    for (Sender s : senders) {
+      sent += s.sent[shard].get();
+    }
+    return sent - done;
   }
 
   /** What is wrong with storage, for messages; null while the database answers. */
   String storageProblem() {
-    io.pulse.core.Health.Problem p = health.get("storage");
-    return p == null ? null : p.reason();
+    return store.get().problem();
   }
 
   boolean storageEnabled() {
@@ -139,10 +188,94 @@ public final class PulseContext {
 
   boolean overloaded() {
     for (int i = 0; i < shards; i++) {
-      if (pending.get(i) > MAX_PENDING_EVENTS_PER_SHARD) {
+      if (pending(i) > MAX_PENDING_EVENTS_PER_SHARD) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * A value one owner publishes and everyone else reads: replaced whole, never changed in place
+   * (so it must be immutable). Only its owner, named where it is declared, calls {@link #set}.
+   */
+  static final class Published<T> {
+
+    private volatile T value;
+
+    Published(T initial) {
+      this.value = initial;
+    }
+
+    T get() {
+      return value;
+    }
+
+    /** Owner only. */
+    void set(T v) {
+      value = v;
+    }
+  }
+
+  /** A count one owner adds to (on its own thread) and anyone reads; no read-modify-write is shared. */
+  static final class Count {
+
+    private volatile long value;
+
+    long get() {
+      return value;
+    }
+
+    /** Owner only: the one writer, so this read-then-write cannot lose an update. */
+    void add(long n) {
+      value = value + n;
+    }
+  }
+
+  /** One sender's counts of events sent to each shard; used only on its owner's event loop. */
+  static final class Sender {
+
+    private final Count[] sent;
+
+    private Sender(int shards) {
+      sent = new Count[shards];
+      for (int i = 0; i < shards; i++) {
+        sent[i] = new Count();
+      }
+    }
+
+    /** Hands each shard its part of an ingest call, counted as sent first (the shard counts it processed). */
+    void dispatch(io.vertx.core.eventbus.EventBus bus, io.pulse.agg.ShardBatch[] batches) {
+      for (int s = 0; s < batches.length; s++) {
+        if (batches[s].size() > 0) {
+          sent[s].add(batches[s].size());
+          bus.send(Addresses.shard(s), batches[s]);
+        }
+      }
+    }
+  }
+
+  /** The stored stream catalogue, an immutable map replaced whole by the store verticle (its owner). */
+  static final class StoredStreams {
+
+    private volatile Map<String, CatalogStore.Stream> streams = Map.of();
+
+    CatalogStore.Stream get(String name) {
+      return streams.get(name);
+    }
+
+    boolean containsKey(String name) {
+      return streams.containsKey(name);
+    }
+
+    /** Every stored stream, as last published. */
+    Map<String, CatalogStore.Stream> snapshot() {
+      return streams;
+    }
+
+    /** Owner only (the store verticle). */
+    void set(Map<String, CatalogStore.Stream> s) {
+      streams = Map.copyOf(s);
+    }
   }
 }

@@ -1,24 +1,24 @@
 package io.pulse.verticles;
 
 import io.micrometer.core.instrument.Counter;
-import io.pulse.ingest.Quarantine;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.pulse.store.Downsampler;
-import io.pulse.store.Isolating;
 import io.pulse.store.QuarantineStore;
+import io.pulse.store.QuarantineWriter;
 import io.pulse.store.StoreErrors;
+import io.pulse.store.StoreWriter;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The storage's background jobs, each on its own timer, one run at a time:
  * <ul>
- *   <li>the quarantine writer: every second, what ingest quarantined into the in-memory ring goes
+ *   <li>the quarantine writer ({@link QuarantineWriter}): every second, what ingest quarantined into the in-memory ring goes
  *       to PostgreSQL in one upsert (repeats merged; text PostgreSQL cannot hold stored escaped, see
  *       {@link io.pulse.store.PgText}); a row the database refuses for its content is given up alone
  *       ({@code pulse_quarantine_failed_total}); if the database is away, one batch waits to be
@@ -41,20 +41,11 @@ public final class StorageJobsVerticle extends VerticleBase {
   private static final long SETTLE_MS = 15_000;
 
   private final PulseContext ctx;
-  private QuarantineStore quarantine;
+  private QuarantineWriter quarantine;
   private Downsampler downsampler;
   private WorkerExecutor worker;
-  private Counter unsaved;
   private Counter downsampled;
   private Counter expired;
-  private Counter refusedEntries;
-  private long cursor;
-  /** Rows taken from the ring and not stored yet (the database was away): tried again first. */
-  private List<QuarantineStore.Row> pending = List.of();
-  private long lastRefusedLog = System.nanoTime() - 20_000_000_000L;
-  private long refusedSinceLog;
-  /** The quarantine save running or last run. */
-  private Future<Void> saving = Future.succeededFuture();
   private long quarantineTimer = -1;
   private long downsampleTimer = -1;
   private boolean stopping;
@@ -65,19 +56,21 @@ public final class StorageJobsVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    quarantine = new QuarantineStore(ctx.db.pool());
+    QuarantineStore store = new QuarantineStore(ctx.db.pool());
+    long bound = Math.max(30_000, 3 * ctx.config.storage().queryTimeoutMs()); // then retried; a late commit recounts
+    quarantine = new QuarantineWriter(ctx.quarantine,
+        batch -> StoreErrors.bounded(store.insert(io.pulse.core.StreamId.DEFAULT_TENANT, batch), bound), ctx.clock, QUARANTINE_BATCH);
     worker = vertx.createSharedWorkerExecutor("pulse-downsample", 1);
     downsampler = new Downsampler(ctx.db.pool(), ctx.codec, ctx.config.storage().retention(), worker::executeBlocking);
-    unsaved = Counter.builder("pulse.quarantine.unsaved")
+    FunctionCounter.builder("pulse.quarantine.unsaved", quarantine, QuarantineWriter::unsaved)
         .description("Quarantined events the in-memory ring overwrote before they could be stored")
         .register(ctx.registry);
-    refusedEntries = Counter.builder("pulse.quarantine.failed")
+    FunctionCounter.builder("pulse.quarantine.failed", quarantine, QuarantineWriter::failed)
         .description("Quarantined events given up: the database refused them for their content").register(ctx.registry);
     downsampled = Counter.builder("pulse.store.downsampled.rows")
         .description("1 min and 1 h rows written by downsampling").register(ctx.registry);
     expired = Counter.builder("pulse.store.expired.rows")
         .description("Rows deleted by retention").register(ctx.registry);
-    cursor = ctx.quarantine.total(); // the ring is new with the process; start at its end
     quarantineTimer = vertx.setPeriodic(QUARANTINE_EVERY_MS, t -> saveQuarantine());
     if (ctx.config.storage().downsample()) {
       downsampleTimer = vertx.setTimer(5_000, t -> downsample());
@@ -94,59 +87,7 @@ public final class StorageJobsVerticle extends VerticleBase {
 
   /** Saves what is new in the ring; calls queue up behind each other, so one save runs at a time. */
   private Future<Void> saveQuarantine() {
-    saving = saving.transform(ar -> saveQuarantineNow());
-    return saving;
-  }
-
-  /**
-   * Takes what is new in the ring (the cursor moves past it at once, so entries the ring overwrote
-   * are counted once in {@code pulse_quarantine_unsaved_total}) and stores it. Rows the database
-   * refuses for their content are given up alone and counted in {@code pulse_quarantine_failed_total};
-   * while the database is away the rows not stored yet wait in {@code pending} (at most one batch) and
-   * are tried again next second, never twice after they were stored.
-   */
-  private Future<Void> saveQuarantineNow() {
-    boolean more = !pending.isEmpty(); // the ring may have more behind what was pending
-    if (pending.isEmpty()) {
-      Quarantine.Since next = ctx.quarantine.since(cursor, QUARANTINE_BATCH);
-      if (next.missed() > 0) {
-        unsaved.increment(next.missed());
-        LOG.warn("quarantine: {} rejected events were overwritten in memory before they could be stored "
-            + "(quarantine.capacity {}; is the database away?)", next.missed(), ctx.quarantine.capacity());
-      }
-      cursor = next.next();
-      pending = QuarantineStore.rows(next.entries());
-      more = next.entries().size() == QUARANTINE_BATCH; // a full batch: more may be waiting
-    }
-    if (pending.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    boolean goOn = more;
-    long bound = Math.max(30_000, 3 * ctx.config.storage().queryTimeoutMs()); // then retried; a late commit recounts
-    return Isolating.write(pending, batch -> StoreErrors.bounded(quarantine.insert(io.pulse.core.StreamId.DEFAULT_TENANT, batch), bound))
-        .compose(o -> saved(o, goOn));
-  }
-
-  /** Counts and logs what was given up, keeps what the database did not take for the next try. */
-  private Future<Void> saved(Isolating.Outcome<QuarantineStore.Row> o, boolean goOn) {
-    for (Isolating.Refusal<QuarantineStore.Row> r : o.refused()) {
-      refusedEntries.increment(r.row().entries());
-      refusedSinceLog += r.row().entries();
-      long now = System.nanoTime();
-      if (now - lastRefusedLog > 10_000_000_000L) { // one line per 10 s however many are refused
-        LOG.error("quarantine: the database refused a quarantined event of stream {} ({}); it is not stored{}",
-            r.row().stream(), StoreErrors.describe(r.cause()), refusedSinceLog > r.row().entries()
-                ? " (" + (refusedSinceLog - r.row().entries()) + " more refused since the last such line)" : "");
-        lastRefusedLog = now;
-        refusedSinceLog = 0;
-      }
-    }
-    pending = o.remaining();
-    if (o.transientCause() != null) {
-      LOG.debug("quarantine: saving {} rows failed: {}", pending.size(), StoreErrors.describe(o.transientCause()));
-      return Future.failedFuture(o.transientCause());
-    }
-    return goOn ? saveQuarantineNow() : Future.succeededFuture();
+    return quarantine.save();
   }
 
   // ---- downsampling and retention ----
@@ -156,7 +97,8 @@ public final class StorageJobsVerticle extends VerticleBase {
     if (stopping) {
       return;
     }
-    if (ctx.storageProblem() != null || ctx.storeDepth.get() > 0) {
+    StoreWriter.Status store = ctx.store.get();
+    if (store.problem() != null || store.depth() > 0) {
       schedule(DOWNSAMPLE_EVERY_MS / 4); // the database is away or behind: try again soon
       return;
     }

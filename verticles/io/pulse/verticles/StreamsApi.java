@@ -46,33 +46,10 @@ final class StreamsApi {
 
   /** Streams seen: the in-memory catalog (this run) merged with the stored one (earlier runs). */
   void streams(RoutingContext rc) {
-    Map<String, StreamCatalog.StreamInfo> live = new java.util.TreeMap<>();
-    ctx.catalog.all().forEach(s -> live.put(s.name(), s));
-    java.util.TreeSet<String> names = new java.util.TreeSet<>(live.keySet());
-    names.addAll(ctx.storedStreams.keySet());
-    JsonArray list = new JsonArray();
-    for (String name : names) {
-      StreamCatalog.StreamInfo s = live.get(name);
-      CatalogStore.Stream stored = ctx.storedStreams.get(name);
-      CatalogStore.Stream merged = s == null ? stored
-          : new CatalogStore.Stream(name, s.dims(), s.valueNames(), s.firstSeen(), s.lastSeen());
-      if (s != null && stored != null) {
-        merged = stored.merge(merged);
-      }
-      JsonObject dims = new JsonObject();
-      merged.dims().forEach((k, v) -> dims.put(k, new JsonArray(new ArrayList<>(v))));
-      JsonObject o = new JsonObject().put("stream", name).put("dims", dims)
-          .put("values", new JsonArray(new ArrayList<>(merged.valueNames())))
-          .put("rate", s == null ? 0.0 : Math.round(s.rate() * 100) / 100.0);
-      if (s != null) {
-        o.put("series", s.seriesCount()).put("events", s.events());
-      }
-      o.put("window", io.pulse.config.Durations.format(ctx.config.stream(name).windowMs()))
-          .put("firstSeen", merged.firstSeen()).put("lastSeen", merged.lastSeen()).put("live", s != null);
-      list.add(o);
-    }
-    json(rc, 200, new JsonObject().put("streams", list));
+    json(rc, 200, io.pulse.catalog.StreamListing.json(ctx.catalog.all(), ctx.storedStreams.snapshot(),
+        name -> ctx.config.stream(name).windowMs()));
   }
+
 
   /** Stored history of a stream, merged to the step asked (API.md "History"). */
   void series(RoutingContext rc) {
@@ -182,7 +159,7 @@ final class StreamsApi {
               deleted.copy()).map(v -> new JsonObject().put("stream", stream).put("deleted", deleted)
               .put("stored", true));
         })))
-        .onSuccess(v -> ctx.storedStreams.remove(stream));
+        .compose(answer -> rc.vertx().eventBus().request(Addresses.STORE_FORGET_STREAM, stream).map(answer));
     Replies.reply(rc, done, 200, ctx.config.storage().queryTimeoutMs());
   }
 }

@@ -5,17 +5,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Final rollups waiting to be written, encoded, oldest first. It reports itself {@link #full()}
+ * Rows waiting to be written (final rollups, encoded), oldest first. It reports itself {@link #full()}
  * at its capacity (ingest then answers 503, so no new events add to it) and clears that at 90% of
  * it. The finals of events already accepted are always taken, past the capacity too: they were
  * acknowledged, and they are bounded, since only windows that were open when ingest stopped can
  * still close. A batch taken out stays counted in {@link #depth()} until it is {@link #done} or
  * {@link #requeue}d in front, in its order. Single-threaded (the store verticle's event loop).
  */
-public final class WriteQueue {
+public final class WriteQueue<T> {
 
   private final int capacity;
-  private final ArrayDeque<RollupStore.Row> rows = new ArrayDeque<>();
+  private final ArrayDeque<T> rows = new ArrayDeque<>();
   private int inFlight;
   private boolean full;
 
@@ -24,15 +24,15 @@ public final class WriteQueue {
   }
 
   /** Adds a row. Always taken: see the class comment for why this stays bounded. */
-  public void offer(RollupStore.Row row) {
+  public void offer(T row) {
     rows.addLast(row);
     update();
   }
 
   /** Takes up to {@code max} of the oldest rows out for a write. */
-  public List<RollupStore.Row> take(int max) {
+  public List<T> take(int max) {
     int n = Math.min(max, rows.size());
-    List<RollupStore.Row> batch = new ArrayList<>(n);
+    List<T> batch = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       batch.add(rows.pollFirst());
     }
@@ -41,13 +41,18 @@ public final class WriteQueue {
   }
 
   /** A batch taken out was written (or given up). */
-  public void done(List<RollupStore.Row> batch) {
-    inFlight -= batch.size();
+  public void done(List<T> batch) {
+    done(batch.size());
+  }
+
+  /** {@code n} rows of a batch taken out were written (or given up). */
+  public void done(int n) {
+    inFlight -= n;
     update();
   }
 
   /** A batch taken out failed: back in front, in its order, to be taken again. */
-  public void requeue(List<RollupStore.Row> batch) {
+  public void requeue(List<T> batch) {
     for (int i = batch.size() - 1; i >= 0; i--) {
       rows.addFirst(batch.get(i));
     }

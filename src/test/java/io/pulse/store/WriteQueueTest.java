@@ -20,7 +20,7 @@ class WriteQueueTest {
   @Test
   @DisplayName("a failed batch goes back in front in its order; depth counts rows being written")
   void requeueKeepsOrder() {
-    WriteQueue q = new WriteQueue(100);
+    WriteQueue<RollupStore.Row> q = new WriteQueue<>(100);
     for (int i = 0; i < 5; i++) {
       q.offer(row(i));
     }
@@ -37,7 +37,7 @@ class WriteQueueTest {
   @Test
   @DisplayName("full at the capacity, clear again at 90%; rows of accepted events are taken past it, never dropped")
   void boundedWithHeadroom() {
-    WriteQueue q = new WriteQueue(10);
+    WriteQueue<RollupStore.Row> q = new WriteQueue<>(10);
     for (int i = 0; i < 9; i++) {
       q.offer(row(i));
     }
