@@ -68,6 +68,25 @@ class LiveFeedTest {
   }
 
   @Test
+  @DisplayName("WebSocket: ping, subscribe and unsubscribe sent back to back each get their answer, in order")
+  void opsAnsweredInOrder() {
+    try (LiveClient ws = LiveClient.websocket(pulse.port())) {
+      for (int round = 0; round < 5; round++) {
+        String id = "o" + round;
+        ws.send(new JsonObject().put("op", "ping"));
+        ws.send(new JsonObject().put("op", "subscribe").put("id", id).put("stream", "inorder"));
+        ws.send(new JsonObject().put("op", "unsubscribe").put("id", id));
+        List<String> answers = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+          Msg m = ws.await(x -> !"heartbeat".equals(x.type()), 5000);
+          answers.add(m.type() + (m.json().containsKey("sub") ? ":" + m.json().getString("sub") : ""));
+        }
+        assertEquals(List.of("pong", "subscribed:" + id, "unsubscribed:" + id), answers, "round " + round);
+      }
+    }
+  }
+
+  @Test
   @DisplayName("WebSocket: running updates move while the window is open, one final per window, and finals count every event once")
   void websocketTotal() {
     try (LiveClient ws = LiveClient.websocket(pulse.port())) {
