@@ -68,6 +68,17 @@ class LiveHistoryTest {
     return counted;
   }
 
+  /** Events counted by {@code windows} and the final windows in {@code seen} not among them (by start). */
+  private static long mergedCount(Map<String, Long> windows, List<Msg> seen) {
+    Map<String, Long> all = new HashMap<>(windows);
+    for (Msg m : seen) {
+      if (finalRollup(m)) {
+        all.putIfAbsent(m.json().getLong("start") + "", m.json().getLong("count"));
+      }
+    }
+    return all.values().stream().mapToLong(Long::longValue).sum();
+  }
+
   /** Posts one event per call to {@code stream}, one region of two, until told to stop; counts them. */
   private static Thread feeder(String stream, AtomicBoolean stop, AtomicInteger sent) {
     Thread t = new Thread(() -> {
@@ -244,7 +255,10 @@ class LiveHistoryTest {
         sent++;
         Thread.sleep(40);
       }
-      sse.collect(1000);
+      // the windows of the second run close and arrive: every event sent is in a window seen (or more)
+      while (mergedCount(windows, sse.seen()) < sent) {
+        sse.await(LiveHistoryTest::finalRollup, 5000);
+      }
       assertTrue(sse.seen().stream().noneMatch(m -> "reset".equals(m.type())), "resumed, not reset");
       assertTrue(done.json().getLong("windows") >= 1, done.json().encode());
       for (Msg m : sse.seen()) {
