@@ -234,9 +234,10 @@ public final class Outbox {
   public boolean unsubscribe(String id) {
     LiveSubscription s = subs.get(id);
     if (s == null) {
-      if (pending.remove(id) == null) {
+      if (!pending.containsKey(id)) {
         return false;
       }
+      pending.remove(id);
       cancelled.add(id);
       return true;
     }

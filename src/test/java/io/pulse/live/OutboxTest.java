@@ -204,6 +204,19 @@ class OutboxTest {
   }
 
   @Test
+  @DisplayName("a subscription on its way without a view spec (SSE) can be ended too; an unknown id cannot")
+  void unsubscribePendingWithoutView() {
+    Outbox o = outbox();
+    Outbox.Reply place = o.subscribing("sse", null);
+    assertFalse(o.unsubscribe("other"));
+    assertTrue(o.unsubscribe("sse"));
+    assertTrue(o.answered("sse"));
+    o.answer(place, "subscribed");
+    assertEquals(List.of("reply:subscribed"), f.out);
+    assertEquals(0, f.repliesQueued);
+  }
+
+  @Test
   @DisplayName("unsubscribe: what waited for it is never written, and the others still get theirs")
   void unsubscribeWhilePending() {
     Outbox o = outbox();
