@@ -6,7 +6,9 @@ import io.pulse.live.LiveMessage;
 import io.pulse.live.LiveSubscription;
 import io.pulse.live.Outbox;
 import io.pulse.live.SubscribeReply;
+import io.pulse.live.Subscribed;
 import io.pulse.live.SubscriptionSpec;
+import io.vertx.core.json.JsonObject;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -35,6 +37,13 @@ abstract class LiveConnection implements Outbox.Socket, Outbox.Events {
 
   /** A heartbeat, if nothing waits for the socket. */
   abstract void heartbeat(long now);
+
+  /** The "subscribed" message, with warnings from what the stream's catalogue entry has seen. */
+  JsonObject describe(SubscriptionSpec spec, BackfillPlan.Start start, SubscribeReply r) {
+    io.pulse.catalog.StreamCatalog.StreamInfo info = ctx.catalog.get(r.stream());
+    return Subscribed.describe(spec, start, r, info == null ? null : info.dims().keySet(),
+        info == null ? null : info.valueNames(), ctx.storageEnabled());
+  }
 
   /** A rollup with only the values the subscription asked for (the shared message's JSON when all). */
   static String json(LiveSubscription s, LiveMessage m) {

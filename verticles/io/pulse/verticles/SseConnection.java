@@ -7,7 +7,6 @@ import io.pulse.live.LiveMessage;
 import io.pulse.live.LiveSubscription;
 import io.pulse.live.Outbox;
 import io.pulse.live.SubscribeReply;
-import io.pulse.live.Subscribed;
 import io.pulse.live.SubscriptionSpec;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerResponse;
@@ -54,9 +53,7 @@ final class SseConnection extends LiveConnection {
 
   @Override
   String subscribed(String subId, SubscriptionSpec spec, BackfillPlan.Start start, SubscribeReply r) {
-    io.pulse.catalog.StreamCatalog.StreamInfo info = ctx.catalog.get(r.stream());
-    JsonObject o = Subscribed.describe(spec, start, r, info == null ? null : info.dims().keySet(),
-        info == null ? null : info.valueNames(), ctx.storageEnabled());
+    JsonObject o = describe(spec, start, r);
     StringBuilder sb = new StringBuilder();
     if (r.reset()) {
       sb.append("id: ").append(LiveId.of(ctx.bootId, r.seq(), 0, LiveMessage.NO_WINDOW)).append("\nevent: reset\ndata: ")

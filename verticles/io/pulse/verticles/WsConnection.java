@@ -8,7 +8,6 @@ import io.pulse.live.LiveSubscription;
 import io.pulse.live.MessageAssembler;
 import io.pulse.live.Outbox;
 import io.pulse.live.SubscribeReply;
-import io.pulse.live.Subscribed;
 import io.pulse.live.SubscriptionSpec;
 import io.pulse.live.TokenBucket;
 import io.vertx.core.http.ServerWebSocket;
@@ -192,9 +191,7 @@ final class WsConnection extends LiveConnection {
 
   @Override
   String subscribed(String subId, SubscriptionSpec spec, BackfillPlan.Start start, SubscribeReply r) {
-    io.pulse.catalog.StreamCatalog.StreamInfo info = ctx.catalog.get(r.stream());
-    return Subscribed.describe(spec, start, r, info == null ? null : info.dims().keySet(),
-        info == null ? null : info.valueNames(), ctx.storageEnabled()).put("sub", subId).encode();
+    return describe(spec, start, r).put("sub", subId).encode();
   }
 
   @Override
