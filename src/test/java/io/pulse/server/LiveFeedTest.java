@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.live.LiveId;
 import io.pulse.testing.LiveClient;
 import io.pulse.testing.LiveClient.Msg;
 import io.pulse.testing.TestPulse;
@@ -60,10 +61,33 @@ class LiveFeedTest {
       ws.send(new JsonObject().put("op", "subscribe").put("id", "quick").put("stream", "quickunsub"));
       ws.send(new JsonObject().put("op", "unsubscribe").put("id", "quick"));
       ws.await(m -> "unsubscribed".equals(m.type()), 5000);
+      // a probe on the same view: had "quick" lived on, its copy of each rollup would come before the probe's
+      ws.send(new JsonObject().put("op", "subscribe").put("id", "probe").put("stream", "quickunsub"));
+      ws.await(m -> "subscribed".equals(m.type()) && "probe".equals(m.json().getString("sub")), 5000);
       assertEquals(202, pulse.postNdjson("quickunsub", line("quickunsub", "eu", 1)));
-      ws.collect(800);
-      assertTrue(ws.seen().stream().noneMatch(m -> "rollup".equals(m.type()) || "error".equals(m.type())),
+      ws.await(m -> finalRollup(m) && "probe".equals(m.json().getString("sub")), 5000);
+      assertTrue(ws.seen().stream().noneMatch(m -> "quick".equals(m.json().getString("sub"))
+          && ("rollup".equals(m.type()) || "error".equals(m.type()))),
           "nothing for a subscription that was ended: " + ws.seen());
+    }
+  }
+
+  @Test
+  @DisplayName("WebSocket: ping, subscribe and unsubscribe sent back to back each get their answer, in order")
+  void opsAnsweredInOrder() {
+    try (LiveClient ws = LiveClient.websocket(pulse.port())) {
+      for (int round = 0; round < 5; round++) {
+        String id = "o" + round;
+        ws.send(new JsonObject().put("op", "ping"));
+        ws.send(new JsonObject().put("op", "subscribe").put("id", id).put("stream", "inorder"));
+        ws.send(new JsonObject().put("op", "unsubscribe").put("id", id));
+        List<String> answers = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+          Msg m = ws.await(x -> !"heartbeat".equals(x.type()), 5000);
+          answers.add(m.type() + (m.json().containsKey("sub") ? ":" + m.json().getString("sub") : ""));
+        }
+        assertEquals(List.of("pong", "subscribed:" + id, "unsubscribed:" + id), answers, "round " + round);
+      }
     }
   }
 
@@ -83,10 +107,7 @@ class LiveFeedTest {
       Msg running = ws.await(m -> rollup(m) && !m.json().getBoolean("final"), 5000);
       assertEquals("t", running.json().getString("sub"));
       assertEquals(new JsonObject(), running.json().getJsonObject("series"), "the stream total has no dims");
-      ws.await(LiveFeedTest::finalRollup, 5000);
-      ws.collect(600);
-      long counted = ws.seen().stream().filter(LiveFeedTest::finalRollup)
-          .mapToLong(m -> m.json().getLong("count")).sum();
+      long counted = awaitCounted(ws, 50);
       assertEquals(50, counted, "every event in exactly one final window");
       Set<Long> starts = new HashSet<>();
       for (Msg m : ws.seen()) {
@@ -113,12 +134,10 @@ class LiveFeedTest {
         body.append(line("wsgroup", List.of("eu", "us", "apac").get(i % 3), 1));
       }
       assertEquals(202, pulse.postNdjson("wsgroup", body.toString()));
-      ws.await(LiveFeedTest::finalRollup, 5000);
-      ws.collect(600);
+      long counted = awaitCounted(ws, 20);
       Set<String> regions = ws.seen().stream().filter(LiveFeedTest::rollup)
           .map(m -> m.json().getJsonObject("series").getString("region")).collect(Collectors.toSet());
       assertEquals(Set.of("eu", "us"), regions);
-      long counted = ws.seen().stream().filter(LiveFeedTest::finalRollup).mapToLong(m -> m.json().getLong("count")).sum();
       assertEquals(20, counted);
       for (Msg m : ws.seen()) {
         if (rollup(m)) {
@@ -147,9 +166,15 @@ class LiveFeedTest {
       assertTrue(ws.await(m -> "error".equals(m.type()), 3000).json().getString("error").contains("already in use"));
       ws.send(new JsonObject().put("op", "unsubscribe").put("id", "u"));
       ws.await(m -> "unsubscribed".equals(m.type()), 3000);
+      // a probe on the same view: had "u" lived on, its copy of the rollup would come before the probe's
+      ws.send(new JsonObject().put("op", "subscribe").put("id", "probe").put("stream", "wsunsub"));
+      ws.await(m -> "subscribed".equals(m.type()) && "probe".equals(m.json().getString("sub")), 3000);
+      int before = ws.seen().size();
       pulse.postNdjson("wsunsub", line("wsunsub", "eu", 1));
-      List<Msg> after = ws.collect(700);
-      assertFalse(after.stream().anyMatch(LiveFeedTest::rollup), "no rollups after unsubscribe: " + after);
+      ws.await(m -> finalRollup(m) && "probe".equals(m.json().getString("sub")), 5000);
+      List<Msg> after = ws.seen().subList(before, ws.seen().size());
+      assertFalse(after.stream().anyMatch(m -> rollup(m) && "u".equals(m.json().getString("sub"))),
+          "no rollups after unsubscribe: " + after);
     }
   }
 
@@ -224,24 +249,31 @@ class LiveFeedTest {
       pulse.postNdjson("resume", line("resume", "eu", 1));
       Msg f = sse.await(m -> "rollup".equals(m.event()) && m.json().getBoolean("final"), 5000);
       lastId = f.id();
-      lastSeq = Long.parseLong(lastId.substring(lastId.indexOf('-') + 1));
+      lastSeq = LiveId.parse(lastId).seq();
     }
-    // while disconnected (the view stays for its grace period), three more windows close
-    for (int i = 0; i < 3; i++) {
-      pulse.postNdjson("resume", line("resume", "eu", 10 + i));
-      sleep(260);
+    // while disconnected, three more windows close: a probe on the same view sees each
+    try (LiveClient probe = LiveClient.sse(pulse.port(), "stream=resume", null)) {
+      probe.await(m -> "subscribed".equals(m.event()), 3000);
+      for (int i = 0; i < 3; i++) {
+        double v = 10 + i;
+        pulse.postNdjson("resume", line("resume", "eu", v));
+        probe.await(m -> finalRollup(m) && m.json().getJsonObject("values").getJsonObject("v").getDouble("sum") == v,
+            5000);
+      }
     }
-    sleep(400);
     try (LiveClient sse = LiveClient.sse(pulse.port(), "stream=resume", lastId)) {
-      List<Msg> msgs = sse.collect(800);
-      List<Long> seqs = msgs.stream().filter(m -> "rollup".equals(m.event()) && m.json().getBoolean("final"))
-          .map(m -> Long.parseLong(m.id().replaceFirst("~.*", "").substring(m.id().indexOf('-') + 1)))
-          .collect(Collectors.toList());
-      assertTrue(seqs.size() >= 3, "missed finals replayed: " + msgs);
+      sse.await(m -> "subscribed".equals(m.event()), 3000);
+      // a live final after the replay: anything replayed twice would come before it
+      pulse.postNdjson("resume", line("resume", "eu", 100));
+      sse.await(m -> finalRollup(m) && m.json().getJsonObject("values").getJsonObject("v").getDouble("sum") == 100,
+          5000);
+      List<Msg> finals = sse.seen().stream().filter(LiveFeedTest::finalRollup).collect(Collectors.toList());
+      List<Long> seqs = finals.stream().map(m -> LiveId.parse(m.id()).seq()).collect(Collectors.toList());
+      assertEquals(4, seqs.size(), "three missed finals replayed, then the live one: " + finals);
       for (int i = 0; i < seqs.size(); i++) {
         assertEquals(lastSeq + 1 + i, seqs.get(i), "contiguous after the last seen id: " + seqs);
       }
-      double replayed = msgs.stream().filter(m -> "rollup".equals(m.event()) && m.json().getBoolean("final"))
+      double replayed = finals.subList(0, 3).stream()
           .mapToDouble(m -> m.json().getJsonObject("values").getJsonObject("v").getDouble("sum")).sum();
       assertEquals(33.0, replayed, 1e-9, "10 + 11 + 12, each once");
     }
@@ -273,7 +305,10 @@ class LiveFeedTest {
       assertTrue(warnings.contains("regoin") && warnings.contains("vv"), warnings);
       ws.send(new JsonObject().put("op", "unsubscribe").put("id", "nope"));
       assertEquals("error", ws.await(m -> "nope".equals(m.json().getString("sub")), 3000).type());
-      assertTrue(ws.collect(300).stream().noneMatch(m -> "unsubscribed".equals(m.type())));
+      // replies come in the order of the ops: an "unsubscribed" for nope would come before this pong
+      ws.send(new JsonObject().put("op", "ping"));
+      ws.await(m -> "pong".equals(m.type()), 3000);
+      assertTrue(ws.seen().stream().noneMatch(m -> "unsubscribed".equals(m.type())), ws.seen().toString());
     }
     TestPulse.Response plain = pulse.get("/api/v1/live/ws");
     assertEquals(400, plain.status());
@@ -292,24 +327,41 @@ class LiveFeedTest {
   @Test
   @DisplayName("too many distinct views on one stream is an error message, not a crash")
   void viewCap() {
+    int share = 64 / 4; // live.maxViewsPerStreamPerSocket 0: a quarter of aggregation.maxViewsPerStream (64)
     try (LiveClient ws = LiveClient.websocket(pulse.port())) {
-      JsonArray errors = new JsonArray();
       for (int i = 0; i < 70; i++) {
         ws.send(new JsonObject().put("op", "subscribe").put("id", "v" + i).put("stream", "manyviews")
             .put("filter", new JsonObject().put("k", "x" + i)));
       }
-      Msg e = ws.await(m -> "error".equals(m.type()), 5000);
-      errors.add(e.json());
-      assertTrue(e.json().getString("error").contains("maxViewsPerStream")
-          || e.json().getString("error").contains("subscriptions per connection"), e.json().encode());
+      JsonArray errors = new JsonArray();
+      for (int i = 0; i < 70; i++) {
+        Msg m = ws.await(x -> "subscribed".equals(x.type()) || "error".equals(x.type()), 5000);
+        assertEquals("v" + i, m.json().getString("sub"), "each subscribe answered, in order: " + m);
+        if (i < share) {
+          assertEquals("subscribed", m.type(), m.json().encode());
+        } else {
+          assertEquals("error", m.type(), m.json().encode());
+          errors.add(m.json());
+        }
+      }
+      assertEquals(70 - share, errors.size());
+      for (Object e : errors) {
+        assertTrue(((JsonObject) e).getString("error").contains("live.maxViewsPerStreamPerSocket"), e.toString());
+      }
+      ws.send(new JsonObject().put("op", "ping"));
+      ws.await(m -> "pong".equals(m.type()), 5000);
+      assertFalse(ws.isClosed(), "the socket lives on");
     }
   }
 
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+  /** Final rollups until they count {@code expected} events (or more), and their count. */
+  private static long awaitCounted(LiveClient ws, long expected) {
+    long counted;
+    while ((counted = ws.seen().stream().filter(LiveFeedTest::finalRollup).mapToLong(m -> m.json().getLong("count"))
+        .sum()) < expected) {
+      ws.await(LiveFeedTest::finalRollup, 5000);
     }
+    return counted;
   }
+
 }

@@ -70,7 +70,11 @@ class LiveHistoryQueueTest {
           && !m.json().getBoolean("history", false), 10_000); // live finals flow after the histories
       stop.set(true);
       feed.join();
-      ws.collect(1200); // the last windows close and arrive
+      for (String id : ids) { // the last windows close and arrive
+        while (counted(ws.seen(), id) < sent.get()) {
+          ws.await(m -> "rollup".equals(m.type()) && m.json().getBoolean("final"), 5000);
+        }
+      }
 
       List<Msg> seen = ws.seen();
       for (String id : ids) {
@@ -101,5 +105,11 @@ class LiveHistoryQueueTest {
         assertEquals(sent.get(), counted, id + ": every event in exactly one final window");
       }
     }
+  }
+
+  /** Events counted by the final windows of subscription {@code id} seen so far. */
+  private static long counted(List<Msg> seen, String id) {
+    return seen.stream().filter(m -> id.equals(m.json().getString("sub")) && "rollup".equals(m.type())
+        && m.json().getBoolean("final")).mapToLong(m -> m.json().getLong("count")).sum();
   }
 }

@@ -3,6 +3,7 @@ package io.pulse.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.testing.Await;
 import io.pulse.testing.LiveClient;
 import io.pulse.testing.LiveClient.Msg;
 import io.pulse.testing.PgFixture;
@@ -47,6 +48,37 @@ class LiveHistoryTest {
     return "rollup".equals(m.type()) && m.json().getBoolean("final");
   }
 
+  /**
+   * Waits until storage has written {@code windows} more windows of a stream fed by {@link #feeder}
+   * (3 rows a window: the total and the two regions).
+   */
+  private static void awaitStored(int windows) {
+    double before = HostileStorageInputTest.metric(pulse, "pulse_store_rows_written_total");
+    Await.until(windows + " windows stored", () -> HostileStorageInputTest.metric(pulse,
+        "pulse_store_rows_written_total"), n -> n >= before + 3 * windows, 20_000);
+  }
+
+  /** Final rollups until they count {@code expected} events (or more: then a window came twice), and that count. */
+  private static long awaitCounted(LiveClient client, long expected) {
+    long counted;
+    while ((counted = client.seen().stream().filter(LiveHistoryTest::finalRollup)
+        .mapToLong(m -> m.json().getLong("count")).sum()) < expected) {
+      client.await(LiveHistoryTest::finalRollup, 5000);
+    }
+    return counted;
+  }
+
+  /** Events counted by {@code windows} and the final windows in {@code seen} not among them (by start). */
+  private static long mergedCount(Map<String, Long> windows, List<Msg> seen) {
+    Map<String, Long> all = new HashMap<>(windows);
+    for (Msg m : seen) {
+      if (finalRollup(m)) {
+        all.putIfAbsent(m.json().getLong("start") + "", m.json().getLong("count"));
+      }
+    }
+    return all.values().stream().mapToLong(Long::longValue).sum();
+  }
+
   /** Posts one event per call to {@code stream}, one region of two, until told to stop; counts them. */
   private static Thread feeder(String stream, AtomicBoolean stop, AtomicInteger sent) {
     Thread t = new Thread(() -> {
@@ -79,13 +111,13 @@ class LiveHistoryTest {
     AtomicBoolean stop = new AtomicBoolean();
     AtomicInteger sent = new AtomicInteger();
     Thread feed = feeder(stream, stop, sent);
-    Thread.sleep(1500); // several windows close and are stored
+    awaitStored(6);
     subscribe.run();
     Msg done = client.await(m -> "history".equals(m.type()), 10_000);
-    Thread.sleep(600); // live finals flow after the history
+    client.await(m -> finalRollup(m) && !m.json().getBoolean("history", false), 10_000); // live after the history
     stop.set(true);
     feed.join();
-    client.collect(1200); // the last windows close (200 ms + 100 ms lateness) and arrive
+    awaitCounted(client, sent.get()); // the last windows close (200 ms + 100 ms lateness) and arrive
 
     List<Msg> seen = client.seen();
     int doneAt = seen.indexOf(done);
@@ -147,16 +179,14 @@ class LiveHistoryTest {
       AtomicBoolean stop = new AtomicBoolean();
       AtomicInteger sent = new AtomicInteger();
       Thread feed = feeder("hsse", stop, sent);
-      Thread.sleep(1500);
+      awaitStored(6);
       probe = LiveClient.sse(pulse.port(), "stream=hsse&since=1m", null); // after the feed ran a while
       Msg done = probe.await(m -> "history".equals(m.type()), 10_000);
       assertEquals("history", done.event());
-      Thread.sleep(600);
+      probe.await(m -> finalRollup(m) && !m.json().getBoolean("history", false), 10_000); // live after the history
       stop.set(true);
       feed.join();
-      probe.collect(1200);
-      long counted = probe.seen().stream().filter(LiveHistoryTest::finalRollup)
-          .mapToLong(m -> m.json().getLong("count")).sum();
+      long counted = awaitCounted(probe, sent.get());
       assertEquals(sent.get(), counted, "every event in exactly one final window");
       assertTrue(done.json().getLong("windows") >= 4, done.json().encode());
     } finally {
@@ -225,7 +255,10 @@ class LiveHistoryTest {
         sent++;
         Thread.sleep(40);
       }
-      sse.collect(1000);
+      // the windows of the second run close and arrive: every event sent is in a window seen (or more)
+      while (mergedCount(windows, sse.seen()) < sent) {
+        sse.await(LiveHistoryTest::finalRollup, 5000);
+      }
       assertTrue(sse.seen().stream().noneMatch(m -> "reset".equals(m.type())), "resumed, not reset");
       assertTrue(done.json().getLong("windows") >= 1, done.json().encode());
       for (Msg m : sse.seen()) {
