@@ -45,7 +45,7 @@ class LiveHistoryQueueTest {
           }
           i++;
           try {
-            Thread.sleep(20); // paces the feed; outcomes are awaited below
+            Thread.sleep(20); // paces the load generator (about 50 events a second), not a wait for an outcome
           } catch (InterruptedException e) {
             return;
           }
@@ -70,7 +70,18 @@ class LiveHistoryQueueTest {
           && !m.json().getBoolean("history", false), 10_000); // live finals flow after the histories
       stop.set(true);
       feed.join();
-      ws.collect(1200); // the last windows close and arrive
+      long total = sent.get();
+      // the last windows close and arrive: wait until each subscription's finals hold every event sent
+      Await.until("every sent event (" + total + ") in the finals of each subscription", () -> {
+        ws.collect(100);
+        long least = Long.MAX_VALUE;
+        for (String id : ids) {
+          least = Math.min(least, ws.seen().stream().filter(m -> id.equals(m.json().getString("sub"))
+              && "rollup".equals(m.type()) && m.json().getBoolean("final")).mapToLong(m -> m.json().getLong("count"))
+              .sum());
+        }
+        return least;
+      }, n -> n >= total, 10_000);
 
       List<Msg> seen = ws.seen();
       for (String id : ids) {
