@@ -188,8 +188,11 @@ class HttpEdgeTest {
       }
       assertFalse(ws.isClosed(), "the WebSocket is open");
       assertFalse(sse.isClosed(), "the SSE stream is open");
+      // and both still carry messages (an open flag alone could lag a close): a pong, and an event's rollup
       ws.send(new JsonObject().put("op", "ping"));
       assertNotNull(ws.await(m -> "pong".equals(m.type()), 5000));
+      assertEquals(202, pulse.postNdjson("quiet", "{\"values\":{\"v\":1}}"));
+      assertNotNull(sse.await(m -> "rollup".equals(m.type()), 5000), "the SSE stream still delivers");
     }
   }
 }
