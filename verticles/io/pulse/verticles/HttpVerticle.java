@@ -102,7 +102,9 @@ public final class HttpVerticle extends VerticleBase {
     io.pulse.config.PulseConfig.Edge edge = ctx.config.edge();
     // a WebSocket frame may be as large as a message: LiveHub bounds fragmented messages to the same size
     HttpServerOptions opts = new HttpServerOptions().setHost(ctx.config.http().host())
-        .setPort(ctx.config.http().port()).setDecompressionSupported(true).setCompressionSupported(false)
+        // port 0: one free port chosen by the OS, shared by every instance (Vert.x shares a negative port's socket)
+        .setPort(ctx.config.http().port() == 0 ? -1 : ctx.config.http().port())
+        .setDecompressionSupported(true).setCompressionSupported(false)
         .setHttp2ClearTextEnabled(false) // HTTP/1.1 only: the edge guard watches HTTP/1.x connections
         // no WebSocket compression: each compressed socket holds zlib state (tens of kB, off the heap, per
         // socket), live messages are small, and without an extension Netty refuses frames with RSV bits (1002)

@@ -127,7 +127,8 @@ public final class Pulse {
           vertx.setPeriodic(1000, t -> {
             long now = clock.millis();
             ctx.catalog.tick(now);
-            if (sweeping.compareAndSet(false, true)) { // a pass may look at every series: off the event loop
+            // not while stopping: closing Vert.x shuts the worker pool, and a pass handed to it then is refused
+            if (!ctx.draining.get() && sweeping.compareAndSet(false, true)) { // may look at every series: off the loop
               // with storage on, a stream goes only once the stored catalogue has caught up with it
               // (the store verticle syncs it every few seconds, and not while the database is away)
               vertx.executeBlocking(() -> sweeper.run(now, info -> ctx.db == null || stored(ctx, info)), false)

@@ -130,8 +130,8 @@ class LivePageBrowserTest {
     assertEquals("w", last.get("stream"), "the page received rollups of the chosen stream");
     assertTrue(String.valueOf(last.get("series")).contains("region"), "rollups are grouped by region: " + last);
 
-    // let some windows close so the picture shows lines, not dots
-    waitFor("several windows plotted", Duration.ofSeconds(20), () -> num("window.pulse.points") >= 24);
+    // let some windows close so the picture shows lines, not dots: four windows of each region
+    waitFor("several windows plotted", Duration.ofSeconds(20), () -> num("window.pulse.points") >= 8);
     assertFalse(driver.findElement(By.id("hero-value")).getText().equals("—"), "the big number shows a value");
     assertTrue(driver.findElement(By.id("banner")).getAttribute("hidden") != null, "no error banner");
     assertEquals("w", driver.findElement(By.id("title-stream")).getText());
@@ -185,7 +185,9 @@ class LivePageBrowserTest {
     postEvery200Ms("h");
     driver.get(pulse.get().baseUrl() + "/?stream=h&groupBy=region&metric=v&stat=sum");
     waitFor("a live chart", Duration.ofSeconds(15), () -> "live".equals(state()) && num("window.pulse.points") > 0);
-    Thread.sleep(6000); // several 1 s windows close and are stored
+    // several 1 s windows close and are stored: six of each region, more than live alone plots in 4 s
+    pulse.get().awaitJson("/api/v1/streams/h/series?from=5m&step=1s&groupBy=region", j -> j.getJsonArray("series")
+        .stream().mapToInt(x -> ((JsonObject) x).getJsonArray("points").size()).sum() >= 12, 20_000);
 
     driver.navigate().refresh();
     long t0 = System.nanoTime();

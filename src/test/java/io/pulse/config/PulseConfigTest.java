@@ -36,6 +36,12 @@ class PulseConfigTest {
   }
 
   @Test
+  @DisplayName("http.port 0 is taken: the OS chooses the port when Pulse binds (the banner and Pulse.port() say which)")
+  void portZero() {
+    assertEquals(0, PulseConfig.load(Map.of("PULSE_HTTP_PORT", "0"), Map.of()).http().port());
+  }
+
+  @Test
   @DisplayName("a bad value fails at start with a message naming the setting and its variable")
   void badValuesNameTheSetting() {
     ConfigException port = assertThrows(ConfigException.class,

@@ -182,14 +182,17 @@ class HttpEdgeTest {
       ws.send(new JsonObject().put("op", "subscribe").put("id", "q").put("stream", "quiet"));
       ws.await(m -> "subscribed".equals(m.type()), 5000);
       sse.await(m -> "subscribed".equals(m.type()), 5000);
-      long until = System.currentTimeMillis() + IDLE_MS * 3;
+      long until = System.currentTimeMillis() + IDLE_MS * 2; // twice the idle timeout: the subject is time
       while (System.currentTimeMillis() < until) {
         ws.await(m -> "heartbeat".equals(m.type()), 2000); // the heartbeat keeps coming, and the socket open
       }
       assertFalse(ws.isClosed(), "the WebSocket is open");
       assertFalse(sse.isClosed(), "the SSE stream is open");
+      // and both still carry messages (an open flag alone could lag a close): a pong, and an event's rollup
       ws.send(new JsonObject().put("op", "ping"));
       assertNotNull(ws.await(m -> "pong".equals(m.type()), 5000));
+      assertEquals(202, pulse.postNdjson("quiet", "{\"values\":{\"v\":1}}"));
+      assertNotNull(sse.await(m -> "rollup".equals(m.type()), 5000), "the SSE stream still delivers");
     }
   }
 }

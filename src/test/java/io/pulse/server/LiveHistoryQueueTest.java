@@ -45,7 +45,7 @@ class LiveHistoryQueueTest {
           }
           i++;
           try {
-            Thread.sleep(20); // paces the feed; outcomes are awaited below
+            Thread.sleep(20); // paces the load generator (about 50 events a second), not a wait for an outcome
           } catch (InterruptedException e) {
             return;
           }

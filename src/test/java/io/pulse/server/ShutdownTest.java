@@ -27,16 +27,15 @@ class ShutdownTest {
   @Test
   @DisplayName("on SIGTERM the open windows are pushed as final, subscribers are told, and the process exits")
   void sigtermFlushesOpenWindows() throws Exception {
-    int port = TestPulse.freePort();
     Path data = Files.createTempDirectory("pulse-shutdown");
     Path log = data.resolve("pulse.log");
-    ProcessBuilder pb = TestPulse.childProcess(data, port);
+    ProcessBuilder pb = TestPulse.childProcess(data, 0);
     pb.environment().put("PULSE_DEMO", "true"); // the demo's verticle must not hold up the stop
     pb.environment().put("PULSE_WINDOW", "1h"); // the window is certainly open when we stop
     Process p = pb.start();
     try {
       HttpClient http = HttpClient.newHttpClient();
-      TestPulse.awaitReady(p, port, data, Duration.ofSeconds(30));
+      int port = TestPulse.awaitStarted(p, data, Duration.ofSeconds(30));
       try (LiveClient ws = LiveClient.websocket(port)) {
         ws.send(new JsonObject().put("op", "subscribe").put("id", "s").put("stream", "bye"));
         ws.await(m -> "subscribed".equals(m.type()), 5000);

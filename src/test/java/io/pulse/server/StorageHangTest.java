@@ -37,7 +37,7 @@ class StorageHangTest {
     EmbeddedPostgres pg = EmbeddedPostgres.builder().setDataDirectory(dir).setCleanDataDirectory(true).start();
     JsonObject conf = StorageServerTest.fast().put("storage", new JsonObject().put("enabled", true)
         .put("url", "postgresql://postgres:x@localhost:" + pg.getPort() + "/postgres").put("downsample", false)
-        .put("writeBatch", 50).put("retryMs", 200).put("queryTimeoutMs", 1500));
+        .put("writeBatch", 50).put("retryMs", 200).put("queryTimeoutMs", 800));
     List<Long> stopped = List.of();
     try (TestPulse pulse = TestPulse.start(conf)) {
       long total = 30;
@@ -100,8 +100,13 @@ class StorageHangTest {
         bad.append("{\"values\":{\"a\":\"bad").append(i).append("\"}}\n");
       }
       assertEquals(202, pulse.postNdjson("q", bad.toString()));
-      // the subject is what repeated failed saves count over time: let the writer (every second) fail a few times
-      Thread.sleep(3_500);
+      // the subject is what repeated failed saves count: drive three saves (besides the writer's own, every
+      // second) and see each one fail, instead of waiting for the timer
+      for (int i = 0; i < 3; i++) {
+        Object reply = pulse.pulse().vertx().eventBus().request(io.pulse.verticles.Addresses.QUARANTINE_SAVE, "save")
+            .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).body();
+        assertEquals(1, reply, "save " + i + " failed: the database is away");
+      }
       pg = EmbeddedPostgres.builder().setDataDirectory(dir).setCleanDataDirectory(false).setPort(port).start();
       waitFor("ready again", () -> pulse.get("/health/ready").status(), 200, 15_000);
       // every one of the 21 rejections is either stored or counted as overwritten, once

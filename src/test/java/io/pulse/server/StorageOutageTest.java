@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.testing.Await;
 import io.pulse.testing.LiveClient;
 import io.pulse.testing.TestPulse;
 import io.vertx.core.json.JsonObject;
@@ -48,8 +49,9 @@ class StorageOutageTest {
       ws.send(new JsonObject().put("op", "subscribe").put("id", "s").put("stream", "out"));
       ws.await(m -> "subscribed".equals(m.type()), 5000);
       assertEquals(202, pulse.postNdjson("out", events(10, "a", "b")));
-      waitFor("first finals written", () -> pulse.get("/metrics").body().contains("pulse_store_rows_written_total 0.0")
-          ? 0 : 1, 1, 10_000);
+      // the metric must be there and above 0 (a missing line is -1: not yet, never a pass)
+      Await.until("first finals written", () -> HostileStorageInputTest.metric(pulse, "pulse_store_rows_written_total"),
+          v -> v > 0, 10_000);
 
       pg.close(); // the database goes away
       waitFor("readiness says so", () -> pulse.get("/health/ready").status(), 503, 10_000);
@@ -60,24 +62,22 @@ class StorageOutageTest {
       assertEquals(202, pulse.postNdjson("out", "{\"values\":{\"amount\":7}}"));
       ws.await(m -> "rollup".equals(m.type()), 5000);
 
-      // finals pile up; past storage.writeQueue ingest says 503 with Retry-After, never loses silently
-      long total = 11;
-      int status = 202;
+      // finals pile up; past storage.writeQueue ingest says 503 with Retry-After, never loses silently. Each
+      // probe posts one more batch of new series (Await's poll paces them) until ingest refuses one.
+      long[] total = {11};
+      int[] batch = {0};
       HttpClient http = HttpClient.newHttpClient();
-      HttpResponse<String> refused = null;
-      for (int i = 0; i < 100 && status == 202; i++) {
+      HttpResponse<String> refused = Await.until("ingest refused once the write queue is full", () -> {
+        int i = batch[0]++;
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(pulse.baseUrl()
             + "/api/v1/streams/out/events")).header("Content-Type", "application/x-ndjson")
             .POST(HttpRequest.BodyPublishers.ofString(events(12, "r" + i + "x", "r" + i + "y", "r" + i + "z")))
             .build(), HttpResponse.BodyHandlers.ofString());
-        status = r.statusCode();
-        if (status == 202) {
-          total += 12;
-        } else {
-          refused = r;
+        if (r.statusCode() == 202) {
+          total[0] += 12;
         }
-        Thread.sleep(100);
-      }
+        return r;
+      }, r -> r.statusCode() != 202, 30_000);
       assertNotNull(refused, "ingest refused once the queue was full");
       assertEquals(503, refused.statusCode());
       assertTrue(refused.headers().firstValue("Retry-After").isPresent());
@@ -85,7 +85,7 @@ class StorageOutageTest {
 
       pg = startPg(dir, port); // back, same folder and port
       waitFor("readiness back", () -> pulse.get("/health/ready").status(), 200, 15_000);
-      long expected = total;
+      long expected = total[0];
       EmbeddedPostgres back = pg;
       waitFor("every accepted event in a stored series window", () -> sum(back), expected, 15_000);
       assertEquals(202, pulse.postNdjson("out", "{\"values\":{\"amount\":1}}"), "ingest open again");
@@ -110,14 +110,12 @@ class StorageOutageTest {
       + "embedded PostgreSQL")
   void killNine() throws Exception {
     Path data = Files.createTempDirectory("pulse-kill9");
-    int port = TestPulse.freePort();
-    Path log = data.resolve("pulse.log");
-    ProcessBuilder pb = TestPulse.childProcess(data, port);
+    ProcessBuilder pb = TestPulse.childProcess(data, 0);
     pb.environment().put("PULSE_ALLOWED_LATENESS_MS", "100");
     Process p = pb.start();
     HttpClient http = HttpClient.newHttpClient();
     try {
-      TestPulse.awaitReady(p, port, data, Duration.ofSeconds(60));
+      int port = TestPulse.awaitStarted(p, data, Duration.ofSeconds(60));
       HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
           + "/api/v1/streams/k9/events")).header("Content-Type", "application/x-ndjson")
           .POST(HttpRequest.BodyPublishers.ofString(events(25, "eu", "us"))).build(),

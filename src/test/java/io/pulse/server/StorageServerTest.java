@@ -3,6 +3,8 @@ package io.pulse.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.testing.Await;
+import io.pulse.testing.LiveClient;
 import io.pulse.testing.PgFixture;
 import io.pulse.testing.TestPulse;
 import io.vertx.core.json.JsonObject;
@@ -23,14 +25,19 @@ class StorageServerTest {
         .put("live", new JsonObject().put("flushMs", 50));
   }
 
-  static void waitFor(String what, LongSupplier value, long expected, long timeoutMs) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    long v = value.getAsLong();
-    while (v != expected && System.currentTimeMillis() < deadline) {
-      Thread.sleep(100);
-      v = value.getAsLong();
+  /** Waits (with {@link Await}) until {@code value} is {@code expected}; fails saying what was last seen. */
+  static void waitFor(String what, LongSupplier value, long expected, long timeoutMs) {
+    Await.until(what + " (expected " + expected + ")", value::getAsLong, v -> v == expected, timeoutMs);
+  }
+
+  /** {@link #events} with explicit times: event i at {@code ts0 + i * stepMs}. */
+  static String eventsAt(int n, long ts0, long stepMs, String... regions) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      sb.append("{\"ts\":").append(ts0 + i * stepMs).append(",\"dims\":{\"region\":\"")
+          .append(regions[i % regions.length]).append("\"},\"values\":{\"amount\":").append(i + 1).append("}}\n");
     }
-    assertEquals(expected, v, what);
+    return sb.toString();
   }
 
   static long query(Pool pool, String sql) {
@@ -57,9 +64,10 @@ class StorageServerTest {
   void finalsLandOnce() throws Exception {
     PgFixture.Db db = PgFixture.freshDatabase();
     try (TestPulse pulse = TestPulse.startWithStorage(db, fast())) {
+      // 150 events over more than one window (750 ms of event time from now), in five requests
+      long ts0 = System.currentTimeMillis();
       for (int i = 0; i < 5; i++) {
-        assertEquals(202, pulse.postNdjson("orders", events(30, "eu", "us", "apac")));
-        Thread.sleep(150);
+        assertEquals(202, pulse.postNdjson("orders", eventsAt(30, ts0 + i * 150, 5, "eu", "us", "apac")));
       }
       String series = "select coalesce(sum(r.count), 0) from rollup_1s r join series s on s.id = r.series_id "
           + "where s.stream = 'orders' and s.kind = ";
@@ -83,10 +91,13 @@ class StorageServerTest {
     JsonObject conf = new JsonObject().put("dataDir", data.toString())
         .put("storage", new JsonObject().put("enabled", true))
         .put("aggregation", new JsonObject().put("window", "1h")); // open until the stop
-    try (TestPulse pulse = TestPulse.start(conf)) {
+    try (TestPulse pulse = TestPulse.start(conf); LiveClient ws = LiveClient.websocket(pulse.port())) {
       assertTrue(pulse.pulse().database().embedded());
+      ws.send(new JsonObject().put("op", "subscribe").put("id", "t").put("stream", "kept"));
+      ws.await(m -> "subscribed".equals(m.type()), 5000);
       assertEquals(202, pulse.postNdjson("kept", events(40, "eu", "us")));
-      Thread.sleep(300); // let the shards take the batch before the stop closes their windows
+      // the shards took the batch (its running update says so) before the stop closes their windows
+      ws.await(m -> "rollup".equals(m.type()) && m.json().getLong("count") == 40, 10_000);
     }
     try (TestPulse again = TestPulse.start(conf)) {
       Pool pool = again.pulse().database().pool();

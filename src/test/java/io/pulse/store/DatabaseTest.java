@@ -76,15 +76,28 @@ class DatabaseTest {
   @DisplayName("embedded: a stale postmaster.pid (a killed Pulse, a reboot) does not stop the next start")
   void stalePidFile() throws Exception {
     Path data = Files.createTempDirectory("pulse-db");
-    await(Database.start(vertx, embedded(), data)).close();
+    Path pid = data.resolve("pg").resolve("postmaster.pid");
+    Database first = await(Database.start(vertx, embedded(), data));
+    try {
+      await(first.pool().query("insert into streams (name, first_seen, last_seen) values ('before', now(), now())")
+          .execute());
+    } finally {
+      first.close();
+    }
     // what a crash leaves: a pid file naming a process that no longer exists
-    Files.writeString(data.resolve("pg").resolve("postmaster.pid"), "999999999\n" + data.resolve("pg") + "\n");
+    Files.writeString(pid, "999999999\n" + data.resolve("pg") + "\n");
     Database db = await(Database.start(vertx, embedded(), data));
     try {
       await(db.ping());
+      long postmaster = Long.parseLong(Files.readAllLines(pid).get(0).trim());
+      assertTrue(postmaster != 999999999L && ProcessHandle.of(postmaster).map(ProcessHandle::isAlive).orElse(false),
+          "a live postmaster replaced the stale pid file: " + postmaster);
+      Row r = await(db.pool().query("select count(*) from streams where name = 'before'").execute()).iterator().next();
+      assertEquals(1L, r.getLong(0), "the same data folder, not a new one: what was stored before is there");
     } finally {
       db.close();
     }
+    assertFalse(Files.exists(pid), "stopped cleanly after the stale start");
   }
 
   @Test

@@ -33,19 +33,48 @@ class MigrationsTest {
   }
 
   @Test
-  @DisplayName("a database at an older schema keeps its rows when migrated to the newest; a re-run is a no-op")
+  @DisplayName("a database at V1 holding V1's rows keeps them when migrated to the newest, gains V2's changes "
+      + "(quarantine.escaped false for old rows), and a re-run is a no-op")
   void olderSchema() {
     PgFixture.Db db = PgFixture.freshDatabase();
-    assertEquals(1, migrate(db, "1").migrationsExecuted);
+    MigrateResult v1 = migrate(db, "1");
+    assertEquals(1, v1.migrationsExecuted, "only V1 applied");
+    assertEquals("1", queryText(db, "select max(version) from flyway_schema_history where success"));
+    assertEquals(0, db.queryLong("select count(*) from information_schema.columns where table_name = 'quarantine' "
+        + "and column_name = 'escaped'"), "a real V1 schema: no V2 column yet");
+    // rows as V1 had them (no tenant given: its default; no escaped column)
     db.exec("insert into series (stream, kind, group_by, dims) values ('checkout', 'series', '{region}', "
         + "'{\"region\":\"eu\"}')");
     db.exec("insert into rollup_1s (series_id, start, count, latest, data) select id, 1000, 3, 1999, '\\x01'::bytea "
         + "from series");
+    db.exec("insert into streams (name, dims, value_names, first_seen, last_seen) values ('checkout', "
+        + "'{\"region\":[\"eu\"]}', '[\"amount\"]', now(), now())");
+    db.exec("insert into quarantine (stream, source, reason, payload, fingerprint, first_seen, last_seen, count) "
+        + "values ('checkout', 'http', 'values.amount: must be a number', '{\"values\":{\"amount\":\"x\"}}', 'fp1', "
+        + "now(), now(), 2)");
+    db.exec("insert into definitions (kind, id, version, doc, updated_by) values ('rule', 'r1', 1, "
+        + "'{\"name\":\"r1\"}', 'anonymous')");
+
     MigrateResult latest = migrate(db, null);
     assertTrue(latest.success);
-    assertEquals(1, db.queryLong("select count(*) from rollup_1s where count = 3"));
-    assertEquals(0, migrate(db, null).migrationsExecuted, "nothing left to apply");
+    assertTrue(latest.migrationsExecuted >= 1, "V2 and later applied");
+    assertTrue(db.queryLong("select count(*) from flyway_schema_history where success and version = '2'") == 1,
+        "V2 recorded");
+    // V1's data, whole
+    assertEquals(1, db.queryLong("select count(*) from rollup_1s r join series s on s.id = r.series_id "
+        + "where r.count = 3 and r.latest = 1999 and s.stream = 'checkout' and s.dims->>'region' = 'eu'"));
+    assertEquals("eu", queryText(db, "select dims->'region'->>0 from streams where name = 'checkout'"));
+    assertEquals(2, db.queryLong("select count from quarantine where fingerprint = 'fp1' "
+        + "and payload = '{\"values\":{\"amount\":\"x\"}}'"));
+    assertEquals("r1", queryText(db, "select doc->>'name' from definitions where id = 'r1'"));
     assertEquals("default", queryText(db, "select tenant from series"));
+    // V2: the escaped flag, false for the rows stored before it (they were stored as they are)
+    assertEquals("false", queryText(db, "select escaped::text from quarantine where fingerprint = 'fp1'"));
+    db.exec("insert into quarantine (stream, source, reason, payload, fingerprint, first_seen, last_seen, escaped) "
+        + "values ('checkout', 'http', 'r', 'p\\0', 'fp2', now(), now(), true)");
+    assertEquals(2, db.queryLong("select count(*) from quarantine"));
+
+    assertEquals(0, migrate(db, null).migrationsExecuted, "nothing left to apply");
   }
 
   @Test

@@ -14,7 +14,8 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real Pulse in the test JVM on a free port, demo off, data under a temp folder, storage off
+ * A real Pulse in the test JVM on a port the OS chose when it bound ({@code http.port} 0, read back
+ * through {@link #port()}: no window in which another process can take it), demo off, data under a temp folder, storage off
  * (so that tests that do not need PostgreSQL stay fast): {@link #startWithStorage} turns it on
  * against a {@link PgFixture} database, and {@code {"storage":{"enabled":true}}} in the overrides
  * runs the embedded one under the data folder. Blocking helpers are for test threads only.
@@ -38,7 +39,7 @@ public final class TestPulse implements AutoCloseable {
   public static TestPulse start(JsonObject overrides) {
     try {
       JsonObject o = new JsonObject().put("demo", false)
-          .put("http", new JsonObject().put("host", "127.0.0.1").put("port", freePort()))
+          .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0)) // the OS picks; port() reads it
           .put("storage", new JsonObject().put("enabled", false))
           .put("dataDir", Files.createTempDirectory("pulse-test").toString());
       PulseConfig.deepMerge(o, overrides == null ? new JsonObject() : overrides);
@@ -77,24 +78,58 @@ public final class TestPulse implements AutoCloseable {
   public static void awaitReady(Process p, int port, java.nio.file.Path data, Duration timeout) throws Exception {
     java.nio.file.Path log = data.resolve("pulse.log");
     java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!p.isAlive()) {
-        throw new AssertionError("Pulse exited early: " + java.nio.file.Files.readString(log));
-      }
-      try {
-        if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready"))
-            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
-          return;
+    try {
+      Await.until("Pulse on port " + port + " ready", () -> {
+        if (!p.isAlive()) {
+          throw new IllegalStateException("exited early");
         }
-      } catch (IOException e) {
-        // not listening yet
-      }
-      Thread.sleep(100);
+        try {
+          return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready"))
+              .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+        } catch (IOException e) {
+          return -1; // not listening yet
+        }
+      }, st -> st == 200 || !p.isAlive(), timeout.toMillis());
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "; its log: " + java.nio.file.Files.readString(log), e);
     }
-    throw new AssertionError("Pulse did not become ready: " + java.nio.file.Files.readString(log));
+    if (!p.isAlive()) {
+      throw new AssertionError("Pulse exited early: " + java.nio.file.Files.readString(log));
+    }
   }
 
+  private static final java.util.regex.Pattern BANNER_PORT =
+      java.util.regex.Pattern.compile("Pulse is running: +http://[^/]*:(\\d+)/");
+
+  /**
+   * Starts a child Pulse ({@link #childProcess} with {@code PULSE_HTTP_PORT=0}, the port chosen by
+   * the OS as it binds), reads the port from its start-up banner, and waits until it is ready.
+   * Returns that port; fails with its log if it dies or is not ready within {@code timeout}.
+   */
+  public static int awaitStarted(Process p, java.nio.file.Path data, Duration timeout) throws Exception {
+    java.nio.file.Path log = data.resolve("pulse.log");
+    long deadline = System.nanoTime() + timeout.toNanos();
+    int port;
+    try {
+      port = Await.until("the banner of the child Pulse, naming its port", () -> {
+        java.util.regex.Matcher m = BANNER_PORT.matcher(java.nio.file.Files.readString(log));
+        return m.find() ? Integer.parseInt(m.group(1)) : p.isAlive() ? null : -1;
+      }, v -> v != null, timeout.toMillis());
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "; its log: " + java.nio.file.Files.readString(log), e);
+    }
+    if (port < 0) {
+      throw new AssertionError("Pulse exited early: " + java.nio.file.Files.readString(log));
+    }
+    awaitReady(p, port, data, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+    return port;
+  }
+
+  /**
+   * A port free a moment ago, for a server that cannot be asked which port it bound (a child
+   * process restarted on the same port, a PostgreSQL of a test's own): another process could take
+   * it before the test binds it, so prefer port 0 wherever the server reports what it bound.
+   */
   public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
@@ -107,10 +142,15 @@ public final class TestPulse implements AutoCloseable {
 
   /** Waits (10 s at most) until GET {@code path} answers 200 with JSON that passes {@code ok}; returns that JSON. */
   public JsonObject awaitJson(String path, java.util.function.Predicate<JsonObject> ok) {
+    return awaitJson(path, ok, 10_000);
+  }
+
+  /** {@link #awaitJson(String, java.util.function.Predicate)} with a deadline of {@code timeoutMs}. */
+  public JsonObject awaitJson(String path, java.util.function.Predicate<JsonObject> ok, long timeoutMs) {
     return Await.until("GET " + path + " answering what the test expects", () -> {
       Response r = get(path);
       return r.status() == 200 ? r.json() : null;
-    }, j -> j != null && ok.test(j), 10_000);
+    }, j -> j != null && ok.test(j), timeoutMs);
   }
 
   public int port() {
