@@ -113,6 +113,7 @@ public final class EventParser {
           } else {
             int start = (int) p.currentTokenLocation().getByteOffset();
             p.skipChildren();
+            p.finishToken(); // a string is read lazily: without this its slice would end after the opening quote
             rejections.add(new Rejection(index, "an event must be a JSON object", pathStream,
                 slice(body, start, (int) p.currentLocation().getByteOffset())));
           }
