@@ -5,6 +5,7 @@ import io.pulse.catalog.StreamCatalog;
 import io.pulse.ingest.BodyException;
 import io.pulse.ingest.BodyFormat;
 import io.pulse.ingest.EventParser;
+import io.pulse.ingest.IngestJob;
 import io.pulse.ingest.Ingestor;
 import io.pulse.ingest.ParseResult;
 import io.pulse.ingest.Rejection;
@@ -232,18 +233,29 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void ingest(RoutingContext rc) {
-    long now = ctx.clock.millis();
     Buffer buf = rc.body().buffer();
     byte[] bytes = buf == null ? new byte[0] : buf.getBytes();
-    ParseResult parsed;
+    ingestSlices(rc, new IngestJob(parser, ingestor, bytes, rc.get("format"), rc.pathParam("stream"),
+        ctx.clock.millis(), "http"));
+  }
+
+  /**
+   * One slice of a body (see IngestJob: a few ms at most), then the next one on a later turn of this
+   * loop, so a large body does not hold the shard and the sockets that share it. A timer, not
+   * runOnContext: the loop runs queued tasks back to back, and only a timer lets its I/O in between.
+   */
+  private void ingestSlices(RoutingContext rc, IngestJob job) {
     try {
-      parsed = parser.parse(bytes, rc.get("format"), rc.pathParam("stream"), now);
+      ctx.dispatch(vertx.eventBus(), job.step());
     } catch (BodyException e) {
       error(rc, e.status(), e.getMessage());
       return;
     }
-    Ingestor.Outcome out = ingestor.ingest(parsed, now, "http");
-    ctx.dispatch(vertx.eventBus(), out.batches());
+    if (!job.done()) {
+      vertx.setTimer(1, t -> ingestSlices(rc, job));
+      return;
+    }
+    Ingestor.Outcome out = job.outcome();
     JsonArray errors = new JsonArray();
     List<Rejection> rej = out.rejections();
     rej.sort(Comparator.comparingInt(Rejection::index));

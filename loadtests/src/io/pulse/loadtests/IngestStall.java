@@ -18,6 +18,17 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pulse.agg.ShardAggregator;
+import io.pulse.agg.ShardBatch;
+import io.pulse.agg.ViewRegistry;
+import io.pulse.catalog.StreamCatalog;
+import io.pulse.config.PulseConfig;
+import io.pulse.ingest.BodyFormat;
+import io.pulse.ingest.EventParser;
+import io.pulse.ingest.IngestJob;
+import io.pulse.ingest.Ingestor;
+import io.pulse.ingest.Quarantine;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -77,7 +88,9 @@ public final class IngestStall {
   private static int run(String jar, int bodies, double smallSeconds) throws Exception {
     Path runDir = Files.createTempDirectory("pulse-stall");
     Path data = runDir.resolve("data");
-    List<String> cmd = List.of(Bench.javaBin(), "-Xmx1g", "-XX:ActiveProcessorCount=1", "-XX:+UseG1GC", "-jar", jar);
+    Path gcLog = runDir.resolve("gc.log");
+    List<String> cmd = List.of(Bench.javaBin(), "-Xmx1g", "-XX:ActiveProcessorCount=1", "-XX:+UseG1GC",
+        "-Xlog:gc:file=" + gcLog + ":time", "-jar", jar);
     int port = ChildServer.freePort();
     Map<String, String> env = Map.of("PULSE_HTTP_PORT", String.valueOf(port), "PULSE_HTTP_HOST", "127.0.0.1",
         "PULSE_DEMO", "false", "PULSE_STORAGE", "false", "PULSE_DATA_DIR", data.toString());
@@ -114,14 +127,14 @@ public final class IngestStall {
       post(poster, base, bigNd, "application/x-ndjson", bigEvents);
       post(poster, base, bigJson, "application/json", bigEvents);
 
-      List<String> rows = new ArrayList<>();
-      rows.add(String.format(Locale.ROOT, "%-14s %9s %12s %14s %16s %18s", "phase", "requests", "events",
-          "ms/request", "probe p99.9 ms", "probe longest ms"));
+      List<Object[]> rows = new ArrayList<>();
 
       Thread.sleep(3000); // the shard may still fold in the last body after its answer
       probe.phase(); // drops the warm-up
+      long phaseStart = System.currentTimeMillis();
       Thread.sleep(2000);
-      rows.add(row("idle", 0, 0, 0, probe.phase()));
+      rows.add(row("idle", 0, 0, 0, probe.phase(), phaseStart));
+      phaseStart = System.currentTimeMillis();
 
       until = System.nanoTime() + (long) (smallSeconds * 1e9);
       long t0 = System.nanoTime();
@@ -132,7 +145,8 @@ public final class IngestStall {
       }
       double smallMs = (System.nanoTime() - t0) / 1e6 / n;
       Thread.sleep(SETTLE_MS);
-      rows.add(row("small (50 ev)", n, n * 50L, smallMs, probe.phase()));
+      rows.add(row("small (50 ev)", n, n * 50L, smallMs, probe.phase(), phaseStart));
+      phaseStart = System.currentTimeMillis();
 
       t0 = System.nanoTime();
       for (int i = 0; i < bodies; i++) {
@@ -140,7 +154,8 @@ public final class IngestStall {
       }
       double jsonMs = (System.nanoTime() - t0) / 1e6 / bodies;
       Thread.sleep(SETTLE_MS); // what the shard does with the last body after its answer belongs to this phase
-      rows.add(row("json-16MiB", bodies, (long) bodies * bigEvents, jsonMs, probe.phase()));
+      rows.add(row("json-16MiB", bodies, (long) bodies * bigEvents, jsonMs, probe.phase(), phaseStart));
+      phaseStart = System.currentTimeMillis();
 
       t0 = System.nanoTime();
       for (int i = 0; i < bodies; i++) {
@@ -148,7 +163,7 @@ public final class IngestStall {
       }
       double ndMs = (System.nanoTime() - t0) / 1e6 / bodies;
       Thread.sleep(SETTLE_MS); // what the shard does with the last body after its answer belongs to this phase
-      rows.add(row("ndjson-16MiB", bodies, (long) bodies * bigEvents, ndMs, probe.phase()));
+      rows.add(row("ndjson-16MiB", bodies, (long) bodies * bigEvents, ndMs, probe.phase(), phaseStart));
       probe.stop.set(true);
       probeThread.join(5000);
       if (probe.failure != null) {
@@ -156,13 +171,30 @@ public final class IngestStall {
       }
       Bench.checkAlive(pulse);
 
+      String inProcess = inProcess(bigJson, bigNd, bodies);
       report.append("IngestStall ").append(LocalDateTime.now()).append(" jar ").append(jar)
           .append(" (modified ").append(Bench.jarModified(jar)).append(")\n");
       report.append("Pulse: one processor (one event loop for HTTP, the shard and sockets), storage off; the probe is "
           + "GET /health/live back to back on its own connection\n");
-      for (String r : rows) {
-        report.append(r).append('\n');
+      report.append("GC: the longest pause of Pulse's JVM in the phase (-Xlog:gc); a pause stops the loop too, but it is "
+          + "not the loop held by a request\n");
+      report.append(String.format(Locale.ROOT, "%-14s %9s %12s %12s %15s %17s %15s%n", "phase", "requests", "events",
+          "ms/request", "probe p99.9 ms", "probe longest ms", "GC longest ms"));
+      List<long[]> pauses = gcPauses(gcLog);
+      for (Object[] r : rows) {
+        Histogram h = (Histogram) r[4];
+        long from = (Long) r[5];
+        long to = (Long) r[6];
+        double gc = 0;
+        for (long[] pause : pauses) {
+          if (pause[0] >= from && pause[0] <= to) {
+            gc = Math.max(gc, pause[1] / 1000.0);
+          }
+        }
+        report.append(String.format(Locale.ROOT, "%-14s %9d %12d %12.1f %15.2f %17.2f %15.2f%n", r[0], r[1], r[2], r[3],
+            h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6, gc));
       }
+      report.append(inProcess);
     } catch (IOException | RuntimeException e) {
       System.out.println("[stall] the run went wrong: " + e.getMessage());
       exit = 2;
@@ -181,9 +213,96 @@ public final class IngestStall {
     return exit;
   }
 
-  private static String row(String name, int requests, long events, double msPerRequest, Histogram h) {
-    return String.format(Locale.ROOT, "%-14s %9d %12d %14.1f %16.2f %18.2f", name, requests, events, msPerRequest,
-        h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6);
+  private static Object[] row(String name, int requests, long events, double msPerRequest, Histogram h, long from) {
+    return new Object[] {name, requests, events, msPerRequest, h, from, System.currentTimeMillis()};
+  }
+
+  /**
+   * The same large bodies in this JVM, without HTTP: the CPU time of the thread (so neither other
+   * processes nor GC pauses count) and the wall time of taking a body in one go, as before slicing,
+   * and of the longest single step of an {@link IngestJob}, and of the longest turn a shard spends
+   * on one step's batch.
+   */
+  private static String inProcess(byte[] json, byte[] nd, int rounds) {
+    PulseConfig config = PulseConfig.of(null);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    StreamCatalog catalog = new StreamCatalog(config.aggregation().maxStreams(),
+        config.aggregation().maxSeriesPerStream(), registry);
+    ViewRegistry views = new ViewRegistry(config);
+    Ingestor ingestor = new Ingestor(config, catalog, views, new Quarantine(100, 1000), 1, registry);
+    EventParser parser = new EventParser(config.ingest());
+    ShardAggregator shard = new ShardAggregator(config.aggregation().allowedLatenessMs(), 0.01, 2048, views::views);
+    StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
+        "in-process, the same bodies (best of %d rounds after one warm-up; ms, thread CPU / wall):%n", rounds));
+    out.append(String.format(Locale.ROOT, "%-8s %22s %22s %8s %22s%n", "body", "one go (parse+route)",
+        "longest IngestJob step", "steps", "longest shard batch"));
+    for (Object[] f : new Object[][] {{"json", json, BodyFormat.JSON}, {"ndjson", nd, BodyFormat.NDJSON}}) {
+      double[] best = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE, 0, Double.MAX_VALUE,
+          Double.MAX_VALUE};
+      for (int r = 0; r <= rounds; r++) {
+        long now = System.currentTimeMillis();
+        long c0 = CPU.getCurrentThreadCpuTime();
+        long w0 = System.nanoTime();
+        Ingestor.Outcome whole = ingestor.ingest(parser.parse((byte[]) f[1], (BodyFormat) f[2], null, now), now, "bench");
+        double oneCpu = (CPU.getCurrentThreadCpuTime() - c0) / 1e6;
+        double oneWall = (System.nanoTime() - w0) / 1e6;
+        shard.add(whole.batches()[0], now);
+        shard.flush(0, now + 10_000);
+        IngestJob job = new IngestJob(parser, ingestor, (byte[]) f[1], (BodyFormat) f[2], null, now, "bench");
+        double stepCpu = 0;
+        double stepWall = 0;
+        double shardCpu = 0;
+        double shardWall = 0;
+        int steps = 0;
+        while (!job.done()) {
+          c0 = CPU.getCurrentThreadCpuTime();
+          w0 = System.nanoTime();
+          ShardBatch[] b = job.step();
+          stepCpu = Math.max(stepCpu, (CPU.getCurrentThreadCpuTime() - c0) / 1e6);
+          stepWall = Math.max(stepWall, (System.nanoTime() - w0) / 1e6);
+          steps++;
+          if (b.length > 0) {
+            c0 = CPU.getCurrentThreadCpuTime();
+            w0 = System.nanoTime();
+            shard.add(b[0], now);
+            shardCpu = Math.max(shardCpu, (CPU.getCurrentThreadCpuTime() - c0) / 1e6);
+            shardWall = Math.max(shardWall, (System.nanoTime() - w0) / 1e6);
+          }
+        }
+        shard.flush(0, now + 10_000);
+        if (r > 0) {
+          best = new double[] {Math.min(best[0], oneCpu), Math.min(best[1], oneWall), Math.min(best[2], stepCpu),
+              Math.min(best[3], stepWall), steps, Math.min(best[5], shardCpu), Math.min(best[6], shardWall)};
+        }
+      }
+      out.append(String.format(Locale.ROOT, "%-8s %22s %22s %8d %22s%n", f[0], pair(best[0], best[1]),
+          pair(best[2], best[3]), (int) best[4], pair(best[5], best[6])));
+    }
+    return out.toString();
+  }
+
+  private static String pair(double cpu, double wall) {
+    return String.format(Locale.ROOT, "%.1f / %.1f", cpu, wall);
+  }
+
+  private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
+
+  /** GC pauses from a -Xlog:gc file with the time decoration: [epoch ms at its end, length in µs]. */
+  private static List<long[]> gcPauses(Path log) throws IOException {
+    List<long[]> out = new ArrayList<>();
+    java.util.regex.Pattern line = java.util.regex.Pattern.compile("^\\[([^\\]]+)\\].* Pause .* ([0-9.]+)ms$");
+    DateTimeFormatter at = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSZ");
+    if (!Files.exists(log)) {
+      return out;
+    }
+    for (String l : Files.readAllLines(log)) {
+      java.util.regex.Matcher m = line.matcher(l);
+      if (m.matches()) {
+        long end = java.time.OffsetDateTime.parse(m.group(1), at).toInstant().toEpochMilli();
+        out.add(new long[] {end, (long) (Double.parseDouble(m.group(2)) * 1000)});
+      }
+    }
+    return out;
   }
 
   /** Events of ~190 bytes: three dims, three values and a note, no ts (arrival time, so never late). */
