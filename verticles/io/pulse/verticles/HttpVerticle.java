@@ -243,12 +243,21 @@ public final class HttpVerticle extends VerticleBase {
    * One slice of a body (see IngestJob: a few ms at most), then the next one on a later turn of this
    * loop, so a large body does not hold the shard and the sockets that share it. A timer, not
    * runOnContext: the loop runs queued tasks back to back, and only a timer lets its I/O in between.
+   * A stop that begins meanwhile refuses a body still being parsed (nothing of it is kept yet) and
+   * has one being routed finish at once, before the shards close their windows.
    */
   private void ingestSlices(RoutingContext rc, IngestJob job) {
     try {
-      ctx.dispatch(vertx.eventBus(), job.step());
+      do {
+        ctx.dispatch(vertx.eventBus(), job.step());
+      } while (!job.done() && job.routing() && ctx.draining.get());
     } catch (BodyException e) {
       error(rc, e.status(), e.getMessage());
+      return;
+    }
+    if (!job.done() && ctx.draining.get()) {
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+      error(rc, 503, "the server is shutting down; retry against another instance or shortly");
       return;
     }
     if (!job.done()) {

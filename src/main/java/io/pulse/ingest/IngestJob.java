@@ -101,6 +101,14 @@ public final class IngestJob {
     return o.batches();
   }
 
+  /**
+   * Whether the body is parsed and its events are being kept: from here on the job must run to its
+   * end. Before, dropping it keeps nothing of the body.
+   */
+  public boolean routing() {
+    return parsed != null;
+  }
+
   /** Whether every event of the body is parsed and quarantined or routed. */
   public boolean done() {
     return parsed != null && quarantined == parsed.rejections().size() && routed == parsed.events().size();

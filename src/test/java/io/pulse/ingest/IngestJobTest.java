@@ -175,6 +175,7 @@ class IngestJobTest {
       while (!job.done()) {
         ShardBatch[] b = job.step();
         assertEquals(0, b.length, "nothing is routed before the whole body is read");
+        assertFalse(job.routing(), "still parsing: the job may be dropped");
         steps++;
       }
     } catch (BodyException x) {
@@ -240,10 +241,13 @@ class IngestJobTest {
     // and the job: parse, then route, a slice at a time
     IngestJob job = new IngestJob(p.parser, p.ingestor, bytes(nd.toString()), BodyFormat.NDJSON, null, NOW, "test");
     int jobSteps = 0;
+    int parseSteps = 0;
     while (!job.done()) {
+      parseSteps += job.routing() ? 0 : 1;
       job.step();
       jobSteps++;
     }
+    assertTrue(parseSteps >= 20_000 / IngestJob.SLICE && parseSteps < jobSteps, parseSteps + " of " + jobSteps);
     assertTrue(jobSteps >= 2 * 20_000 / IngestJob.SLICE, "steps: " + jobSteps);
     assertEquals(20_000, job.outcome().accepted());
   }
