@@ -6,6 +6,7 @@ import static io.pulse.verticles.Replies.json;
 import io.pulse.ingest.BodyException;
 import io.pulse.ingest.BodyFormat;
 import io.pulse.ingest.EventParser;
+import io.pulse.ingest.IngestJob;
 import io.pulse.ingest.Ingestor;
 import io.pulse.ingest.ParseResult;
 import io.pulse.ingest.Rejection;
@@ -94,18 +95,38 @@ final class IngestApi implements QuarantineApi.Requeue {
   }
 
   void ingest(RoutingContext rc) {
-    long now = ctx.clock.millis();
     Buffer buf = rc.body().buffer();
     byte[] bytes = buf == null ? new byte[0] : buf.getBytes();
-    ParseResult parsed;
+    ingestSlices(rc, new IngestJob(parser, ingestor, bytes, rc.get("format"), rc.pathParam("stream"),
+        ctx.clock.millis(), "http"));
+  }
+
+  /**
+   * One slice of a body (see IngestJob: a few ms at most), then the next one on a later turn of this
+   * loop, so a large body does not hold the shard and the sockets that share it. A timer, not
+   * runOnContext: the loop runs queued tasks back to back, and only a timer lets its I/O in between.
+   * A stop that begins meanwhile refuses a body still being parsed (nothing of it is kept yet) and
+   * has one being routed finish at once, before the shards close their windows.
+   */
+  private void ingestSlices(RoutingContext rc, IngestJob job) {
     try {
-      parsed = parser.parse(bytes, rc.get("format"), rc.pathParam("stream"), now);
+      do {
+        sender.dispatch(vertx.eventBus(), job.step());
+      } while (!job.done() && job.routing() && ctx.draining.get());
     } catch (BodyException e) {
       error(rc, e.status(), e.getMessage());
       return;
     }
-    Ingestor.Outcome out = ingestor.ingest(parsed, now, "http");
-    sender.dispatch(vertx.eventBus(), out.batches());
+    if (!job.done() && ctx.draining.get()) {
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+      error(rc, 503, "the server is shutting down; retry against another instance or shortly");
+      return;
+    }
+    if (!job.done()) {
+      vertx.setTimer(1, t -> ingestSlices(rc, job));
+      return;
+    }
+    Ingestor.Outcome out = job.outcome();
     JsonArray errors = new JsonArray();
     List<Rejection> rej = out.rejections();
     rej.sort(Comparator.comparingInt(Rejection::index));

@@ -8,8 +8,8 @@ import io.pulse.catalog.StreamCatalog;
 import io.pulse.config.PulseConfig;
 import io.pulse.ingest.BodyFormat;
 import io.pulse.ingest.EventParser;
+import io.pulse.ingest.IngestJob;
 import io.pulse.ingest.Ingestor;
-import io.pulse.ingest.ParseResult;
 import io.pulse.ingest.Quarantine;
 import java.util.Locale;
 
@@ -55,12 +55,15 @@ public final class HotPath {
     long[] now = {t0 + 100};
     for (int r = 0; r <= rounds; r++) {
       double pulse = time(seconds, bodies, b -> {
-        ParseResult parsed = parser.parse(b, BodyFormat.NDJSON, null, now[0]);
-        Ingestor.Outcome out = ingestor.ingest(parsed, now[0], "bench");
-        for (int s = 0; s < SHARDS; s++) {
-          ShardBatch batch = out.batches()[s];
-          shards[s].add(batch, now[0]);
+        // the path HTTP ingest takes: a W1 body is one IngestJob step
+        IngestJob job = new IngestJob(parser, ingestor, b, BodyFormat.NDJSON, null, now[0], "bench");
+        while (!job.done()) {
+          ShardBatch[] routed = job.step();
+          for (int s = 0; s < routed.length; s++) {
+            shards[s].add(routed[s], now[0]);
+          }
         }
+        Ingestor.Outcome out = job.outcome();
         // 1,000 events per body at ~3M events/s: a quarter-second tick every 750 bodies
         if (++ticks[0] % 750 == 0) {
           now[0] += 250;

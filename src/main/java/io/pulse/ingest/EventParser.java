@@ -54,8 +54,6 @@ public final class EventParser {
   private final DimsCache dimsCache = new DimsCache(16384);
   /** Shared between consecutive events with the same value names; events never modify it. */
   private String[] lastNames;
-  private int[] indices = new int[64];
-  private int indexCount;
 
   public EventParser(PulseConfig.Ingest limits) {
     this.limits = limits;
@@ -66,42 +64,156 @@ public final class EventParser {
   }
 
   /**
-   * Parses a body.
+   * Parses a body in one go.
    *
    * @param pathStream the stream named by the URL path, or null
    * @param arrival processing time of the request, the default event time
    * @throws BodyException when the body as a whole cannot be read or is too large
    */
   public ParseResult parse(byte[] body, BodyFormat format, String pathStream, long arrival) {
-    List<Event> events = new ArrayList<>();
-    List<Rejection> rejections = new ArrayList<>(0);
-    indexCount = 0;
-    if (format == BodyFormat.NDJSON) {
-      parseLines(body, pathStream, arrival, events, rejections);
-    } else {
-      parseJson(body, pathStream, arrival, events, rejections);
-    }
-    return new ParseResult(events, java.util.Arrays.copyOf(indices, indexCount), rejections);
+    Parse job = start(body, format, pathStream, arrival);
+    job.step(Integer.MAX_VALUE, Integer.MAX_VALUE);
+    return job.result();
   }
 
-  private void keep(List<Event> events, Event ev, int index) {
-    events.add(ev);
-    if (indexCount == indices.length) {
-      indices = java.util.Arrays.copyOf(indices, indexCount * 2);
-    }
-    indices[indexCount++] = index;
+  /**
+   * Begins parsing a body that {@link Parse#step} then reads a slice at a time, so a large body need
+   * not hold its thread for long. Parses of several bodies may be under way at once on this parser's
+   * thread; each keeps its own state.
+   */
+  public Parse start(byte[] body, BodyFormat format, String pathStream, long arrival) {
+    return new Parse(body, format, pathStream, arrival);
   }
 
-  private void parseJson(byte[] body, String pathStream, long arrival, List<Event> events, List<Rejection> rejections) {
-    try (JsonParser p = FACTORY.createParser(body)) {
-      JsonToken root = p.nextToken();
-      if (root == null) {
-        throw new BodyException(400, "the body is empty; send a JSON object, an array of objects, or NDJSON");
+  /**
+   * One body being parsed. The answer is the same whatever the slices: {@link #step} with no limit
+   * does what a run of small steps does.
+   */
+  public final class Parse {
+    private static final int JSON_START = 0;
+    private static final int JSON_ARRAY = 1;
+    private static final int LINES_START = 2;
+    /** NDJSON, one parser over the whole body while every object sits on its own line. */
+    private static final int LINES_FAST = 3;
+    /** NDJSON, line by line from {@link #slowAt}. */
+    private static final int LINES_SLOW = 4;
+    private static final int DONE = 5;
+
+    private final byte[] body;
+    private final String pathStream;
+    private final long arrival;
+    private final List<Event> events = new ArrayList<>();
+    private final List<Rejection> rejections = new ArrayList<>(0);
+    private int[] indices = new int[64];
+    private int indexCount;
+    private int state;
+    private JsonParser p;
+    /** Index of the next event of the body. */
+    private int index;
+    // NDJSON fast pass: the state before the last event read, to undo it if its line turns out to be broken
+    private int lastLine;
+    private int lastLineStart;
+    private int lastIndex;
+    private int lastEvents;
+    private int lastRejections;
+    private int lastIndexCount;
+    private int slowAt;
+
+    private Parse(byte[] body, BodyFormat format, String pathStream, long arrival) {
+      this.body = body;
+      this.pathStream = pathStream;
+      this.arrival = arrival;
+      this.state = format == BodyFormat.NDJSON ? LINES_START : JSON_START;
+    }
+
+    public boolean done() {
+      return state == DONE;
+    }
+
+    /** The events and rejections; once {@link #done()}. */
+    public ParseResult result() {
+      if (state != DONE) {
+        throw new IllegalStateException("the body is not parsed yet");
       }
-      if (root == JsonToken.START_OBJECT) {
-        one(p, body, 0, pathStream, arrival, events, rejections);
-      } else if (root == JsonToken.START_ARRAY) {
-        int index = 0;
+      return new ParseResult(events, java.util.Arrays.copyOf(indices, indexCount), rejections);
+    }
+
+    /**
+     * Reads on until the body is done, or about {@code maxEvents} events or {@code maxBytes} bytes
+     * later (a slice ends after the event that crosses it).
+     *
+     * @return the events read (kept or rejected) in this step
+     * @throws BodyException when the body as a whole cannot be read or is too large (nothing is kept)
+     */
+    public int step(int maxEvents, int maxBytes) {
+      int before = index;
+      try {
+        switch (state) {
+          case JSON_START:
+          case JSON_ARRAY:
+            json(maxEvents, maxBytes);
+            break;
+          case LINES_START:
+          case LINES_FAST:
+          case LINES_SLOW:
+            lines(maxEvents, maxBytes);
+            break;
+          default:
+            break;
+        }
+      } catch (RuntimeException e) {
+        close();
+        state = DONE;
+        throw e;
+      }
+      return index - before;
+    }
+
+    private void close() {
+      if (p != null) {
+        try {
+          p.close();
+        } catch (IOException e) {
+          // a parser over a byte array has nothing to release
+        }
+        p = null;
+      }
+    }
+
+    private void keep(Event ev, int at) {
+      events.add(ev);
+      if (indexCount == indices.length) {
+        indices = java.util.Arrays.copyOf(indices, indexCount * 2);
+      }
+      indices[indexCount++] = at;
+    }
+
+    /** Whether a step that began at byte {@code from} has used its budget. */
+    private boolean spent(int read, int maxEvents, long from, int maxBytes) {
+      return read >= maxEvents || (maxBytes < body.length && p.currentLocation().getByteOffset() - from >= maxBytes);
+    }
+
+    private void json(int maxEvents, int maxBytes) {
+      try {
+        if (state == JSON_START) {
+          p = FACTORY.createParser(body);
+          JsonToken root = p.nextToken();
+          if (root == null) {
+            throw new BodyException(400, "the body is empty; send a JSON object, an array of objects, or NDJSON");
+          }
+          if (root == JsonToken.START_OBJECT) {
+            one();
+            index++;
+            endJson();
+            return;
+          }
+          if (root != JsonToken.START_ARRAY) {
+            throw new BodyException(400, "the body must be a JSON object or an array of objects");
+          }
+          state = JSON_ARRAY;
+        }
+        long from = maxBytes < body.length ? p.currentLocation().getByteOffset() : 0;
+        int read = 0;
         JsonToken t;
         while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
           if (t == null) {
@@ -109,81 +221,125 @@ public final class EventParser {
           }
           checkCount(index);
           if (t == JsonToken.START_OBJECT) {
-            one(p, body, index, pathStream, arrival, events, rejections);
+            one();
           } else {
             int start = (int) p.currentTokenLocation().getByteOffset();
             p.skipChildren();
+            p.finishToken(); // a string is read lazily: without this its slice would end after the opening quote
             rejections.add(new Rejection(index, "an event must be a JSON object", pathStream,
                 slice(body, start, (int) p.currentLocation().getByteOffset())));
           }
           index++;
+          if (spent(++read, maxEvents, from, maxBytes)) {
+            return;
+          }
         }
-      } else {
-        throw new BodyException(400, "the body must be a JSON object or an array of objects");
+        endJson();
+      } catch (JsonProcessingException e) {
+        throw new BodyException(400, "the body is not valid JSON: " + describe(e));
+      } catch (IOException e) {
+        throw new BodyException(400, "the body could not be read: " + Texts.escape(e.getMessage()));
       }
+    }
+
+    private void endJson() throws IOException {
       if (p.nextToken() != null) {
         throw new BodyException(400, "the body holds more than one JSON value; for one object a line, "
             + "send Content-Type: application/x-ndjson");
       }
-    } catch (JsonProcessingException e) {
-      throw new BodyException(400, "the body is not valid JSON: " + describe(e));
-    } catch (IOException e) {
-      throw new BodyException(400, "the body could not be read: " + Texts.escape(e.getMessage()));
+      close();
+      state = DONE;
     }
-  }
 
-  /**
-   * NDJSON: one parser walks the whole body while every object sits on its own line (the common
-   * case, and much cheaper than a parser per line). At the first line that breaks the rules, the
-   * events of that line are undone and line-by-line parsing takes over from there, so one broken
-   * line costs only itself.
-   */
-  private void parseLines(byte[] body, String pathStream, long arrival, List<Event> events, List<Rejection> rejections) {
-    int index = 0;
-    int resumeAt = -1;
-    // state before the last event read, to undo it if its line turns out to be broken
-    int lastLineStart = 0;
-    int lastIndex = 0;
-    int lastEvents = 0;
-    int lastRejections = 0;
-    int lastIndexCount = 0;
-    try (JsonParser p = FACTORY.createParser(body)) {
-      int lastLine = 0;
-      JsonToken t;
-      while ((t = p.nextToken()) != null) {
-        com.fasterxml.jackson.core.JsonLocation at = p.currentTokenLocation();
-        int line = at.getLineNr();
-        int offset = (int) at.getByteOffset();
-        if (t != JsonToken.START_OBJECT || line == lastLine || offset < 0) {
-          resumeAt = line == lastLine ? lastLineStart : lineStart(body, offset);
-          break;
+    /** One object of a JSON body; the parser stands on its START_OBJECT. */
+    private void one() throws IOException {
+      int start = (int) p.currentTokenLocation().getByteOffset();
+      Event ev = readEvent(p, pathStream, arrival, rejections, index, body, start);
+      if (ev != null) {
+        keep(ev, index);
+      }
+    }
+
+    /**
+     * NDJSON: one parser walks the whole body while every object sits on its own line (the common
+     * case, and much cheaper than a parser per line). At the first line that breaks the rules, the
+     * events of that line are undone and line-by-line parsing takes over from there, so one broken
+     * line costs only itself.
+     */
+    private void lines(int maxEvents, int maxBytes) {
+      if (state == LINES_START) {
+        try {
+          p = FACTORY.createParser(body);
+        } catch (IOException e) {
+          throw new BodyException(400, "the body could not be read: " + Texts.escape(e.getMessage()));
         }
-        checkCount(index);
-        lastLine = line;
-        lastLineStart = lineStart(body, offset);
-        lastIndex = index;
-        lastEvents = events.size();
-        lastRejections = rejections.size();
-        lastIndexCount = indexCount;
-        Event ev = readEvent(p, pathStream, arrival, rejections, index, body, offset);
-        if (ev != null) {
-          keep(events, ev, index);
-        }
-        index++;
-        if (p.currentLocation().getLineNr() != line) {
-          resumeAt = lastLineStart; // an object spread over lines: each line must stand alone
-          break;
+        state = LINES_FAST;
+      }
+      int read = 0;
+      if (state == LINES_FAST) {
+        read = fast(maxEvents, maxBytes);
+        if (state == LINES_FAST) {
+          return; // the step's budget is spent
         }
       }
-    } catch (JsonProcessingException e) {
-      // the parser may have run past the broken line; re-read from the line of the last event begun
-      resumeAt = lastLineStart;
-    } catch (IOException e) {
-      throw new BodyException(400, "the body could not be read: " + Texts.escape(e.getMessage()));
+      if (state == LINES_SLOW) {
+        slowLines(maxEvents - read, maxBytes);
+      }
+      if (state == DONE && index == 0) {
+        throw new BodyException(400, "the body is empty; send one JSON object a line");
+      }
     }
-    if (resumeAt >= 0) {
+
+    /** The fast pass, for one step; returns the events read. Leaves LINES_FAST when the body ends or a line breaks the rules. */
+    private int fast(int maxEvents, int maxBytes) {
+      int read = 0;
+      try {
+        long from = maxBytes < body.length ? p.currentLocation().getByteOffset() : 0;
+        JsonToken t;
+        while ((t = p.nextToken()) != null) {
+          com.fasterxml.jackson.core.JsonLocation at = p.currentTokenLocation();
+          int line = at.getLineNr();
+          int offset = (int) at.getByteOffset();
+          if (t != JsonToken.START_OBJECT || line == lastLine || offset < 0) {
+            toSlow(line == lastLine ? lastLineStart : lineStart(body, offset));
+            return read;
+          }
+          checkCount(index);
+          lastLine = line;
+          lastLineStart = lineStart(body, offset);
+          lastIndex = index;
+          lastEvents = events.size();
+          lastRejections = rejections.size();
+          lastIndexCount = indexCount;
+          Event ev = readEvent(p, pathStream, arrival, rejections, index, body, offset);
+          if (ev != null) {
+            keep(ev, index);
+          }
+          index++;
+          read++;
+          if (p.currentLocation().getLineNr() != line) {
+            toSlow(lastLineStart); // an object spread over lines: each line must stand alone
+            return read;
+          }
+          if (spent(read, maxEvents, from, maxBytes)) {
+            return read;
+          }
+        }
+        close();
+        state = DONE;
+      } catch (JsonProcessingException e) {
+        // the parser may have run past the broken line; re-read from the line of the last event begun
+        toSlow(lastLineStart);
+      } catch (IOException e) {
+        throw new BodyException(400, "the body could not be read: " + Texts.escape(e.getMessage()));
+      }
+      return read;
+    }
+
+    /** Leaves the fast pass: line by line from {@code resumeAt}, after undoing the last event if its line is re-read. */
+    private void toSlow(int resumeAt) {
+      close();
       if (index > 0 && resumeAt <= lastLineStart) {
-        // undo the last event: its line is re-read on its own
         index = lastIndex;
         while (events.size() > lastEvents) {
           events.remove(events.size() - 1);
@@ -193,10 +349,71 @@ public final class EventParser {
         }
         indexCount = lastIndexCount;
       }
-      index = slowLines(body, resumeAt, index, pathStream, arrival, events, rejections);
+      slowAt = resumeAt;
+      state = LINES_SLOW;
     }
-    if (index == 0) {
-      throw new BodyException(400, "the body is empty; send one JSON object a line");
+
+    /** Line by line from {@link #slowAt}, for one step. */
+    private void slowLines(int maxEvents, int maxBytes) {
+      int n = body.length;
+      int start = slowAt;
+      int from = start;
+      int read = 0;
+      while (start < n) {
+        if (read >= Math.max(1, maxEvents) || (start - from >= maxBytes && read > 0)) {
+          slowAt = start;
+          return;
+        }
+        int end = start;
+        while (end < n && body[end] != '\n') {
+          end++;
+        }
+        int s = start;
+        int e = end;
+        while (s < e && isSpace(body[s])) {
+          s++;
+        }
+        while (e > s && isSpace(body[e - 1])) {
+          e--;
+        }
+        if (e > s) {
+          checkCount(index);
+          line(s, e);
+          index++;
+          read++;
+        }
+        start = end + 1;
+      }
+      slowAt = n;
+      state = DONE;
+    }
+
+    private void line(int s, int e) {
+      try (JsonParser lp = FACTORY.createParser(body, s, e - s)) {
+        if (lp.nextToken() != JsonToken.START_OBJECT) {
+          rejections.add(new Rejection(index, "an event must be a JSON object", pathStream, slice(body, s, e)));
+          return;
+        }
+        int before = rejections.size();
+        Event ev = readEvent(lp, pathStream, arrival, rejections, index, body, s);
+        if (ev != null && lp.nextToken() != null) {
+          rejections.add(new Rejection(index, "a line must hold exactly one JSON object", ev.stream(),
+              slice(body, s, e)));
+          return;
+        }
+        if (ev != null) {
+          keep(ev, index);
+        } else if (rejections.size() > before) {
+          // readEvent sliced from the object; in NDJSON the line is the payload
+          Rejection r = rejections.remove(rejections.size() - 1);
+          rejections.add(new Rejection(r.index(), r.error(), r.stream(), slice(body, s, e)));
+        }
+      } catch (JsonProcessingException ex) {
+        rejections.add(new Rejection(index, "not valid JSON: " + describe(ex), pathStream, slice(body, s, e)));
+      } catch (IOException ex) {
+        rejections.add(new Rejection(index, "could not be read: " + Texts.escape(ex.getMessage()), pathStream,
+            slice(body, s, e)));
+      }
     }
   }
 
@@ -207,73 +424,6 @@ public final class EventParser {
     }
     return i;
   }
-
-  /** Line-by-line from {@code start}; returns the next index. */
-  private int slowLines(byte[] body, int start, int index, String pathStream, long arrival, List<Event> events,
-      List<Rejection> rejections) {
-    int n = body.length;
-    while (start < n) {
-      int end = start;
-      while (end < n && body[end] != '\n') {
-        end++;
-      }
-      int s = start;
-      int e = end;
-      while (s < e && isSpace(body[s])) {
-        s++;
-      }
-      while (e > s && isSpace(body[e - 1])) {
-        e--;
-      }
-      if (e > s) {
-        checkCount(index);
-        line(body, s, e, index, pathStream, arrival, events, rejections);
-        index++;
-      }
-      start = end + 1;
-    }
-    return index;
-  }
-
-  private void line(byte[] body, int s, int e, int index, String pathStream, long arrival,
-      List<Event> events, List<Rejection> rejections) {
-    try (JsonParser p = FACTORY.createParser(body, s, e - s)) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
-        rejections.add(new Rejection(index, "an event must be a JSON object", pathStream, slice(body, s, e)));
-        return;
-      }
-      int before = rejections.size();
-      Event ev = readEvent(p, pathStream, arrival, rejections, index, body, s);
-      if (ev != null && p.nextToken() != null) {
-        rejections.add(new Rejection(index, "a line must hold exactly one JSON object", ev.stream(),
-            slice(body, s, e)));
-        return;
-      }
-      if (ev != null) {
-        keep(events, ev, index);
-      } else if (rejections.size() > before) {
-        // readEvent sliced from the object; in NDJSON the line is the payload
-        Rejection r = rejections.remove(rejections.size() - 1);
-        rejections.add(new Rejection(r.index(), r.error(), r.stream(), slice(body, s, e)));
-      }
-    } catch (JsonProcessingException ex) {
-      rejections.add(new Rejection(index, "not valid JSON: " + describe(ex), pathStream, slice(body, s, e)));
-    } catch (IOException ex) {
-      rejections.add(new Rejection(index, "could not be read: " + Texts.escape(ex.getMessage()), pathStream,
-          slice(body, s, e)));
-    }
-  }
-
-  /** One object of a JSON body; the parser stands on its START_OBJECT. */
-  private void one(JsonParser p, byte[] body, int index, String pathStream, long arrival,
-      List<Event> events, List<Rejection> rejections) throws IOException {
-    int start = (int) p.currentTokenLocation().getByteOffset();
-    Event ev = readEvent(p, pathStream, arrival, rejections, index, body, start);
-    if (ev != null) {
-      keep(events, ev, index);
-    }
-  }
-
   /**
    * Reads the fields of one event object up to its END_OBJECT. On the first problem it notes the
    * reason, skips the rest of the object and returns null after adding a rejection.

@@ -57,7 +57,27 @@ public final class Ingestor {
     for (Rejection r : parsed.rejections()) {
       reject(r, now, source);
     }
-    return route(parsed.events(), parsed.indices(), now, source, rejections);
+    return route(parsed.events(), parsed.indices(), 0, parsed.events().size(), now, source, rejections);
+  }
+
+  /**
+   * Quarantines the rejections {@code [from, to)} of a parsed body: the first part of
+   * {@link #ingest(ParseResult, long, String)}, for a body taken a slice at a time ({@link IngestJob}).
+   */
+  public void quarantine(ParseResult parsed, int from, int to, long now, String source) {
+    List<Rejection> rs = parsed.rejections();
+    for (int i = from; i < to; i++) {
+      reject(rs.get(i), now, source);
+    }
+  }
+
+  /**
+   * Routes the events {@code [from, to)} of a parsed body: the second part of
+   * {@link #ingest(ParseResult, long, String)}, for a body taken a slice at a time ({@link IngestJob}).
+   * The outcome's rejections are only those routing added (too many streams).
+   */
+  public Outcome route(ParseResult parsed, int from, int to, long now, String source) {
+    return route(parsed.events(), parsed.indices(), from, to, now, source, new ArrayList<>(0));
   }
 
   /** Routes already-valid events (in-process producers). */
@@ -66,12 +86,13 @@ public final class Ingestor {
     for (int i = 0; i < idx.length; i++) {
       idx[i] = i;
     }
-    return route(events, idx, now, source, new ArrayList<>(0));
+    return route(events, idx, 0, events.size(), now, source, new ArrayList<>(0));
   }
 
-  private Outcome route(List<Event> events, int[] indices, long now, String source, List<Rejection> rejections) {
+  private Outcome route(List<Event> events, int[] indices, int from, int to, long now, String source,
+      List<Rejection> rejections) {
     ShardBatch[] batches = new ShardBatch[shards];
-    int per = Math.max(4, events.size() / shards + 16);
+    int per = Math.max(4, (to - from) / shards + 16);
     for (int s = 0; s < shards; s++) {
       batches[s] = new ShardBatch(per);
     }
@@ -86,7 +107,7 @@ public final class Ingestor {
       StreamCatalog.StreamInfo info = null;
       int[] c = null;
       View[] vs = null; // the stream's views, looked up again only when the stream changes
-      for (int i = 0, n = events.size(); i < n; i++) {
+      for (int i = from; i < to; i++) {
         Event e = events.get(i);
         if (info == null || !info.name().equals(e.stream())) {
           info = catalog.enter(e.stream(), now);
@@ -146,6 +167,17 @@ public final class Ingestor {
       }
     }
     return new Outcome(batches, accepted, late, overflowed, rejections, overflowNote(overflowCause));
+  }
+
+  /** Of two overflow notes of one request (from two slices), the one the answer gives: the global cap's first. */
+  String worseNote(String a, String b) {
+    if (a == null) {
+      return b;
+    }
+    if (b == null) {
+      return a;
+    }
+    return b.equals(overflowNote(StreamCatalog.Overflow.GLOBAL_CAP)) ? b : a;
   }
 
   /** What the ingest answer says about overflowed events: which cap folded them, by its setting. */

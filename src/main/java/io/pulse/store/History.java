@@ -22,14 +22,23 @@ import java.util.TreeMap;
  * into step buckets per group. Buckets are aligned to the epoch like windows ({@code [t, t + step)});
  * each holds the merge of the stored windows starting in it, sketches merged bin by bin, so its
  * percentiles are those of all its events (within the sketch's accuracy), never averages.
+ *
+ * <p>Every series has every bucket that meets {@code [from, to)}: one with no stored window is
+ * {@code {"count":0,"values":{}}} (no figures, so a chart draws a gap, not a zero), and the first and
+ * last bucket carry {@code "partial":true} when the range starts or ends inside them.
  * Plain Java: the server runs {@link #render} on a worker thread.
  */
 public final class History {
 
-  /** Buckets per series at most: range / step. */
+  /** Buckets per series at most (the epoch-aligned buckets that meet the range); more is a 400. */
   public static final int MAX_POINTS = 10_000;
   /** Groups (series of the answer) at most; more are cut, and the answer says so. */
   public static final int MAX_SERIES = 1_000;
+  /**
+   * Points (series times buckets) of one answer at most: with every bucket present, a long range cuts
+   * the groups further than {@link #MAX_SERIES} (to 100 series at 10,000 buckets), and the answer says so.
+   */
+  public static final int MAX_ANSWER_POINTS = 1_000_000;
   /** Stored windows one request may read. */
   public static final int MAX_ROWS = 200_000;
   /** Steps offered by default, the finest that keeps a range within 1000 points. */
@@ -109,13 +118,17 @@ public final class History {
             + "resolution), got " + io.pulse.core.Times.quote(st));
       }
     }
-    long span = to - from; // both within 1970..9999: no overflow, and neither below
-    long points = span / step + (span % step == 0 ? 0 : 1);
+    long points = bucketCount(from, to, step);
     if (points > MAX_POINTS) {
       throw new IllegalArgumentException("step: " + Durations.format(step) + " over that range is " + points
           + " points per series, more than " + MAX_POINTS + "; use a larger step or a shorter range");
     }
     return new Request(stream, from, to, step, s.filter(), s.groupBy(), s.metrics());
+  }
+
+  /** The epoch-aligned buckets of {@code step} that meet {@code [from, to)} (from < to, both within 1970..9999). */
+  public static long bucketCount(long from, long to, long step) {
+    return (Math.floorDiv(to - 1, step) - Math.floorDiv(from, step)) + 1;
   }
 
   private static long time(Map<String, List<String>> params, String name, long dflt, long now) {
@@ -159,23 +172,37 @@ public final class History {
    * Merges the stored windows into step buckets per group and writes the answer:
    * {@code {"stream", "from", "to", "step", "resolution", "groupBy", "series": [{"series": {...},
    * "points": [[ts, {"count": n, "values": {name: {count, sum, min, max, mean, p50, p95, p99}}}]]}]}},
-   * plus {@code "truncated": true} when groups were cut at {@link #MAX_SERIES}.
+   * with every bucket of the range in every series (empty ones {@code {"count":0,"values":{}}}, the cut
+   * ones at the ends with {@code "partial":true}), plus {@code "truncated": true} and {@code seriesTotal}
+   * when groups were cut at {@link #MAX_SERIES} or {@link #MAX_ANSWER_POINTS}.
    */
   public static JsonObject render(Request req, List<RollupStore.Stored> rows, RollupCodec codec, int maxBins) {
     Map<Dims, TreeMap<Long, WindowAgg>> groups = buckets(req, rows, codec, maxBins);
     long step = req.stepMs();
+    long first = Math.floorDiv(req.from(), step) * step;
+    long buckets = bucketCount(req.from(), req.to(), step);
+    int maxSeries = (int) Math.min(MAX_SERIES, Math.max(1, MAX_ANSWER_POINTS / buckets));
     List<Dims> keys = new ArrayList<>(groups.keySet());
     keys.sort((a, b) -> a.toString().compareTo(b.toString()));
     JsonArray series = new JsonArray();
-    for (Dims k : keys.subList(0, Math.min(keys.size(), MAX_SERIES))) {
+    for (Dims k : keys.subList(0, Math.min(keys.size(), maxSeries))) {
+      TreeMap<Long, WindowAgg> stored = groups.get(k);
       JsonArray points = new JsonArray();
-      groups.get(k).forEach((t, w) -> points.add(new JsonArray().add(t).add(point(w))));
+      for (long i = 0; i < buckets; i++) {
+        long t = first + i * step;
+        WindowAgg w = stored.get(t);
+        JsonObject p = w == null ? new JsonObject().put("count", 0).put("values", new JsonObject()) : point(w);
+        if ((i == 0 && t < req.from()) || (i == buckets - 1 && t + step > req.to())) {
+          p.put("partial", true);
+        }
+        points.add(new JsonArray().add(t).add(p));
+      }
       series.add(new JsonObject().put("series", dimsJson(k)).put("points", points));
     }
     JsonObject out = new JsonObject().put("stream", req.stream()).put("from", req.from()).put("to", req.to())
         .put("step", Durations.format(step)).put("resolution", Durations.format(req.resolution().ms()))
         .put("groupBy", new JsonArray(new ArrayList<>(req.groupBy()))).put("series", series);
-    if (keys.size() > MAX_SERIES) {
+    if (keys.size() > maxSeries) {
       out.put("truncated", true).put("seriesTotal", keys.size());
     }
     return out;

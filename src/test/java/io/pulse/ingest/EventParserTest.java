@@ -98,6 +98,25 @@ class EventParserTest {
   }
 
   @Test
+  @DisplayName("a string where an event should be is quarantined with its whole text, so different strings stay apart")
+  void stringsKeepTheirText() {
+    // regression: in an array the slice ended after the opening quote, and every string became one item "\""
+    ParseResult r = json("[\"a\", \"bb\", \"c\\\"d\", {\"stream\":\"s\",\"values\":{\"v\":1}}, 7]");
+    assertEquals(1, r.events().size());
+    assertEquals(3, r.indices()[0]);
+    assertEquals(4, r.rejections().size());
+    assertEquals("\"a\"", r.rejections().get(0).payload());
+    assertEquals("\"bb\"", r.rejections().get(1).payload());
+    assertEquals("\"c\\\"d\"", r.rejections().get(2).payload());
+    assertEquals("7", r.rejections().get(3).payload());
+    ParseResult n = ndjson("\"a\"\n\"b\"\n{\"stream\":\"s\",\"values\":{\"v\":1}}\n");
+    assertEquals(1, n.events().size());
+    assertEquals(2, n.rejections().size());
+    assertEquals("\"a\"", n.rejections().get(0).payload());
+    assertEquals("\"b\"", n.rejections().get(1).payload());
+  }
+
+  @Test
   @DisplayName("NDJSON takes each line alone: a broken line is one rejection, the others are kept")
   void ndjsonLines() {
     ParseResult r = ndjson("{\"stream\":\"a\",\"values\":{\"v\":1}}\n"

@@ -170,6 +170,28 @@ class HistoryApiTest {
   }
 
   @Test
+  @DisplayName("a range wider than the data has every bucket: empty ones count 0 with no figures, cut ends partial")
+  void gapsAndPartialEnds() {
+    // 25.5 s before the data to 5.5 s after it, in 10 s buckets: 3 empty, 12 with data, 1 empty
+    JsonObject body = ok("from=" + (T0 - 25_500) + "&to=" + (T0 + 125_500) + "&step=10s");
+    JsonArray points = body.getJsonArray("series").getJsonObject(0).getJsonArray("points");
+    assertEquals(16, points.size(), points.encode());
+    for (int i = 0; i < 16; i++) {
+      long t = T0 - 30_000 + i * 10_000L;
+      JsonArray point = points.getJsonArray(i);
+      assertEquals(t, point.getLong(0));
+      JsonObject p = point.getJsonObject(1);
+      if (i < 3 || i == 15) {
+        assertEquals(0, p.getLong("count"), p.encode());
+        assertEquals(new JsonObject(), p.getJsonObject("values"), "no figures in an empty bucket: " + p.encode());
+      } else {
+        assertPoint(expected(d -> true, t, t + 10_000), point);
+      }
+      assertEquals(i == 0 || i == 15, p.getBoolean("partial", false), "partial only where the range cuts: " + i);
+    }
+  }
+
+  @Test
   @DisplayName("step=1s: one point a second, from stored totals where kept and from series elsewhere")
   void perSecond() {
     JsonArray points = ok(range() + "&step=1s").getJsonArray("series").getJsonObject(0).getJsonArray("points");
