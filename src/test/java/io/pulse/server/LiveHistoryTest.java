@@ -92,7 +92,7 @@ class LiveHistoryTest {
         }
         i++;
         try {
-          Thread.sleep(20);
+          Thread.sleep(20); // paces the load generator across real windows, not a wait for an outcome
         } catch (InterruptedException e) {
           return;
         }
@@ -227,7 +227,7 @@ class LiveHistoryTest {
       for (int i = 0; i < 10; i++) {
         assertEquals(202, first.postNdjson("rs", "{\"values\":{\"v\":" + i + "}}"));
         sent++;
-        Thread.sleep(60);
+        Thread.sleep(60); // spreads events over real 1 s windows the resume must span, not a wait for an outcome
       }
       sse.await(LiveHistoryTest::finalRollup, 5000);
       lastId = sse.seen().get(sse.seen().size() - 1).id();
@@ -235,7 +235,7 @@ class LiveHistoryTest {
       for (int i = 0; i < 10; i++) {
         assertEquals(202, first.postNdjson("rs", "{\"values\":{\"v\":" + i + "}}"));
         sent++;
-        Thread.sleep(40);
+        Thread.sleep(40); // spreads events over real windows, not a wait for an outcome
       }
       for (Msg m : sse.seen()) {
         if (finalRollup(m)) {
@@ -253,7 +253,7 @@ class LiveHistoryTest {
       for (int i = 0; i < 5; i++) {
         assertEquals(202, second.postNdjson("rs", "{\"values\":{\"v\":" + i + "}}"));
         sent++;
-        Thread.sleep(40);
+        Thread.sleep(40); // spreads events over real windows, not a wait for an outcome
       }
       // the windows of the second run close and arrive: every event sent is in a window seen (or more)
       while (mergedCount(windows, sse.seen()) < sent) {
