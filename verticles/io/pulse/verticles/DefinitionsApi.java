@@ -33,14 +33,12 @@ import org.slf4j.LoggerFactory;
  * quarantine (list, requeue, purge) and the audit log. Mounted by {@link HttpVerticle}; its routes
  * are listed in {@link #mount} in the order of API.md.
  *
- * <p>Every change names an actor in the audit log. Until JWT lands that is "anonymous"; the
- * tenant is "default" (the tables carry the column already).
+ * <p>Every request works on its caller's tenant ({@link HttpVerticle#caller}), and every change
+ * names the caller's subject as the actor in the audit log ("anonymous" until JWT lands).
  */
 final class DefinitionsApi {
 
   private static final Logger LOG = LoggerFactory.getLogger(DefinitionsApi.class);
-  static final String TENANT = "default";
-  static final String ACTOR = "anonymous";
   private static final int MAX_LIST = 1000;
   private static final int MAX_REQUEUE = 1000;
   private static final int MAX_ACTION_CHARS = 200;
@@ -50,10 +48,10 @@ final class DefinitionsApi {
   /** Puts one stored event through ingest again; answers the reason if it is still refused, else null. */
   interface Requeue {
     /** Whether the payload would pass validation as one event: null if so, else why not. Ingests nothing. */
-    String check(String payload, String stream);
+    String check(String tenant, String payload, String stream);
 
     /** Puts the payload through ingest: null when accepted, else why not (then ingest quarantined it anew). */
-    String ingest(String payload, String stream);
+    String ingest(String tenant, String payload, String stream);
   }
 
   private final Clock clock;
@@ -133,38 +131,38 @@ final class DefinitionsApi {
 
   private void list(RoutingContext rc, Kind kind) {
     needsStorage();
-    reply(rc, definitions.list(TENANT, kind).map(all -> new JsonObject().put(kind.plural(), toJson(all))), 200);
+    reply(rc, definitions.list(tenant(rc), kind).map(all -> new JsonObject().put(kind.plural(), toJson(all))), 200);
   }
 
   private void get(RoutingContext rc, Kind kind) {
     needsStorage();
-    definition(rc, definitions.get(TENANT, kind, definitionId(rc, kind)), 200, null);
+    definition(rc, definitions.get(tenant(rc), kind, definitionId(rc, kind)), 200, null);
   }
 
   private void create(RoutingContext rc, Kind kind) {
     needsStorage();
     JsonObject doc = bodyObject(rc);
-    definition(rc, definitions.create(TENANT, kind, doc, ACTOR, clock.millis()), 201, kind);
+    definition(rc, definitions.create(tenant(rc), kind, doc, actor(rc), clock.millis()), 201, kind);
   }
 
   private void update(RoutingContext rc, Kind kind) {
     needsStorage();
     JsonObject doc = bodyObject(rc);
     Integer expected = expectedVersion(rc, doc);
-    definition(rc, definitions.update(TENANT, kind, definitionId(rc, kind), doc, expected, ACTOR, clock.millis()),
+    definition(rc, definitions.update(tenant(rc), kind, definitionId(rc, kind), doc, expected, actor(rc), clock.millis()),
         200, null);
   }
 
   private void delete(RoutingContext rc, Kind kind) {
     needsStorage();
     Integer expected = expectedVersion(rc, null);
-    reply(rc, definitions.delete(TENANT, kind, definitionId(rc, kind), expected, ACTOR, clock.millis())
+    reply(rc, definitions.delete(tenant(rc), kind, definitionId(rc, kind), expected, actor(rc), clock.millis())
         .map(d -> new JsonObject().put("deleted", d.id()).put("version", d.version())), 200);
   }
 
   private void versions(RoutingContext rc, Kind kind) {
     needsStorage();
-    reply(rc, definitions.history(TENANT, kind, definitionId(rc, kind))
+    reply(rc, definitions.history(tenant(rc), kind, definitionId(rc, kind))
         .map(all -> new JsonObject().put("versions", toJson(all))), 200);
   }
 
@@ -231,7 +229,7 @@ final class DefinitionsApi {
     if (quarantine == null) {
       // storage off: the in-memory ring is all there is
       JsonArray items = new JsonArray();
-      List<Quarantine.Entry> held = memory.list(stream, Integer.MAX_VALUE);
+      List<Quarantine.Entry> held = memory.list(tenant(rc), stream, Integer.MAX_VALUE);
       for (Quarantine.Entry e : held.subList(0, Math.min(limit, held.size()))) {
         items.add(new JsonObject().put("at", e.at()).put("stream", e.stream()).put("source", e.source())
             .put("reason", e.reason()).put("payload", e.payload()).put("count", 1));
@@ -240,7 +238,7 @@ final class DefinitionsApi {
           .put("quarantinedSinceStart", memory.total()).put("capacity", memory.capacity()).put("stored", false));
       return;
     }
-    reply(rc, saved().compose(v -> quarantine.list(TENANT, stream, limit, before)).map(page -> {
+    reply(rc, saved().compose(v -> quarantine.list(tenant(rc), stream, limit, before)).map(page -> {
       JsonArray items = new JsonArray();
       page.items().forEach(i -> items.add(i.toJson()));
       JsonObject out = new JsonObject().put("items", items).put("total", page.rows()).put("events", page.events())
@@ -261,19 +259,19 @@ final class DefinitionsApi {
   private void requeueOne(RoutingContext rc) {
     needsStorage();
     long id = quarantineId(rc);
-    reply(rc, saved().compose(v -> quarantine.get(TENANT, id)).compose(item -> {
+    reply(rc, saved().compose(v -> quarantine.get(tenant(rc), id)).compose(item -> {
       if (item == null) {
         return Future.failedFuture(noSuchEvent(rc));
       }
-      String invalid = requeue.check(item.originalPayload(), item.originalStream());
+      String invalid = requeue.check(tenant(rc), item.originalPayload(), item.originalStream());
       if (invalid != null) {
         return Future.failedFuture(new DefinitionStore.Refused(422, "still rejected: " + invalid));
       }
-      return quarantine.claim(TENANT, List.of(id), ACTOR, clock.millis()).compose(claimed -> {
+      return quarantine.claim(tenant(rc), List.of(id), actor(rc), clock.millis()).compose(claimed -> {
         if (claimed.isEmpty()) {
           return Future.failedFuture(noSuchEvent(rc)); // requeued or deleted by somebody else meanwhile
         }
-        String still = requeue.ingest(item.originalPayload(), item.originalStream());
+        String still = requeue.ingest(tenant(rc), item.originalPayload(), item.originalStream());
         return still != null
             ? Future.failedFuture(new DefinitionStore.Refused(422, "still rejected: " + still + " (quarantined anew)"))
             : Future.succeededFuture(new JsonObject().put("requeued", 1).put("id", id));
@@ -289,21 +287,21 @@ final class DefinitionsApi {
     needsStorage();
     String stream = textParam(rc, "stream", QuarantineStore.MAX_STREAM_CHARS);
     int limit = intParam(rc, "limit", 100, 1, MAX_REQUEUE);
-    reply(rc, saved().compose(v -> quarantine.list(TENANT, stream, limit, null)).compose(page -> {
+    reply(rc, saved().compose(v -> quarantine.list(tenant(rc), stream, limit, null)).compose(page -> {
       List<Long> valid = new ArrayList<>();
       JsonArray still = new JsonArray();
       for (QuarantineStore.Item item : page.items()) {
-        String reason = requeue.check(item.originalPayload(), item.originalStream());
+        String reason = requeue.check(tenant(rc), item.originalPayload(), item.originalStream());
         if (reason == null) {
           valid.add(item.id());
         } else {
           still.add(new JsonObject().put("id", item.id()).put("error", reason));
         }
       }
-      return quarantine.claim(TENANT, valid, ACTOR, clock.millis()).map(claimed -> {
+      return quarantine.claim(tenant(rc), valid, actor(rc), clock.millis()).map(claimed -> {
         int requeued = 0;
         for (QuarantineStore.Item item : claimed) {
-          String reason = requeue.ingest(item.originalPayload(), item.originalStream());
+          String reason = requeue.ingest(tenant(rc), item.originalPayload(), item.originalStream());
           if (reason == null) {
             requeued++;
           } else {
@@ -318,7 +316,7 @@ final class DefinitionsApi {
   private void quarantineDelete(RoutingContext rc) {
     needsStorage();
     long id = quarantineId(rc);
-    reply(rc, saved().compose(v -> quarantine.purge(TENANT, id, null, null, ACTOR, clock.millis(),
+    reply(rc, saved().compose(v -> quarantine.purge(tenant(rc), id, null, null, actor(rc), clock.millis(),
             "quarantine.delete"))
         .compose(n -> n == 0 ? Future.failedFuture(noSuchEvent(rc)) : Future.succeededFuture(n))
         .map(n -> new JsonObject().put("deleted", n)), 200);
@@ -336,7 +334,7 @@ final class DefinitionsApi {
       throw new IllegalArgumentException(
           "say what to purge: stream=, before= (epoch ms, by last seen), or all=true for everything");
     }
-    reply(rc, saved().compose(v -> quarantine.purge(TENANT, null, stream, before, ACTOR, clock.millis(),
+    reply(rc, saved().compose(v -> quarantine.purge(tenant(rc), null, stream, before, actor(rc), clock.millis(),
         "quarantine.purge"))
         .map(n -> new JsonObject().put("deleted", n)), 200);
   }
@@ -362,7 +360,7 @@ final class DefinitionsApi {
     Long before = longParam(rc, "before");
     String action = textParam(rc, "action", MAX_ACTION_CHARS);
     String family = action == null || action.isBlank() ? null : action;
-    reply(rc, audit.recent(TENANT, limit, before, family).map(all -> {
+    reply(rc, audit.recent(tenant(rc), limit, before, family).map(all -> {
       JsonArray items = new JsonArray();
       all.forEach(e -> items.add(e.toJson()));
       JsonObject out = new JsonObject().put("entries", items);
@@ -376,6 +374,14 @@ final class DefinitionsApi {
   }
 
   // ---- helpers ----
+
+  private static String tenant(RoutingContext rc) {
+    return HttpVerticle.caller(rc).tenant();
+  }
+
+  private static String actor(RoutingContext rc) {
+    return HttpVerticle.caller(rc).subject();
+  }
 
   /** Has the events rejected a moment ago stored first; goes on regardless (the database may be away). */
   private Future<Void> saved() {

@@ -2,6 +2,8 @@ package io.pulse.verticles;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pulse.catalog.StreamCatalog;
+import io.pulse.core.Caller;
+import io.pulse.core.StreamId;
 import io.pulse.ingest.BodyException;
 import io.pulse.ingest.BodyFormat;
 import io.pulse.ingest.EventParser;
@@ -74,6 +76,8 @@ public final class HttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(ctx.config.ingest().maxBodyBytes());
 
+    // who calls: every API route reads the tenant from this and from nowhere else
+    router.route("/api/*").handler(this::resolveCaller);
     // checks that need no body (draining, overload, path, Content-Type and -Length) answer before it is read
     router.post("/api/v1/events").handler(this::checkIngest);
     router.post("/api/v1/events").handler(body).handler(this::ingest);
@@ -84,13 +88,13 @@ public final class HttpVerticle extends VerticleBase {
     new DefinitionsApi(ctx.storageEnabled() ? ctx.db.pool() : null, ctx.config.storage().queryTimeoutMs(), ctx.clock,
         ctx.quarantine, new DefinitionsApi.Requeue() {
           @Override
-          public String check(String payload, String stream) {
-            return requeueCheck(payload, stream);
+          public String check(String tenant, String payload, String stream) {
+            return requeueCheck(tenant, payload, stream);
           }
 
           @Override
-          public String ingest(String payload, String stream) {
-            return requeue(payload, stream);
+          public String ingest(String tenant, String payload, String stream) {
+            return requeue(tenant, payload, stream);
           }
         },
         () -> vertx.eventBus().request(Addresses.QUARANTINE_SAVE, "save",
@@ -180,6 +184,29 @@ public final class HttpVerticle extends VerticleBase {
     return server.actualPort();
   }
 
+  // ---- caller ----
+
+  /** Resolves the request's caller once ({@link PulseContext#callers}); 401 when it names one that is not valid. */
+  private void resolveCaller(RoutingContext rc) {
+    Caller caller;
+    try {
+      caller = ctx.callers.resolve(rc.request()::getHeader, rc.queryParams()::get);
+    } catch (IllegalArgumentException e) {
+      error(rc, 401, e.getMessage());
+      return;
+    }
+    rc.put(CALLER, caller);
+    rc.next();
+  }
+
+  /** The caller {@link #resolveCaller} found for this request. */
+  static Caller caller(RoutingContext rc) {
+    Caller c = rc.get(CALLER);
+    return c != null ? c : Caller.ANONYMOUS;
+  }
+
+  private static final String CALLER = "pulse.caller";
+
   // ---- ingest ----
 
   private void checkIngest(RoutingContext rc) {
@@ -202,7 +229,7 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     String stream = rc.pathParam("stream");
-    if (stream != null && !EventParser.validStream(stream)) {
+    if (stream != null && !StreamId.validName(stream)) {
       error(rc, 400, "stream: \"" + stream + "\" in the path does not match [a-z0-9_.-]{1,64}");
       return;
     }
@@ -233,16 +260,17 @@ public final class HttpVerticle extends VerticleBase {
 
   private void ingest(RoutingContext rc) {
     long now = ctx.clock.millis();
+    String tenant = caller(rc).tenant();
     Buffer buf = rc.body().buffer();
     byte[] bytes = buf == null ? new byte[0] : buf.getBytes();
     ParseResult parsed;
     try {
-      parsed = parser.parse(bytes, rc.get("format"), rc.pathParam("stream"), now);
+      parsed = parser.parse(bytes, rc.get("format"), tenant, rc.pathParam("stream"), now);
     } catch (BodyException e) {
       error(rc, e.status(), e.getMessage());
       return;
     }
-    Ingestor.Outcome out = ingestor.ingest(parsed, now, "http");
+    Ingestor.Outcome out = ingestor.ingest(parsed, tenant, now, "http");
     ctx.dispatch(vertx.eventBus(), out.batches());
     JsonArray errors = new JsonArray();
     List<Rejection> rej = out.rejections();
@@ -266,18 +294,27 @@ public final class HttpVerticle extends VerticleBase {
 
   // ---- catalog and quarantine ----
 
-  /** Streams seen: the in-memory catalog (this run) merged with the stored one (earlier runs). */
+  /** The caller's streams seen: the in-memory catalog (this run) merged with the stored one (earlier runs). */
   private void streams(RoutingContext rc) {
+    String tenant = caller(rc).tenant();
     Map<String, StreamCatalog.StreamInfo> live = new java.util.TreeMap<>();
-    ctx.catalog.all().forEach(s -> live.put(s.name(), s));
+    ctx.catalog.all().forEach(s -> {
+      if (s.tenant().equals(tenant)) {
+        live.put(s.name(), s);
+      }
+    });
     java.util.TreeSet<String> names = new java.util.TreeSet<>(live.keySet());
-    names.addAll(ctx.storedStreams.keySet());
+    ctx.storedStreams.keySet().forEach(id -> {
+      if (id.tenant().equals(tenant)) {
+        names.add(id.name());
+      }
+    });
     JsonArray list = new JsonArray();
     for (String name : names) {
       StreamCatalog.StreamInfo s = live.get(name);
-      CatalogStore.Stream stored = ctx.storedStreams.get(name);
+      CatalogStore.Stream stored = ctx.storedStreams.get(StreamId.of(tenant, name));
       CatalogStore.Stream merged = s == null ? stored
-          : new CatalogStore.Stream(name, s.dims(), s.valueNames(), s.firstSeen(), s.lastSeen());
+          : new CatalogStore.Stream(s.id(), s.dims(), s.valueNames(), s.firstSeen(), s.lastSeen());
       if (s != null && stored != null) {
         merged = stored.merge(merged);
       }
@@ -298,11 +335,12 @@ public final class HttpVerticle extends VerticleBase {
 
   /** Stored history of a stream, merged to the step asked (API.md "History"). */
   private void series(RoutingContext rc) {
-    String stream = rc.pathParam("stream");
-    if (!EventParser.validStream(stream)) {
-      error(rc, 400, "stream: \"" + stream + "\" in the path does not match [a-z0-9_.-]{1,64}");
+    String name = rc.pathParam("stream");
+    if (!StreamId.validName(name)) {
+      error(rc, 400, "stream: \"" + name + "\" in the path does not match [a-z0-9_.-]{1,64}");
       return;
     }
+    StreamId stream = caller(rc).stream(name);
     History.Request req;
     try {
       req = History.parse(stream, toMap(rc.queryParams()), ctx.clock.millis());
@@ -315,7 +353,7 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     if (ctx.catalog.get(stream) == null && !ctx.storedStreams.containsKey(stream)) {
-      error(rc, 404, "no stream named " + stream + " has been seen");
+      error(rc, 404, "no stream named " + name + " has been seen");
       return;
     }
     int maxBins = ctx.config.aggregation().sketchMaxBins();
@@ -326,15 +364,16 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /** Warns, as the live feed does, about group-by dims, filter dims and metrics the stream has never had. */
-  private JsonObject withWarnings(JsonObject body, String stream, History.Request req) {
+  private JsonObject withWarnings(JsonObject body, StreamId id, History.Request req) {
+    String stream = id.name();
     java.util.Set<String> dims = new java.util.TreeSet<>();
     java.util.Set<String> values = new java.util.TreeSet<>();
-    StreamCatalog.StreamInfo live = ctx.catalog.get(stream);
+    StreamCatalog.StreamInfo live = ctx.catalog.get(id);
     if (live != null) {
       dims.addAll(live.dims().keySet());
       values.addAll(live.valueNames());
     }
-    io.pulse.store.CatalogStore.Stream stored = ctx.storedStreams.get(stream);
+    io.pulse.store.CatalogStore.Stream stored = ctx.storedStreams.get(id);
     if (stored != null) {
       dims.addAll(stored.dims().keySet());
       values.addAll(stored.valueNames());
@@ -400,10 +439,10 @@ public final class HttpVerticle extends VerticleBase {
 
   /** Puts one quarantined event through ingest again: null when accepted, else why not. */
   /** A quarantined payload parsed again as one event: the parse, or why it is not one valid event. */
-  private Object parseOne(String payload, String stream, long now) {
+  private Object parseOne(String tenant, String payload, String stream, long now) {
     ParseResult parsed;
     try {
-      parsed = parser.parse(payload.getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, stream, now);
+      parsed = parser.parse(payload.getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, tenant, stream, now);
     } catch (BodyException e) {
       return e.getMessage();
     }
@@ -417,19 +456,19 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /** Whether a quarantined event would pass validation now: null if so, else why not. Ingests nothing. */
-  private String requeueCheck(String payload, String stream) {
-    Object p = parseOne(payload, stream, ctx.clock.millis());
+  private String requeueCheck(String tenant, String payload, String stream) {
+    Object p = parseOne(tenant, payload, stream, ctx.clock.millis());
     return p instanceof String ? (String) p : null;
   }
 
   /** Puts one quarantined event through ingest again: null when accepted, else why not. */
-  private String requeue(String payload, String stream) {
+  private String requeue(String tenant, String payload, String stream) {
     long now = ctx.clock.millis();
-    Object p = parseOne(payload, stream, now);
+    Object p = parseOne(tenant, payload, stream, now);
     if (p instanceof String) {
       return (String) p;
     }
-    Ingestor.Outcome out = ingestor.ingest((ParseResult) p, now, "requeue");
+    Ingestor.Outcome out = ingestor.ingest((ParseResult) p, tenant, now, "requeue");
     ctx.dispatch(vertx.eventBus(), out.batches());
     if (!out.rejections().isEmpty()) {
       return out.rejections().get(0).error();
@@ -442,7 +481,7 @@ public final class HttpVerticle extends VerticleBase {
   private void sse(RoutingContext rc) {
     SubscriptionSpec spec;
     try {
-      spec = SubscriptionSpec.fromQuery(toMap(rc.queryParams()));
+      spec = SubscriptionSpec.fromQuery(caller(rc).tenant(), toMap(rc.queryParams()));
     } catch (RuntimeException e) { // IllegalArgumentException; anything else is a parameter it could not read too
       error(rc, 400, e instanceof IllegalArgumentException ? e.getMessage()
           : "a parameter could not be read: " + EdgeGuard.clip(String.valueOf(e.getMessage()), 200));
@@ -475,7 +514,8 @@ public final class HttpVerticle extends VerticleBase {
       error(rc, 503, "the server is shutting down");
       return;
     }
-    rc.request().toWebSocket().onSuccess(hub::accept)
+    Caller caller = caller(rc);
+    rc.request().toWebSocket().onSuccess(ws -> hub.accept(ws, caller))
         .onFailure(e -> {
           if (!rc.response().ended()) {
             error(rc, 400, "WebSocket upgrade failed: " + e.getMessage());

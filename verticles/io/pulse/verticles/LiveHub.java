@@ -143,13 +143,13 @@ final class LiveHub {
     }
   }
 
-  /** A WebSocket at /api/v1/live/ws: any number of subscriptions, managed by ops. */
-  void accept(ServerWebSocket ws) {
+  /** A WebSocket at /api/v1/live/ws of {@code caller}: any number of subscriptions (to its tenant's streams), managed by ops. */
+  void accept(ServerWebSocket ws, io.pulse.core.Caller caller) {
     if (shuttingDown) {
       ws.close((short) 1001, "server shutting down");
       return;
     }
-    WsConn c = new WsConn(ws);
+    WsConn c = new WsConn(ws, caller.tenant());
     conns.add(c);
     // frames, not Vert.x's message aggregation: fragments are put together here with a bound, and
     // what is too big, not UTF-8 or binary closes the socket with a close frame and the reason
@@ -278,7 +278,7 @@ final class LiveHub {
               .put("windows", sent);
           if (truncated) {
             done.put("truncated", true).put("warning", "only the newest " + MAX_HISTORY_WINDOWS + " windows are sent; "
-                + "GET /api/v1/streams/" + view.stream() + "/series reads longer ranges");
+                + "GET /api/v1/streams/" + view.stream().name() + "/series reads longer ranges");
           } else if (ar.failed()) {
             done.put("error", "history could not be read: " + ar.cause().getMessage());
           } else if (ar.result().warning() != null) {
@@ -342,7 +342,7 @@ final class LiveHub {
   private JsonObject describe(Sub s, SubscribeReply r) {
     JsonObject filter = new JsonObject();
     s.spec.filter().forEach((k, v) -> filter.put(k, new JsonArray(new ArrayList<>(v))));
-    JsonObject o = new JsonObject().put("type", "subscribed").put("stream", r.stream())
+    JsonObject o = new JsonObject().put("type", "subscribed").put("stream", r.stream().name())
         .put("groupBy", r.groupBy() == null ? null : new JsonArray(new ArrayList<>(r.groupBy())))
         .put("filter", filter).put("metrics", s.metrics == null ? null : new JsonArray(new ArrayList<>(s.metrics)))
         .put("window", r.window());
@@ -357,23 +357,23 @@ final class LiveHub {
       }
     }
     if (info == null) {
-      warnings.add("stream " + r.stream() + " has had no events yet; rollups start with its first");
+      warnings.add("stream " + r.stream().name() + " has had no events yet; rollups start with its first");
     } else {
       Set<String> dims = info.dims().keySet();
       for (String g : s.spec.groupBy()) {
         if (!dims.contains(g)) {
-          warnings.add("groupBy: stream " + r.stream() + " has no dim \"" + g + "\" (it has " + dims + ")");
+          warnings.add("groupBy: stream " + r.stream().name() + " has no dim \"" + g + "\" (it has " + dims + ")");
         }
       }
       for (String f : s.spec.filter().keySet()) {
         if (!dims.contains(f)) {
-          warnings.add("filter: stream " + r.stream() + " has no dim \"" + f + "\" (it has " + dims + ")");
+          warnings.add("filter: stream " + r.stream().name() + " has no dim \"" + f + "\" (it has " + dims + ")");
         }
       }
       if (s.metrics != null) {
         for (String m : s.metrics) {
           if (!info.valueNames().contains(m)) {
-            warnings.add("metrics: stream " + r.stream() + " has no value \"" + m + "\" (it has "
+            warnings.add("metrics: stream " + r.stream().name() + " has no value \"" + m + "\" (it has "
                 + info.valueNames() + ")");
           }
         }
@@ -671,9 +671,12 @@ final class LiveHub {
     final ArrayDeque<String> replies = new ArrayDeque<>();
     /** A binary message is arriving: its continuation frames are not text. */
     boolean binary;
+    /** The tenant of the socket's caller: its subscriptions are to this tenant's streams. */
+    final String tenant;
 
-    WsConn(ServerWebSocket ws) {
+    WsConn(ServerWebSocket ws, String tenant) {
       this.ws = ws;
+      this.tenant = tenant;
       int rate = ctx.config.edge().wsMaxOpsPerSecond();
       this.ops = new TokenBucket(rate, 2 * rate, ctx.clock.millis());
     }
@@ -760,7 +763,7 @@ final class LiveHub {
           }
           SubscriptionSpec spec;
           try {
-            spec = SubscriptionSpec.fromJson(op);
+            spec = SubscriptionSpec.fromJson(tenant, op);
           } catch (IllegalArgumentException e) {
             error(id, e.getMessage());
             return;
@@ -769,7 +772,7 @@ final class LiveHub {
           int share = ctx.config.edge().wsMaxViewsPerStream();
           if (viewsOf(spec.stream(), view) >= share) {
             error(id, "subscribe: this connection already watches " + share + " distinct filter/groupBy combinations "
-                + "of stream " + spec.stream() + " (live.maxViewsPerStreamPerSocket); unsubscribe one first");
+                + "of stream " + spec.stream().name() + " (live.maxViewsPerStreamPerSocket); unsubscribe one first");
             return;
           }
           pendingViews.put(id, view);
@@ -796,8 +799,9 @@ final class LiveHub {
      * Distinct views of {@code stream} this connection watches or is subscribing to, other than
      * {@code view} itself (subscribing again to a view it has makes no new one).
      */
-    private int viewsOf(String stream, String view) {
-      String prefix = stream + "|"; // View.spec begins with the stream's name and '|' (not a stream-name character)
+    private int viewsOf(io.pulse.core.StreamId stream, String view) {
+      // View.spec begins with tenant/name and '|' (neither '/' nor '|' is a stream-name character)
+      String prefix = stream.tenant() + '/' + stream.name() + '|';
       Set<String> distinct = new java.util.HashSet<>();
       for (Sub s : subs.values()) {
         distinct.add(View.spec(s.spec.stream(), s.spec.filter(), s.spec.groupBy()));

@@ -38,6 +38,11 @@ public final class PulseContext {
   final ViewRegistry views;
   final Quarantine quarantine;
   final Ingestor ingestor;
+  /**
+   * Finds the caller (and so the tenant) of every request and live connection. Anonymous (the
+   * tenant "default") until JWT lands; tests install their own in-process through {@link Pulse#callers}.
+   */
+  volatile io.pulse.core.CallerResolver callers = io.pulse.core.CallerResolver.ANONYMOUS;
   /** Distinguishes this server run in SSE event ids, so a resume across a restart resets cleanly. */
   final String bootId;
   /** Set when shutdown starts: ingest refuses new events so that the closing windows are final. */
@@ -51,7 +56,7 @@ public final class PulseContext {
   final CatalogStore catalogStore;
   final RollupCodec codec;
   /** The stream catalogue as stored (earlier runs included); the store verticle loads and updates it. */
-  final ConcurrentHashMap<String, CatalogStore.Stream> storedStreams = new ConcurrentHashMap<>();
+  final ConcurrentHashMap<io.pulse.core.StreamId, CatalogStore.Stream> storedStreams = new ConcurrentHashMap<>();
   /** Set while the storage write queue is at its capacity: ingest answers 503 so nothing is lost. */
   final AtomicBoolean storeFull = new AtomicBoolean();
   /** Final rollups waiting to be written (the queue's depth), for the stop's log. */

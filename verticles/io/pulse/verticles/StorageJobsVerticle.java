@@ -123,7 +123,7 @@ public final class StorageJobsVerticle extends VerticleBase {
     }
     boolean goOn = more;
     long bound = Math.max(30_000, 3 * ctx.config.storage().queryTimeoutMs()); // then retried; a late commit recounts
-    return Isolating.write(pending, batch -> StoreErrors.bounded(quarantine.insert(DefinitionsApi.TENANT, batch), bound))
+    return Isolating.write(pending, batch -> StoreErrors.bounded(quarantine.insert(batch), bound))
         .compose(o -> saved(o, goOn));
   }
 

@@ -60,13 +60,13 @@ public final class StoreVerticle extends VerticleBase {
   private long lastRefusedLog = System.nanoTime() - 20_000_000_000L;
   private long refusedSinceLog;
   private final List<Message<Object>> flushWaiters = new ArrayList<>();
-  private final Map<String, Long> catalogSynced = new HashMap<>();
+  private final Map<io.pulse.core.StreamId, Long> catalogSynced = new HashMap<>();
   private long pingTimer = -1;
   private long catalogTimer = -1;
   private Future<Void> catalogRun;
   private Counter catalogSkipped;
   /** Per stream, how many of its names and values were left out so far (streams are bounded by maxStreams). */
-  private final Map<String, Integer> catalogSkippedSeen = new HashMap<>();
+  private final Map<io.pulse.core.StreamId, Integer> catalogSkippedSeen = new HashMap<>();
   private long lastCatalogLog = System.nanoTime() - 20_000_000_000L;
   /** How long the database may leave a query unanswered before readiness says so. */
   private final long queryTimeoutMs;
@@ -288,30 +288,30 @@ public final class StoreVerticle extends VerticleBase {
       return catalogRun;
     }
     List<CatalogStore.Stream> changed = new ArrayList<>();
-    Map<String, Long> seen = new HashMap<>();
+    Map<io.pulse.core.StreamId, Long> seen = new HashMap<>();
     int skipped = 0;
     for (StreamCatalog.StreamInfo s : ctx.catalog.all()) {
       // lastSeen once, before the dims: ingest adds an event's dims (admit) before it moves lastSeen (count),
       // so what is copied below holds at least every event up to `at`, and a later one changes lastSeen
       long at = s.lastSeen();
-      Long synced = catalogSynced.get(s.name());
+      Long synced = catalogSynced.get(s.id());
       if (synced != null && synced == at) {
         continue;
       }
-      CatalogStore.Stream live = new CatalogStore.Stream(s.name(), s.dims(), s.valueNames(), s.firstSeen(), at);
-      CatalogStore.Stream before = ctx.storedStreams.get(s.name());
+      CatalogStore.Stream live = new CatalogStore.Stream(s.id(), s.dims(), s.valueNames(), s.firstSeen(), at);
+      CatalogStore.Stream before = ctx.storedStreams.get(s.id());
       CatalogStore.Storable ok = CatalogStore.storable(before == null ? live : before.merge(live));
       // each left-out name or value counted once per stream, not at every sync
-      int before0 = catalogSkippedSeen.getOrDefault(s.name(), 0);
+      int before0 = catalogSkippedSeen.getOrDefault(s.id(), 0);
       if (ok.skipped() > before0) {
         skipped += ok.skipped() - before0;
-        catalogSkippedSeen.put(s.name(), ok.skipped());
+        catalogSkippedSeen.put(s.id(), ok.skipped());
       }
-      seen.put(s.name(), at);
+      seen.put(s.id(), at);
       if (ok.stream() != null) {
         changed.add(ok.stream());
       } else {
-        catalogSynced.put(s.name(), at); // nothing of it can be stored
+        catalogSynced.put(s.id(), at); // nothing of it can be stored
       }
     }
     if (skipped > 0) {
@@ -324,18 +324,18 @@ public final class StoreVerticle extends VerticleBase {
     }
     Future<Void> run = Isolating.write(changed, batch -> StoreErrors.bounded(ctx.catalogStore.save(batch),
         writeTimeoutMs)).map(o -> {
-          java.util.Set<String> notStored = new java.util.HashSet<>();
-          o.remaining().forEach(s -> notStored.add(s.name())); // the database is away: the next sync tries again
+          java.util.Set<io.pulse.core.StreamId> notStored = new java.util.HashSet<>();
+          o.remaining().forEach(s -> notStored.add(s.stream())); // the database is away: the next sync tries again
           for (Isolating.Refusal<CatalogStore.Stream> r : o.refused()) {
-            notStored.add(r.row().name());
-            catalogSynced.put(r.row().name(), seen.get(r.row().name())); // again only once it changes
-            catalogProblem("the database refused the catalogue row of stream {}: {}", r.row().name(),
+            notStored.add(r.row().stream());
+            catalogSynced.put(r.row().stream(), seen.get(r.row().stream())); // again only once it changes
+            catalogProblem("the database refused the catalogue row of stream {}: {}", r.row().stream(),
                 StoreErrors.describe(r.cause()));
           }
           for (CatalogStore.Stream s : changed) {
-            if (!notStored.contains(s.name())) {
-              ctx.storedStreams.put(s.name(), s);
-              catalogSynced.put(s.name(), seen.get(s.name()));
+            if (!notStored.contains(s.stream())) {
+              ctx.storedStreams.put(s.stream(), s);
+              catalogSynced.put(s.stream(), seen.get(s.stream()));
             }
           }
           return (Void) null;

@@ -6,6 +6,7 @@ import io.pulse.agg.ShardBatch;
 import io.pulse.agg.ViewRegistry;
 import io.pulse.catalog.StreamCatalog;
 import io.pulse.config.PulseConfig;
+import io.pulse.core.StreamId;
 import io.pulse.ingest.BodyFormat;
 import io.pulse.ingest.EventParser;
 import io.pulse.ingest.Ingestor;
@@ -40,8 +41,8 @@ public final class HotPath {
     StreamCatalog catalog = new StreamCatalog(config.aggregation().maxStreams(),
         config.aggregation().maxSeriesPerStream(), registry);
     ViewRegistry views = new ViewRegistry(config);
-    views.acquire(W1Workload.STREAM, java.util.Map.of(), java.util.List.of("region"));
-    views.acquire(W1Workload.STREAM, java.util.Map.of(), java.util.List.of());
+    views.acquire(StreamId.of(W1Workload.STREAM), java.util.Map.of(), java.util.List.of("region"));
+    views.acquire(StreamId.of(W1Workload.STREAM), java.util.Map.of(), java.util.List.of());
     Ingestor ingestor = new Ingestor(config, catalog, views, new Quarantine(100, 1000), SHARDS, registry);
     EventParser parser = new EventParser(config.ingest());
     ShardAggregator[] shards = new ShardAggregator[SHARDS];
@@ -55,8 +56,8 @@ public final class HotPath {
     long[] now = {t0 + 100};
     for (int r = 0; r <= rounds; r++) {
       double pulse = time(seconds, bodies, b -> {
-        ParseResult parsed = parser.parse(b, BodyFormat.NDJSON, null, now[0]);
-        Ingestor.Outcome out = ingestor.ingest(parsed, now[0], "bench");
+        ParseResult parsed = parser.parse(b, BodyFormat.NDJSON, StreamId.DEFAULT_TENANT, null, now[0]);
+        Ingestor.Outcome out = ingestor.ingest(parsed, StreamId.DEFAULT_TENANT, now[0], "bench");
         for (int s = 0; s < SHARDS; s++) {
           ShardBatch batch = out.batches()[s];
           shards[s].add(batch, now[0]);
@@ -74,7 +75,7 @@ public final class HotPath {
         return out.accepted();
       });
       double base = time(seconds, bodies, b -> (int) baseline.walk(b));
-      double parse = time(seconds / 2, bodies, b -> parser.parse(b, BodyFormat.NDJSON, null, now[0]).events().size());
+      double parse = time(seconds / 2, bodies, b -> parser.parse(b, BodyFormat.NDJSON, StreamId.DEFAULT_TENANT, null, now[0]).events().size());
       System.out.printf(Locale.ROOT, "%-6s %16.1f %16.1f %7.1f%% %12.1f%n", r == 0 ? "warm" : String.valueOf(r), pulse,
           base, 100 * base / pulse, parse);
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import io.pulse.config.PulseConfig;
+import io.pulse.core.StreamId;
 import io.pulse.core.Texts;
 import io.pulse.core.Times;
 import io.pulse.event.Dims;
@@ -56,6 +57,12 @@ public final class EventParser {
   private String[] lastNames;
   private int[] indices = new int[64];
   private int indexCount;
+  /** The tenant of the body being parsed: every event of it is a stream of this tenant. */
+  private String tenant = StreamId.DEFAULT_TENANT;
+  /** Stream ids of {@link #tenant} by name (names come from {@link #strings}, so the last one matches by identity). */
+  private final java.util.HashMap<String, StreamId> ids = new java.util.HashMap<>();
+  private String lastStreamName;
+  private StreamId lastStreamId;
 
   public EventParser(PulseConfig.Ingest limits) {
     this.limits = limits;
@@ -68,11 +75,13 @@ public final class EventParser {
   /**
    * Parses a body.
    *
+   * @param tenant the caller's tenant: every event is a stream of it
    * @param pathStream the stream named by the URL path, or null
    * @param arrival processing time of the request, the default event time
    * @throws BodyException when the body as a whole cannot be read or is too large
    */
-  public ParseResult parse(byte[] body, BodyFormat format, String pathStream, long arrival) {
+  public ParseResult parse(byte[] body, BodyFormat format, String tenant, String pathStream, long arrival) {
+    forTenant(tenant);
     List<Event> events = new ArrayList<>();
     List<Rejection> rejections = new ArrayList<>(0);
     indexCount = 0;
@@ -245,7 +254,7 @@ public final class EventParser {
       int before = rejections.size();
       Event ev = readEvent(p, pathStream, arrival, rejections, index, body, s);
       if (ev != null && p.nextToken() != null) {
-        rejections.add(new Rejection(index, "a line must hold exactly one JSON object", ev.stream(),
+        rejections.add(new Rejection(index, "a line must hold exactly one JSON object", ev.stream().name(),
             slice(body, s, e)));
         return;
       }
@@ -304,7 +313,7 @@ public final class EventParser {
             error = "stream: must be a string";
           } else {
             stream = strings.get(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
-            if (stream == null || !validStream(stream)) {
+            if (stream == null || !StreamId.validName(stream)) {
               // null: not even storable text, and so not carried into the quarantine's stream column
               error = "stream: \"" + clip(stream != null ? stream : p.getText()) + "\" does not match [a-z0-9_.-]{1,64}";
             }
@@ -459,7 +468,37 @@ public final class EventParser {
     String[] names = sameNames(values);
     double[] nums = new double[values];
     System.arraycopy(valueNumbers, 0, nums, 0, values);
-    return new Event(stream, ts, id, d, names, nums, arrival);
+    return new Event(streamId(stream), ts, id, d, names, nums, arrival);
+  }
+
+  private void forTenant(String t) {
+    if (!StreamId.validTenant(t)) {
+      throw new IllegalArgumentException("tenant id must be " + StreamId.NAME_RULE);
+    }
+    if (!t.equals(tenant)) {
+      tenant = t;
+      ids.clear();
+      lastStreamName = null;
+      lastStreamId = null;
+    }
+  }
+
+  /** One StreamId per tenant and name, so the events of a body share it (routing compares by identity). */
+  private StreamId streamId(String name) {
+    if (name == lastStreamName) {
+      return lastStreamId;
+    }
+    StreamId id = ids.get(name);
+    if (id == null) {
+      if (ids.size() >= 1024) {
+        ids.clear();
+      }
+      id = StreamId.of(tenant, name);
+      ids.put(name, id);
+    }
+    lastStreamName = name;
+    lastStreamId = id;
+    return id;
   }
 
   /** The previous event's names array when this one has the same names in the same order (the usual case). */
@@ -497,21 +536,6 @@ public final class EventParser {
     } catch (IllegalArgumentException e) {
       return Long.MIN_VALUE;
     }
-  }
-
-  /** The rule for stream names, shared with the path parameter check. */
-  public static boolean validStream(String s) {
-    int n = s.length();
-    if (n == 0 || n > 64) {
-      return false;
-    }
-    for (int i = 0; i < n; i++) {
-      char c = s.charAt(i);
-      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** Names already found valid, by identity: Jackson hands out one String per distinct field name. */
