@@ -143,7 +143,10 @@ final class LiveHub {
     }
   }
 
-  /** A WebSocket at /api/v1/live/ws of {@code caller}: any number of subscriptions (to its tenant's streams), managed by ops. */
+  /**
+   * A WebSocket at /api/v1/live/ws of {@code caller}: any number of subscriptions, to streams of
+   * the caller's tenant, managed by ops.
+   */
   void accept(ServerWebSocket ws, io.pulse.core.Caller caller) {
     if (shuttingDown) {
       ws.close((short) 1001, "server shutting down");

@@ -75,7 +75,8 @@ public final class HotPath {
         return out.accepted();
       });
       double base = time(seconds, bodies, b -> (int) baseline.walk(b));
-      double parse = time(seconds / 2, bodies, b -> parser.parse(b, BodyFormat.NDJSON, StreamId.DEFAULT_TENANT, null, now[0]).events().size());
+      double parse = time(seconds / 2, bodies,
+          b -> parser.parse(b, BodyFormat.NDJSON, StreamId.DEFAULT_TENANT, null, now[0]).events().size());
       System.out.printf(Locale.ROOT, "%-6s %16.1f %16.1f %7.1f%% %12.1f%n", r == 0 ? "warm" : String.valueOf(r), pulse,
           base, 100 * base / pulse, parse);
     }

@@ -2,7 +2,10 @@ package io.pulse.event;
 
 import io.vertx.core.json.JsonObject;
 
-/** The wire form of an event, for quarantine and logs (not the hot path): the stream by its name, as clients send it. */
+/**
+ * The wire form of an event, for quarantine and logs (not the hot path): the stream by its name,
+ * as clients send it.
+ */
 public final class EventJson {
 
   private EventJson() {

@@ -120,8 +120,8 @@ public final class QuarantineStore {
       }
     }
     List<Row> out = new ArrayList<>(byPrint.size());
-    byPrint.forEach((key, m) -> out.add(new Row(m.tenant, m.print, m.stream, m.source, m.reason, m.payload, m.first, m.last,
-        m.count, m.escaped)));
+    byPrint.forEach((key, m) -> out.add(new Row(m.tenant, m.print, m.stream, m.source, m.reason, m.payload, m.first,
+        m.last, m.count, m.escaped)));
     return out;
   }
 

@@ -254,8 +254,9 @@ public final class RollupStore {
         + "returning id, tenant, stream, kind, group_by, dims";
     return pool.preparedQuery(sql).execute(Tuple.of(tenant, stream, kind, groupBy, dims)).map(set -> {
       for (io.vertx.sqlclient.Row row : set) {
-        SeriesKey k = new SeriesKey(StreamId.of(row.getString("tenant"), row.getString("stream")), "group".equals(row.getString("kind")),
-            List.of(row.getArrayOfStrings("group_by")), dims(row.getJsonObject("dims")));
+        SeriesKey k = new SeriesKey(StreamId.of(row.getString("tenant"), row.getString("stream")),
+            "group".equals(row.getString("kind")), List.of(row.getArrayOfStrings("group_by")),
+            dims(row.getJsonObject("dims")));
         ids.put(k, row.getLong("id"));
       }
       return null;

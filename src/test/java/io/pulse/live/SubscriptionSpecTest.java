@@ -80,9 +80,9 @@ class SubscriptionSpecTest {
   @DisplayName("a filter value no dim can hold (NUL, an unpaired surrogate) is refused, over SSE and WebSocket alike")
   void unstorableFilterValues() {
     for (String v : new String[] {"\u0000", "a\u0000b", "\ud800"}) {
-      IllegalArgumentException q = assertThrows(IllegalArgumentException.class, () -> SubscriptionSpec.fromQuery("default", 
+      IllegalArgumentException q = assertThrows(IllegalArgumentException.class, () -> SubscriptionSpec.fromQuery("default",
           Map.of("stream", List.of("s"), "filter", List.of("region:" + v))));
-      IllegalArgumentException w = assertThrows(IllegalArgumentException.class, () -> SubscriptionSpec.fromJson("default", 
+      IllegalArgumentException w = assertThrows(IllegalArgumentException.class, () -> SubscriptionSpec.fromJson("default",
           new JsonObject().put("stream", "s").put("filter", new JsonObject().put("region", v))));
       assertTrue(q.getMessage().startsWith("filter.region: a value contains"), q.getMessage());
       assertEquals(q.getMessage(), w.getMessage());
