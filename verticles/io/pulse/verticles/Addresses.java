@@ -68,7 +68,7 @@ public final class Addresses {
 
   /**
    * Streams API -> store verticle: a stream's stored rows were deleted; its entry leaves the stored
-   * catalogue (whose only owner is the store verticle). Body: the stream name; replies 0.
+   * catalogue (whose only owner is the store verticle). Body: {"tenant", "stream"}; replies 0.
    */
   public static final String STORE_FORGET_STREAM = "pulse.store.forget-stream";
 

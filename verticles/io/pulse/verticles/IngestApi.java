@@ -3,6 +3,7 @@ package io.pulse.verticles;
 import static io.pulse.verticles.Replies.error;
 import static io.pulse.verticles.Replies.json;
 
+import io.pulse.core.StreamId;
 import io.pulse.ingest.BodyException;
 import io.pulse.ingest.BodyFormat;
 import io.pulse.ingest.EventParser;
@@ -65,7 +66,7 @@ final class IngestApi implements QuarantineApi.Requeue {
       return;
     }
     String stream = rc.pathParam("stream");
-    if (stream != null && !EventParser.validStream(stream)) {
+    if (stream != null && !StreamId.validName(stream)) {
       error(rc, 400, "stream: \"" + stream + "\" in the path does not match [a-z0-9_.-]{1,64}");
       return;
     }
@@ -97,8 +98,8 @@ final class IngestApi implements QuarantineApi.Requeue {
   void ingest(RoutingContext rc) {
     Buffer buf = rc.body().buffer();
     byte[] bytes = buf == null ? new byte[0] : buf.getBytes();
-    ingestSlices(rc, new IngestJob(parser, ingestor, bytes, rc.get("format"), rc.pathParam("stream"),
-        ctx.clock.millis(), "http"));
+    ingestSlices(rc, new IngestJob(parser, ingestor, bytes, rc.get("format"), Callers.of(rc).tenant(),
+        rc.pathParam("stream"), ctx.clock.millis(), "http"));
   }
 
   /**
@@ -150,10 +151,10 @@ final class IngestApi implements QuarantineApi.Requeue {
   // ---- requeue of quarantined events ----
 
   /** A quarantined payload parsed again as one event: the parse, or why it is not one valid event. */
-  private Object parseOne(String payload, String stream, long now) {
+  private Object parseOne(String tenant, String payload, String stream, long now) {
     ParseResult parsed;
     try {
-      parsed = parser.parse(payload.getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, stream, now);
+      parsed = parser.parse(payload.getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, tenant, stream, now);
     } catch (BodyException e) {
       return e.getMessage();
     }
@@ -167,19 +168,19 @@ final class IngestApi implements QuarantineApi.Requeue {
   }
 
   @Override
-  public String check(String payload, String stream) {
-    Object p = parseOne(payload, stream, ctx.clock.millis());
+  public String check(String tenant, String payload, String stream) {
+    Object p = parseOne(tenant, payload, stream, ctx.clock.millis());
     return p instanceof String ? (String) p : null;
   }
 
   @Override
-  public String ingest(String payload, String stream) {
+  public String ingest(String tenant, String payload, String stream) {
     long now = ctx.clock.millis();
-    Object p = parseOne(payload, stream, now);
+    Object p = parseOne(tenant, payload, stream, now);
     if (p instanceof String) {
       return (String) p;
     }
-    Ingestor.Outcome out = ingestor.ingest((ParseResult) p, now, "requeue");
+    Ingestor.Outcome out = ingestor.ingest((ParseResult) p, tenant, now, "requeue");
     sender.dispatch(vertx.eventBus(), out.batches());
     if (!out.rejections().isEmpty()) {
       return out.rejections().get(0).error();

@@ -22,7 +22,7 @@ final class LiveApi {
   void sse(RoutingContext rc) {
     SubscriptionSpec spec;
     try {
-      spec = SubscriptionSpec.fromQuery(toMap(rc.queryParams()));
+      spec = SubscriptionSpec.fromQuery(Callers.of(rc).tenant(), toMap(rc.queryParams()));
     } catch (RuntimeException e) { // IllegalArgumentException; anything else is a parameter it could not read too
       error(rc, 400, e instanceof IllegalArgumentException ? e.getMessage()
           : "a parameter could not be read: " + EdgeGuard.clip(String.valueOf(e.getMessage()), 200));
@@ -55,7 +55,8 @@ final class LiveApi {
       error(rc, 503, "the server is shutting down");
       return;
     }
-    rc.request().toWebSocket().onSuccess(hub::accept)
+    io.pulse.core.Caller caller = Callers.of(rc);
+    rc.request().toWebSocket().onSuccess(ws -> hub.accept(ws, caller))
         .onFailure(e -> {
           if (!rc.response().ended()) {
             error(rc, 400, "WebSocket upgrade failed: " + e.getMessage());

@@ -63,11 +63,11 @@ final class LiveBackfill {
             .map(w -> new Read(w, warning)))
         .onComplete(ar -> {
           if (ar.failed()) {
-            o.history(s, List.of(), plan.done(0, false, ar.cause().getMessage(), null, view.stream()));
+            o.history(s, List.of(), plan.done(0, false, ar.cause().getMessage(), null, view.stream().name()));
           } else {
             BackfillPlan.Windows w = ar.result().windows();
             o.history(s, w.messages(), plan.done(w.messages().size(), w.truncated(), null, ar.result().warning(),
-                view.stream()));
+                view.stream().name()));
           }
         });
   }

@@ -95,12 +95,12 @@ final class LiveHub {
   }
 
   /** A WebSocket at /api/v1/live/ws: any number of subscriptions, managed by ops. */
-  void accept(ServerWebSocket ws) {
+  void accept(ServerWebSocket ws, io.pulse.core.Caller caller) {
     if (shuttingDown) {
       ws.close((short) 1001, "server shutting down");
       return;
     }
-    WsConnection c = new WsConnection(this, ctx, ws);
+    WsConnection c = new WsConnection(this, ctx, ws, caller.tenant());
     conns.add(c);
     ws.frameHandler(c::onFrame);
     ws.closeHandler(v -> c.outbox.closed());

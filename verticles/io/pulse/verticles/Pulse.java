@@ -59,6 +59,15 @@ public final class Pulse {
     this.demoDeployment = demoDeployment;
   }
 
+  /**
+   * Installs how requests find their caller (tenant and subject); {@link io.pulse.core.CallerResolver#ANONYMOUS}
+   * until then. In-process only: no setting or request can choose it.
+   */
+  public Pulse callers(io.pulse.core.CallerResolver resolver) {
+    ctx.callers = java.util.Objects.requireNonNull(resolver);
+    return this;
+  }
+
   public static Future<Pulse> start(PulseConfig config) {
     return start(config, Clock.SYSTEM);
   }
@@ -148,7 +157,7 @@ public final class Pulse {
 
   /** Whether the stored catalogue has the stream as last seen (so forgetting it loses nothing). */
   private static boolean stored(PulseContext ctx, io.pulse.catalog.StreamCatalog.StreamInfo info) {
-    io.pulse.store.CatalogStore.Stream s = ctx.storedStreams.get(info.name());
+    io.pulse.store.CatalogStore.Stream s = ctx.storedStreams.get(info.id());
     return s != null && s.lastSeen() >= info.lastSeen();
   }
 
@@ -175,15 +184,6 @@ public final class Pulse {
 
   public PulseConfig config() {
     return ctx.config;
-  }
-
-  /**
-   * Sets who HTTP requests are from (by default {@link io.pulse.core.CallerResolver#ANONYMOUS}, the
-   * tenant "default"): for tests that need several tenants or a refused caller, in-process only.
-   */
-  public Pulse callers(io.pulse.core.CallerResolver resolver) {
-    ctx.callers = java.util.Objects.requireNonNull(resolver);
-    return this;
   }
 
   /** The database history is stored in, or null when storage is off. */

@@ -258,23 +258,23 @@ public final class PulseContext {
   /** The stored stream catalogue, an immutable map replaced whole by the store verticle (its owner). */
   static final class StoredStreams {
 
-    private volatile Map<String, CatalogStore.Stream> streams = Map.of();
+    private volatile Map<io.pulse.core.StreamId, CatalogStore.Stream> streams = Map.of();
 
-    CatalogStore.Stream get(String name) {
+    CatalogStore.Stream get(io.pulse.core.StreamId name) {
       return streams.get(name);
     }
 
-    boolean containsKey(String name) {
+    boolean containsKey(io.pulse.core.StreamId name) {
       return streams.containsKey(name);
     }
 
     /** Every stored stream, as last published. */
-    Map<String, CatalogStore.Stream> snapshot() {
+    Map<io.pulse.core.StreamId, CatalogStore.Stream> snapshot() {
       return streams;
     }
 
     /** Owner only (the store verticle). */
-    void set(Map<String, CatalogStore.Stream> s) {
+    void set(Map<io.pulse.core.StreamId, CatalogStore.Stream> s) {
       streams = Map.copyOf(s);
     }
   }

@@ -33,10 +33,10 @@ final class QuarantineApi {
   /** Puts one stored event through ingest again; answers the reason if it is still refused, else null. */
   interface Requeue {
     /** Whether the payload would pass validation as one event: null if so, else why not. Ingests nothing. */
-    String check(String payload, String stream);
+    String check(String tenant, String payload, String stream);
 
     /** Puts the payload through ingest: null when accepted, else why not (then ingest quarantined it anew). */
-    String ingest(String payload, String stream);
+    String ingest(String tenant, String payload, String stream);
   }
 
   private final Clock clock;
@@ -71,7 +71,7 @@ final class QuarantineApi {
     if (quarantine == null) {
       // storage off: the in-memory ring is all there is
       JsonArray items = new JsonArray();
-      List<Quarantine.Entry> held = memory.list(stream, Integer.MAX_VALUE);
+      List<Quarantine.Entry> held = memory.list(caller.tenant(), stream, Integer.MAX_VALUE);
       for (Quarantine.Entry e : held.subList(0, Math.min(limit, held.size()))) {
         items.add(new JsonObject().put("at", e.at()).put("stream", e.stream()).put("source", e.source())
             .put("reason", e.reason()).put("payload", e.payload()).put("count", 1));
@@ -107,7 +107,7 @@ final class QuarantineApi {
       if (item == null) {
         return Future.failedFuture(noSuchEvent(rc));
       }
-      String invalid = requeue.check(item.originalPayload(), item.originalStream());
+      String invalid = requeue.check(caller.tenant(), item.originalPayload(), item.originalStream());
       if (invalid != null) {
         return Future.failedFuture(new DefinitionStore.Refused(422, "still rejected: " + invalid));
       }
@@ -115,7 +115,7 @@ final class QuarantineApi {
         if (claimed.isEmpty()) {
           return Future.failedFuture(noSuchEvent(rc)); // requeued or deleted by somebody else meanwhile
         }
-        String still = requeue.ingest(item.originalPayload(), item.originalStream());
+        String still = requeue.ingest(caller.tenant(), item.originalPayload(), item.originalStream());
         return still != null
             ? Future.failedFuture(new DefinitionStore.Refused(422, "still rejected: " + still + " (quarantined anew)"))
             : Future.succeededFuture(new JsonObject().put("requeued", 1).put("id", id));
@@ -137,7 +137,7 @@ final class QuarantineApi {
       List<Long> valid = new ArrayList<>();
       JsonArray still = new JsonArray();
       for (QuarantineStore.Item item : page.items()) {
-        String reason = requeue.check(item.originalPayload(), item.originalStream());
+        String reason = requeue.check(caller.tenant(), item.originalPayload(), item.originalStream());
         if (reason == null) {
           valid.add(item.id());
         } else {
@@ -147,7 +147,7 @@ final class QuarantineApi {
       return quarantine.claim(caller.tenant(), valid, caller.subject(), clock.millis()).map(claimed -> {
         int requeued = 0;
         for (QuarantineStore.Item item : claimed) {
-          String reason = requeue.ingest(item.originalPayload(), item.originalStream());
+          String reason = requeue.ingest(caller.tenant(), item.originalPayload(), item.originalStream());
           if (reason == null) {
             requeued++;
           } else {

@@ -59,7 +59,7 @@ public final class StorageJobsVerticle extends VerticleBase {
     QuarantineStore store = new QuarantineStore(ctx.db.pool());
     long bound = Math.max(30_000, 3 * ctx.config.storage().queryTimeoutMs()); // then retried; a late commit recounts
     quarantine = new QuarantineWriter(ctx.quarantine,
-        batch -> StoreErrors.bounded(store.insert(io.pulse.core.StreamId.DEFAULT_TENANT, batch), bound), ctx.clock, QUARANTINE_BATCH);
+        batch -> StoreErrors.bounded(store.insert(batch), bound), ctx.clock, QUARANTINE_BATCH);
     worker = vertx.createSharedWorkerExecutor("pulse-downsample", 1);
     downsampler = new Downsampler(ctx.db.pool(), ctx.codec, ctx.config.storage().retention(), worker::executeBlocking);
     FunctionCounter.builder("pulse.quarantine.unsaved", quarantine, QuarantineWriter::unsaved)

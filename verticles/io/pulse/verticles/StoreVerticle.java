@@ -79,8 +79,8 @@ public final class StoreVerticle extends VerticleBase {
     // answered when the queue is empty; unlike a stop's flush, retries keep their pace
     MessageConsumer<Object> sync = vertx.eventBus().consumer(Addresses.STORE_SYNC,
         m -> writer.drained().onComplete(ar -> m.reply(0)));
-    MessageConsumer<String> forget = vertx.eventBus().consumer(Addresses.STORE_FORGET_STREAM, m -> {
-      catalog.forget(m.body());
+    MessageConsumer<io.vertx.core.json.JsonObject> forget = vertx.eventBus().consumer(Addresses.STORE_FORGET_STREAM, m -> {
+      catalog.forget(io.pulse.core.StreamId.of(m.body().getString("tenant"), m.body().getString("stream")));
       m.reply(0);
     });
     pingTimer = vertx.setPeriodic(Math.max(500, Math.min(s.retryMs(), 2000)), t -> writer.tick());

@@ -7,6 +7,7 @@ import static io.pulse.verticles.Replies.toMap;
 import io.pulse.catalog.StreamCatalog;
 import io.pulse.catalog.StreamForgetter;
 import io.pulse.core.Caller;
+import io.pulse.core.StreamId;
 import io.pulse.http.HistoryWarnings;
 import io.pulse.ingest.EventParser;
 import io.pulse.store.AuditLog;
@@ -46,18 +47,19 @@ final class StreamsApi {
 
   /** Streams seen: the in-memory catalog (this run) merged with the stored one (earlier runs). */
   void streams(RoutingContext rc) {
-    json(rc, 200, io.pulse.catalog.StreamListing.json(ctx.catalog.all(), ctx.storedStreams.snapshot(),
-        name -> ctx.config.stream(name).windowMs()));
+    json(rc, 200, io.pulse.catalog.StreamListing.json(Callers.of(rc).tenant(), ctx.catalog.all(),
+        ctx.storedStreams.snapshot(), name -> ctx.config.stream(name).windowMs()));
   }
 
 
   /** Stored history of a stream, merged to the step asked (API.md "History"). */
   void series(RoutingContext rc) {
-    String stream = rc.pathParam("stream");
-    if (!EventParser.validStream(stream)) {
-      error(rc, 400, "stream: \"" + stream + "\" in the path does not match [a-z0-9_.-]{1,64}");
+    String name = rc.pathParam("stream");
+    if (!StreamId.validName(name)) {
+      error(rc, 400, "stream: \"" + name + "\" in the path does not match [a-z0-9_.-]{1,64}");
       return;
     }
+    StreamId stream = Callers.of(rc).stream(name);
     History.Request req;
     try {
       req = History.parse(stream, toMap(rc.queryParams()), ctx.clock.millis());
@@ -70,7 +72,7 @@ final class StreamsApi {
       return;
     }
     if (ctx.catalog.get(stream) == null && !ctx.storedStreams.containsKey(stream)) {
-      error(rc, 404, "no stream named " + stream + " has been seen");
+      error(rc, 404, "no stream named " + name + " has been seen");
       return;
     }
     int maxBins = ctx.config.aggregation().sketchMaxBins();
@@ -81,7 +83,7 @@ final class StreamsApi {
   }
 
   /** Warns, as the live feed does, about group-by dims, filter dims and metrics the stream has never had. */
-  private JsonObject withWarnings(JsonObject body, String stream, History.Request req) {
+  private JsonObject withWarnings(JsonObject body, StreamId stream, History.Request req) {
     java.util.Set<String> dims = new java.util.TreeSet<>();
     java.util.Set<String> values = new java.util.TreeSet<>();
     StreamCatalog.StreamInfo live = ctx.catalog.get(stream);
@@ -94,7 +96,7 @@ final class StreamsApi {
       dims.addAll(stored.dims().keySet());
       values.addAll(stored.valueNames());
     }
-    List<String> warnings = HistoryWarnings.of(stream, dims, values, req);
+    List<String> warnings = HistoryWarnings.of(stream.name(), dims, values, req);
     return warnings.isEmpty() ? body : body.put("warnings", new JsonArray(warnings));
   }
 
@@ -123,13 +125,13 @@ final class StreamsApi {
   void delete(RoutingContext rc) {
     Caller caller = Callers.of(rc);
     String stream = rc.pathParam("stream");
-    if (!EventParser.validStream(stream)) {
+    if (!StreamId.validName(stream)) {
       error(rc, 404, "no stream named " + io.pulse.http.QueryParams.shown(stream)
           + " (stream names match [a-z0-9_.-]{1,64})");
       return;
     }
     long now = ctx.clock.millis();
-    StreamForgetter.Outcome forgot = StreamForgetter.forget(ctx.catalog, ctx.views, stream, now);
+    StreamForgetter.Outcome forgot = StreamForgetter.forget(ctx.catalog, ctx.views, caller.stream(stream), now);
     if (forgot == StreamForgetter.Outcome.BUSY) {
       rc.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
       error(rc, 503, "events of stream " + stream + " are being routed right now; retry in a second");
@@ -159,7 +161,8 @@ final class StreamsApi {
               deleted.copy()).map(v -> new JsonObject().put("stream", stream).put("deleted", deleted)
               .put("stored", true));
         })))
-        .compose(answer -> rc.vertx().eventBus().request(Addresses.STORE_FORGET_STREAM, stream).map(answer));
+        .compose(answer -> rc.vertx().eventBus().request(Addresses.STORE_FORGET_STREAM,
+            new JsonObject().put("tenant", caller.tenant()).put("stream", stream)).map(answer));
     Replies.reply(rc, done, 200, ctx.config.storage().queryTimeoutMs());
   }
 }

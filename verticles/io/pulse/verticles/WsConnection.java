@@ -30,13 +30,16 @@ final class WsConnection extends LiveConnection {
   private static final int MAX_ECHO = 64;
 
   private final ServerWebSocket ws;
+  /** The tenant of the socket's caller: its subscriptions are to this tenant's streams. */
+  private final String tenant;
   private final MessageAssembler assembler;
   private final TokenBucket ops;
   /** A binary message is arriving: its continuation frames are not text. */
   private boolean binary;
 
-  WsConnection(LiveHub hub, PulseContext ctx, ServerWebSocket ws) {
+  WsConnection(LiveHub hub, PulseContext ctx, ServerWebSocket ws, String tenant) {
     super(hub, ctx);
+    this.tenant = tenant;
     this.ws = ws;
     this.assembler = new MessageAssembler(ctx.config.edge().wsMaxMessageBytes());
     int rate = ctx.config.edge().wsMaxOpsPerSecond();
@@ -144,17 +147,17 @@ final class WsConnection extends LiveConnection {
     }
     SubscriptionSpec spec;
     try {
-      spec = SubscriptionSpec.fromJson(op);
+      spec = SubscriptionSpec.fromJson(tenant, op);
     } catch (IllegalArgumentException e) {
       error(id, e.getMessage());
       return;
     }
     String view = View.spec(spec.stream(), spec.filter(), spec.groupBy());
     int share = ctx.config.edge().wsMaxViewsPerStream();
-    // View.spec begins with the stream's name and '|' (not a stream-name character)
-    if (outbox.viewsOf(spec.stream() + "|", view) >= share) {
+    // View.spec begins with tenant/name and '|' (neither '/' nor '|' is a stream-name character)
+    if (outbox.viewsOf(spec.stream().tenant() + '/' + spec.stream().name() + '|', view) >= share) {
       error(id, "subscribe: this connection already watches " + share + " distinct filter/groupBy combinations "
-          + "of stream " + spec.stream() + " (live.maxViewsPerStreamPerSocket); unsubscribe one first");
+          + "of stream " + spec.stream().name() + " (live.maxViewsPerStreamPerSocket); unsubscribe one first");
       return;
     }
     hub.subscribe(this, id, spec, view, null);

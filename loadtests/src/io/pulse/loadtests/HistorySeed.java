@@ -82,8 +82,9 @@ final class HistorySeed {
   private HistorySeed(RollupCodec codec) {
     this.codec = codec;
     for (int i = 0; i < keys.length; i++) {
-      keys[i] = RollupStore.SeriesKey.series(STREAM, Dims.of("region", "r" + i / W1Workload.STORES,
-          "store", String.format(Locale.ROOT, "s%03d", i % W1Workload.STORES)));
+      keys[i] = RollupStore.SeriesKey.series(io.pulse.core.StreamId.of(STREAM),
+          Dims.of("region", "r" + i / W1Workload.STORES,
+              "store", String.format(Locale.ROOT, "s%03d", i % W1Workload.STORES)));
     }
     SplittableRandom rnd = new SplittableRandom(7);
     WindowAgg[] windows = new WindowAgg[POOL];

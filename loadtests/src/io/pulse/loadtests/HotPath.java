@@ -6,6 +6,7 @@ import io.pulse.agg.ShardBatch;
 import io.pulse.agg.ViewRegistry;
 import io.pulse.catalog.StreamCatalog;
 import io.pulse.config.PulseConfig;
+import io.pulse.core.StreamId;
 import io.pulse.ingest.BodyFormat;
 import io.pulse.ingest.EventParser;
 import io.pulse.ingest.IngestJob;
@@ -40,8 +41,8 @@ public final class HotPath {
     StreamCatalog catalog = new StreamCatalog(config.aggregation().maxStreams(),
         config.aggregation().maxSeriesPerStream(), registry);
     ViewRegistry views = new ViewRegistry(config);
-    views.acquire(W1Workload.STREAM, java.util.Map.of(), java.util.List.of("region"));
-    views.acquire(W1Workload.STREAM, java.util.Map.of(), java.util.List.of());
+    views.acquire(StreamId.of(W1Workload.STREAM), java.util.Map.of(), java.util.List.of("region"));
+    views.acquire(StreamId.of(W1Workload.STREAM), java.util.Map.of(), java.util.List.of());
     Ingestor ingestor = new Ingestor(config, catalog, views, new Quarantine(100, 1000), SHARDS, registry);
     EventParser parser = new EventParser(config.ingest());
     ShardAggregator[] shards = new ShardAggregator[SHARDS];
@@ -56,7 +57,7 @@ public final class HotPath {
     for (int r = 0; r <= rounds; r++) {
       double pulse = time(seconds, bodies, b -> {
         // the path HTTP ingest takes: a W1 body is one IngestJob step
-        IngestJob job = new IngestJob(parser, ingestor, b, BodyFormat.NDJSON, null, now[0], "bench");
+        IngestJob job = new IngestJob(parser, ingestor, b, BodyFormat.NDJSON, StreamId.DEFAULT_TENANT, null, now[0], "bench");
         while (!job.done()) {
           ShardBatch[] routed = job.step();
           for (int s = 0; s < routed.length; s++) {
@@ -77,7 +78,8 @@ public final class HotPath {
         return out.accepted();
       });
       double base = time(seconds, bodies, b -> (int) baseline.walk(b));
-      double parse = time(seconds / 2, bodies, b -> parser.parse(b, BodyFormat.NDJSON, null, now[0]).events().size());
+      double parse = time(seconds / 2, bodies,
+          b -> parser.parse(b, BodyFormat.NDJSON, StreamId.DEFAULT_TENANT, null, now[0]).events().size());
       System.out.printf(Locale.ROOT, "%-6s %16.1f %16.1f %7.1f%% %12.1f%n", r == 0 ? "warm" : String.valueOf(r), pulse,
           base, 100 * base / pulse, parse);
     }

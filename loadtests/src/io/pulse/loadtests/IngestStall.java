@@ -1,5 +1,6 @@
 package io.pulse.loadtests;
 
+import io.pulse.core.StreamId;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -243,12 +244,12 @@ public final class IngestStall {
         long now = System.currentTimeMillis();
         long c0 = CPU.getCurrentThreadCpuTime();
         long w0 = System.nanoTime();
-        Ingestor.Outcome whole = ingestor.ingest(parser.parse((byte[]) f[1], (BodyFormat) f[2], null, now), now, "bench");
+        Ingestor.Outcome whole = ingestor.ingest(parser.parse((byte[]) f[1], (BodyFormat) f[2], StreamId.DEFAULT_TENANT, null, now), StreamId.DEFAULT_TENANT, now, "bench");
         double oneCpu = (CPU.getCurrentThreadCpuTime() - c0) / 1e6;
         double oneWall = (System.nanoTime() - w0) / 1e6;
         shard.add(whole.batches()[0], now);
         shard.flush(0, now + 10_000);
-        IngestJob job = new IngestJob(parser, ingestor, (byte[]) f[1], (BodyFormat) f[2], null, now, "bench");
+        IngestJob job = new IngestJob(parser, ingestor, (byte[]) f[1], (BodyFormat) f[2], io.pulse.core.StreamId.DEFAULT_TENANT, null, now, "bench");
         double stepCpu = 0;
         double stepWall = 0;
         double shardCpu = 0;

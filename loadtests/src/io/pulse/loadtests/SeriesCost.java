@@ -82,7 +82,7 @@ public final class SeriesCost {
             for (int v = 0; v < values; v++) {
               vals[v] = Math.exp(rnd.nextGaussian() * 2);
             }
-            batch.add(new Event("stream" + s, t0 + 10, null, d, names, vals, t0 + 10));
+            batch.add(new Event(io.pulse.core.StreamId.of("stream" + s), t0 + 10, null, d, names, vals, t0 + 10));
           }
         }
         Ingestor.Outcome o = ingestor.ingest(batch, t0 + 20, "bench");

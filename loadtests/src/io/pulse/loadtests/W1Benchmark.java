@@ -519,7 +519,7 @@ public final class W1Benchmark {
       } else if (o.subscribers > 0) {
         line("  stream-total \"final\" counts: none received");
       }
-      Double counted = pulseMetrics.get("pulse_events_accepted_total{stream=\"w1\"}");
+      Double counted = pulseMetrics.get("pulse_events_accepted_total{stream=\"w1\",tenant=\"default\"}");
       if (counted != null) {
         line(String.format(Locale.ROOT, "  Pulse's pulse_events_accepted_total{stream=w1}: %,.0f, generator's sum of accepted: %,d%s",
             counted, totalAccepted, counted.longValue() == totalAccepted ? "  OK" : "  (differs)"));

@@ -615,7 +615,7 @@ public final class W1StorageBenchmark {
       exact = storedSum == on.accepted();
       line(String.format(Locale.ROOT, "  stored stream totals (GET %s): %,d events in %d windows, accepted by that Pulse %,d  %s",
           exactnessUrl, storedSum, storedWindows, on.accepted(), exact ? "OK" : "MISMATCH"));
-      Double counted = on.metrics.get("pulse_events_accepted_total{stream=\"w1\"}");
+      Double counted = on.metrics.get("pulse_events_accepted_total{stream=\"w1\",tenant=\"default\"}");
       if (counted != null) {
         line(String.format(Locale.ROOT, "  its pulse_events_accepted_total{stream=w1}: %,.0f%s", counted,
             counted.longValue() == on.accepted() ? "  OK" : "  (differs from the generator's sum)"));

@@ -1,6 +1,7 @@
 package io.pulse.agg;
 
 import io.pulse.core.Health;
+import io.pulse.core.StreamId;
 import io.pulse.core.Texts;
 import java.util.Arrays;
 import org.slf4j.Logger;
@@ -71,7 +72,7 @@ public final class AggregationGuard {
       Throwable e, long now) {
     seriesFailed++;
     eventsLost += events;
-    failed(now, "shard " + shard + " dropped a window of stream " + key.view().stream() + " series "
+    failed(now, "shard " + shard + " dropped a window of stream " + shown(key.view().stream()) + " series "
         + Texts.clip(String.valueOf(key.series())) + " (start " + windowStart + ", " + events + " events) while " + stage + ": " + describe(e), e);
   }
 
@@ -82,7 +83,7 @@ public final class AggregationGuard {
   public synchronized void mergeFailed(int shard, ViewKey series, ViewKey group, long windowStart, Throwable e,
       long now) {
     groupsFailed++;
-    failed(now, "shard " + shard + " could not merge stream " + series.view().stream() + " series "
+    failed(now, "shard " + shard + " could not merge stream " + shown(series.view().stream()) + " series "
         + Texts.clip(String.valueOf(series.series())) + " into " + group.view() + " group "
         + Texts.clip(String.valueOf(group.series())) + " (start " + windowStart + "): " + describe(e), e);
   }
@@ -91,7 +92,7 @@ public final class AggregationGuard {
   public synchronized void groupFailed(ViewKey group, long windowStart, boolean fin, Throwable e, long now) {
     groupsFailed++;
     failed(now, "the combiner dropped the " + (fin ? "final" : "running") + " rollup of stream "
-        + group.view().stream() + " " + group.view() + " group " + Texts.clip(String.valueOf(group.series())) + " (start " + windowStart + "): "
+        + shown(group.view().stream()) + " " + group.view() + " group " + Texts.clip(String.valueOf(group.series())) + " (start " + windowStart + "): "
         + describe(e), e);
   }
 
@@ -173,5 +174,10 @@ public final class AggregationGuard {
   /** Group merges and combined group windows that failed (pulse_aggregation_groups_failed_total). */
   public synchronized long groupsFailed() {
     return groupsFailed;
+  }
+
+  /** A stream in an operator's message: its name, with its tenant unless it is the default one. */
+  private static String shown(StreamId s) {
+    return StreamId.DEFAULT_TENANT.equals(s.tenant()) ? s.name() : s.name() + " (tenant " + s.tenant() + ")";
   }
 }

@@ -1,5 +1,6 @@
 package io.pulse.agg;
 
+import io.pulse.core.StreamId;
 import io.pulse.event.Event;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,7 +31,7 @@ public final class ShardAggregator {
   private final long allowedLatenessMs;
   private final double accuracy;
   private final int maxBins;
-  private final Function<String, View[]> viewsOf;
+  private final Function<StreamId, View[]> viewsOf;
   private final Map<ViewKey, Series> series = new HashMap<>();
   private long lateInFlight;
   private final int shard;
@@ -41,7 +42,7 @@ public final class ShardAggregator {
    * @param accuracy relative accuracy of each value's DDSketch
    * @param maxBins bin cap of each DDSketch
    */
-  public ShardAggregator(long allowedLatenessMs, double accuracy, int maxBins, Function<String, View[]> viewsOf) {
+  public ShardAggregator(long allowedLatenessMs, double accuracy, int maxBins, Function<StreamId, View[]> viewsOf) {
     this(allowedLatenessMs, accuracy, maxBins, viewsOf, 0, AggregationGuard.standalone(1));
   }
 
@@ -50,7 +51,7 @@ public final class ShardAggregator {
    * @param guard where a failing series window is reported (it is dropped, the others go on), and
    *     each completed flush, for the watchdog
    */
-  public ShardAggregator(long allowedLatenessMs, double accuracy, int maxBins, Function<String, View[]> viewsOf,
+  public ShardAggregator(long allowedLatenessMs, double accuracy, int maxBins, Function<StreamId, View[]> viewsOf,
       int shard, AggregationGuard guard) {
     this.allowedLatenessMs = allowedLatenessMs;
     this.accuracy = accuracy;

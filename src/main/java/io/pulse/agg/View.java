@@ -1,5 +1,6 @@
 package io.pulse.agg;
 
+import io.pulse.core.StreamId;
 import io.pulse.event.Dims;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,7 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One way of rolling a stream up: which events (a filter on dims) and by which dims they are
- * grouped. The stream total groups by nothing; the series view groups by every dim.
+ * grouped. The stream total groups by nothing; the series view groups by every dim. A view
+ * belongs to one tenant's stream ({@link StreamId}): two tenants never share one.
  *
  * <p>Views are made by {@link ViewRegistry} and compared by identity. Their figures are
  * immutable; only the count of live subscribers changes.
@@ -21,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class View {
 
   private final int id;
-  private final String stream;
+  private final StreamId stream;
   private final Map<String, Set<String>> filter;
   private final String[] groupBy;
   private final boolean allDims;
@@ -33,7 +35,7 @@ public final class View {
   private final java.util.concurrent.ConcurrentHashMap<Dims, ViewKey> keys = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile long idleSince;
 
-  View(int id, String stream, Map<String, Set<String>> filter, List<String> groupBy, boolean allDims, long windowMs,
+  View(int id, StreamId stream, Map<String, Set<String>> filter, List<String> groupBy, boolean allDims, long windowMs,
       boolean permanent) {
     this.id = id;
     this.stream = stream;
@@ -48,8 +50,8 @@ public final class View {
   }
 
   /** The canonical text of a view: equal specs are the same view. {@code groupBy} null means every dim. */
-  public static String spec(String stream, Map<String, ? extends Set<String>> filter, List<String> groupBy) {
-    StringBuilder sb = new StringBuilder(stream).append('|');
+  public static String spec(StreamId stream, Map<String, ? extends Set<String>> filter, List<String> groupBy) {
+    StringBuilder sb = new StringBuilder(stream.tenant()).append('/').append(stream.name()).append('|');
     if (groupBy == null) {
       sb.append('*');
     } else {
@@ -119,7 +121,7 @@ public final class View {
     return id;
   }
 
-  public String stream() {
+  public StreamId stream() {
     return stream;
   }
 

@@ -1,6 +1,7 @@
 package io.pulse.agg;
 
 import io.pulse.config.PulseConfig;
+import io.pulse.core.StreamId;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -12,7 +13,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The views of every stream. Ingest reads it for every event, so reads are lock-free (a
  * copy-on-write array per stream); changes (a new stream, a subscriber asking for a new group-by)
- * are rare and synchronised.
+ * are rare and synchronised. Streams are keyed by {@link StreamId}: each tenant's stream has its
+ * own views, and a stream's configured settings ({@code streams.<name>}) apply to that name in
+ * every tenant.
  *
  * <p>Each stream always has its total and its per-series view, plus the group-bys its
  * configuration names. Subscribers add views on demand; those retire after a grace period
@@ -37,7 +40,7 @@ public final class ViewRegistry {
 
   private final PulseConfig config;
   private final AtomicInteger ids = new AtomicInteger();
-  private final ConcurrentHashMap<String, View[]> byStream = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<StreamId, View[]> byStream = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, View> bySpec = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Integer, View> byId = new ConcurrentHashMap<>();
 
@@ -46,17 +49,17 @@ public final class ViewRegistry {
   }
 
   /** The views an event of this stream feeds; creates the stream's permanent views on first sight. */
-  public View[] views(String stream) {
+  public View[] views(StreamId stream) {
     View[] v = byStream.get(stream);
     return v != null ? v : createDefaults(stream);
   }
 
-  private synchronized View[] createDefaults(String stream) {
+  private synchronized View[] createDefaults(StreamId stream) {
     View[] existing = byStream.get(stream);
     if (existing != null) {
       return existing;
     }
-    PulseConfig.StreamSettings s = config.stream(stream);
+    PulseConfig.StreamSettings s = config.stream(stream.name());
     List<View> views = new ArrayList<>();
     views.add(newView(stream, Map.of(), List.of(), false, s.windowMs(), true));
     views.add(newView(stream, Map.of(), List.of(), true, s.windowMs(), true));
@@ -70,7 +73,7 @@ public final class ViewRegistry {
     return arr;
   }
 
-  private View newView(String stream, Map<String, Set<String>> filter, List<String> groupBy, boolean all,
+  private View newView(StreamId stream, Map<String, Set<String>> filter, List<String> groupBy, boolean all,
       long windowMs, boolean permanent) {
     View v = new View(ids.incrementAndGet(), stream, filter, groupBy, all, windowMs, permanent);
     bySpec.put(v.spec(), v);
@@ -88,7 +91,7 @@ public final class ViewRegistry {
    *
    * @throws ViewException when the stream already has as many views as allowed, all watched
    */
-  public View acquire(String stream, Map<String, Set<String>> filter, List<String> groupBy) throws ViewException {
+  public View acquire(StreamId stream, Map<String, Set<String>> filter, List<String> groupBy) throws ViewException {
     return acquire(stream, filter, groupBy, new ArrayList<>());
   }
 
@@ -99,7 +102,7 @@ public final class ViewRegistry {
    *
    * @throws ViewException when the stream already has as many views as allowed and each on-demand one is watched
    */
-  public synchronized View acquire(String stream, Map<String, Set<String>> filter, List<String> groupBy,
+  public synchronized View acquire(StreamId stream, Map<String, Set<String>> filter, List<String> groupBy,
       List<View> evicted) throws ViewException {
     views(stream);
     View v = bySpec.get(View.spec(stream, filter, groupBy));
@@ -114,14 +117,14 @@ public final class ViewRegistry {
           }
         }
         if (victim == null) {
-          throw new ViewException("stream " + stream + " already has " + current.length
+          throw new ViewException("stream " + stream.name() + " already has " + current.length
               + " distinct filter/groupBy combinations live, each watched (aggregation.maxViewsPerStream)");
         }
         current = without(current, victim);
         unregister(victim);
         evicted.add(victim);
       }
-      v = newView(stream, filter, groupBy, false, config.stream(stream).windowMs(), false);
+      v = newView(stream, filter, groupBy, false, config.stream(stream.name()).windowMs(), false);
       View[] next = Arrays.copyOf(current, current.length + 1);
       next[current.length] = v;
       byStream.put(stream, next);
@@ -148,7 +151,7 @@ public final class ViewRegistry {
   /** Retires on-demand views that have had no subscriber for {@code graceMs}; returns them. */
   public synchronized List<View> retireIdle(long now, long graceMs) {
     List<View> retired = new ArrayList<>();
-    for (Map.Entry<String, View[]> e : byStream.entrySet()) {
+    for (Map.Entry<StreamId, View[]> e : byStream.entrySet()) {
       View[] views = e.getValue();
       List<View> keep = new ArrayList<>(views.length);
       for (View v : views) {
@@ -172,7 +175,7 @@ public final class ViewRegistry {
    *
    * @return whether the stream has no views now
    */
-  public synchronized boolean forgetStream(String stream, long now, long graceMs) {
+  public synchronized boolean forgetStream(StreamId stream, long now, long graceMs) {
     View[] views = byStream.get(stream);
     if (views == null) {
       return true;
@@ -190,7 +193,7 @@ public final class ViewRegistry {
   }
 
   /** Streams that have views (the catalog's streams, and streams only subscribed to). */
-  public List<String> streams() {
+  public List<StreamId> streams() {
     return new ArrayList<>(byStream.keySet());
   }
 

@@ -3,6 +3,7 @@ package io.pulse.catalog;
 import io.pulse.agg.View;
 import io.pulse.agg.ViewRegistry;
 import io.pulse.config.PulseConfig;
+import io.pulse.core.StreamId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
@@ -23,7 +24,7 @@ import java.util.function.Predicate;
 public final class CatalogSweeper {
 
   /** What one run forgot. */
-  public record Result(List<String> streams, int series) {
+  public record Result(List<StreamId> streams, int series) {
   }
 
   /** Group keys a view may cache beyond the stream's series count before they are dropped and remade. */
@@ -41,24 +42,24 @@ public final class CatalogSweeper {
   }
 
   /** How long the stream may go without events before it is forgotten; 0 for never. */
-  public long streamIdleMs(String stream) {
+  public long streamIdleMs(StreamId stream) {
     long idle = config.holding().streamIdleMs();
     if (idle <= 0) {
       return 0;
     }
-    long open = config.stream(stream).windowMs() + config.aggregation().allowedLatenessMs()
+    long open = config.stream(stream.name()).windowMs() + config.aggregation().allowedLatenessMs()
         + config.ingest().maxFutureSkewMs() + 2 * config.live().flushMs();
     return Math.max(idle, open);
   }
 
   /** How long a series of the stream may go without events before it is forgotten; 0 for never. */
-  public long seriesIdleMs(String stream) {
+  public long seriesIdleMs(StreamId stream) {
     long idle = config.holding().seriesIdleMs();
     if (idle <= 0) {
       return 0;
     }
     // not before its window closed: the count of series held then says what the shards hold too
-    return Math.max(idle, config.stream(stream).windowMs() + config.aggregation().allowedLatenessMs());
+    return Math.max(idle, config.stream(stream.name()).windowMs() + config.aggregation().allowedLatenessMs());
   }
 
   /** One pass, forgetting any stream idle long enough. */
@@ -84,12 +85,12 @@ public final class CatalogSweeper {
       trimKeys();
     }
     long grace = config.live().viewGraceMs();
-    List<String> streams = new ArrayList<>();
+    List<StreamId> streams = new ArrayList<>();
     for (StreamCatalog.StreamInfo s : catalog.forgetIdleStreams(now, this::streamIdleMs,
-        info -> mayForget.test(info) && views.forgetStream(info.name(), now, grace))) {
-      streams.add(s.name());
+        info -> mayForget.test(info) && views.forgetStream(info.id(), now, grace))) {
+      streams.add(s.id());
     }
-    for (String s : views.streams()) {
+    for (StreamId s : views.streams()) {
       if (catalog.get(s) == null) {
         // subscribed to but never fed (or fed no more): ingest cannot make its entry meanwhile
         catalog.whileAbsent(s, () -> views.forgetStream(s, now, grace));
@@ -101,7 +102,7 @@ public final class CatalogSweeper {
   /** Drops group keys of forgotten series: a view caches at most about one per series of its stream. */
   private void trimKeys() {
     for (StreamCatalog.StreamInfo s : catalog.all()) {
-      View[] vs = views.views(s.name());
+      View[] vs = views.views(s.id());
       for (int i = 0; i < vs.length; i++) {
         if (i != ViewRegistry.SERIES && vs[i].keyCount() > s.seriesCount() + KEY_SLACK) {
           vs[i].clearKeys();

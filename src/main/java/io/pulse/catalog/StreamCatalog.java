@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.agg.View;
 import io.pulse.agg.ViewKey;
+import io.pulse.core.StreamId;
 import io.pulse.event.Dims;
 import io.pulse.event.Event;
 import java.util.ArrayList;
@@ -24,6 +25,10 @@ import java.util.function.Predicate;
  * Streams seen, their series, dims and value names: what {@code GET /api/v1/streams} lists, and
  * the cardinality guard. Ingest threads call it for every event, so the common case (a known
  * series) is one lock-free map read.
+ *
+ * <p>Streams are keyed by {@link StreamId}, tenant and name: two tenants' streams of one name are
+ * two entries with their own series, caps per stream and meters (tagged by tenant and stream). The
+ * limits on streams and on series across streams are for the whole process, all tenants together.
  *
  * <p>A stream may hold at most {@code maxSeries} distinct dims combinations, and all streams
  * together at most {@code maxSeriesTotal}. Events of any further series are folded into the
@@ -51,7 +56,7 @@ public final class StreamCatalog {
   private final int maxSeries;
   private final int maxSeriesTotal;
   private final MeterRegistry registry;
-  private final ConcurrentHashMap<String, StreamInfo> streams = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<StreamId, StreamInfo> streams = new ConcurrentHashMap<>();
   /**
    * Streams held, counted here rather than by the map's size: the map's count is updated after a
    * removal's lock is released, so it could refuse a stream whose slot was freed a moment ago.
@@ -92,7 +97,7 @@ public final class StreamCatalog {
    * caller {@link StreamInfo#exit() exits} it, which it must do once its events are routed and
    * counted. Null when the catalog holds {@code maxStreams} streams.
    */
-  public StreamInfo enter(String name, long now) {
+  public StreamInfo enter(StreamId name, long now) {
     StreamInfo s = streams.get(name);
     if (s != null && s.enter()) {
       return s; // the common case: lock-free
@@ -122,7 +127,7 @@ public final class StreamCatalog {
    * The stream's entry, made on first sight; null when the catalog is full. Not entered: for
    * callers that only read it (tests, tools), never for routing events.
    */
-  public StreamInfo stream(String name, long now) {
+  public StreamInfo stream(StreamId name, long now) {
     StreamInfo s = enter(name, now);
     if (s != null) {
       s.exit();
@@ -130,7 +135,7 @@ public final class StreamCatalog {
     return s;
   }
 
-  public StreamInfo get(String name) {
+  public StreamInfo get(StreamId name) {
     return streams.get(name);
   }
 
@@ -175,11 +180,11 @@ public final class StreamCatalog {
    * carries the series' view key, equal to the one a readmission makes); the next event of that
    * series admits it again. Returns how many were forgotten.
    */
-  public int forgetIdleSeries(long now, java.util.function.ToLongFunction<String> idleMsOf) {
+  public int forgetIdleSeries(long now, java.util.function.ToLongFunction<StreamId> idleMsOf) {
     int forgotten = 0;
     int nowTick = seenTick(now);
     for (StreamInfo s : streams.values()) {
-      long idle = idleMsOf.applyAsLong(s.name);
+      long idle = idleMsOf.applyAsLong(s.id);
       if (idle <= 0) {
         continue;
       }
@@ -222,15 +227,15 @@ public final class StreamCatalog {
    *
    * @return the entries forgotten (their counts are final)
    */
-  public List<StreamInfo> forgetIdleStreams(long now, java.util.function.ToLongFunction<String> idleMsOf,
+  public List<StreamInfo> forgetIdleStreams(long now, java.util.function.ToLongFunction<StreamId> idleMsOf,
       Predicate<StreamInfo> dropViews) {
     List<StreamInfo> forgotten = new ArrayList<>();
     for (StreamInfo s : streams.values()) {
-      long idle = idleMsOf.applyAsLong(s.name);
+      long idle = idleMsOf.applyAsLong(s.id);
       if (idle <= 0 || now - s.lastSeen < idle) {
         continue; // the cheap look first, without the key's lock
       }
-      streams.computeIfPresent(s.name, (k, cur) -> {
+      streams.computeIfPresent(s.id, (k, cur) -> {
         if (!cur.tryRetire()) {
           return cur; // an ingest thread is routing events of it right now
         }
@@ -255,7 +260,7 @@ public final class StreamCatalog {
    * Runs {@code action} for a stream name that has no entry, excluded from ingest making one
    * meanwhile (it holds the key's lock): for dropping views of streams that have none.
    */
-  public void whileAbsent(String name, Runnable action) {
+  public void whileAbsent(StreamId name, Runnable action) {
     streams.compute(name, (k, cur) -> {
       if (cur == null) {
         action.run();
@@ -269,6 +274,7 @@ public final class StreamCatalog {
     /** {@link #holders} value of a retired entry: being forgotten, or forgotten. */
     private static final int RETIRED = -1;
 
+    private final StreamId id;
     private final String name;
     private final long firstSeen;
     private volatile long lastSeen;
@@ -293,20 +299,22 @@ public final class StreamCatalog {
     final Counter lateQuarantined;
     final Counter overflowed;
 
-    StreamInfo(String name, long now, MeterRegistry registry) {
-      this.name = name;
+    StreamInfo(StreamId id, long now, MeterRegistry registry) {
+      this.id = id;
+      this.name = id.name();
+      String tenant = id.tenant();
       this.firstSeen = now;
       this.lastSeen = now;
       this.lastTick = now;
-      this.accepted = Counter.builder("pulse.events.accepted").tag("stream", name)
+      this.accepted = Counter.builder("pulse.events.accepted").tag("stream", name).tag("tenant", tenant)
           .description("Events taken into aggregation (on time, or late and folded in)").register(registry);
-      this.rejected = Counter.builder("pulse.events.rejected").tag("stream", name)
+      this.rejected = Counter.builder("pulse.events.rejected").tag("stream", name).tag("tenant", tenant)
           .description("Events that failed validation; each is in quarantine").register(registry);
-      this.late = Counter.builder("pulse.events.late").tag("stream", name)
+      this.late = Counter.builder("pulse.events.late").tag("stream", name).tag("tenant", tenant)
           .description("Events whose window had closed; folded into the open window").register(registry);
-      this.lateQuarantined = Counter.builder("pulse.events.late.quarantined").tag("stream", name)
+      this.lateQuarantined = Counter.builder("pulse.events.late.quarantined").tag("stream", name).tag("tenant", tenant)
           .description("Late events sent to quarantine (latePolicy=quarantine)").register(registry);
-      this.overflowed = Counter.builder("pulse.events.overflowed").tag("stream", name)
+      this.overflowed = Counter.builder("pulse.events.overflowed").tag("stream", name).tag("tenant", tenant)
           .description("Events folded into the overflow series by the series cap").register(registry);
     }
 
@@ -449,8 +457,18 @@ public final class StreamCatalog {
       lastTick = now;
     }
 
+    /** The stream's identity, tenant and name: the instance the catalog keys it by. */
+    public StreamId id() {
+      return id;
+    }
+
+    /** The stream's name within its tenant. */
     public String name() {
       return name;
+    }
+
+    public String tenant() {
+      return id.tenant();
     }
 
     public long firstSeen() {

@@ -1,6 +1,7 @@
 package io.pulse.catalog;
 
 import io.pulse.agg.ViewRegistry;
+import io.pulse.core.StreamId;
 
 /**
  * Forgets one stream now, whatever its idle time (for deleting it): its catalogue entry, series
@@ -27,7 +28,7 @@ public final class StreamForgetter {
   private StreamForgetter() {
   }
 
-  public static Outcome forget(StreamCatalog catalog, ViewRegistry views, String stream, long now) {
+  public static Outcome forget(StreamCatalog catalog, ViewRegistry views, StreamId stream, long now) {
     for (int i = 0; i < TRIES; i++) {
       StreamCatalog.StreamInfo info = catalog.get(stream);
       if (info == null) {

@@ -1,6 +1,7 @@
 package io.pulse.catalog;
 
 import io.pulse.config.Durations;
+import io.pulse.core.StreamId;
 import io.pulse.store.CatalogStore;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -29,18 +30,27 @@ public final class StreamListing {
       Integer series, Long events, long firstSeen, long lastSeen) {
   }
 
-  /** The live and the stored catalogue merged, by stream name. */
-  public static List<Entry> merge(Collection<StreamCatalog.StreamInfo> live, Map<String, CatalogStore.Stream> stored) {
+  /** One tenant's live and stored catalogue merged, by stream name. */
+  public static List<Entry> merge(String tenant, Collection<StreamCatalog.StreamInfo> live,
+      Map<StreamId, CatalogStore.Stream> stored) {
     Map<String, StreamCatalog.StreamInfo> byName = new TreeMap<>();
-    live.forEach(s -> byName.put(s.name(), s));
+    live.forEach(s -> {
+      if (s.tenant().equals(tenant)) {
+        byName.put(s.name(), s);
+      }
+    });
     TreeSet<String> names = new TreeSet<>(byName.keySet());
-    names.addAll(stored.keySet());
+    stored.keySet().forEach(id -> {
+      if (id.tenant().equals(tenant)) {
+        names.add(id.name());
+      }
+    });
     List<Entry> out = new ArrayList<>(names.size());
     for (String name : names) {
       StreamCatalog.StreamInfo s = byName.get(name);
-      CatalogStore.Stream before = stored.get(name);
+      CatalogStore.Stream before = stored.get(StreamId.of(tenant, name));
       CatalogStore.Stream merged = s == null ? before
-          : new CatalogStore.Stream(name, s.dims(), s.valueNames(), s.firstSeen(), s.lastSeen());
+          : new CatalogStore.Stream(s.id(), s.dims(), s.valueNames(), s.firstSeen(), s.lastSeen());
       if (s != null && before != null) {
         merged = before.merge(merged);
       }
@@ -55,10 +65,10 @@ public final class StreamListing {
    * The answer of {@code GET /api/v1/streams}: {@code {"streams":[...]}}, each with its window
    * ({@code windowMsOf}: the stream's configured window).
    */
-  public static JsonObject json(Collection<StreamCatalog.StreamInfo> live, Map<String, CatalogStore.Stream> stored,
-      ToLongFunction<String> windowMsOf) {
+  public static JsonObject json(String tenant, Collection<StreamCatalog.StreamInfo> live,
+      Map<StreamId, CatalogStore.Stream> stored, ToLongFunction<String> windowMsOf) {
     JsonArray list = new JsonArray();
-    for (Entry e : merge(live, stored)) {
+    for (Entry e : merge(tenant, live, stored)) {
       JsonObject dims = new JsonObject();
       e.dims().forEach((k, v) -> dims.put(k, new JsonArray(new ArrayList<>(v))));
       JsonObject o = new JsonObject().put("stream", e.name()).put("dims", dims)

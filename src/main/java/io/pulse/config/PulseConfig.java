@@ -13,7 +13,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Pulse's configuration, read once at start and validated before anything is deployed.
@@ -59,8 +58,6 @@ public final class PulseConfig {
     m.put("PULSE_PG_QUERY_TIMEOUT_MS", "storage.queryTimeoutMs");
     ENV = Collections.unmodifiableMap(m);
   }
-
-  static final Pattern STREAM_NAME = Pattern.compile("[a-z0-9_.-]{1,64}");
 
   /** HTTP listener. {@code instances} 0 means one per event loop. */
   public record Http(String host, int port, int instances) {
@@ -288,7 +285,7 @@ public final class PulseConfig {
     for (Map.Entry<String, Object> e : (JsonObject) node) {
       String name = e.getKey();
       String at = "streams." + name;
-      if (!STREAM_NAME.matcher(name).matches()) {
+      if (!io.pulse.core.StreamId.validName(name)) {
         throw r.bad(at, "stream names match [a-z0-9_.-]{1,64}");
       }
       if (!(e.getValue() instanceof JsonObject)) {
@@ -634,7 +631,11 @@ public final class PulseConfig {
     return max;
   }
 
-  /** Settings of one stream: its own if configured, else the defaults. */
+  /**
+   * Settings of the stream {@code name}: its own if configured, else the defaults. Configured
+   * settings ({@code streams.<name>}) apply to that name in every tenant: configuration is the
+   * operator's, and a tenant's stream of that name is rolled up the same way.
+   */
   public StreamSettings stream(String name) {
     StreamSettings s = streams.get(name);
     return s != null ? s : new StreamSettings(aggregation.windowMs(), List.of());

@@ -1,5 +1,6 @@
 package io.pulse.demo;
 
+import io.pulse.core.StreamId;
 import io.pulse.event.Dims;
 import io.pulse.event.Event;
 import java.util.ArrayList;
@@ -29,6 +30,8 @@ abstract class SlottedStream implements DemoStream {
   private static final Comparator<Event> BY_TS = Comparator.comparingLong(Event::ts);
 
   private final String stream;
+  /** The demo streams are the default tenant's. */
+  private final StreamId id;
   /** This stream's own seed, derived from the demo seed and the stream name. */
   final long key;
   private final double incidentChance;
@@ -45,6 +48,7 @@ abstract class SlottedStream implements DemoStream {
    */
   SlottedStream(String stream, long seed, double incidentChance) {
     this.stream = stream;
+    this.id = StreamId.of(stream);
     this.key = Noise.mix(seed, stream.hashCode());
     this.incidentChance = incidentChance;
   }
@@ -131,7 +135,7 @@ abstract class SlottedStream implements DemoStream {
   }
 
   protected final Event event(long ts, Dims dims, String[] names, double... values) {
-    return new Event(stream, ts, null, dims, names, values, ts);
+    return new Event(id, ts, null, dims, names, values, ts);
   }
 
   /** Receives the runs of a periodic schedule: run number and time. */

@@ -1,5 +1,6 @@
 package io.pulse.event;
 
+import io.pulse.core.StreamId;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -7,11 +8,12 @@ import java.util.Map;
  * One validated event. Immutable: batches of events cross the event bus by reference.
  *
  * <p>Values are kept as two parallel arrays rather than a map: the aggregation hot path walks
- * them without boxing.
+ * them without boxing. The stream is a {@link StreamId} (tenant and name): events of one request
+ * share one instance, so routing compares it by identity first.
  */
 public final class Event {
 
-  private final String stream;
+  private final StreamId stream;
   private final long ts;
   private final String id;
   private final Dims dims;
@@ -19,7 +21,7 @@ public final class Event {
   private final double[] values;
   private final long arrival;
 
-  public Event(String stream, long ts, String id, Dims dims, String[] names, double[] values, long arrival) {
+  public Event(StreamId stream, long ts, String id, Dims dims, String[] names, double[] values, long arrival) {
     if (names.length != values.length) {
       throw new IllegalArgumentException("names and values differ in length");
     }
@@ -33,7 +35,7 @@ public final class Event {
   }
 
   /** Builds an event from a value map; for generators and tests, not the ingest hot path. */
-  public static Event of(String stream, long ts, Dims dims, Map<String, ? extends Number> values) {
+  public static Event of(StreamId stream, long ts, Dims dims, Map<String, ? extends Number> values) {
     String[] n = new String[values.size()];
     double[] v = new double[values.size()];
     int i = 0;
@@ -49,7 +51,7 @@ public final class Event {
     return new Event(stream, ts, id, other, names, values, arrival);
   }
 
-  public String stream() {
+  public StreamId stream() {
     return stream;
   }
 

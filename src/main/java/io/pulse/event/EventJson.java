@@ -2,14 +2,17 @@ package io.pulse.event;
 
 import io.vertx.core.json.JsonObject;
 
-/** The wire form of an event, for quarantine and logs (not the hot path). */
+/**
+ * The wire form of an event, for quarantine and logs (not the hot path): the stream by its name,
+ * as clients send it.
+ */
 public final class EventJson {
 
   private EventJson() {
   }
 
   public static JsonObject toJson(Event e) {
-    JsonObject o = new JsonObject().put("stream", e.stream()).put("ts", e.ts());
+    JsonObject o = new JsonObject().put("stream", e.stream().name()).put("ts", e.ts());
     if (e.id() != null) {
       o.put("id", e.id());
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import io.pulse.config.PulseConfig;
+import io.pulse.core.StreamId;
 import io.pulse.core.Texts;
 import io.pulse.core.Times;
 import io.pulse.event.Dims;
@@ -54,6 +55,12 @@ public final class EventParser {
   private final DimsCache dimsCache = new DimsCache(16384);
   /** Shared between consecutive events with the same value names; events never modify it. */
   private String[] lastNames;
+  /** The tenant of the events being read: every event of a body is a stream of its caller's tenant. */
+  private String tenant = StreamId.DEFAULT_TENANT;
+  /** Stream ids of {@link #tenant} by name (names come from {@link #strings}, so the last one matches by identity). */
+  private final java.util.HashMap<String, StreamId> ids = new java.util.HashMap<>();
+  private String lastStreamName;
+  private StreamId lastStreamId;
 
   public EventParser(PulseConfig.Ingest limits) {
     this.limits = limits;
@@ -70,8 +77,8 @@ public final class EventParser {
    * @param arrival processing time of the request, the default event time
    * @throws BodyException when the body as a whole cannot be read or is too large
    */
-  public ParseResult parse(byte[] body, BodyFormat format, String pathStream, long arrival) {
-    Parse job = start(body, format, pathStream, arrival);
+  public ParseResult parse(byte[] body, BodyFormat format, String tenant, String pathStream, long arrival) {
+    Parse job = start(body, format, tenant, pathStream, arrival);
     job.step(Integer.MAX_VALUE, Integer.MAX_VALUE);
     return job.result();
   }
@@ -81,8 +88,11 @@ public final class EventParser {
    * not hold its thread for long. Parses of several bodies may be under way at once on this parser's
    * thread; each keeps its own state.
    */
-  public Parse start(byte[] body, BodyFormat format, String pathStream, long arrival) {
-    return new Parse(body, format, pathStream, arrival);
+  public Parse start(byte[] body, BodyFormat format, String tenant, String pathStream, long arrival) {
+    if (!StreamId.validTenant(tenant)) {
+      throw new IllegalArgumentException("tenant id must be " + StreamId.NAME_RULE);
+    }
+    return new Parse(body, format, tenant, pathStream, arrival);
   }
 
   /**
@@ -100,6 +110,7 @@ public final class EventParser {
     private static final int DONE = 5;
 
     private final byte[] body;
+    private final String tenant;
     private final String pathStream;
     private final long arrival;
     private final List<Event> events = new ArrayList<>();
@@ -119,7 +130,8 @@ public final class EventParser {
     private int lastIndexCount;
     private int slowAt;
 
-    private Parse(byte[] body, BodyFormat format, String pathStream, long arrival) {
+    private Parse(byte[] body, BodyFormat format, String tenant, String pathStream, long arrival) {
+      this.tenant = tenant;
       this.body = body;
       this.pathStream = pathStream;
       this.arrival = arrival;
@@ -147,6 +159,7 @@ public final class EventParser {
      */
     public int step(int maxEvents, int maxBytes) {
       int before = index;
+      forTenant(tenant);
       try {
         switch (state) {
           case JSON_START:
@@ -397,7 +410,7 @@ public final class EventParser {
         int before = rejections.size();
         Event ev = readEvent(lp, pathStream, arrival, rejections, index, body, s);
         if (ev != null && lp.nextToken() != null) {
-          rejections.add(new Rejection(index, "a line must hold exactly one JSON object", ev.stream(),
+          rejections.add(new Rejection(index, "a line must hold exactly one JSON object", ev.stream().name(),
               slice(body, s, e)));
           return;
         }
@@ -454,7 +467,7 @@ public final class EventParser {
             error = "stream: must be a string";
           } else {
             stream = strings.get(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
-            if (stream == null || !validStream(stream)) {
+            if (stream == null || !StreamId.validName(stream)) {
               // null: not even storable text, and so not carried into the quarantine's stream column
               error = "stream: \"" + clip(stream != null ? stream : p.getText()) + "\" does not match [a-z0-9_.-]{1,64}";
             }
@@ -609,7 +622,35 @@ public final class EventParser {
     String[] names = sameNames(values);
     double[] nums = new double[values];
     System.arraycopy(valueNumbers, 0, nums, 0, values);
-    return new Event(stream, ts, id, d, names, nums, arrival);
+    return new Event(streamId(stream), ts, id, d, names, nums, arrival);
+  }
+
+  /** Makes {@code t} the tenant of the events read next (each step of a body sets its own). */
+  private void forTenant(String t) {
+    if (!t.equals(tenant)) {
+      tenant = t;
+      ids.clear();
+      lastStreamName = null;
+      lastStreamId = null;
+    }
+  }
+
+  /** One StreamId per tenant and name, so the events of a body share it (routing compares by identity). */
+  private StreamId streamId(String name) {
+    if (name == lastStreamName) {
+      return lastStreamId;
+    }
+    StreamId id = ids.get(name);
+    if (id == null) {
+      if (ids.size() >= 1024) {
+        ids.clear();
+      }
+      id = StreamId.of(tenant, name);
+      ids.put(name, id);
+    }
+    lastStreamName = name;
+    lastStreamId = id;
+    return id;
   }
 
   /** The previous event's names array when this one has the same names in the same order (the usual case). */
@@ -647,21 +688,6 @@ public final class EventParser {
     } catch (IllegalArgumentException e) {
       return Long.MIN_VALUE;
     }
-  }
-
-  /** The rule for stream names, shared with the path parameter check. */
-  public static boolean validStream(String s) {
-    int n = s.length();
-    if (n == 0 || n > 64) {
-      return false;
-    }
-    for (int i = 0; i < n; i++) {
-      char c = s.charAt(i);
-      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** Names already found valid, by identity: Jackson hands out one String per distinct field name. */

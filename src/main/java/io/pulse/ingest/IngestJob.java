@@ -11,7 +11,7 @@ import java.util.List;
  * routed) and {@code sliceBytes} of parsing, and the caller runs the next step on a later turn of its
  * loop. A body small enough for one slice (W1's bodies of 50 or 1,000 events) is done in one step.
  *
- * <p>The answer is the one {@link EventParser#parse} and {@link Ingestor#ingest(ParseResult, long, String)}
+ * <p>The answer is the one {@link EventParser#parse} and {@link Ingestor#ingest(ParseResult, String, long, String)}
  * give in one go: the whole body is parsed before anything of it is kept, so a body that cannot be read
  * (400) or holds too many events (413) leaves no trace, as before; then its rejections are quarantined
  * and its events routed, slice by slice, each slice's shard batches handed out by the step that routed
@@ -31,6 +31,7 @@ public final class IngestJob {
 
   private final EventParser.Parse parse;
   private final Ingestor ingestor;
+  private final String tenant;
   private final long now;
   private final String source;
   private final int slice;
@@ -44,19 +45,20 @@ public final class IngestJob {
   private int overflowed;
   private String overflowNote;
 
-  /** A job with the default slices. */
-  public IngestJob(EventParser parser, Ingestor ingestor, byte[] body, BodyFormat format, String pathStream, long now,
-      String source) {
-    this(parser, ingestor, body, format, pathStream, now, source, SLICE, SLICE_BYTES);
+  /** A job with the default slices, for a body sent by a caller of {@code tenant}. */
+  public IngestJob(EventParser parser, Ingestor ingestor, byte[] body, BodyFormat format, String tenant,
+      String pathStream, long now, String source) {
+    this(parser, ingestor, body, format, tenant, pathStream, now, source, SLICE, SLICE_BYTES);
   }
 
-  public IngestJob(EventParser parser, Ingestor ingestor, byte[] body, BodyFormat format, String pathStream, long now,
-      String source, int slice, int sliceBytes) {
+  public IngestJob(EventParser parser, Ingestor ingestor, byte[] body, BodyFormat format, String tenant,
+      String pathStream, long now, String source, int slice, int sliceBytes) {
     if (slice < 1 || sliceBytes < 1) {
       throw new IllegalArgumentException("slices must be positive");
     }
-    this.parse = parser.start(body, format, pathStream, now);
+    this.parse = parser.start(body, format, tenant, pathStream, now);
     this.ingestor = ingestor;
+    this.tenant = tenant;
     this.now = now;
     this.source = source;
     this.slice = slice;
@@ -82,7 +84,7 @@ public final class IngestJob {
     int bad = parsed.rejections().size();
     if (quarantined < bad && budget > 0) {
       int to = (int) Math.min(bad, (long) quarantined + budget);
-      ingestor.quarantine(parsed, quarantined, to, now, source);
+      ingestor.quarantine(parsed, tenant, quarantined, to, now, source);
       budget -= to - quarantined;
       quarantined = to;
     }

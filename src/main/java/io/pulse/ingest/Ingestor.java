@@ -8,6 +8,7 @@ import io.pulse.agg.ViewKey;
 import io.pulse.agg.ViewRegistry;
 import io.pulse.catalog.StreamCatalog;
 import io.pulse.config.PulseConfig;
+import io.pulse.core.StreamId;
 import io.pulse.event.Event;
 import io.pulse.event.EventJson;
 import java.util.ArrayList;
@@ -47,40 +48,43 @@ public final class Ingestor {
     this.views = views;
     this.quarantine = quarantine;
     this.shards = shards;
-    this.rejectedOther = Counter.builder("pulse.events.rejected").tag("stream", "_other")
+    this.rejectedOther = Counter.builder("pulse.events.rejected").tag("stream", "_other").tag("tenant", "_other")
         .description("Rejected events whose stream is unknown or unreadable").register(registry);
   }
 
-  /** Routes a parsed body: quarantines its rejections and splits its events into shard batches. */
-  public Outcome ingest(ParseResult parsed, long now, String source) {
+  /**
+   * Routes a body parsed for {@code tenant} (its events are streams of that tenant): quarantines its
+   * rejections under the tenant and splits its events into shard batches.
+   */
+  public Outcome ingest(ParseResult parsed, String tenant, long now, String source) {
     List<Rejection> rejections = new ArrayList<>(parsed.rejections());
     for (Rejection r : parsed.rejections()) {
-      reject(r, now, source);
+      reject(r, tenant, now, source);
     }
     return route(parsed.events(), parsed.indices(), 0, parsed.events().size(), now, source, rejections);
   }
 
   /**
    * Quarantines the rejections {@code [from, to)} of a parsed body: the first part of
-   * {@link #ingest(ParseResult, long, String)}, for a body taken a slice at a time ({@link IngestJob}).
+   * {@link #ingest(ParseResult, String, long, String)}, for a body taken a slice at a time ({@link IngestJob}).
    */
-  public void quarantine(ParseResult parsed, int from, int to, long now, String source) {
+  public void quarantine(ParseResult parsed, String tenant, int from, int to, long now, String source) {
     List<Rejection> rs = parsed.rejections();
     for (int i = from; i < to; i++) {
-      reject(rs.get(i), now, source);
+      reject(rs.get(i), tenant, now, source);
     }
   }
 
   /**
    * Routes the events {@code [from, to)} of a parsed body: the second part of
-   * {@link #ingest(ParseResult, long, String)}, for a body taken a slice at a time ({@link IngestJob}).
+   * {@link #ingest(ParseResult, String, long, String)}, for a body taken a slice at a time ({@link IngestJob}).
    * The outcome's rejections are only those routing added (too many streams).
    */
   public Outcome route(ParseResult parsed, int from, int to, long now, String source) {
     return route(parsed.events(), parsed.indices(), from, to, now, source, new ArrayList<>(0));
   }
 
-  /** Routes already-valid events (in-process producers). */
+  /** Routes already-valid events (in-process producers); each names its tenant in its stream. */
   public Outcome ingest(List<Event> events, long now, String source) {
     int[] idx = new int[events.size()];
     for (int i = 0; i < idx.length; i++) {
@@ -109,14 +113,15 @@ public final class Ingestor {
       View[] vs = null; // the stream's views, looked up again only when the stream changes
       for (int i = from; i < to; i++) {
         Event e = events.get(i);
-        if (info == null || !info.name().equals(e.stream())) {
-          info = catalog.enter(e.stream(), now);
+        StreamId sid = e.stream();
+        if (info == null || (info.id() != sid && !info.id().equals(sid))) {
+          info = catalog.enter(sid, now);
           if (info == null) {
             Rejection r = new Rejection(indices[i], "too many streams: Pulse holds at most " + agg.maxStreams()
                 + " (aggregation.maxStreams); streams without events for aggregation.streamIdleMs are forgotten",
-                e.stream(), EventJson.encode(e));
+                sid.name(), EventJson.encode(e));
             rejections.add(r);
-            reject(r, now, source);
+            reject(r, sid.tenant(), now, source);
             continue;
           }
           c = counts.get(info);
@@ -126,7 +131,7 @@ public final class Ingestor {
             info.exit(); // already held since its first event in this request
           }
           // looked up while the stream is held: its views cannot be dropped meanwhile
-          vs = views.views(e.stream());
+          vs = views.views(sid);
         }
         StreamCatalog.Series series = info.admit(e, now);
         if (series.overflow() != StreamCatalog.Overflow.NONE) {
@@ -142,7 +147,7 @@ public final class Ingestor {
         long start = windowTs - Math.floorMod(windowTs, w);
         if (start + w + agg.allowedLatenessMs() <= now) {
           if (agg.latePolicy() == PulseConfig.LatePolicy.QUARANTINE) {
-            quarantine.add(now, e.stream(), "late", "late: its window [" + start + ", " + (start + w)
+            quarantine.add(now, sid.tenant(), sid.name(), "late", "late: its window [" + start + ", " + (start + w)
                 + ") closed before it arrived (allowed lateness " + agg.allowedLatenessMs() + " ms)", EventJson.encode(e));
             c[2]++;
             late++;
@@ -195,9 +200,10 @@ public final class Ingestor {
     }
   }
 
-  private void reject(Rejection r, long now, String source) {
-    quarantine.add(now, r.stream(), source, r.error(), r.payload());
-    StreamCatalog.StreamInfo info = r.stream() == null ? null : catalog.get(r.stream());
+  private void reject(Rejection r, String tenant, long now, String source) {
+    quarantine.add(now, tenant, r.stream(), source, r.error(), r.payload());
+    StreamCatalog.StreamInfo info = r.stream() == null || !StreamId.validName(r.stream()) ? null
+        : catalog.get(StreamId.of(tenant, r.stream()));
     if (info == null || !info.countRejected(1)) { // unknown, or forgotten meanwhile
       rejectedOther.increment();
     }

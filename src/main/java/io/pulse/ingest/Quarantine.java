@@ -10,8 +10,11 @@ import java.util.List;
  */
 public final class Quarantine {
 
-  /** One quarantined event. {@code source} says which path it came by ("http", "late", "demo"). */
-  public record Entry(long seq, long at, String stream, String source, String reason, String payload) {
+  /**
+   * One quarantined event of a tenant. {@code stream} is the name the event gave (null when it gave
+   * none that could be read); {@code source} says which path it came by ("http", "late", "demo").
+   */
+  public record Entry(long seq, long at, String tenant, String stream, String source, String reason, String payload) {
   }
 
   private final Entry[] ring;
@@ -23,22 +26,22 @@ public final class Quarantine {
     this.maxPayloadChars = maxPayloadChars;
   }
 
-  public synchronized void add(long at, String stream, String source, String reason, String payload) {
+  public synchronized void add(long at, String tenant, String stream, String source, String reason, String payload) {
     String p = payload == null ? "" : payload;
     if (p.length() > maxPayloadChars) {
       p = p.substring(0, maxPayloadChars) + "…";
     }
-    ring[(int) (next % ring.length)] = new Entry(next, at, stream, source, reason, p);
+    ring[(int) (next % ring.length)] = new Entry(next, at, tenant, stream, source, reason, p);
     next++;
   }
 
-  /** Newest first; {@code stream} null for all streams. */
-  public synchronized List<Entry> list(String stream, int limit) {
+  /** The tenant's entries, newest first; {@code stream} null for all its streams. */
+  public synchronized List<Entry> list(String tenant, String stream, int limit) {
     List<Entry> out = new ArrayList<>();
     long oldest = Math.max(0, next - ring.length);
     for (long s = next - 1; s >= oldest && out.size() < limit; s--) {
       Entry e = ring[(int) (s % ring.length)];
-      if (stream == null || stream.equals(e.stream())) {
+      if (tenant.equals(e.tenant()) && (stream == null || stream.equals(e.stream()))) {
         out.add(e);
       }
     }

@@ -30,7 +30,7 @@ public final class LiveJson {
           .put("max", num(s.max())).put("mean", num(s.mean())).put("p50", num(s.p50())).put("p95", num(s.p95()))
           .put("p99", num(s.p99())));
     }
-    JsonObject o = new JsonObject().put("type", "rollup").put("stream", r.view().stream())
+    JsonObject o = new JsonObject().put("type", "rollup").put("stream", r.view().stream().name())
         .put("series", series(r.series())).put("window", Durations.format(r.view().windowMs()))
         .put("start", r.start()).put("end", r.end()).put("final", r.fin()).put("count", r.count())
         .put("latest", r.latest()).put("values", values);

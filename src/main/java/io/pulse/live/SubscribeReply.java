@@ -1,5 +1,6 @@
 package io.pulse.live;
 
+import io.pulse.core.StreamId;
 import java.util.List;
 
 /**
@@ -9,7 +10,7 @@ import java.util.List;
  * {@code resumeFrom} is set instead of a reset when the id names a window and storage can replay
  * from it (the id is from an earlier server run, or older than the resume log).
  */
-public record SubscribeReply(int viewId, String stream, List<String> groupBy, String window, long seq,
+public record SubscribeReply(int viewId, StreamId stream, List<String> groupBy, String window, long seq,
     List<LiveMessage> replay, boolean reset, String resetReason, String error, Long resumeFrom) {
 
   public static SubscribeReply failed(String error) {

@@ -1,6 +1,6 @@
 package io.pulse.live;
 
-import io.pulse.ingest.EventParser;
+import io.pulse.core.StreamId;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -17,9 +17,10 @@ import java.util.regex.Pattern;
  * What a live subscriber asks for (API.md "Live feed"): a stream, an optional filter on dims
  * (several values of one dim match any of them), an optional group-by (none: the stream total)
  * and optionally only some metrics. Read from SSE query parameters or a WebSocket subscribe op,
- * with the same rules and messages for both.
+ * with the same rules and messages for both. The client names the stream; the tenant is the
+ * caller's, given by the server, so {@code stream} is always the caller's own stream.
  */
-public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, List<String> groupBy,
+public record SubscriptionSpec(StreamId stream, Map<String, Set<String>> filter, List<String> groupBy,
     Set<String> metrics, Since since) {
 
   /**
@@ -94,9 +95,9 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
 
   /**
    * From SSE query parameters: {@code stream}, {@code groupBy=a,b}, {@code filter=dim:v,dim2:v2},
-   * {@code metric(s)=a,b}, {@code since=} (history first).
+   * {@code metric(s)=a,b}, {@code since=} (history first); the stream is {@code tenant}'s.
    */
-  public static SubscriptionSpec fromQuery(Map<String, List<String>> params) {
+  public static SubscriptionSpec fromQuery(String tenant, Map<String, List<String>> params) {
     String stream = single(params, "stream");
     List<String> groupBy = new ArrayList<>();
     for (String g : params.getOrDefault("groupBy", List.of())) {
@@ -134,11 +135,11 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
       }
     }
     String since = single(params, "since");
-    return validated(stream, filter, groupBy, metrics, since == null ? null : Since.parse(since));
+    return validated(tenant, stream, filter, groupBy, metrics, since == null ? null : Since.parse(since));
   }
 
   /** From a WebSocket op: {@code {"stream":..,"groupBy":[..],"filter":{"dim":"v"|["v",..]},"metrics":[..]}}. */
-  public static SubscriptionSpec fromJson(JsonObject op) {
+  public static SubscriptionSpec fromJson(String tenant, JsonObject op) {
     Object s = op.getValue("stream");
     if (!(s instanceof String)) {
       throw new IllegalArgumentException("stream: required, a string");
@@ -208,15 +209,15 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
     } else if (since != null) {
       throw new IllegalArgumentException("since: epoch ms, an ISO-8601 time or a duration such as \"15m\"");
     }
-    return validated((String) s, filter, groupBy, metrics, from);
+    return validated(tenant, (String) s, filter, groupBy, metrics, from);
   }
 
-  private static SubscriptionSpec validated(String stream, Map<String, Set<String>> filter, List<String> groupBy,
-      Set<String> metrics, Since since) {
+  private static SubscriptionSpec validated(String tenant, String stream, Map<String, Set<String>> filter,
+      List<String> groupBy, Set<String> metrics, Since since) {
     if (stream == null || stream.isBlank()) {
       throw new IllegalArgumentException("stream: required");
     }
-    if (!EventParser.validStream(stream)) {
+    if (!StreamId.validName(stream)) {
       throw new IllegalArgumentException("stream: \"" + io.pulse.core.Texts.clip(stream) + "\" does not match [a-z0-9_.-]{1,64}");
     }
     for (String g : groupBy) {
@@ -257,7 +258,7 @@ public record SubscriptionSpec(String stream, Map<String, Set<String>> filter, L
     }
     Map<String, Set<String>> f = new TreeMap<>();
     filter.forEach((k, v) -> f.put(k, Collections.unmodifiableSet(new TreeSet<>(v))));
-    return new SubscriptionSpec(stream, Collections.unmodifiableMap(f),
+    return new SubscriptionSpec(StreamId.of(tenant, stream), Collections.unmodifiableMap(f),
         List.copyOf(new TreeSet<>(groupBy)), metrics == null ? null : Collections.unmodifiableSet(metrics), since);
   }
 

@@ -1,5 +1,6 @@
 package io.pulse.store;
 
+import io.pulse.core.StreamId;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,14 +13,17 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
-/** The stream catalogue in PostgreSQL: what streams existed, with their dims and value names, across restarts. */
+/**
+ * The stream catalogue in PostgreSQL: what streams existed, with their dims and value names, across
+ * restarts. A row is one tenant's stream (the key is tenant and name).
+ */
 public final class CatalogStore {
 
   /** Dim values kept per dim, as in the in-memory catalog (a guide for UIs, not an index). */
   public static final int MAX_VALUES = 200;
 
   /** One stream as stored. Times are epoch ms. */
-  public record Stream(String name, Map<String, List<String>> dims, List<String> valueNames, long firstSeen,
+  public record Stream(StreamId stream, Map<String, List<String>> dims, List<String> valueNames, long firstSeen,
       long lastSeen) {
 
     /** The union of two views of one stream: values merged (sorted, capped), earliest first and latest last seen. */
@@ -34,28 +38,21 @@ public final class CatalogStore {
       }
       TreeSet<String> values = new TreeSet<>(valueNames);
       values.addAll(o.valueNames);
-      return new Stream(name, d, new ArrayList<>(values), Math.min(firstSeen, o.firstSeen),
+      return new Stream(stream, d, new ArrayList<>(values), Math.min(firstSeen, o.firstSeen),
           Math.max(lastSeen, o.lastSeen));
     }
   }
 
   /**
    * A stream as the database can hold it: dim names, dim values and value names that PostgreSQL
-   * cannot hold (NUL, unpaired surrogates; see {@link PgText}) left out, {@code skipped} of them;
-   * {@code stream} null when its name itself cannot be stored.
+   * cannot hold (NUL, unpaired surrogates; see {@link PgText}) left out, {@code skipped} of them.
+   * ({@code stream} is never null: a {@link StreamId}'s tenant and name are always storable.)
    */
   public record Storable(Stream stream, int skipped) {
   }
 
   /** {@code s} without what PostgreSQL cannot hold; see {@link Storable}. */
   public static Storable storable(Stream s) {
-    if (!PgText.storable(s.name())) {
-      int n = 1 + s.valueNames().size();
-      for (List<String> v : s.dims().values()) {
-        n += 1 + v.size();
-      }
-      return new Storable(null, n);
-    }
     int skipped = 0;
     Map<String, List<String>> dims = new TreeMap<>();
     for (Map.Entry<String, List<String>> e : s.dims().entrySet()) {
@@ -81,7 +78,7 @@ public final class CatalogStore {
         skipped++;
       }
     }
-    return new Storable(skipped == 0 ? s : new Stream(s.name(), dims, names, s.firstSeen(), s.lastSeen()), skipped);
+    return new Storable(skipped == 0 ? s : new Stream(s.stream(), dims, names, s.firstSeen(), s.lastSeen()), skipped);
   }
 
   private final Pool pool;
@@ -90,11 +87,13 @@ public final class CatalogStore {
     this.pool = pool;
   }
 
-  public Future<Map<String, Stream>> load() {
-    return pool.preparedQuery("select name, dims, value_names, (extract(epoch from first_seen) * 1000)::bigint as f, "
-        + "(extract(epoch from last_seen) * 1000)::bigint as l from streams where tenant = $1")
-        .execute(Tuple.of(RollupStore.TENANT)).map(rows -> {
-          Map<String, Stream> out = new LinkedHashMap<>();
+  /** Every tenant's stored streams. */
+  public Future<Map<StreamId, Stream>> load() {
+    return pool.preparedQuery("select tenant, name, dims, value_names, "
+        + "(extract(epoch from first_seen) * 1000)::bigint as f, "
+        + "(extract(epoch from last_seen) * 1000)::bigint as l from streams")
+        .execute().map(rows -> {
+          Map<StreamId, Stream> out = new LinkedHashMap<>();
           for (var r : rows) {
             Map<String, List<String>> dims = new TreeMap<>();
             JsonObject d = r.getJsonObject("dims");
@@ -105,8 +104,8 @@ public final class CatalogStore {
             });
             List<String> names = new ArrayList<>();
             ((JsonArray) r.getValue("value_names")).forEach(x -> names.add(String.valueOf(x)));
-            out.put(r.getString("name"), new Stream(r.getString("name"), dims, names, r.getLong("f"),
-                r.getLong("l")));
+            StreamId id = StreamId.of(r.getString("tenant"), r.getString("name"));
+            out.put(id, new Stream(id, dims, names, r.getLong("f"), r.getLong("l")));
           }
           return out;
         });
@@ -122,6 +121,7 @@ public final class CatalogStore {
       return Future.succeededFuture();
     }
     int n = streams.size();
+    String[] tenant = new String[n];
     String[] name = new String[n];
     String[] dims = new String[n];
     String[] values = new String[n];
@@ -129,7 +129,8 @@ public final class CatalogStore {
     Long[] last = new Long[n];
     for (int i = 0; i < n; i++) {
       Stream s = streams.get(i);
-      name[i] = s.name();
+      tenant[i] = s.stream().tenant();
+      name[i] = s.stream().name();
       JsonObject d = new JsonObject();
       s.dims().forEach((k, v) -> d.put(k, new JsonArray(new ArrayList<>(v))));
       dims[i] = d.encode();
@@ -138,12 +139,13 @@ public final class CatalogStore {
       last[i] = s.lastSeen();
     }
     return pool.preparedQuery("insert into streams (tenant, name, dims, value_names, first_seen, last_seen) "
-        + "select $1, t.n, t.d::jsonb, t.v::jsonb, to_timestamp(t.f / 1000.0), to_timestamp(t.l / 1000.0) "
-        + "from unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) as t(n, d, v, f, l) "
+        + "select t.tn, t.n, t.d::jsonb, t.v::jsonb, to_timestamp(t.f / 1000.0), to_timestamp(t.l / 1000.0) "
+        + "from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) "
+        + "as t(tn, n, d, v, f, l) "
         + "on conflict (tenant, name) do update set dims = excluded.dims, value_names = excluded.value_names, "
         + "first_seen = least(streams.first_seen, excluded.first_seen), "
         + "last_seen = greatest(streams.last_seen, excluded.last_seen)")
-        .execute(Tuple.of(RollupStore.TENANT, name, dims, values, first, last)).mapEmpty();
+        .execute(Tuple.of(tenant, name, dims, values, first, last)).mapEmpty();
   }
 
   /** Deletes a stream's catalogue row through {@code client} (the caller's transaction); whether there was one. */

@@ -2,6 +2,7 @@ package io.pulse.store;
 
 import io.pulse.catalog.StreamCatalog;
 import io.pulse.core.Clock;
+import io.pulse.core.StreamId;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -34,12 +35,12 @@ public final class CatalogSync {
 
   private final Function<List<CatalogStore.Stream>, Future<?>> save;
   private final Clock clock;
-  private final Consumer<Map<String, CatalogStore.Stream>> publish;
-  private final Map<String, CatalogStore.Stream> stored = new HashMap<>();
+  private final Consumer<Map<StreamId, CatalogStore.Stream>> publish;
+  private final Map<StreamId, CatalogStore.Stream> stored = new HashMap<>();
   /** Per stream, the lastSeen it was stored (or given up) at. */
-  private final Map<String, Long> synced = new HashMap<>();
+  private final Map<StreamId, Long> synced = new HashMap<>();
   /** Per stream, how many of its names and values were left out so far (streams are bounded by maxStreams). */
-  private final Map<String, Integer> skippedSeen = new HashMap<>();
+  private final Map<StreamId, Integer> skippedSeen = new HashMap<>();
   private long skipped;
   private long refused;
   private Future<Void> running;
@@ -50,14 +51,14 @@ public final class CatalogSync {
    * @param publish handed the stored catalogue, immutable, after every change
    */
   public CatalogSync(Function<List<CatalogStore.Stream>, Future<?>> save, Clock clock,
-      Consumer<Map<String, CatalogStore.Stream>> publish) {
+      Consumer<Map<StreamId, CatalogStore.Stream>> publish) {
     this.save = save;
     this.clock = clock;
     this.publish = publish;
   }
 
   /** What the database held at the start (earlier runs). */
-  public void loaded(Map<String, CatalogStore.Stream> streams) {
+  public void loaded(Map<StreamId, CatalogStore.Stream> streams) {
     stored.putAll(streams);
     publish.accept(Map.copyOf(stored));
   }
@@ -66,7 +67,7 @@ public final class CatalogSync {
    * A stream's stored row was deleted (DELETE /api/v1/streams/{stream}): it leaves the published
    * catalogue, and is saved afresh if it has events again.
    */
-  public void forget(String name) {
+  public void forget(StreamId name) {
     synced.remove(name);
     skippedSeen.remove(name);
     if (stored.remove(name) != null) {
@@ -75,7 +76,7 @@ public final class CatalogSync {
   }
 
   /** The stored catalogue as last published. */
-  public Map<String, CatalogStore.Stream> stored() {
+  public Map<StreamId, CatalogStore.Stream> stored() {
     return Map.copyOf(stored);
   }
 
@@ -95,29 +96,29 @@ public final class CatalogSync {
       return running;
     }
     List<CatalogStore.Stream> changed = new ArrayList<>();
-    Map<String, Long> seen = new HashMap<>();
+    Map<StreamId, Long> seen = new HashMap<>();
     int newlySkipped = 0;
     for (StreamCatalog.StreamInfo s : live) {
       // lastSeen once, before the dims: ingest adds an event's dims (admit) before it moves lastSeen (count),
       // so what is copied below holds at least every event up to `at`, and a later one changes lastSeen
       long at = s.lastSeen();
-      Long done = synced.get(s.name());
+      Long done = synced.get(s.id());
       if (done != null && done == at) {
         continue;
       }
-      CatalogStore.Stream now = new CatalogStore.Stream(s.name(), s.dims(), s.valueNames(), s.firstSeen(), at);
-      CatalogStore.Stream before = stored.get(s.name());
+      CatalogStore.Stream now = new CatalogStore.Stream(s.id(), s.dims(), s.valueNames(), s.firstSeen(), at);
+      CatalogStore.Stream before = stored.get(s.id());
       CatalogStore.Storable ok = CatalogStore.storable(before == null ? now : before.merge(now));
-      int counted = skippedSeen.getOrDefault(s.name(), 0);
+      int counted = skippedSeen.getOrDefault(s.id(), 0);
       if (ok.skipped() > counted) { // each left-out name or value counted once per stream, not at every sync
         newlySkipped += ok.skipped() - counted;
-        skippedSeen.put(s.name(), ok.skipped());
+        skippedSeen.put(s.id(), ok.skipped());
       }
-      seen.put(s.name(), at);
+      seen.put(s.id(), at);
       if (ok.stream() != null) {
         changed.add(ok.stream());
       } else {
-        synced.put(s.name(), at); // nothing of it can be stored
+        synced.put(s.id(), at); // nothing of it can be stored
       }
     }
     if (newlySkipped > 0) {
@@ -136,12 +137,12 @@ public final class CatalogSync {
     return run.onComplete(ar -> running = null);
   }
 
-  private void settle(List<CatalogStore.Stream> changed, Map<String, Long> seen,
+  private void settle(List<CatalogStore.Stream> changed, Map<StreamId, Long> seen,
       Isolating.Outcome<CatalogStore.Stream> o) {
-    Set<String> notStored = new HashSet<>();
-    o.remaining().forEach(s -> notStored.add(s.name())); // the database is away: the next sync tries again
+    Set<StreamId> notStored = new HashSet<>();
+    o.remaining().forEach(s -> notStored.add(s.stream())); // the database is away: the next sync tries again
     for (Isolating.Refusal<CatalogStore.Stream> r : o.refused()) {
-      String name = r.row().name();
+      StreamId name = r.row().stream();
       notStored.add(name);
       refused++;
       synced.put(name, seen.get(name)); // again only once it changes
@@ -149,9 +150,9 @@ public final class CatalogSync {
     }
     boolean any = false;
     for (CatalogStore.Stream s : changed) {
-      if (!notStored.contains(s.name())) {
-        stored.put(s.name(), s);
-        synced.put(s.name(), seen.get(s.name()));
+      if (!notStored.contains(s.stream())) {
+        stored.put(s.stream(), s);
+        synced.put(s.stream(), seen.get(s.stream()));
         any = true;
       }
     }

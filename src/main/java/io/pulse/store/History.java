@@ -4,6 +4,7 @@ import io.pulse.agg.ValueStats;
 import io.pulse.agg.View;
 import io.pulse.agg.WindowAgg;
 import io.pulse.config.Durations;
+import io.pulse.core.StreamId;
 import io.pulse.event.Dims;
 import io.pulse.live.SubscriptionSpec;
 import io.vertx.core.json.JsonArray;
@@ -49,9 +50,10 @@ public final class History {
   }
 
   /**
-   * What was asked. {@code groupBy} empty: the stream total; {@code metrics} null: every value.
+   * What was asked, of one tenant's stream. {@code groupBy} empty: the stream total;
+   * {@code metrics} null: every value.
    */
-  public record Request(String stream, long from, long to, long stepMs, Map<String, Set<String>> filter,
+  public record Request(StreamId stream, long from, long to, long stepMs, Map<String, Set<String>> filter,
       List<String> groupBy, Set<String> metrics) {
 
     /** The resolution read: the coarsest stored one that divides the step. */
@@ -68,7 +70,7 @@ public final class History {
    *
    * @throws IllegalArgumentException with the message for a 400
    */
-  public static Request parse(String stream, Map<String, List<String>> params, long now) {
+  public static Request parse(StreamId stream, Map<String, List<String>> params, long now) {
     for (String k : params.keySet()) {
       if (!List.of("from", "to", "step", "groupBy", "filter", "metric", "metrics").contains(k)) {
         throw new IllegalArgumentException(io.pulse.core.Texts.clip(k) + ": not a parameter of this endpoint (from, to, step, groupBy, filter, "
@@ -79,8 +81,8 @@ public final class History {
     spec.remove("from");
     spec.remove("to");
     spec.remove("step");
-    spec.put("stream", List.of(stream));
-    SubscriptionSpec s = SubscriptionSpec.fromQuery(spec);
+    spec.put("stream", List.of(stream.name()));
+    SubscriptionSpec s = SubscriptionSpec.fromQuery(stream.tenant(), spec);
     long to = time(params, "to", now, now);
     long from = time(params, "from", to - 3_600_000L, now);
     if (from >= to) {
@@ -199,7 +201,7 @@ public final class History {
       }
       series.add(new JsonObject().put("series", dimsJson(k)).put("points", points));
     }
-    JsonObject out = new JsonObject().put("stream", req.stream()).put("from", req.from()).put("to", req.to())
+    JsonObject out = new JsonObject().put("stream", req.stream().name()).put("from", req.from()).put("to", req.to())
         .put("step", Durations.format(step)).put("resolution", Durations.format(req.resolution().ms()))
         .put("groupBy", new JsonArray(new ArrayList<>(req.groupBy()))).put("series", series);
     if (keys.size() > maxSeries) {

@@ -66,10 +66,10 @@ public final class QuarantineStore {
   }
 
   /**
-   * One row to upsert: the rejections of one batch with the same fingerprint merged, its text
-   * already made storable. {@code entries} is how many ring entries it stands for.
+   * One row to upsert: the rejections of one tenant in one batch with the same fingerprint merged,
+   * its text already made storable. {@code entries} is how many ring entries it stands for.
    */
-  public record Row(String fingerprint, String stream, String source, String reason, String payload,
+  public record Row(String tenant, String fingerprint, String stream, String source, String reason, String payload,
       long firstSeen, long lastSeen, long entries, boolean escaped) {
   }
 
@@ -90,11 +90,11 @@ public final class QuarantineStore {
    * refuses for its content is given up alone ({@link Isolating}), never failing the others. When
    * the database is away, the outcome's {@code remaining} rows are for {@link #insert} later.
    */
-  public Future<Isolating.Outcome<Row>> save(String tenant, List<Quarantine.Entry> entries) {
-    return Isolating.write(rows(entries), batch -> insert(tenant, batch));
+  public Future<Isolating.Outcome<Row>> save(List<Quarantine.Entry> entries) {
+    return Isolating.write(rows(entries), this::insert);
   }
 
-  /** Entries merged by fingerprint, in storable form. */
+  /** Entries merged by tenant and fingerprint, in storable form; each row is stored under its entries' tenant. */
   public static List<Row> rows(List<Quarantine.Entry> entries) {
     Map<String, Merged> byPrint = new LinkedHashMap<>();
     for (Quarantine.Entry e : entries) {
@@ -111,25 +111,27 @@ public final class QuarantineStore {
         source = PgText.escape(source);
       }
       String print = fingerprint(stream, reason, payload, escaped);
-      Merged m = byPrint.get(print);
+      String key = e.tenant() + '/' + print;
+      Merged m = byPrint.get(key);
       if (m == null) {
-        byPrint.put(print, new Merged(stream, source, reason, payload, escaped, e.at()));
+        byPrint.put(key, new Merged(e.tenant(), print, stream, source, reason, payload, escaped, e.at()));
       } else {
         m.add(e.at(), source);
       }
     }
     List<Row> out = new ArrayList<>(byPrint.size());
-    byPrint.forEach((print, m) -> out.add(new Row(print, m.stream, m.source, m.reason, m.payload, m.first, m.last,
-        m.count, m.escaped)));
+    byPrint.forEach((key, m) -> out.add(new Row(m.tenant, m.print, m.stream, m.source, m.reason, m.payload, m.first,
+        m.last, m.count, m.escaped)));
     return out;
   }
 
-  /** One upsert statement for {@code rows}; the answer is the number of rows touched. */
-  public Future<Integer> insert(String tenant, List<Row> rows) {
+  /** One upsert statement for {@code rows}, each under its tenant; the answer is the number of rows touched. */
+  public Future<Integer> insert(List<Row> rows) {
     if (rows.isEmpty()) {
       return Future.succeededFuture(0);
     }
     int n = rows.size();
+    String[] tenants = new String[n];
     String[] prints = new String[n];
     String[] streams = new String[n];
     String[] sources = new String[n];
@@ -141,6 +143,7 @@ public final class QuarantineStore {
     Boolean[] escaped = new Boolean[n];
     for (int i = 0; i < n; i++) {
       Row r = rows.get(i);
+      tenants[i] = r.tenant();
       prints[i] = r.fingerprint();
       streams[i] = r.stream();
       sources[i] = r.source();
@@ -153,11 +156,11 @@ public final class QuarantineStore {
     }
     return pool.preparedQuery("insert into quarantine (tenant, fingerprint, stream, source, reason, payload, "
             + "first_seen, last_seen, count, escaped) "
-            + "select $1, * from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+            + "select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
             + "$7::timestamptz[], $8::timestamptz[], $9::bigint[], $10::boolean[]) "
             + "on conflict (tenant, fingerprint) do update set count = quarantine.count + excluded.count, "
             + "last_seen = greatest(quarantine.last_seen, excluded.last_seen), source = excluded.source")
-        .execute(Tuple.of(tenant, prints, streams, sources, reasons, payloads).addValue(first).addValue(last)
+        .execute(Tuple.of(tenants, prints, streams, sources, reasons, payloads).addValue(first).addValue(last)
             .addValue(counts).addValue(escaped))
         .map(rs -> rs.rowCount());
   }
@@ -277,6 +280,8 @@ public final class QuarantineStore {
 
   /** Repeats of one rejection within a batch. */
   private static final class Merged {
+    final String tenant;
+    final String print;
     final String stream;
     final String reason;
     final String payload;
@@ -286,7 +291,10 @@ public final class QuarantineStore {
     long last;
     long count;
 
-    Merged(String stream, String source, String reason, String payload, boolean escaped, long at) {
+    Merged(String tenant, String print, String stream, String source, String reason, String payload, boolean escaped,
+        long at) {
+      this.tenant = tenant;
+      this.print = print;
       this.stream = stream;
       this.source = source;
       this.reason = reason;

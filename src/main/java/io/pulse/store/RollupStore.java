@@ -1,6 +1,7 @@
 package io.pulse.store;
 
 import io.pulse.agg.WindowAgg;
+import io.pulse.core.StreamId;
 import io.pulse.event.Dims;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -22,11 +23,10 @@ import java.util.Set;
  * never adds to itself), series ids resolved once and cached, and the history read of a stream.
  * Every call is one or two statements on the pool; nothing blocks. Encoding and decoding the rows'
  * figures is {@link RollupCodec}'s, and callers do that off the event loop when there is a lot.
+ * Every series and read is one tenant's stream ({@link StreamId}): rows carry the tenant, and a
+ * read never sees another tenant's series of the same name.
  */
 public final class RollupStore {
-
-  /** Tenant of everything until JWT tenants land (the schema has the column already). */
-  public static final String TENANT = "default";
 
   /** The stored resolutions and their tables. */
   public enum Resolution {
@@ -75,9 +75,9 @@ public final class RollupStore {
    * A stored series: one series of a stream ({@code group} false; {@code groupBy} is then its own
    * dim names) or one group of a group-by ({@code groupBy} sorted, empty for the stream total).
    */
-  public record SeriesKey(String stream, boolean group, List<String> groupBy, Dims dims) {
+  public record SeriesKey(StreamId stream, boolean group, List<String> groupBy, Dims dims) {
 
-    public static SeriesKey series(String stream, Dims dims) {
+    public static SeriesKey series(StreamId stream, Dims dims) {
       List<String> keys = new ArrayList<>(dims.size());
       for (int i = 0; i < dims.size(); i++) {
         keys.add(dims.key(i));
@@ -85,15 +85,15 @@ public final class RollupStore {
       return new SeriesKey(stream, false, List.copyOf(keys), dims);
     }
 
-    public static SeriesKey group(String stream, List<String> groupBy, Dims dims) {
+    public static SeriesKey group(StreamId stream, List<String> groupBy, Dims dims) {
       return new SeriesKey(stream, true, List.copyOf(groupBy), dims);
     }
 
-    /** Whether PostgreSQL can hold every name and value of it (no NUL, no unpaired surrogate: see {@link PgText}). */
+    /**
+     * Whether PostgreSQL can hold every name and value of it (no NUL, no unpaired surrogate: see
+     * {@link PgText}); a StreamId always can.
+     */
     public boolean storable() {
-      if (!PgText.storable(stream)) {
-        return false;
-      }
       for (String g : groupBy) {
         if (!PgText.storable(g)) {
           return false;
@@ -126,7 +126,7 @@ public final class RollupStore {
    * and the series rows of every window they do not cover; with a filter, series rows only (a
    * filtered view is never stored). At most {@code maxRows} rows, then one more to tell there are more.
    */
-  public record Query(String stream, Resolution resolution, long from, long to, Map<String, Set<String>> filter,
+  public record Query(StreamId stream, Resolution resolution, long from, long to, Map<String, Set<String>> filter,
       List<String> groupBy, int maxRows) {
   }
 
@@ -233,26 +233,30 @@ public final class RollupStore {
       return Future.succeededFuture();
     }
     int n = missing.size();
+    String[] tenant = new String[n];
     String[] stream = new String[n];
     String[] kind = new String[n];
     String[] groupBy = new String[n];
     String[] dims = new String[n];
     int i = 0;
     for (SeriesKey k : missing.keySet()) {
-      stream[i] = k.stream();
+      tenant[i] = k.stream().tenant();
+      stream[i] = k.stream().name();
       kind[i] = k.group() ? "group" : "series";
       groupBy[i] = new JsonArray(new ArrayList<>(k.groupBy())).encode();
       dims[i++] = dimsJson(k.dims()).encode();
     }
     String sql = "insert into series (tenant, stream, kind, group_by, dims) "
-        + "select $1, t.s, t.k, array(select e from jsonb_array_elements_text(t.g::jsonb) with ordinality a(e, o) "
-        + "order by o), t.d::jsonb from unnest($2::text[], $3::text[], $4::text[], $5::text[]) as t(s, k, g, d) "
+        + "select t.tn, t.s, t.k, array(select e from jsonb_array_elements_text(t.g::jsonb) with ordinality a(e, o) "
+        + "order by o), t.d::jsonb from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) "
+        + "as t(tn, s, k, g, d) "
         + "on conflict (tenant, stream, kind, group_by, md5(dims::text)) do update set stream = excluded.stream "
-        + "returning id, stream, kind, group_by, dims";
-    return pool.preparedQuery(sql).execute(Tuple.of(TENANT, stream, kind, groupBy, dims)).map(set -> {
+        + "returning id, tenant, stream, kind, group_by, dims";
+    return pool.preparedQuery(sql).execute(Tuple.of(tenant, stream, kind, groupBy, dims)).map(set -> {
       for (io.vertx.sqlclient.Row row : set) {
-        SeriesKey k = new SeriesKey(row.getString("stream"), "group".equals(row.getString("kind")),
-            List.of(row.getArrayOfStrings("group_by")), dims(row.getJsonObject("dims")));
+        SeriesKey k = new SeriesKey(StreamId.of(row.getString("tenant"), row.getString("stream")),
+            "group".equals(row.getString("kind")), List.of(row.getArrayOfStrings("group_by")),
+            dims(row.getJsonObject("dims")));
         ids.put(k, row.getLong("id"));
       }
       return null;
@@ -302,7 +306,7 @@ public final class RollupStore {
   /** Reads a stream's stored windows (see {@link Query}), oldest first. */
   public Future<List<Stored>> query(Query q) {
     String t = q.resolution().table();
-    List<Object> params = new ArrayList<>(List.of(TENANT, q.stream(), q.from(), q.to()));
+    List<Object> params = new ArrayList<>(List.of(q.stream().tenant(), q.stream().name(), q.from(), q.to()));
     String seriesRows = "select false as grouped, s.dims, r.start, r.count, r.latest, r.data from series s join " + t
         + " r on r.series_id = s.id where s.tenant = $1 and s.stream = $2 and s.kind = 'series' "
         + "and r.start >= $3 and r.start < $4";

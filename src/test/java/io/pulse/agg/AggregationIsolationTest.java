@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.core.StreamId;
 import io.pulse.config.PulseConfig;
 import io.pulse.core.Health;
 import io.pulse.core.ManualClock;
@@ -49,8 +50,8 @@ class AggregationIsolationTest {
   }
 
   private void add(String stream, Dims dims, long ts, double v) {
-    Event e = new Event(stream, ts, null, dims, new String[] {"v"}, new double[] {v}, clock.millis());
-    ViewKey k = views.views(stream)[ViewRegistry.SERIES].key(dims);
+    Event e = new Event(StreamId.of(stream), ts, null, dims, new String[] {"v"}, new double[] {v}, clock.millis());
+    ViewKey k = views.views(StreamId.of(stream))[ViewRegistry.SERIES].key(dims);
     shard.add(k, e, ts, clock.millis());
   }
 
@@ -61,16 +62,16 @@ class AggregationIsolationTest {
   }
 
   private static List<Rollup> finals(List<Rollup> rs, String stream, int view) {
-    return rs.stream().filter(r -> r.fin() && r.view().stream().equals(stream) && r.view().id() == view)
+    return rs.stream().filter(r -> r.fin() && r.view().stream().equals(StreamId.of(stream)) && r.view().id() == view)
         .collect(Collectors.toList());
   }
 
   private int total(String stream) {
-    return views.views(stream)[0].id();
+    return views.views(StreamId.of(stream))[0].id();
   }
 
   private int series(String stream) {
-    return views.views(stream)[ViewRegistry.SERIES].id();
+    return views.views(StreamId.of(stream))[ViewRegistry.SERIES].id();
   }
 
   @Test
@@ -136,15 +137,15 @@ class AggregationIsolationTest {
   @Test
   @DisplayName("a series that cannot be merged into a watched group's running update leaves out that update only")
   void failingRunningMergeIsIsolated() throws Exception {
-    views.acquire("other", Map.of(), List.of()); // somebody watches the total: running updates are merged
+    views.acquire(StreamId.of("other"), Map.of(), List.of()); // somebody watches the total: running updates are merged
     add("other", Dims.of("a", "1"), T0 + 10, UNINDEXABLE);
     add("other", Dims.of("a", "2"), T0 + 10, 3);
     add("good", Dims.EMPTY, T0 + 10, 4);
-    views.acquire("good", Map.of(), List.of());
+    views.acquire(StreamId.of("good"), Map.of(), List.of());
     clock.set(T0 + 250);
     List<Rollup> r = flush();
     assertTrue(guard.groupsFailed() >= 1);
-    assertTrue(r.stream().anyMatch(x -> !x.fin() && x.view().stream().equals("good")), r.toString());
+    assertTrue(r.stream().anyMatch(x -> !x.fin() && x.view().stream().equals(StreamId.of("good"))), r.toString());
     clock.set(T0 + 1500);
     r = flush();
     assertEquals(3.0, finals(r, "other", total("other")).get(0).stats()[0].sum());
@@ -153,17 +154,17 @@ class AggregationIsolationTest {
   @Test
   @DisplayName("the combiner drops a group window that cannot be combined and emits the others")
   void failingGroupInCombinerIsIsolated() {
-    View totalOther = views.views("other")[0];
-    View totalGood = views.views("good")[0];
+    View totalOther = views.views(StreamId.of("other"))[0];
+    View totalGood = views.views(StreamId.of("good"))[0];
     WindowAgg bad = new WindowAgg(T0, T0 + 1000, 0.01, 2048);
-    bad.add(new Event("other", T0, null, Dims.EMPTY, new String[] {"v"}, new double[] {UNINDEXABLE}, T0));
+    bad.add(new Event(StreamId.of("other"), T0, null, Dims.EMPTY, new String[] {"v"}, new double[] {UNINDEXABLE}, T0));
     WindowAgg good = new WindowAgg(T0, T0 + 1000, 0.01, 2048);
-    good.add(new Event("good", T0, null, Dims.EMPTY, new String[] {"v"}, new double[] {2}, T0));
+    good.add(new Event(StreamId.of("good"), T0, null, Dims.EMPTY, new String[] {"v"}, new double[] {2}, T0));
     ShardOutput o = new ShardOutput(0, List.of(), List.of(new Partial(totalOther.key(Dims.EMPTY), bad, true),
         new Partial(totalGood.key(Dims.EMPTY), good, true)), T0 + 1000);
     combiner.accept(o, out::add, T0 + 1500);
     assertEquals(1, out.size());
-    assertEquals("good", out.get(0).view().stream());
+    assertEquals(StreamId.of("good"), out.get(0).view().stream());
     assertEquals(1, guard.groupsFailed());
     assertEquals(0, combiner.pending(), "the failed group is not held for ever");
     assertTrue(health.get(AggregationGuard.COMPONENT).reason().contains("combiner dropped the final rollup of stream "
@@ -186,7 +187,7 @@ class AggregationIsolationTest {
     g.flushed(1, T0 + 6_000);
     assertNull(h.get(AggregationGuard.COMPONENT));
     // down outranks degraded, and degraded comes back once the shard flushes again
-    g.seriesFailed(0, views.views("s")[ViewRegistry.SERIES].key(Dims.EMPTY), T0, 3, "closing the window",
+    g.seriesFailed(0, views.views(StreamId.of("s"))[ViewRegistry.SERIES].key(Dims.EMPTY), T0, 3, "closing the window",
         new IllegalStateException("boom"), T0 + 6_500);
     g.check(T0 + 20_000);
     assertEquals(Health.Level.DOWN, h.get(AggregationGuard.COMPONENT).level());
@@ -199,9 +200,9 @@ class AggregationIsolationTest {
   @DisplayName("a merge that fails leaves the target window as it was: a group never holds half a series")
   void failedMergeLeavesTargetIntact() {
     WindowAgg group = new WindowAgg(T0, T0 + 1000, 0.01, 2048);
-    group.add(new Event("s", T0, null, Dims.EMPTY, new String[] {"a", "b"}, new double[] {3, 4}, T0));
+    group.add(new Event(StreamId.of("s"), T0, null, Dims.EMPTY, new String[] {"a", "b"}, new double[] {3, 4}, T0));
     WindowAgg bad = new WindowAgg(T0, T0 + 1000, 0.01, 2048);
-    bad.add(new Event("s", T0, null, Dims.EMPTY, new String[] {"a", "b"}, new double[] {5, UNINDEXABLE}, T0));
+    bad.add(new Event(StreamId.of("s"), T0, null, Dims.EMPTY, new String[] {"a", "b"}, new double[] {5, UNINDEXABLE}, T0));
     org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> group.merge(bad));
     assertEquals(1, group.count());
     assertEquals(1, group.valueStatsFor("a").count());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.core.StreamId;
 import io.pulse.config.PulseConfig;
 import io.pulse.core.ManualClock;
 import io.pulse.event.Dims;
@@ -44,8 +45,8 @@ class ShardAggregatorTest {
   }
 
   private void add(Dims dims, long ts, double v) {
-    Event e = new Event("s", ts, null, dims, new String[] {"v"}, new double[] {v}, clock.millis());
-    ViewKey k = views.views("s")[ViewRegistry.SERIES].key(dims);
+    Event e = new Event(StreamId.of("s"), ts, null, dims, new String[] {"v"}, new double[] {v}, clock.millis());
+    ViewKey k = views.views(StreamId.of("s"))[ViewRegistry.SERIES].key(dims);
     shards[k.shard(2)].add(k, e, ts, clock.millis());
   }
 
@@ -63,7 +64,7 @@ class ShardAggregatorTest {
   }
 
   private List<Rollup> totals(List<Rollup> rs) {
-    return rs.stream().filter(r -> r.view().id() == views.views("s")[0].id()).collect(Collectors.toList());
+    return rs.stream().filter(r -> r.view().id() == views.views(StreamId.of("s"))[0].id()).collect(Collectors.toList());
   }
 
   @Test
@@ -124,8 +125,8 @@ class ShardAggregatorTest {
   @Test
   @DisplayName("the total and a group-by are exact merges of the series windows on every shard")
   void totalsAndGroupsMergeAcrossShards() throws Exception {
-    View byRegion = views.acquire("s", Map.of(), List.of("region"));
-    View euOnly = views.acquire("s", Map.of("region", Set.of("eu")), List.of());
+    View byRegion = views.acquire(StreamId.of("s"), Map.of(), List.of("region"));
+    View euOnly = views.acquire(StreamId.of("s"), Map.of("region", Set.of("eu")), List.of());
     double sum = 0;
     for (int i = 0; i < 200; i++) {
       String region = i % 2 == 0 ? "eu" : "us";
@@ -154,8 +155,8 @@ class ShardAggregatorTest {
   @Test
   @DisplayName("running updates go out only for watched views, once per change, and add up across shards")
   void runningUpdates() throws Exception {
-    View live = views.acquire("s", Map.of(), List.of());
-    assertTrue(live == views.views("s")[0], "the stream total is one view however it is asked for");
+    View live = views.acquire(StreamId.of("s"), Map.of(), List.of());
+    assertTrue(live == views.views(StreamId.of("s"))[0], "the stream total is one view however it is asked for");
     add(Dims.of("k", "a"), T0 + 10, 1);
     add(Dims.of("k", "b"), T0 + 11, 2);
     add(Dims.of("k", "c"), T0 + 12, 3);
@@ -226,14 +227,14 @@ class ShardAggregatorTest {
   @Test
   @DisplayName("filtered and grouped views pick and key events by their dims")
   void viewsMatchAndKey() throws Exception {
-    View eu = views.acquire("s", Map.of("region", Set.of("eu")), List.of("store"));
+    View eu = views.acquire(StreamId.of("s"), Map.of("region", Set.of("eu")), List.of("store"));
     assertTrue(eu.matches(Dims.of("region", "eu", "store", "a")));
     assertFalse(eu.matches(Dims.of("region", "us", "store", "a")));
     assertFalse(eu.matches(Dims.of("store", "a")));
     assertEquals(Dims.of("store", "a"), eu.keyOf(Dims.of("region", "eu", "store", "a")));
     assertTrue(eu.key(Dims.of("region", "eu", "store", "a")) == eu.key(Dims.of("region", "eu", "store", "a")),
         "one key object per group");
-    View series = views.views("s")[ViewRegistry.SERIES];
+    View series = views.views(StreamId.of("s"))[ViewRegistry.SERIES];
     assertTrue(series.allDims());
     assertEquals(Dims.of("region", "eu", "store", "a"), series.keyOf(Dims.of("region", "eu", "store", "a")));
   }
@@ -241,7 +242,7 @@ class ShardAggregatorTest {
   @Test
   @DisplayName("10,000 series with values over many magnitudes: one final per group and window, every event counted")
   void manySeriesWideValues() throws Exception {
-    View live = views.acquire("s", Map.of(), List.of());
+    View live = views.acquire(StreamId.of("s"), Map.of(), List.of());
     java.util.Random rnd = new java.util.Random(11);
     long events = 0;
     List<Rollup> all = new ArrayList<>();

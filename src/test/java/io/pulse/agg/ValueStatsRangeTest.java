@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datadoghq.sketch.ddsketch.mapping.BitwiseLinearlyInterpolatedMapping;
+import io.pulse.core.StreamId;
 import io.pulse.config.PulseConfig;
 import io.pulse.event.Dims;
 import io.pulse.event.Event;
@@ -70,10 +71,10 @@ class ValueStatsRangeTest {
     WindowAgg w = new WindowAgg(0, 1000, 0.01, 2048);
     String[] names = {"up", "down", "both"};
     for (int i = 0; i < 3; i++) {
-      w.add(new Event("s", 1, null, Dims.EMPTY, names, new double[] {1e308, -1e308, i % 2 == 0 ? 1e308 : -1e308}, 1));
+      w.add(new Event(StreamId.of("s"), 1, null, Dims.EMPTY, names, new double[] {1e308, -1e308, i % 2 == 0 ? 1e308 : -1e308}, 1));
     }
-    w.add(new Event("s", 1, null, Dims.EMPTY, names, new double[] {1e308, -1e308, -1e308}, 1));
-    Rollup r = w.rollup(views.views("s")[0].key(Dims.EMPTY), true);
+    w.add(new Event(StreamId.of("s"), 1, null, Dims.EMPTY, names, new double[] {1e308, -1e308, -1e308}, 1));
+    Rollup r = w.rollup(views.views(StreamId.of("s"))[0].key(Dims.EMPTY), true);
     assertEquals(Double.POSITIVE_INFINITY, r.stats()[0].sum());
     assertEquals(Double.NEGATIVE_INFINITY, r.stats()[1].sum());
     JsonObject json = new JsonObject(LiveJson.rollup(r));

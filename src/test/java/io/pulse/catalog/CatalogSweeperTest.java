@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pulse.core.StreamId;
 import io.pulse.agg.ShardAggregator;
 import io.pulse.agg.ShardBatch;
 import io.pulse.agg.View;
@@ -66,7 +67,7 @@ class CatalogSweeperTest {
   private Ingestor.Outcome send(String stream, String... series) {
     List<Event> events = new ArrayList<>();
     for (String s : series) {
-      events.add(new Event(stream, clock.millis(), null, Dims.of("k", s), new String[] {"v"}, new double[] {1},
+      events.add(new Event(StreamId.of(stream), clock.millis(), null, Dims.of("k", s), new String[] {"v"}, new double[] {1},
           clock.millis()));
     }
     return ingestor.ingest(events, clock.millis(), "test");
@@ -91,12 +92,12 @@ class CatalogSweeperTest {
     assertEquals(List.of(), sweep().streams(), "not idle long enough yet");
     assertEquals(1, send("b", "x").accepted()); // b stays busy
     clock.advance(1);
-    assertEquals(List.of("a"), sweep().streams());
+    assertEquals(List.of(StreamId.of("a")), sweep().streams());
 
-    assertNull(catalog.get("a"));
+    assertNull(catalog.get(StreamId.of("a")));
     assertEquals(1, catalog.streamCount());
     assertEquals(1, catalog.seriesTotal(), "a's series left the global count with it");
-    assertFalse(views.streams().contains("a"), "its views went too");
+    assertFalse(views.streams().contains(StreamId.of("a")), "its views went too");
     assertNull(registry.find("pulse.events.accepted").tag("stream", "a").counter(), "its meters were removed");
     assertEquals(1.0, registry.get("pulse.catalog.streams").gauge().value());
 
@@ -110,17 +111,17 @@ class CatalogSweeperTest {
   void returningStreamStartsAfresh() {
     start(new JsonObject());
     send("a", "x", "y");
-    View oldTotal = views.views("a")[0];
-    StreamCatalog.StreamInfo old = catalog.get("a");
+    View oldTotal = views.views(StreamId.of("a"))[0];
+    StreamCatalog.StreamInfo old = catalog.get(StreamId.of("a"));
     clock.advance(2000);
-    assertEquals(List.of("a"), sweep().streams());
+    assertEquals(List.of(StreamId.of("a")), sweep().streams());
     assertTrue(old.retired());
     send("a", "x");
-    StreamCatalog.StreamInfo fresh = catalog.get("a");
+    StreamCatalog.StreamInfo fresh = catalog.get(StreamId.of("a"));
     assertNotSame(old, fresh);
     assertEquals(1, fresh.seriesCount());
     assertEquals(1, fresh.events());
-    assertNotSame(oldTotal, views.views("a")[0]);
+    assertNotSame(oldTotal, views.views(StreamId.of("a"))[0]);
     assertNull(views.byId(oldTotal.id()));
     assertEquals(1.0, registry.get("pulse.events.accepted").tag("stream", "a").counter().count());
   }
@@ -130,17 +131,17 @@ class CatalogSweeperTest {
   void watchedStreamKept() throws Exception {
     start(new JsonObject());
     send("a", "x");
-    View v = views.acquire("a", Map.of("k", Set.of("x")), List.of());
+    View v = views.acquire(StreamId.of("a"), Map.of("k", Set.of("x")), List.of());
     clock.advance(10_000);
     assertEquals(List.of(), sweep().streams());
-    assertNotNull(catalog.get("a"));
-    assertFalse(catalog.get("a").retired(), "a refused retirement leaves the entry in service");
+    assertNotNull(catalog.get(StreamId.of("a")));
+    assertFalse(catalog.get(StreamId.of("a")).retired(), "a refused retirement leaves the entry in service");
     assertEquals(1, send("a", "x").accepted());
     clock.advance(10_000);
     views.release(v, clock.millis());
     assertEquals(List.of(), sweep().streams(), "within the view's resume grace (live.viewGraceMs)");
     clock.advance(500);
-    assertEquals(List.of("a"), sweep().streams());
+    assertEquals(List.of(StreamId.of("a")), sweep().streams());
   }
 
   @Test
@@ -171,7 +172,7 @@ class CatalogSweeperTest {
     clock.set(T0 + 10_000 + 500 + 100);
     shard.flush(0, clock.millis());
     assertEquals(0, shard.openSeries(), "the shard has closed it by now");
-    assertEquals(List.of("slow"), sweep().streams());
+    assertEquals(List.of(StreamId.of("slow")), sweep().streams());
   }
 
   @Test
@@ -180,7 +181,7 @@ class CatalogSweeperTest {
     start(new JsonObject().put("maxSeriesPerStream", 2).put("streamIdleMs", 0));
     send("a", "x", "y");
     assertEquals(1, send("a", "z").overflowed(), "the per-stream cap is full");
-    View seriesView = views.views("a")[ViewRegistry.SERIES];
+    View seriesView = views.views(StreamId.of("a"))[ViewRegistry.SERIES];
     assertEquals(3, seriesView.keyCount(), "x, y and the overflow series");
 
     clock.advance(2000);
@@ -188,14 +189,14 @@ class CatalogSweeperTest {
     assertEquals(0, sweep().series(), "y unseen for 2 s: not yet forgotten (within a tick of rounding)");
     clock.advance(2100);
     assertEquals(1, sweep().series(), "y, unseen for 4.1 s");
-    assertEquals(1, catalog.get("a").seriesCount());
+    assertEquals(1, catalog.get(StreamId.of("a")).seriesCount());
     assertEquals(1, catalog.seriesTotal());
     assertEquals(2, seriesView.keyCount(), "its key left the per-series view too");
     assertEquals(1.0, registry.get("pulse.catalog.series.forgotten").counter().count());
 
     Ingestor.Outcome o = send("a", "z", "y");
     assertEquals(1, o.overflowed(), "the freed slot takes z; y, back, finds the cap full again");
-    assertEquals(2, catalog.get("a").seriesCount());
+    assertEquals(2, catalog.get(StreamId.of("a")).seriesCount());
   }
 
   @Test
@@ -208,7 +209,7 @@ class CatalogSweeperTest {
     assertEquals(2, o.overflowed());
     assertTrue(o.overflowNote().contains("aggregation.maxSeries)"), o.overflowNote());
     assertEquals(3, catalog.seriesTotal());
-    assertEquals(1, catalog.get("b").seriesCount());
+    assertEquals(1, catalog.get(StreamId.of("b")).seriesCount());
     assertEquals(2.0, registry.get("pulse.events.overflowed").tag("stream", "b").counter().count());
     assertEquals(3.0, registry.get("pulse.catalog.series").gauge().value());
 
@@ -233,49 +234,49 @@ class CatalogSweeperTest {
   @DisplayName("at the view cap, the unwatched on-demand view idle the longest makes room; watched ones never do")
   void viewEvictionOrder() throws Exception {
     start(new JsonObject().put("maxViewsPerStream", 4)); // total, series, and two on-demand
-    View f1 = views.acquire("a", Map.of("k", Set.of("1")), List.of());
-    View f2 = views.acquire("a", Map.of("k", Set.of("2")), List.of());
+    View f1 = views.acquire(StreamId.of("a"), Map.of("k", Set.of("1")), List.of());
+    View f2 = views.acquire(StreamId.of("a"), Map.of("k", Set.of("2")), List.of());
     clock.advance(10);
     views.release(f2, clock.millis()); // f2 idle first
     clock.advance(10);
     views.release(f1, clock.millis());
 
     List<View> evicted = new ArrayList<>();
-    View f3 = views.acquire("a", Map.of("k", Set.of("3")), List.of(), evicted);
+    View f3 = views.acquire(StreamId.of("a"), Map.of("k", Set.of("3")), List.of(), evicted);
     assertEquals(List.of(f2), evicted, "the one idle the longest");
     assertNull(views.byId(f2.id()));
     assertSame(f1, views.byId(f1.id()));
     evicted.clear();
-    View f4 = views.acquire("a", Map.of("k", Set.of("4")), List.of(), evicted);
+    View f4 = views.acquire(StreamId.of("a"), Map.of("k", Set.of("4")), List.of(), evicted);
     assertEquals(List.of(f1), evicted);
 
     ViewRegistry.ViewException e = assertThrows(ViewRegistry.ViewException.class,
-        () -> views.acquire("a", Map.of("k", Set.of("5")), List.of()));
+        () -> views.acquire(StreamId.of("a"), Map.of("k", Set.of("5")), List.of()));
     assertTrue(e.getMessage().contains("aggregation.maxViewsPerStream"), e.getMessage());
     assertSame(f3, views.byId(f3.id()), "watched views are never evicted");
     assertSame(f4, views.byId(f4.id()));
-    assertEquals(4, views.views("a").length);
+    assertEquals(4, views.views(StreamId.of("a")).length);
 
     views.release(f3, clock.millis());
     evicted.clear();
-    View f5 = views.acquire("a", Map.of("k", Set.of("5")), List.of(), evicted);
+    View f5 = views.acquire(StreamId.of("a"), Map.of("k", Set.of("5")), List.of(), evicted);
     assertEquals(List.of(f3), evicted);
     assertEquals(1, f5.subscribers());
     // asking again for a watched view's spec shares it, at the cap too
-    assertSame(f4, views.acquire("a", Map.of("k", Set.of("4")), List.of()));
+    assertSame(f4, views.acquire(StreamId.of("a"), Map.of("k", Set.of("4")), List.of()));
   }
 
   @Test
   @DisplayName("views of a stream that was subscribed to but never fed go once nobody watches them")
   void orphanViewsDropped() throws Exception {
     start(new JsonObject());
-    View v = views.acquire("ghost", Map.of(), List.of("k"));
+    View v = views.acquire(StreamId.of("ghost"), Map.of(), List.of("k"));
     sweep();
-    assertTrue(views.streams().contains("ghost"));
+    assertTrue(views.streams().contains(StreamId.of("ghost")));
     views.release(v, clock.millis());
     clock.advance(500);
     sweep();
-    assertFalse(views.streams().contains("ghost"));
+    assertFalse(views.streams().contains(StreamId.of("ghost")));
     assertNull(views.byId(v.id()));
   }
 
@@ -295,7 +296,7 @@ class CatalogSweeperTest {
       while (!done.get()) {
         // far in the future: every entry not held right now looks idle
         for (StreamCatalog.StreamInfo s : catalog.forgetIdleStreams(T0 + 1_000_000, x -> 100,
-            x -> views.forgetStream(x.name(), T0 + 1_000_000, 0))) {
+            x -> views.forgetStream(x.id(), T0 + 1_000_000, 0))) {
           forgotten.add(s);
           countedWhenForgotten.add(s.events()); // final: nothing may count into it any more
         }
@@ -311,7 +312,7 @@ class CatalogSweeperTest {
           for (int r = 0; r < requests; r++) {
             List<Event> events = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
-              events.add(new Event("s", T0, null, Dims.of("k", "v" + (i + r) % 7), new String[] {"v"},
+              events.add(new Event(StreamId.of("s"), T0, null, Dims.of("k", "v" + (i + r) % 7), new String[] {"v"},
                   new double[] {1}, T0));
             }
             Ingestor.Outcome o = ingestor.ingest(events, T0, "race");
@@ -319,7 +320,7 @@ class CatalogSweeperTest {
             for (ShardBatch b : o.batches()) {
               routed[me] += b.size();
               for (int i = 0; i < b.size(); i++) {
-                assertEquals("s", b.key(i).view().stream());
+                assertEquals(StreamId.of("s"), b.key(i).view().stream());
               }
             }
             assertTrue(o.rejections().isEmpty(), () -> o.rejections().get(0).error());
@@ -348,7 +349,7 @@ class CatalogSweeperTest {
     }
     assertEquals(sent, sumAccepted);
     assertEquals(sent, sumRouted);
-    long counted = catalog.get("s") == null ? 0 : catalog.get("s").events();
+    long counted = catalog.get(StreamId.of("s")) == null ? 0 : catalog.get(StreamId.of("s")).events();
     for (int i = 0; i < forgotten.size(); i++) {
       assertEquals(countedWhenForgotten.get(i), forgotten.get(i).events(), "counted into after it was forgotten");
       counted += countedWhenForgotten.get(i);
@@ -365,9 +366,9 @@ class CatalogSweeperTest {
     send("a", "x");
     clock.advance(5000);
     assertEquals(List.of(), sweeper.run(clock.millis(), info -> false).streams());
-    assertNotNull(catalog.get("a"));
-    assertFalse(catalog.get("a").retired());
-    assertTrue(views.streams().contains("a"), "its views were left alone");
-    assertEquals(List.of("a"), sweeper.run(clock.millis(), info -> true).streams());
+    assertNotNull(catalog.get(StreamId.of("a")));
+    assertFalse(catalog.get(StreamId.of("a")).retired());
+    assertTrue(views.streams().contains(StreamId.of("a")), "its views were left alone");
+    assertEquals(List.of(StreamId.of("a")), sweeper.run(clock.millis(), info -> true).streams());
   }
 }

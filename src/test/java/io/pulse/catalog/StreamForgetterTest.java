@@ -1,5 +1,6 @@
 package io.pulse.catalog;
 
+import io.pulse.core.StreamId;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -35,7 +36,7 @@ class StreamForgetterTest {
   private final Ingestor ingestor = new Ingestor(config, catalog, views, new Quarantine(100, 1000), 2, registry);
 
   private int send(String stream, String series) {
-    Event e = new Event(stream, clock.millis(), null, Dims.of("k", series), new String[] {"v"}, new double[] {1},
+    Event e = new Event(StreamId.of(stream), clock.millis(), null, Dims.of("k", series), new String[] {"v"}, new double[] {1},
         clock.millis());
     return ingestor.ingest(List.of(e), clock.millis(), "test").accepted();
   }
@@ -48,36 +49,36 @@ class StreamForgetterTest {
     assertEquals(1, send("b", "x"));
     assertNotNull(registry.find("pulse.events.accepted").tag("stream", "a").counter());
 
-    assertEquals(StreamForgetter.Outcome.FORGOTTEN, StreamForgetter.forget(catalog, views, "a", clock.millis()));
-    assertNull(catalog.get("a"));
-    assertFalse(views.streams().contains("a"), "its views went");
+    assertEquals(StreamForgetter.Outcome.FORGOTTEN, StreamForgetter.forget(catalog, views, StreamId.of("a"), clock.millis()));
+    assertNull(catalog.get(StreamId.of("a")));
+    assertFalse(views.streams().contains(StreamId.of("a")), "its views went");
     assertNull(registry.find("pulse.events.accepted").tag("stream", "a").counter(), "its meters went");
     assertEquals(1, catalog.seriesTotal(), "only b's series are counted");
-    assertNotNull(catalog.get("b"));
-    assertTrue(views.streams().contains("b"));
+    assertNotNull(catalog.get(StreamId.of("b")));
+    assertTrue(views.streams().contains(StreamId.of("b")));
 
     assertEquals(1, send("a", "z"), "events afterwards start it afresh");
-    assertEquals(1, catalog.get("a").events());
-    assertEquals(1, catalog.get("a").seriesCount());
+    assertEquals(1, catalog.get(StreamId.of("a")).events());
+    assertEquals(1, catalog.get(StreamId.of("a")).seriesCount());
   }
 
   @Test
   @DisplayName("a view with a subscriber stays (the subscriber sees the stream start afresh); the entry goes")
   void subscribedViewStays() throws Exception {
     assertEquals(1, send("a", "x"));
-    View v = views.acquire("a", Map.of("k", Set.of("x")), List.of());
-    assertEquals(StreamForgetter.Outcome.FORGOTTEN, StreamForgetter.forget(catalog, views, "a", clock.millis()));
-    assertNull(catalog.get("a"));
-    assertTrue(views.streams().contains("a"), "held by its subscriber");
+    View v = views.acquire(StreamId.of("a"), Map.of("k", Set.of("x")), List.of());
+    assertEquals(StreamForgetter.Outcome.FORGOTTEN, StreamForgetter.forget(catalog, views, StreamId.of("a"), clock.millis()));
+    assertNull(catalog.get(StreamId.of("a")));
+    assertTrue(views.streams().contains(StreamId.of("a")), "held by its subscriber");
     assertEquals(1, send("a", "x"));
-    assertSame(v, views.acquire("a", Map.of("k", Set.of("x")), List.of()), "the subscriber's view is still the one fed");
+    assertSame(v, views.acquire(StreamId.of("a"), Map.of("k", Set.of("x")), List.of()), "the subscriber's view is still the one fed");
   }
 
   @Test
   @DisplayName("an unknown stream: nothing to forget")
   void unknown() {
     assertEquals(1, send("b", "x"));
-    assertEquals(StreamForgetter.Outcome.UNKNOWN, StreamForgetter.forget(catalog, views, "a", clock.millis()));
-    assertNotNull(catalog.get("b"));
+    assertEquals(StreamForgetter.Outcome.UNKNOWN, StreamForgetter.forget(catalog, views, StreamId.of("a"), clock.millis()));
+    assertNotNull(catalog.get(StreamId.of("b")));
   }
 }

@@ -1,5 +1,6 @@
 package io.pulse.catalog;
 
+import io.pulse.core.StreamId;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -24,14 +25,14 @@ class StreamListingTest {
   private final StreamCatalog live = new StreamCatalog(100, 100, new SimpleMeterRegistry());
 
   private void see(String stream, long at, String host, String value) {
-    StreamCatalog.StreamInfo s = live.stream(stream, at);
-    s.admit(Event.of(stream, at, Dims.of("host", host), Map.of(value, 1)), at);
+    StreamCatalog.StreamInfo s = live.stream(StreamId.of(stream), at);
+    s.admit(Event.of(StreamId.of(stream), at, Dims.of("host", host), Map.of(value, 1)), at);
     s.count(at, 1, 0, 0, 0);
   }
 
   private static CatalogStore.Stream stored(String name, String dim, String value, String valueName, long first,
       long last) {
-    return new CatalogStore.Stream(name, Map.of(dim, List.of(value)), List.of(valueName), first, last);
+    return new CatalogStore.Stream(StreamId.of(name), Map.of(dim, List.of(value)), List.of(valueName), first, last);
   }
 
   @Test
@@ -39,10 +40,10 @@ class StreamListingTest {
   void merge() {
     see("b", T0, "h1", "ms");
     see("c", T0 + 5, "h2", "ms");
-    Map<String, CatalogStore.Stream> before = Map.of(
-        "a", stored("a", "region", "eu", "bytes", T0 - 100, T0 - 50),
-        "c", stored("c", "host", "h0", "bytes", T0 - 1000, T0 - 10));
-    List<StreamListing.Entry> out = StreamListing.merge(live.all(), before);
+    Map<StreamId, CatalogStore.Stream> before = Map.of(
+        StreamId.of("a"), stored("a", "region", "eu", "bytes", T0 - 100, T0 - 50),
+        StreamId.of("c"), stored("c", "host", "h0", "bytes", T0 - 1000, T0 - 10));
+    List<StreamListing.Entry> out = StreamListing.merge(StreamId.DEFAULT_TENANT, live.all(), before);
     assertEquals(List.of("a", "b", "c"), out.stream().map(StreamListing.Entry::name).toList());
 
     StreamListing.Entry a = out.get(0);
@@ -70,7 +71,7 @@ class StreamListingTest {
   @DisplayName("the JSON answer: live streams carry series and events, stored-only ones do not; window per stream")
   void json() {
     see("b", T0, "h1", "ms");
-    JsonObject body = StreamListing.json(live.all(), Map.of("a", stored("a", "region", "eu", "bytes", T0 - 100,
+    JsonObject body = StreamListing.json(StreamId.DEFAULT_TENANT, live.all(), Map.of(StreamId.of("a"), stored("a", "region", "eu", "bytes", T0 - 100,
         T0 - 50)), name -> name.equals("a") ? 60_000 : 1_000);
     JsonArray list = body.getJsonArray("streams");
     assertEquals(2, list.size());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.core.StreamId;
 import io.pulse.event.Dims;
 import io.pulse.event.Event;
 import java.time.LocalDate;
@@ -113,11 +114,11 @@ class DemoStreamsTest {
     Map<String, double[]> ranges = VALUES.get(s.stream());
     long previous = Long.MIN_VALUE;
     for (Event e : events) {
-      assertEquals(s.stream(), e.stream());
+      assertEquals(s.stream(), e.stream().name());
       assertTrue(e.ts() >= from && e.ts() < to && e.ts() >= previous, "in range and in time order: " + e);
       previous = e.ts();
       if (series.add(e.dims())) { // dims are shared per series: check each once
-        assertTrue(STREAM.matcher(e.stream()).matches());
+        assertTrue(STREAM.matcher(e.stream().name()).matches());
         assertTrue(e.dims().size() <= 4);
         assertEquals(DIMS.get(s.stream()), e.dims().toMap().keySet(), e::toString);
         for (int i = 0; i < e.dims().size(); i++) {

@@ -3,6 +3,7 @@ package io.pulse.demo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.core.StreamId;
 import io.pulse.core.Clock;
 import io.pulse.event.Event;
 import io.pulse.verticles.DemoVerticle;
@@ -38,7 +39,7 @@ class DemoVerticleTest {
       ctx.verify(() -> {
         if (n == 1) {
           assertInRange(events, T0, T0 + 4_000);
-          Set<String> streams = events.stream().map(Event::stream).collect(Collectors.toSet());
+          Set<String> streams = events.stream().map(e -> e.stream().name()).collect(Collectors.toSet());
           assertTrue(streams.containsAll(Set.of("checkout", "cart", "payments", "vitals", "latency")),
               streams::toString);
           assertTrue(events.size() > 400 && events.size() < 1_600, "events in 4 s: " + events.size());

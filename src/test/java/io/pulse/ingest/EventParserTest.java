@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.config.PulseConfig;
+import io.pulse.core.StreamId;
 import io.pulse.event.Dims;
 import io.pulse.event.Event;
 import io.vertx.core.json.JsonObject;
@@ -18,11 +19,11 @@ class EventParserTest {
   private final EventParser parser = new EventParser(PulseConfig.of(null).ingest());
 
   private ParseResult json(String body) {
-    return parser.parse(body.getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, null, NOW);
+    return parser.parse(body.getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, "default", null, NOW);
   }
 
   private ParseResult ndjson(String body) {
-    return parser.parse(body.getBytes(StandardCharsets.UTF_8), BodyFormat.NDJSON, null, NOW);
+    return parser.parse(body.getBytes(StandardCharsets.UTF_8), BodyFormat.NDJSON, "default", null, NOW);
   }
 
   @Test
@@ -32,7 +33,7 @@ class EventParserTest {
         + "\"dims\":{\"store\":\"s042\",\"region\":\"eu\"},\"values\":{\"amount\":129.9,\"items\":3}}");
     assertEquals(1, r.events().size());
     Event e = r.events().get(0);
-    assertEquals("checkout", e.stream());
+    assertEquals(StreamId.of("checkout"), e.stream());
     assertEquals(1763805600123L, e.ts());
     assertEquals("e1", e.id());
     assertEquals(Dims.of("region", "eu", "store", "s042"), e.dims());
@@ -156,7 +157,7 @@ class EventParserTest {
         new JsonObject().put("maxEventsPerRequest", 2))).ingest());
     BodyException big = assertThrows(BodyException.class, () -> small.parse(
         "[{\"stream\":\"a\",\"values\":{\"v\":1}},{\"stream\":\"a\",\"values\":{\"v\":1}},{\"stream\":\"a\",\"values\":{\"v\":1}}]"
-            .getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, null, NOW));
+            .getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, "default", null, NOW));
     assertEquals(413, big.status());
   }
 
@@ -164,8 +165,8 @@ class EventParserTest {
   @DisplayName("the path names the stream; a body that names another is rejected")
   void pathStream() {
     ParseResult r = parser.parse("{\"values\":{\"v\":1}}\n{\"stream\":\"other\",\"values\":{\"v\":1}}"
-        .getBytes(StandardCharsets.UTF_8), BodyFormat.NDJSON, "orders", NOW);
-    assertEquals("orders", r.events().get(0).stream());
+        .getBytes(StandardCharsets.UTF_8), BodyFormat.NDJSON, "default", "orders", NOW);
+    assertEquals(StreamId.of("orders"), r.events().get(0).stream());
     assertTrue(r.rejections().get(0).error().contains("differs from the stream in the path"));
     assertEquals("stream: required (or post to /api/v1/streams/{stream}/events)",
         json("{\"values\":{\"v\":1}}").rejections().get(0).error());
@@ -177,11 +178,11 @@ class EventParserTest {
     EventParser p = new EventParser(PulseConfig.of(new JsonObject().put("ingest",
         new JsonObject().put("maxDims", 1).put("maxValues", 1).put("maxDimValueLength", 3))).ingest());
     assertEquals("dims: more than 1 keys", p.parse("{\"stream\":\"a\",\"dims\":{\"a\":\"1\",\"b\":\"2\"},\"values\":{\"v\":1}}"
-        .getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, null, NOW).rejections().get(0).error());
+        .getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, "default", null, NOW).rejections().get(0).error());
     assertEquals("values: more than 1 names", p.parse("{\"stream\":\"a\",\"values\":{\"v\":1,\"w\":2}}"
-        .getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, null, NOW).rejections().get(0).error());
+        .getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, "default", null, NOW).rejections().get(0).error());
     assertEquals("dims.a: longer than 3 characters", p.parse("{\"stream\":\"a\",\"dims\":{\"a\":\"long\"},\"values\":{\"v\":1}}"
-        .getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, null, NOW).rejections().get(0).error());
+        .getBytes(StandardCharsets.UTF_8), BodyFormat.JSON, "default", null, NOW).rejections().get(0).error());
     assertEquals("values.v: given twice", json("{\"stream\":\"a\",\"values\":{\"v\":1,\"v\":2}}").rejections().get(0)
         .error());
     assertTrue(json("{\"stream\":\"a\",\"values\":{\"bad name\":1}}").rejections().get(0).error().startsWith("values: name"));

@@ -1,5 +1,6 @@
 package io.pulse.ingest;
 
+import io.pulse.core.StreamId;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -45,14 +46,14 @@ class IngestJobTest {
   }
 
   private static Taken whole(Pipe p, String body, BodyFormat format) {
-    Ingestor.Outcome o = p.ingestor.ingest(p.parser.parse(bytes(body), format, null, NOW), NOW, "test");
+    Ingestor.Outcome o = p.ingestor.ingest(p.parser.parse(bytes(body), format, StreamId.DEFAULT_TENANT, null, NOW), StreamId.DEFAULT_TENANT, NOW, "test");
     List<String> routed = new ArrayList<>();
     describe(o.batches(), routed);
     return taken(p, o, routed);
   }
 
   private static Taken sliced(Pipe p, String body, BodyFormat format, int slice, int sliceBytes) {
-    IngestJob job = new IngestJob(p.parser, p.ingestor, bytes(body), format, null, NOW, "test", slice, sliceBytes);
+    IngestJob job = new IngestJob(p.parser, p.ingestor, bytes(body), format, io.pulse.core.StreamId.DEFAULT_TENANT, null, NOW, "test", slice, sliceBytes);
     List<String> routed = new ArrayList<>();
     int steps = 0;
     while (!job.done()) {
@@ -86,7 +87,7 @@ class IngestJobTest {
       answer.append("\n").append(r);
     }
     List<String> q = new ArrayList<>();
-    for (Quarantine.Entry e : p.quarantine.list(null, Integer.MAX_VALUE)) {
+    for (Quarantine.Entry e : p.quarantine.list(StreamId.DEFAULT_TENANT, null, Integer.MAX_VALUE)) {
       q.add(e.stream() + " " + e.source() + " " + e.reason() + " " + e.payload());
     }
     long events = p.catalog.all().stream().mapToLong(StreamCatalog.StreamInfo::events).sum();
@@ -168,7 +169,7 @@ class IngestJobTest {
     }
     arr.append("{\"stream\":\"s1\""); // never closed
     Pipe p = new Pipe(new JsonObject());
-    IngestJob job = new IngestJob(p.parser, p.ingestor, bytes(arr.toString()), BodyFormat.JSON, null, NOW, "test", 8, 1 << 20);
+    IngestJob job = new IngestJob(p.parser, p.ingestor, bytes(arr.toString()), BodyFormat.JSON, io.pulse.core.StreamId.DEFAULT_TENANT, null, NOW, "test", 8, 1 << 20);
     int steps = 0;
     BodyException e = null;
     try {
@@ -197,7 +198,7 @@ class IngestJobTest {
       nd.append(event(i)).append('\n');
     }
     Pipe p = new Pipe(limits);
-    IngestJob job = new IngestJob(p.parser, p.ingestor, bytes(nd.toString()), BodyFormat.NDJSON, null, NOW, "test", 5, 1 << 20);
+    IngestJob job = new IngestJob(p.parser, p.ingestor, bytes(nd.toString()), BodyFormat.NDJSON, io.pulse.core.StreamId.DEFAULT_TENANT, null, NOW, "test", 5, 1 << 20);
     BodyException e = assertThrows(BodyException.class, () -> {
       while (!job.done()) {
         assertEquals(0, job.step().length);
@@ -215,7 +216,7 @@ class IngestJobTest {
       nd.append(event(i)).append('\n');
     }
     Pipe p = new Pipe(new JsonObject());
-    IngestJob job = new IngestJob(p.parser, p.ingestor, bytes(nd.toString()), BodyFormat.NDJSON, null, NOW, "test");
+    IngestJob job = new IngestJob(p.parser, p.ingestor, bytes(nd.toString()), BodyFormat.NDJSON, io.pulse.core.StreamId.DEFAULT_TENANT, null, NOW, "test");
     job.step();
     assertTrue(job.done());
     assertEquals(1000, job.outcome().accepted());
@@ -229,7 +230,7 @@ class IngestJobTest {
       nd.append(event(i)).append('\n');
     }
     Pipe p = new Pipe(new JsonObject());
-    EventParser.Parse parse = p.parser.start(bytes(nd.toString()), BodyFormat.NDJSON, null, NOW);
+    EventParser.Parse parse = p.parser.start(bytes(nd.toString()), BodyFormat.NDJSON, StreamId.DEFAULT_TENANT, null, NOW);
     int steps = 0;
     while (!parse.done()) {
       int n = parse.step(IngestJob.SLICE, 64 * 1024);
@@ -239,7 +240,7 @@ class IngestJobTest {
     assertEquals(20_000, parse.result().events().size() + parse.result().rejections().size());
     assertTrue(steps >= nd.length() / (64 * 1024), "the byte slice bounds a step: " + steps + " steps");
     // and the job: parse, then route, a slice at a time
-    IngestJob job = new IngestJob(p.parser, p.ingestor, bytes(nd.toString()), BodyFormat.NDJSON, null, NOW, "test");
+    IngestJob job = new IngestJob(p.parser, p.ingestor, bytes(nd.toString()), BodyFormat.NDJSON, io.pulse.core.StreamId.DEFAULT_TENANT, null, NOW, "test");
     int jobSteps = 0;
     int parseSteps = 0;
     while (!job.done()) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pulse.core.StreamId;
 import io.pulse.agg.ShardBatch;
 import io.pulse.agg.ViewRegistry;
 import io.pulse.catalog.StreamCatalog;
@@ -38,7 +39,7 @@ class IngestorTest {
   }
 
   private static Event ev(String stream, long ts, Dims d, double v) {
-    return new Event(stream, ts, null, d, new String[] {"v"}, new double[] {v}, NOW);
+    return new Event(StreamId.of(stream), ts, null, d, new String[] {"v"}, new double[] {v}, NOW);
   }
 
   private double counter(String name, String stream) {
@@ -91,7 +92,7 @@ class IngestorTest {
     assertEquals(1, o.accepted());
     assertEquals(1, o.late());
     assertEquals(1, o.batches()[0].size(), "only the on-time event is aggregated");
-    Quarantine.Entry q = quarantine.list("s", 10).get(0);
+    Quarantine.Entry q = quarantine.list("default", "s", 10).get(0);
     assertEquals("late", q.source());
     assertTrue(q.reason().startsWith("late:"), q.reason());
     assertEquals(1.0, counter("pulse.events.late.quarantined", "s"));
@@ -109,7 +110,7 @@ class IngestorTest {
     Ingestor.Outcome o = in.ingest(events, NOW, "test");
     assertEquals(6, o.accepted());
     assertEquals(2, o.overflowed());
-    assertEquals(3, catalog.get("s").seriesCount());
+    assertEquals(3, catalog.get(StreamId.of("s")).seriesCount());
     ShardBatch b = o.batches()[0];
     int overflowEntries = 0;
     for (int i = 0; i < b.size(); i++) {
@@ -140,12 +141,12 @@ class IngestorTest {
     in.ingest(List.of(ev("s", NOW, Dims.EMPTY, 1)), NOW, "test");
     ParseResult pr = new ParseResult(List.of(), new int[0], List.of(new Rejection(0, "values: bad", "s", "{}"),
         new Rejection(1, "stream: bad", null, "{\"x\":1}")));
-    Ingestor.Outcome o = in.ingest(pr, NOW, "http");
+    Ingestor.Outcome o = in.ingest(pr, "default", NOW, "http");
     assertEquals(2, o.rejections().size());
     assertEquals(2, quarantine.total());
     assertEquals(1.0, counter("pulse.events.rejected", "s"));
     assertEquals(1.0, counter("pulse.events.rejected", "_other"));
-    assertEquals("values: bad", quarantine.list("s", 5).get(0).reason());
+    assertEquals("values: bad", quarantine.list("default", "s", 5).get(0).reason());
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.pulse.live;
 
+import io.pulse.core.StreamId;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -19,7 +20,7 @@ class BackfillPlanTest {
   private static final long LATE = 100;
 
   private static SubscriptionSpec.Since since(Object v) {
-    return SubscriptionSpec.fromJson(new JsonObject().put("stream", "s").put("since", v)).since();
+    return SubscriptionSpec.fromJson(StreamId.DEFAULT_TENANT, new JsonObject().put("stream", "s").put("since", v)).since();
   }
 
   @Test

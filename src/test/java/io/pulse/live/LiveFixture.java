@@ -1,5 +1,6 @@
 package io.pulse.live;
 
+import io.pulse.core.StreamId;
 import io.pulse.agg.Rollup;
 import io.pulse.agg.ValueStats;
 import io.pulse.agg.View;
@@ -38,7 +39,7 @@ final class LiveFixture implements Outbox.Socket, Outbox.Events {
     ViewRegistry views = new ViewRegistry(PulseConfig.of(new JsonObject().put("aggregation",
         new JsonObject().put("window", "1s"))));
     try {
-      view = views.acquire("s", Map.of(), List.of("k"));
+      view = views.acquire(StreamId.of("s"), Map.of(), List.of("k"));
     } catch (ViewRegistry.ViewException e) {
       throw new IllegalStateException(e);
     }
@@ -53,7 +54,7 @@ final class LiveFixture implements Outbox.Socket, Outbox.Events {
   }
 
   static SubscriptionSpec spec() {
-    return SubscriptionSpec.fromJson(new JsonObject().put("stream", "s").put("groupBy", "k"));
+    return SubscriptionSpec.fromJson(StreamId.DEFAULT_TENANT, new JsonObject().put("stream", "s").put("groupBy", "k"));
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.pulse.live;
 
+import io.pulse.core.StreamId;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -30,7 +31,7 @@ class SequencerTest {
       .put("aggregation", new JsonObject().put("window", "1s").put("maxViewsPerStream", 4)))); // 2 permanent, 2 on demand
 
   private View acquire(String dim, List<View> evicted) throws ViewRegistry.ViewException {
-    return views.acquire("s", Map.of(), List.of(dim), evicted);
+    return views.acquire(StreamId.of("s"), Map.of(), List.of(dim), evicted);
   }
 
   private static Rollup rollup(View v, long start, boolean fin) {

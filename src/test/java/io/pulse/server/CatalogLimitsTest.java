@@ -67,7 +67,7 @@ class CatalogLimitsTest {
     assertEquals(0, refused.getInteger("accepted"), "the catalog is full");
     assertTrue(refused.getJsonArray("errors").getJsonObject(0).getString("error").contains("aggregation.maxStreams"),
         refused.encode());
-    assertTrue(pulse.get("/metrics").body().contains("pulse_events_accepted_total{stream=\"idle1\"}"));
+    assertTrue(pulse.get("/metrics").body().contains("pulse_events_accepted_total{stream=\"idle1\",tenant=\"default\"}"));
 
     // the idle streams are left alone (posting to the refused stream does not touch them) until they go
     JsonObject answer = Await.until("a slot came free once the streams were idle", () -> post("fresh", "eu"),
@@ -75,7 +75,7 @@ class CatalogLimitsTest {
     assertEquals(1, answer.getInteger("accepted"), answer.encode());
 
     String metrics = pulse.get("/metrics").body();
-    assertFalse(metrics.contains("pulse_events_accepted_total{stream=\"idle1\"}"), "forgotten stream's meters removed");
+    assertFalse(metrics.contains("pulse_events_accepted_total{stream=\"idle1\",tenant=\"default\"}"), "forgotten stream's meters removed");
     assertTrue(metrics.contains("pulse_catalog_streams "), metrics);
     assertTrue(metrics.contains("pulse_catalog_series "), metrics);
     JsonObject streams = pulse.get("/api/v1/streams").json();

@@ -121,7 +121,7 @@ class DefinitionsApiTest {
       java.util.Collections.sort(statuses);
       assertEquals(List.of(200, 404), statuses, a.join().body() + " / " + b.body());
       assertEquals(0, p.get("/api/v1/quarantine?stream=second").json().getLong("total"));
-      assertTrue(p.get("/metrics").body().contains("pulse_events_accepted_total{stream=\"second\"} 1.0"),
+      assertTrue(p.get("/metrics").body().contains("pulse_events_accepted_total{stream=\"second\",tenant=\"default\"} 1.0"),
           "the requeued event is counted once");
       eventually(p, "/api/v1/streams", j -> j.getJsonArray("streams").stream()
           .anyMatch(s -> "second".equals(((JsonObject) s).getString("stream"))));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.core.StreamId;
 import io.pulse.agg.ValueStats;
 import io.pulse.agg.WindowAgg;
 import io.pulse.event.Dims;
@@ -70,22 +71,22 @@ class HistoryApiTest {
         WindowAgg w = new WindowAgg(t, t + 1000, 0.01, 2048);
         int n = 1 + rnd.nextInt(6);
         for (int i = 0; i < n; i++) {
-          w.add(new Event("hist", t + i, null, SERIES.get(s), new String[] {"amount", "items"},
+          w.add(new Event(StreamId.of("hist"), t + i, null, SERIES.get(s), new String[] {"amount", "items"},
               new double[] {Math.exp(rnd.nextGaussian()) * 100, 1 + rnd.nextInt(4)}, t + i));
         }
         windows.computeIfAbsent(SERIES.get(s), k -> new HashMap<>()).put(t, w);
-        rows.add(Row.of(SeriesKey.series("hist", SERIES.get(s)), w, codec));
+        rows.add(Row.of(SeriesKey.series(StreamId.of("hist"), SERIES.get(s)), w, codec));
         total.merge(w);
         if (t < T0 + 60_000) {
           firstMinute[s].merge(w);
         }
       }
       if (t >= T0 + 60_000) {
-        rows.add(Row.of(SeriesKey.group("hist", List.of(), Dims.EMPTY), total, codec));
+        rows.add(Row.of(SeriesKey.group(StreamId.of("hist"), List.of(), Dims.EMPTY), total, codec));
       }
     }
     for (int s = 0; s < SERIES.size(); s++) {
-      rows.add(Row.of(SeriesKey.series("hist", SERIES.get(s)), firstMinute[s], codec)); // a 1 min row
+      rows.add(Row.of(SeriesKey.series(StreamId.of("hist"), SERIES.get(s)), firstMinute[s], codec)); // a 1 min row
     }
     store.write(rows).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     db.exec("insert into streams (name, dims, value_names, first_seen, last_seen) values ('hist', "

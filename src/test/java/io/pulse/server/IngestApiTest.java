@@ -130,7 +130,7 @@ class IngestApiTest {
     assertEquals(5, r.json().getInteger("accepted"));
     assertEquals(2, r.json().getInteger("overflowed"));
     assertTrue(r.json().getString("overflowNote").contains("_overflow"));
-    assertTrue(pulse.get("/metrics").body().contains("pulse_events_overflowed_total{stream=\"capped\"} 2.0"));
+    assertTrue(pulse.get("/metrics").body().contains("pulse_events_overflowed_total{stream=\"capped\",tenant=\"default\"} 2.0"));
   }
 
   @Test
@@ -167,10 +167,10 @@ class IngestApiTest {
     pulse.post("/api/v1/events", "application/json", "{\"stream\":\"met\",\"values\":{\"v\":1}}");
     pulse.post("/api/v1/events", "application/json", "{\"stream\":\"met\",\"values\":{}}");
     String m = pulse.get("/metrics").body();
-    assertTrue(m.contains("pulse_events_accepted_total{stream=\"met\"} 1.0"), m);
-    assertTrue(m.contains("pulse_events_rejected_total{stream=\"met\"} 1.0"), m);
-    assertTrue(m.contains("pulse_events_late_total{stream=\"met\"}"), m);
-    assertTrue(m.contains("pulse_events_overflowed_total{stream=\"met\"}"), m);
+    assertTrue(m.contains("pulse_events_accepted_total{stream=\"met\",tenant=\"default\"} 1.0"), m);
+    assertTrue(m.contains("pulse_events_rejected_total{stream=\"met\",tenant=\"default\"} 1.0"), m);
+    assertTrue(m.contains("pulse_events_late_total{stream=\"met\",tenant=\"default\"}"), m);
+    assertTrue(m.contains("pulse_events_overflowed_total{stream=\"met\",tenant=\"default\"}"), m);
     assertTrue(m.contains("pulse_live_subscribers"), m);
     assertTrue(m.contains("pulse_live_coalesced_total"), m);
     assertTrue(m.contains("pulse_live_dropped_total"), m);

@@ -208,7 +208,7 @@ class LiveFeedTest {
       Msg f = ws.await(LiveFeedTest::finalRollup, 5000);
       assertTrue(f.json().getLong("start") > old + 50_000, "folded into a current window");
       assertEquals(old, f.json().getLong("latest"), "the event keeps its own time");
-      assertTrue(pulse.get("/metrics").body().contains("pulse_events_late_total{stream=\"latey\"} 1.0"));
+      assertTrue(pulse.get("/metrics").body().contains("pulse_events_late_total{stream=\"latey\",tenant=\"default\"} 1.0"));
     }
   }
 

@@ -39,7 +39,7 @@ class PipeliningTest {
       String metrics = p.get("/metrics").body();
       assertTrue(HttpAdmissionTest.metric(metrics, "pulse_http_pipelined_total") >= 1, "counted");
       assertEquals(0.0, HttpAdmissionTest.metric(metrics, "pulse_http_body_buffered_bytes"), "no bytes held");
-      assertEquals(0.0, HttpAdmissionTest.metric(metrics, "pulse_events_accepted_total{stream=\"piped2\"}"),
+      assertEquals(0.0, HttpAdmissionTest.metric(metrics, "pulse_events_accepted_total{stream=\"piped2\",tenant=\"default\"}"),
           "the pipelined events were not read");
       assertEquals(202, p.postNdjson("piped2", body), "a request on its own is served as usual");
       // the counter that read 0 above is there and counts: one event, this one, not the pipelined one too

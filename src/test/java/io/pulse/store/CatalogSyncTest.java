@@ -1,5 +1,6 @@
 package io.pulse.store;
 
+import io.pulse.core.StreamId;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -34,27 +35,27 @@ class CatalogSyncTest {
   private final StreamCatalog live = new StreamCatalog(100, 100, new SimpleMeterRegistry());
   private final List<List<String>> saves = new ArrayList<>();
   private final Set<String> refusedNames = new HashSet<>();
-  private final List<Map<String, CatalogStore.Stream>> published = new ArrayList<>();
+  private final List<Map<StreamId, CatalogStore.Stream>> published = new ArrayList<>();
   private boolean away;
   private Promise<Void> hanging;
 
   private final CatalogSync sync = new CatalogSync(batch -> {
-    saves.add(batch.stream().map(CatalogStore.Stream::name).toList());
+    saves.add(batch.stream().map(s -> s.stream().name()).toList());
     if (hanging != null) {
       return hanging.future();
     }
     if (away) {
       return Future.failedFuture(new IOException("Connection refused"));
     }
-    if (batch.stream().anyMatch(s -> refusedNames.contains(s.name()))) {
+    if (batch.stream().anyMatch(s -> refusedNames.contains(s.stream().name()))) {
       return Future.failedFuture(new PgException("value too long", "ERROR", "22001", null));
     }
     return Future.succeededFuture();
   }, clock, published::add);
 
   private void see(String stream, String host, String value) {
-    StreamCatalog.StreamInfo s = live.stream(stream, clock.millis());
-    s.admit(Event.of(stream, clock.millis(), Dims.of("host", host), Map.of(value, 1)), clock.millis());
+    StreamCatalog.StreamInfo s = live.stream(StreamId.of(stream), clock.millis());
+    s.admit(Event.of(StreamId.of(stream), clock.millis(), Dims.of("host", host), Map.of(value, 1)), clock.millis());
     s.count(clock.millis(), 1, 0, 0, 0);
   }
 
@@ -66,27 +67,27 @@ class CatalogSyncTest {
     assertTrue(sync.sync(live.all()).succeeded());
     assertEquals(1, saves.size());
     assertEquals(Set.of("a", "b"), Set.copyOf(saves.get(0)));
-    assertEquals(Set.of("a", "b"), published.get(published.size() - 1).keySet());
+    assertEquals(Set.of("a", "b"), published.get(published.size() - 1).keySet().stream().map(StreamId::name).collect(java.util.stream.Collectors.toSet()));
     sync.sync(live.all());
     assertEquals(1, saves.size(), "nothing changed: nothing saved");
     clock.advance(1000);
     see("a", "h2", "ms");
     sync.sync(live.all());
     assertEquals(List.of("a"), saves.get(1));
-    assertEquals(List.of("h1", "h2"), sync.stored().get("a").dims().get("host"));
-    assertThrows(UnsupportedOperationException.class, () -> published.get(published.size() - 1).remove("a"),
+    assertEquals(List.of("h1", "h2"), sync.stored().get(StreamId.of("a")).dims().get("host"));
+    assertThrows(UnsupportedOperationException.class, () -> published.get(published.size() - 1).remove(StreamId.of("a")),
         "what others read is immutable");
   }
 
   @Test
   @DisplayName("the live stream is merged with what earlier runs stored: dims united, earliest first seen kept")
   void mergesWithLoaded() {
-    sync.loaded(Map.of("a", new CatalogStore.Stream("a", Map.of("region", List.of("eu")), List.of("bytes"),
+    sync.loaded(Map.of(StreamId.of("a"), new CatalogStore.Stream(StreamId.of("a"), Map.of("region", List.of("eu")), List.of("bytes"),
         T0 - 86_400_000L, T0 - 3_600_000L)));
-    assertNotNull(published.get(0).get("a"), "the loaded catalogue is published at once");
+    assertNotNull(published.get(0).get(StreamId.of("a")), "the loaded catalogue is published at once");
     see("a", "h1", "ms");
     sync.sync(live.all());
-    CatalogStore.Stream a = sync.stored().get("a");
+    CatalogStore.Stream a = sync.stored().get(StreamId.of("a"));
     assertEquals(Set.of("region", "host"), a.dims().keySet());
     assertEquals(List.of("bytes", "ms"), a.valueNames());
     assertEquals(T0 - 86_400_000L, a.firstSeen());
@@ -99,12 +100,12 @@ class CatalogSyncTest {
     see("a", "h1", "ms");
     away = true;
     sync.sync(live.all());
-    assertNull(sync.stored().get("a"));
+    assertNull(sync.stored().get(StreamId.of("a")));
     assertTrue(published.isEmpty());
     away = false;
     sync.sync(live.all());
     assertEquals(List.of(List.of("a"), List.of("a")), saves);
-    assertNotNull(sync.stored().get("a"));
+    assertNotNull(sync.stored().get(StreamId.of("a")));
   }
 
   @Test
@@ -115,7 +116,7 @@ class CatalogSyncTest {
     see("c", "h1", "ms");
     refusedNames.add("bad");
     sync.sync(live.all());
-    assertEquals(Set.of("a", "c"), sync.stored().keySet());
+    assertEquals(Set.of("a", "c"), sync.stored().keySet().stream().map(StreamId::name).collect(java.util.stream.Collectors.toSet()));
     assertEquals(1, sync.refused());
     int tries = saves.size();
     sync.sync(live.all());
@@ -133,7 +134,7 @@ class CatalogSyncTest {
     see("a", "h\u0000x", "ms");
     sync.sync(live.all());
     assertEquals(1, sync.skipped());
-    assertFalse(sync.stored().get("a").dims().getOrDefault("host", List.of()).contains("h\u0000x"));
+    assertFalse(sync.stored().get(StreamId.of("a")).dims().getOrDefault("host", List.of()).contains("h\u0000x"));
     clock.advance(1000);
     see("a", "h2", "ms");
     sync.sync(live.all());
@@ -150,6 +151,6 @@ class CatalogSyncTest {
     assertEquals(1, saves.size());
     hanging.complete();
     assertTrue(first.succeeded());
-    assertNotNull(sync.stored().get("a"));
+    assertNotNull(sync.stored().get(StreamId.of("a")));
   }
 }

@@ -6,6 +6,7 @@ import static io.pulse.store.RollupCodecTest.window;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.pulse.core.StreamId;
 import io.pulse.agg.ValueStats;
 import io.pulse.agg.WindowAgg;
 import io.pulse.config.PulseConfig;
@@ -82,7 +83,7 @@ class DownsamplerTest {
       for (int k = 0; k < 2; k++) {
         WindowAgg w = window(T0 + s * 1000, 1000, 5 + rnd.nextInt(30), rnd);
         out.get(k).add(w);
-        rows.add(Row.of(SeriesKey.series("pay", Dims.of("region", "r" + k)), w, CODEC));
+        rows.add(Row.of(SeriesKey.series(StreamId.of("pay"), Dims.of("region", "r" + k)), w, CODEC));
       }
     }
     await(store.write(rows));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.core.StreamId;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
@@ -15,7 +16,7 @@ class HistoryParseTest {
 
   private static String refused(String name, String value) {
     return assertThrows(IllegalArgumentException.class,
-        () -> History.parse("s", Map.of(name, List.of(value)), NOW), name + "=" + value).getMessage();
+        () -> History.parse(StreamId.of("s"), Map.of(name, List.of(value)), NOW), name + "=" + value).getMessage();
   }
 
   @Test
@@ -38,7 +39,7 @@ class HistoryParseTest {
     assertTrue(refused("step", "9223372036854775000").startsWith("step: "));
     assertTrue(refused("step", "99999999999999999999").startsWith("step: "));
     // a step longer than the range is one point; a huge one no longer wraps the point count
-    assertEquals(1, countPoints(History.parse("s", Map.of("from", List.of("0"), "to", List.of("" + NOW),
+    assertEquals(1, countPoints(History.parse(StreamId.of("s"), Map.of("from", List.of("0"), "to", List.of("" + NOW),
         "step", List.of("8000y")), NOW)));
     assertEquals("step: must be a whole number of seconds (1 s is the finest stored resolution), got \"1500ms\"",
         refused("step", "1500ms"));

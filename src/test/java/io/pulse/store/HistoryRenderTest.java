@@ -1,5 +1,6 @@
 package io.pulse.store;
 
+import io.pulse.core.StreamId;
 import static io.pulse.store.RollupCodecTest.CODEC;
 import static io.pulse.store.RollupCodecTest.window;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,7 +32,7 @@ class HistoryRenderTest {
   }
 
   private static History.Request req(long from, long to, long step, List<String> groupBy) {
-    return new History.Request("s", from, to, step, Map.of(), groupBy, null);
+    return new History.Request(StreamId.of("s"), from, to, step, Map.of(), groupBy, null);
   }
 
   private static JsonArray points(JsonObject answer) {
@@ -100,11 +101,11 @@ class HistoryRenderTest {
   @DisplayName("buckets are counted on the epoch grid: a range one bucket too many is a 400 that says the limit")
   void bucketLimit() {
     long max = History.MAX_POINTS;
-    History.Request ok = History.parse("s", Map.of("from", List.of("" + T0), "to", List.of("" + (T0 + max * 1000)),
+    History.Request ok = History.parse(StreamId.of("s"), Map.of("from", List.of("" + T0), "to", List.of("" + (T0 + max * 1000)),
         "step", List.of("1s")), T0 + max * 1000);
     assertEquals(max, History.bucketCount(ok.from(), ok.to(), ok.stepMs()));
     // the same length, shifted half a second: it meets one bucket more
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> History.parse("s",
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> History.parse(StreamId.of("s"),
         Map.of("from", List.of("" + (T0 + 500)), "to", List.of("" + (T0 + 500 + max * 1000)), "step", List.of("1s")),
         T0 + max * 1000 + 500));
     assertEquals("step: 1s over that range is " + (max + 1) + " points per series, more than " + max

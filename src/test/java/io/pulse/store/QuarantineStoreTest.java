@@ -47,17 +47,17 @@ class QuarantineStoreTest {
   }
 
   private static Quarantine.Entry entry(long at, String stream, String reason, String payload) {
-    return new Quarantine.Entry(0, at, stream, "http", reason, payload);
+    return new Quarantine.Entry(0, at, T, stream, "http", reason, payload);
   }
 
   @Test
   @DisplayName("one bad event repeated is one row whose count and last-seen move, within a batch and across batches")
   void repeatsMerge() throws Exception {
     String bad = "{\"stream\":\"pay\",\"values\":{\"amount\":\"x\"}}";
-    await(store.save(T, List.of(entry(NOW, "pay", "values.amount: must be a number", bad),
+    await(store.save(List.of(entry(NOW, "pay", "values.amount: must be a number", bad),
         entry(NOW + 5, "pay", "values.amount: must be a number", bad),
         entry(NOW + 1, "pay", "values: required", "{}"))));
-    await(store.save(T, List.of(entry(NOW + 9, "pay", "values.amount: must be a number", bad))));
+    await(store.save(List.of(entry(NOW + 9, "pay", "values.amount: must be a number", bad))));
 
     QuarantineStore.Page page = await(store.list(T, null, 10, null));
     assertEquals(2, page.rows());
@@ -73,7 +73,7 @@ class QuarantineStoreTest {
   @DisplayName("listing filters by stream and pages back by id, newest first")
   void listing() throws Exception {
     for (int i = 0; i < 5; i++) {
-      await(store.save(T, List.of(entry(NOW + i, i % 2 == 0 ? "a" : "b", "bad " + i, "{}"))));
+      await(store.save(List.of(entry(NOW + i, i % 2 == 0 ? "a" : "b", "bad " + i, "{}"))));
     }
     QuarantineStore.Page a = await(store.list(T, "a", 2, null));
     assertEquals(List.of("bad 4", "bad 2"), a.items().stream().map(QuarantineStore.Item::reason).toList());
@@ -86,7 +86,7 @@ class QuarantineStoreTest {
   @Test
   @DisplayName("purge deletes by id, by stream and by age, and each purge is audited")
   void purge() throws Exception {
-    await(store.save(T, List.of(entry(NOW, "a", "r1", "1"), entry(NOW + 10, "a", "r2", "2"),
+    await(store.save(List.of(entry(NOW, "a", "r1", "1"), entry(NOW + 10, "a", "r2", "2"),
         entry(NOW + 20, "b", "r3", "3"))));
     long id = await(store.list(T, "b", 1, null)).items().get(0).id();
     assertEquals(1, await(store.purge(T, id, null, null, "ann", NOW, "quarantine.delete")));
@@ -104,7 +104,7 @@ class QuarantineStoreTest {
   void unstorableTextIsEscaped() throws Exception {
     String payload = "{\"stream\":\"q\u0000\",\"values\":{\"a\":1},\"x\":\"\ud800\\\\0\"}";
     assertFalse(PgText.storable(payload));
-    Isolating.Outcome<QuarantineStore.Row> o = await(store.save(T, List.of(
+    Isolating.Outcome<QuarantineStore.Row> o = await(store.save(List.of(
         entry(NOW, "ok", "values: required", "{}"),
         entry(NOW + 1, "q\u0000", "stream: \"q\u0000\" does not match", payload),
         entry(NOW + 2, "ok2", "values: required", "{\"a\":\"\\0\"}"))));
@@ -122,7 +122,7 @@ class QuarantineStoreTest {
     assertFalse(plain.escaped());
     assertEquals("{\"a\":\"\\0\"}", plain.payload(), "a storable payload is stored as it is");
     // the same poisoned rejection again merges into its row
-    await(store.save(T, List.of(entry(NOW + 9, "q\u0000", "stream: \"q\u0000\" does not match", payload))));
+    await(store.save(List.of(entry(NOW + 9, "q\u0000", "stream: \"q\u0000\" does not match", payload))));
     assertEquals(2, await(store.get(T, odd.id())).count());
   }
 
@@ -135,7 +135,7 @@ class QuarantineStoreTest {
       batch.add(entry(NOW + i, "s", i == 13 ? "poison" : "r" + i, "{}"));
     }
     batch.add(entry(NOW + 30, "s", "poison", "{}")); // a repeat: the same row, refused once for both entries
-    Isolating.Outcome<QuarantineStore.Row> o = await(store.save(T, batch));
+    Isolating.Outcome<QuarantineStore.Row> o = await(store.save(batch));
     assertEquals(19, o.written());
     assertEquals(1, o.refused().size());
     assertEquals(2, o.refused().get(0).row().entries());
@@ -156,13 +156,13 @@ class QuarantineStoreTest {
   void ringSince() {
     Quarantine q = new Quarantine(4, 100);
     for (int i = 0; i < 3; i++) {
-      q.add(NOW + i, "s", "http", "r" + i, "{}");
+      q.add(NOW + i, T, "s", "http", "r" + i, "{}");
     }
     Quarantine.Since first = q.since(0, 2);
     assertEquals(List.of("r0", "r1"), first.entries().stream().map(Quarantine.Entry::reason).toList());
     assertEquals(0, first.missed());
     for (int i = 3; i < 9; i++) {
-      q.add(NOW + i, "s", "http", "r" + i, "{}");
+      q.add(NOW + i, T, "s", "http", "r" + i, "{}");
     }
     Quarantine.Since second = q.since(first.next(), 10);
     assertEquals(3, second.missed(), "r2, r3 and r4 were overwritten before the writer came back");

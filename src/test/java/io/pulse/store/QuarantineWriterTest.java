@@ -1,5 +1,6 @@
 package io.pulse.store;
 
+import io.pulse.core.StreamId;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,7 +44,7 @@ class QuarantineWriterTest {
 
   private void quarantine(String... payloads) {
     for (String p : payloads) {
-      ring.add(clock.millis(), "s", "http", "bad value", p);
+      ring.add(clock.millis(), StreamId.DEFAULT_TENANT, "s", "http", "bad value", p);
     }
   }
 

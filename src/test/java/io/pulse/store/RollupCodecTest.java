@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput;
+import io.pulse.core.StreamId;
 import io.pulse.agg.ValueStats;
 import io.pulse.agg.WindowAgg;
 import io.pulse.event.Dims;
@@ -22,7 +23,7 @@ class RollupCodecTest {
   static final RollupCodec CODEC = new RollupCodec(ACC, 2048);
 
   static Event event(long ts, double amount, double items) {
-    return new Event("s", ts, null, Dims.EMPTY, new String[] {"amount", "items"}, new double[] {amount, items}, ts);
+    return new Event(StreamId.of("s"), ts, null, Dims.EMPTY, new String[] {"amount", "items"}, new double[] {amount, items}, ts);
   }
 
   /** A window of {@code n} events of a long-tailed amount (some negative, some zero) and small counts. */

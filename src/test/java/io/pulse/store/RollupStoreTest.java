@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.core.StreamId;
 import io.pulse.agg.ValueStats;
 import io.pulse.agg.WindowAgg;
 import io.pulse.event.Dims;
@@ -63,7 +64,7 @@ class RollupStoreTest {
   }
 
   private static Query query(String stream, long from, long to, Map<String, Set<String>> filter, List<String> groupBy) {
-    return new Query(stream, Resolution.SECOND, from, to, filter, groupBy, 100_000);
+    return new Query(StreamId.of(stream), Resolution.SECOND, from, to, filter, groupBy, 100_000);
   }
 
   @Test
@@ -74,7 +75,7 @@ class RollupStoreTest {
     for (int s = 0; s < 3; s++) {
       for (int w = 0; w < 10; w++) {
         WindowAgg win = window(w * 1000L, 1000, 20, rnd);
-        batch.add(Row.of(SeriesKey.series("replay", Dims.of("store", "s" + s)), win, CODEC));
+        batch.add(Row.of(SeriesKey.series(StreamId.of("replay"), Dims.of("store", "s" + s)), win, CODEC));
       }
     }
     await(store.write(batch));
@@ -95,10 +96,10 @@ class RollupStoreTest {
     WindowAgg w = new WindowAgg(5_000, 6_000, ACC, 2048);
     for (int i = 0; i < values.length; i++) {
       values[i] = Math.exp(rnd.nextGaussian());
-      w.add(new io.pulse.event.Event("rt", 5_000 + i % 1000, null, Dims.EMPTY, new String[] {"ms"},
+      w.add(new io.pulse.event.Event(StreamId.of("rt"), 5_000 + i % 1000, null, Dims.EMPTY, new String[] {"ms"},
           new double[] {values[i]}, 5_000));
     }
-    await(store.write(List.of(Row.of(SeriesKey.series("rt", Dims.EMPTY), w, CODEC))));
+    await(store.write(List.of(Row.of(SeriesKey.series(StreamId.of("rt"), Dims.EMPTY), w, CODEC))));
     List<Stored> rows = await(store.query(query("rt", 0, 10_000, Map.of(), List.of())));
     assertEquals(1, rows.size());
     Stored r = rows.get(0);
@@ -125,7 +126,7 @@ class RollupStoreTest {
     for (int s = 0; s < 60; s++) {
       WindowAgg second = window(120_000 + s * 1000L, 1000, 30 + rnd.nextInt(100), rnd);
       minute.merge(second);
-      rows.add(Row.of(SeriesKey.series("minute", Dims.of("host", "a")), second, CODEC));
+      rows.add(Row.of(SeriesKey.series(StreamId.of("minute"), Dims.of("host", "a")), second, CODEC));
     }
     await(store.write(rows));
     WindowAgg merged = new WindowAgg(120_000, 180_000, ACC, 2048);
@@ -156,10 +157,10 @@ class RollupStoreTest {
       for (String region : List.of("eu", "us")) {
         WindowAgg win = window(start, 1000, 5, rnd);
         total.merge(win);
-        rows.add(Row.of(SeriesKey.series("shapes", Dims.of("region", region)), win, CODEC));
+        rows.add(Row.of(SeriesKey.series(StreamId.of("shapes"), Dims.of("region", region)), win, CODEC));
       }
       if (w >= 2) { // the total was stored for the last two windows only
-        rows.add(Row.of(SeriesKey.group("shapes", List.of(), Dims.EMPTY), total, CODEC));
+        rows.add(Row.of(SeriesKey.group(StreamId.of("shapes"), List.of(), Dims.EMPTY), total, CODEC));
       }
     }
     await(store.write(rows));
@@ -171,7 +172,7 @@ class RollupStoreTest {
     assertEquals(4, eu.size());
     assertTrue(eu.stream().allMatch(r -> !r.grouped() && r.dims().equals(Dims.of("region", "eu"))));
     assertEquals(0, await(store.query(query("shapes", 4000, 9000, Map.of(), List.of()))).size());
-    List<Stored> capped = await(store.query(new Query("shapes", Resolution.SECOND, 0, 4000, Map.of(),
+    List<Stored> capped = await(store.query(new Query(StreamId.of("shapes"), Resolution.SECOND, 0, 4000, Map.of(),
         List.of("region"), 3)));
     assertEquals(4, capped.size(), "one more than the limit tells there are more");
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.core.StreamId;
 import io.pulse.event.Dims;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class WriteQueueTest {
 
   private static RollupStore.Row row(long start) {
-    return new RollupStore.Row(RollupStore.SeriesKey.series("s", Dims.EMPTY), start, start + 1000, 1, start,
+    return new RollupStore.Row(RollupStore.SeriesKey.series(StreamId.of("s"), Dims.EMPTY), start, start + 1000, 1, start,
         new byte[0]);
   }
 

@@ -49,10 +49,17 @@ public final class LiveClient implements AutoCloseable {
   }
 
   public static LiveClient websocket(int port, WebSocketClientOptions options) {
+    return websocket(port, options, java.util.Map.of());
+  }
+
+  /** A WebSocket opened with these request headers (for a test's own CallerResolver, say). */
+  public static LiveClient websocket(int port, WebSocketClientOptions options, java.util.Map<String, String> headers) {
     LiveClient c = new LiveClient();
     c.wsClient = c.vertx.createWebSocketClient(options);
-    c.ws = await(c.wsClient.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
-        .setURI("/api/v1/live/ws")).map(ws -> {
+    WebSocketConnectOptions connect = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+        .setURI("/api/v1/live/ws");
+    headers.forEach(connect::addHeader);
+    c.ws = await(c.wsClient.connect(connect).map(ws -> {
           ws.textMessageHandler(t -> c.inbox.add(new Msg(null, null, new JsonObject(t))));
           ws.closeHandler(v -> {
             c.closeCode = ws.closeStatusCode();
@@ -65,10 +72,16 @@ public final class LiveClient implements AutoCloseable {
 
   /** Opens {@code /api/v1/live/sse?query}; {@code lastEventId} may be null. */
   public static LiveClient sse(int port, String query, String lastEventId) {
+    return sse(port, query, lastEventId, java.util.Map.of());
+  }
+
+  /** {@link #sse(int, String, String)} with these request headers as well. */
+  public static LiveClient sse(int port, String query, String lastEventId, java.util.Map<String, String> headers) {
     LiveClient c = new LiveClient();
     c.httpClient = c.vertx.createHttpClient(new HttpClientOptions());
     RequestOptions ro = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(port)
         .setURI("/api/v1/live/sse?" + query).addHeader("Accept", "text/event-stream");
+    headers.forEach(ro::addHeader);
     if (lastEventId != null) {
       ro.addHeader("Last-Event-ID", lastEventId);
     }

@@ -1,5 +1,6 @@
 package io.pulse.verticles;
 
+import io.pulse.core.StreamId;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -83,11 +84,11 @@ class PulseContextTest {
     assertEquals(io.pulse.store.StoreWriter.Status.IDLE, ctx.store.get());
     ctx.store.set(new io.pulse.store.StoreWriter.Status(7, true, "the database does not answer: x"));
     assertTrue(ctx.store.get().full());
-    java.util.Map<String, io.pulse.store.CatalogStore.Stream> m = new java.util.HashMap<>();
-    m.put("a", new io.pulse.store.CatalogStore.Stream("a", java.util.Map.of(), java.util.List.of(), 1, 2));
+    java.util.Map<StreamId, io.pulse.store.CatalogStore.Stream> m = new java.util.HashMap<>();
+    m.put(StreamId.of("a"), new io.pulse.store.CatalogStore.Stream(StreamId.of("a"), java.util.Map.of(), java.util.List.of(), 1, 2));
     ctx.storedStreams.set(m);
     m.clear(); // the owner's own map may change afterwards; the published copy does not
-    assertTrue(ctx.storedStreams.containsKey("a"));
-    assertEquals(2, ctx.storedStreams.get("a").lastSeen());
+    assertTrue(ctx.storedStreams.containsKey(StreamId.of("a")));
+    assertEquals(2, ctx.storedStreams.get(StreamId.of("a")).lastSeen());
   }
 }
