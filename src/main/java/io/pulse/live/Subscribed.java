@@ -24,7 +24,7 @@ public final class Subscribed {
       Collection<String> dims, Collection<String> valueNames, boolean storage) {
     JsonObject filter = new JsonObject();
     spec.filter().forEach((k, v) -> filter.put(k, new JsonArray(new ArrayList<>(v))));
-    JsonObject o = new JsonObject().put("type", "subscribed").put("stream", r.stream())
+    JsonObject o = new JsonObject().put("type", "subscribed").put("stream", r.stream().name())
         .put("groupBy", r.groupBy() == null ? null : new JsonArray(new ArrayList<>(r.groupBy())))
         .put("filter", filter).put("metrics", spec.metrics() == null ? null : new JsonArray(new ArrayList<>(spec.metrics())))
         .put("window", r.window());
@@ -37,22 +37,22 @@ public final class Subscribed {
       }
     }
     if (dims == null) {
-      warnings.add("stream " + r.stream() + " has had no events yet; rollups start with its first");
+      warnings.add("stream " + r.stream().name() + " has had no events yet; rollups start with its first");
     } else {
       for (String g : spec.groupBy()) {
         if (!dims.contains(g)) {
-          warnings.add("groupBy: stream " + r.stream() + " has no dim \"" + g + "\" (it has " + dims + ")");
+          warnings.add("groupBy: stream " + r.stream().name() + " has no dim \"" + g + "\" (it has " + dims + ")");
         }
       }
       for (String f : spec.filter().keySet()) {
         if (!dims.contains(f)) {
-          warnings.add("filter: stream " + r.stream() + " has no dim \"" + f + "\" (it has " + dims + ")");
+          warnings.add("filter: stream " + r.stream().name() + " has no dim \"" + f + "\" (it has " + dims + ")");
         }
       }
       if (spec.metrics() != null) {
         for (String m : spec.metrics()) {
           if (!valueNames.contains(m)) {
-            warnings.add("metrics: stream " + r.stream() + " has no value \"" + m + "\" (it has " + valueNames + ")");
+            warnings.add("metrics: stream " + r.stream().name() + " has no value \"" + m + "\" (it has " + valueNames + ")");
           }
         }
       }

@@ -278,7 +278,7 @@ public final class RollupStore {
    * read joins to: retention removes it.
    */
   public Future<Deleted> deleteStream(io.vertx.sqlclient.SqlClient client, String tenant, String stream) {
-    forgetIds(stream);
+    forgetIds(tenant, stream);
     Map<String, Long> windows = new LinkedHashMap<>();
     Future<Void> chain = Future.succeededFuture();
     for (Resolution r : Resolution.values()) {
@@ -292,14 +292,14 @@ public final class RollupStore {
     return chain.compose(v -> client.preparedQuery("delete from series where tenant = $1 and stream = $2")
         .execute(Tuple.of(tenant, stream)))
         .map(set -> {
-          forgetIds(stream);
+          forgetIds(tenant, stream);
           return new Deleted(set.rowCount(), windows);
         });
   }
 
-  private void forgetIds(String stream) {
+  private void forgetIds(String tenant, String stream) {
     synchronized (ids) {
-      ids.keySet().removeIf(k -> k.stream().equals(stream));
+      ids.keySet().removeIf(k -> k.stream().name().equals(stream) && k.stream().tenant().equals(tenant));
     }
   }
 
