@@ -43,7 +43,8 @@ class PipeliningTest {
           "the pipelined events were not read");
       assertEquals(202, p.postNdjson("piped2", body), "a request on its own is served as usual");
       // the counter that read 0 above is there and counts: one event, this one, not the pipelined one too
-      assertEquals(1.0, HttpAdmissionTest.metric(p.get("/metrics").body(), "pulse_events_accepted_total{stream=\"piped2\"}"),
+      assertEquals(1.0, HttpAdmissionTest.metric(p.get("/metrics").body(),
+          "pulse_events_accepted_total{stream=\"piped2\",tenant=\"default\"}"),
           "only the request on its own was read");
     }
   }

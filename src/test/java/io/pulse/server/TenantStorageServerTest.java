@@ -45,6 +45,9 @@ class TenantStorageServerTest {
     for (Object s : series.getJsonArray("series")) {
       for (Object p : ((JsonObject) s).getJsonArray("points")) {
         JsonObject point = ((JsonArray) p).getJsonObject(1);
+        if (point.getLong("count") == 0) {
+          continue; // an empty bucket of the range: a gap, no figures
+        }
         JsonObject v = point.getJsonObject("values").getJsonObject("v");
         assertTrue(v.getDouble("min") >= lo && v.getDouble("max") <= hi, "another tenant's figures: " + point);
         n += point.getLong("count");
