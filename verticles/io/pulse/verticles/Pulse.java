@@ -133,9 +133,13 @@ public final class Pulse {
         .map(demo -> {
           CatalogSweeper sweeper = new CatalogSweeper(config, ctx.catalog, ctx.views);
           AtomicBoolean sweeping = new AtomicBoolean();
+          long[] ticks = {0};
           vertx.setPeriodic(1000, t -> {
             long now = clock.millis();
             ctx.catalog.tick(now);
+            if (++ticks[0] % 10 == 0) {
+              ctx.catalog.meters().rebalance(); // per-stream counters: the busiest streams get their own (10 s)
+            }
             // not while stopping: closing Vert.x shuts the worker pool, and a pass handed to it then is refused
             if (!ctx.draining.get() && sweeping.compareAndSet(false, true)) { // may look at every series: off the loop
               // with storage on, a stream goes only once the stored catalogue has caught up with it

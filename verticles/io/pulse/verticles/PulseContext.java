@@ -108,7 +108,8 @@ public final class PulseContext {
     this.registry = registry;
     this.shards = shards;
     PulseConfig.Aggregation a = config.aggregation();
-    this.catalog = new StreamCatalog(a.maxStreams(), a.maxSeriesPerStream(), config.holding().maxSeries(), registry);
+    this.catalog = new StreamCatalog(a.maxStreams(), a.maxSeriesPerStream(), config.holding().maxSeries(), registry,
+        new io.pulse.catalog.StreamMeters(registry, config.configuredStreams(), config.holding().maxMeteredStreams()));
     this.views = new ViewRegistry(config);
     this.quarantine = new Quarantine(config.quarantine().capacity(), config.quarantine().maxPayloadChars());
     this.ingestor = new Ingestor(config, catalog, views, quarantine, shards, registry);

@@ -2,7 +2,6 @@ package io.pulse.catalog;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.agg.View;
 import io.pulse.agg.ViewKey;
@@ -56,6 +55,7 @@ public final class StreamCatalog {
   private final int maxSeries;
   private final int maxSeriesTotal;
   private final MeterRegistry registry;
+  private final StreamMeters meters;
   private final ConcurrentHashMap<StreamId, StreamInfo> streams = new ConcurrentHashMap<>();
   /**
    * Streams held, counted here rather than by the map's size: the map's count is updated after a
@@ -67,6 +67,11 @@ public final class StreamCatalog {
   private final Counter streamsForgotten;
   private final Counter seriesForgotten;
 
+  /** The per-stream event counters: {@link StreamMeters#rebalance} them every few seconds. */
+  public StreamMeters meters() {
+    return meters;
+  }
+
   /** A catalog without a global series budget. */
   public StreamCatalog(int maxStreams, int maxSeries, MeterRegistry registry) {
     this(maxStreams, maxSeries, Integer.MAX_VALUE, registry);
@@ -77,6 +82,14 @@ public final class StreamCatalog {
    * @param maxSeriesTotal series across all streams ({@code aggregation.maxSeries})
    */
   public StreamCatalog(int maxStreams, int maxSeries, int maxSeriesTotal, MeterRegistry registry) {
+    this(maxStreams, maxSeries, maxSeriesTotal, registry, new StreamMeters(registry, java.util.Set.of(), Integer.MAX_VALUE));
+  }
+
+  /**
+   * @param meters the per-stream event counters, whose label set it bounds ({@link StreamMeters})
+   */
+  public StreamCatalog(int maxStreams, int maxSeries, int maxSeriesTotal, MeterRegistry registry, StreamMeters meters) {
+    this.meters = meters;
     this.maxStreams = maxStreams;
     this.maxSeries = maxSeries;
     this.maxSeriesTotal = maxSeriesTotal;
@@ -113,7 +126,7 @@ public final class StreamCatalog {
           held.decrementAndGet();
           return null;
         }
-        cur = new StreamInfo(k, now, registry);
+        cur = new StreamInfo(k, now, meters.open(k));
       }
       if (cur.enter()) { // cannot fail: only the forgetter retires, and only while it holds this key
         out[0] = cur;
@@ -243,7 +256,7 @@ public final class StreamCatalog {
           cur.unretire();
           return cur;
         }
-        cur.removeMeters();
+        meters.forget(cur.meters);
         seriesTotal.addAndGet(-cur.seriesCount.get());
         held.decrementAndGet();
         forgotten.add(cur);
@@ -293,29 +306,16 @@ public final class StreamCatalog {
     private long lastTick;
     private volatile double rate;
 
-    final Counter accepted;
-    final Counter rejected;
-    final Counter late;
-    final Counter lateQuarantined;
-    final Counter overflowed;
+    /** Its event counters (pulse_events_*_total): its own series or its tenant's _other. */
+    final StreamMeters.Handle meters;
 
-    StreamInfo(StreamId id, long now, MeterRegistry registry) {
+    StreamInfo(StreamId id, long now, StreamMeters.Handle meters) {
       this.id = id;
       this.name = id.name();
-      String tenant = id.tenant();
       this.firstSeen = now;
       this.lastSeen = now;
       this.lastTick = now;
-      this.accepted = Counter.builder("pulse.events.accepted").tag("stream", name).tag("tenant", tenant)
-          .description("Events taken into aggregation (on time, or late and folded in)").register(registry);
-      this.rejected = Counter.builder("pulse.events.rejected").tag("stream", name).tag("tenant", tenant)
-          .description("Events that failed validation; each is in quarantine").register(registry);
-      this.late = Counter.builder("pulse.events.late").tag("stream", name).tag("tenant", tenant)
-          .description("Events whose window had closed; folded into the open window").register(registry);
-      this.lateQuarantined = Counter.builder("pulse.events.late.quarantined").tag("stream", name).tag("tenant", tenant)
-          .description("Late events sent to quarantine (latePolicy=quarantine)").register(registry);
-      this.overflowed = Counter.builder("pulse.events.overflowed").tag("stream", name).tag("tenant", tenant)
-          .description("Events folded into the overflow series by the series cap").register(registry);
+      this.meters = meters;
     }
 
     /** Holds the entry against forgetting; false when it is retired (look it up again). */
@@ -347,12 +347,6 @@ public final class StreamCatalog {
     /** Whether it has been forgotten (or is being forgotten now). */
     public boolean retired() {
       return holders.get() == RETIRED;
-    }
-
-    private void removeMeters() {
-      for (Meter m : new Meter[] {accepted, rejected, late, lateQuarantined, overflowed}) {
-        registry.remove(m);
-      }
     }
 
     /**
@@ -417,18 +411,7 @@ public final class StreamCatalog {
     public void count(long now, int acceptedN, int lateN, int lateQuarantinedN, int overflowedN) {
       lastSeen = now;
       events.add(acceptedN);
-      if (acceptedN > 0) {
-        accepted.increment(acceptedN);
-      }
-      if (lateN > 0) {
-        late.increment(lateN);
-      }
-      if (lateQuarantinedN > 0) {
-        lateQuarantined.increment(lateQuarantinedN);
-      }
-      if (overflowedN > 0) {
-        overflowed.increment(overflowedN);
-      }
+      meters.count(acceptedN, lateN, lateQuarantinedN, overflowedN);
     }
 
     /** Counts rejected events of this stream; false (nothing counted) when the stream was forgotten meanwhile. */
@@ -437,7 +420,7 @@ public final class StreamCatalog {
         return false;
       }
       try {
-        rejected.increment(n);
+        meters.rejected(n);
       } finally {
         exit();
       }

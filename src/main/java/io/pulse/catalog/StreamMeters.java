@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.LongAdder;
  * Per-stream event counters whose label set stays bounded whatever stream names callers invent.
  *
  * <p>A stream gets meters of its own ({@code tenant} and {@code stream} tags) when it is
- * configured, or when it is among the {@code busiest} most active of the others at a
- * {@link #rebalance}; every other stream counts into its tenant's {@code stream="_other"} series.
+ * configured, or while fewer than {@code busiest} other streams have theirs (so a small install
+ * sees every stream by name from its first event); past that, a new stream counts into its
+ * tenant's {@code stream="_other"} series until a {@link #rebalance} finds it among the busiest.
  * So a Prometheus server sees at most (configured + busiest + 1) stream series per tenant and per
  * counter, and the sum over a counter's series is every event counted, exactly.
  *
@@ -39,6 +40,8 @@ public final class StreamMeters {
   private final Set<String> configured;
   private final int busiest;
   private final Set<Handle> handles = ConcurrentHashMap.newKeySet();
+  /** Streams with series of their own that are not configured: at most {@link #busiest}. */
+  private final java.util.concurrent.atomic.AtomicInteger promoted = new java.util.concurrent.atomic.AtomicInteger();
   private final ConcurrentHashMap<String, Counters> others = new ConcurrentHashMap<>();
 
   /**
@@ -57,7 +60,8 @@ public final class StreamMeters {
   /** The counters of a stream the catalog has just taken in; give it back with {@link #forget}. */
   public Handle open(StreamId stream) {
     Handle h = new Handle(stream, configured.contains(stream.name()));
-    h.target = h.pinned ? new Counters(registry, stream.tenant(), stream.name()) : other(stream.tenant());
+    boolean own = h.pinned || takePlace();
+    h.target = own ? new Counters(registry, stream.tenant(), stream.name()) : other(stream.tenant());
     handles.add(h);
     return h;
   }
@@ -66,6 +70,21 @@ public final class StreamMeters {
   public void forget(Handle h) {
     if (handles.remove(h) && h.own()) {
       h.target.remove(registry);
+      if (!h.pinned) {
+        promoted.decrementAndGet();
+      }
+    }
+  }
+
+  private boolean takePlace() {
+    while (true) {
+      int n = promoted.get();
+      if (n >= busiest) {
+        return false;
+      }
+      if (promoted.compareAndSet(n, n + 1)) {
+        return true;
+      }
     }
   }
 
@@ -77,7 +96,6 @@ public final class StreamMeters {
   public void rebalance() {
     List<Handle> waiting = new ArrayList<>();
     List<Handle> idle = new ArrayList<>();
-    int promoted = 0;
     for (Handle h : handles) {
       long recent = h.recent.sumThenReset();
       h.lastRecent = recent;
@@ -85,7 +103,6 @@ public final class StreamMeters {
         continue;
       }
       if (h.own()) {
-        promoted++;
         if (recent == 0) {
           idle.add(h);
         }
@@ -97,10 +114,9 @@ public final class StreamMeters {
       return;
     }
     waiting.sort(Comparator.comparingLong((Handle h) -> h.lastRecent).reversed());
-    int free = busiest - promoted;
     int next = 0;
-    for (; next < waiting.size() && free > 0; next++, free--) {
-      promote(waiting.get(next));
+    while (next < waiting.size() && takePlace()) {
+      promote(waiting.get(next++));
     }
     for (int i = 0; next < waiting.size() && i < idle.size(); next++, i++) {
       Handle gone = idle.get(i);
@@ -111,9 +127,12 @@ public final class StreamMeters {
     }
   }
 
+  /** Gives {@code h} series of its own, in a place already taken for it. */
   private void promote(Handle h) {
     if (handles.contains(h)) {
       h.target = new Counters(registry, h.stream.tenant(), h.stream.name());
+    } else {
+      promoted.decrementAndGet(); // forgotten meanwhile
     }
   }
 

@@ -80,9 +80,11 @@ public final class PulseConfig {
    * What the catalog holds and for how long. {@code maxSeries} bounds series across all streams
    * (past it, a new series of any stream folds into that stream's overflow series);
    * {@code streamIdleMs} and {@code seriesIdleMs} are how long a stream or series without events
-   * is kept (0: kept for the life of the process).
+   * is kept (0: kept for the life of the process). {@code maxMeteredStreams} bounds the streams
+   * with per-stream event counters of their own (configured streams always have them; the rest
+   * count under {@code stream="_other"}).
    */
-  public record Holding(int maxSeries, long streamIdleMs, long seriesIdleMs) {
+  public record Holding(int maxSeries, long streamIdleMs, long seriesIdleMs, int maxMeteredStreams) {
   }
 
   public record Live(long flushMs, long heartbeatMs, int maxPendingFinals, long slowClientTimeoutMs,
@@ -190,7 +192,8 @@ public final class PulseConfig {
         r.intIn("aggregation.maxViewsPerStream", 2, 10_000),
         r.fraction("aggregation.sketchRelativeAccuracy", 0.0001, 0.5), r.intIn("aggregation.sketchMaxBins", 16, 1 << 20));
     this.holding = new Holding(r.intIn("aggregation.maxSeries", 1, 100_000_000),
-        idle(r, "aggregation.streamIdleMs"), idle(r, "aggregation.seriesIdleMs"));
+        idle(r, "aggregation.streamIdleMs"), idle(r, "aggregation.seriesIdleMs"),
+        r.intIn("aggregation.maxMeteredStreams", 0, 100_000));
     this.live = new Live(r.longIn("live.flushMs", 10, 60_000), r.longIn("live.heartbeatMs", 100, 600_000),
         r.intIn("live.maxPendingFinals", 1, 10_000_000), r.longIn("live.slowClientTimeoutMs", 100, 3_600_000),
         r.intIn("live.resumeBufferSize", 1, 10_000_000), r.longIn("live.viewGraceMs", 0, 86_400_000L));
@@ -636,6 +639,11 @@ public final class PulseConfig {
    * settings ({@code streams.<name>}) apply to that name in every tenant: configuration is the
    * operator's, and a tenant's stream of that name is rolled up the same way.
    */
+  /** The stream names with settings of their own ({@code streams.<name>}). */
+  public java.util.Set<String> configuredStreams() {
+    return java.util.Collections.unmodifiableSet(streams.keySet());
+  }
+
   public StreamSettings stream(String name) {
     StreamSettings s = streams.get(name);
     return s != null ? s : new StreamSettings(aggregation.windowMs(), List.of());
