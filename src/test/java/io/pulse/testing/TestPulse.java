@@ -202,10 +202,28 @@ public final class TestPulse implements AutoCloseable {
     return post("/api/v1/streams/" + stream + "/events", "application/x-ndjson", body).status();
   }
 
+  /** The stacks of this JVM's Vert.x event-loop threads, a few frames each. */
+  static String eventLoops() {
+    StringBuilder sb = new StringBuilder();
+    Thread.getAllStackTraces().forEach((t, frames) -> {
+      if (t.getName().startsWith("vert.x-eventloop")) {
+        sb.append(t.getName()).append(' ').append(t.getState()).append('\n');
+        for (int i = 0; i < Math.min(12, frames.length); i++) {
+          sb.append("    at ").append(frames[i]).append('\n');
+        }
+      }
+    });
+    return sb.toString();
+  }
+
   private Response send(HttpRequest req) {
     try {
       HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
       return new Response(r.statusCode(), r.body());
+    } catch (java.net.http.HttpTimeoutException e) {
+      // a server that does not answer: say what its event loops were doing, so a rare hang can be told apart
+      throw new IllegalStateException(req.method() + " " + req.uri() + " had no answer in time; event loops now:\n"
+          + eventLoops(), e);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     } catch (InterruptedException e) {
