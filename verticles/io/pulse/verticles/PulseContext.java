@@ -117,7 +117,7 @@ public final class PulseContext {
     this.catalog = new StreamCatalog(a.maxStreams(), a.maxSeriesPerStream(), config.holding().maxSeries(), registry,
         new io.pulse.catalog.StreamMeters(registry, config.configuredStreams(), config.holding().maxMeteredStreams()),
         quota);
-    this.views = new ViewRegistry(config);
+    this.views = new ViewRegistry(config, quota);
     this.quarantine = new Quarantine(config.quarantine().capacity(), config.quarantine().maxPayloadChars());
     this.ingestor = new Ingestor(config, catalog, views, quarantine, shards, registry);
     this.bootId = Long.toString(clock.millis(), 36);

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Per-tenant caps on the live endpoints ({@code limits.perTenant.maxLiveConnections},
- * {@code maxSubscriptions}) against a real server (storage off): past the tenant's cap, SSE is
+ * {@code maxSubscriptions}, {@code maxViews}: on-demand views, a filter or group-by) against a real server (storage off): past the tenant's cap, SSE is
  * answered 429 JSON with the reason, a WebSocket upgrade 429, a WebSocket subscribe an error
  * message with the reason; another tenant goes on; closing or unsubscribing gives the place back.
  * Each test uses tenants of its own.
@@ -35,7 +35,7 @@ class TenantLiveLimitsTest {
     pulse = TestPulse.start(new JsonObject()
         .put("live", new JsonObject().put("flushMs", 50).put("heartbeatMs", 1000).put("maxOpsPerSecond", 1_000_000))
         .put("limits", new JsonObject().put("perTenant", new JsonObject().put("maxLiveConnections", 2)
-            .put("maxSubscriptions", 3))));
+            .put("maxSubscriptions", 3).put("maxViews", 2))));
     pulse.pulse().callers(TestTenants.RESOLVER);
   }
 
@@ -126,6 +126,29 @@ class TenantLiveLimitsTest {
       c.send(new JsonObject().put("op", "unsubscribe").put("id", "a"));
       c.await(m -> "unsubscribed".equals(m.type()) && "a".equals(m.json().getString("sub")), 5000);
       assertEquals("subscribed", subscribe(c, "e", "subs-e").type(), "the unsubscribed place is free again");
+    }
+  }
+
+  private static Msg subscribeFiltered(LiveClient c, String id, String stream, String region) {
+    c.send(new JsonObject().put("op", "subscribe").put("id", id).put("stream", stream)
+        .put("filter", new JsonObject().put("region", region)));
+    return c.await(m -> id.equals(m.json().getString("sub")) && ("subscribed".equals(m.type())
+        || "error".equals(m.type())), 5000);
+  }
+
+  @Test
+  @DisplayName("past maxViews (all watched): a filtered WebSocket subscribe gets an error with the reason; another tenant's is accepted")
+  void viewCap() {
+    try (LiveClient c = ws("hooli")) {
+      assertEquals("subscribed", subscribeFiltered(c, "a", "views", "a").type());
+      assertEquals("subscribed", subscribeFiltered(c, "b", "views", "b").type());
+      Msg refused = subscribeFiltered(c, "c", "views", "c");
+      assertEquals("error", refused.type(), refused.json().encode());
+      assertTrue(refused.json().getString("error").contains(
+          "tenant hooli is at its limit of 2 views (limits.perTenant.maxViews)"), refused.json().encode());
+      try (LiveClient p = ws("piedpiper")) {
+        assertEquals("subscribed", subscribeFiltered(p, "c", "views", "c").type(), "another tenant's view");
+      }
     }
   }
 }
