@@ -3,6 +3,7 @@ package io.pulse.verticles;
 import static io.pulse.verticles.Replies.error;
 import static io.pulse.verticles.Replies.toMap;
 
+import io.pulse.core.TenantQuota;
 import io.pulse.live.SubscriptionSpec;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
@@ -34,14 +35,14 @@ final class LiveApi {
       return;
     }
     // the tenant's caps: checked before the stream starts, so the refusal is a plain 429
-    io.pulse.core.TenantQuota quota = ctx.quota;
+    TenantQuota quota = ctx.quota;
     String tenant = spec.stream().tenant();
-    if (quota.used(tenant, io.pulse.core.TenantQuota.Resource.SUBSCRIPTIONS) >= quota.cap(io.pulse.core.TenantQuota.Resource.SUBSCRIPTIONS)) {
-      error(rc, 429, quota.refusal(tenant, io.pulse.core.TenantQuota.Resource.SUBSCRIPTIONS));
+    if (quota.used(tenant, TenantQuota.Resource.SUBSCRIPTIONS) >= quota.cap(TenantQuota.Resource.SUBSCRIPTIONS)) {
+      error(rc, 429, quota.refusal(tenant, TenantQuota.Resource.SUBSCRIPTIONS));
       return;
     }
-    if (!quota.tryAcquire(tenant, io.pulse.core.TenantQuota.Resource.CONNECTIONS, 1)) {
-      error(rc, 429, quota.refusal(tenant, io.pulse.core.TenantQuota.Resource.CONNECTIONS));
+    if (!quota.tryAcquire(tenant, TenantQuota.Resource.CONNECTIONS, 1)) {
+      error(rc, 429, quota.refusal(tenant, TenantQuota.Resource.CONNECTIONS));
       return;
     }
     String last = rc.request().getHeader("Last-Event-ID");
@@ -67,13 +68,13 @@ final class LiveApi {
       return;
     }
     io.pulse.core.Caller caller = Callers.of(rc);
-    if (!ctx.quota.tryAcquire(caller.tenant(), io.pulse.core.TenantQuota.Resource.CONNECTIONS, 1)) {
-      error(rc, 429, ctx.quota.refusal(caller.tenant(), io.pulse.core.TenantQuota.Resource.CONNECTIONS));
+    if (!ctx.quota.tryAcquire(caller.tenant(), TenantQuota.Resource.CONNECTIONS, 1)) {
+      error(rc, 429, ctx.quota.refusal(caller.tenant(), TenantQuota.Resource.CONNECTIONS));
       return;
     }
     rc.request().toWebSocket().onSuccess(ws -> hub.accept(ws, caller))
         .onFailure(e -> {
-          ctx.quota.release(caller.tenant(), io.pulse.core.TenantQuota.Resource.CONNECTIONS, 1);
+          ctx.quota.release(caller.tenant(), TenantQuota.Resource.CONNECTIONS, 1);
           if (!rc.response().ended()) {
             error(rc, 400, "WebSocket upgrade failed: " + e.getMessage());
           }
