@@ -65,6 +65,15 @@ final class IngestApi implements QuarantineApi.Requeue {
           + "(storage.writeQueue); retry in " + seconds + " s");
       return;
     }
+    String tenant = Callers.of(rc).tenant();
+    if (ctx.store.get().tenantFull(tenant)) {
+      long seconds = Math.max(1, (ctx.config.storage().retryMs() + 999) / 1000 + 1);
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
+      error(rc, 503, "storage is behind for this tenant: "
+          + ctx.quota.refusal(tenant, io.pulse.core.TenantQuota.Resource.STORAGE_BACKLOG)
+          + " waiting to be written; retry in " + seconds + " s");
+      return;
+    }
     String stream = rc.pathParam("stream");
     if (stream != null && !StreamId.validName(stream)) {
       error(rc, 400, "stream: \"" + stream + "\" in the path does not match [a-z0-9_.-]{1,64}");

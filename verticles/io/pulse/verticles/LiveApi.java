@@ -3,6 +3,7 @@ package io.pulse.verticles;
 import static io.pulse.verticles.Replies.error;
 import static io.pulse.verticles.Replies.toMap;
 
+import io.pulse.core.TenantQuota;
 import io.pulse.live.SubscriptionSpec;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
@@ -33,6 +34,17 @@ final class LiveApi {
       error(rc, 503, "the server is shutting down");
       return;
     }
+    // the tenant's caps: checked before the stream starts, so the refusal is a plain 429
+    TenantQuota quota = ctx.quota;
+    String tenant = spec.stream().tenant();
+    if (quota.used(tenant, TenantQuota.Resource.SUBSCRIPTIONS) >= quota.cap(TenantQuota.Resource.SUBSCRIPTIONS)) {
+      error(rc, 429, quota.refusal(tenant, TenantQuota.Resource.SUBSCRIPTIONS));
+      return;
+    }
+    if (!quota.tryAcquire(tenant, TenantQuota.Resource.CONNECTIONS, 1)) {
+      error(rc, 429, quota.refusal(tenant, TenantQuota.Resource.CONNECTIONS));
+      return;
+    }
     String last = rc.request().getHeader("Last-Event-ID");
     if (last == null) {
       last = rc.queryParams().get("lastEventId");
@@ -41,7 +53,7 @@ final class LiveApi {
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").putHeader("X-Accel-Buffering", "no");
     res.write("retry: 2000\n\n");
-    hub.accept(res, rc.request().connection(), spec, last);
+    hub.accept(res, rc.request().connection(), spec, last, tenant);
   }
 
   void websocket(RoutingContext rc) {
@@ -56,8 +68,13 @@ final class LiveApi {
       return;
     }
     io.pulse.core.Caller caller = Callers.of(rc);
+    if (!ctx.quota.tryAcquire(caller.tenant(), TenantQuota.Resource.CONNECTIONS, 1)) {
+      error(rc, 429, ctx.quota.refusal(caller.tenant(), TenantQuota.Resource.CONNECTIONS));
+      return;
+    }
     rc.request().toWebSocket().onSuccess(ws -> hub.accept(ws, caller))
         .onFailure(e -> {
+          ctx.quota.release(caller.tenant(), TenantQuota.Resource.CONNECTIONS, 1);
           if (!rc.response().ended()) {
             error(rc, 400, "WebSocket upgrade failed: " + e.getMessage());
           }

@@ -21,12 +21,19 @@ abstract class LiveConnection implements Outbox.Socket, Outbox.Events {
   final LiveHub hub;
   final PulseContext ctx;
   final Outbox outbox;
+  /** The tenant one of whose live connections this is (given back when it closes); null once given back. */
+  private String connectionOf;
 
   LiveConnection(LiveHub hub, PulseContext ctx) {
     this.hub = hub;
     this.ctx = ctx;
     this.outbox = new Outbox(this, this, ctx.clock, new Outbox.Limits(ctx.config.live().maxPendingFinals(),
         ctx.config.live().slowClientTimeoutMs(), ctx.config.edge().wsMaxPendingReplies(), Outbox.Limits.MAX_HELD));
+  }
+
+  /** It holds one of {@code tenant}'s live connections ({@link io.pulse.core.TenantQuota}) until it closes. */
+  void holdsConnectionOf(String tenant) {
+    connectionOf = tenant;
   }
 
   /** The "subscribed" reply, in the socket's form. */
@@ -64,6 +71,10 @@ abstract class LiveConnection implements Outbox.Socket, Outbox.Events {
 
   @Override
   public void closed(Outbox o) {
+    if (connectionOf != null) {
+      ctx.quota.release(connectionOf, io.pulse.core.TenantQuota.Resource.CONNECTIONS, 1);
+      connectionOf = null;
+    }
     hub.forget(this);
   }
 

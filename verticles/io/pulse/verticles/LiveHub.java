@@ -94,13 +94,18 @@ final class LiveHub {
     }
   }
 
-  /** A WebSocket at /api/v1/live/ws: any number of subscriptions, managed by ops. */
+  /**
+   * A WebSocket at /api/v1/live/ws: any number of subscriptions, managed by ops. It holds one of its
+   * tenant's live connections ({@link io.pulse.core.TenantQuota}), given back when it closes.
+   */
   void accept(ServerWebSocket ws, io.pulse.core.Caller caller) {
     if (shuttingDown) {
+      ctx.quota.release(caller.tenant(), io.pulse.core.TenantQuota.Resource.CONNECTIONS, 1);
       ws.close((short) 1001, "server shutting down");
       return;
     }
     WsConnection c = new WsConnection(this, ctx, ws, caller.tenant());
+    c.holdsConnectionOf(caller.tenant());
     conns.add(c);
     ws.frameHandler(c::onFrame);
     ws.closeHandler(v -> c.outbox.closed());
@@ -108,9 +113,14 @@ final class LiveHub {
     ws.drainHandler(v -> c.outbox.drain());
   }
 
-  /** An SSE response at /api/v1/live/sse, already validated: one subscription. */
-  void accept(HttpServerResponse res, HttpConnection connection, SubscriptionSpec spec, String lastEventId) {
+  /**
+   * An SSE response at /api/v1/live/sse, already validated: one subscription. It holds one of
+   * {@code tenant}'s live connections, given back when it closes.
+   */
+  void accept(HttpServerResponse res, HttpConnection connection, SubscriptionSpec spec, String lastEventId,
+      String tenant) {
     SseConnection c = new SseConnection(this, ctx, res, connection);
+    c.holdsConnectionOf(tenant);
     conns.add(c);
     res.closeHandler(v -> c.outbox.closed());
     res.exceptionHandler(e -> c.outbox.closed());
@@ -126,18 +136,27 @@ final class LiveHub {
   void subscribe(LiveConnection c, String subId, SubscriptionSpec spec, String viewSpec, String lastEventId) {
     Outbox o = c.outbox;
     Outbox.Reply place = o.subscribing(subId, viewSpec);
+    // one of the tenant's live subscriptions, from the ask on; given back on a refusal, or when it ends
+    String tenant = spec.stream().tenant();
+    if (!ctx.quota.tryAcquire(tenant, io.pulse.core.TenantQuota.Resource.SUBSCRIPTIONS, 1)) {
+      o.answered(subId);
+      c.refused(place, subId, ctx.quota.refusal(tenant, io.pulse.core.TenantQuota.Resource.SUBSCRIPTIONS));
+      return;
+    }
     SubscribeRequest req = new SubscribeRequest(spec.stream(), spec.filter(), spec.groupBy(), lastEventId);
     vertx.eventBus().<SubscribeReply>request(Addresses.LIVE_SUBSCRIBE, req).onComplete(ar -> {
       boolean cancelled = o.answered(subId);
       SubscribeReply r = ar.succeeded() ? ar.result().body() : null;
       String error = r == null ? "subscription failed: " + ar.cause().getMessage() : r.error();
       if (error != null) {
+        ctx.quota.release(tenant, io.pulse.core.TenantQuota.Resource.SUBSCRIPTIONS, 1);
         c.refused(place, subId, error);
         return;
       }
       BackfillPlan.Start start = BackfillPlan.Start.of(spec.since(), lastEventId, r.resumeFrom(),
           ctx.storageEnabled(), ctx.clock.millis());
       if (cancelled || o.isClosed()) {
+        ctx.quota.release(tenant, io.pulse.core.TenantQuota.Resource.SUBSCRIPTIONS, 1);
         vertx.eventBus().send(Addresses.LIVE_RELEASE, r.viewId());
         o.answer(place, c.subscribed(subId, spec, start, r));
         return;
@@ -160,6 +179,7 @@ final class LiveHub {
       }
     }
     subscriberCount.add(-1);
+    ctx.quota.release(s.spec().stream().tenant(), io.pulse.core.TenantQuota.Resource.SUBSCRIPTIONS, 1);
     vertx.eventBus().send(Addresses.LIVE_RELEASE, s.viewId());
   }
 

@@ -54,6 +54,11 @@ public final class PulseContext {
   final MeterRegistry registry;
   final int shards;
   final StreamCatalog catalog;
+  /**
+   * What each tenant holds, with its caps ({@code limits.perTenant.*}): a thread-safe engine part
+   * shared like the catalog (which takes streams and series in it).
+   */
+  final io.pulse.core.TenantQuota quota;
   final ViewRegistry views;
   final Quarantine quarantine;
   final Ingestor ingestor;
@@ -108,9 +113,11 @@ public final class PulseContext {
     this.registry = registry;
     this.shards = shards;
     PulseConfig.Aggregation a = config.aggregation();
+    this.quota = config.perTenant().quota();
     this.catalog = new StreamCatalog(a.maxStreams(), a.maxSeriesPerStream(), config.holding().maxSeries(), registry,
-        new io.pulse.catalog.StreamMeters(registry, config.configuredStreams(), config.holding().maxMeteredStreams()));
-    this.views = new ViewRegistry(config);
+        new io.pulse.catalog.StreamMeters(registry, config.configuredStreams(), config.holding().maxMeteredStreams()),
+        quota);
+    this.views = new ViewRegistry(config, quota);
     this.quarantine = new Quarantine(config.quarantine().capacity(), config.quarantine().maxPayloadChars());
     this.ingestor = new Ingestor(config, catalog, views, quarantine, shards, registry);
     this.bootId = Long.toString(clock.millis(), 36);

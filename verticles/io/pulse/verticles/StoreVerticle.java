@@ -28,7 +28,9 @@ import java.util.List;
  * ({@code pulse_store_queue_depth}); one batch of up to {@code storage.writeBatch} rows is written
  * at a time, an idempotent upsert. A write that fails because the database is away or busy is
  * retried after {@code storage.retryMs}, as it is: nothing is dropped while the queue has room.
- * When the queue reaches {@code storage.writeQueue}, ingest answers 503 until it drains. Readiness
+ * When the queue reaches {@code storage.writeQueue}, ingest answers 503 until it drains; when one
+ * tenant's rows in it reach {@code limits.perTenant.maxStorageBacklog}, ingest answers that tenant
+ * 503 (published in the status as {@link StoreWriter.Status#tenantsFull()}) while others go on. Readiness
  * and the log (once per change) say whether the database answers. What other verticles may know is
  * published in {@link PulseContext#store} and {@link PulseContext#storedStreams}, by this one only.
  *
@@ -70,7 +72,8 @@ public final class StoreVerticle extends VerticleBase {
     };
     writer = new StoreWriter<>(new StoreWriter.Settings(s.writeQueue(), s.writeBatch(), s.retryMs(), s.queryTimeoutMs()),
         sink, ctx.clock, ctx.health, ms -> vertx.setTimer(ms, t -> writer.pump()), ctx.store::set,
-        row -> PgText.escape(PgText.cap(row.key().toString(), 500)) + " at " + row.start(), ctx.db.description());
+        row -> PgText.escape(PgText.cap(row.key().toString(), 500)) + " at " + row.start(), ctx.db.description(),
+        row -> row.key().stream().tenant(), ctx.quota.cap(io.pulse.core.TenantQuota.Resource.STORAGE_BACKLOG));
     catalog = new CatalogSync(batch -> StoreErrors.bounded(ctx.catalogStore.save(batch), writeTimeoutMs), ctx.clock,
         ctx.storedStreams::set);
     registerMeters();

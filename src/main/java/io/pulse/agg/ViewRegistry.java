@@ -43,9 +43,17 @@ public final class ViewRegistry {
   private final ConcurrentHashMap<StreamId, View[]> byStream = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, View> bySpec = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Integer, View> byId = new ConcurrentHashMap<>();
+  /** Each tenant's on-demand views ({@code limits.perTenant.maxViews}), taken when made, given back when dropped. */
+  private final io.pulse.core.TenantQuota quota;
 
   public ViewRegistry(PulseConfig config) {
+    this(config, io.pulse.core.TenantQuota.unlimited());
+  }
+
+  /** @param quota where each tenant's on-demand views are counted against its cap */
+  public ViewRegistry(PulseConfig config, io.pulse.core.TenantQuota quota) {
     this.config = config;
+    this.quota = quota;
   }
 
   /** The views an event of this stream feeds; creates the stream's permanent views on first sight. */
@@ -83,7 +91,37 @@ public final class ViewRegistry {
 
   private void unregister(View v) {
     bySpec.remove(v.spec(), v);
-    byId.remove(v.id(), v);
+    if (byId.remove(v.id(), v) && !v.permanent()) {
+      quota.release(v.stream().tenant(), io.pulse.core.TenantQuota.Resource.VIEWS, 1);
+    }
+  }
+
+  /**
+   * Makes room for one more on-demand view of {@code tenant} under its cap: when it is at the cap,
+   * its unwatched on-demand view idle the longest (of any of its streams) is dropped and added to
+   * {@code evicted}. Takes the place; throws when every one of its views is watched.
+   */
+  private void takeTenantPlace(String tenant, List<View> evicted) throws ViewException {
+    io.pulse.core.TenantQuota.Resource r = io.pulse.core.TenantQuota.Resource.VIEWS;
+    while (!quota.tryAcquire(tenant, r, 1)) {
+      View victim = null;
+      for (Map.Entry<StreamId, View[]> e : byStream.entrySet()) {
+        if (!e.getKey().tenant().equals(tenant)) {
+          continue;
+        }
+        for (View c : e.getValue()) {
+          if (!c.permanent() && c.subscribers() == 0 && (victim == null || c.idleSince() < victim.idleSince())) {
+            victim = c;
+          }
+        }
+      }
+      if (victim == null) {
+        throw new ViewException(quota.refusal(tenant, r) + ", each watched");
+      }
+      byStream.put(victim.stream(), without(byStream.get(victim.stream()), victim));
+      unregister(victim);
+      evicted.add(victim);
+    }
   }
 
   /**
@@ -107,6 +145,7 @@ public final class ViewRegistry {
     views(stream);
     View v = bySpec.get(View.spec(stream, filter, groupBy));
     if (v == null) {
+      takeTenantPlace(stream.tenant(), evicted);
       View[] current = byStream.get(stream);
       int max = config.aggregation().maxViewsPerStream();
       while (current.length >= max) {
@@ -117,6 +156,7 @@ public final class ViewRegistry {
           }
         }
         if (victim == null) {
+          quota.release(stream.tenant(), io.pulse.core.TenantQuota.Resource.VIEWS, 1);
           throw new ViewException("stream " + stream.name() + " already has " + current.length
               + " distinct filter/groupBy combinations live, each watched (aggregation.maxViewsPerStream)");
         }
@@ -124,7 +164,7 @@ public final class ViewRegistry {
         unregister(victim);
         evicted.add(victim);
       }
-      v = newView(stream, filter, groupBy, false, config.stream(stream.name()).windowMs(), false);
+      v = newView(stream, filter, groupBy, false, config.stream(stream.name()).windowMs(), false); // its place taken above
       View[] next = Arrays.copyOf(current, current.length + 1);
       next[current.length] = v;
       byStream.put(stream, next);

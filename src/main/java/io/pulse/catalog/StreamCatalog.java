@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.agg.View;
 import io.pulse.agg.ViewKey;
 import io.pulse.core.StreamId;
+import io.pulse.core.TenantQuota;
 import io.pulse.event.Dims;
 import io.pulse.event.Event;
 import java.util.ArrayList;
@@ -27,7 +28,10 @@ import java.util.function.Predicate;
  *
  * <p>Streams are keyed by {@link StreamId}, tenant and name: two tenants' streams of one name are
  * two entries with their own series, caps per stream and meters (tagged by tenant and stream). The
- * limits on streams and on series across streams are for the whole process, all tenants together.
+ * limits on streams and on series across streams are for the whole process, all tenants together;
+ * under them, a {@link TenantQuota} caps each tenant's streams and series ({@code limits.perTenant.*}),
+ * checked only when a stream or series is new (never per event of a known one) and given back when it
+ * is forgotten.
  *
  * <p>A stream may hold at most {@code maxSeries} distinct dims combinations, and all streams
  * together at most {@code maxSeriesTotal}. Events of any further series are folded into the
@@ -49,13 +53,15 @@ public final class StreamCatalog {
   static final int MAX_LISTED_NAMES = 1000;
 
   /** Why an event went to the overflow series. */
-  public enum Overflow { NONE, STREAM_CAP, GLOBAL_CAP }
+  public enum Overflow { NONE, STREAM_CAP, TENANT_CAP, GLOBAL_CAP }
 
   private final int maxStreams;
   private final int maxSeries;
   private final int maxSeriesTotal;
   private final MeterRegistry registry;
   private final StreamMeters meters;
+  /** Each tenant's streams and series, with its caps. */
+  private final TenantQuota quota;
   private final ConcurrentHashMap<StreamId, StreamInfo> streams = new ConcurrentHashMap<>();
   /**
    * Streams held, counted here rather than by the map's size: the map's count is updated after a
@@ -89,7 +95,17 @@ public final class StreamCatalog {
    * @param meters the per-stream event counters, whose label set it bounds ({@link StreamMeters})
    */
   public StreamCatalog(int maxStreams, int maxSeries, int maxSeriesTotal, MeterRegistry registry, StreamMeters meters) {
+    this(maxStreams, maxSeries, maxSeriesTotal, registry, meters, TenantQuota.unlimited());
+  }
+
+  /**
+   * @param quota each tenant's caps; the catalog takes and gives back {@link TenantQuota.Resource#STREAMS}
+   *     and {@link TenantQuota.Resource#SERIES} in it
+   */
+  public StreamCatalog(int maxStreams, int maxSeries, int maxSeriesTotal, MeterRegistry registry, StreamMeters meters,
+      TenantQuota quota) {
     this.meters = meters;
+    this.quota = quota;
     this.maxStreams = maxStreams;
     this.maxSeries = maxSeries;
     this.maxSeriesTotal = maxSeriesTotal;
@@ -108,7 +124,8 @@ public final class StreamCatalog {
   /**
    * The stream's entry, made on first sight, <em>entered</em>: it cannot be forgotten until the
    * caller {@link StreamInfo#exit() exits} it, which it must do once its events are routed and
-   * counted. Null when the catalog holds {@code maxStreams} streams.
+   * counted. Null when the catalog holds {@code maxStreams} streams, or the stream's tenant holds its
+   * cap of streams ({@link #streamRefusal} says which).
    */
   public StreamInfo enter(StreamId name, long now) {
     StreamInfo s = streams.get(name);
@@ -122,8 +139,12 @@ public final class StreamCatalog {
     StreamInfo[] out = new StreamInfo[1];
     streams.compute(name, (k, cur) -> {
       if (cur == null) {
+        if (!quota.tryAcquire(k.tenant(), TenantQuota.Resource.STREAMS, 1)) {
+          return null;
+        }
         if (held.incrementAndGet() > maxStreams) {
           held.decrementAndGet();
+          quota.release(k.tenant(), TenantQuota.Resource.STREAMS, 1);
           return null;
         }
         cur = new StreamInfo(k, now, meters.open(k));
@@ -146,6 +167,21 @@ public final class StreamCatalog {
       s.exit();
     }
     return s;
+  }
+
+  /**
+   * Why {@link #enter} refused a new stream of {@code name}'s tenant: its tenant's cap when the tenant
+   * holds it, else null (the global cap, which the caller words).
+   */
+  public String streamRefusal(StreamId name) {
+    String t = name.tenant();
+    return quota.used(t, TenantQuota.Resource.STREAMS) >= quota.cap(TenantQuota.Resource.STREAMS)
+        ? quota.refusal(t, TenantQuota.Resource.STREAMS) : null;
+  }
+
+  /** The per-tenant caps this catalog applies (and the other resources' counts, shared). */
+  public TenantQuota quota() {
+    return quota;
   }
 
   public StreamInfo get(StreamId name) {
@@ -207,6 +243,7 @@ public final class StreamCatalog {
         if (nowTick - x.seen >= idleTicks && s.series.remove(x.dims, x)) {
           s.seriesCount.decrementAndGet();
           seriesTotal.decrementAndGet();
+          quota.release(s.tenant(), TenantQuota.Resource.SERIES, 1);
           ViewKey k = x.key;
           if (k != null) {
             k.view().forgetKey(x.dims);
@@ -257,8 +294,11 @@ public final class StreamCatalog {
           return cur;
         }
         meters.forget(cur.meters);
-        seriesTotal.addAndGet(-cur.seriesCount.get());
+        int seriesHeld = cur.seriesCount.get();
+        seriesTotal.addAndGet(-seriesHeld);
         held.decrementAndGet();
+        quota.release(k.tenant(), TenantQuota.Resource.SERIES, seriesHeld);
+        quota.release(k.tenant(), TenantQuota.Resource.STREAMS, 1);
         forgotten.add(cur);
         return null;
       });
@@ -294,6 +334,7 @@ public final class StreamCatalog {
     private final ConcurrentHashMap<Dims, Series> series = new ConcurrentHashMap<>();
     private final Series overflow = new Series(OVERFLOW, Overflow.STREAM_CAP);
     private final Series overflowGlobal = new Series(OVERFLOW, Overflow.GLOBAL_CAP);
+    private final Series overflowTenant = new Series(OVERFLOW, Overflow.TENANT_CAP);
     private final AtomicInteger seriesCount = new AtomicInteger();
     private final ConcurrentHashMap<String, Set<String>> dimValues = new ConcurrentHashMap<>();
     private final Set<String> valueNames = ConcurrentHashMap.newKeySet();
@@ -375,8 +416,13 @@ public final class StreamCatalog {
       if (seriesCount.get() >= maxSeries) {
         return overflow;
       }
+      String tenant = id.tenant();
+      if (!quota.tryAcquire(tenant, TenantQuota.Resource.SERIES, 1)) {
+        return overflowTenant;
+      }
       if (seriesTotal.incrementAndGet() > maxSeriesTotal) {
         seriesTotal.decrementAndGet();
+        quota.release(tenant, TenantQuota.Resource.SERIES, 1);
         return overflowGlobal;
       }
       Series fresh = new Series(d, Overflow.NONE);
@@ -384,6 +430,7 @@ public final class StreamCatalog {
       known = series.putIfAbsent(d, fresh);
       if (known != null) {
         seriesTotal.decrementAndGet();
+        quota.release(tenant, TenantQuota.Resource.SERIES, 1);
         return known;
       }
       seriesCount.incrementAndGet();

@@ -115,6 +115,41 @@ public final class PulseConfig {
       int wsMaxViewsPerStream) {
   }
 
+  /**
+   * What one tenant may hold of the server ({@code limits.perTenant.*}), under the global limits; 0
+   * is no per-tenant cap (the global limits alone, as a single-tenant install wants).
+   *
+   * @param maxStreams streams a tenant holds in the catalog (its new streams' events are rejected past it)
+   * @param maxSeries series across a tenant's streams (new ones fold into the overflow series past it)
+   * @param maxLiveConnections WebSocket and SSE connections a tenant holds open
+   * @param maxSubscriptions live subscriptions a tenant holds
+   * @param maxViews views (filter and group-by) a tenant's subscriptions hold
+   * @param maxStorageBacklog a tenant's final rollups waiting in the store's write queue (ingest answers it 503 past it)
+   */
+  public record PerTenant(int maxStreams, int maxSeries, int maxLiveConnections, int maxSubscriptions, int maxViews,
+      int maxStorageBacklog) {
+
+    /** The engine's per-tenant quota with these caps (0: none). */
+    public io.pulse.core.TenantQuota quota() {
+      java.util.Map<io.pulse.core.TenantQuota.Resource, Long> caps =
+          new java.util.EnumMap<>(io.pulse.core.TenantQuota.Resource.class);
+      put(caps, io.pulse.core.TenantQuota.Resource.STREAMS, maxStreams);
+      put(caps, io.pulse.core.TenantQuota.Resource.SERIES, maxSeries);
+      put(caps, io.pulse.core.TenantQuota.Resource.CONNECTIONS, maxLiveConnections);
+      put(caps, io.pulse.core.TenantQuota.Resource.SUBSCRIPTIONS, maxSubscriptions);
+      put(caps, io.pulse.core.TenantQuota.Resource.VIEWS, maxViews);
+      put(caps, io.pulse.core.TenantQuota.Resource.STORAGE_BACKLOG, maxStorageBacklog);
+      return new io.pulse.core.TenantQuota(caps);
+    }
+
+    private static void put(java.util.Map<io.pulse.core.TenantQuota.Resource, Long> caps,
+        io.pulse.core.TenantQuota.Resource r, int cap) {
+      if (cap > 0) {
+        caps.put(r, (long) cap);
+      }
+    }
+  }
+
   /** TLS to an external PostgreSQL: none, encrypted, or encrypted with the server's certificate and name checked. */
   public enum SslMode { DISABLE, REQUIRE, VERIFY_FULL }
 
@@ -164,6 +199,7 @@ public final class PulseConfig {
   private final Map<String, StreamSettings> streams;
   private final Storage storage;
   private final Edge edge;
+  private final PerTenant perTenant;
 
   private PulseConfig(JsonObject json, Map<String, String> sources) {
     this.json = json;
@@ -202,6 +238,22 @@ public final class PulseConfig {
     this.streams = readStreams(r, json.getValue("streams"));
     this.storage = readStorage(r);
     this.edge = readEdge(r, ingest.maxBodyBytes(), aggregation.maxViewsPerStream());
+    this.perTenant = new PerTenant(perTenant(r, "maxStreams", "aggregation.maxStreams", aggregation.maxStreams()),
+        perTenant(r, "maxSeries", "aggregation.maxSeries", holding.maxSeries()),
+        perTenant(r, "maxLiveConnections", "http.maxConnections", edge.maxConnections()),
+        perTenant(r, "maxSubscriptions", null, 10_000_000), perTenant(r, "maxViews", null, 10_000_000),
+        perTenant(r, "maxStorageBacklog", "storage.writeQueue", storage.writeQueue()));
+  }
+
+  /** A per-tenant cap: 0 (none) or from 1 to the global limit it sits under ({@code global}, when there is one). */
+  private static int perTenant(Reader r, String name, String global, int globalMax) {
+    String key = "limits.perTenant." + name;
+    int v = r.intIn(key, 0, Integer.MAX_VALUE);
+    if (v > globalMax) {
+      throw r.bad(key, global == null ? "must be 0 (no per-tenant cap) or at most " + globalMax + ", got " + v
+          : "must be 0 (no per-tenant cap) or at most " + global + " (" + globalMax + "), got " + v);
+    }
+    return v;
   }
 
   private static Edge readEdge(Reader r, int maxBodyBytes, int maxViewsPerStream) {
@@ -623,6 +675,11 @@ public final class PulseConfig {
   /** Per-connection and edge limits: connections, timeouts, buffered bodies, WebSocket bounds. */
   public Edge edge() {
     return edge;
+  }
+
+  /** What one tenant may hold ({@code limits.perTenant.*}; 0: no per-tenant cap). */
+  public PerTenant perTenant() {
+    return perTenant;
   }
 
   /** The longest window of any stream: how far behind processing time a window can still be open. */

@@ -104,6 +104,7 @@ public final class Ingestor {
     // routed) and exited only after its events are counted
     Map<StreamCatalog.StreamInfo, int[]> counts = new IdentityHashMap<>(2);
     StreamCatalog.Overflow overflowCause = StreamCatalog.Overflow.NONE;
+    String overflowTenant = null; // the tenant whose cap folded events, for the note
     int accepted = 0;
     int late = 0;
     int overflowed = 0;
@@ -117,7 +118,10 @@ public final class Ingestor {
         if (info == null || (info.id() != sid && !info.id().equals(sid))) {
           info = catalog.enter(sid, now);
           if (info == null) {
-            Rejection r = new Rejection(indices[i], "too many streams: Pulse holds at most " + agg.maxStreams()
+            String tenantCap = catalog.streamRefusal(sid);
+            Rejection r = new Rejection(indices[i], tenantCap != null
+                ? "too many streams: " + tenantCap + "; streams without events for aggregation.streamIdleMs are forgotten"
+                : "too many streams: Pulse holds at most " + agg.maxStreams()
                 + " (aggregation.maxStreams); streams without events for aggregation.streamIdleMs are forgotten",
                 sid.name(), EventJson.encode(e));
             rejections.add(r);
@@ -138,6 +142,7 @@ public final class Ingestor {
           e = e.withDims(StreamCatalog.OVERFLOW);
           if (series.overflow().compareTo(overflowCause) > 0) {
             overflowCause = series.overflow();
+            overflowTenant = sid.tenant();
           }
           c[3]++;
           overflowed++;
@@ -171,10 +176,13 @@ public final class Ingestor {
         en.getKey().exit();
       }
     }
-    return new Outcome(batches, accepted, late, overflowed, rejections, overflowNote(overflowCause));
+    return new Outcome(batches, accepted, late, overflowed, rejections, overflowNote(overflowCause, overflowTenant));
   }
 
-  /** Of two overflow notes of one request (from two slices), the one the answer gives: the global cap's first. */
+  /**
+   * Of two overflow notes of one request (from two slices), the one the answer gives: the global
+   * cap's first, then the tenant's, then the stream's.
+   */
   String worseNote(String a, String b) {
     if (a == null) {
       return b;
@@ -182,12 +190,23 @@ public final class Ingestor {
     if (b == null) {
       return a;
     }
-    return b.equals(overflowNote(StreamCatalog.Overflow.GLOBAL_CAP)) ? b : a;
+    return noteRank(b) > noteRank(a) ? b : a;
+  }
+
+  private int noteRank(String note) {
+    if (note.equals(overflowNote(StreamCatalog.Overflow.GLOBAL_CAP, null))) {
+      return 2;
+    }
+    return note.startsWith("tenant ") ? 1 : 0; // TenantQuota's refusal, as the tenant's note starts
   }
 
   /** What the ingest answer says about overflowed events: which cap folded them, by its setting. */
-  private String overflowNote(StreamCatalog.Overflow cause) {
+  private String overflowNote(StreamCatalog.Overflow cause, String tenant) {
     switch (cause) {
+      case TENANT_CAP:
+        return catalog.quota().refusal(tenant, io.pulse.core.TenantQuota.Resource.SERIES)
+            + "; events of its new series were folded into their stream's series {\"_overflow\":\"true\"} until "
+            + "idle series are forgotten (aggregation.seriesIdleMs)";
       case STREAM_CAP:
         return "the stream holds its maximum of " + catalog.maxSeries() + " series (aggregation.maxSeriesPerStream); "
             + "events of new series were folded into the series {\"_overflow\":\"true\"}";

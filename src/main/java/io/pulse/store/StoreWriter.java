@@ -5,7 +5,11 @@ import io.pulse.core.Health;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
@@ -30,6 +34,10 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Back-pressure.</b> The queue is {@link Status#full() full} at its capacity (ingest then
  *       answers 503) until it drains to 90% of it; rows that arrive are always taken (see
  *       {@link WriteQueue}).</li>
+ *   <li><b>Each tenant's share.</b> With a per-tenant cap ({@code limits.perTenant.maxStorageBacklog}),
+ *       the rows of each tenant in the queue (waiting or being written) are counted, and a tenant is in
+ *       {@link Status#tenantsFull()} from its cap until its rows drain to 90% of it: ingest answers that
+ *       tenant 503 while the others go on. Its rows are still all taken and written in order.</li>
  *   <li><b>Health</b> (component {@value #COMPONENT} of {@link Health}): <i>down</i> while the database
  *       does not answer (a write failed for that reason, a write has waited {@code queryTimeoutMs}
  *       without a reply, or an idle ping failed); <i>degraded</i> for {@link #REFUSED_QUIET_MS} after a
@@ -70,9 +78,24 @@ public final class StoreWriter<T> {
    * What other parts may know of the writer: rows waiting (encoding included), whether ingest
    * should hold off, and what is wrong with the database (null while it answers).
    */
-  public record Status(int depth, boolean full, String problem) {
+  public record Status(int depth, boolean full, String problem, Set<String> tenantsFull) {
 
     public static final Status IDLE = new Status(0, false, null);
+
+    /** A status with no tenant over its share. */
+    public Status(int depth, boolean full, String problem) {
+      this(depth, full, problem, Set.of());
+    }
+
+    /** @param tenantsFull the tenants whose rows waiting reached their cap (immutable) */
+    public Status {
+      tenantsFull = Set.copyOf(tenantsFull);
+    }
+
+    /** Whether ingest should hold off for {@code tenant}: its rows waiting reached its share. */
+    public boolean tenantFull(String tenant) {
+      return !tenantsFull.isEmpty() && tenantsFull.contains(tenant);
+    }
   }
 
   private final Settings settings;
@@ -84,6 +107,15 @@ public final class StoreWriter<T> {
   private final Function<T, String> describe;
   private final String database;
   private final WriteQueue<T> queue;
+  /** The tenant of a row; null when no tenant has a cap of its own (nothing is counted per tenant). */
+  private final Function<T, String> tenantOf;
+  /** Rows a tenant may have waiting before it is {@link Status#tenantFull full}. */
+  private final long tenantCap;
+  /** Rows of each tenant waiting or being written (tenants with none have no entry). */
+  private final Map<String, int[]> tenantDepth = new HashMap<>();
+  /** Tenants at their share now; {@link #tenantsFull} is its published copy. */
+  private final Set<String> tenantsFullNow = new HashSet<>();
+  private Set<String> tenantsFull = Set.of();
 
   /** Rows announced by {@link #expect} and not arrived yet (being encoded). */
   private int expected;
@@ -112,6 +144,19 @@ public final class StoreWriter<T> {
    */
   public StoreWriter(Settings settings, Sink<T> sink, Clock clock, Health health, LongConsumer wakeIn,
       Consumer<Status> publish, Function<T, String> describe, String database) {
+    this(settings, sink, clock, health, wakeIn, publish, describe, database, null, Long.MAX_VALUE);
+  }
+
+  /**
+   * @param tenantOf the tenant of a row
+   * @param tenantCap rows one tenant may have waiting before ingest answers it 503
+   *     ({@code Long.MAX_VALUE}: no per-tenant cap, nothing counted per tenant)
+   */
+  public StoreWriter(Settings settings, Sink<T> sink, Clock clock, Health health, LongConsumer wakeIn,
+      Consumer<Status> publish, Function<T, String> describe, String database, Function<T, String> tenantOf,
+      long tenantCap) {
+    this.tenantOf = tenantCap == Long.MAX_VALUE ? null : tenantOf;
+    this.tenantCap = tenantCap;
     this.settings = settings;
     this.sink = sink;
     this.clock = clock;
@@ -140,6 +185,7 @@ public final class StoreWriter<T> {
     expected -= n;
     for (T row : rows) {
       queue.offer(row); // acknowledged events' finals are never dropped
+      countTenant(row, 1);
     }
     publish();
     pump();
@@ -203,6 +249,14 @@ public final class StoreWriter<T> {
     long now = clock.millis();
     queue.requeue(o.remaining()); // in front, in their order
     queue.done(batch.size() - o.remaining().size());
+    if (tenantOf != null) {
+      for (T row : batch) {
+        countTenant(row, -1);
+      }
+      for (T row : o.remaining()) {
+        countTenant(row, 1);
+      }
+    }
     written += o.written();
     if (o.written() > 0 || (!o.refused().isEmpty() && o.transientCause() == null)) {
       answered(now); // a refusal for the content is an answer too
@@ -216,6 +270,30 @@ public final class StoreWriter<T> {
       retryAt = now + settings.retryMs();
       wakeIn.accept(settings.retryMs());
     }
+  }
+
+  /** Adds {@code n} to the rows of {@code row}'s tenant, and notes whether it is at its share (cleared at 90%). */
+  private void countTenant(T row, int n) {
+    if (tenantOf == null) {
+      return;
+    }
+    String tenant = tenantOf.apply(row);
+    int[] d = tenantDepth.computeIfAbsent(tenant, t -> new int[1]);
+    d[0] += n;
+    if (d[0] >= tenantCap) {
+      tenantsFullNow.add(tenant);
+    } else if (d[0] <= tenantCap * 0.9) {
+      tenantsFullNow.remove(tenant);
+    }
+    if (d[0] <= 0) {
+      tenantDepth.remove(tenant);
+    }
+  }
+
+  /** Rows of {@code tenant} waiting or being written (counted only with a per-tenant cap). */
+  public int tenantDepth(String tenant) {
+    int[] d = tenantDepth.get(tenant);
+    return d == null ? 0 : d[0];
   }
 
   // ---- health ----
@@ -329,7 +407,10 @@ public final class StoreWriter<T> {
   // ---- what others see ----
 
   private void publish() {
-    Status now = new Status(queue.depth() + expected, queue.full(), downReason);
+    if (!tenantsFull.equals(tenantsFullNow)) {
+      tenantsFull = Set.copyOf(tenantsFullNow);
+    }
+    Status now = new Status(queue.depth() + expected, queue.full(), downReason, tenantsFull);
     if (!now.equals(status)) {
       status = now;
       publish.accept(now);
