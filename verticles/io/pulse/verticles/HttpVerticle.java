@@ -35,6 +35,7 @@ public final class HttpVerticle extends VerticleBase {
    * ranges, so off the event loop, on one named pool shared by both.
    */
   private WorkerExecutor history;
+  private IngestApi ingest;
 
   public HttpVerticle(PulseContext ctx) {
     this.ctx = ctx;
@@ -54,7 +55,7 @@ public final class HttpVerticle extends VerticleBase {
   private Routes.Adapters adapters(Router router) {
     Pool pool = ctx.storageEnabled() ? ctx.db.pool() : null;
     long timeoutMs = ctx.config.storage().queryTimeoutMs();
-    IngestApi ingest = new IngestApi(vertx, ctx);
+    ingest = new IngestApi(vertx, ctx);
     QuarantineApi quarantine = new QuarantineApi(pool, timeoutMs, ctx.clock, ctx.quarantine, ingest,
         () -> vertx.eventBus().request(Addresses.QUARANTINE_SAVE, "save", new DeliveryOptions().setSendTimeout(3000))
             .mapEmpty());
@@ -114,6 +115,16 @@ public final class HttpVerticle extends VerticleBase {
     return vertx.createHttpServer(opts).requestHandler(router)
         .invalidRequestHandler(OpsApi::invalidRequest)
         .connectionHandler(conn -> EdgeGuard.install(conn, ctx.edge)).listen();
+  }
+
+  /**
+   * Completes once this instance has no request body being taken in; for a stop, after draining is
+   * set. Runs on this instance's event loop (its own context), like everything of it.
+   */
+  Future<Void> quiet() {
+    io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> (ingest == null ? Future.<Void>succeededFuture() : ingest.quiet()).onComplete(p));
+    return p.future();
   }
 
   /** The port actually bound (the configured one, or the one the OS chose for 0). */

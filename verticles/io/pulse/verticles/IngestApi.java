@@ -36,6 +36,10 @@ final class IngestApi implements QuarantineApi.Requeue {
   private final Ingestor ingestor;
   /** This instance's counts of events sent to each shard (its own; see PulseContext). */
   private final PulseContext.Sender sender;
+  /** Bodies being taken in (answered or refused when they leave); this event loop's own count. */
+  private int inFlight;
+  /** A stop waiting for {@link #inFlight} to reach 0. */
+  private final List<io.vertx.core.Promise<Void>> quietWaiters = new java.util.ArrayList<>();
 
   IngestApi(Vertx vertx, PulseContext ctx) {
     this.vertx = vertx;
@@ -105,6 +109,7 @@ final class IngestApi implements QuarantineApi.Requeue {
   }
 
   void ingest(RoutingContext rc) {
+    inFlight++;
     Buffer buf = rc.body().buffer();
     byte[] bytes = buf == null ? new byte[0] : buf.getBytes();
     ingestSlices(rc, new IngestJob(parser, ingestor, bytes, rc.get("format"), Callers.of(rc).tenant(),
@@ -119,23 +124,34 @@ final class IngestApi implements QuarantineApi.Requeue {
    * has one being routed finish at once, before the shards close their windows.
    */
   private void ingestSlices(RoutingContext rc, IngestJob job) {
+    // a body that passed the admission check before a stop began, and whose events are not routed yet:
+    // refused whole, so that nothing reaches a shard after the stop has waited for this instance
+    if (ctx.draining.get() && !job.routing()) {
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+      error(rc, 503, "the server is shutting down; retry against another instance or shortly");
+      left();
+      return;
+    }
     try {
       do {
         sender.dispatch(vertx.eventBus(), job.step());
       } while (!job.done() && job.routing() && ctx.draining.get());
     } catch (BodyException e) {
       error(rc, e.status(), e.getMessage());
+      left();
       return;
     }
     if (!job.done() && ctx.draining.get()) {
       rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
       error(rc, 503, "the server is shutting down; retry against another instance or shortly");
+      left();
       return;
     }
     if (!job.done()) {
       vertx.setTimer(1, t -> ingestSlices(rc, job));
       return;
     }
+    left();
     Ingestor.Outcome out = job.outcome();
     JsonArray errors = new JsonArray();
     List<Rejection> rej = out.rejections();
@@ -155,6 +171,28 @@ final class IngestApi implements QuarantineApi.Requeue {
       answer.put("overflowed", out.overflowed()).put("overflowNote", out.overflowNote());
     }
     json(rc, 202, answer);
+  }
+
+  /** A body left (answered, refused, or failed): a stop waiting for this instance may go on. */
+  private void left() {
+    if (--inFlight == 0 && !quietWaiters.isEmpty()) {
+      List<io.vertx.core.Promise<Void>> ws = new java.util.ArrayList<>(quietWaiters);
+      quietWaiters.clear();
+      ws.forEach(io.vertx.core.Promise::complete);
+    }
+  }
+
+  /**
+   * Completes once no body of this instance is being taken in. Called by a stop, after it set
+   * draining, on this instance's event loop: from then on no event of it reaches a shard.
+   */
+  io.vertx.core.Future<Void> quiet() {
+    if (inFlight == 0) {
+      return io.vertx.core.Future.succeededFuture();
+    }
+    io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+    quietWaiters.add(p);
+    return p.future();
   }
 
   // ---- requeue of quarantined events ----

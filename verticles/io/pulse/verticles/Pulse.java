@@ -42,6 +42,8 @@ public final class Pulse {
   private final PulseContext ctx;
   private final int port;
   private final String demoDeployment;
+  /** The HTTP instances: a stop waits until none is taking in a body. */
+  private final List<HttpVerticle> https;
   private final AtomicBoolean stopped = new AtomicBoolean();
 
   /** How long a stop waits for the last final rollups to reach the database. */
@@ -52,7 +54,8 @@ public final class Pulse {
    */
   private static final long JOBS_FLUSH_MS = 5_000;
 
-  private Pulse(Vertx vertx, PulseContext ctx, int port, String demoDeployment) {
+  private Pulse(Vertx vertx, PulseContext ctx, int port, String demoDeployment, List<HttpVerticle> https) {
+    this.https = List.copyOf(https);
     this.vertx = vertx;
     this.ctx = ctx;
     this.port = port;
@@ -155,7 +158,7 @@ public final class Pulse {
                   .onFailure(e -> LOG.warn("catalog sweep failed", e));
             }
           });
-          return new Pulse(vertx, ctx, https.get(0).port(), demo);
+          return new Pulse(vertx, ctx, https.get(0).port(), demo, https);
         });
   }
 
@@ -240,10 +243,29 @@ public final class Pulse {
         });
   }
 
+  /** Completes when every shard has aggregated every event sent to it, or at the deadline (logged). */
+  private static Future<Void> shardsCaughtUp(Vertx vertx, PulseContext ctx, long deadlineNanos) {
+    if (ctx.pendingTotal() == 0) {
+      return Future.succeededFuture();
+    }
+    if (System.nanoTime() > deadlineNanos) {
+      LOG.warn("stopping: {} events still wait for their shards after 5 s; closing the windows anyway",
+          ctx.pendingTotal());
+      return Future.succeededFuture();
+    }
+    io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+    vertx.setTimer(5, t -> shardsCaughtUp(vertx, ctx, deadlineNanos).onComplete(p));
+    return p.future();
+  }
+
   private Future<Void> drain() {
     ctx.draining.set(true); // the owner of this flag
     Future<?> demo = demoDeployment == null ? Future.succeededFuture() : vertx.undeploy(demoDeployment);
-    return demo.compose(v -> {
+    // every body taken in before the stop has reached its shards (FIFO from each HTTP loop) and been
+    // aggregated before the windows close: an acknowledged event is never left out of its final
+    return demo.compose(v -> Future.all(https.stream().map(HttpVerticle::quiet).toList()))
+        .compose(v -> shardsCaughtUp(vertx, ctx, System.nanoTime() + 5_000_000_000L))
+        .compose(v -> {
       List<Future<Object>> closes = new ArrayList<>();
       for (int i = 0; i < ctx.shards; i++) {
         closes.add(vertx.eventBus().request(Addresses.shardCloseAll(i), "close").map(m -> m.body()));

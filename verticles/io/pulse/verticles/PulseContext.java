@@ -194,6 +194,15 @@ public final class PulseContext {
     return db != null;
   }
 
+  /** Events sent to any shard and not yet aggregated. */
+  long pendingTotal() {
+    long n = 0;
+    for (int i = 0; i < shards; i++) {
+      n += pending(i);
+    }
+    return n;
+  }
+
   boolean overloaded() {
     for (int i = 0; i < shards; i++) {
       if (pending(i) > MAX_PENDING_EVENTS_PER_SHARD) {
