@@ -140,6 +140,10 @@ final class IngestApi implements QuarantineApi.Requeue {
       error(rc, e.status(), e.getMessage());
       left();
       return;
+    } catch (RuntimeException e) {
+      left(); // a stop waiting for this instance must not wait on a body that failed
+      rc.fail(e);
+      return;
     }
     if (!job.done() && ctx.draining.get()) {
       rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");

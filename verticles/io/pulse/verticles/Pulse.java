@@ -263,7 +263,12 @@ public final class Pulse {
     Future<?> demo = demoDeployment == null ? Future.succeededFuture() : vertx.undeploy(demoDeployment);
     // every body taken in before the stop has reached its shards (FIFO from each HTTP loop) and been
     // aggregated before the windows close: an acknowledged event is never left out of its final
-    return demo.compose(v -> Future.all(https.stream().map(HttpVerticle::quiet).toList()))
+    return demo.compose(v -> Future.all(https.stream().map(HttpVerticle::quiet).toList())
+            .timeout(5, java.util.concurrent.TimeUnit.SECONDS)
+            .recover(e -> {
+              LOG.warn("stopping: request bodies still being taken in after 5 s; closing the windows anyway");
+              return Future.succeededFuture();
+            }))
         .compose(v -> shardsCaughtUp(vertx, ctx, System.nanoTime() + 5_000_000_000L))
         .compose(v -> {
       List<Future<Object>> closes = new ArrayList<>();
