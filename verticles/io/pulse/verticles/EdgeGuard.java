@@ -183,9 +183,4 @@ final class EdgeGuard {
       ctx.fireChannelRead(msg);
     }
   }
-
-  /** {@code s} cut to {@code max} characters (for messages that quote what a caller sent). */
-  static String clip(String s, int max) {
-    return EdgeAnswer.clip(s, max);
-  }
 }

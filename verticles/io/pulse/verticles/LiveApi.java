@@ -26,7 +26,7 @@ final class LiveApi {
       spec = SubscriptionSpec.fromQuery(Callers.of(rc).tenant(), toMap(rc.queryParams()));
     } catch (RuntimeException e) { // IllegalArgumentException; anything else is a parameter it could not read too
       error(rc, 400, e instanceof IllegalArgumentException ? e.getMessage()
-          : "a parameter could not be read: " + EdgeGuard.clip(String.valueOf(e.getMessage()), 200));
+          : "a parameter could not be read: " + io.pulse.http.EdgeAnswer.clip(String.valueOf(e.getMessage()), 200));
       return;
     }
     if (ctx.draining.get()) {

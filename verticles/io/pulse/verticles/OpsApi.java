@@ -119,7 +119,7 @@ final class OpsApi {
       status = 400;
       why = "the request could not be read";
     }
-    String detail = cause == null || cause.getMessage() == null ? "" : ": " + EdgeGuard.clip(cause.getMessage(), 200);
+    String detail = cause == null || cause.getMessage() == null ? "" : ": " + io.pulse.http.EdgeAnswer.clip(cause.getMessage(), 200);
     HttpServerResponse res = req.response();
     res.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .putHeader(HttpHeaders.CONNECTION, "close")

@@ -111,7 +111,7 @@ final class WsConnection extends LiveConnection {
     } catch (RuntimeException e) {
       // whatever went wrong with this message, the socket lives on and the caller is told
       LOG.warn("WebSocket message could not be handled: {}", e.toString(), e);
-      error(id, "the message could not be handled: " + EdgeGuard.clip(String.valueOf(e.getMessage()), 200));
+      error(id, "the message could not be handled: " + io.pulse.http.EdgeAnswer.clip(String.valueOf(e.getMessage()), 200));
     }
   }
 
@@ -128,7 +128,7 @@ final class WsConnection extends LiveConnection {
         }
       }
       case "ping" -> outbox.reply(new JsonObject().put("type", "pong").put("at", ctx.clock.millis()).encode());
-      default -> error(id, "unknown op \"" + EdgeGuard.clip(name, MAX_ECHO) + "\"; use subscribe, unsubscribe or ping");
+      default -> error(id, "unknown op \"" + io.pulse.http.EdgeAnswer.clip(name, MAX_ECHO) + "\"; use subscribe, unsubscribe or ping");
     }
   }
 
@@ -185,7 +185,7 @@ final class WsConnection extends LiveConnection {
     if (subId != null) {
       o.put("sub", subId);
     }
-    return o.put("error", EdgeGuard.clip(String.valueOf(message), 512)).encode();
+    return o.put("error", io.pulse.http.EdgeAnswer.clip(String.valueOf(message), 512)).encode();
   }
 
   private void error(String subId, String message) {
@@ -217,11 +217,11 @@ final class WsConnection extends LiveConnection {
       }
       if (code == 1001) {
         // the server is stopping: a graceful shutdown lets what is queued go first (2 s at most)
-        ws.shutdown(2, TimeUnit.SECONDS, (short) code, EdgeGuard.clip(reason, 120));
+        ws.shutdown(2, TimeUnit.SECONDS, (short) code, io.pulse.http.EdgeAnswer.clip(reason, 120));
       } else {
         // the client broke a bound: the close frame goes now, after what is already written (a graceful
         // shutdown held it back for its whole timeout); Vert.x closes TCP if the client does not answer it
-        ws.close((short) code, EdgeGuard.clip(reason, 120));
+        ws.close((short) code, io.pulse.http.EdgeAnswer.clip(reason, 120));
       }
     }
   }

@@ -133,7 +133,7 @@ public final class IngestStall {
       Thread.sleep(3000); // the shard may still fold in the last body after its answer
       probe.phase(); // drops the warm-up
       long phaseStart = System.currentTimeMillis();
-      Thread.sleep(2000);
+      Thread.sleep(2000); // the idle phase: two seconds of the probe alone are what it measures
       rows.add(row("idle", 0, 0, 0, probe.phase(), phaseStart));
       phaseStart = System.currentTimeMillis();
 
@@ -145,7 +145,7 @@ public final class IngestStall {
         n++;
       }
       double smallMs = (System.nanoTime() - t0) / 1e6 / n;
-      Thread.sleep(SETTLE_MS);
+      Thread.sleep(SETTLE_MS); // the phase's tail: the shard's work after the last answer is measured in it
       rows.add(row("small (50 ev)", n, n * 50L, smallMs, probe.phase(), phaseStart));
       phaseStart = System.currentTimeMillis();
 

@@ -96,9 +96,9 @@ public final class StreamMeters {
   public void rebalance() {
     List<Handle> waiting = new ArrayList<>();
     List<Handle> idle = new ArrayList<>();
+    java.util.Map<Handle, Long> recentOf = new java.util.HashMap<>();
     for (Handle h : handles) {
       long recent = h.recent.sumThenReset();
-      h.lastRecent = recent;
       if (h.pinned) {
         continue;
       }
@@ -108,12 +108,13 @@ public final class StreamMeters {
         }
       } else if (recent > 0) {
         waiting.add(h);
+        recentOf.put(h, recent);
       }
     }
     if (waiting.isEmpty()) {
       return;
     }
-    waiting.sort(Comparator.comparingLong((Handle h) -> h.lastRecent).reversed());
+    waiting.sort(Comparator.comparingLong((Handle h) -> recentOf.get(h)).reversed());
     int next = 0;
     while (next < waiting.size() && takePlace()) {
       promote(waiting.get(next++));
@@ -148,7 +149,6 @@ public final class StreamMeters {
     private volatile Counters target;
     /** Events accepted since the last rebalance: the measure of "busiest". */
     private final LongAdder recent = new LongAdder();
-    private long lastRecent;
 
     private Handle(StreamId stream, boolean pinned) {
       this.stream = stream;
