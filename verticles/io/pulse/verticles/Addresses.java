@@ -36,6 +36,14 @@ public final class Addresses {
   /** Combiner -> published: a {@link RollupBatch} of complete rollups (the live verticle and the store verticle). */
   public static final String ROLLUPS = "pulse.rollups";
 
+  /**
+   * Alerting -> published: one alert transition as a JsonObject, API.md's alert message plus
+   * {@code tenant}, {@code ruleName}, {@code labels}, {@code previous} (the state before),
+   * {@code flapping} and {@code notify} (false when silenced or flapping: shown, not sent).
+   * The live feed, the alert store and the webhook notifier consume it.
+   */
+  public static final String ALERTS = "pulse.alerts";
+
   /** Live verticle -> published to every HTTP instance's hub: a {@link LiveBatch}, sequenced and encoded. */
   public static final String LIVE_UPDATES = "pulse.live.updates";
 

@@ -1,5 +1,6 @@
 package io.pulse.live;
 
+import io.pulse.agg.Anomaly;
 import io.pulse.agg.Rollup;
 import io.pulse.agg.ValueStats;
 import io.pulse.config.Durations;
@@ -34,7 +35,26 @@ public final class LiveJson {
         .put("series", series(r.series())).put("window", Durations.format(r.view().windowMs()))
         .put("start", r.start()).put("end", r.end()).put("final", r.fin()).put("count", r.count())
         .put("latest", r.latest()).put("values", values);
+    if (r.outliers() > 0) {
+      o.put("outliers", r.outliers());
+    }
+    Anomaly a = r.anomaly();
+    if (a != null) {
+      o.put("score", round(a.score())).put("anomaly", anomaly(a));
+    }
     return o.encode();
+  }
+
+  /** The compact explanation of a score: the figure, what was expected and the method. */
+  public static JsonObject anomaly(Anomaly a) {
+    return new JsonObject().put("figure", a.figure()).put("value", num(a.value())).put("expected", num(a.expected()))
+        .put("band", new io.vertx.core.json.JsonArray().add(num(a.low())).add(num(a.high())))
+        .put("deviation", num(round(a.deviation()))).put("method", a.method());
+  }
+
+  /** Scores and deviations to four decimals: the wire needs no more. */
+  static double round(double v) {
+    return Double.isFinite(v) ? Math.round(v * 10_000d) / 10_000d : v;
   }
 
   /** JSON has no Infinity or NaN: a sum that overflowed is sent as null, never as a string. */
