@@ -147,7 +147,7 @@ public final class StoreVerticle extends VerticleBase {
       View v = r.view();
       RollupStore.SeriesKey key = v.allDims() ? RollupStore.SeriesKey.series(v.stream(), r.series())
           : RollupStore.SeriesKey.group(v.stream(), v.groupBy(), r.series());
-      rows.add(RollupStore.Row.of(key, r.window(), ctx.codec));
+      rows.add(RollupStore.Row.of(key, r, ctx.codec));
     }
     return rows;
   }

@@ -94,7 +94,8 @@ public final class Downsampler {
     }
     long start = from;
     long end = start + coarse.ms();
-    return pool.preparedQuery("select series_id, start, count, latest, data from " + fine.table()
+    return pool.preparedQuery("select series_id, start, count, latest, data, score, anomaly::text as anomaly, outliers from "
+            + fine.table()
             + " where start >= $1 and start < $2")
         .execute(Tuple.of(start, end))
         .compose(rows -> {
@@ -147,38 +148,64 @@ public final class Downsampler {
         .map(rows -> rows.iterator().next().getLong(0));
   }
 
+  /** A coarse window being merged: the figures, the highest score of its fine windows, their outliers. */
+  private static final class Merged {
+    final WindowAgg w;
+    Double score;
+    String anomaly;
+    long outliers;
+
+    Merged(WindowAgg w) {
+      this.w = w;
+    }
+  }
+
   /** One coarse window per series, from its fine rows (runs on a worker). */
-  private Map<Long, WindowAgg> merge(RowSet<Row> rows, long start, long end) {
-    Map<Long, WindowAgg> bySeries = new LinkedHashMap<>();
+  private Map<Long, Merged> merge(RowSet<Row> rows, long start, long end) {
+    Map<Long, Merged> bySeries = new LinkedHashMap<>();
     for (Row r : rows) {
-      WindowAgg w = bySeries.computeIfAbsent(r.getLong("series_id"),
-          id -> new WindowAgg(start, end, codec.accuracy(), 0));
+      Merged m = bySeries.computeIfAbsent(r.getLong("series_id"),
+          id -> new Merged(new WindowAgg(start, end, codec.accuracy(), 0)));
       Long latest = r.getLong("latest");
-      codec.mergeInto(w, r.getBuffer("data").getBytes(), r.getLong("count"), latest == null ? Long.MIN_VALUE : latest,
+      codec.mergeInto(m.w, r.getBuffer("data").getBytes(), r.getLong("count"), latest == null ? Long.MIN_VALUE : latest,
           null);
+      Float score = r.getFloat("score");
+      if (score != null && (m.score == null || score > m.score)) {
+        m.score = score.doubleValue();
+        m.anomaly = r.getString("anomaly");
+      }
+      m.outliers += r.getLong("outliers");
     }
     return bySeries;
   }
 
-  private Future<Integer> upsert(Resolution coarse, Map<Long, WindowAgg> merged) {
+  private Future<Integer> upsert(Resolution coarse, Map<Long, Merged> merged) {
     int n = merged.size();
     Long[] sid = new Long[n];
     Long[] start = new Long[n];
     Long[] count = new Long[n];
     Long[] latest = new Long[n];
     Buffer[] data = new Buffer[n];
+    Double[] score = new Double[n];
+    String[] anomaly = new String[n];
+    Long[] outliers = new Long[n];
     return blocking.run(() -> {
       int i = 0;
-      for (Map.Entry<Long, WindowAgg> e : merged.entrySet()) {
-        WindowAgg w = e.getValue();
+      for (Map.Entry<Long, Merged> e : merged.entrySet()) {
+        Merged m = e.getValue();
+        WindowAgg w = m.w;
         sid[i] = e.getKey();
         start[i] = w.start();
         count[i] = w.count();
         latest[i] = w.latest() == Long.MIN_VALUE ? null : w.latest();
+        score[i] = m.score;
+        anomaly[i] = m.anomaly;
+        outliers[i] = m.outliers;
         data[i++] = Buffer.buffer(codec.encode(w));
       }
       return i;
-    }).compose(i -> RollupStore.upsert(pool, coarse, sid, start, count, latest, data).map(rs -> rs.rowCount()));
+    }).compose(i -> RollupStore.upsert(pool, coarse, sid, start, count, latest, data, score, anomaly, outliers)
+        .map(rs -> rs.rowCount()));
   }
 
   /** Deletes rows past their retention; fine rows only once merged into the next resolution. */

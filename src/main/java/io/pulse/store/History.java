@@ -174,12 +174,15 @@ public final class History {
    * Merges the stored windows into step buckets per group and writes the answer:
    * {@code {"stream", "from", "to", "step", "resolution", "groupBy", "series": [{"series": {...},
    * "points": [[ts, {"count": n, "values": {name: {count, sum, min, max, mean, p50, p95, p99}}}]]}]}},
+   * a point also carrying {@code score} and {@code anomaly} (the highest score of the stored windows
+   * it is made of, and that score's explanation) and {@code outliers} (their sum) where it has them,
    * with every bucket of the range in every series (empty ones {@code {"count":0,"values":{}}}, the cut
    * ones at the ends with {@code "partial":true}), plus {@code "truncated": true} and {@code seriesTotal}
    * when groups were cut at {@link #MAX_SERIES} or {@link #MAX_ANSWER_POINTS}.
    */
   public static JsonObject render(Request req, List<RollupStore.Stored> rows, RollupCodec codec, int maxBins) {
     Map<Dims, TreeMap<Long, WindowAgg>> groups = buckets(req, rows, codec, maxBins);
+    Map<Dims, Map<Long, Marks>> marks = marks(req, rows);
     long step = req.stepMs();
     long first = Math.floorDiv(req.from(), step) * step;
     long buckets = bucketCount(req.from(), req.to(), step);
@@ -194,6 +197,10 @@ public final class History {
         long t = first + i * step;
         WindowAgg w = stored.get(t);
         JsonObject p = w == null ? new JsonObject().put("count", 0).put("values", new JsonObject()) : point(w);
+        Marks m = marks.getOrDefault(k, Map.of()).get(t);
+        if (m != null) {
+          m.addTo(p);
+        }
         if ((i == 0 && t < req.from()) || (i == buckets - 1 && t + step > req.to())) {
           p.put("partial", true);
         }
@@ -227,6 +234,49 @@ public final class History {
       codec.mergeInto(w, r.data(), r.count(), r.latest(), req.metrics());
     }
     return groups;
+  }
+
+  /** What a bucket says about anomalies: the highest score among its windows (and why), the outliers. */
+  static final class Marks {
+    double score = Double.NaN;
+    String anomaly;
+    long outliers;
+
+    void add(RollupStore.Stored r) {
+      if (!Double.isNaN(r.score()) && (Double.isNaN(score) || r.score() > score)) {
+        score = r.score();
+        anomaly = r.anomaly();
+      }
+      outliers += r.outliers();
+    }
+
+    void addTo(JsonObject p) {
+      if (!Double.isNaN(score)) {
+        p.put("score", Math.round(score * 10_000d) / 10_000d);
+        if (anomaly != null) {
+          p.put("anomaly", new JsonObject(anomaly));
+        }
+      }
+      if (outliers > 0) {
+        p.put("outliers", outliers);
+      }
+    }
+  }
+
+  /** The anomaly marks of each bucket with any, keyed as {@link #buckets} keys its windows. */
+  static Map<Dims, Map<Long, Marks>> marks(Request req, List<RollupStore.Stored> rows) {
+    String[] groupBy = req.groupBy().toArray(new String[0]);
+    Map<Dims, Map<Long, Marks>> out = new HashMap<>();
+    long step = req.stepMs();
+    for (RollupStore.Stored r : rows) {
+      if (Double.isNaN(r.score()) && r.outliers() == 0) {
+        continue;
+      }
+      Dims key = r.grouped() ? r.dims() : project(r.dims(), groupBy);
+      long bucket = Math.floorDiv(r.start(), step) * step;
+      out.computeIfAbsent(key, k -> new HashMap<>()).computeIfAbsent(bucket, b -> new Marks()).add(r);
+    }
+    return out;
   }
 
   /** The group a series counts towards, as live views do: the overflow series stays itself. */

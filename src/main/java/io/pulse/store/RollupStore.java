@@ -108,16 +108,43 @@ public final class RollupStore {
     }
   }
 
-  /** One closed window to store, its figures already encoded. */
-  public record Row(SeriesKey key, long start, long end, long count, long latest, byte[] data) {
+  /**
+   * One closed window to store, its figures already encoded.
+   *
+   * @param score the window's anomaly score, NaN when none
+   * @param anomaly the score's explanation as JSON text (the live feed's {@code anomaly}), or null
+   * @param outliers events of the window scored as outliers
+   */
+  public record Row(SeriesKey key, long start, long end, long count, long latest, byte[] data, double score,
+      String anomaly, long outliers) {
+
+    public Row(SeriesKey key, long start, long end, long count, long latest, byte[] data) {
+      this(key, start, end, count, latest, data, Double.NaN, null, 0);
+    }
 
     public static Row of(SeriesKey key, WindowAgg w, RollupCodec codec) {
       return new Row(key, w.start(), w.end(), w.count(), w.latest(), codec.encode(w));
     }
+
+    /** The row of a final rollup: its closed window's figures, its score and its outliers. */
+    public static Row of(SeriesKey key, io.pulse.agg.Rollup r, RollupCodec codec) {
+      WindowAgg w = r.window();
+      io.pulse.agg.Anomaly a = r.anomaly();
+      return new Row(key, w.start(), w.end(), w.count(), w.latest(), codec.encode(w), a == null ? Double.NaN : a.score(),
+          a == null ? null : io.pulse.live.LiveJson.anomaly(a).encode(), r.outliers());
+    }
   }
 
-  /** A stored window read back: from a stored group ({@code grouped}) or a series. */
-  public record Stored(boolean grouped, Dims dims, long start, long count, long latest, byte[] data) {
+  /**
+   * A stored window read back: from a stored group ({@code grouped}) or a series, with its score
+   * (NaN when none), the score's explanation (JSON text or null) and its outliers.
+   */
+  public record Stored(boolean grouped, Dims dims, long start, long count, long latest, byte[] data, double score,
+      String anomaly, long outliers) {
+
+    public Stored(boolean grouped, Dims dims, long start, long count, long latest, byte[] data) {
+      this(grouped, dims, start, count, latest, data, Double.NaN, null, 0);
+    }
   }
 
   /**
@@ -195,6 +222,9 @@ public final class RollupStore {
     Long[] count = new Long[n];
     Long[] latest = new Long[n];
     Buffer[] data = new Buffer[n];
+    Double[] score = new Double[n];
+    String[] anomaly = new String[n];
+    Long[] outliers = new Long[n];
     int i = 0;
     for (Map.Entry<Long, Map<Long, Row>> e : bySeries.entrySet()) {
       for (Row r : e.getValue().values()) {
@@ -202,10 +232,13 @@ public final class RollupStore {
         start[i] = r.start();
         count[i] = r.count();
         latest[i] = r.latest() == Long.MIN_VALUE ? null : r.latest();
+        score[i] = Double.isNaN(r.score()) ? null : r.score();
+        anomaly[i] = r.anomaly();
+        outliers[i] = r.outliers();
         data[i++] = Buffer.buffer(r.data());
       }
     }
-    return upsert(pool, res, sid, start, count, latest, data);
+    return upsert(pool, res, sid, start, count, latest, data, score, anomaly, outliers);
   }
 
   /**
@@ -213,12 +246,13 @@ public final class RollupStore {
    * ({@code latest} null when unknown). The same window written again replaces its row.
    */
   static Future<RowSet<io.vertx.sqlclient.Row>> upsert(Pool pool, Resolution res, Long[] seriesIds, Long[] starts,
-      Long[] counts, Long[] latest, Buffer[] data) {
-    String sql = "insert into " + res.table() + " (series_id, start, count, latest, data) "
-        + "select * from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bytea[]) "
+      Long[] counts, Long[] latest, Buffer[] data, Double[] score, String[] anomaly, Long[] outliers) {
+    String sql = "insert into " + res.table() + " (series_id, start, count, latest, data, score, anomaly, outliers) "
+        + "select u.sid, u.st, u.n, u.lt, u.d, u.sc, u.an::jsonb, u.o from unnest($1::bigint[], $2::bigint[], "
+        + "$3::bigint[], $4::bigint[], $5::bytea[], $6::float8[], $7::text[], $8::bigint[]) as u(sid, st, n, lt, d, sc, an, o) "
         + "on conflict (series_id, start) do update set count = excluded.count, latest = excluded.latest, "
-        + "data = excluded.data";
-    return pool.preparedQuery(sql).execute(Tuple.of(seriesIds, starts, counts, latest, data));
+        + "data = excluded.data, score = excluded.score, anomaly = excluded.anomaly, outliers = excluded.outliers";
+    return pool.preparedQuery(sql).execute(Tuple.of(seriesIds, starts, counts, latest, data, score, anomaly, outliers));
   }
 
   /** Makes the ids of the batch's series known: one statement for those not cached. */
@@ -307,16 +341,18 @@ public final class RollupStore {
   public Future<List<Stored>> query(Query q) {
     String t = q.resolution().table();
     List<Object> params = new ArrayList<>(List.of(q.stream().tenant(), q.stream().name(), q.from(), q.to()));
-    String seriesRows = "select false as grouped, s.dims, r.start, r.count, r.latest, r.data from series s join " + t
+    String seriesRows = "select false as grouped, s.dims, r.start, r.count, r.latest, r.data, r.score, r.anomaly::text, "
+        + "r.outliers from series s join " + t
         + " r on r.series_id = s.id where s.tenant = $1 and s.stream = $2 and s.kind = 'series' "
         + "and r.start >= $3 and r.start < $4";
     String sql;
     if (q.filter().isEmpty()) {
       params.add(q.groupBy().toArray(new String[0]));
-      sql = "with g as (select s.dims, r.start, r.count, r.latest, r.data from series s join " + t
+      sql = "with g as (select s.dims, r.start, r.count, r.latest, r.data, r.score, r.anomaly::text as anomaly, "
+          + "r.outliers from series s join " + t
           + " r on r.series_id = s.id where s.tenant = $1 and s.stream = $2 and s.kind = 'group' "
           + "and s.group_by = $5::text[] and r.start >= $3 and r.start < $4) "
-          + "select true as grouped, dims, start, count, latest, data from g union all " + seriesRows
+          + "select true as grouped, dims, start, count, latest, data, score, anomaly, outliers from g union all " + seriesRows
           + " and not exists (select 1 from g where g.start = r.start)";
     } else {
       StringBuilder sb = new StringBuilder(seriesRows);
@@ -334,8 +370,10 @@ public final class RollupStore {
       List<Stored> out = new ArrayList<>(set.size());
       for (io.vertx.sqlclient.Row row : set) {
         Long latest = row.getLong("latest");
+        Float score = row.getFloat("score");
         out.add(new Stored(row.getBoolean("grouped"), dims(row.getJsonObject("dims")), row.getLong("start"),
-            row.getLong("count"), latest == null ? Long.MIN_VALUE : latest, row.getBuffer("data").getBytes()));
+            row.getLong("count"), latest == null ? Long.MIN_VALUE : latest, row.getBuffer("data").getBytes(),
+            score == null ? Double.NaN : score, row.getString("anomaly"), row.getLong("outliers")));
       }
       return out;
     });
