@@ -62,6 +62,7 @@ final class Routes {
       // ---- streams and history ----
       route(GET, "/api/v1/streams", READ, a -> a.streams()::streams),
       route(GET, "/api/v1/streams/:stream/series", READ, a -> a.streams()::series),
+      route(GET, "/api/v1/streams/:stream/anomalies", READ, a -> a.streams()::anomalies),
       route(DELETE, "/api/v1/streams/:stream", ADMIN, a -> a.streams()::delete),
 
       // ---- live feed ----

@@ -82,6 +82,36 @@ final class StreamsApi {
         .onFailure(e -> historyFailed(rc, e));
   }
 
+  /** Stored windows whose anomaly score reached a level (issue 12): {@link io.pulse.store.Anomalies}. */
+  void anomalies(RoutingContext rc) {
+    String name = rc.pathParam("stream");
+    if (!StreamId.validName(name)) {
+      error(rc, 400, "stream: \"" + io.pulse.http.QueryParams.shown(name) + "\" in the path does not match [a-z0-9_.-]{1,64}");
+      return;
+    }
+    StreamId stream = Callers.of(rc).stream(name);
+    io.pulse.store.Anomalies.Request req;
+    try {
+      req = io.pulse.store.Anomalies.parse(stream, toMap(rc.queryParams()), ctx.clock.millis(),
+          ctx.config.storage().retention());
+    } catch (IllegalArgumentException e) {
+      error(rc, 400, e.getMessage());
+      return;
+    }
+    if (!ctx.storageEnabled()) {
+      error(rc, 503, "anomalies are read from stored history: storage is off (storage.enabled / PULSE_STORAGE)");
+      return;
+    }
+    if (ctx.catalog.get(stream) == null && !ctx.storedStreams.containsKey(stream)) {
+      error(rc, 404, "no stream named " + name + " has been seen");
+      return;
+    }
+    Future<List<io.pulse.store.Anomalies.Hit>> read = io.pulse.store.Anomalies.read(ctx.db.pool(), req);
+    StoreErrors.bounded(read, ctx.config.storage().queryTimeoutMs())
+        .onSuccess(hits -> json(rc, 200, io.pulse.store.Anomalies.render(req, hits)))
+        .onFailure(e -> historyFailed(rc, e));
+  }
+
   /** Warns, as the live feed does, about group-by dims, filter dims and metrics the stream has never had. */
   private JsonObject withWarnings(JsonObject body, StreamId stream, History.Request req) {
     java.util.Set<String> dims = new java.util.TreeSet<>();

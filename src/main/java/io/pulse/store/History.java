@@ -133,7 +133,7 @@ public final class History {
     return (Math.floorDiv(to - 1, step) - Math.floorDiv(from, step)) + 1;
   }
 
-  private static long time(Map<String, List<String>> params, String name, long dflt, long now) {
+  static long time(Map<String, List<String>> params, String name, long dflt, long now) {
     String v = SubscriptionSpec.single(params, name);
     if (v == null || v.isBlank()) {
       return dflt;

@@ -123,4 +123,46 @@ class AnomalyStoreTest {
     assertEquals(new JsonObject(WHY), new JsonObject(minute.get(0).anomaly()));
     assertEquals(4, minute.get(0).outliers());
   }
+
+  @Test
+  @DisplayName("the anomalies list: windows at or above the level, oldest first, with their reason; a limit says truncated")
+  void anomaliesList() throws Exception {
+    await(store.write(rows("listed")));
+    PulseConfig.Retention keep = new PulseConfig.Retention(86_400_000L, 30 * 86_400_000L, 730 * 86_400_000L);
+    Anomalies.Request req = Anomalies.parse(StreamId.of("listed"), Map.of("from", List.of(String.valueOf(T0)),
+        "to", List.of(String.valueOf(T0 + MIN))), T0 + MIN, keep);
+    assertEquals(Anomalies.DEFAULT_MIN, req.min());
+    assertEquals(Resolution.SECOND, req.resolution());
+    JsonObject out = Anomalies.render(req, await(Anomalies.read(pool, req)));
+    JsonArray list = out.getJsonArray("anomalies");
+    assertEquals(1, list.size(), out.encode());
+    assertEquals(T0 + 3000, list.getJsonObject(0).getLong("start"));
+    assertEquals("series", list.getJsonObject(0).getString("view"));
+    assertEquals("etl", list.getJsonObject(0).getJsonObject("series").getString("job"));
+    assertEquals("ewma", list.getJsonObject(0).getJsonObject("anomaly").getString("method"));
+    assertFalse(out.getBoolean("truncated"));
+
+    Anomalies.Request low = Anomalies.parse(StreamId.of("listed"), Map.of("from", List.of(String.valueOf(T0)),
+        "to", List.of(String.valueOf(T0 + MIN)), "min", List.of("0.05"), "limit", List.of("3")), T0 + MIN, keep);
+    JsonObject some = Anomalies.render(low, await(Anomalies.read(pool, low)));
+    assertEquals(3, some.getJsonArray("anomalies").size());
+    assertTrue(some.getBoolean("truncated"));
+    // another tenant's stream of the same name has none
+    Anomalies.Request other = new Anomalies.Request(StreamId.of("acme", "listed"), T0, T0 + MIN, 0, 100,
+        Resolution.SECOND);
+    assertTrue(await(Anomalies.read(pool, other)).isEmpty());
+  }
+
+  @Test
+  @DisplayName("bad anomalies parameters are refused with the reason")
+  void badParameters() {
+    PulseConfig.Retention keep = new PulseConfig.Retention(86_400_000L, 30 * 86_400_000L, 730 * 86_400_000L);
+    for (Map<String, List<String>> p : List.of(Map.of("min", List.of("2")), Map.of("min", List.of("x")),
+        Map.of("limit", List.of("0")), Map.of("limit", List.of("99999999999")), Map.of("resolution", List.of("5s")),
+        Map.of("step", List.of("1m")))) {
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> Anomalies.parse(StreamId.of("x"), p, T0, keep), p.toString());
+      assertTrue(e.getMessage().startsWith(p.keySet().iterator().next()), e.getMessage());
+    }
+  }
 }
