@@ -46,12 +46,34 @@ public final class LiveVerticle extends VerticleBase {
       vertx.eventBus().publish(Addresses.LIVE_UPDATES, new LiveBatch(List.of(), true));
       m.reply(true);
     });
+    MessageConsumer<io.vertx.core.json.JsonObject> alerts = vertx.eventBus().consumer(Addresses.ALERTS,
+        m -> onAlert(m.body()));
     timer = vertx.setPeriodic(1000, t -> retire());
-    return Future.all(rollups.completion(), subs.completion(), release.completion(), shutdown.completion());
+    return Future.all(rollups.completion(), subs.completion(), release.completion(), shutdown.completion(),
+        alerts.completion());
   }
 
   private void onRollups(RollupBatch batch) {
     List<LiveMessage> out = sequencer.messages(batch.rollups());
+    if (!out.isEmpty()) {
+      vertx.eventBus().publish(Addresses.LIVE_UPDATES, new LiveBatch(out, false));
+    }
+  }
+
+  /** An alert transition to the subscribers of its stream, as API.md's alert message. */
+  private void onAlert(io.vertx.core.json.JsonObject transition) {
+    io.pulse.core.StreamId stream;
+    try {
+      stream = io.pulse.core.StreamId.of(transition.getString("tenant"), transition.getString("stream"));
+    } catch (RuntimeException e) {
+      return; // not a stream's alert: nothing on the live feed carries it
+    }
+    io.vertx.core.json.JsonObject seriesJson = transition.getJsonObject("series");
+    io.pulse.event.Dims series = seriesJson == null || seriesJson.isEmpty() ? io.pulse.event.Dims.EMPTY
+        : io.pulse.event.Dims.of(seriesJson.getMap().entrySet().stream().collect(java.util.stream.Collectors.toMap(
+            java.util.Map.Entry::getKey, e -> String.valueOf(e.getValue()))));
+    List<LiveMessage> out = sequencer.alert(ctx.views.views(stream), series, transition.getString("id"),
+        io.pulse.live.LiveJson.alert(transition));
     if (!out.isEmpty()) {
       vertx.eventBus().publish(Addresses.LIVE_UPDATES, new LiveBatch(out, false));
     }

@@ -45,6 +45,21 @@ public final class LiveJson {
     return o.encode();
   }
 
+  /**
+   * An alert message (API.md) from an alert transition as the bus carries it: its type first, and
+   * without the fields only the server uses ({@code tenant}: a subscriber knows its own;
+   * {@code notify}: whether webhooks get it).
+   */
+  public static String alert(JsonObject transition) {
+    JsonObject o = new JsonObject().put("type", "alert");
+    transition.forEach(e -> {
+      if (!"type".equals(e.getKey()) && !"tenant".equals(e.getKey()) && !"notify".equals(e.getKey())) {
+        o.put(e.getKey(), e.getValue());
+      }
+    });
+    return o.encode();
+  }
+
   /** The compact explanation of a score: the figure, what was expected and the method. */
   public static JsonObject anomaly(Anomaly a) {
     return new JsonObject().put("figure", a.figure()).put("value", num(a.value())).put("expected", num(a.expected()))

@@ -70,6 +70,38 @@ public final class Sequencer {
   }
 
   /**
+   * An alert transition (API.md's alert message, encoded) for every watched view of its stream
+   * ({@code views}, all of one tenant's stream) that its series can belong to: a view whose filter
+   * the alert's series contradicts does not get it, one whose filter names dims the alert's series
+   * lacks (a stream-wide or group alert) does. Alerts are numbered and kept in the resume log like
+   * finals, so a client resuming after a drop gets the transitions it missed.
+   */
+  public List<LiveMessage> alert(View[] views, io.pulse.event.Dims series, String alertId, String json) {
+    List<LiveMessage> out = new ArrayList<>();
+    for (View v : views) {
+      ResumeLog log = logs.get(v.id());
+      if (log == null || !compatible(v, series)) {
+        continue;
+      }
+      LiveMessage m = new LiveMessage(v.id(), "alert:" + alertId, true, log.next(), "alert", json, null);
+      highWater = Math.max(highWater, m.seq());
+      log.append(m);
+      out.add(m);
+    }
+    return out;
+  }
+
+  private static boolean compatible(View v, io.pulse.event.Dims series) {
+    for (Map.Entry<String, java.util.Set<String>> f : v.filter().entrySet()) {
+      String value = series.get(f.getKey());
+      if (value != null && !f.getValue().contains(value)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
    * The answer to a subscription to view {@code v} (just acquired; {@code evicted} the views that
    * made room for it): its sequence number, and what {@code lastEventId} (null: a fresh
    * subscription) leads to.

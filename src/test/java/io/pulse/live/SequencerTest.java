@@ -129,4 +129,28 @@ class SequencerTest {
     assertEquals(0, q.views());
     assertTrue(q.messages(List.of(rollup(v, T0, true))).isEmpty());
   }
+
+  @Test
+  @DisplayName("an alert goes to every watched view of its stream its series fits, numbered and resumable like a final")
+  void alerts() throws Exception {
+    Sequencer q = new Sequencer(10, 200, BOOT, false);
+    View byK = acquire("k", new ArrayList<>());
+    View onlyB = views.acquire(StreamId.of("s"), Map.of("k", java.util.Set.of("b")), List.of(), new ArrayList<>());
+    View otherTenant = views.acquire(StreamId.of("acme", "s"), Map.of(), List.of(), new ArrayList<>());
+    q.subscribe(byK, List.of(), null);
+    q.subscribe(onlyB, List.of(), null);
+    q.subscribe(otherTenant, List.of(), null);
+    q.messages(List.of(rollup(byK, T0, true)));
+    List<LiveMessage> out = q.alert(views.views(StreamId.of("s")), Dims.of("k", "a"), "a1",
+        "{\"type\":\"alert\",\"id\":\"a1\"}");
+    assertEquals(List.of(byK.id()), out.stream().map(LiveMessage::viewId).toList(),
+        "the view filtered to k=b does not get k=a's alert, nor does another tenant's stream");
+    assertEquals("alert", out.get(0).type());
+    assertTrue(out.get(0).fin());
+    assertEquals(2, out.get(0).seq(), "numbered after the final before it");
+    List<LiveMessage> wide = q.alert(views.views(StreamId.of("s")), Dims.EMPTY, "a2", "{\"type\":\"alert\"}");
+    assertEquals(2, wide.size(), "a stream-wide alert reaches the filtered view too");
+    SubscribeReply resumed = q.subscribe(byK, List.of(), LiveId.of(BOOT, 1, 0, LiveMessage.NO_WINDOW));
+    assertEquals(List.of("alert", "alert"), resumed.replay().stream().map(LiveMessage::type).toList());
+  }
 }
