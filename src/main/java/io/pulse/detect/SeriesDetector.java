@@ -1,0 +1,404 @@
+package io.pulse.detect;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+
+/**
+ * A streaming anomaly detector for one series (one figure of one series of one stream). It learns
+ * online, with no labels and no thresholds on the values: every test measures a robust z (a
+ * deviation in units of the series' own spread) and the score says how far that z beats the
+ * largest z the same test has seen lately on this series (a slowly fading record). A series whose
+ * noise is spiky needs a bigger spike to score; a quiet series scores on a smaller one. Because the
+ * record takes the new value in, the points right after a flagged anomaly score low (one alert
+ * per event, not a burst).
+ *
+ * <p>The tests, each a robust z:
+ * <ul>
+ *   <li>{@code level}: the value against the median and interquartile spread of the last
+ *       {@value #LEVEL_WINDOW} values (spikes, dips, values out of the usual range);</li>
+ *   <li>{@code seasonal}: replaces {@code level} when the series' own history shows a daily (hour
+ *       of day) or weekly (hour of week) pattern that predicts it clearly better than the recent
+ *       median: the value against the mean and mean absolute deviation of its hour;</li>
+ *   <li>{@code change}: the step from the previous value against the last
+ *       {@value #CHANGE_WINDOW} steps (sudden jumps even inside the usual range);</li>
+ *   <li>{@code level-shift}: the median of the last {@value #SHIFT_POINTS} residuals (a sustained
+ *       shift that single points do not show clearly);</li>
+ *   <li>{@code volatility}: the recent mean absolute step against its long-run mean (noise that
+ *       grows or a signal that goes flat).</li>
+ * </ul>
+ *
+ * <p>Time is the observation's timestamp only (hour of day and day of week in UTC); nothing here
+ * reads a clock. Not thread-safe: one detector belongs to one shard.
+ */
+public final class SeriesDetector {
+
+  static final int LEVEL_WINDOW = 256;
+  static final int CHANGE_WINDOW = 128;
+  static final int SHIFT_POINTS = 6;
+  /** Observations before the detector scores (warm-up). */
+  public static final int WARM_UP = 128;
+  private static final int RECORD_START = 32;
+  private static final int METHODS = 5;
+  private static final int M_LEVEL = 0;
+  private static final int M_CHANGE = 1;
+  private static final int M_SHIFT = 2;
+  private static final int M_VOL = 3;
+  private static final int M_SEASON = 4; // record kept apart from level: different z scales
+  private static final String[] NAMES = {"level", "change", "level-shift", "volatility", "seasonal"};
+  /** Per-observation fading of the records: about 1,000 observations of memory. */
+  private static final double RECORD_DECAY = 1 - 1.0 / Integer.getInteger("rd", 1000);
+  /** The smallest record a test is compared with: noise never scores high on its own. */
+  private static final double[] RECORD_FLOOR = {4, 4, 3, 3, 4};
+  private static final long HOUR = 3_600_000L;
+  private static final long DAY = 24 * HOUR;
+  private static final long WEEK = 7 * DAY;
+  private static final int SNAPSHOT_VERSION = 1;
+
+  private final DetectorSettings settings;
+  private final SortedWindow level = new SortedWindow(LEVEL_WINDOW);
+  private final SortedWindow steps = new SortedWindow(CHANGE_WINDOW);
+  private final double[] residuals = new double[SHIFT_POINTS];
+  private final double[] record = new double[METHODS];
+  private final double[] accepted = new double[METHODS];
+  // seasonal profiles: mean and mean absolute deviation per hour of day and per hour of week
+  private final double[] dayMean = new double[24];
+  private final double[] dayDev = new double[24];
+  private final int[] dayCount = new int[24];
+  private final double[] weekMean = new double[168];
+  private final double[] weekDev = new double[168];
+  private final int[] weekCount = new int[168];
+  private long seen;
+  private long firstTs;
+  private double prev = Double.NaN;
+  private double prevResidual;
+  private double errLevel; // EWMA of |value - median|
+  private double errDay; // EWMA of |value - hour-of-day mean|
+  private double errWeek; // EWMA of |value - hour-of-week mean|
+  private double volShort;
+  private double volLong;
+  private long sinceAlert = Long.MAX_VALUE / 2;
+
+  public SeriesDetector(DetectorSettings settings) {
+    this.settings = settings;
+  }
+
+  public DetectorSettings settings() {
+    return settings;
+  }
+
+  /** True once the detector has seen {@link #WARM_UP} observations and scores them. */
+  public boolean warm() {
+    return seen >= WARM_UP;
+  }
+
+  public long seen() {
+    return seen;
+  }
+
+  /** Scores the value against the past, then learns it. */
+  public Verdict observe(long tsMillis, double value) {
+    if (!Double.isFinite(value)) {
+      return new Verdict(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, "invalid", warm());
+    }
+    Eval e = evaluate(tsMillis, value);
+    learn(tsMillis, value, e);
+    return e.verdict;
+  }
+
+  /** The score {@link #observe} would give, without learning (for windows still running). */
+  public Verdict peek(long tsMillis, double value) {
+    if (!Double.isFinite(value)) {
+      return new Verdict(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, "invalid", warm());
+    }
+    return evaluate(tsMillis, value).verdict;
+  }
+
+  /**
+   * "This was not an anomaly": from now on, a deviation as large as this value's (on each test, in
+   * the same units) is taken as normal on this series. Permanent (it is part of the snapshot).
+   */
+  public void markNormal(long tsMillis, double value) {
+    if (!Double.isFinite(value) || seen < 2) {
+      return;
+    }
+    Eval e = evaluate(tsMillis, value);
+    for (int m = 0; m < METHODS; m++) {
+      accepted[m] = Math.max(accepted[m], Math.abs(e.z[m]) * 1.1);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private static final class Eval {
+    final double[] z = new double[METHODS];
+    double baseline;
+    double residual;
+    double step;
+    double absStep;
+    boolean seasonal;
+    boolean weekly;
+    Verdict verdict;
+  }
+
+  private Eval evaluate(long ts, double x) {
+    Eval e = new Eval();
+    int n = level.size();
+    double median = n == 0 ? x : level.quantile(0.5);
+    double scale = n < 2 ? 0 : levelScale();
+    int hd = hourOfDay(ts);
+    int hw = hourOfWeek(ts);
+    boolean daily = seasonalDaily(ts);
+    boolean weekly = daily && seasonalWeekly(ts);
+    e.seasonal = daily;
+    e.weekly = weekly;
+    double baseline = median;
+    double spread = scale;
+    if (weekly && weekCount[hw] > 0) {
+      baseline = weekMean[hw];
+      spread = Math.max(1.2533 * weekDev[hw], 0.1 * scale);
+    } else if (daily && dayCount[hd] > 0) {
+      baseline = dayMean[hd];
+      spread = Math.max(1.2533 * dayDev[hd], 0.1 * scale);
+    } else {
+      e.seasonal = false;
+      e.weekly = false;
+    }
+    e.baseline = baseline;
+    e.residual = x - baseline;
+    double zl = z(x - median, scale);
+    e.z[M_LEVEL] = e.seasonal ? 0 : zl;
+    e.z[M_SEASON] = e.seasonal ? z(e.residual, spread) : 0;
+    // change: the step against recent steps
+    e.step = Double.isNaN(prev) ? 0 : e.residual - prevResidual;
+    e.absStep = Math.abs(e.step);
+    if (steps.size() >= 8) {
+      double sm = steps.quantile(0.5);
+      double ss = Math.max((steps.quantile(0.75) - steps.quantile(0.25)) / 1.349, 0.05 * scale);
+      e.z[M_CHANGE] = z(e.step - sm, ss);
+    }
+    // level shift: median of the last residuals (this one included)
+    if (seen >= SHIFT_POINTS) {
+      double[] r = new double[SHIFT_POINTS];
+      r[0] = e.residual;
+      for (int i = 1; i < SHIFT_POINTS; i++) {
+        r[i] = residuals[(int) ((seen - i) % SHIFT_POINTS)];
+      }
+      java.util.Arrays.sort(r);
+      double mid = 0.5 * (r[SHIFT_POINTS / 2 - 1] + r[SHIFT_POINTS / 2]);
+      e.z[M_SHIFT] = z(mid, e.seasonal ? spread : scale);
+    }
+    // volatility: short mean absolute step against the long one (log ratio)
+    if (seen >= RECORD_START && volLong > 0) {
+      double vs = 0.8 * volShort + 0.2 * e.absStep;
+      e.z[M_VOL] = Math.log((vs + 1e-12) / (volLong + 1e-12)) / Math.log(2) * 1.5;
+    }
+    e.verdict = verdict(e, x);
+    return e;
+  }
+
+  private Verdict verdict(Eval e, double x) {
+    double r0 = Math.pow(2, (0.5 - settings.sensitivity()) * 1.5);
+    int best = -1;
+    double bestRatio = 0;
+    for (int m = 0; m < METHODS; m++) {
+      double denom = Math.max(Math.max(record[m], RECORD_FLOOR[m]), accepted[m]);
+      double ratio = Math.abs(e.z[m]) / denom;
+      if (ratio > bestRatio) {
+        bestRatio = ratio;
+        best = m;
+      }
+    }
+    double scale = levelScale();
+    int primary = e.seasonal ? M_SEASON : M_LEVEL;
+    double primaryDen = Math.max(Math.max(record[primary], RECORD_FLOOR[primary]), accepted[primary]);
+    double spread = e.z[primary] == 0 ? scale : Math.abs(e.residual / e.z[primary]);
+    if (!e.seasonal) {
+      spread = scale;
+    }
+    double half = primaryDen * r0 * 1.3 * spread;
+    String method = best < 0 ? NAMES[primary] : NAMES[best];
+    double dev = best < 0 ? 0 : e.z[best];
+    if (!warm()) {
+      return new Verdict(Double.NaN, e.baseline, e.baseline - half, e.baseline + half, dev, "warming", false);
+    }
+    double score = 1 / (1 + Math.pow(r0 / Math.max(bestRatio, 1e-9), 8));
+    if (sinceAlert < REFRACTORY) {
+      score = Math.min(score, settings.alertLevel() * 0.95);
+    }
+    return new Verdict(score, e.baseline, e.baseline - half, e.baseline + half, dev, method, true);
+  }
+
+  private static final int REFRACTORY = 32;
+
+  private void learn(long ts, double x, Eval e) {
+    if (seen == 0) {
+      firstTs = ts;
+    }
+    if (e.verdict.warm() && e.verdict.score() >= settings.alertLevel()) {
+      sinceAlert = 0;
+    } else {
+      sinceAlert++;
+    }
+    if (seen >= RECORD_START) {
+      for (int m = 0; m < METHODS; m++) {
+        record[m] = Math.max(record[m] * RECORD_DECAY, Math.abs(e.z[m]));
+      }
+    }
+    // errors of the three predictors, before the profiles learn this value
+    double median = level.size() == 0 ? x : level.quantile(0.5);
+    int hd = hourOfDay(ts);
+    int hw = hourOfWeek(ts);
+    double a = 0.01;
+    errLevel += a * (Math.abs(x - median) - errLevel);
+    if (dayCount[hd] > 0) {
+      errDay += a * (Math.abs(x - dayMean[hd]) - errDay);
+    }
+    if (weekCount[hw] > 0) {
+      errWeek += a * (Math.abs(x - weekMean[hw]) - errWeek);
+    }
+    updateProfile(dayMean, dayDev, dayCount, hd, x);
+    updateProfile(weekMean, weekDev, weekCount, hw, x);
+    residuals[(int) (seen % SHIFT_POINTS)] = e.residual;
+    if (!Double.isNaN(prev)) {
+      steps.add(e.step);
+      volShort = 0.8 * volShort + 0.2 * e.absStep;
+      volLong = seen < 2 ? e.absStep : volLong + 0.01 * (e.absStep - volLong);
+    }
+    level.add(x);
+    prev = x;
+    prevResidual = e.residual;
+    seen++;
+  }
+
+  private static void updateProfile(double[] mean, double[] dev, int[] count, int i, double x) {
+    if (count[i] == 0) {
+      mean[i] = x;
+      dev[i] = 0;
+    } else {
+      double a = Math.max(1.0 / (count[i] + 1), 0.05);
+      double d = x - mean[i];
+      dev[i] += a * (Math.abs(d) - dev[i]);
+      mean[i] += a * d;
+    }
+    if (count[i] < Integer.MAX_VALUE) {
+      count[i]++;
+    }
+  }
+
+  private boolean seasonalDaily(long ts) {
+    return ts - firstTs >= 2 * DAY && seen >= WARM_UP && errDay < 0.7 * errLevel;
+  }
+
+  private boolean seasonalWeekly(long ts) {
+    return ts - firstTs >= 2 * WEEK && errWeek < 0.8 * errDay;
+  }
+
+  private double levelScale() {
+    int n = level.size();
+    if (n < 2) {
+      return 0;
+    }
+    double iqr = (level.quantile(0.75) - level.quantile(0.25)) / 1.349;
+    double range = (level.max() - level.min()) / 50;
+    double tiny = 1e-9 * (1 + Math.abs(level.quantile(0.5)));
+    return Math.max(Math.max(iqr, range), tiny);
+  }
+
+  private static double z(double d, double scale) {
+    if (d == 0) {
+      return 0;
+    }
+    double s = scale > 0 ? scale : 1e-9;
+    double v = d / s;
+    return Math.max(-1e6, Math.min(1e6, v));
+  }
+
+  private static int hourOfDay(long ts) {
+    return (int) Math.floorMod(ts / HOUR, 24L);
+  }
+
+  private static int hourOfWeek(long ts) {
+    // 1970-01-01 was a Thursday; the offset only names the bins, it changes nothing else
+    return (int) Math.floorMod(Math.floorDiv(ts, HOUR), 168L);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** An upper bound on the bytes one detector holds (arrays and fields), checked by a test. */
+  public static int maxStateBytes() {
+    return SortedWindow.bytes(LEVEL_WINDOW) + SortedWindow.bytes(CHANGE_WINDOW)
+        + 8 * SHIFT_POINTS + 2 * 8 * METHODS + (24 + 168) * (8 + 8 + 4) + 12 * 8 + 256;
+  }
+
+  public void writeTo(DataOutput out) throws IOException {
+    out.writeInt(SNAPSHOT_VERSION);
+    out.writeLong(seen);
+    out.writeLong(firstTs);
+    out.writeDouble(prev);
+    out.writeDouble(prevResidual);
+    out.writeDouble(errLevel);
+    out.writeDouble(errDay);
+    out.writeDouble(errWeek);
+    out.writeDouble(volShort);
+    out.writeDouble(volLong);
+    out.writeLong(sinceAlert);
+    level.writeTo(out);
+    steps.writeTo(out);
+    for (double v : residuals) {
+      out.writeDouble(v);
+    }
+    for (int m = 0; m < METHODS; m++) {
+      out.writeDouble(record[m]);
+      out.writeDouble(accepted[m]);
+    }
+    for (int i = 0; i < 24; i++) {
+      out.writeDouble(dayMean[i]);
+      out.writeDouble(dayDev[i]);
+      out.writeInt(dayCount[i]);
+    }
+    for (int i = 0; i < 168; i++) {
+      out.writeDouble(weekMean[i]);
+      out.writeDouble(weekDev[i]);
+      out.writeInt(weekCount[i]);
+    }
+  }
+
+  public static SeriesDetector readFrom(DataInput in, DetectorSettings settings) throws IOException {
+    int version = in.readInt();
+    if (version != SNAPSHOT_VERSION) {
+      throw new IOException("unknown detector snapshot version " + version);
+    }
+    SeriesDetector d = new SeriesDetector(settings);
+    d.seen = in.readLong();
+    d.firstTs = in.readLong();
+    d.prev = in.readDouble();
+    d.prevResidual = in.readDouble();
+    d.errLevel = in.readDouble();
+    d.errDay = in.readDouble();
+    d.errWeek = in.readDouble();
+    d.volShort = in.readDouble();
+    d.volLong = in.readDouble();
+    d.sinceAlert = in.readLong();
+    d.level.readFrom(in);
+    d.steps.readFrom(in);
+    for (int i = 0; i < SHIFT_POINTS; i++) {
+      d.residuals[i] = in.readDouble();
+    }
+    for (int m = 0; m < METHODS; m++) {
+      d.record[m] = in.readDouble();
+      d.accepted[m] = in.readDouble();
+    }
+    for (int i = 0; i < 24; i++) {
+      d.dayMean[i] = in.readDouble();
+      d.dayDev[i] = in.readDouble();
+      d.dayCount[i] = in.readInt();
+    }
+    for (int i = 0; i < 168; i++) {
+      d.weekMean[i] = in.readDouble();
+      d.weekDev[i] = in.readDouble();
+      d.weekCount[i] = in.readInt();
+    }
+    return d;
+  }
+}

@@ -1,0 +1,23 @@
+package io.pulse.detect;
+
+/**
+ * One scored observation.
+ *
+ * @param score anomaly score in [0, 1]; NaN while the detector warms up
+ * @param expected the value the detector expected (seasonal mean or recent median)
+ * @param low lower edge of the expected band (values inside score below the alert level on the
+ *     level test)
+ * @param high upper edge of the expected band
+ * @param deviation the robust z of the method that fired (signed: negative for a dip)
+ * @param method which method gave the score: "level", "seasonal", "change", "level-shift" or
+ *     "volatility" ("warming" while warming up)
+ * @param warm false while warming up
+ */
+public record Verdict(double score, double expected, double low, double high, double deviation,
+    String method, boolean warm) {
+
+  /** Whether this verdict reaches the given alert level (never while warming). */
+  public boolean alerts(double level) {
+    return warm && score >= level;
+  }
+}
