@@ -36,6 +36,21 @@ public final class Addresses {
   /** Combiner -> published: a {@link RollupBatch} of complete rollups (the live verticle and the store verticle). */
   public static final String ROLLUPS = "pulse.rollups";
 
+  /** HTTP -> combiner: a JsonObject {tenant, stream, limit}; replies with the stream's detectors and their warm-up. */
+  public static final String DETECT_STATUS = "pulse.detect.status";
+
+  /**
+   * HTTP -> combiner: "not an anomaly", a JsonObject {tenant, stream, series (object, or null for
+   * every series), start}; replies with {"detectors": n}, how many detectors took it.
+   */
+  public static final String DETECT_FEEDBACK = "pulse.detect.feedback";
+
+  /** Shutdown -> combiner: save every detector that learnt since it was last saved; replies with the number. */
+  public static final String DETECT_SAVE = "pulse.detect.save";
+
+  /** Stream delete -> combiner, published: a JsonObject {tenant, stream} whose detectors go. */
+  public static final String DETECT_FORGET = "pulse.detect.forget";
+
   /**
    * Alerting -> published: one alert transition as a JsonObject, API.md's alert message plus
    * {@code tenant}, {@code ruleName}, {@code labels}, {@code previous} (the state before),

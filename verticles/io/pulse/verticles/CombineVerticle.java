@@ -1,6 +1,12 @@
 package io.pulse.verticles;
 
 import io.pulse.agg.PartialCombiner;
+import io.pulse.anomaly.RollupScorer;
+import io.pulse.config.PulseConfig;
+import io.pulse.core.StreamId;
+import io.pulse.event.Dims;
+import io.pulse.store.DetectorStore;
+import io.vertx.core.json.JsonObject;
 import io.pulse.agg.Rollup;
 import io.pulse.agg.ShardOutput;
 import io.pulse.live.RollupBatch;
@@ -19,15 +25,50 @@ public final class CombineVerticle extends VerticleBase {
 
   private final PulseContext ctx;
   private final PartialCombiner combiner;
+  /** The anomaly detectors of every series (null when detection is off). */
+  private final RollupScorer scorer;
+  private final java.util.Map<StreamId, RollupScorer.Watch> watches = new java.util.HashMap<>();
   private long watchdog = -1;
+  private long saver = -1;
+  private boolean saving;
 
   public CombineVerticle(PulseContext ctx) {
     this.ctx = ctx;
     this.combiner = new PartialCombiner(ctx.shards, ctx.aggregationGuard);
+    PulseConfig.Detect d = ctx.config.detect();
+    this.scorer = d.enabled() ? new RollupScorer(this::watch, d.alertLevel(), d.maxDetectors()) : null;
+  }
+
+  /** A stream's watch from its settings (cached: settings do not change while running). */
+  private RollupScorer.Watch watch(StreamId stream) {
+    return watches.computeIfAbsent(stream, s -> {
+      PulseConfig.StreamSettings st = ctx.config.stream(s.name());
+      return new RollupScorer.Watch(st.watch(),
+          Double.isNaN(st.sensitivity()) ? ctx.config.detect().sensitivity() : st.sensitivity());
+    });
   }
 
   @Override
   public Future<?> start() {
+    if (scorer == null || !ctx.storageEnabled()) {
+      return consume();
+    }
+    // detectors saved by the last run first, so that no series starts its warm-up again
+    return DetectorStore.load(ctx.db.pool(), ctx.config.detect().maxDetectors())
+        .map(saved -> {
+          int n = scorer.restore(saved);
+          LOG.info("anomaly detection: {} detectors restored of {} saved", n, saved.size());
+          return n;
+        })
+        .recover(e -> {
+          LOG.warn("anomaly detection: saved detectors could not be read ({}); every series warms up again",
+              e.toString());
+          return Future.succeededFuture(0);
+        })
+        .compose(n -> consume());
+  }
+
+  private Future<?> consume() {
     MessageConsumer<ShardOutput> outputs = vertx.eventBus().consumer(Addresses.SHARD_OUTPUT, m -> {
       List<Rollup> out = new ArrayList<>();
       try {
@@ -63,18 +104,76 @@ public final class CombineVerticle extends VerticleBase {
             + "windows dropped").register(ctx.registry);
     // the shards' watchdog runs here, off their event loops
     watchdog = vertx.setPeriodic(Math.max(250, ctx.config.live().flushMs()), t -> guard.check(ctx.clock.millis()));
-    return Future.all(outputs.completion(), closeAll.completion());
+    if (scorer == null) {
+      return Future.all(outputs.completion(), closeAll.completion());
+    }
+    io.micrometer.core.instrument.Gauge.builder("pulse.detect.detectors", scorer, RollupScorer::size)
+        .description("Anomaly detectors held (one per watched figure of a series of a view)").register(ctx.registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("pulse.detect.evicted", scorer, RollupScorer::evicted)
+        .description("Detectors dropped at detect.maxDetectors (their series warm up again)").register(ctx.registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("pulse.detect.scored", scorer, RollupScorer::scored)
+        .description("Final windows scored by anomaly detectors").register(ctx.registry);
+    MessageConsumer<JsonObject> status = vertx.eventBus().consumer(Addresses.DETECT_STATUS, m -> {
+      JsonObject q = m.body();
+      m.reply(scorer.status(StreamId.of(q.getString("tenant"), q.getString("stream")), q.getInteger("limit", 1000)));
+    });
+    MessageConsumer<JsonObject> feedback = vertx.eventBus().consumer(Addresses.DETECT_FEEDBACK, m -> {
+      JsonObject q = m.body();
+      JsonObject series = q.getJsonObject("series");
+      Dims dims = series == null ? null : Dims.of(series.getMap().entrySet().stream().collect(
+          java.util.stream.Collectors.toMap(java.util.Map.Entry::getKey, e -> String.valueOf(e.getValue()))));
+      m.reply(new JsonObject().put("detectors", scorer.markNormal(StreamId.of(q.getString("tenant"),
+          q.getString("stream")), dims, q.getLong("start"))));
+    });
+    MessageConsumer<JsonObject> forget = vertx.eventBus().consumer(Addresses.DETECT_FORGET, m ->
+        scorer.forget(StreamId.of(m.body().getString("tenant"), m.body().getString("stream"))));
+    MessageConsumer<Object> saveAll = vertx.eventBus().consumer(Addresses.DETECT_SAVE, m ->
+        save(0, Integer.MAX_VALUE).onComplete(ar -> m.reply(ar.succeeded() ? ar.result() : 0)));
+    if (ctx.storageEnabled()) {
+      // a slice a second: each detector saved at most every detect.saveEvery, never a long pause here
+      saver = vertx.setPeriodic(1000, t -> save(ctx.config.detect().saveEveryMs(), SAVE_SLICE));
+    }
+    return Future.all(List.of(outputs.completion(), closeAll.completion(), status.completion(),
+        feedback.completion(), forget.completion(), saveAll.completion()));
+  }
+
+  /** Detectors saved per second at most (state snapshots are taken on this loop). */
+  private static final int SAVE_SLICE = 500;
+
+  private Future<Integer> save(long everyMs, int max) {
+    if (scorer == null || !ctx.storageEnabled() || saving) {
+      return Future.succeededFuture(0);
+    }
+    List<RollupScorer.Saved> dirty = scorer.dirty(ctx.clock.millis(), everyMs, max);
+    if (dirty.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    saving = true;
+    return DetectorStore.save(ctx.db.pool(), dirty)
+        .onFailure(e -> LOG.warn("anomaly detection: {} detector states not saved ({}); tried again later",
+            dirty.size(), e.toString()))
+        .onComplete(ar -> saving = false);
   }
 
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(watchdog);
+    vertx.cancelTimer(saver);
     return Future.succeededFuture();
   }
 
   private void publish(List<Rollup> out) {
     if (!out.isEmpty()) {
+      if (scorer != null) {
+        try {
+          out = scorer.score(out);
+        } catch (RuntimeException e) {
+          LOG.error("scoring rollups failed; they go out unscored", e);
+        }
+      }
       vertx.eventBus().publish(Addresses.ROLLUPS, new RollupBatch(out));
     }
   }
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CombineVerticle.class);
 }

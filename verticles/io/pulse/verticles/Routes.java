@@ -63,6 +63,9 @@ final class Routes {
       route(GET, "/api/v1/streams", READ, a -> a.streams()::streams),
       route(GET, "/api/v1/streams/:stream/series", READ, a -> a.streams()::series),
       route(GET, "/api/v1/streams/:stream/anomalies", READ, a -> a.streams()::anomalies),
+      withFailure(route(POST, "/api/v1/streams/:stream/anomalies/feedback", ALERTS, Adapters::documentBody,
+          a -> a.streams()::feedback), a -> a.rules()::tooLarge),
+      route(GET, "/api/v1/streams/:stream/detectors", READ, a -> a.streams()::detectors),
       route(DELETE, "/api/v1/streams/:stream", ADMIN, a -> a.streams()::delete),
 
       // ---- live feed ----

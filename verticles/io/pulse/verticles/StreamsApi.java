@@ -112,6 +112,92 @@ final class StreamsApi {
         .onFailure(e -> historyFailed(rc, e));
   }
 
+  /** The stream's anomaly detectors and their warm-up: {@link io.pulse.anomaly.RollupScorer#status}. */
+  void detectors(RoutingContext rc) {
+    StreamId stream = detectedStream(rc);
+    if (stream == null) {
+      return;
+    }
+    int limit = 1000;
+    String l = rc.queryParams().get("limit");
+    if (l != null) {
+      if (!io.pulse.core.Times.digits(l) || l.length() > 5 || Integer.parseInt(l) < 1 || Integer.parseInt(l) > 10_000) {
+        error(rc, 400, "limit: a whole number from 1 to 10000, got " + io.pulse.core.Times.quote(l));
+        return;
+      }
+      limit = Integer.parseInt(l);
+    }
+    Replies.reply(rc, rc.vertx().eventBus().<JsonObject>request(Addresses.DETECT_STATUS, new JsonObject()
+        .put("tenant", stream.tenant()).put("stream", stream.name()).put("limit", limit)).map(m -> m.body()), 200,
+        ctx.config.storage().queryTimeoutMs());
+  }
+
+  /**
+   * "Not an anomaly" on a flagged window ({@code {"start": ms, "series": {...}}}, series optional:
+   * every series of the stream flagged at that window): its detectors take such a value as normal
+   * from now on. Audited when storage is on. 404 when no detector had flagged that window.
+   */
+  void feedback(RoutingContext rc) {
+    StreamId stream = detectedStream(rc);
+    if (stream == null) {
+      return;
+    }
+    JsonObject body;
+    try {
+      body = rc.body().asJsonObject();
+    } catch (RuntimeException e) {
+      body = null;
+    }
+    if (body == null) {
+      error(rc, 400, "the body must be a JSON object {\"start\": <window start, epoch ms>, \"series\": {...}}");
+      return;
+    }
+    Object start = body.getValue("start");
+    if (!(start instanceof Number) || !io.pulse.core.Times.inRange(((Number) start).longValue())) {
+      error(rc, 400, "start: the window's start in epoch milliseconds is required");
+      return;
+    }
+    Object series = body.getValue("series");
+    if (series != null && (!(series instanceof JsonObject)
+        || ((JsonObject) series).stream().anyMatch(e -> !(e.getValue() instanceof String)))) {
+      error(rc, 400, "series: an object of dim name -> value (strings), or absent for every series");
+      return;
+    }
+    Caller caller = Callers.of(rc);
+    JsonObject ask = new JsonObject().put("tenant", stream.tenant()).put("stream", stream.name())
+        .put("series", series).put("start", ((Number) start).longValue());
+    Future<JsonObject> done = rc.vertx().eventBus().<JsonObject>request(Addresses.DETECT_FEEDBACK, ask)
+        .map(m -> m.body()).compose(r -> {
+          if (r.getInteger("detectors") == 0) {
+            return Future.failedFuture(new DefinitionStore.Refused(404, "no detector of stream " + stream.name()
+                + " flagged a window starting at " + start + (series == null ? "" : " for that series")
+                + " lately (the last 8 flagged windows of each are remembered)"));
+          }
+          JsonObject answer = ask.copy().put("detectors", r.getInteger("detectors"));
+          answer.remove("tenant");
+          if (!ctx.storageEnabled()) {
+            return Future.succeededFuture(answer);
+          }
+          return AuditLog.record(ctx.db.pool(), stream.tenant(), ctx.clock.millis(), caller.subject(),
+              "anomaly.not-anomaly", stream.name(), answer.copy()).map(answer);
+        });
+    Replies.reply(rc, done, 200, ctx.config.storage().queryTimeoutMs());
+  }
+
+  private StreamId detectedStream(RoutingContext rc) {
+    String name = rc.pathParam("stream");
+    if (!StreamId.validName(name)) {
+      error(rc, 404, "no stream named " + io.pulse.http.QueryParams.shown(name)
+          + " (stream names match [a-z0-9_.-]{1,64})");
+      return null;
+    }
+    if (!ctx.config.detect().enabled()) {
+      error(rc, 503, "anomaly detection is off (detect.enabled / PULSE_DETECT)");
+      return null;
+    }
+    return Callers.of(rc).stream(name);
+  }
+
   /** Warns, as the live feed does, about group-by dims, filter dims and metrics the stream has never had. */
   private JsonObject withWarnings(JsonObject body, StreamId stream, History.Request req) {
     java.util.Set<String> dims = new java.util.TreeSet<>();
@@ -170,6 +256,8 @@ final class StreamsApi {
     boolean live = forgot == StreamForgetter.Outcome.FORGOTTEN;
     JsonObject deleted = new JsonObject().put("live", live);
     if (!ctx.storageEnabled()) {
+      rc.vertx().eventBus().publish(Addresses.DETECT_FORGET, new JsonObject().put("tenant", caller.tenant())
+          .put("stream", stream));
       if (!live) {
         error(rc, 404, "no stream named " + stream + " is known");
         return;
@@ -177,8 +265,11 @@ final class StreamsApi {
       json(rc, 200, new JsonObject().put("stream", stream).put("deleted", deleted).put("stored", false));
       return;
     }
+    rc.vertx().eventBus().publish(Addresses.DETECT_FORGET, new JsonObject().put("tenant", caller.tenant())
+        .put("stream", stream));
     Future<JsonObject> done = ctx.db.pool().withTransaction(conn -> ctx.rollups.deleteStream(conn, caller.tenant(),
             stream)
+        .compose(history -> io.pulse.store.DetectorStore.delete(conn, caller.tenant(), stream).map(history))
         .compose(history -> CatalogStore.delete(conn, caller.tenant(), stream).compose(catalogued -> {
           if (!live && !catalogued && history.series() == 0) {
             return Future.failedFuture(new DefinitionStore.Refused(404, "no stream named " + stream + " is known"));

@@ -49,6 +49,7 @@ public final class PulseConfig {
     m.put("PULSE_HEARTBEAT_MS", "live.heartbeatMs");
     m.put("PULSE_QUARANTINE_CAPACITY", "quarantine.capacity");
     m.put("PULSE_STORAGE", "storage.enabled");
+    m.put("PULSE_DETECT", "detect.enabled");
     m.put("PULSE_HTTP_MAX_CONNECTIONS", "http.maxConnections");
     m.put("PULSE_MAX_BUFFERED_BODY_BYTES", "ingest.maxBufferedBodyBytes");
     m.put("PULSE_PG_URL", "storage.url");
@@ -183,8 +184,24 @@ public final class PulseConfig {
     }
   }
 
-  /** Per-stream settings: its window and the group-bys it always keeps. */
-  public record StreamSettings(long windowMs, List<List<String>> groupBy) {
+  /**
+   * Per-stream settings: its window, the group-bys it always keeps, the figures its anomaly
+   * detectors watch (null: the event count and each value's mean) and their sensitivity (NaN: the
+   * global {@code detect.sensitivity}).
+   */
+  public record StreamSettings(long windowMs, List<List<String>> groupBy, List<String> watch, double sensitivity) {
+
+    public StreamSettings(long windowMs, List<List<String>> groupBy) {
+      this(windowMs, groupBy, null, Double.NaN);
+    }
+  }
+
+  /**
+   * Time-series anomaly detection on rollups (issue 12): on or off, the default sensitivity, the
+   * score at which anomaly rules and the anomalies list flag a window by default, the cap on
+   * detectors held, and how often a detector's state is saved.
+   */
+  public record Detect(boolean enabled, double sensitivity, double alertLevel, int maxDetectors, long saveEveryMs) {
   }
 
   private final JsonObject json;
@@ -194,6 +211,7 @@ public final class PulseConfig {
   private final Ingest ingest;
   private final Aggregation aggregation;
   private final Live live;
+  private final Detect detect;
   private final Holding holding;
   private final Quarantine quarantine;
   private final Map<String, StreamSettings> streams;
@@ -235,6 +253,9 @@ public final class PulseConfig {
         r.intIn("live.resumeBufferSize", 1, 10_000_000), r.longIn("live.viewGraceMs", 0, 86_400_000L));
     this.quarantine = new Quarantine(r.intIn("quarantine.capacity", 1, 10_000_000),
         r.intIn("quarantine.maxPayloadChars", 16, 10_000_000));
+    this.detect = new Detect(r.bool("detect.enabled"), r.fraction("detect.sensitivity", 0, 1),
+        r.fraction("detect.alertLevel", 0.01, 0.99), r.intIn("detect.maxDetectors", 1, 100_000_000),
+        r.durationAtLeast("detect.saveEvery", 1_000L, "1s"));
     this.streams = readStreams(r, json.getValue("streams"));
     this.storage = readStorage(r);
     this.edge = readEdge(r, ingest.maxBodyBytes(), aggregation.maxViewsPerStream());
@@ -371,7 +392,36 @@ public final class PulseConfig {
           groupBys.add(List.copyOf(dims));
         }
       }
-      out.put(name, new StreamSettings(window, List.copyOf(groupBys)));
+      List<String> watch = null;
+      Object wv = s.getValue("watch");
+      if (wv != null) {
+        if (!(wv instanceof JsonArray) || ((JsonArray) wv).isEmpty()) {
+          throw r.bad(at + ".watch", "must be a non-empty array of figures such as [\"count\", \"amount.mean\", \"ms.p99\"]");
+        }
+        watch = new ArrayList<>();
+        for (Object f : (JsonArray) wv) {
+          String why = io.pulse.anomaly.RollupScorer.checkFigure(String.valueOf(f));
+          if (why != null) {
+            throw r.bad(at + ".watch", why);
+          }
+          watch.add(String.valueOf(f));
+        }
+        watch = List.copyOf(watch);
+      }
+      double sensitivity = Double.NaN;
+      Object sv = s.getValue("sensitivity");
+      if (sv != null) {
+        if (!(sv instanceof Number) || !(((Number) sv).doubleValue() >= 0 && ((Number) sv).doubleValue() <= 1)) {
+          throw r.bad(at + ".sensitivity", "must be a number from 0 to 1, got " + sv);
+        }
+        sensitivity = ((Number) sv).doubleValue();
+      }
+      for (String k : s.fieldNames()) {
+        if (!List.of("window", "groupBy", "watch", "sensitivity").contains(k)) {
+          throw r.bad(at + "." + k, "is not a stream setting (window, groupBy, watch, sensitivity)");
+        }
+      }
+      out.put(name, new StreamSettings(window, List.copyOf(groupBys), watch, sensitivity));
     }
     return Collections.unmodifiableMap(out);
   }
@@ -662,6 +712,10 @@ public final class PulseConfig {
 
   public Live live() {
     return live;
+  }
+
+  public Detect detect() {
+    return detect;
   }
 
   public Quarantine quarantine() {

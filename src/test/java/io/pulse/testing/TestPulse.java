@@ -37,13 +37,18 @@ public final class TestPulse implements AutoCloseable {
   }
 
   public static TestPulse start(JsonObject overrides) {
+    return start(overrides, io.pulse.core.Clock.SYSTEM);
+  }
+
+  /** A Pulse whose processing time is {@code clock} (a ManualClock: windows close when the test moves it). */
+  public static TestPulse start(JsonObject overrides, io.pulse.core.Clock clock) {
     try {
       JsonObject o = new JsonObject().put("demo", false)
           .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0)) // the OS picks; port() reads it
           .put("storage", new JsonObject().put("enabled", false))
           .put("dataDir", Files.createTempDirectory("pulse-test").toString());
       PulseConfig.deepMerge(o, overrides == null ? new JsonObject() : overrides);
-      Pulse p = Pulse.start(PulseConfig.of(o)).toCompletionStage().toCompletableFuture().get(90, TimeUnit.SECONDS);
+      Pulse p = Pulse.start(PulseConfig.of(o), clock).toCompletionStage().toCompletableFuture().get(90, TimeUnit.SECONDS);
       return new TestPulse(p);
     } catch (Exception e) {
       throw new IllegalStateException("Pulse did not start: " + e, e);
@@ -52,11 +57,16 @@ public final class TestPulse implements AutoCloseable {
 
   /** A Pulse storing its history in {@code db} (a fresh PgFixture database). */
   public static TestPulse startWithStorage(PgFixture.Db db, JsonObject overrides) {
+    return startWithStorage(db, overrides, io.pulse.core.Clock.SYSTEM);
+  }
+
+  /** A Pulse storing its history in {@code db}, its processing time {@code clock}. */
+  public static TestPulse startWithStorage(PgFixture.Db db, JsonObject overrides, io.pulse.core.Clock clock) {
     JsonObject o = db.storageConfig();
     // tests write hand-made history at fixed past times: downsampling and retention would rewrite it
     o.getJsonObject("storage").put("downsample", false);
     PulseConfig.deepMerge(o, overrides == null ? new JsonObject() : overrides);
-    return start(o);
+    return start(o, clock);
   }
 
   /**

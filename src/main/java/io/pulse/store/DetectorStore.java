@@ -1,0 +1,76 @@
+package io.pulse.store;
+
+import io.pulse.anomaly.RollupScorer;
+import io.pulse.core.StreamId;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The anomaly detectors' saved state (table {@code detector_state}, V3): upserted in batches,
+ * read back at start so that a restart does not send every series back to its warm-up.
+ */
+public final class DetectorStore {
+
+  /** Rows per statement. */
+  static final int BATCH = 1000;
+
+  private DetectorStore() {
+  }
+
+  /** Upserts the states, {@link #BATCH} per statement, one after the other. */
+  public static Future<Integer> save(Pool pool, List<RollupScorer.Saved> saved) {
+    Future<Integer> chain = Future.succeededFuture(0);
+    for (int from = 0; from < saved.size(); from += BATCH) {
+      List<RollupScorer.Saved> part = saved.subList(from, Math.min(saved.size(), from + BATCH));
+      chain = chain.compose(n -> upsert(pool, part).map(k -> n + k));
+    }
+    return chain;
+  }
+
+  private static Future<Integer> upsert(Pool pool, List<RollupScorer.Saved> part) {
+    int n = part.size();
+    String[] tenant = new String[n];
+    String[] stream = new String[n];
+    String[] id = new String[n];
+    Buffer[] state = new Buffer[n];
+    for (int i = 0; i < n; i++) {
+      RollupScorer.Saved s = part.get(i);
+      tenant[i] = s.stream().tenant();
+      stream[i] = s.stream().name();
+      id[i] = s.id();
+      state[i] = Buffer.buffer(s.state());
+    }
+    return pool.preparedQuery("insert into detector_state (tenant, stream, detector, state, updated_at) "
+            + "select t, s, d, st, now() from unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) as u(t, s, d, st) "
+            + "on conflict (tenant, stream, detector) do update set state = excluded.state, updated_at = now()")
+        .execute(Tuple.of(tenant, stream, id, state)).map(rs -> rs.rowCount());
+  }
+
+  /** The newest {@code max} saved states, newest last (so that a cap keeps the most recent). */
+  public static Future<List<RollupScorer.Saved>> load(Pool pool, int max) {
+    return pool.preparedQuery("select tenant, stream, detector, state from (select * from detector_state "
+            + "order by updated_at desc limit $1) x order by updated_at")
+        .execute(Tuple.of(max)).map(rows -> {
+          List<RollupScorer.Saved> out = new ArrayList<>(rows.size());
+          for (io.vertx.sqlclient.Row r : rows) {
+            try {
+              out.add(new RollupScorer.Saved(StreamId.of(r.getString("tenant"), r.getString("stream")),
+                  r.getString("detector"), r.getBuffer("state").getBytes()));
+            } catch (IllegalArgumentException e) {
+              // a row naming what is not a stream: skipped, that detector warms up again
+            }
+          }
+          return out;
+        });
+  }
+
+  /** Deletes a stream's detectors (the stream was deleted). */
+  public static Future<Integer> delete(io.vertx.sqlclient.SqlClient client, String tenant, String stream) {
+    return client.preparedQuery("delete from detector_state where tenant = $1 and stream = $2")
+        .execute(Tuple.of(tenant, stream)).map(rs -> rs.rowCount());
+  }
+}
