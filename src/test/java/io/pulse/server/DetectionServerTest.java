@@ -60,11 +60,13 @@ class DetectionServerTest {
     ManualClock clock = new ManualClock(T0);
     Random rnd = new Random(12);
     long spikeStart = 0;
+    int[] counts = new int[WINDOWS];
     try (TestPulse p = TestPulse.startWithStorage(db, settings(), clock);
         LiveClient live = LiveClient.sse(p.port(), "stream=det", null)) {
       live.await(m -> "subscribed".equals(m.type()), 5000);
       for (int w = 0; w < WINDOWS; w++) {
         int n = w == SPIKE ? 120 : 20 + rnd.nextInt(5);
+        counts[w] = n;
         if (w == SPIKE) {
           spikeStart = clock.millis(); // whole seconds: the window of the burst
         }
@@ -81,6 +83,10 @@ class DetectionServerTest {
           assertEquals(0, warming.getInteger("warm"), warming.encode());
         }
       }
+      long last = clock.millis() - 1000;
+      int lastCount = counts[WINDOWS - 1];
+      live.await(m -> "rollup".equals(m.type()) && m.json().getLong("start") == last
+          && m.json().getLong("count") == lastCount, 10_000); // the shard has every event: now close every window
       clock.advance(LATENESS + 10_000);
       JsonObject s = Await.until("every detector warm and done", () -> status(p),
           x -> x.getInteger("warm") == 4 && x.getJsonArray("items").stream()
