@@ -201,11 +201,81 @@ public final class RollupScorer {
       } else {
         v = e.detector.peek(r.start(), value);
       }
-      if (v.warm() && !Double.isNaN(v.score()) && (best == null || v.score() > best.score())) {
-        best = new Anomaly(v.score(), figure, value, v.expected(), v.low(), v.high(), v.deviation(), v.method());
+      if (v.warm() && !Double.isNaN(v.score())) {
+        double score = v.score() * evidence(r, figure, value, v.expected());
+        if (best == null || score > best.score()) {
+          best = new Anomaly(score, figure, value, v.expected(), v.low(), v.high(), v.deviation(), v.method());
+        }
       }
     }
     return best == null ? r : r.withAnomaly(best);
+  }
+
+  /**
+   * How far a window's own sampling noise can explain its deviation, as a factor on the score:
+   * 1 when the window holds enough events that the deviation is not chance, down to
+   * {@link #NOISE_FLOOR} when it could well be. The detector judges a figure against the series'
+   * history; a window of three events can be far from that history by chance alone (a count of 5
+   * where 1.5 is usual, the mean of two values), and an operator should not be woken for it.
+   * Counts are judged as Poisson (Anscombe's transform), means by their standard error (the
+   * window's spread over the square root of its events), percentiles only with enough events to
+   * have one beyond them. Past the floor the score still shows; it just stays below an alert level.
+   */
+  static double evidence(Rollup r, String figure, double value, double expected) {
+    if (!Double.isFinite(expected)) {
+      return 1;
+    }
+    double z;
+    if ("count".equals(figure)) {
+      double lambda = Math.max(expected, 0.5);
+      z = 2 * Math.abs(Math.sqrt(value + 0.375) - Math.sqrt(lambda + 0.375));
+    } else {
+      int dot = figure.lastIndexOf('.');
+      io.pulse.agg.ValueStats.Summary s = summary(r, figure.substring(0, dot));
+      if (s == null) {
+        return 1;
+      }
+      String fig = figure.substring(dot + 1);
+      long n = s.count();
+      switch (fig) {
+        case "mean" -> {
+          double spread = Math.max((s.p95() - s.p50()) / 1.645, (s.max() - s.min()) / 6);
+          if (n < 2 || !(spread > 0)) {
+            return n < 2 ? NOISE_FLOOR : 1;
+          }
+          z = Math.abs(value - expected) / (spread / Math.sqrt(n));
+        }
+        case "p95" -> {
+          return n >= 40 ? 1 : NOISE_FLOOR;
+        }
+        case "p99" -> {
+          return n >= 200 ? 1 : NOISE_FLOOR;
+        }
+        case "p50" -> {
+          return n >= 5 ? 1 : NOISE_FLOOR;
+        }
+        default -> {
+          return 1;
+        }
+      }
+    }
+    double m = Math.max(0, Math.min(1, (z - Z_CHANCE) / (Z_SURE - Z_CHANCE)));
+    return NOISE_FLOOR + (1 - NOISE_FLOOR) * m;
+  }
+
+  /** The factor on a score that chance explains: below any sensible alert level. */
+  static final double NOISE_FLOOR = 0.6;
+  /** Standard deviations of sampling noise that chance gives easily, and that it hardly ever gives. */
+  static final double Z_CHANCE = 2.5;
+  static final double Z_SURE = 4.5;
+
+  private static io.pulse.agg.ValueStats.Summary summary(Rollup r, String name) {
+    for (int i = 0; i < r.names().length; i++) {
+      if (r.names()[i].equals(name)) {
+        return r.stats()[i];
+      }
+    }
+    return null;
   }
 
   private Entry entry(StreamId stream, String view, Dims series, String figure, double sensitivity) {

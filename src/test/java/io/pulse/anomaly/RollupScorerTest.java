@@ -104,7 +104,7 @@ class RollupScorerTest {
     View v = series("default", "lat");
     feed(s, v, 0, 300);
     assertEquals(1, s.size());
-    Rollup slow = s.score(rollup(v, 300, true, 100, 90));
+    Rollup slow = s.score(rollup(v, 300, true, 300, 90)); // a p99 is judged from 200 events on
     assertEquals("ms.p99", slow.anomaly().figure());
     assertTrue(slow.anomaly().score() >= LEVEL, slow.anomaly().toString());
     assertNull(RollupScorer.checkFigure("ms.p99"));
@@ -170,5 +170,25 @@ class RollupScorerTest {
     assertEquals(3, s.size());
     assertEquals(1, s.evicted());
     assertEquals(1, s.status(StreamId.of("c1"), 10).getInteger("detectors"));
+  }
+
+  @Test
+  @DisplayName("a deviation that a window's few events explain by chance stays below the alert level")
+  void samplingNoise() throws Exception {
+    RollupScorer quiet = scorer();
+    RollupScorer loud = scorer();
+    View v = series("default", "sparse");
+    for (int i = 0; i < 400; i++) {
+      Rollup r = rollup(v, i, true, 1 + (i % 3 == 0 ? 1 : 0), 20 + rnd.nextGaussian()); // one or two events a window
+      quiet.score(r);
+      loud.score(r);
+    }
+    Rollup five = quiet.score(rollup(v, 400, true, 5, 20));
+    assertTrue(five.anomaly() == null || five.anomaly().score() < LEVEL,
+        "5 events where 1.3 are usual is Poisson chance: " + five.anomaly());
+    Rollup forty = loud.score(rollup(v, 400, true, 40, 20));
+    assertTrue(forty.anomaly().score() >= LEVEL, "40 is not chance: " + forty.anomaly());
+    assertEquals(1.0, RollupScorer.evidence(rollup(v, 0, true, 1000, 20), "count", 1000, 100), 1e-9);
+    assertEquals(RollupScorer.NOISE_FLOOR, RollupScorer.evidence(rollup(v, 0, true, 3, 20), "count", 3, 1.5), 1e-9);
   }
 }
