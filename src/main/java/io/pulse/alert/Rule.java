@@ -19,6 +19,9 @@ import java.util.regex.Pattern;
  * {@link #parse} refuses, with a reason fit for a 400, anything Pulse cannot evaluate; a parsed rule
  * is immutable.
  *
+ * <p>Fields other than these are kept in the stored document and ignored here (API.md: "add more
+ * freely"), so a misspelt optional field is not noticed; a missing required one is.
+ *
  * <p>The document:
  * <pre>
  * {"name": "checkout p99 too slow", "stream": "latency",
@@ -96,11 +99,6 @@ public final class Rule {
   public static final int MAX_LABELS = 32;
   public static final int MAX_LABEL_VALUE = 256;
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
-  private static final Set<String> FIELDS = Set.of("name", "stream", "kind", "metric", "figure", "op", "value", "clear",
-      "hysteresis", "per", "sensitivity", "for", "keepFiringFor", "absentFor", "filter", "groupBy", "severity", "labels",
-      "notify", "description", "enabled");
-  /** Fields the definition store adds; they are not the rule's. */
-  private static final Set<String> SERVER_FIELDS = Set.of("id", "version", "updatedBy", "updatedAt", "deleted");
 
   private final String id;
   private final String name;
@@ -157,12 +155,6 @@ public final class Rule {
   public static Rule parse(String tenant, String id, JsonObject doc) {
     if (doc == null) {
       throw new IllegalArgumentException("a rule is a JSON object");
-    }
-    for (String k : doc.fieldNames()) {
-      if (!FIELDS.contains(k) && !SERVER_FIELDS.contains(k)) {
-        throw new IllegalArgumentException(Texts.clip(k) + ": not a field of a rule (" + String.join(", ",
-            new java.util.TreeSet<>(FIELDS)) + ")");
-      }
     }
     String name = string(doc, "name", null);
     if (name == null || name.isBlank() || name.length() > 200) {

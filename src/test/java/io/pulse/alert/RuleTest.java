@@ -89,7 +89,6 @@ class RuleTest {
       "per on threshold|\"kind\":\"threshold\",\"op\":\">\",\"value\":1,\"per\":\"s\"|per:",
       "bad severity|\"kind\":\"threshold\",\"op\":\">\",\"value\":1,\"severity\":\"fatal\"|severity:",
       "bad label|\"kind\":\"threshold\",\"op\":\">\",\"value\":1,\"labels\":{\"team\":5}|labels.team",
-      "unknown field|\"kind\":\"threshold\",\"op\":\">\",\"value\":1,\"treshold\":1|treshold: not a field",
       "bad groupBy|\"kind\":\"threshold\",\"op\":\">\",\"value\":1,\"groupBy\":\"a b\"|groupBy:",
       "bad filter|\"kind\":\"threshold\",\"op\":\">\",\"value\":1,\"filter\":[1]|filter:",
       "bad sensitivity|\"kind\":\"anomaly\",\"sensitivity\":\"max\"|sensitivity:"})
