@@ -50,12 +50,22 @@ public final class AlertVerticle extends VerticleBase {
   private boolean writing;
   private long timer = -1;
   private long dropped;
+  private long ticks;
+  /** Alerts active now, as of the last second's count (read by the meter registry's thread). */
+  private volatile int active;
+  private final Map<String, io.micrometer.core.instrument.Counter> transitions = new HashMap<>();
 
   public AlertVerticle(PulseContext ctx) {
     this.ctx = ctx;
     this.engine = new AlertEngine(AlertEngine.Settings.DEFAULT, "a" + ctx.bootId);
     this.desk = new AlertDesk(engine);
     this.store = ctx.storageEnabled() ? new AlertStore(ctx.db.pool()) : null;
+    for (io.pulse.alert.Alert.State st : io.pulse.alert.Alert.State.values()) {
+      transitions.put(st.wire(), io.micrometer.core.instrument.Counter.builder("pulse.alerts.transitions")
+          .tag("state", st.wire()).description("Alert transitions, by the state entered").register(ctx.registry));
+    }
+    io.micrometer.core.instrument.Gauge.builder("pulse.alerts.active", this, v -> v.active)
+        .description("Alerts pending, firing or acknowledged").register(ctx.registry);
   }
 
   @Override
@@ -68,6 +78,9 @@ public final class AlertVerticle extends VerticleBase {
           timer = vertx.setPeriodic(TICK_MS, t -> {
             emit(engine.tick(ctx.clock.millis()));
             flush();
+            if (++ticks % 4 == 0) {
+              active = engine.activeAlerts();
+            }
           });
           syncViews();
         });
@@ -169,6 +182,7 @@ public final class AlertVerticle extends VerticleBase {
   private void emit(List<Transition> ts) {
     for (Transition t : ts) {
       vertx.eventBus().publish(Addresses.ALERTS, t.toJson());
+      transitions.get(t.state().wire()).increment();
       if (store != null) {
         unstored.add(t);
       }

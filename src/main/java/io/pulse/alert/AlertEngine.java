@@ -222,6 +222,19 @@ public final class AlertEngine {
     return t == null ? 0 : t.capped;
   }
 
+  /** Alerts pending, firing or acknowledged, over every tenant. */
+  public int activeAlerts() {
+    int n = 0;
+    for (Tenant t : tenants.values()) {
+      for (Alert a : t.byId.values()) {
+        if (a.state.active()) {
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
   /** Instances (rule x series) a tenant holds. */
   public int instances(String tenant) {
     Tenant t = tenants.get(tenant);
@@ -232,8 +245,8 @@ public final class AlertEngine {
 
   /** A final rollup; running updates are ignored. */
   public List<Transition> onRollup(Rollup r, long now) {
-    if (!r.fin()) {
-      return List.of();
+    if (!r.fin() || !byView.containsKey(r.view().spec())) {
+      return List.of(); // most rollups: no rule reads their view, so no wrapper is made for them
     }
     return onWindow(Window.of(r), now);
   }

@@ -114,6 +114,52 @@ class AlertServerTest {
         10_000);
     assertEquals(1, db.queryLong("select count(*) from alerts where tenant = 'default' and id = '" + id
         + "' and state = 'firing'"));
+    assertTrue(pulse.get("/metrics").body().contains("pulse_alerts_transitions_total{state=\"firing\"}"));
+  }
+
+  @Test
+  @DisplayName("a filtered group-by rule (an on-demand view, kept acquired for the rule) fires one alert per group of "
+      + "the filtered events, each with its series")
+  void groupByWithFilter() {
+    String ruleId = rule("default", "gb", ",\"filter\":{\"service\":\"api\"},\"groupBy\":[\"region\"]");
+    Await.until("both regions firing", () -> {
+      events("default", "gb", 2, 900, "{\"service\":\"api\",\"region\":\"eu\"}");
+      events("default", "gb", 2, 900, "{\"service\":\"api\",\"region\":\"us\"}");
+      events("default", "gb", 2, 900, "{\"service\":\"web\",\"region\":\"ap\"}");
+      Thread.sleep(300); // pacing the events sent while waiting, not a wait for the outcome
+      return bus.stream().filter(j -> ruleId.equals(j.getString("rule")) && "firing".equals(j.getString("state")))
+          .map(j -> j.getJsonObject("series").getString("region")).collect(java.util.stream.Collectors.toSet());
+    }, regions -> regions.equals(java.util.Set.of("eu", "us")), 15_000);
+    JsonObject list = ok(call("default", "GET", "/api/v1/alerts?state=firing&stream=gb", null), 200);
+    assertEquals(2, list.getJsonArray("alerts").size(), list.encode());
+  }
+
+  @Test
+  @DisplayName("absence over the clock: a job that stops sending fires after absentFor while the other keeps "
+      + "sending; it resolves when the job sends again")
+  void absence() {
+    String ruleId = ok(call("default", "POST", "/api/v1/rules", "{\"name\":\"job silent\",\"stream\":\"pipe\","
+        + "\"kind\":\"absence\",\"absentFor\":\"2s\",\"groupBy\":[\"job\"]}"), 201).getString("id");
+    Await.until("both jobs seen", () -> {
+      events("default", "pipe", 1, 1, "{\"job\":\"a\"}");
+      events("default", "pipe", 1, 1, "{\"job\":\"b\"}");
+      Thread.sleep(300); // pacing the events sent while waiting, not a wait for the outcome
+      return pulse.get("/api/v1/streams").json();
+    }, j -> j.getJsonArray("streams").stream().anyMatch(x -> "pipe".equals(((JsonObject) x).getString("stream"))),
+        10_000);
+    JsonObject fired = Await.until("job b silent for 2 s", () -> {
+      events("default", "pipe", 1, 1, "{\"job\":\"a\"}");
+      Thread.sleep(300); // job a keeps sending while the test waits
+      return bus.stream().filter(j -> ruleId.equals(j.getString("rule")) && "firing".equals(j.getString("state")))
+          .findFirst().orElse(null);
+    }, x -> x != null, 15_000);
+    assertEquals(new JsonObject().put("job", "b"), fired.getJsonObject("series"), fired.encode());
+    String id = fired.getString("id");
+    Await.until("job b back", () -> {
+      events("default", "pipe", 1, 1, "{\"job\":\"b\"}");
+      Thread.sleep(300); // pacing the events sent while waiting, not a wait for the outcome
+      return bus.stream().anyMatch(j -> id.equals(j.getString("id")) && "resolved".equals(j.getString("state")));
+    }, x -> x, 15_000);
   }
 
   @Test
