@@ -86,19 +86,16 @@ public final class AlertVerticle extends VerticleBase {
         });
   }
 
-  /** Stored rules and silences; alerts a previous run left open are closed (the engine starts afresh). */
+  /**
+   * Stored silences and rules, then the alerts a previous run left active: taken up again where
+   * their rule still exists (state and acknowledgement kept), closed otherwise.
+   */
   private Future<Void> load() {
     if (store == null) {
       return Future.succeededFuture();
     }
     long now = ctx.clock.millis();
-    return store.closeActive(now)
-        .onSuccess(n -> {
-          if (n > 0) {
-            LOG.info("alerts: closed {} alert(s) a previous run left open", n);
-          }
-        })
-        .compose(n -> store.silences(now - 86_400_000L))
+    return store.silences(now - 86_400_000L)
         .onSuccess(all -> all.forEach(engine::putSilence))
         .compose(s -> store.rules())
         .onSuccess(all -> {
@@ -106,6 +103,18 @@ public final class AlertVerticle extends VerticleBase {
             put(r.tenant(), r.id(), r.doc(), now);
           }
           LOG.info("alerts: {} rule(s) loaded", all.size());
+        })
+        .compose(r -> store.active())
+        .compose(all -> {
+          List<String> kept = new ArrayList<>();
+          for (AlertStore.Active a : all) {
+            if (engine.restore(a.tenant(), a.ruleId(), a.series(), a.id(), io.pulse.alert.Alert.State.of(a.state()),
+                a.value() == null ? Double.NaN : a.value(), a.message(), a.startedAt(), a.firedAt(), a.ack(), now)) {
+              kept.add(a.tenant() + "/" + a.id());
+            }
+          }
+          return store.closeActive(now, kept).onSuccess(n -> LOG.info("alerts: {} active alert(s) taken up, {} closed "
+              + "(their rule is gone)", kept.size(), n));
         })
         .mapEmpty();
   }

@@ -2,7 +2,8 @@
 -- (definitions, kind 'rule'), not here. Everything is keyed by tenant.
 
 -- One row per alert (one rule on one series, from pending or firing to resolved), its latest
--- state: upserted by each transition.
+-- state: upserted by each transition. At start the alerts still active are taken up again by the
+-- engine (state, acknowledgement) when their rule still exists; the others are closed.
 create table alerts (
   tenant      text        not null,
   id          text        not null,
@@ -19,6 +20,7 @@ create table alerts (
   silenced    boolean     not null default false,
   ack         jsonb,                                  -- {by, comment, at, until, untilResolved} or null
   started_at  timestamptz not null,
+  fired_at    timestamptz,
   updated_at  timestamptz not null,
   resolved_at timestamptz,
   primary key (tenant, id)

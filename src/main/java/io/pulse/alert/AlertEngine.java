@@ -506,7 +506,7 @@ public final class AlertEngine {
         && !"silenced".equals(reason);
     Transition x = new Transition(rule.tenant(), a.id, rule.id(), rule.name(), rule.stream().name(), a.series, next,
         previous, rule.severity(), a.value, a.message, now, a.matchLabels(), a.flapping, a.silenced(), notify, reason,
-        a.ackJson(), a.anomaly, a.startedAt);
+        a.ackJson(), a.anomaly, a.startedAt, a.firedAt);
     a.recent.addLast(x);
     while (a.recent.size() > Alert.RECENT_TRANSITIONS) {
       a.recent.removeFirst();
@@ -601,6 +601,51 @@ public final class AlertEngine {
       throw new Refused(409, "alert " + a.id + " is no longer current");
     }
     return tr;
+  }
+
+  /**
+   * Takes up an alert a previous run left active (from the store): its rule must still exist with
+   * the same view; the alert keeps its id, state, times and acknowledgement, and its series counts
+   * as seen now (so a series that never sends again goes stale, an absent one fires on).
+   *
+   * @param ack the stored acknowledgement ({@code by, comment, at, until, untilResolved}) or null
+   * @return false when it cannot be taken up (no such rule, or the tenant is at its cap): close it
+   */
+  public boolean restore(String tenant, String ruleId, Dims series, String id, Alert.State state, double value,
+      String message, long startedAt, long firedAt, io.vertx.core.json.JsonObject ack, long now) {
+    Tenant t = tenants.get(tenant);
+    RuleState rs = t == null ? null : t.rules.get(ruleId);
+    if (rs == null || state == null || !state.active() || t.byId.containsKey(id)) {
+      return false;
+    }
+    Track tr = rs.tracks.get(series);
+    if (tr == null) {
+      tr = newTrack(t, rs, series, now);
+    }
+    if (tr == null || tr.active()) {
+      return false;
+    }
+    tr.placeholder = false;
+    tr.holding = true;
+    Alert a = new Alert(id, rs.rule, series, startedAt);
+    a.state = state;
+    a.value = value;
+    a.message = message;
+    a.firedAt = firedAt;
+    a.updatedAt = now;
+    if (state == Alert.State.ACKNOWLEDGED && ack != null) {
+      a.ackBy = ack.getString("by");
+      a.ackComment = ack.getString("comment");
+      a.ackAt = ack.getLong("at", now);
+      Long until = ack.getLong("until");
+      a.ackUntil = until == null ? Long.MAX_VALUE : until;
+    } else if (state == Alert.State.ACKNOWLEDGED) {
+      a.state = Alert.State.FIRING;
+    }
+    a.silencedBy = silencedBy(t, a, now);
+    tr.alert = a;
+    t.byId.put(id, a);
+    return true;
   }
 
   // ---------------------------------------------------------------- reading

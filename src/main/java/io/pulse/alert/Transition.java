@@ -17,7 +17,7 @@ import java.util.TreeMap;
 public record Transition(String tenant, String id, String rule, String ruleName, String stream, Dims series,
     Alert.State state, Alert.State previous, String severity, double value, String message, long at,
     Map<String, String> labels, boolean flapping, boolean silenced, boolean notifies, String reason, JsonObject ack,
-    Anomaly anomaly, long startedAt) {
+    Anomaly anomaly, long startedAt, long firedAt) {
 
   public JsonObject toJson() {
     JsonObject j = new JsonObject().put("type", "alert").put("id", id).put("rule", rule).put("ruleName", ruleName)
@@ -25,7 +25,8 @@ public record Transition(String tenant, String id, String rule, String ruleName,
         .put("severity", severity).put("stream", stream).put("series", dims(series))
         .put("value", Double.isFinite(value) ? value : null).put("message", message).put("at", at)
         .put("labels", new JsonObject(new TreeMap<>(labels))).put("flapping", flapping).put("silenced", silenced)
-        .put("notify", notifies).put("reason", reason).put("startedAt", startedAt);
+        .put("notify", notifies).put("reason", reason).put("startedAt", startedAt)
+        .put("firedAt", firedAt < 0 ? null : firedAt);
     if (ack != null) {
       j.put("ack", ack);
     }

@@ -66,34 +66,59 @@ public final class AlertStore {
           .addValue(Double.isFinite(t.value()) ? t.value() : null).addValue(t.message())
           .addValue(j.getJsonObject("labels")).addValue(t.flapping()).addValue(t.silenced()).addValue(t.ack())
           .addValue(AuditLog.time(t.startedAt())).addValue(AuditLog.time(t.at()))
-          .addValue(t.state() == io.pulse.alert.Alert.State.RESOLVED ? AuditLog.time(t.at()) : null));
+          .addValue(t.state() == io.pulse.alert.Alert.State.RESOLVED ? AuditLog.time(t.at()) : null)
+          .addValue(t.firedAt() < 0 ? null : AuditLog.time(t.firedAt())));
     }
     return pool.withTransaction(conn -> conn.preparedQuery("insert into alerts (tenant, id, rule_id, rule_name, stream, "
             + "series, severity, state, value, message, labels, flapping, silenced, ack, started_at, updated_at, "
-            + "resolved_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) "
-            + "on conflict (tenant, id) do update set rule_name = excluded.rule_name, severity = excluded.severity, "
-            + "state = excluded.state, value = excluded.value, message = excluded.message, labels = excluded.labels, "
-            + "flapping = excluded.flapping, silenced = excluded.silenced, ack = excluded.ack, "
-            + "updated_at = excluded.updated_at, resolved_at = excluded.resolved_at")
+            + "resolved_at, fired_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+            + "$17, $18) on conflict (tenant, id) do update set rule_name = excluded.rule_name, "
+            + "severity = excluded.severity, state = excluded.state, value = excluded.value, "
+            + "message = excluded.message, labels = excluded.labels, flapping = excluded.flapping, "
+            + "silenced = excluded.silenced, ack = excluded.ack, updated_at = excluded.updated_at, "
+            + "resolved_at = excluded.resolved_at, fired_at = excluded.fired_at")
         .executeBatch(rows)
         .compose(v -> conn.preparedQuery("insert into alert_transitions (tenant, alert_id, at, state, previous, reason, "
             + "notify, body) values ($1, $2, $3, $4, $5, $6, $7, $8)").executeBatch(history))
         .mapEmpty());
   }
 
+  /** An alert a previous run left active, as stored. */
+  public record Active(String tenant, String id, String ruleId, io.pulse.event.Dims series, String state, Double value,
+      String message, long startedAt, long firedAt, JsonObject ack) {
+  }
+
+  /** Every alert not resolved, of every tenant. */
+  public Future<List<Active>> active() {
+    return pool.query("select tenant, id, rule_id, series, state, value, message, started_at, fired_at, ack from alerts "
+            + "where state <> 'resolved'").execute().map(rows -> {
+              List<Active> out = new ArrayList<>();
+              for (Row r : rows) {
+                out.add(new Active(r.getString("tenant"), r.getString("id"), r.getString("rule_id"),
+                    RollupStore.dims((JsonObject) r.getValue("series")), r.getString("state"), r.getDouble("value"),
+                    r.getString("message"), AuditLog.millis(r.getOffsetDateTime("started_at")),
+                    r.getOffsetDateTime("fired_at") == null ? -1 : AuditLog.millis(r.getOffsetDateTime("fired_at")),
+                    (JsonObject) r.getValue("ack")));
+              }
+              return out;
+            });
+  }
+
   /**
-   * Alerts a previous run left active: the engine starts afresh, so they are closed as resolved
-   * (reason "restart"), each with a transition saying so. Returns how many.
+   * Closes the alerts a previous run left active except {@code kept} ("tenant/id": those the engine
+   * took up again): resolved, reason "restart", each with a transition saying so. Returns how many.
    */
-  public Future<Integer> closeActive(long now) {
-    return pool.withTransaction(conn -> conn.preparedQuery("with closed as (update alerts set state = 'resolved', "
-            + "resolved_at = $1, updated_at = $1, ack = null, message = coalesce(message, '') || ' (closed by a restart)' "
-            + "where state <> 'resolved' returning tenant, id, state) "
+  public Future<Integer> closeActive(long now, List<String> kept) {
+    return pool.withTransaction(conn -> conn.preparedQuery("with old as (select tenant, id, state from alerts "
+            + "where state <> 'resolved' and not (tenant || '/' || id = any($3::text[])) for update), "
+            + "closed as (update alerts a set state = 'resolved', resolved_at = $1, updated_at = $1, ack = null, "
+            + "message = coalesce(a.message, '') || ' (closed by a restart)' from old "
+            + "where a.tenant = old.tenant and a.id = old.id returning a.tenant, a.id, old.state as previous) "
             + "insert into alert_transitions (tenant, alert_id, at, state, previous, reason, notify, body) "
-            + "select tenant, id, $1, 'resolved', null, 'restart', false, "
-            + "jsonb_build_object('type', 'alert', 'id', id, 'state', 'resolved', 'reason', 'restart', "
-            + "'at', $2::bigint) from closed")
-        .execute(Tuple.of(AuditLog.time(now), now)).map(r -> r.rowCount()));
+            + "select tenant, id, $1, 'resolved', previous, 'restart', false, "
+            + "jsonb_build_object('type', 'alert', 'id', id, 'state', 'resolved', 'previous', previous, "
+            + "'reason', 'restart', 'at', $2::bigint) from closed")
+        .execute(Tuple.of(AuditLog.time(now), now, kept.toArray(new String[0]))).map(r -> r.rowCount()));
   }
 
   /** One alert with every stored transition (oldest first), or null. */

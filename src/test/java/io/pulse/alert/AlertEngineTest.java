@@ -534,4 +534,31 @@ class AlertEngineTest {
     assertEquals(List.of("resolved"), states(s));
     assertEquals("stale", s.get(0).reason());
   }
+
+  @Test
+  @DisplayName("restore: an alert a previous run left acknowledged is taken up with its id and acknowledgement, expires "
+      + "and resolves as before; one whose rule is gone is not")
+  void restore() {
+    Rule r = rule("default", "r", "{\"name\":\"n\",\"stream\":\"s\",\"kind\":\"threshold\",\"metric\":\"ms\","
+        + "\"figure\":\"max\",\"op\":\">\",\"value\":1,\"groupBy\":[\"host\"]}");
+    put(r);
+    View v = fx.view(r);
+    JsonObject ack = new JsonObject().put("by", "ann").put("comment", "c").put("at", T0 - 5000).put("until", T0 + 10_000);
+    assertTrue(engine.restore("default", "r", Dims.of("host", "h1"), "old-1", Alert.State.ACKNOWLEDGED, 7, "m",
+        T0 - 60_000, T0 - 59_000, ack, T0));
+    assertFalse(engine.restore("default", "gone", Dims.EMPTY, "old-2", Alert.State.FIRING, 7, "m", T0 - 60_000,
+        T0 - 59_000, null, T0), "its rule is gone");
+    assertFalse(engine.restore("default", "r", Dims.of("host", "h1"), "old-3", Alert.State.FIRING, 7, "m", T0, T0, null,
+        T0), "the series already has an active alert");
+    Alert a = engine.alert("default", "old-1");
+    assertEquals("ann", a.ackBy());
+    assertEquals(List.of(), window(v, Dims.of("host", "h1"), 0, 5), "still breaching: no change");
+    List<Transition> expired = tickAt(T0 + 10_000);
+    assertEquals(List.of("ack-expired"), expired.stream().map(Transition::reason).toList());
+    assertEquals("old-1", expired.get(0).id());
+    assertEquals(T0 - 59_000, expired.get(0).toJson().getLong("firedAt"));
+    List<Transition> res = window(v, Dims.of("host", "h1"), 10, 0);
+    assertEquals(List.of("resolved"), states(res));
+    assertEquals("old-1", res.get(0).id());
+  }
 }
