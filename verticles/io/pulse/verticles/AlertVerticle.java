@@ -160,6 +160,7 @@ public final class AlertVerticle extends VerticleBase {
     try {
       if ("silence.put".equals(req.getString("op"))) {
         Silence s = AlertDesk.silence(req, now);
+        engine.checkSilenceRoom(s.tenant()); // refused at the tenant's cap before anything is stored
         (store == null ? Future.<Void>succeededFuture() : store.save(s)).onComplete(ar -> {
           if (ar.failed()) {
             m.fail(503, "storage: the silence could not be stored: " + ar.cause().getMessage());

@@ -59,6 +59,10 @@ final class AlertsApi {
   void get(RoutingContext rc) {
     String id = rc.pathParam("id");
     Caller caller = Callers.of(rc);
+    if (id == null || !id.matches("[A-Za-z0-9_.-]{1,128}")) {
+      error(rc, 404, "no alert " + io.pulse.http.QueryParams.shown(id));
+      return;
+    }
     rc.vertx().eventBus().<JsonObject>request(Addresses.ALERTS_REQUEST, request(rc, "get").put("id", id), ASK)
         .onSuccess(m -> json(rc, 200, m.body()))
         .onFailure(e -> {

@@ -114,6 +114,9 @@ public final class AlertDesk {
    */
   public static Silence silence(JsonObject req, long now) {
     try {
+      if (req.getValue("doc") == null) {
+        throw new IllegalArgumentException("a silence is a JSON object");
+      }
       return Silence.parse(req.getString("tenant"), "s-" + UUID.randomUUID().toString().replace("-", "").substring(0, 12),
           req.getJsonObject("doc"), req.getString("by"), now);
     } catch (IllegalArgumentException | ClassCastException e) {

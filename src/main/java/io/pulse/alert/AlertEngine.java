@@ -679,9 +679,28 @@ public final class AlertEngine {
 
   // ---------------------------------------------------------------- silences
 
-  /** Adds or replaces a silence; alerts it selects are muted from the next tick. */
+  /** Silences one tenant may hold (expired ones are dropped a day after they end). */
+  public static final int MAX_SILENCES = 1000;
+
+  /**
+   * Adds or replaces a silence; alerts it selects are muted from the next tick.
+   *
+   * @throws Refused 409 when the tenant already holds {@link #MAX_SILENCES}
+   */
   public void putSilence(Silence s) {
-    tenant(s.tenant()).silences.put(s.id(), s);
+    Tenant t = tenant(s.tenant());
+    if (!t.silences.containsKey(s.id())) {
+      checkSilenceRoom(s.tenant());
+    }
+    t.silences.put(s.id(), s);
+  }
+
+  /** @throws Refused 409 when the tenant holds {@link #MAX_SILENCES} silences already */
+  public void checkSilenceRoom(String tenant) {
+    Tenant t = tenants.get(tenant);
+    if (t != null && t.silences.size() >= MAX_SILENCES) {
+      throw new Refused(409, "at most " + MAX_SILENCES + " silences; end some (DELETE /api/v1/silences/{id})");
+    }
   }
 
   /** Ends a silence now (kept listed as expired); false when the tenant has none by that id. */

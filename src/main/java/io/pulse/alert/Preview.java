@@ -25,12 +25,29 @@ public final class Preview {
   }
 
   /**
-   * Replays {@code windows} (any order) of {@code [from, to)} through {@code rule}.
+   * Scores the windows of one series in time order, as the live detector does: the server passes
+   * one made afresh per series, so an anomaly rule can be previewed on history that holds no
+   * scores. Null: the window is still warming the detector up.
+   */
+  public interface Scorer {
+    io.pulse.agg.Anomaly score(Window w);
+  }
+
+  /** {@link #run(Rule, List, long, long, java.util.function.Function)} without a detector: stored scores only. */
+  public static JsonObject run(Rule rule, List<Window> windows, long from, long to) {
+    return run(rule, windows, from, to, null);
+  }
+
+  /**
+   * Replays {@code windows} (any order) of {@code [from, to)} through {@code rule}. For an anomaly
+   * rule, windows without a score are scored by {@code detectors} (one per series, made on its first
+   * window; null: none), the windows of the range before {@code from} warming them up first.
    *
    * @return {@code {"rule", "from", "to", "windows", "fired", "resolved", "stillFiring", "notifications",
    *     "firingMs", "alerts": [{"id", "series", "pendingAt", "firedAt", "resolvedAt", "peak"}], "truncated"}}
    */
-  public static JsonObject run(Rule rule, List<Window> windows, long from, long to) {
+  public static JsonObject run(Rule rule, List<Window> windows, long from, long to,
+      java.util.function.Function<io.pulse.event.Dims, Scorer> detectors) {
     Rule r = rule.id() == null ? rule.withId("preview") : rule;
     AlertEngine engine = new AlertEngine(new AlertEngine.Settings(AlertEngine.Settings.DEFAULT.maxInstancesPerTenant(),
         AlertEngine.Settings.DEFAULT.flapChanges(), AlertEngine.Settings.DEFAULT.flapWindowMs(), Long.MAX_VALUE,
@@ -43,7 +60,11 @@ public final class Preview {
     List<Transition> all = new ArrayList<>();
     int used = 0;
     boolean scored = false;
+    Map<io.pulse.event.Dims, Scorer> scorers = new java.util.HashMap<>();
     for (Window w : sorted) {
+      if (detectors != null && r.kind() == Rule.Kind.ANOMALY && w.anomaly() == null) {
+        w = Window.scored(w, scorers.computeIfAbsent(w.series(), detectors).score(w));
+      }
       if (w.end() <= from || w.start() >= to) {
         continue;
       }

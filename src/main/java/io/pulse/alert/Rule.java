@@ -19,6 +19,15 @@ import java.util.regex.Pattern;
  * {@link #parse} refuses, with a reason fit for a 400, anything Pulse cannot evaluate; a parsed rule
  * is immutable.
  *
+ * <p>Kinds: {@code threshold} compares a figure of each final window; {@code anomaly} the window's
+ * anomaly score (windows without one, while the detector warms up, change nothing); {@code outliers}
+ * the window's count of outlier events; {@code rate} the change of a figure from the series'
+ * previous final window to this one, divided by the time between their starts and given per
+ * second ({@code per} "s") or per minute ("m") (a window with no events makes no rollup, so the
+ * rate spans the gap); {@code absence} fires when a series (each series of the group-by, or the
+ * stream when the rule was made and nothing has come since) sends no window for {@code absentFor},
+ * decided on the clock.
+ *
  * <p>Fields other than these are kept in the stored document and ignored here (API.md: "add more
  * freely"), so a misspelt optional field is not noticed; a missing required one is.
  *

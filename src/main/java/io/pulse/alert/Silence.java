@@ -79,7 +79,7 @@ public record Silence(String id, String tenant, List<Matcher> matchers, long sta
       }
       Object name = m.getValue("name");
       Object value = m.getValue("value");
-      if (!(name instanceof String n) || n.isEmpty() || n.length() > 64) {
+      if (!(name instanceof String n) || n.isEmpty() || n.length() > 64 || Texts.unstorable(n) != null) {
         throw new IllegalArgumentException("matchers[" + i + "].name: a label name of 1 to 64 characters");
       }
       if (!(value instanceof String v) || v.length() > MAX_VALUE || Texts.unstorable(v) != null) {

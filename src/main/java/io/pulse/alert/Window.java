@@ -32,6 +32,51 @@ public interface Window {
 
   long outliers();
 
+  /** The same window with an anomaly score put on it (a preview scoring stored history). */
+  static Window scored(Window w, Anomaly a) {
+    return new Window() {
+      @Override
+      public StreamId stream() {
+        return w.stream();
+      }
+
+      @Override
+      public String viewSpec() {
+        return w.viewSpec();
+      }
+
+      @Override
+      public Dims series() {
+        return w.series();
+      }
+
+      @Override
+      public long start() {
+        return w.start();
+      }
+
+      @Override
+      public long end() {
+        return w.end();
+      }
+
+      @Override
+      public double figure(String metric, String figure) {
+        return w.figure(metric, figure);
+      }
+
+      @Override
+      public Anomaly anomaly() {
+        return a;
+      }
+
+      @Override
+      public long outliers() {
+        return w.outliers();
+      }
+    };
+  }
+
   /** A final rollup. */
   static Window of(Rollup r) {
     return new Window() {

@@ -125,8 +125,8 @@ public final class AlertStore {
   public Future<JsonObject> alert(String tenant, String id) {
     return pool.preparedQuery("select body from alert_transitions where tenant = $1 and alert_id = $2 order by id")
         .execute(Tuple.of(tenant, id)).compose(ts -> pool.preparedQuery("select id, rule_id, rule_name, stream, series, "
-            + "severity, state, value, message, labels, flapping, silenced, ack, started_at, updated_at, resolved_at "
-            + "from alerts where tenant = $1 and id = $2").execute(Tuple.of(tenant, id)).map(rows -> {
+            + "severity, state, value, message, labels, flapping, silenced, ack, started_at, fired_at, updated_at, "
+            + "resolved_at from alerts where tenant = $1 and id = $2").execute(Tuple.of(tenant, id)).map(rows -> {
               if (rows.size() == 0) {
                 return null;
               }
@@ -140,7 +140,7 @@ public final class AlertStore {
   /** A tenant's stored alerts, newest change first, at most {@code limit}. */
   public Future<List<JsonObject>> alerts(String tenant, String state, String stream, int limit) {
     return pool.preparedQuery("select id, rule_id, rule_name, stream, series, severity, state, value, message, labels, "
-            + "flapping, silenced, ack, started_at, updated_at, resolved_at from alerts where tenant = $1 "
+            + "flapping, silenced, ack, started_at, fired_at, updated_at, resolved_at from alerts where tenant = $1 "
             + "and ($2::text is null or state = $2) and ($3::text is null or stream = $3) "
             + "order by updated_at desc limit $4")
         .execute(Tuple.of(tenant, state, stream, limit)).map(rows -> {
@@ -157,6 +157,7 @@ public final class AlertStore {
         .put("series", r.getValue("series")).put("value", r.getDouble("value")).put("message", r.getString("message"))
         .put("at", AuditLog.millis(r.getOffsetDateTime("updated_at")))
         .put("startedAt", AuditLog.millis(r.getOffsetDateTime("started_at")))
+        .put("firedAt", r.getOffsetDateTime("fired_at") == null ? null : AuditLog.millis(r.getOffsetDateTime("fired_at")))
         .put("resolvedAt", r.getOffsetDateTime("resolved_at") == null ? null
             : AuditLog.millis(r.getOffsetDateTime("resolved_at")))
         .put("labels", r.getValue("labels")).put("flapping", r.getBoolean("flapping"))

@@ -561,4 +561,19 @@ class AlertEngineTest {
     assertEquals(List.of("resolved"), states(res));
     assertEquals("old-1", res.get(0).id());
   }
+
+  @Test
+  @DisplayName("a tenant holds at most MAX_SILENCES silences; another tenant is not counted against it")
+  void silenceCap() {
+    for (int i = 0; i < AlertEngine.MAX_SILENCES; i++) {
+      engine.putSilence(Silence.parse("acme", "s" + i, new JsonObject("{\"matchers\":[{\"name\":\"a\",\"value\":"
+          + "\"b\"}],\"duration\":\"1h\"}"), "x", T0));
+    }
+    Silence more = Silence.parse("acme", "more", new JsonObject("{\"matchers\":[{\"name\":\"a\",\"value\":"
+        + "\"b\"}],\"duration\":\"1h\"}"), "x", T0);
+    assertEquals(409, assertThrows(AlertEngine.Refused.class, () -> engine.putSilence(more)).status());
+    engine.putSilence(Silence.parse("globex", "s0", new JsonObject("{\"matchers\":[{\"name\":\"a\",\"value\":"
+        + "\"b\"}],\"duration\":\"1h\"}"), "x", T0));
+    assertEquals(1, engine.silences("globex").size());
+  }
 }

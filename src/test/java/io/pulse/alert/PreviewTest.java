@@ -86,4 +86,30 @@ class PreviewTest {
     assertEquals(1, scored.getLong("fired"));
     assertFalse(scored.containsKey("note"));
   }
+
+  @Test
+  @DisplayName("an anomaly rule over unscored history with a detector: each series scored in time order by its own "
+      + "detector, earlier windows warming it up")
+  void anomalyWithDetector() {
+    Rule r = rule("default", "a", "{\"name\":\"n\",\"stream\":\"s\",\"kind\":\"anomaly\",\"groupBy\":[\"h\"]}");
+    View v = fx.view(r);
+    List<Window> ws = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      ws.add(Window.of(rollup(v, Dims.of("h", "a"), T0 + i * 1000L, 5, i == 15 ? 100 : 1)));
+      ws.add(Window.of(rollup(v, Dims.of("h", "b"), T0 + i * 1000L, 5, 1)));
+    }
+    java.util.Map<Dims, Integer> made = new java.util.HashMap<>();
+    JsonObject p = Preview.run(r, ws, T0 + 5_000, T0 + 20_000, series -> {
+      made.merge(series, 1, Integer::sum);
+      long[] seen = {0};
+      // a stand-in detector: warm after 3 windows, then scores a window whose max is far from 1
+      return w -> ++seen[0] <= 3 ? null
+          : new io.pulse.agg.Anomaly(w.figure("ms", "max") > 10 ? 0.99 : 0.1, "ms.max", w.figure("ms", "max"), 1, 0, 2,
+              9, "test");
+    });
+    assertEquals(java.util.Map.of(Dims.of("h", "a"), 1, Dims.of("h", "b"), 1), made, "one detector per series");
+    assertEquals(1, p.getLong("fired"), p.encodePrettily());
+    assertEquals(new JsonObject().put("h", "a"), p.getJsonArray("alerts").getJsonObject(0).getJsonObject("series"));
+    assertEquals(T0 + 16_000, p.getJsonArray("alerts").getJsonObject(0).getLong("firedAt"));
+  }
 }
