@@ -59,6 +59,19 @@ public final class Addresses {
    */
   public static final String ALERTS = "pulse.alerts";
 
+  /**
+   * Definitions API -> alert verticle: a rule was created, changed or deleted. Body: JsonObject
+   * {@code {"tenant", "id", "doc"}} ({@code doc} null when deleted); published, no reply.
+   */
+  public static final String RULES_CHANGED = "pulse.rules.changed";
+
+  /**
+   * Alerts API -> alert verticle: a JsonObject {@code {"op", "tenant", ...}} (list, get, ack, unack,
+   * silences, silence, silence.put, silence.expire); replies a JsonObject, or fails with the HTTP
+   * status as the failure code and the reason as the message.
+   */
+  public static final String ALERTS_REQUEST = "pulse.alerts.request";
+
   /** Live verticle -> published to every HTTP instance's hub: a {@link LiveBatch}, sequenced and encoded. */
   public static final String LIVE_UPDATES = "pulse.live.updates";
 

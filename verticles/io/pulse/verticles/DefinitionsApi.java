@@ -57,7 +57,9 @@ final class DefinitionsApi {
     Caller caller = Callers.of(rc);
     needsStorage();
     JsonObject doc = bodyObject(rc);
-    definition(rc, definitions.create(caller.tenant(), kind, doc, caller.subject(), clock.millis()), 201, true);
+    checkRule(caller, doc);
+    definition(rc, announced(rc, caller, definitions.create(caller.tenant(), kind, doc, caller.subject(),
+        clock.millis())), 201, true);
   }
 
   void update(RoutingContext rc) {
@@ -65,15 +67,18 @@ final class DefinitionsApi {
     needsStorage();
     JsonObject doc = bodyObject(rc);
     Integer expected = QueryParams.expectedVersion(rc.request().getHeader(HttpHeaders.IF_MATCH), doc.getValue("version"));
-    definition(rc, definitions.update(caller.tenant(), kind, definitionId(rc), doc, expected, caller.subject(),
-        clock.millis()), 200, false);
+    String id = definitionId(rc);
+    checkRule(caller, doc);
+    definition(rc, announced(rc, caller, definitions.update(caller.tenant(), kind, id, doc, expected,
+        caller.subject(), clock.millis())), 200, false);
   }
 
   void delete(RoutingContext rc) {
     Caller caller = Callers.of(rc);
     needsStorage();
     Integer expected = QueryParams.expectedVersion(rc.request().getHeader(HttpHeaders.IF_MATCH), null);
-    reply(rc, definitions.delete(caller.tenant(), kind, definitionId(rc), expected, caller.subject(), clock.millis())
+    reply(rc, announced(rc, caller, definitions.delete(caller.tenant(), kind, definitionId(rc), expected,
+        caller.subject(), clock.millis()))
         .map(d -> new JsonObject().put("deleted", d.id()).put("version", d.version())));
   }
 
@@ -82,6 +87,24 @@ final class DefinitionsApi {
     needsStorage();
     reply(rc, definitions.history(caller.tenant(), kind, definitionId(rc))
         .map(all -> new JsonObject().put("versions", toJson(all))));
+  }
+
+  /** A rule Pulse cannot evaluate is refused (400 with the reason) before anything is stored. */
+  private void checkRule(Caller caller, JsonObject doc) {
+    // a document past the size limit is the store's to refuse (413), whatever it holds
+    if (kind == Kind.RULE && doc.toBuffer().length() <= DefinitionStore.MAX_DOC_BYTES) {
+      io.pulse.alert.Rule.parse(caller.tenant(), null, doc);
+    }
+  }
+
+  /** Tells the alert verticle about a stored rule change (the document, or null when deleted). */
+  private Future<DefinitionStore.Definition> announced(RoutingContext rc, Caller caller,
+      Future<DefinitionStore.Definition> f) {
+    if (kind != Kind.RULE) {
+      return f;
+    }
+    return f.onSuccess(d -> rc.vertx().eventBus().publish(Addresses.RULES_CHANGED, new JsonObject()
+        .put("tenant", caller.tenant()).put("id", d.id()).put("doc", d.deleted() ? null : d.doc())));
   }
 
   /** A body past the limit: names this route's limit, not ingest's. */

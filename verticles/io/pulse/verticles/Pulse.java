@@ -121,6 +121,7 @@ public final class Pulse {
         .compose(v -> vertx.deployVerticle(new CombineVerticle(ctx)))
         .compose(v -> vertx.deployVerticle(new LiveVerticle(ctx)))
         .compose(v -> db != null ? vertx.deployVerticle(new StoreVerticle(ctx)) : Future.succeededFuture((String) null))
+        .compose(v -> vertx.deployVerticle(new AlertVerticle(ctx)))
         .compose(v -> db != null ? vertx.deployVerticle(new StorageJobsVerticle(ctx))
             : Future.succeededFuture((String) null))
         .compose(v -> vertx.deployVerticle(() -> {

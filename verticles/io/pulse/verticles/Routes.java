@@ -33,7 +33,7 @@ final class Routes {
   /** The handler objects a route's steps come from, made by each HTTP verticle instance. */
   record Adapters(IngestApi ingest, StreamsApi streams, LiveApi live, DefinitionsApi rules,
       DefinitionsApi dashboards, QuarantineApi quarantine, OpsApi ops, BodyHandler eventsBody,
-      BodyHandler documentBody) {
+      BodyHandler documentBody, AlertsApi alerts) {
   }
 
   /** One handler of a route, taken from the adapters. */
@@ -74,6 +74,8 @@ final class Routes {
 
       // ---- rules (the alerting work's documents) ----
       route(GET, "/api/v1/rules", READ, a -> a.rules()::list),
+      withFailure(route(POST, "/api/v1/rules/preview", ALERTS, Adapters::documentBody, a -> a.alerts()::preview),
+          a -> a.rules()::tooLarge),
       withFailure(route(POST, "/api/v1/rules", ALERTS, Adapters::documentBody, a -> a.rules()::create),
           a -> a.rules()::tooLarge),
       route(GET, "/api/v1/rules/:id", READ, a -> a.rules()::get),
@@ -81,6 +83,18 @@ final class Routes {
           a -> a.rules()::tooLarge),
       route(DELETE, "/api/v1/rules/:id", ALERTS, a -> a.rules()::delete),
       route(GET, "/api/v1/rules/:id/versions", READ, a -> a.rules()::versions),
+
+      // ---- alerts and silences ----
+      route(GET, "/api/v1/alerts", READ, a -> a.alerts()::list),
+      route(GET, "/api/v1/alerts/:id", READ, a -> a.alerts()::get),
+      withFailure(route(POST, "/api/v1/alerts/:id/ack", ALERTS, Adapters::documentBody, a -> a.alerts()::ack),
+          a -> a.rules()::tooLarge),
+      route(POST, "/api/v1/alerts/:id/unack", ALERTS, a -> a.alerts()::unack),
+      route(GET, "/api/v1/silences", READ, a -> a.alerts()::silences),
+      withFailure(route(POST, "/api/v1/silences", ALERTS, Adapters::documentBody, a -> a.alerts()::createSilence),
+          a -> a.rules()::tooLarge),
+      route(GET, "/api/v1/silences/:id", READ, a -> a.alerts()::silence),
+      route(DELETE, "/api/v1/silences/:id", ALERTS, a -> a.alerts()::expireSilence),
 
       // ---- dashboards ----
       route(GET, "/api/v1/dashboards", READ, a -> a.dashboards()::list),

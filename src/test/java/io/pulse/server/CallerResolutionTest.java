@@ -33,7 +33,8 @@ class CallerResolutionTest {
         String t = header.apply("X-Test-Tenant");
         return t == null ? Caller.ANONYMOUS : new Caller(t, "user-" + t);
       });
-      HttpResponse<String> created = p.request("POST", "/api/v1/rules", "{\"id\":\"r1\",\"name\":\"acme's rule\"}",
+      HttpResponse<String> created = p.request("POST", "/api/v1/rules",
+          "{\"id\":\"r1\",\"name\":\"acme's rule\",\"stream\":\"s\",\"kind\":\"outliers\"}",
           "X-Test-Tenant", "acme");
       assertEquals(201, created.statusCode(), created.body());
       assertEquals(1, resolved.get(), "resolved once for a request");

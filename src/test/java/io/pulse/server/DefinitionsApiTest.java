@@ -29,7 +29,10 @@ class DefinitionsApiTest {
   @DisplayName("rules: create, read, stale write refused (409), update, history, delete, all audited")
   void ruleLifecycle() {
     try (TestPulse p = TestPulse.startWithStorage(PgFixture.freshDatabase(), null)) {
-      String rule = "{\"id\":\"slow-pay\",\"name\":\"slow payments\",\"stream\":\"payments\",\"when\":\"p99 > 800\"}";
+      // a rule the alert engine can evaluate (refused with 400 otherwise), plus a field of the client's own
+      String fields = "\"stream\":\"payments\",\"kind\":\"threshold\",\"metric\":\"ms\",\"figure\":\"p99\","
+          + "\"op\":\">\",\"value\":800,";
+      String rule = "{\"id\":\"slow-pay\",\"name\":\"slow payments\"," + fields + "\"when\":\"p99 > 800\"}";
       HttpResponse<String> created = p.request("POST", "/api/v1/rules", rule);
       assertEquals(201, created.statusCode(), created.body());
       assertEquals("/api/v1/rules/slow-pay", created.headers().firstValue("Location").orElse(""));
@@ -40,7 +43,7 @@ class DefinitionsApiTest {
       assertEquals("p99 > 800", json(read).getString("when"));
       assertEquals(1, json(read).getInteger("version"));
 
-      String change = "{\"name\":\"slow payments\",\"stream\":\"payments\",\"when\":\"p99 > 900\"}";
+      String change = "{\"name\":\"slow payments\"," + fields + "\"when\":\"p99 > 900\"}";
       assertEquals(200, p.request("PUT", "/api/v1/rules/slow-pay", change, "If-Match", "\"1\"").statusCode());
       HttpResponse<String> stale = p.request("PUT", "/api/v1/rules/slow-pay", change, "If-Match", "\"1\"");
       assertEquals(409, stale.statusCode());

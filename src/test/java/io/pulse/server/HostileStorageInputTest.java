@@ -34,7 +34,7 @@ class HostileStorageInputTest {
       + "audit route: 400 or 404 JSON with the reason; a 1 MiB rule is 413 naming 256 KiB; the database still works")
   void hostileParameters() {
     try (TestPulse p = TestPulse.startWithStorage(PgFixture.freshDatabase(), null)) {
-      assertEquals(201, p.request("POST", "/api/v1/rules", "{\"id\":\"r1\",\"name\":\"ok\"}").statusCode());
+      assertEquals(201, p.request("POST", "/api/v1/rules", "{\"id\":\"r1\",\"name\":\"ok\",\"stream\":\"s\",\"kind\":\"outliers\"}").statusCode());
       List<Call> calls = new java.util.ArrayList<>();
       for (String kind : List.of("rules", "dashboards")) {
         String base = "/api/v1/" + kind;
@@ -96,7 +96,7 @@ class HostileStorageInputTest {
       assertTrue(new JsonObject(tooBigPut.body()).getString("error").contains("256 KiB"), tooBigPut.body());
 
       // nothing above reached or hurt the database
-      assertEquals(201, p.request("POST", "/api/v1/rules", "{\"id\":\"r2\",\"name\":\"ok\"}").statusCode());
+      assertEquals(201, p.request("POST", "/api/v1/rules", "{\"id\":\"r2\",\"name\":\"ok\",\"stream\":\"s\",\"kind\":\"outliers\"}").statusCode());
       assertEquals(2, new JsonObject(p.request("GET", "/api/v1/rules", null).body()).getJsonArray("rules").size());
       assertEquals(200, p.get("/api/v1/audit?action=rule.").status());
     }

@@ -42,7 +42,8 @@ class StorageHangTest {
     try (TestPulse pulse = TestPulse.start(conf)) {
       long total = 30;
       assertEquals(202, pulse.postNdjson("hang", events(30, "a", "b")));
-      assertEquals(201, pulse.request("POST", "/api/v1/rules", "{\"id\":\"r\",\"name\":\"r\"}").statusCode());
+      assertEquals(201, pulse.request("POST", "/api/v1/rules",
+          "{\"id\":\"r\",\"name\":\"r\",\"stream\":\"s\",\"kind\":\"outliers\"}").statusCode());
       waitFor("first finals stored", () -> sum(pg), total, 15_000);
       waitFor("ready", () -> pulse.get("/health/ready").status(), 200, 10_000);
 

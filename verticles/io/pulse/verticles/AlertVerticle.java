@@ -1,0 +1,283 @@
+package io.pulse.verticles;
+
+import io.pulse.agg.Rollup;
+import io.pulse.alert.AlertDesk;
+import io.pulse.alert.AlertEngine;
+import io.pulse.alert.Rule;
+import io.pulse.alert.Silence;
+import io.pulse.alert.Transition;
+import io.pulse.live.RollupBatch;
+import io.pulse.live.SubscribeReply;
+import io.pulse.live.SubscribeRequest;
+import io.pulse.store.AlertStore;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Alerting on the event bus, one instance: an adapter of {@link AlertEngine}. It loads every
+ * tenant's stored rules and silences at start, follows rule changes ({@link Addresses#RULES_CHANGED}),
+ * feeds final rollups to the engine, ticks it every {@link #TICK_MS}, publishes each transition on
+ * {@link Addresses#ALERTS} and stores it ({@link AlertStore}), and answers the alerts API
+ * ({@link Addresses#ALERTS_REQUEST}, through {@link AlertDesk}). It keeps the view of every rule
+ * acquired from the live verticle while a rule reads it, so on-demand views (a filter, a group-by
+ * not configured) are not retired; permanent views need no acquiring.
+ */
+public final class AlertVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AlertVerticle.class);
+  static final long TICK_MS = 250;
+  /** Transitions waiting for the database at most; past it the oldest go (logged), the bus had them. */
+  static final int MAX_UNSTORED = 20_000;
+
+  private final PulseContext ctx;
+  private final AlertEngine engine;
+  private final AlertDesk desk;
+  private final AlertStore store;
+  /** View spec -> the acquired view's id (-1 while asked for). */
+  private final Map<String, Integer> acquired = new HashMap<>();
+  private final List<Transition> unstored = new ArrayList<>();
+  private boolean writing;
+  private long timer = -1;
+  private long dropped;
+  private long ticks;
+  /** Alerts active now, as of the last second's count (read by the meter registry's thread). */
+  private volatile int active;
+  private final Map<String, io.micrometer.core.instrument.Counter> transitions = new HashMap<>();
+
+  public AlertVerticle(PulseContext ctx) {
+    this.ctx = ctx;
+    this.engine = new AlertEngine(AlertEngine.Settings.DEFAULT, "a" + ctx.bootId);
+    this.desk = new AlertDesk(engine);
+    this.store = ctx.storageEnabled() ? new AlertStore(ctx.db.pool()) : null;
+    for (io.pulse.alert.Alert.State st : io.pulse.alert.Alert.State.values()) {
+      transitions.put(st.wire(), io.micrometer.core.instrument.Counter.builder("pulse.alerts.transitions")
+          .tag("state", st.wire()).description("Alert transitions, by the state entered").register(ctx.registry));
+    }
+    io.micrometer.core.instrument.Gauge.builder("pulse.alerts.active", this, v -> v.active)
+        .description("Alerts pending, firing or acknowledged").register(ctx.registry);
+  }
+
+  @Override
+  public Future<?> start() {
+    MessageConsumer<RollupBatch> rollups = vertx.eventBus().consumer(Addresses.ROLLUPS, m -> onRollups(m.body()));
+    MessageConsumer<JsonObject> rules = vertx.eventBus().consumer(Addresses.RULES_CHANGED, m -> onRule(m.body()));
+    MessageConsumer<JsonObject> requests = vertx.eventBus().consumer(Addresses.ALERTS_REQUEST, this::onRequest);
+    return Future.all(rollups.completion(), rules.completion(), requests.completion()).compose(v -> load())
+        .onSuccess(v -> {
+          timer = vertx.setPeriodic(TICK_MS, t -> {
+            emit(engine.tick(ctx.clock.millis()));
+            flush();
+            if (++ticks % 4 == 0) {
+              active = engine.activeAlerts();
+            }
+          });
+          syncViews();
+        });
+  }
+
+  /**
+   * Stored silences and rules, then the alerts a previous run left active: taken up again where
+   * their rule still exists (state and acknowledgement kept), closed otherwise.
+   */
+  private Future<Void> load() {
+    if (store == null) {
+      return Future.succeededFuture();
+    }
+    long now = ctx.clock.millis();
+    return store.silences(now - 86_400_000L)
+        .onSuccess(all -> all.forEach(engine::putSilence))
+        .compose(s -> store.rules())
+        .onSuccess(all -> {
+          for (AlertStore.StoredRule r : all) {
+            put(r.tenant(), r.id(), r.doc(), now);
+          }
+          LOG.info("alerts: {} rule(s) loaded", all.size());
+        })
+        .compose(r -> store.active())
+        .compose(all -> {
+          List<String> kept = new ArrayList<>();
+          for (AlertStore.Active a : all) {
+            if (engine.restore(a.tenant(), a.ruleId(), a.series(), a.id(), io.pulse.alert.Alert.State.of(a.state()),
+                a.value() == null ? Double.NaN : a.value(), a.message(), a.startedAt(), a.firedAt(), a.ack(), now)) {
+              kept.add(a.tenant() + "/" + a.id());
+            }
+          }
+          return store.closeActive(now, kept).onSuccess(n -> LOG.info("alerts: {} active alert(s) taken up, {} closed "
+              + "(their rule is gone)", kept.size(), n));
+        })
+        .mapEmpty();
+  }
+
+  private void onRollups(RollupBatch batch) {
+    long now = ctx.clock.millis();
+    for (Rollup r : batch.rollups()) {
+      if (r.fin()) {
+        List<Transition> ts = engine.onRollup(r, now);
+        if (!ts.isEmpty()) {
+          emit(ts);
+        }
+      }
+    }
+  }
+
+  private void onRule(JsonObject change) {
+    long now = ctx.clock.millis();
+    String tenant = change.getString("tenant");
+    String id = change.getString("id");
+    JsonObject doc = change.getJsonObject("doc");
+    if (doc == null) {
+      emit(engine.removeRule(tenant, id, now));
+    } else {
+      put(tenant, id, doc, now);
+    }
+    syncViews();
+  }
+
+  private void put(String tenant, String id, JsonObject doc, long now) {
+    try {
+      emit(engine.putRule(Rule.parse(tenant, id, doc), now));
+    } catch (IllegalArgumentException e) {
+      // stored before validation existed, or under other rules: it cannot be evaluated
+      LOG.warn("alerts: rule {} of tenant {} is not evaluated: {}", id, tenant, e.getMessage());
+      emit(engine.removeRule(tenant, id, now));
+    }
+  }
+
+  private void onRequest(Message<JsonObject> m) {
+    JsonObject req = m.body();
+    long now = ctx.clock.millis();
+    try {
+      if ("silence.put".equals(req.getString("op"))) {
+        Silence s = AlertDesk.silence(req, now);
+        engine.checkSilenceRoom(s.tenant()); // refused at the tenant's cap before anything is stored
+        (store == null ? Future.<Void>succeededFuture() : store.save(s)).onComplete(ar -> {
+          if (ar.failed()) {
+            m.fail(503, "storage: the silence could not be stored: " + ar.cause().getMessage());
+            return;
+          }
+          engine.putSilence(s);
+          emit(engine.tick(ctx.clock.millis())); // takes effect at once
+          m.reply(s.toJson(ctx.clock.millis()));
+        });
+        return;
+      }
+      List<Transition> out = new ArrayList<>(1);
+      JsonObject answer = desk.handle(req, now, out);
+      emit(out);
+      if ("silence.expire".equals(req.getString("op"))) {
+        if (store != null) {
+          store.save(engine.silence(req.getString("tenant"), req.getString("id")))
+              .onFailure(e -> LOG.warn("alerts: an expired silence could not be stored: {}", e.toString()));
+        }
+        emit(engine.tick(now));
+      }
+      m.reply(answer);
+    } catch (AlertEngine.Refused r) {
+      m.fail(r.status(), r.getMessage());
+    }
+  }
+
+  /** Publishes transitions and queues them for the store. */
+  private void emit(List<Transition> ts) {
+    for (Transition t : ts) {
+      vertx.eventBus().publish(Addresses.ALERTS, t.toJson());
+      transitions.get(t.state().wire()).increment();
+      if (store != null) {
+        unstored.add(t);
+      }
+    }
+    if (unstored.size() > MAX_UNSTORED) {
+      int n = unstored.size() - MAX_UNSTORED;
+      unstored.subList(0, n).clear();
+      dropped += n;
+      LOG.warn("alerts: the database is behind; {} transition(s) not stored so far (published all the same)", dropped);
+    }
+  }
+
+  /** Writes what waits, one batch at a time; a failed batch is retried on a later tick. */
+  private void flush() {
+    if (writing || unstored.isEmpty() || store == null) {
+      return;
+    }
+    List<Transition> batch = new ArrayList<>(unstored.subList(0, Math.min(unstored.size(), 500)));
+    writing = true;
+    store.write(batch).onComplete(ar -> {
+      writing = false;
+      if (ar.succeeded()) {
+        unstored.subList(0, batch.size()).clear();
+      } else {
+        LOG.warn("alerts: storing {} transition(s) failed, will retry: {}", batch.size(), ar.cause().toString());
+      }
+    });
+  }
+
+  /** Acquires the views rules read and releases those no rule reads any more. */
+  private void syncViews() {
+    Set<String> needed = new HashSet<>();
+    Map<String, Rule> bySpec = new HashMap<>();
+    for (String tenant : tenantsWithRules()) {
+      for (Rule r : engine.rules(tenant)) {
+        if (!permanent(r)) {
+          needed.add(r.viewSpec());
+          bySpec.put(r.viewSpec(), r);
+        }
+      }
+    }
+    for (Map.Entry<String, Integer> e : new ArrayList<>(acquired.entrySet())) {
+      if (!needed.contains(e.getKey()) && e.getValue() >= 0) {
+        acquired.remove(e.getKey());
+        vertx.eventBus().send(Addresses.LIVE_RELEASE, e.getValue());
+      }
+    }
+    for (String spec : needed) {
+      if (acquired.containsKey(spec)) {
+        continue;
+      }
+      Rule r = bySpec.get(spec);
+      acquired.put(spec, -1);
+      vertx.eventBus().<SubscribeReply>request(Addresses.LIVE_SUBSCRIBE,
+          new SubscribeRequest(r.stream(), r.filter(), r.groupBy(), null)).onComplete(ar -> {
+            SubscribeReply reply = ar.succeeded() ? ar.result().body() : null;
+            if (reply == null || reply.error() != null) {
+              acquired.remove(spec);
+              LOG.warn("alerts: the view of rule {} ({}) cannot be kept: {}; retried when rules change", r.id(), spec,
+                  reply == null ? ar.cause().getMessage() : reply.error());
+            } else if (acquired.get(spec) != null) {
+              acquired.put(spec, reply.viewId());
+            } else {
+              vertx.eventBus().send(Addresses.LIVE_RELEASE, reply.viewId()); // no longer needed meanwhile
+            }
+          });
+    }
+  }
+
+  private Set<String> tenantsWithRules() {
+    Set<String> out = new HashSet<>();
+    engine.viewSpecs().forEach(spec -> out.add(spec.substring(0, spec.indexOf('/'))));
+    return out;
+  }
+
+  /** The stream total and the configured group-bys always exist. */
+  private boolean permanent(Rule r) {
+    return r.filter().isEmpty()
+        && (r.groupBy().isEmpty() || ctx.config.stream(r.stream().name()).groupBy().contains(r.groupBy()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(timer);
+    flush();
+    return Future.succeededFuture();
+  }
+}

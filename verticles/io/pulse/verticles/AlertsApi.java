@@ -1,0 +1,217 @@
+package io.pulse.verticles;
+
+import static io.pulse.verticles.Replies.error;
+import static io.pulse.verticles.Replies.json;
+
+import io.pulse.agg.WindowAgg;
+import io.pulse.alert.Preview;
+import io.pulse.alert.Rule;
+import io.pulse.alert.Window;
+import io.pulse.core.Caller;
+import io.pulse.core.Times;
+import io.pulse.event.Dims;
+import io.pulse.store.AlertStore;
+import io.pulse.store.History;
+import io.pulse.store.RollupStore;
+import io.pulse.store.StoreErrors;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Alerts, silences and rule previews over HTTP: each request becomes a message to the alert
+ * verticle ({@link Addresses#ALERTS_REQUEST}), which owns the engine; a preview reads stored
+ * history and replays it on the history worker pool. Its routes are in {@link Routes}.
+ */
+final class AlertsApi {
+
+  /** The longest range a preview replays. */
+  static final long MAX_PREVIEW_MS = 7 * 86_400_000L;
+  private static final DeliveryOptions ASK = new DeliveryOptions().setSendTimeout(5_000);
+
+  private final PulseContext ctx;
+  private final WorkerExecutor history;
+  private final AlertStore store;
+
+  AlertsApi(PulseContext ctx, WorkerExecutor history) {
+    this.ctx = ctx;
+    this.history = history;
+    this.store = ctx.storageEnabled() ? new AlertStore(ctx.db.pool()) : null;
+  }
+
+  /** GET /api/v1/alerts?state=&stream= : active alerts and the recently resolved, newest change first. */
+  void list(RoutingContext rc) {
+    JsonObject req = request(rc, "list").put("state", rc.queryParams().get("state"))
+        .put("stream", rc.queryParams().get("stream"));
+    ask(rc, req);
+  }
+
+  /** GET /api/v1/alerts/{id}: with its transitions; an alert no longer in memory is read from storage. */
+  void get(RoutingContext rc) {
+    String id = rc.pathParam("id");
+    Caller caller = Callers.of(rc);
+    if (id == null || !id.matches("[A-Za-z0-9_.-]{1,128}")) {
+      error(rc, 404, "no alert " + io.pulse.http.QueryParams.shown(id));
+      return;
+    }
+    rc.vertx().eventBus().<JsonObject>request(Addresses.ALERTS_REQUEST, request(rc, "get").put("id", id), ASK)
+        .onSuccess(m -> json(rc, 200, m.body()))
+        .onFailure(e -> {
+          if (store != null && e instanceof ReplyException r && r.failureCode() == 404) {
+            StoreErrors.bounded(store.alert(caller.tenant(), id), ctx.config.storage().queryTimeoutMs())
+                .onComplete(ar -> {
+                  if (ar.succeeded() && ar.result() == null) {
+                    error(rc, 404, "no alert " + io.pulse.http.QueryParams.shown(id));
+                  } else {
+                    Replies.answer(rc, ar, 200);
+                  }
+                });
+          } else {
+            failed(rc, e);
+          }
+        });
+  }
+
+  /** POST /api/v1/alerts/{id}/ack, body {@code {"comment", "until"}} (both optional; no until: until resolved). */
+  void ack(RoutingContext rc) {
+    JsonObject body = rc.body().length() == 0 ? new JsonObject() : body(rc);
+    ask(rc, request(rc, "ack").put("id", rc.pathParam("id")).put("by", Callers.of(rc).subject())
+        .put("comment", body.getValue("comment")).put("until", body.getValue("until")));
+  }
+
+  void unack(RoutingContext rc) {
+    ask(rc, request(rc, "unack").put("id", rc.pathParam("id")).put("by", Callers.of(rc).subject()));
+  }
+
+  void silences(RoutingContext rc) {
+    ask(rc, request(rc, "silences"));
+  }
+
+  void silence(RoutingContext rc) {
+    ask(rc, request(rc, "silence").put("id", rc.pathParam("id")));
+  }
+
+  /** POST /api/v1/silences: 201 with the silence (its id is the server's). */
+  void createSilence(RoutingContext rc) {
+    JsonObject req = request(rc, "silence.put").put("by", Callers.of(rc).subject()).put("doc", body(rc));
+    rc.vertx().eventBus().<JsonObject>request(Addresses.ALERTS_REQUEST, req, ASK)
+        .onSuccess(m -> {
+          rc.response().putHeader(HttpHeaders.LOCATION, "/api/v1/silences/" + m.body().getString("id"));
+          json(rc, 201, m.body());
+        })
+        .onFailure(e -> failed(rc, e));
+  }
+
+  /** DELETE /api/v1/silences/{id}: ends it now (kept listed as expired for a day). */
+  void expireSilence(RoutingContext rc) {
+    ask(rc, request(rc, "silence.expire").put("id", rc.pathParam("id")));
+  }
+
+  /**
+   * POST /api/v1/rules/preview, body {@code {"rule": {...}, "from", "to"}} (or the rule's fields with
+   * from and to beside them): replays the stored windows of the range through the rule.
+   */
+  void preview(RoutingContext rc) {
+    Caller caller = Callers.of(rc);
+    JsonObject body = body(rc);
+    JsonObject doc = body.getValue("rule") instanceof JsonObject r ? r : body.copy();
+    doc.remove("from");
+    doc.remove("to");
+    Rule rule = Rule.parse(caller.tenant(), "preview", doc);
+    long now = ctx.clock.millis();
+    long to = time(body, "to", now);
+    long from = time(body, "from", to - 3_600_000L);
+    if (from >= to) {
+      throw new IllegalArgumentException("from: must be before to");
+    }
+    if (to - from > MAX_PREVIEW_MS) {
+      throw new IllegalArgumentException("from, to: a preview replays at most 7d");
+    }
+    if (!ctx.storageEnabled()) {
+      error(rc, 503, "a preview replays stored history: storage is off (storage.enabled / PULSE_STORAGE)");
+      return;
+    }
+    long window = ctx.config.stream(rule.stream().name()).windowMs();
+    long step = Math.max(1000, (window + 999) / 1000 * 1000); // stored windows are whole seconds at the finest
+    History.Request req = new History.Request(rule.stream(), from, to, step, rule.filter(), rule.groupBy(), null);
+    int maxBins = ctx.config.aggregation().sketchMaxBins();
+    ctx.rollups.read(req, History.MAX_ROWS)
+        .compose(rows -> history.executeBlocking(() -> {
+          Map<Dims, TreeMap<Long, WindowAgg>> groups = History.buckets(req, rows, ctx.codec, maxBins);
+          List<Window> windows = new ArrayList<>();
+          groups.forEach((series, byStart) -> byStart.values().forEach(w ->
+              windows.add(Window.of(rule.stream(), rule.viewSpec(), series, w, null, 0))));
+          return Preview.run(rule, windows, from, to).put("step", io.pulse.config.Durations.format(step));
+        }, false))
+        .onSuccess(answer -> json(rc, 200, answer))
+        .onFailure(e -> {
+          if (e instanceof RollupStore.TooManyRows) {
+            error(rc, 400, e.getMessage());
+          } else {
+            rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+            error(rc, 503, "history could not be read: " + StoreErrors.describe(e));
+          }
+        });
+  }
+
+  private static long time(JsonObject body, String field, long dflt) {
+    Object v = body.getValue(field);
+    if (v == null) {
+      return dflt;
+    }
+    try {
+      if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
+        return Times.checked(n.toString(), n.longValue());
+      }
+      if (v instanceof String s) {
+        return Times.parseInstant(s);
+      }
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(field + ": " + e.getMessage());
+    }
+    throw new IllegalArgumentException(field + ": epoch milliseconds or an ISO-8601 time");
+  }
+
+  private static JsonObject request(RoutingContext rc, String op) {
+    return new JsonObject().put("op", op).put("tenant", Callers.of(rc).tenant());
+  }
+
+  private static void ask(RoutingContext rc, JsonObject req) {
+    rc.vertx().eventBus().<JsonObject>request(Addresses.ALERTS_REQUEST, req, ASK)
+        .onSuccess(m -> json(rc, 200, m.body()))
+        .onFailure(e -> failed(rc, e));
+  }
+
+  /** A refusal from the alert verticle keeps its status; no answer at all is a 503. */
+  private static void failed(RoutingContext rc, Throwable e) {
+    if (e instanceof ReplyException r && r.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+      error(rc, r.failureCode(), r.getMessage());
+    } else {
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+      error(rc, 503, "alerting does not answer: " + e.getMessage());
+    }
+  }
+
+  private static JsonObject body(RoutingContext rc) {
+    try {
+      JsonObject o = rc.body().asJsonObject();
+      if (o == null) {
+        throw new IllegalArgumentException("the body must be a JSON object");
+      }
+      return o;
+    } catch (ClassCastException e) {
+      throw new IllegalArgumentException("the body must be a JSON object, not an array or a value");
+    } catch (DecodeException e) {
+      throw new IllegalArgumentException("the body is not valid JSON");
+    }
+  }
+}
