@@ -18,6 +18,9 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("demo-report")) {
+      System.exit(io.pulse.demo.DemoReport.cli(java.util.Arrays.copyOfRange(args, 1, args.length)));
+    }
     PulseConfig config;
     try {
       config = PulseConfig.load(System.getenv(), System.getProperties());

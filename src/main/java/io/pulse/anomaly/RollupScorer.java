@@ -110,6 +110,8 @@ public final class RollupScorer {
     final SeriesDetector detector;
     long lastStart = Long.MIN_VALUE;
     double lastScore = Double.NaN;
+    /** Events in the series' final windows, a moving average: how much a window usually holds. */
+    double typicalEvents = Double.NaN;
     boolean dirty;
     long savedAt = Long.MIN_VALUE;
     /** start, value pairs of flagged windows, oldest first. */
@@ -194,6 +196,7 @@ public final class RollupScorer {
         e.lastStart = r.start();
         e.dirty = true;
         e.lastScore = v.score();
+        e.typicalEvents = Double.isNaN(e.typicalEvents) ? r.count() : 0.95 * e.typicalEvents + 0.05 * r.count();
         scored++;
         if (v.alerts(alertLevel)) {
           e.flag(r.start(), value);
@@ -202,7 +205,7 @@ public final class RollupScorer {
         v = e.detector.peek(r.start(), value);
       }
       if (v.warm() && !Double.isNaN(v.score())) {
-        double score = v.score() * evidence(r, figure, value, v.expected());
+        double score = v.score() * evidence(r, figure, value, v.expected(), e.typicalEvents);
         if (best == null || score > best.score()) {
           best = new Anomaly(score, figure, value, v.expected(), v.low(), v.high(), v.deviation(), v.method());
         }
@@ -222,6 +225,14 @@ public final class RollupScorer {
    * have one beyond them. Past the floor the score still shows; it just stays below an alert level.
    */
   static double evidence(Rollup r, String figure, double value, double expected) {
+    return evidence(r, figure, value, expected, Double.NaN);
+  }
+
+  /** Windows of a series that usually hold at most this many events count as single-event windows. */
+  static final double SINGLE_EVENT_SERIES = 1.2;
+
+  /** {@link #evidence(Rollup, String, double, double)}, knowing how many events the series' windows usually hold. */
+  static double evidence(Rollup r, String figure, double value, double expected, double typicalEvents) {
     if (!Double.isFinite(expected)) {
       return 1;
     }
@@ -241,7 +252,10 @@ public final class RollupScorer {
         case "mean" -> {
           double spread = Math.max((s.p95() - s.p50()) / 1.645, (s.max() - s.min()) / 6);
           if (n < 2 || !(spread > 0)) {
-            return n < 2 ? NOISE_FLOOR : 1;
+            // one event: nothing to judge its noise by. Where the series' windows usually hold one
+            // event (a job run, a reading a second), its history of single events is the yardstick;
+            // elsewhere one event is too little to wake anyone for
+            return n < 2 && typicalEvents <= SINGLE_EVENT_SERIES ? 1 : NOISE_FLOOR;
           }
           z = Math.abs(value - expected) / (spread / Math.sqrt(n));
         }
