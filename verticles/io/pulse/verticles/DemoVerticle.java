@@ -40,10 +40,18 @@ public final class DemoVerticle extends VerticleBase {
   private long last;
   private long timerId = -1;
 
+  /** Where the ready rules are stored (null: storage off, they are announced to the alert engine only). */
+  private final io.vertx.sqlclient.Pool rulesPool;
+
   public DemoVerticle(EventSink sink, Clock clock, long seed) {
+    this(sink, clock, seed, null);
+  }
+
+  public DemoVerticle(EventSink sink, Clock clock, long seed, io.vertx.sqlclient.Pool rulesPool) {
     this.sink = sink;
     this.clock = clock;
     this.seed = seed;
+    this.rulesPool = rulesPool;
   }
 
   @Override
@@ -53,7 +61,52 @@ public final class DemoVerticle extends VerticleBase {
     timerId = vertx.setPeriodic(TICK_MS, id -> tick());
     LOG.info("Demo data on (seed {}): generating streams {}", seed,
         streams.stream().map(DemoStream::stream).collect(Collectors.joining(", ")));
-    return Future.succeededFuture();
+    return readyRules().recover(e -> {
+      LOG.warn("Demo: the ready rules could not be created ({}); the demo runs without them", e.toString());
+      return Future.succeededFuture();
+    });
+  }
+
+  /**
+   * The ready rules of the demo streams ({@code demo/rules.json}), for the tenant {@code default}:
+   * with storage, each one no stored rule has the name of is created (so a rule a user changed or
+   * deleted and made again under its name is left alone) and announced; without, they are announced
+   * to the alert engine only, for this run.
+   */
+  private Future<Void> readyRules() {
+    io.vertx.core.json.JsonArray ready = io.pulse.demo.DemoReport.readyRules();
+    String tenant = io.pulse.core.StreamId.DEFAULT_TENANT;
+    if (rulesPool == null) {
+      for (int i = 0; i < ready.size(); i++) {
+        announce(tenant, "demo-" + i, ready.getJsonObject(i));
+      }
+      return Future.succeededFuture();
+    }
+    io.pulse.store.DefinitionStore store = new io.pulse.store.DefinitionStore(rulesPool);
+    io.pulse.store.DefinitionStore.Kind kind = io.pulse.store.DefinitionStore.Kind.RULE;
+    return store.list(tenant, kind).compose(existing -> {
+      java.util.Set<String> names = existing.stream().map(d -> d.doc().getString("name")).collect(Collectors.toSet());
+      Future<Void> chain = Future.succeededFuture();
+      int made = 0;
+      for (int i = 0; i < ready.size(); i++) {
+        io.vertx.core.json.JsonObject doc = ready.getJsonObject(i);
+        if (!names.contains(doc.getString("name"))) {
+          made++;
+          chain = chain.compose(v -> store.create(tenant, kind, doc, "pulse-demo", clock.millis())
+              .map(d -> {
+                announce(tenant, d.id(), d.doc());
+                return (Void) null;
+              }));
+        }
+      }
+      int n = made;
+      return chain.onSuccess(v -> LOG.info("Demo: {} ready rules created ({} were there)", n, ready.size() - n));
+    });
+  }
+
+  private void announce(String tenant, String id, io.vertx.core.json.JsonObject doc) {
+    vertx.eventBus().publish(Addresses.RULES_CHANGED, new io.vertx.core.json.JsonObject().put("tenant", tenant)
+        .put("id", id).put("doc", doc));
   }
 
   @Override

@@ -132,7 +132,7 @@ public final class Pulse {
           return h;
         }, new DeploymentOptions().setInstances(httpInstances)))
         .compose(v -> config.demo()
-            ? vertx.deployVerticle(new DemoVerticle(demoIngest(vertx, ctx), clock, 42L))
+            ? vertx.deployVerticle(new DemoVerticle(demoIngest(vertx, ctx), clock, 42L, db == null ? null : db.pool()))
             : Future.succeededFuture((String) null))
         .map(demo -> {
           CatalogSweeper sweeper = new CatalogSweeper(config, ctx.catalog, ctx.views);
