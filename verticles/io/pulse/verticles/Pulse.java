@@ -123,6 +123,8 @@ public final class Pulse {
         .compose(v -> db != null ? vertx.deployVerticle(new StoreVerticle(ctx)) : Future.succeededFuture((String) null))
         .compose(v -> db != null ? vertx.deployVerticle(new StorageJobsVerticle(ctx))
             : Future.succeededFuture((String) null))
+        .compose(v -> db != null && config.notifications().enabled() ? vertx.deployVerticle(new NotifyVerticle(ctx))
+            : Future.succeededFuture((String) null))
         .compose(v -> vertx.deployVerticle(() -> {
           HttpVerticle h = new HttpVerticle(ctx);
           synchronized (https) {
@@ -284,6 +286,14 @@ public final class Pulse {
                 .recover(e -> {
                   LOG.warn("storage: quarantined events not yet saved could not be written within {} ms of the "
                       + "stop ({}): they are lost", JOBS_FLUSH_MS, e.getMessage());
+                  return Future.succeededFuture();
+                }))
+        .compose(v -> ctx.db == null || !config().notifications().enabled() ? Future.succeededFuture()
+            : vertx.eventBus().request(Addresses.NOTIFY_SYNC, "stop", new io.vertx.core.eventbus.DeliveryOptions()
+                .setSendTimeout(JOBS_FLUSH_MS)).<Void>mapEmpty()
+                .recover(e -> {
+                  LOG.warn("notify: delivery changes not stored at the stop ({}); pending ones are sent again on "
+                      + "the next start", e.getMessage());
                   return Future.succeededFuture();
                 }))
         .compose(v -> vertx.eventBus().request(Addresses.LIVE_SHUTDOWN, "stop"))
