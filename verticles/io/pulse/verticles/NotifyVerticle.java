@@ -102,8 +102,12 @@ public final class NotifyVerticle extends VerticleBase {
       }
     });
     MessageConsumer<Object> reload = vertx.eventBus().consumer(Addresses.NOTIFY_WEBHOOKS, this::reload);
-    MessageConsumer<Object> sync = vertx.eventBus().consumer(Addresses.NOTIFY_SYNC,
-        m -> save().onComplete(ar -> m.reply(ar.succeeded() ? 0 : 1)));
+    MessageConsumer<Object> sync = vertx.eventBus().consumer(Addresses.NOTIFY_SYNC, m -> {
+      if ("stop".equals(m.body())) { // the server stops: no new attempts, store what changed
+        vertx.cancelTimer(tickTimer);
+      }
+      save().onComplete(ar -> m.reply(ar.succeeded() ? 0 : 1));
+    });
     MessageConsumer<JsonObject> test = vertx.eventBus().consumer(Addresses.NOTIFY_TEST, this::test);
     return Future.all(loaded, alerts.completion(), reload.completion(), sync.completion(), test.completion())
         .onSuccess(v -> {
@@ -121,14 +125,22 @@ public final class NotifyVerticle extends VerticleBase {
 
   private void meters() {
     var reg = ctx.registry;
+    String outcomes = "Webhook deliveries finished, by outcome: delivered, or failed because they gave_up (the give-up "
+        + "age), queue_full (notify.maxPendingPerTenant) or webhook_gone (deleted); none is dropped unseen";
     FunctionCounter.builder("pulse.notify.deliveries", notifier, Notifier::delivered).tag("outcome", "delivered")
-        .description("Webhook deliveries by outcome: delivered, or failed for a reason (never dropped)").register(reg);
+        .description(outcomes).register(reg);
     for (Notifier.FailReason r : Notifier.FailReason.values()) {
-      FunctionCounter.builder("pulse.notify.deliveries", notifier, n -> n.failed(r)).tag("outcome", "failed")
-          .tag("reason", r.tag)
-          .description("Webhook deliveries by outcome: delivered, or failed for a reason (never dropped)")
-          .register(reg);
+      FunctionCounter.builder("pulse.notify.deliveries", notifier, n -> n.failed(r)).tag("outcome", r.tag)
+          .description(outcomes).register(reg);
     }
+    FunctionCounter.builder("pulse.notify.failed", notifier, n -> {
+      long sum = 0;
+      for (Notifier.FailReason r : Notifier.FailReason.values()) {
+        sum += n.failed(r);
+      }
+      return sum;
+    }).description("Webhook deliveries marked failed, whatever the reason (stored, visible through the API)")
+        .register(reg);
     for (Notifier.AttemptResult r : Notifier.AttemptResult.values()) {
       FunctionCounter.builder("pulse.notify.attempts", notifier, n -> n.attempts(r)).tag("result", r.tag)
           .description("Webhook POSTs by result: ok (2xx), http_error (another status), unreachable (no answer)")
