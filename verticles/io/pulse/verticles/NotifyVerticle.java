@@ -22,9 +22,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
-import java.security.SecureRandom;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +59,7 @@ public final class NotifyVerticle extends VerticleBase {
   private WebhookStore store;
   private HttpClientAgent client;
   private Future<Void> saving = Future.succeededFuture();
+  private boolean storeFailing;
   /** Test notifications whose first attempt a caller waits for, by delivery id. */
   private final Map<String, Message<Object>> testWaiters = new HashMap<>();
   private long tickTimer = -1;
@@ -75,9 +74,8 @@ public final class NotifyVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     store = new WebhookStore(ctx.db.pool());
-    SecureRandom ids = new SecureRandom();
     notifier = new Notifier(cfg, ctx.clock, new java.util.Random(),
-        () -> "d-" + HexFormat.of().formatHex(bytes(ids)));
+        () -> "d-" + java.util.UUID.randomUUID().toString().replace("-", "")); // random: unique across restarts
     client = vertx.createHttpClient(new HttpClientOptions()
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, cfg.connectTimeoutMs()))
         .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, cfg.requestTimeoutMs()))
@@ -115,12 +113,6 @@ public final class NotifyVerticle extends VerticleBase {
           expireTimer = vertx.setPeriodic(60_000, EXPIRE_EVERY_MS, t -> expire());
           reloadTimer = vertx.setPeriodic(RELOAD_EVERY_MS, t -> loadWebhooks());
         });
-  }
-
-  private static byte[] bytes(SecureRandom r) {
-    byte[] b = new byte[12];
-    r.nextBytes(b);
-    return b;
   }
 
   private void meters() {
@@ -227,10 +219,14 @@ public final class NotifyVerticle extends VerticleBase {
         return Future.succeededFuture();
       }
       return StoreErrors.bounded(store.save(rows), Math.max(10_000, 3 * ctx.config.storage().queryTimeoutMs()))
+          .onSuccess(v -> storeFailing = false)
           .onFailure(e -> {
             notifier.notStored(rows);
-            LOG.warn("notify: {} delivery changes not stored, kept for the next try: {}", rows.size(),
-                StoreErrors.describe(e));
+            if (!storeFailing) { // once per outage, not at every tick
+              LOG.warn("notify: {} delivery changes not stored, kept and tried again at each tick: {}", rows.size(),
+                  StoreErrors.describe(e));
+            }
+            storeFailing = true;
           });
     });
     return saving;
@@ -272,6 +268,23 @@ public final class NotifyVerticle extends VerticleBase {
     store.expire(ctx.clock.millis() - cfg.keepMs())
         .onSuccess(n -> LOG.debug("notify: {} finished deliveries expired (notify.keepMs)", n))
         .onFailure(e -> LOG.warn("notify: expiring finished deliveries failed: {}", StoreErrors.describe(e)));
+  }
+
+  /**
+   * For a stop, before the database closes: no new attempts, and every delivery change stored
+   * (bounded by {@code ms}; what is not stored by then is only an attempt count: pending deliveries
+   * are sent again on the next start).
+   */
+  static Future<Void> stopSending(io.vertx.core.Vertx vertx, PulseContext ctx, long ms) {
+    if (ctx.db == null || !ctx.config.notifications().enabled()) {
+      return Future.succeededFuture();
+    }
+    return vertx.eventBus().request(Addresses.NOTIFY_SYNC, "stop", new io.vertx.core.eventbus.DeliveryOptions()
+        .setSendTimeout(ms)).<Void>mapEmpty().recover(e -> {
+          LOG.warn("notify: delivery changes not stored at the stop ({}); pending deliveries are sent again on the "
+              + "next start", e.getMessage());
+          return Future.succeededFuture();
+        });
   }
 
   @Override

@@ -288,14 +288,7 @@ public final class Pulse {
                       + "stop ({}): they are lost", JOBS_FLUSH_MS, e.getMessage());
                   return Future.succeededFuture();
                 }))
-        .compose(v -> ctx.db == null || !config().notifications().enabled() ? Future.succeededFuture()
-            : vertx.eventBus().request(Addresses.NOTIFY_SYNC, "stop", new io.vertx.core.eventbus.DeliveryOptions()
-                .setSendTimeout(JOBS_FLUSH_MS)).<Void>mapEmpty()
-                .recover(e -> {
-                  LOG.warn("notify: delivery changes not stored at the stop ({}); pending ones are sent again on "
-                      + "the next start", e.getMessage());
-                  return Future.succeededFuture();
-                }))
+        .compose(v -> NotifyVerticle.stopSending(vertx, ctx, JOBS_FLUSH_MS))
         .compose(v -> vertx.eventBus().request(Addresses.LIVE_SHUTDOWN, "stop"))
         .compose(v -> {
           // let the hubs write what they were handed before the listeners go
