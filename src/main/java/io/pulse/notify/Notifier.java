@@ -72,6 +72,9 @@ public final class Notifier {
   private record Due(long at, String id) {
   }
 
+  /** How often every pending delivery is looked at for give-up and deleted webhooks. */
+  static final long SWEEP_EVERY_MS = 1_000;
+
   private final PulseConfig.Notify cfg;
   private final Clock clock;
   private final RandomGenerator random;
@@ -91,6 +94,7 @@ public final class Notifier {
   private final Map<FailReason, AtomicLong> failed = new HashMap<>();
   private final Map<AttemptResult, AtomicLong> attempts = new HashMap<>();
   private final Map<Accepted, AtomicLong> transitions = new HashMap<>();
+  private long lastSweep = Long.MIN_VALUE / 2;
   private volatile int pendingCount;
   private volatile long oldestPendingCreated = Long.MAX_VALUE;
 
@@ -125,6 +129,7 @@ public final class Notifier {
     }
     Map<String, Map<String, Webhook>> before = webhooks;
     webhooks = next;
+    lastSweep = Long.MIN_VALUE / 2; // the next tick looks at every delivery: some webhooks may be gone
     long now = clock.millis();
     for (Delivery d : pending.values()) { // deliveries of a webhook enabled again are due now
       Webhook was = find(before, d.tenant(), d.webhook());
@@ -181,14 +186,44 @@ public final class Notifier {
     for (Grouper.Group g : grouper.due(now)) {
       create(g, now);
     }
+    if (now - lastSweep >= SWEEP_EVERY_MS || now < lastSweep) {
+      sweep(now);
+    }
+    List<Delivery> out = new ArrayList<>();
+    while (!queue.isEmpty() && queue.peek().at() <= now && inFlight.size() < cfg.maxInFlight()) {
+      Due due = queue.poll();
+      Delivery d = pending.get(due.id());
+      if (d == null || d.nextAttemptAt() != due.at() || inFlight.contains(d.id())) {
+        continue; // delivered, failed or rescheduled since
+      }
+      Webhook w = webhook(d.tenant(), d.webhook());
+      if (w == null) {
+        fail(d, d.attempts(), d.lastStatus(), "the webhook was deleted", FailReason.WEBHOOK_GONE, now);
+        continue;
+      }
+      if (!w.enabled()) {
+        reschedule(d, now + cfg.backoffCapMs()); // looked at again then, or at once when enabled
+        continue;
+      }
+      inFlight.add(d.id());
+      out.add(d);
+    }
+    pendingCount = pending.size();
+    return out;
+  }
+
+  /**
+   * Fails what can no longer be delivered (past the give-up age, webhook deleted) and notes the
+   * oldest waiting delivery: a pass over every pending delivery, so once a second, not every tick.
+   */
+  private void sweep(long now) {
+    lastSweep = now;
     long oldest = Long.MAX_VALUE;
     List<Delivery> gone = new ArrayList<>();
     for (Delivery d : pending.values()) {
       if (inFlight.contains(d.id())) {
         oldest = Math.min(oldest, d.createdAt());
-      } else if (webhook(d.tenant(), d.webhook()) == null) {
-        gone.add(d);
-      } else if (now - d.createdAt() >= cfg.giveUpAfterMs()) {
+      } else if (webhook(d.tenant(), d.webhook()) == null || now - d.createdAt() >= cfg.giveUpAfterMs()) {
         gone.add(d);
       } else {
         oldest = Math.min(oldest, d.createdAt());
@@ -202,23 +237,6 @@ public final class Notifier {
       }
     }
     oldestPendingCreated = oldest;
-    List<Delivery> out = new ArrayList<>();
-    while (!queue.isEmpty() && queue.peek().at() <= now && inFlight.size() < cfg.maxInFlight()) {
-      Due due = queue.poll();
-      Delivery d = pending.get(due.id());
-      if (d == null || d.nextAttemptAt() != due.at() || inFlight.contains(d.id())) {
-        continue; // delivered, failed or rescheduled since
-      }
-      Webhook w = webhook(d.tenant(), d.webhook());
-      if (!w.enabled()) {
-        reschedule(d, now + cfg.backoffCapMs()); // looked at again then, or at once when enabled
-        continue;
-      }
-      inFlight.add(d.id());
-      out.add(d);
-    }
-    pendingCount = pending.size();
-    return out;
   }
 
   /**
@@ -382,6 +400,7 @@ public final class Notifier {
     pendingPerTenant.merge(d.tenant(), 1, Integer::sum);
     queue.add(new Due(d.nextAttemptAt(), d.id()));
     changed.put(d.id(), d);
+    oldestPendingCreated = Math.min(oldestPendingCreated, d.createdAt());
     return d;
   }
 
@@ -396,6 +415,9 @@ public final class Notifier {
   private void remove(Delivery d) {
     if (pending.remove(d.id()) != null) {
       pendingPerTenant.computeIfPresent(d.tenant(), (t, n) -> n <= 1 ? null : n - 1);
+    }
+    if (pending.isEmpty()) {
+      oldestPendingCreated = Long.MAX_VALUE;
     }
   }
 

@@ -201,6 +201,7 @@ class WebhooksServerTest {
       assertNotNull(waiting.getString("lastError"));
       assertTrue(metric(p, "pulse_notify_attempts_total", "result=\"unreachable\"") >= 2);
       assertEquals(1.0, metric(p, "pulse_notify_pending"));
+      assertTrue(metric(p, "pulse_notify_oldest_pending_age_seconds") > 0, "the waiting delivery's age");
 
       try (Receiver receiver = new Receiver(port, n -> 200)) {
         Await.until("the delivery once the receiver is up", receiver.got::size, n -> n >= 1, 15_000);
