@@ -125,13 +125,7 @@ public final class NotifyVerticle extends VerticleBase {
       FunctionCounter.builder("pulse.notify.deliveries", notifier, n -> n.failed(r)).tag("outcome", r.tag)
           .description(outcomes).register(reg);
     }
-    FunctionCounter.builder("pulse.notify.failed", notifier, n -> {
-      long sum = 0;
-      for (Notifier.FailReason r : Notifier.FailReason.values()) {
-        sum += n.failed(r);
-      }
-      return sum;
-    }).description("Webhook deliveries marked failed, whatever the reason (stored, visible through the API)")
+    FunctionCounter.builder("pulse.notify.failed", notifier, Notifier::failedTotal).description("Webhook deliveries marked failed, whatever the reason (stored, visible through the API)")
         .register(reg);
     for (Notifier.AttemptResult r : Notifier.AttemptResult.values()) {
       FunctionCounter.builder("pulse.notify.attempts", notifier, n -> n.attempts(r)).tag("result", r.tag)
@@ -147,7 +141,7 @@ public final class NotifyVerticle extends VerticleBase {
     Gauge.builder("pulse.notify.pending", notifier, Notifier::pendingCount)
         .description("Webhook deliveries waiting to be delivered (first try or retry)").register(reg);
     Gauge.builder("pulse.notify.unstored", notifier, Notifier::unstored)
-        .description("Delivery changes not yet stored (the database slow or away)").register(reg);
+        .description("Delivery changes waiting to be stored: grows while the database is slow or away").register(reg);
     TimeGauge.builder("pulse.notify.oldest.pending.age", notifier, TimeUnit.MILLISECONDS,
             n -> n.oldestPendingAgeMs(ctx.clock.millis()))
         .description("Age of the oldest webhook delivery still waiting").register(reg);
@@ -172,8 +166,9 @@ public final class NotifyVerticle extends VerticleBase {
         .putHeader("Content-Type", "application/json").putHeader("User-Agent", "Pulse-Webhook/1");
     Signature.headers(w.secret(), ctx.clock.millis(), d.id(), d.body()).forEach(opts::putHeader);
     Buffer body = Buffer.buffer(d.body());
+    io.vertx.core.http.HttpClientRequest[] sent = {null}; // reset when late: a trickling answer frees its connection
     client.request(opts)
-        .compose(req -> req.send(body))
+        .compose(req -> (sent[0] = req).send(body))
         .compose(this::outcome)
         .timeout(cfg.requestTimeoutMs(), TimeUnit.MILLISECONDS)
         .onComplete(ar -> {
@@ -181,6 +176,9 @@ public final class NotifyVerticle extends VerticleBase {
             done(notifier.attempted(d.id(), ar.result().getInteger("status"), ar.result().getString("error")));
           } else {
             Throwable e = ar.cause();
+            if (sent[0] != null) {
+              sent[0].reset();
+            }
             String why = e instanceof java.util.concurrent.TimeoutException
                 ? "no answer within " + cfg.requestTimeoutMs() + " ms (notify.requestTimeoutMs)"
                 : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();

@@ -96,6 +96,7 @@ public final class Notifier {
   private final Map<Accepted, AtomicLong> transitions = new HashMap<>();
   private long lastSweep = Long.MIN_VALUE / 2;
   private volatile int pendingCount;
+  private volatile int unstored;
   private volatile long oldestPendingCreated = Long.MAX_VALUE;
 
   /**
@@ -209,6 +210,7 @@ public final class Notifier {
       out.add(d);
     }
     pendingCount = pending.size();
+    unstored = changed.size();
     return out;
   }
 
@@ -328,11 +330,12 @@ public final class Notifier {
     for (Delivery d : rows) {
       changed.putIfAbsent(d.id(), d); // a newer state of it, if any, is the one to store
     }
+    unstored = changed.size();
   }
 
-  /** Changes not stored yet (the database slow or away). */
+  /** Changes waiting to be stored (as of the last tick or put back): grows while the database is away. */
   public int unstored() {
-    return changed.size();
+    return unstored;
   }
 
   // ---- figures, readable from any thread ----
@@ -353,6 +356,15 @@ public final class Notifier {
 
   public long failed(FailReason r) {
     return failed.get(r).get();
+  }
+
+  /** Deliveries failed for any reason. */
+  public long failedTotal() {
+    long sum = 0;
+    for (AtomicLong n : failed.values()) {
+      sum += n.get();
+    }
+    return sum;
   }
 
   public long attempts(AttemptResult r) {
