@@ -94,6 +94,15 @@ public final class NotifyVerticle extends VerticleBase {
       }
       return null;
     }));
+    return loaded.compose(v -> listen()) // transitions are taken once the webhooks are known
+        .onSuccess(v -> {
+          tickTimer = vertx.setPeriodic(TICK_MS, t -> tick());
+          expireTimer = vertx.setPeriodic(60_000, EXPIRE_EVERY_MS, t -> expire());
+          reloadTimer = vertx.setPeriodic(RELOAD_EVERY_MS, t -> loadWebhooks());
+        });
+  }
+
+  private Future<?> listen() {
     MessageConsumer<Object> alerts = vertx.eventBus().consumer(Addresses.ALERTS, m -> {
       if (m.body() instanceof JsonObject transition) {
         notifier.accept(transition);
@@ -107,12 +116,7 @@ public final class NotifyVerticle extends VerticleBase {
       save().onComplete(ar -> m.reply(ar.succeeded() ? 0 : 1));
     });
     MessageConsumer<JsonObject> test = vertx.eventBus().consumer(Addresses.NOTIFY_TEST, this::test);
-    return Future.all(loaded, alerts.completion(), reload.completion(), sync.completion(), test.completion())
-        .onSuccess(v -> {
-          tickTimer = vertx.setPeriodic(TICK_MS, t -> tick());
-          expireTimer = vertx.setPeriodic(60_000, EXPIRE_EVERY_MS, t -> expire());
-          reloadTimer = vertx.setPeriodic(RELOAD_EVERY_MS, t -> loadWebhooks());
-        });
+    return Future.all(alerts.completion(), reload.completion(), sync.completion(), test.completion());
   }
 
   private void meters() {
