@@ -215,6 +215,34 @@ class WebhooksServerTest {
   }
 
   @Test
+  @DisplayName("a receiver that does not answer in notify.requestTimeoutMs: the attempt fails with the reason, the next one delivers")
+  void receiverTooSlow() throws Exception {
+    JsonObject conf = FAST.copy();
+    conf.getJsonObject("notify").put("requestTimeoutMs", 300).put("backoffBaseMs", 1_000).put("backoffCapMs", 1_000);
+    AtomicInteger seen = new AtomicInteger();
+    HttpServer silent = receiverVertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
+      if (seen.incrementAndGet() > 1) {
+        req.response().setStatusCode(200).end();
+      } // the first request gets no answer at all
+    })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    try (TestPulse p = TestPulse.startWithStorage(PgFixture.freshDatabase(), conf)) {
+      String hook = createWebhook(p, "http://127.0.0.1:" + silent.actualPort() + "/hook");
+      publish(p, transition("r1", "eu", true));
+      JsonObject waiting = Await.until("the first attempt timed out", () -> deliveries(p, hook, null),
+          a -> a.size() == 1 && a.getJsonObject(0).getInteger("attempts") >= 1, 10_000).getJsonObject(0);
+      if (waiting.getString("state").equals("pending")) { // else the retry was quicker than this look
+        assertTrue(waiting.getString("lastError").contains("notify.requestTimeoutMs"), waiting.encode());
+      }
+      JsonObject done = Await.until("delivered by the retry", () -> deliveries(p, hook, "delivered"),
+          a -> a.size() == 1, 10_000).getJsonObject(0);
+      assertEquals(2, done.getInteger("attempts"));
+      assertEquals(1.0, metric(p, "pulse_notify_attempts_total", "result=\"unreachable\""));
+    } finally {
+      silent.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   @DisplayName("a notification that cannot be delivered before the give-up age shows as failed, in the API and the metric")
   void givesUp() throws Exception {
     JsonObject conf = FAST.copy();
