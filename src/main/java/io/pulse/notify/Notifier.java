@@ -440,8 +440,9 @@ public final class Notifier {
   }
 
   private String gaveUp(Delivery d, String last, long now) {
+    Webhook w = webhook(d.tenant(), d.webhook());
     return "gave up after " + d.attempts() + " attempt" + (d.attempts() == 1 ? "" : "s") + " over "
         + (now - d.createdAt()) + " ms (notify.giveUpAfterMs " + cfg.giveUpAfterMs() + ")"
-        + (last == null ? "" : "; last: " + last);
+        + (w != null && !w.enabled() ? "; the webhook is disabled" : "") + (last == null ? "" : "; last: " + last);
   }
 }

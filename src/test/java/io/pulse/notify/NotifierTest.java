@@ -213,6 +213,8 @@ class NotifierTest {
     clock.advance(30_000);
     n.tick();
     assertEquals(1, n.failed(Notifier.FailReason.GAVE_UP));
+    Delivery failed = n.takeChanged().stream().filter(d -> d.state() == Delivery.State.FAILED).findFirst().get();
+    assertTrue(failed.lastError().contains("the webhook is disabled"), failed.lastError());
     assertEquals(0, n.oldestPendingAgeMs(clock.millis()));
   }
 
@@ -223,8 +225,7 @@ class NotifierTest {
     n.accept(transition("default", "r1", "eu", "firing"));
     n.webhooks(List.of(hook("default", "w1", "{}", false)));
     clock.advance(1_000);
-    // the group closed while the webhook was on; it went off before the delivery was made? no: disabled
-    // webhooks get no new groups, but this group opened before: it is delivered when the webhook is back
+    // the group opened while the webhook was on, so its delivery is made; it waits while the webhook is off
     assertTrue(n.tick().isEmpty());
     clock.advance(1_000);
     n.webhooks(List.of(hook("default", "w1", "{}", true)));
