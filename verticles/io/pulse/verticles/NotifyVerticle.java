@@ -110,8 +110,9 @@ public final class NotifyVerticle extends VerticleBase {
     });
     MessageConsumer<Object> reload = vertx.eventBus().consumer(Addresses.NOTIFY_WEBHOOKS, this::reload);
     MessageConsumer<Object> sync = vertx.eventBus().consumer(Addresses.NOTIFY_SYNC, m -> {
-      if ("stop".equals(m.body())) { // the server stops: no new attempts, store what changed
+      if ("stop".equals(m.body())) { // the server stops: no new attempts; open groups and changes are stored
         vertx.cancelTimer(tickTimer);
+        notifier.closeGroups();
       }
       save().onComplete(ar -> m.reply(ar.succeeded() ? 0 : 1));
     });

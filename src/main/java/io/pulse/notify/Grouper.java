@@ -67,6 +67,14 @@ final class Grouper {
     return out;
   }
 
+  /** Every open group, closed now (for a stop). */
+  List<Group> closeAll() {
+    List<Group> out = new ArrayList<>(open.values());
+    open.clear();
+    waiting = 0;
+    return out;
+  }
+
   /** Transitions waiting in open groups. */
   int waiting() {
     return waiting;

@@ -215,6 +215,18 @@ public final class Notifier {
   }
 
   /**
+   * Makes deliveries of every open group now, without waiting: a stop stores them (pending), and
+   * the next start sends them.
+   */
+  public void closeGroups() {
+    long now = clock.millis();
+    for (Grouper.Group g : grouper.closeAll()) {
+      create(g, now);
+    }
+    pendingCount = pending.size();
+  }
+
+  /**
    * Fails what can no longer be delivered (past the give-up age, webhook deleted) and notes the
    * oldest waiting delivery: a pass over every pending delivery, so once a second, not every tick.
    */

@@ -307,6 +307,19 @@ class NotifierTest {
   }
 
   @Test
+  @DisplayName("at a stop, open groups become pending deliveries at once (stored, sent by the next start)")
+  void closeGroupsAtStop() {
+    Notifier n = notifier();
+    n.accept(transition("default", "r1", "eu", "firing"));
+    n.closeGroups();
+    assertEquals(0, n.grouped());
+    List<Delivery> stored = n.takeChanged();
+    assertEquals(1, stored.size());
+    assertEquals(Delivery.State.PENDING, stored.get(0).state());
+    assertEquals(1, n.pendingCount());
+  }
+
+  @Test
   @DisplayName("changes the database did not take are kept for the next save, newest state winning")
   void notStored() {
     Notifier n = notifier();

@@ -287,6 +287,28 @@ class WebhooksServerTest {
   }
 
   @Test
+  @DisplayName("transitions still waiting for their group at a stop are stored and delivered by the next run")
+  void openGroupsSurviveStop() throws Exception {
+    PgFixture.Db db = PgFixture.freshDatabase();
+    JsonObject conf = FAST.copy();
+    conf.getJsonObject("notify").put("groupWaitMs", 600_000); // the group is surely still open at the stop
+    int port = TestPulse.freePort();
+    String hook;
+    try (TestPulse p = TestPulse.startWithStorage(db, conf)) {
+      hook = createWebhook(p, "http://127.0.0.1:" + port + "/hook");
+      publish(p, transition("r1", "eu", true));
+      Await.until("the transition grouped", () -> metric(p, "pulse_notify_transitions_total", "handled=\"grouped\""),
+          v -> v == 1.0, 5_000);
+      assertEquals(0, deliveries(p, hook, null).size(), "still waiting for its group");
+    }
+    try (Receiver receiver = new Receiver(port, n -> 200); TestPulse p = TestPulse.startWithStorage(db, conf)) {
+      Await.until("the notification from the next run", receiver.got::size, n -> n >= 1, 15_000);
+      assertEquals("r1", receiver.got.get(0).json().getString("rule"));
+      Await.until("delivered through the API", () -> deliveries(p, hook, "delivered"), a -> a.size() == 1, 10_000);
+    }
+  }
+
+  @Test
   @DisplayName("webhooks API: the secret shown once, CRUD, test notification, 4xx with reasons, per tenant")
   void api() throws Exception {
     try (Receiver receiver = new Receiver(0, n -> 200);
