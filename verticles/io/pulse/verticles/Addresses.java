@@ -111,6 +111,18 @@ public final class Addresses {
   /** Shutdown -> storage jobs verticle: store the quarantined events not yet saved; replies when done. */
   public static final String JOBS_FLUSH = "pulse.store.jobs.flush";
 
+  /** Webhooks API -> notify verticle: the webhooks changed, load them again; replies 0 once loaded. */
+  public static final String NOTIFY_WEBHOOKS = "pulse.notify.webhooks";
+
+  /** Webhooks API -> notify verticle: store every delivery change so far; replies 0 once stored (1: not). */
+  public static final String NOTIFY_SYNC = "pulse.notify.sync";
+
+  /**
+   * Webhooks API -> notify verticle: {"tenant", "webhook"}: send a signed test notification now;
+   * replies with the delivery (JSON) after its first attempt, or fails 404 for an unknown webhook.
+   */
+  public static final String NOTIFY_TEST = "pulse.notify.test";
+
   /** Registers the local codecs of every message type above as their defaults. */
   public static void registerCodecs(Vertx vertx) {
     register(vertx, ShardBatch.class);

@@ -124,6 +124,8 @@ public final class Pulse {
         .compose(v -> vertx.deployVerticle(new AlertVerticle(ctx)))
         .compose(v -> db != null ? vertx.deployVerticle(new StorageJobsVerticle(ctx))
             : Future.succeededFuture((String) null))
+        .compose(v -> db != null && config.notifications().enabled() ? vertx.deployVerticle(new NotifyVerticle(ctx))
+            : Future.succeededFuture((String) null))
         .compose(v -> vertx.deployVerticle(() -> {
           HttpVerticle h = new HttpVerticle(ctx);
           synchronized (https) {
@@ -290,6 +292,7 @@ public final class Pulse {
                       + "stop ({}): they are lost", JOBS_FLUSH_MS, e.getMessage());
                   return Future.succeededFuture();
                 }))
+        .compose(v -> NotifyVerticle.stopSending(vertx, ctx, JOBS_FLUSH_MS))
         .compose(v -> vertx.eventBus().request(Addresses.LIVE_SHUTDOWN, "stop"))
         .compose(v -> {
           // let the hubs write what they were handed before the listeners go

@@ -33,7 +33,8 @@ final class Routes {
   /** The handler objects a route's steps come from, made by each HTTP verticle instance. */
   record Adapters(IngestApi ingest, StreamsApi streams, LiveApi live, DefinitionsApi rules,
       DefinitionsApi dashboards, QuarantineApi quarantine, OpsApi ops, BodyHandler eventsBody,
-      BodyHandler documentBody, AlertsApi alerts) {
+      BodyHandler documentBody, AlertsApi alerts,
+      WebhooksApi webhooks) {
   }
 
   /** One handler of a route, taken from the adapters. */
@@ -95,6 +96,16 @@ final class Routes {
           a -> a.rules()::tooLarge),
       route(GET, "/api/v1/silences/:id", READ, a -> a.alerts()::silence),
       route(DELETE, "/api/v1/silences/:id", ALERTS, a -> a.alerts()::expireSilence),
+      // ---- webhooks (alert notifications) ----
+      route(GET, "/api/v1/webhooks", READ, a -> a.webhooks()::list),
+      withFailure(route(POST, "/api/v1/webhooks", ALERTS, Adapters::documentBody, a -> a.webhooks()::create),
+          a -> a.webhooks()::tooLarge),
+      route(GET, "/api/v1/webhooks/:id", READ, a -> a.webhooks()::get),
+      withFailure(route(PUT, "/api/v1/webhooks/:id", ALERTS, Adapters::documentBody, a -> a.webhooks()::update),
+          a -> a.webhooks()::tooLarge),
+      route(DELETE, "/api/v1/webhooks/:id", ALERTS, a -> a.webhooks()::delete),
+      route(GET, "/api/v1/webhooks/:id/deliveries", READ, a -> a.webhooks()::deliveries),
+      route(POST, "/api/v1/webhooks/:id/test", ALERTS, a -> a.webhooks()::test),
 
       // ---- dashboards ----
       route(GET, "/api/v1/dashboards", READ, a -> a.dashboards()::list),

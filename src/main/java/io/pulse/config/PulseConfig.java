@@ -185,6 +185,27 @@ public final class PulseConfig {
   }
 
   /**
+   * Webhook notifications ({@code notify.*}; see {@code io.pulse.notify.Notifier}).
+   *
+   * @param enabled whether alert transitions are sent to webhooks at all (needs storage)
+   * @param groupWaitMs how long the first transition of a tenant's rule waits for others of the same rule
+   *     before they go out together in one notification
+   * @param maxGroupSize alerts in one notification at most; a full group goes out at once
+   * @param backoffBaseMs the first retry waits up to this long; each further one up to twice as long (full jitter)
+   * @param backoffCapMs no retry waits longer than this
+   * @param giveUpAfterMs a delivery not delivered this long after it was made is marked failed
+   * @param maxPendingPerTenant deliveries waiting per tenant; a new one past it is stored as failed
+   * @param maxInFlight requests to receivers at once
+   * @param connectTimeoutMs a receiver's TCP (and TLS) connect at most
+   * @param requestTimeoutMs one attempt, from sending to the end of the answer, at most
+   * @param keepMs delivered and failed deliveries are deleted this long after their last change
+   */
+  public record Notify(boolean enabled, long groupWaitMs, int maxGroupSize, long backoffBaseMs, long backoffCapMs,
+      long giveUpAfterMs, int maxPendingPerTenant, int maxInFlight, long connectTimeoutMs, long requestTimeoutMs,
+      long keepMs) {
+  }
+
+  /**
    * Per-stream settings: its window, the group-bys it always keeps, the figures its anomaly
    * detectors watch (null: the event count and each value's mean) and their sensitivity (NaN: the
    * global {@code detect.sensitivity}).
@@ -218,6 +239,7 @@ public final class PulseConfig {
   private final Storage storage;
   private final Edge edge;
   private final PerTenant perTenant;
+  private final Notify notify;
 
   private PulseConfig(JsonObject json, Map<String, String> sources) {
     this.json = json;
@@ -264,6 +286,20 @@ public final class PulseConfig {
         perTenant(r, "maxLiveConnections", "http.maxConnections", edge.maxConnections()),
         perTenant(r, "maxSubscriptions", null, 10_000_000), perTenant(r, "maxViews", null, 10_000_000),
         perTenant(r, "maxStorageBacklog", "storage.writeQueue", storage.writeQueue()));
+    this.notify = readNotify(r);
+  }
+
+  private static Notify readNotify(Reader r) {
+    long base = r.longIn("notify.backoffBaseMs", 1, 3_600_000L);
+    long cap = r.longIn("notify.backoffCapMs", 1, 86_400_000L);
+    if (cap < base) {
+      throw r.bad("notify.backoffCapMs", "must be at least notify.backoffBaseMs (" + base + "), got " + cap);
+    }
+    return new Notify(r.bool("notify.enabled"), r.longIn("notify.groupWaitMs", 0, 600_000L),
+        r.intIn("notify.maxGroupSize", 1, 10_000), base, cap, r.longIn("notify.giveUpAfterMs", 100, 30L * 86_400_000L),
+        r.intIn("notify.maxPendingPerTenant", 1, 10_000_000), r.intIn("notify.maxInFlight", 1, 10_000),
+        r.longIn("notify.connectTimeoutMs", 10, 600_000L), r.longIn("notify.requestTimeoutMs", 10, 600_000L),
+        r.longIn("notify.keepMs", 60_000L, 3650L * 86_400_000L));
   }
 
   /** A per-tenant cap: 0 (none) or from 1 to the global limit it sits under ({@code global}, when there is one). */
@@ -734,6 +770,11 @@ public final class PulseConfig {
   /** What one tenant may hold ({@code limits.perTenant.*}; 0: no per-tenant cap). */
   public PerTenant perTenant() {
     return perTenant;
+  }
+
+  /** Webhook notifications ({@code notify.*}). */
+  public Notify notifications() {
+    return notify;
   }
 
   /** The longest window of any stream: how far behind processing time a window can still be open. */

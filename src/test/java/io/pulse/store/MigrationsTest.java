@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class MigrationsTest {
 
   private static final String[] TABLES = {"series", "rollup_1s", "rollup_1m", "rollup_1h", "streams", "quarantine",
-      "definitions", "definition_versions", "audit"};
+      "definitions", "definition_versions", "audit", "webhooks", "webhook_deliveries"};
 
   private static MigrateResult migrate(PgFixture.Db db, String target) {
     return Migrations.migrate(db.jdbcUrl(), db.user(), db.password(), target);
