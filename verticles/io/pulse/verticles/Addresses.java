@@ -45,9 +45,6 @@ public final class Addresses {
    */
   public static final String DETECT_FEEDBACK = "pulse.detect.feedback";
 
-  /** Shutdown -> combiner: save every detector that learnt since it was last saved; replies with the number. */
-  public static final String DETECT_SAVE = "pulse.detect.save";
-
   /** Stream delete -> combiner, published: a JsonObject {tenant, stream} whose detectors go. */
   public static final String DETECT_FORGET = "pulse.detect.forget";
 

@@ -86,7 +86,11 @@ public final class CombineVerticle extends VerticleBase {
         org.slf4j.LoggerFactory.getLogger(CombineVerticle.class).error("closing every group window failed", e);
       }
       publish(out);
-      m.reply(out.size());
+      // the stop: every detector that learnt since its last save is saved now (bounded), then the answer
+      save(0, Integer.MAX_VALUE, true).timeout(10, java.util.concurrent.TimeUnit.SECONDS)
+          .onSuccess(n -> LOG.info("anomaly detection: {} detector states saved at the stop", n))
+          .onFailure(e -> LOG.warn("anomaly detection: detector states not saved at the stop: {}", e.toString()))
+          .onComplete(ar -> m.reply(out.size()));
     });
     io.micrometer.core.instrument.Gauge.builder("pulse.combine.pending", combiner, PartialCombiner::pending)
         .description("Windows of totals and group-bys waiting for every shard to close them").register(ctx.registry);
@@ -127,21 +131,20 @@ public final class CombineVerticle extends VerticleBase {
     });
     MessageConsumer<JsonObject> forget = vertx.eventBus().consumer(Addresses.DETECT_FORGET, m ->
         scorer.forget(StreamId.of(m.body().getString("tenant"), m.body().getString("stream"))));
-    MessageConsumer<Object> saveAll = vertx.eventBus().consumer(Addresses.DETECT_SAVE, m ->
-        save(0, Integer.MAX_VALUE).onComplete(ar -> m.reply(ar.succeeded() ? ar.result() : 0)));
     if (ctx.storageEnabled()) {
       // a slice a second: each detector saved at most every detect.saveEvery, never a long pause here
-      saver = vertx.setPeriodic(1000, t -> save(ctx.config.detect().saveEveryMs(), SAVE_SLICE));
+      saver = vertx.setPeriodic(1000, t -> save(ctx.config.detect().saveEveryMs(), SAVE_SLICE, false));
     }
     return Future.all(List.of(outputs.completion(), closeAll.completion(), status.completion(),
-        feedback.completion(), forget.completion(), saveAll.completion()));
+        feedback.completion(), forget.completion()));
   }
 
   /** Detectors saved per second at most (state snapshots are taken on this loop). */
   private static final int SAVE_SLICE = 500;
 
-  private Future<Integer> save(long everyMs, int max) {
-    if (scorer == null || !ctx.storageEnabled() || saving) {
+  /** Saves detectors that learnt since their last save; {@code force}: even while a save is in flight (the stop). */
+  private Future<Integer> save(long everyMs, int max, boolean force) {
+    if (scorer == null || !ctx.storageEnabled() || (saving && !force)) {
       return Future.succeededFuture(0);
     }
     List<RollupScorer.Saved> dirty = scorer.dirty(ctx.clock.millis(), everyMs, max);

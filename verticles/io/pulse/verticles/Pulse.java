@@ -236,11 +236,8 @@ public final class Pulse {
       return Future.succeededFuture();
     }
     long t0 = System.nanoTime();
-    Future<Object> detectors = ctx.config.detect().enabled() ? vertx.eventBus().request(Addresses.DETECT_SAVE, "save",
-        new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(STORE_FLUSH_MS)).map(m -> m.body())
-        .onSuccess(n -> LOG.info("anomaly detection: {} detector states saved", n)) : Future.succeededFuture();
-    return detectors.recover(e -> Future.succeededFuture()).compose(d -> vertx.eventBus().request(Addresses.STORE_FLUSH, "flush",
-        new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(STORE_FLUSH_MS))).<Void>mapEmpty()
+    return vertx.eventBus().request(Addresses.STORE_FLUSH, "flush",
+        new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(STORE_FLUSH_MS)).<Void>mapEmpty()
         .onSuccess(v -> LOG.info("storage: every final rollup written ({} ms)", (System.nanoTime() - t0) / 1_000_000))
         .recover(e -> {
           LOG.warn("storage: {} final rollups not written within {} ms of the stop ({}): they are lost",
