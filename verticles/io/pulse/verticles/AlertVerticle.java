@@ -120,6 +120,9 @@ public final class AlertVerticle extends VerticleBase {
   }
 
   private void onRollups(RollupBatch batch) {
+    if (ctx.draining.get()) {
+      return; // a stop closes every open window early: their partial figures must not raise or clear alerts
+    }
     long now = ctx.clock.millis();
     for (Rollup r : batch.rollups()) {
       if (r.fin()) {
