@@ -213,6 +213,10 @@ class AlertServerTest {
         && "unsilenced".equals(j.getString("reason")) && j.getBoolean("notify")), x -> x, 5000);
     HttpResponse<String> bad = call("default", "POST", "/api/v1/silences", "{\"matchers\":[]}");
     assertEquals(400, bad.statusCode());
+    assertTrue(new JsonObject(bad.body()).getString("error").startsWith("matchers:"), bad.body());
+    assertEquals(404, call("default", "GET", "/api/v1/silences/nope", null).statusCode());
+    assertEquals(404, call("default", "DELETE", "/api/v1/silences/nope", null).statusCode());
+    assertEquals(404, call("acme", "GET", "/api/v1/silences/" + sid, null).statusCode(), "another tenant's silence");
     assertEquals(1, db.queryLong("select count(*) from silences where id = '" + sid + "'"));
   }
 
@@ -233,6 +237,9 @@ class AlertServerTest {
     assertEquals(400, upd.statusCode(), upd.body());
     assertTrue(new JsonObject(upd.body()).getString("error").contains("absentFor"));
     assertEquals(1, ok(call("default", "GET", "/api/v1/rules/" + id, null), 200).getInteger("version"));
+    HttpResponse<String> state = call("default", "GET", "/api/v1/alerts?state=burning", null);
+    assertEquals(400, state.statusCode());
+    assertTrue(new JsonObject(state.body()).getString("error").startsWith("state:"), state.body());
   }
 
   @Test
