@@ -41,10 +41,12 @@ public final class DemoRules {
             + "\"kind\":\"anomaly\",\"groupBy\":[\"region\"],\"for\":\"30s\",\"severity\":\"warning\","
             + "\"labels\":{\"team\":\"shop\"}}"),
         rule("demo-latency-p95", "{\"name\":\"service slow\",\"stream\":\"latency\",\"kind\":\"threshold\","
-            + "\"metric\":\"latency_ms\",\"figure\":\"p95\",\"op\":\">\",\"value\":1500,\"clear\":1000,\"for\":\"30s\","
+            + "\"metric\":\"latency_ms\",\"figure\":\"p95\",\"op\":\">\",\"value\":1500,\"clear\":1200,\"for\":\"20s\","
+            + "\"keepFiringFor\":\"30s\","
             + "\"groupBy\":[\"service\"],\"severity\":\"warning\",\"labels\":{\"team\":\"platform\"}}"),
         rule("demo-latency-errors", "{\"name\":\"service errors\",\"stream\":\"latency\",\"kind\":\"threshold\","
-            + "\"metric\":\"error\",\"figure\":\"mean\",\"op\":\">\",\"value\":0.1,\"clear\":0.05,\"for\":\"30s\","
+            + "\"metric\":\"error\",\"figure\":\"mean\",\"op\":\">\",\"value\":0.15,\"clear\":0.1,\"for\":\"20s\","
+            + "\"keepFiringFor\":\"20s\","
             + "\"groupBy\":[\"service\"],\"severity\":\"critical\",\"labels\":{\"team\":\"platform\"}}"));
   }
 
