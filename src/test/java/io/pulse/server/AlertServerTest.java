@@ -40,7 +40,8 @@ class AlertServerTest {
     db = PgFixture.freshDatabase();
     pulse = TestPulse.startWithStorage(db, new JsonObject()
         .put("aggregation", new JsonObject().put("window", "1s").put("allowedLatenessMs", 100))
-        .put("live", new JsonObject().put("flushMs", 50)));
+        .put("live", new JsonObject().put("flushMs", 50))
+        .put("streams", new JsonObject().put("early", new JsonObject().put("window", "10s"))));
     pulse.pulse().callers(TestTenants.RESOLVER);
     consumer = pulse.pulse().vertx().eventBus().consumer(Addresses.ALERTS, m -> bus.add(m.body()));
     try {
@@ -115,6 +116,29 @@ class AlertServerTest {
     assertEquals(1, db.queryLong("select count(*) from alerts where tenant = 'default' and id = '" + id
         + "' and state = 'firing'"));
     assertTrue(pulse.get("/metrics").body().contains("pulse_alerts_transitions_total{state=\"firing\"}"));
+  }
+
+  @Test
+  @DisplayName("early firing: a count rule fires on the running update that crosses its level, while its 10 s window "
+      + "is still open")
+  void firesBeforeTheWindowCloses() {
+    String ruleId = ok(call("default", "POST", "/api/v1/rules", "{\"name\":\"busy\",\"stream\":\"early\","
+        + "\"kind\":\"threshold\",\"op\":\">=\",\"value\":5}"), 201).getString("id");
+    // the rule's view is held (its running updates flow) a few ms after the alert verticle hears of the rule;
+    // the events go in the first half of a 10 s window, half a second after the rule at the earliest
+    long created = System.currentTimeMillis();
+    long windowEnd = Await.until("the first half of a 10 s window", System::currentTimeMillis,
+        t -> t % 10_000 < 4_000 && t - created >= 500, 12_000) / 10_000 * 10_000 + 10_000;
+    JsonArray a = new JsonArray();
+    for (int i = 0; i < 6; i++) {
+      a.add(new JsonObject().put("stream", "early").put("ts", windowEnd - 9_000).put("values", new JsonObject()
+          .put("ms", 1)));
+    }
+    ok(call("default", "POST", "/api/v1/events", a.encode()), 202);
+    JsonObject t = Await.until("the early firing", () -> bus.stream().filter(j -> ruleId.equals(j.getString("rule"))
+        && "firing".equals(j.getString("state"))).findFirst().orElse(null), x -> x != null, 15_000);
+    assertTrue(t.getLong("at") < windowEnd, "fired at " + t.getLong("at") + ", before the window's end " + windowEnd);
+    assertEquals(6.0, t.getDouble("value"));
   }
 
   @Test
