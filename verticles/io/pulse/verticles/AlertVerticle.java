@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * {@link Addresses#ALERTS} and stores it ({@link AlertStore}), and answers the alerts API
  * ({@link Addresses#ALERTS_REQUEST}, through {@link AlertDesk}). It keeps the view of every rule
  * acquired from the live verticle while a rule reads it, so on-demand views (a filter, a group-by
- * not configured) are not retired; permanent views need no acquiring.
+ * not configured) are not retired; permanent views need no acquiring, unless a rule fires early
+ * on running updates ({@link Rule#firesEarly}), which shards send only for held views.
  */
 public final class AlertVerticle extends VerticleBase {
 
@@ -120,13 +121,14 @@ public final class AlertVerticle extends VerticleBase {
   }
 
   private void onRollups(RollupBatch batch) {
+    if (ctx.draining.get()) {
+      return; // a stop closes every open window early: their partial figures must not raise or clear alerts
+    }
     long now = ctx.clock.millis();
     for (Rollup r : batch.rollups()) {
-      if (r.fin()) {
-        List<Transition> ts = engine.onRollup(r, now);
-        if (!ts.isEmpty()) {
-          emit(ts);
-        }
+      List<Transition> ts = engine.onRollup(r, now); // running ones: early firing only (Rule.firesEarly)
+      if (!ts.isEmpty()) {
+        emit(ts);
       }
     }
   }
@@ -268,9 +270,12 @@ public final class AlertVerticle extends VerticleBase {
     return out;
   }
 
-  /** The stream total and the configured group-bys always exist. */
+  /**
+   * The stream total and the configured group-bys always exist; a rule that fires early needs its
+   * view's running updates, which shards send only for a view somebody holds, so it holds it too.
+   */
   private boolean permanent(Rule r) {
-    return r.filter().isEmpty()
+    return !r.firesEarly() && r.filter().isEmpty()
         && (r.groupBy().isEmpty() || ctx.config.stream(r.stream().name()).groupBy().contains(r.groupBy()));
   }
 

@@ -163,6 +163,16 @@ final class AlertsApi {
         });
   }
 
+  /** A body past the limit of these routes (that of a stored document). */
+  void tooLarge(RoutingContext rc) {
+    if (rc.statusCode() == 413) {
+      error(rc, 413, "the body is larger than " + io.pulse.store.DefinitionStore.MAX_DOC_BYTES / 1024
+          + " KiB of JSON");
+    } else {
+      rc.next();
+    }
+  }
+
   private static long time(JsonObject body, String field, long dflt) {
     Object v = body.getValue(field);
     if (v == null) {

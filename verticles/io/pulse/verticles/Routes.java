@@ -89,11 +89,11 @@ final class Routes {
       route(GET, "/api/v1/alerts", READ, a -> a.alerts()::list),
       route(GET, "/api/v1/alerts/:id", READ, a -> a.alerts()::get),
       withFailure(route(POST, "/api/v1/alerts/:id/ack", ALERTS, Adapters::documentBody, a -> a.alerts()::ack),
-          a -> a.rules()::tooLarge),
+          a -> a.alerts()::tooLarge),
       route(POST, "/api/v1/alerts/:id/unack", ALERTS, a -> a.alerts()::unack),
       route(GET, "/api/v1/silences", READ, a -> a.alerts()::silences),
       withFailure(route(POST, "/api/v1/silences", ALERTS, Adapters::documentBody, a -> a.alerts()::createSilence),
-          a -> a.rules()::tooLarge),
+          a -> a.alerts()::tooLarge),
       route(GET, "/api/v1/silences/:id", READ, a -> a.alerts()::silence),
       route(DELETE, "/api/v1/silences/:id", ALERTS, a -> a.alerts()::expireSilence),
       // ---- webhooks (alert notifications) ----

@@ -137,7 +137,7 @@ public final class Alert {
         .put("stream", rule.stream().name()).put("series", Transition.dims(series))
         .put("value", Double.isFinite(value) ? value : null).put("message", message).put("at", updatedAt)
         .put("startedAt", startedAt).put("firedAt", firedAt < 0 ? null : firedAt)
-        .put("resolvedAt", resolvedAt < 0 ? null : resolvedAt).put("labels", new JsonObject(new TreeMap<>(rule.labels())))
+        .put("resolvedAt", resolvedAt < 0 ? null : resolvedAt).put("labels", new JsonObject(new TreeMap<>(matchLabels())))
         .put("flapping", flapping).put("silenced", silenced()).put("silencedBy", new JsonArray(new ArrayList<>(silencedBy)));
     JsonObject ack = ackJson();
     if (ack != null) {

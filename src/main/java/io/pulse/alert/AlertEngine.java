@@ -243,12 +243,43 @@ public final class AlertEngine {
 
   // ---------------------------------------------------------------- windows
 
-  /** A final rollup; running updates are ignored. */
+  /**
+   * A rollup. A final one is evaluated by every rule of its view; a running one only by the rules
+   * that fire early ({@link Rule#firesEarly}), and only to fire: a running value never resolves.
+   */
   public List<Transition> onRollup(Rollup r, long now) {
-    if (!r.fin() || !byView.containsKey(r.view().spec())) {
+    List<RuleState> rules = byView.get(r.view().spec());
+    if (rules == null) {
       return List.of(); // most rollups: no rule reads their view, so no wrapper is made for them
     }
-    return onWindow(Window.of(r), now);
+    if (r.fin()) {
+      return onWindow(Window.of(r), now);
+    }
+    List<Transition> out = List.of();
+    for (RuleState rs : rules) {
+      Rule rule = rs.rule;
+      if (!rule.firesEarly()) {
+        continue;
+      }
+      double v = rule.kind() == Rule.Kind.OUTLIERS ? r.outliers() : r.figure(rule.metric(), rule.figure());
+      if (Double.isNaN(v) || !rule.breaches(v)) {
+        continue;
+      }
+      Tenant t = tenants.get(rule.tenant());
+      Track tr = rs.tracks.get(r.series());
+      if (tr == null) {
+        tr = newTrack(t, rs, r.series(), now);
+      }
+      if (tr != null && !tr.active()) {
+        if (out.isEmpty()) {
+          out = new ArrayList<>(1);
+        }
+        tr.lastSeen = now;
+        tr.holding = true;
+        open(t, tr, v, null, now, out);
+      }
+    }
+    return out;
   }
 
   /** A closed window of a view (a final rollup, or a stored window in a preview). */

@@ -427,6 +427,25 @@ public final class Rule {
     return op.test(v, value);
   }
 
+  /**
+   * Whether the rule may fire on a running (not yet final) rollup: its figure only moves one way
+   * while a window fills (count and max grow, min shrinks, outliers grow), so a running value that
+   * breaches means the final one will, and there is no {@code for} to wait out. Such a rule fires
+   * within a flush tick of the event that crosses its level instead of after the window closes.
+   */
+  public boolean firesEarly() {
+    if (forMs > 0 || op == null) {
+      return false;
+    }
+    boolean up = op == Op.GT || op == Op.GE;
+    boolean down = op == Op.LT || op == Op.LE;
+    return switch (kind) {
+      case OUTLIERS -> up;
+      case THRESHOLD -> ("count".equals(figure) || "max".equals(figure)) && up || "min".equals(figure) && down;
+      default -> false;
+    };
+  }
+
   /** Whether a value of a firing alert is back past the clear level (without one: no longer breaching). */
   public boolean clears(double v) {
     if (Double.isNaN(clear)) {

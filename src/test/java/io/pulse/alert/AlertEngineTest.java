@@ -576,4 +576,41 @@ class AlertEngineTest {
         + "\"b\"}],\"duration\":\"1h\"}"), "x", T0));
     assertEquals(1, engine.silences("globex").size());
   }
+
+  @Test
+  @DisplayName("early firing: a count or max rule without for fires on the running update that crosses its level, "
+      + "before the window closes; the final keeps it firing and a running value never resolves; rules whose figure "
+      + "can still fall back (p99, mean) or that wait (for) are not evaluated on running updates")
+  void firesEarlyOnRunningUpdates() {
+    Rule count = rule("default", "c", "{\"name\":\"n\",\"stream\":\"s\",\"kind\":\"threshold\",\"op\":\">\","
+        + "\"value\":4}");
+    Rule p99 = rule("default", "p", "{\"name\":\"n\",\"stream\":\"s\",\"kind\":\"threshold\",\"metric\":\"ms\","
+        + "\"figure\":\"p99\",\"op\":\">\",\"value\":1}");
+    Rule waits = rule("default", "w", "{\"name\":\"n\",\"stream\":\"s\",\"kind\":\"threshold\",\"op\":\">\","
+        + "\"value\":4,\"for\":\"5s\"}");
+    assertTrue(count.firesEarly());
+    assertFalse(p99.firesEarly());
+    assertFalse(waits.firesEarly());
+    assertTrue(rule("default", "m", "{\"name\":\"n\",\"stream\":\"s\",\"kind\":\"threshold\",\"metric\":\"ms\","
+        + "\"figure\":\"min\",\"op\":\"<\",\"value\":1}").firesEarly());
+    assertFalse(rule("default", "m", "{\"name\":\"n\",\"stream\":\"s\",\"kind\":\"threshold\",\"metric\":\"ms\","
+        + "\"figure\":\"max\",\"op\":\"<\",\"value\":1}").firesEarly(), "a max can still rise past it");
+    put(count);
+    put(p99);
+    put(waits);
+    View v = fx.view(count);
+    io.pulse.agg.Rollup f = rollup(v, Dims.EMPTY, T0, 5, 900);
+    clock.set(T0 + 400);
+    List<Transition> early = record(engine.onRollup(new io.pulse.agg.Rollup(v, Dims.EMPTY, T0, T0 + 1000, false, 5,
+        f.latest(), f.latestArrival(), f.names(), f.stats()), clock.millis()));
+    assertEquals(List.of("c"), early.stream().map(Transition::rule).toList());
+    assertEquals(T0 + 400, early.get(0).at(), "before the window's end");
+    assertEquals(List.of("p", "w"), window(v, Dims.EMPTY, 0, 900).stream().map(Transition::rule).sorted().toList(),
+        "the final: the others decide; the early alert stays firing");
+    assertEquals(1, engine.alerts("default", Alert.State.FIRING, null).stream().filter(a -> a.rule().id().equals("c"))
+        .count());
+    clock.set(T0 + 1300);
+    assertEquals(List.of(), record(engine.onRollup(new io.pulse.agg.Rollup(v, Dims.EMPTY, T0 + 1000, T0 + 2000, false,
+        1, f.latest(), f.latestArrival(), f.names(), f.stats()), clock.millis())), "a running value never resolves");
+  }
 }

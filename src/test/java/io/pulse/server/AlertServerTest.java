@@ -40,7 +40,8 @@ class AlertServerTest {
     db = PgFixture.freshDatabase();
     pulse = TestPulse.startWithStorage(db, new JsonObject()
         .put("aggregation", new JsonObject().put("window", "1s").put("allowedLatenessMs", 100))
-        .put("live", new JsonObject().put("flushMs", 50)));
+        .put("live", new JsonObject().put("flushMs", 50))
+        .put("streams", new JsonObject().put("early", new JsonObject().put("window", "10s"))));
     pulse.pulse().callers(TestTenants.RESOLVER);
     consumer = pulse.pulse().vertx().eventBus().consumer(Addresses.ALERTS, m -> bus.add(m.body()));
     try {
@@ -115,6 +116,29 @@ class AlertServerTest {
     assertEquals(1, db.queryLong("select count(*) from alerts where tenant = 'default' and id = '" + id
         + "' and state = 'firing'"));
     assertTrue(pulse.get("/metrics").body().contains("pulse_alerts_transitions_total{state=\"firing\"}"));
+  }
+
+  @Test
+  @DisplayName("early firing: a count rule fires on the running update that crosses its level, while its 10 s window "
+      + "is still open")
+  void firesBeforeTheWindowCloses() {
+    String ruleId = ok(call("default", "POST", "/api/v1/rules", "{\"name\":\"busy\",\"stream\":\"early\","
+        + "\"kind\":\"threshold\",\"op\":\">=\",\"value\":5}"), 201).getString("id");
+    // the rule's view is held (its running updates flow) a few ms after the alert verticle hears of the rule;
+    // the events go in the first half of a 10 s window, half a second after the rule at the earliest
+    long created = System.currentTimeMillis();
+    long windowEnd = Await.until("the first half of a 10 s window", System::currentTimeMillis,
+        t -> t % 10_000 < 4_000 && t - created >= 500, 12_000) / 10_000 * 10_000 + 10_000;
+    JsonArray a = new JsonArray();
+    for (int i = 0; i < 6; i++) {
+      a.add(new JsonObject().put("stream", "early").put("ts", windowEnd - 9_000).put("values", new JsonObject()
+          .put("ms", 1)));
+    }
+    ok(call("default", "POST", "/api/v1/events", a.encode()), 202);
+    JsonObject t = Await.until("the early firing", () -> bus.stream().filter(j -> ruleId.equals(j.getString("rule"))
+        && "firing".equals(j.getString("state"))).findFirst().orElse(null), x -> x != null, 15_000);
+    assertTrue(t.getLong("at") < windowEnd, "fired at " + t.getLong("at") + ", before the window's end " + windowEnd);
+    assertEquals(6.0, t.getDouble("value"));
   }
 
   @Test
@@ -213,6 +237,10 @@ class AlertServerTest {
         && "unsilenced".equals(j.getString("reason")) && j.getBoolean("notify")), x -> x, 5000);
     HttpResponse<String> bad = call("default", "POST", "/api/v1/silences", "{\"matchers\":[]}");
     assertEquals(400, bad.statusCode());
+    assertTrue(new JsonObject(bad.body()).getString("error").startsWith("matchers:"), bad.body());
+    assertEquals(404, call("default", "GET", "/api/v1/silences/nope", null).statusCode());
+    assertEquals(404, call("default", "DELETE", "/api/v1/silences/nope", null).statusCode());
+    assertEquals(404, call("acme", "GET", "/api/v1/silences/" + sid, null).statusCode(), "another tenant's silence");
     assertEquals(1, db.queryLong("select count(*) from silences where id = '" + sid + "'"));
   }
 
@@ -233,6 +261,9 @@ class AlertServerTest {
     assertEquals(400, upd.statusCode(), upd.body());
     assertTrue(new JsonObject(upd.body()).getString("error").contains("absentFor"));
     assertEquals(1, ok(call("default", "GET", "/api/v1/rules/" + id, null), 200).getInteger("version"));
+    HttpResponse<String> state = call("default", "GET", "/api/v1/alerts?state=burning", null);
+    assertEquals(400, state.statusCode());
+    assertTrue(new JsonObject(state.body()).getString("error").startsWith("state:"), state.body());
   }
 
   @Test
