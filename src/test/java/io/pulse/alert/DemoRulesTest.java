@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.agg.WindowAgg;
 import io.pulse.demo.Demo;
+import io.pulse.demo.DemoReport;
 import io.pulse.demo.DemoStream;
 import io.pulse.demo.Incident;
 import io.pulse.event.Dims;
@@ -20,20 +21,20 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * The demo's ready rules are rules Pulse can evaluate, and the threshold and absence ones catch the
+ * The demo's ready rules ({@code demo/rules.json}, which the demo installs) are rules Pulse can evaluate, and the threshold and absence ones catch the
  * demo's injected incidents without false alarms: 3 hours of the real generators (seed 42) rolled
  * up into 1 s windows per group and replayed through each rule ({@link Preview}).
  */
 class DemoRulesTest {
 
   @Test
-  @DisplayName("every demo rule parses, ids are distinct, and absence, outliers, threshold and anomaly are covered")
+  @DisplayName("every demo rule parses, names are distinct, and absence, outliers, threshold and anomaly are covered")
   void demoRulesParse() {
-    Set<String> ids = new HashSet<>();
+    Set<String> names = new HashSet<>();
     Set<Rule.Kind> kinds = new HashSet<>();
-    for (JsonObject doc : DemoRules.all()) {
+    for (JsonObject doc : rules()) {
       Rule r = Rule.parse("default", doc.getString("id"), doc);
-      assertTrue(ids.add(r.id()), "duplicate id " + r.id());
+      assertTrue(names.add(doc.getString("name")), "duplicate name " + doc.getString("name"));
       kinds.add(r.kind());
     }
     assertEquals(Set.of(Rule.Kind.ABSENCE, Rule.Kind.OUTLIERS, Rule.Kind.THRESHOLD, Rule.Kind.ANOMALY), kinds);
@@ -44,11 +45,21 @@ class DemoRulesTest {
   /** How long after its incident ends an alert may still start (absence waits absentFor, rules wait for). */
   private static final long LATE_MS = 180_000;
 
-  /** Which incident kind each rule is for; null: it must only not fire without an incident. */
+  /** Which incident kind each rule (by name) is for; absent: it must only not fire without an incident. */
   private static final Map<String, String> COVERS = Map.of(
-      "demo-pipeline-silent", "job_silent", "demo-pipeline-errors", "error_burst",
-      "demo-vitals-tachycardia", "tachycardia", "demo-vitals-desaturation", "desaturation", "demo-vitals-fever", "fever",
-      "demo-latency-errors", "error_burst");
+      "pipeline job silent", "job_silent", "pipeline job errors", "error_burst",
+      "patient heart rate high", "tachycardia", "patient SpO2 low", "desaturation", "patient fever", "fever",
+      "service errors", "error_burst");
+
+  /** The ready rules, each with its name as its id. */
+  private static List<JsonObject> rules() {
+    List<JsonObject> out = new ArrayList<>();
+    for (Object o : DemoReport.readyRules()) {
+      JsonObject doc = ((JsonObject) o).copy();
+      out.add(doc.put("id", doc.getString("name")));
+    }
+    return out;
+  }
 
   private static boolean compatible(Dims target, JsonObject series) {
     for (int i = 0; i < target.size(); i++) {
@@ -71,7 +82,7 @@ class DemoRulesTest {
         continue;
       }
       List<Incident> incidents = s.incidents(FROM, TO);
-      for (JsonObject doc : DemoRules.all()) {
+      for (JsonObject doc : rules()) {
         Rule r = Rule.parse("default", doc.getString("id"), doc);
         if (!r.stream().name().equals(s.stream()) || r.kind() == Rule.Kind.ANOMALY || r.kind() == Rule.Kind.OUTLIERS) {
           continue;
