@@ -21,6 +21,8 @@ public final class AggregateVerticle extends VerticleBase {
   private final PulseContext ctx;
   private final int shard;
   private final ShardAggregator aggregator;
+  /** Event scoring of the streams named in scoring.streams, or null when none is. */
+  private final io.pulse.score.ShardScoring scoring;
   private long timer = -1;
 
   public AggregateVerticle(PulseContext ctx, int shard) {
@@ -29,7 +31,14 @@ public final class AggregateVerticle extends VerticleBase {
     this.aggregator = new ShardAggregator(ctx.config.aggregation().allowedLatenessMs(),
         ctx.config.aggregation().sketchRelativeAccuracy(), ctx.config.aggregation().sketchMaxBins(), ctx.views::views,
         shard, ctx.aggregationGuard);
+    io.pulse.config.PulseConfig.Scoring sc = ctx.config.scoring();
+    this.scoring = sc.streams().isEmpty() ? null
+        : new io.pulse.score.ShardScoring(sc.streams(), sc.sample(), MAX_OUTLIERS_PER_FLUSH, shard);
+    aggregator.scoring(scoring);
   }
+
+  /** Outliers a shard reports for inspection per flush tick (all are counted in the rollups). */
+  static final int MAX_OUTLIERS_PER_FLUSH = 256;
 
   @Override
   public Future<?> start() {
@@ -72,8 +81,22 @@ public final class AggregateVerticle extends VerticleBase {
         return;
       }
       vertx.eventBus().send(Addresses.SHARD_OUTPUT, out);
+      if (scoring != null) {
+        java.util.List<io.pulse.score.Outlier> found = scoring.drainOutliers();
+        if (!found.isEmpty()) {
+          vertx.eventBus().send(Addresses.SCORE_OUTLIERS, new io.pulse.score.OutlierBatch(found));
+        }
+      }
     });
-    return Future.all(batches.completion(), closeAll.completion());
+    if (scoring == null) {
+      return Future.all(batches.completion(), closeAll.completion());
+    }
+    MessageConsumer<io.pulse.score.EventModel> models = vertx.eventBus().consumer(Addresses.SCORE_MODEL,
+        m -> scoring.install(m.body()));
+    MessageConsumer<io.vertx.core.json.JsonObject> samples = vertx.eventBus().consumer(Addresses.scoreSample(shard),
+        m -> m.reply(scoring.sample(io.pulse.core.StreamId.of(m.body().getString("tenant"),
+            m.body().getString("stream")))));
+    return Future.all(batches.completion(), closeAll.completion(), models.completion(), samples.completion());
   }
 
   @Override

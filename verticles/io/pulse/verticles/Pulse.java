@@ -123,6 +123,7 @@ public final class Pulse {
         .compose(v -> db != null ? vertx.deployVerticle(new StoreVerticle(ctx)) : Future.succeededFuture((String) null))
         .compose(v -> db != null ? vertx.deployVerticle(new StorageJobsVerticle(ctx))
             : Future.succeededFuture((String) null))
+        .compose(v -> vertx.deployVerticle(new ScoringVerticle(ctx)))
         .compose(v -> vertx.deployVerticle(() -> {
           HttpVerticle h = new HttpVerticle(ctx);
           synchronized (https) {

@@ -33,7 +33,7 @@ final class Routes {
   /** The handler objects a route's steps come from, made by each HTTP verticle instance. */
   record Adapters(IngestApi ingest, StreamsApi streams, LiveApi live, DefinitionsApi rules,
       DefinitionsApi dashboards, QuarantineApi quarantine, OpsApi ops, BodyHandler eventsBody,
-      BodyHandler documentBody) {
+      BodyHandler documentBody, ScoringApi scoring) {
   }
 
   /** One handler of a route, taken from the adapters. */
@@ -63,6 +63,11 @@ final class Routes {
       route(GET, "/api/v1/streams", READ, a -> a.streams()::streams),
       route(GET, "/api/v1/streams/:stream/series", READ, a -> a.streams()::series),
       route(DELETE, "/api/v1/streams/:stream", ADMIN, a -> a.streams()::delete),
+
+      // ---- event scoring: a stream's model, training on demand, its outliers ----
+      route(GET, "/api/v1/streams/:stream/model", READ, a -> a.scoring()::model),
+      route(POST, "/api/v1/streams/:stream/model/train", ADMIN, a -> a.scoring()::train),
+      route(GET, "/api/v1/streams/:stream/outliers", READ, a -> a.scoring()::outliers),
 
       // ---- live feed ----
       route(GET, "/api/v1/live/sse", READ, a -> a.live()::sse),
