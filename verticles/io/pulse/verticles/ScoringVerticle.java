@@ -126,9 +126,9 @@ public final class ScoringVerticle extends VerticleBase {
           return trainer.train(id, sample, version);
         }, false))
         .onSuccess(m -> {
+          vertx.eventBus().publish(Addresses.SCORE_MODEL, m); // to the shards first, then the job says done
           book.succeeded(job, m, ctx.clock.millis());
           trained.increment();
-          vertx.eventBus().publish(Addresses.SCORE_MODEL, m);
           LOG.info("scoring: {} trained: version {}, {} events, {} ms, features {}", id, m.version(), m.trainingSize(),
               m.trainingMs(), m.features().names());
           if (store != null) {
