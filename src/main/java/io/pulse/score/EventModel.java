@@ -53,17 +53,27 @@ public record EventModel(StreamId stream, int version, long trainedAt, int train
     return d;
   }
 
-  /** The decision with the value positions given ({@code idx[i]}: the event's index of value feature i, or -1). */
-  double decision(Event e, int[] idx) {
-    double d = constant;
+  /**
+   * The values' share of the decision ({@code idx[i]}: the event's index of value feature i, or
+   * -1); with {@link #constant} and {@link #dimsPart} it is {@link #decision(Event)}.
+   */
+  double valuesPart(Event e, int[] idx) {
+    double d = 0;
     FeatureSpace f = features;
-    int nv = idx.length;
-    for (int i = 0; i < nv; i++) {
+    for (int i = 0; i < idx.length; i++) {
       int j = idx[i];
       d += weights[i] * (j >= 0 ? f.valueCloseness(i, e.value(j)) : f.missingValue(i));
     }
+    return d;
+  }
+
+  /** The dims' share of the decision: the same for every event of a series, so shards cache it by dims. */
+  double dimsPart(io.pulse.event.Dims dims) {
+    double d = 0;
+    FeatureSpace f = features;
+    int nv = f.valueFeatures();
     for (int i = nv, n = weights.length; i < n; i++) {
-      d += weights[i] * f.dimCloseness(i - nv, e.dims());
+      d += weights[i] * f.dimCloseness(i - nv, dims);
     }
     return d;
   }

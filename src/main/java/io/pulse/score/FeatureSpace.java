@@ -124,7 +124,7 @@ public final class FeatureSpace {
     boolean log = xs[0] > 0 && quantile(xs, 0.9) > 4 * quantile(xs, 0.1);
     if (log) {
       for (int i = 0; i < xs.length; i++) {
-        xs[i] = Math.log(xs[i]);
+        xs[i] = FastLog.ln(xs[i]);
       }
     }
     double centre = quantile(xs, 0.5);
@@ -237,7 +237,7 @@ public final class FeatureSpace {
       if (!(x > 0)) {
         return FAR; // zero or negative where the sample was all positive
       }
-      v = Math.log(x);
+      v = FastLog.ln(x);
     }
     double c = K - Math.abs(v - f.centre()) / f.scale();
     return c >= FAR ? c : FAR; // also NaN-safe
@@ -245,6 +245,10 @@ public final class FeatureSpace {
 
   double missingValue(int i) {
     return values[i].missing();
+  }
+
+  int dimFeatures() {
+    return dims.length;
   }
 
   /** The closeness of a dim feature for the event's dims. */

@@ -19,6 +19,9 @@ import java.util.Set;
  */
 public final class ShardScoring {
 
+  /** Series dims whose share of the decision is kept per scored stream and shard, at most. */
+  static final int MAX_CACHED_DIMS = 20_000;
+
   private final Set<String> scoredNames;
   private final int sampleSize;
   private final int maxPending;
@@ -36,6 +39,8 @@ public final class ShardScoring {
     /** The event's index of each value feature, for events sharing {@link #names} (parsers share the array). */
     int[] idx;
     String[] names;
+    /** The model's dims share by series dims: two lookups per dim once per series, not per event. */
+    Map<io.pulse.event.Dims, Double> dimsPart = new HashMap<>();
 
     Scored(Reservoir sample) {
       this.sample = sample;
@@ -81,7 +86,15 @@ public final class ShardScoring {
       s.names = e.namesArray();
       s.idx = indexes(m.features(), e);
     }
-    double d = m.decision(e, s.idx);
+    Double dp = s.dimsPart.get(e.dims());
+    if (dp == null) {
+      if (s.dimsPart.size() >= MAX_CACHED_DIMS) {
+        s.dimsPart.clear(); // bounded; series of a stream that churns through more start over
+      }
+      dp = m.dimsPart(e.dims());
+      s.dimsPart.put(e.dims(), dp);
+    }
+    double d = m.constant() + m.valuesPart(e, s.idx) + dp;
     if (!m.outlier(d)) {
       return false;
     }
@@ -93,7 +106,7 @@ public final class ShardScoring {
     return true;
   }
 
-  private static int[] indexes(FeatureSpace f, Event e) {
+  static int[] indexes(FeatureSpace f, Event e) {
     int[] idx = new int[f.valueFeatures()];
     for (int i = 0; i < idx.length; i++) {
       idx[i] = -1;
@@ -118,6 +131,7 @@ public final class ShardScoring {
       s.model = m;
       s.names = null;
       s.idx = null;
+      s.dimsPart = new HashMap<>();
     }
   }
 

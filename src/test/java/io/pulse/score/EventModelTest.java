@@ -81,6 +81,29 @@ class EventModelTest {
   }
 
   @Test
+  @DisplayName("the shard's split of the decision (values per event, dims once per series) is the whole decision")
+  void shardSplitIsTheDecision() {
+    for (Event e : sample(7, 2000)) {
+      int[] idx = ShardScoring.indexes(model.features(), e);
+      double split = model.constant() + model.valuesPart(e, idx) + model.dimsPart(e.dims());
+      assertEquals(model.decision(e), split, 1e-9 * Math.max(1, Math.abs(split)));
+    }
+  }
+
+  @Test
+  @DisplayName("the table logarithm of the features is within 2e-7 of Math.log over the whole positive range")
+  void fastLog() {
+    Random r = new Random(8);
+    for (int i = 0; i < 100_000; i++) {
+      double x = Math.exp((r.nextDouble() - 0.5) * 1400);
+      assertEquals(Math.log(x), FastLog.ln(x), 2e-7, "ln " + x);
+    }
+    assertEquals(0, FastLog.ln(1));
+    assertEquals(Math.log(Double.MIN_VALUE), FastLog.ln(Double.MIN_VALUE)); // subnormal: Math.log
+    assertTrue(Double.isNaN(FastLog.ln(-1)));
+  }
+
+  @Test
   @DisplayName("spikes and dips of a value and a never-seen country are outliers; fresh normal events mostly are not")
   void flagsSpikesDipsAndUnseen() {
     Random r = new Random(4);
