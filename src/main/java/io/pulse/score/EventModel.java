@@ -41,7 +41,7 @@ public record EventModel(StreamId stream, int version, long trainedAt, int train
       for (int j = 0, m = e.valueCount(); j < m; j++) {
         String en = e.name(j);
         if (en == name || en.equals(name)) {
-          c = f.valueCloseness(i, e.value(j));
+          c = f.valueCloseness(i, e.value(j), e.dims());
           break;
         }
       }
@@ -54,26 +54,37 @@ public record EventModel(StreamId stream, int version, long trainedAt, int train
   }
 
   /**
-   * The values' share of the decision ({@code idx[i]}: the event's index of value feature i, or
-   * -1); with {@link #constant} and {@link #dimsPart} it is {@link #decision(Event)}.
+   * What an event's series fixes of the decision: the dims' share, and each value feature's centre
+   * and scale for those dims. Shards cache it per series dims; with {@link #valuesPart} and
+   * {@link #constant} it makes {@link #decision(Event)}.
    */
-  double valuesPart(Event e, int[] idx) {
+  public record SeriesPart(double dims, double[] centre, double[] scale) {
+  }
+
+  SeriesPart seriesPart(io.pulse.event.Dims d) {
+    FeatureSpace f = features;
+    int nv = f.valueFeatures();
+    double dp = 0;
+    for (int i = nv, n = weights.length; i < n; i++) {
+      dp += weights[i] * f.dimCloseness(i - nv, d);
+    }
+    double[] centre = new double[nv];
+    double[] scale = new double[nv];
+    for (int i = 0; i < nv; i++) {
+      double[] cs = f.centreScale(i, d);
+      centre[i] = cs[0];
+      scale[i] = cs[1];
+    }
+    return new SeriesPart(dp, centre, scale);
+  }
+
+  /** The values' share of the decision ({@code idx[i]}: the event's index of value feature i, or -1). No allocation. */
+  double valuesPart(Event e, int[] idx, SeriesPart p) {
     double d = 0;
     FeatureSpace f = features;
     for (int i = 0; i < idx.length; i++) {
       int j = idx[i];
-      d += weights[i] * (j >= 0 ? f.valueCloseness(i, e.value(j)) : f.missingValue(i));
-    }
-    return d;
-  }
-
-  /** The dims' share of the decision: the same for every event of a series, so shards cache it by dims. */
-  double dimsPart(io.pulse.event.Dims dims) {
-    double d = 0;
-    FeatureSpace f = features;
-    int nv = f.valueFeatures();
-    for (int i = nv, n = weights.length; i < n; i++) {
-      d += weights[i] * f.dimCloseness(i - nv, dims);
+      d += weights[i] * (j >= 0 ? f.valueCloseness(i, e.value(j), p.centre[i], p.scale[i]) : f.missingValue(i));
     }
     return d;
   }

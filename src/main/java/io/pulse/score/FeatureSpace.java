@@ -19,15 +19,20 @@ import java.util.Map;
  * only one side of normal score; closeness makes a spike and a dip both fall towards the origin.
  *
  * <ul>
- *   <li><b>A value</b> (a name under {@code values}): {@code K - |x - median| / scale}, with the
+ *   <li><b>A value</b> (a name under {@code values}): {@code K - z²/2} with {@code z = |x - median| / scale}
+ *       ({@link #closeness}), with the
  *       scale robust ({@code 1.4826 * MAD}, else the 10–90 % quantile spread, else a floor), on
  *       a log scale when the sample's values are all positive and spread over more than a factor
  *       of 4 between their 10th and 90th percentiles (amounts, latencies), so a normal large
- *       payment is not far. A missing value is as close as missing was common in the sample.</li>
+ *       payment is not far. When one dim (of at most {@link #MAX_GROUPS} values) explains the
+ *       value, its groups with {@link #MIN_GROUP} events or more have their own median and scale
+ *       (a bank transfer's amount is judged against bank transfers). A value of at most
+ *       {@link #MAX_LEVELS} whole numbers (a 0/1 flag, an item count) is discrete and scores by
+ *       frequency, as a dim does. A missing value is as close as missing was common in the sample.</li>
  *   <li><b>A dim</b> (a key under {@code dims}): from the value's frequency in the sample,
  *       compared with the frequency of a typical value (one over the perplexity): as many
  *       "standard deviations" as a normal density that much lower would be,
- *       {@code sqrt(2 ln(typical / f))}, times {@link #DIM_SPREAD}. A value never seen (or in the
+ *       {@code z = sqrt(2 ln(typical / f))}, times {@link #DIM_SPREAD}, then {@code K - z²/2}. A value never seen (or in the
  *       long tail past {@link #MAX_DIM_VALUES}) gets half an observation, so it is far on a dim
  *       with few values (a card country, a region) and near on one with many (a user id). A
  *       missing dim counts as one more value.</li>
@@ -39,15 +44,32 @@ public final class FeatureSpace {
 
   /** Closeness of the centre of normal. */
   public static final double K = 5;
-  /** Closeness never goes below this (a deviation of 4K scales): bounds one feature's pull. */
+  /** Whole-number values with at most this many distinct values are discrete (flags, counts). */
+  static final int MAX_LEVELS = 16;
+  /** A dim with at most this many values may group a continuous value (its centre and scale per group). */
+  static final int MAX_GROUPS = 200;
+  /** Events a group needs for a centre and scale of its own. */
+  static final int MIN_GROUP = 30;
+  /** Closeness never goes below this (about 6.3 deviations out): bounds one feature's pull. */
   public static final double FAR = -3 * K;
   /** Distinct values kept per dim; the rest share the long tail's frequency. */
   public static final int MAX_DIM_VALUES = 1000;
   /** Scales a dim's equivalent deviation: a never-seen value on a small dim lands near {@link #FAR}. */
-  static final double DIM_SPREAD = 3;
+  static final double DIM_SPREAD = 1.5;
 
-  /** One value's transform. */
-  record ValueFeature(String name, boolean log, double centre, double scale, double missing) {
+  /**
+   * One value's transform. Discrete values (at most {@link #MAX_LEVELS} whole numbers in the
+   * sample: flags, counts) score by frequency like a dim ({@code levels}, sorted, with their
+   * closeness; {@code unknownLevel} for any other). Continuous ones by distance from a centre in
+   * robust scales, the centre and scale of the event's group of {@code byDim} when that dim
+   * explains the value (per-method amounts), else the stream's.
+   */
+  record ValueFeature(String name, boolean log, double centre, double scale, double missing, double[] levels,
+      double[] levelCloseness, double unknownLevel, String byDim, Map<String, double[]> byGroup) {
+
+    boolean discrete() {
+      return levels != null;
+    }
   }
 
   /** One dim's transform: closeness by value, for unknown values, and for a missing dim. */
@@ -76,19 +98,12 @@ public final class FeatureSpace {
     if (n == 0) {
       throw new IllegalArgumentException("no events to learn features from");
     }
-    Map<String, double[]> valueBuf = new HashMap<>();
     Map<String, Integer> valueCount = new HashMap<>();
     Map<String, Map<String, Integer>> dimCounts = new HashMap<>();
     for (Event e : sample) {
       for (int i = 0; i < e.valueCount(); i++) {
         String name = e.name(i);
-        int c = valueCount.merge(name, 1, Integer::sum);
-        double[] buf = valueBuf.computeIfAbsent(name, k -> new double[Math.min(n, 64)]);
-        if (c > buf.length) {
-          buf = Arrays.copyOf(buf, Math.min(n, buf.length * 2));
-          valueBuf.put(name, buf);
-        }
-        buf[c - 1] = e.value(i);
+        valueCount.merge(name, 1, Integer::sum);
       }
       Dims d = e.dims();
       for (int i = 0; i < d.size(); i++) {
@@ -109,9 +124,16 @@ public final class FeatureSpace {
         .thenComparing(c -> !c.value()).thenComparing(Candidate::name));
     List<ValueFeature> vs = new ArrayList<>();
     List<DimFeature> ds = new ArrayList<>();
+    List<String> groupDims = new ArrayList<>();
+    dimCounts.forEach((key, counts) -> {
+      if (counts.size() >= 2 && counts.size() <= MAX_GROUPS) {
+        groupDims.add(key);
+      }
+    });
+    groupDims.sort(null);
     for (Candidate c : candidates.subList(0, Math.min(maxFeatures, candidates.size()))) {
       if (c.value()) {
-        vs.add(valueFeature(c.name(), Arrays.copyOf(valueBuf.get(c.name()), c.present()), n));
+        vs.add(valueFeature(c.name(), sample, groupDims, n));
       } else {
         ds.add(dimFeature(c.name(), dimCounts.get(c.name()), n));
       }
@@ -119,14 +141,103 @@ public final class FeatureSpace {
     return new FeatureSpace(vs.toArray(new ValueFeature[0]), ds.toArray(new DimFeature[0]));
   }
 
-  private static ValueFeature valueFeature(String name, double[] xs, int n) {
-    Arrays.sort(xs);
-    boolean log = xs[0] > 0 && quantile(xs, 0.9) > 4 * quantile(xs, 0.1);
+  private static ValueFeature valueFeature(String name, List<Event> sample, List<String> groupDims, int n) {
+    double[] xs = new double[n];
+    Dims[] dims = new Dims[n];
+    int m = 0;
+    for (Event e : sample) {
+      for (int i = 0; i < e.valueCount(); i++) {
+        if (e.name(i).equals(name)) {
+          xs[m] = e.value(i);
+          dims[m++] = e.dims();
+          break;
+        }
+      }
+    }
+    xs = Arrays.copyOf(xs, m);
+    dims = Arrays.copyOf(dims, m);
+    double missing = frequencyCloseness(n - m, n, typicalPresence(m, n), n);
+    double[] sorted = xs.clone();
+    Arrays.sort(sorted);
+    ValueFeature discrete = discrete(name, sorted, missing);
+    if (discrete != null) {
+      return discrete;
+    }
+    boolean log = sorted[0] > 0 && quantile(sorted, 0.9) > 4 * quantile(sorted, 0.1);
     if (log) {
-      for (int i = 0; i < xs.length; i++) {
+      for (int i = 0; i < m; i++) {
         xs[i] = FastLog.ln(xs[i]);
       }
     }
+    double[] overall = centreScale(xs.clone());
+    // the dim whose groups hold the value tightest, if it makes the typical scale a quarter smaller
+    String best = null;
+    Map<String, double[]> bestGroups = null;
+    double bestScale = overall[1] * 0.75;
+    for (String key : groupDims) {
+      Map<String, List<Double>> byValue = new HashMap<>();
+      for (int i = 0; i < m; i++) {
+        String g = dims[i].get(key);
+        if (g != null) {
+          byValue.computeIfAbsent(g, k -> new ArrayList<>()).add(xs[i]);
+        }
+      }
+      Map<String, double[]> groups = new HashMap<>();
+      double weighted = 0;
+      int covered = 0;
+      for (Map.Entry<String, List<Double>> g : byValue.entrySet()) {
+        if (g.getValue().size() >= MIN_GROUP) {
+          double[] cs = centreScale(g.getValue().stream().mapToDouble(Double::doubleValue).toArray());
+          groups.put(g.getKey(), cs);
+          weighted += cs[1] * g.getValue().size();
+          covered += g.getValue().size();
+        }
+      }
+      if (covered >= m / 2) {
+        double typicalScale = (weighted + overall[1] * (m - covered)) / m;
+        if (typicalScale < bestScale) {
+          bestScale = typicalScale;
+          best = key;
+          bestGroups = groups;
+        }
+      }
+    }
+    return new ValueFeature(name, log, overall[0], overall[1], missing, null, null, 0, best,
+        best == null ? null : Map.copyOf(bestGroups));
+  }
+
+  /** A value of at most {@link #MAX_LEVELS} whole numbers: its levels and their closeness by frequency; else null. */
+  private static ValueFeature discrete(String name, double[] sorted, double missing) {
+    List<Double> levels = new ArrayList<>();
+    List<Integer> counts = new ArrayList<>();
+    for (double x : sorted) {
+      if (x != Math.rint(x) || Double.isInfinite(x)) {
+        return null;
+      }
+      if (levels.isEmpty() || levels.get(levels.size() - 1) != x) {
+        if (levels.size() == MAX_LEVELS) {
+          return null;
+        }
+        levels.add(x);
+        counts.add(0);
+      }
+      counts.set(counts.size() - 1, counts.get(counts.size() - 1) + 1);
+    }
+    int m = sorted.length;
+    int[] c = counts.stream().mapToInt(Integer::intValue).toArray();
+    double typical = typical(c, m);
+    double[] lv = new double[c.length];
+    double[] cl = new double[c.length];
+    for (int i = 0; i < c.length; i++) {
+      lv[i] = levels.get(i);
+      cl[i] = frequencyCloseness(c[i], m, typical, m);
+    }
+    return new ValueFeature(name, false, 0, 1, missing, lv, cl, frequencyCloseness(0, m, typical, m), null, null);
+  }
+
+  /** Robust centre and scale of some values (sorts them): median and 1.4826 MAD, with fallbacks for flat ones. */
+  private static double[] centreScale(double[] xs) {
+    Arrays.sort(xs);
     double centre = quantile(xs, 0.5);
     double[] dev = new double[xs.length];
     for (int i = 0; i < xs.length; i++) {
@@ -141,8 +252,7 @@ public final class FeatureSpace {
     if (!(scale > floor)) {
       scale = floor;
     }
-    double missing = frequencyCloseness(n - xs.length, n, typicalPresence(xs.length, n), n);
-    return new ValueFeature(name, log, centre, scale, missing);
+    return new double[] {centre, scale};
   }
 
   /** The typical frequency of a present/missing split: one over its perplexity. */
@@ -179,6 +289,17 @@ public final class FeatureSpace {
         frequencyCloseness(n - present, n, typical, n));
   }
 
+  /**
+   * Closeness at {@code z} robust standard deviations from the centre: {@code K - z²/2}, the log
+   * of a normal density relative to its peak, down to {@link #FAR}. Quadratic, so one value far out
+   * outweighs several a little off (a plain distance would let a 4σ spike hide in the sum), and
+   * normal events, within a deviation or two, lose little.
+   */
+  static double closeness(double z) {
+    double c = K - z * z / 2;
+    return c >= FAR ? c : FAR; // also NaN-safe
+  }
+
   /** exp(-entropy): the frequency of a typical draw. */
   private static double typical(int[] counts, int n) {
     double h = 0;
@@ -197,8 +318,7 @@ public final class FeatureSpace {
     if (f >= typical) {
       return K;
     }
-    double z = Math.sqrt(2 * Math.log(typical / f)) * DIM_SPREAD;
-    return Math.max(FAR, K - z);
+    return closeness(Math.sqrt(2 * Math.log(typical / f)) * DIM_SPREAD);
   }
 
   private static double quantile(double[] sorted, double q) {
@@ -229,9 +349,26 @@ public final class FeatureSpace {
     return values[i].name();
   }
 
-  /** The closeness of a value feature for {@code x}. */
-  double valueCloseness(int i, double x) {
+  /** Centre and scale of value feature i for events with these dims: {centre, scale} (shards cache it per series). */
+  double[] centreScale(int i, Dims d) {
     ValueFeature f = values[i];
+    if (f.byDim() != null) {
+      String g = d.get(f.byDim());
+      double[] cs = g == null ? null : f.byGroup().get(g);
+      if (cs != null) {
+        return cs;
+      }
+    }
+    return new double[] {f.centre(), f.scale()};
+  }
+
+  /** The closeness of value feature i for {@code x}, with the centre and scale of the event's group. */
+  double valueCloseness(int i, double x, double centre, double scale) {
+    ValueFeature f = values[i];
+    if (f.discrete()) {
+      int k = Arrays.binarySearch(f.levels(), x);
+      return k >= 0 ? f.levelCloseness()[k] : f.unknownLevel();
+    }
     double v = x;
     if (f.log()) {
       if (!(x > 0)) {
@@ -239,8 +376,13 @@ public final class FeatureSpace {
       }
       v = FastLog.ln(x);
     }
-    double c = K - Math.abs(v - f.centre()) / f.scale();
-    return c >= FAR ? c : FAR; // also NaN-safe
+    return closeness((v - centre) / scale);
+  }
+
+  /** {@link #valueCloseness(int, double, double, double)} with the group looked up: not the hot path. */
+  double valueCloseness(int i, double x, Dims d) {
+    double[] cs = centreScale(i, d);
+    return valueCloseness(i, x, cs[0], cs[1]);
   }
 
   double missingValue(int i) {
@@ -268,7 +410,7 @@ public final class FeatureSpace {
       out[i] = missingValue(i);
       for (int j = 0; j < e.valueCount(); j++) {
         if (e.name(j).equals(values[i].name())) {
-          out[i] = valueCloseness(i, e.value(j));
+          out[i] = valueCloseness(i, e.value(j), e.dims());
           break;
         }
       }
@@ -282,9 +424,21 @@ public final class FeatureSpace {
   public JsonArray describe() {
     JsonArray a = new JsonArray();
     for (ValueFeature f : values) {
-      a.add(new JsonObject().put("name", "value:" + f.name()).put("kind", "value").put("log", f.log())
-          .put("centre", f.log() ? Math.exp(f.centre()) : f.centre()).put("scale", f.scale())
-          .put("missing", f.missing()));
+      JsonObject j = new JsonObject().put("name", "value:" + f.name()).put("missing", f.missing());
+      if (f.discrete()) {
+        JsonArray levels = new JsonArray();
+        for (double l : f.levels()) {
+          levels.add(l);
+        }
+        j.put("kind", "discrete value").put("levels", levels);
+      } else {
+        j.put("kind", "value").put("log", f.log()).put("centre", f.log() ? Math.exp(f.centre()) : f.centre())
+            .put("scale", f.scale());
+        if (f.byDim() != null) {
+          j.put("groupedBy", f.byDim()).put("groups", f.byGroup().size());
+        }
+      }
+      a.add(j);
     }
     for (DimFeature f : dims) {
       a.add(new JsonObject().put("name", "dim:" + f.key()).put("kind", "dim").put("values", f.closeness().size())

@@ -39,8 +39,8 @@ public final class ShardScoring {
     /** The event's index of each value feature, for events sharing {@link #names} (parsers share the array). */
     int[] idx;
     String[] names;
-    /** The model's dims share by series dims: two lookups per dim once per series, not per event. */
-    Map<io.pulse.event.Dims, Double> dimsPart = new HashMap<>();
+    /** What each series' dims fix of the decision: worked out once per series, not per event. */
+    Map<io.pulse.event.Dims, EventModel.SeriesPart> parts = new HashMap<>();
 
     Scored(Reservoir sample) {
       this.sample = sample;
@@ -86,15 +86,15 @@ public final class ShardScoring {
       s.names = e.namesArray();
       s.idx = indexes(m.features(), e);
     }
-    Double dp = s.dimsPart.get(e.dims());
-    if (dp == null) {
-      if (s.dimsPart.size() >= MAX_CACHED_DIMS) {
-        s.dimsPart.clear(); // bounded; series of a stream that churns through more start over
+    EventModel.SeriesPart p = s.parts.get(e.dims());
+    if (p == null) {
+      if (s.parts.size() >= MAX_CACHED_DIMS) {
+        s.parts.clear(); // bounded; series of a stream that churns through more start over
       }
-      dp = m.dimsPart(e.dims());
-      s.dimsPart.put(e.dims(), dp);
+      p = m.seriesPart(e.dims());
+      s.parts.put(e.dims(), p);
     }
-    double d = m.constant() + m.valuesPart(e, s.idx) + dp;
+    double d = m.constant() + m.valuesPart(e, s.idx, p) + p.dims();
     if (!m.outlier(d)) {
       return false;
     }
@@ -131,7 +131,7 @@ public final class ShardScoring {
       s.model = m;
       s.names = null;
       s.idx = null;
-      s.dimsPart = new HashMap<>();
+      s.parts = new HashMap<>();
     }
   }
 

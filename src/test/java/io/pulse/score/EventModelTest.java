@@ -85,7 +85,8 @@ class EventModelTest {
   void shardSplitIsTheDecision() {
     for (Event e : sample(7, 2000)) {
       int[] idx = ShardScoring.indexes(model.features(), e);
-      double split = model.constant() + model.valuesPart(e, idx) + model.dimsPart(e.dims());
+      EventModel.SeriesPart p = model.seriesPart(e.dims());
+      double split = model.constant() + model.valuesPart(e, idx, p) + p.dims();
       assertEquals(model.decision(e), split, 1e-9 * Math.max(1, Math.abs(split)));
     }
   }
