@@ -112,6 +112,7 @@ public final class ScoringBook {
 
   public Job failed(Job job, String why, long now) {
     Entry e = entry(job.stream());
+    e.lastAttempt = now; // the next try waits from the failure, not from the start
     e.job = new Job(job.id(), job.stream(), job.reason(), job.requestedAt(), "failed", why, 0, now);
     return e.job;
   }
