@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.testing.Await;
 import io.pulse.testing.LiveClient;
 import io.pulse.testing.PgFixture;
 import io.pulse.testing.TestPulse;
+import io.pulse.testing.TestTenants;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Random;
@@ -67,7 +69,8 @@ class ScoringServerTest {
         sse.await(m -> "subscribed".equals(m.type()), 5000);
         // the model was published to the shards before its job was marked done, long before this request
         StringBuilder burst = new StringBuilder();
-        long at = System.currentTimeMillis();
+        // in a window of its own: the next whole second, after every event sent before (ts may be a little ahead)
+        long at = (Math.max(now, System.currentTimeMillis()) / 1000 + 1) * 1000 + 100;
         for (int i = 0; i < 100; i++) {
           burst.append(normal(r, at)).append('\n');
         }
@@ -97,6 +100,28 @@ class ScoringServerTest {
       assertEquals(400, pulse.get("/api/v1/streams/pay/outliers?limit=0").status());
       assertEquals(1, db.queryLong("select count(*) from event_models where tenant = 'default' and stream = 'pay' "
           + "and trained_on like 'pulse-score-train%'"));
+
+      // another tenant's stream of the same name: its own (no) model, its own (no) outliers, its own training
+      pulse.pulse().callers(TestTenants.RESOLVER);
+      String[] globex = {TestTenants.HEADER, "globex"};
+      assertEquals(404, pulse.request("GET", "/api/v1/streams/pay/model", null, globex).statusCode());
+      assertEquals(0, new JsonObject(pulse.request("GET", "/api/v1/streams/pay/outliers", null, globex).body())
+          .getJsonArray("outliers").size());
+      assertEquals(404, pulse.request("POST", "/api/v1/streams/pay/model/train", null, globex).statusCode(),
+          "no events of globex's pay in this run");
+      JsonArray few = new JsonArray();
+      for (int i = 0; i < 50; i++) {
+        few.add(new JsonObject(normal(r, System.currentTimeMillis())));
+      }
+      var sent = pulse.request("POST", "/api/v1/streams/pay/events", few.encode(), TestTenants.HEADER, "globex");
+      assertEquals(202, sent.statusCode(), sent.body());
+      assertEquals(202, pulse.request("POST", "/api/v1/streams/pay/model/train", null, globex).statusCode());
+      JsonObject failed = Await.until("globex's training to fail for too few events", () -> new JsonObject(
+          pulse.request("GET", "/api/v1/streams/pay/model", null, globex).body()),
+          j -> j.getJsonObject("job") != null && "failed".equals(j.getJsonObject("job").getString("state")), 20_000);
+      assertTrue(failed.getJsonObject("job").getString("error").contains("scoring.minTrain"), failed.encode());
+      assertEquals(version, pulse.get("/api/v1/streams/pay/model").json().getInteger("version"),
+          "the default tenant's model is untouched");
 
       TestPulse.Response other = pulse.post("/api/v1/streams/other/model/train", null, "");
       assertEquals(409, other.status());
