@@ -51,6 +51,8 @@ public final class ScoringVerticle extends VerticleBase {
   private EventModelStore store;
   private final ArrayDeque<OutlierRecord> unsaved = new ArrayDeque<>();
   private Future<Void> saving = Future.succeededFuture();
+  /** Completes once the stored model versions are read (or could not be). */
+  private Future<Void> versionsRead = Future.succeededFuture();
   private Counter outliers;
   private Counter dropped;
   private Counter trained;
@@ -86,15 +88,19 @@ public final class ScoringVerticle extends VerticleBase {
       vertx.setPeriodic(3_600_000, t -> store.prune(ctx.clock.millis() - settings.outlierRetentionMs())
           .onFailure(e -> LOG.warn("scoring: pruning stored outliers failed: {}", e.toString())));
     }
-    // versions count on from the stored ones; a database that does not answer now only restarts them at 1
-    Future<?> versions = store == null ? Future.succeededFuture()
+    // versions count on from the stored ones (trainings wait for them, start does not: a slow database must
+    // not hold the server's start); a database that does not answer only restarts them at 1
+    versionsRead = store == null ? Future.succeededFuture()
         : StoreErrors.bounded(store.versions(), ctx.config.storage().queryTimeoutMs())
-            .onSuccess(v -> v.forEach(book::versionUsed))
+            .<Void>map(v -> {
+              v.forEach(book::versionUsed);
+              return null;
+            })
             .recover(e -> {
               LOG.warn("scoring: stored model versions could not be read ({}); versions start at 1", e.toString());
               return Future.succeededFuture();
             });
-    return Future.all(reports.completion(), api.completion(), versions);
+    return Future.all(reports.completion(), api.completion());
   }
 
   /** Trains every live scored stream whose training is due. */
@@ -115,16 +121,19 @@ public final class ScoringVerticle extends VerticleBase {
       return start.job();
     }
     ScoringBook.Job job = start.job();
-    int version = book.nextVersion(id);
-    collect(id)
+    versionsRead.compose(v -> collect(id))
         .compose(slices -> worker.executeBlocking(() -> {
-          List<Event> sample = SampleMerge.merge(slices, settings.sample(), version);
+          List<Event> sample = SampleMerge.merge(slices, settings.sample(), job.id());
           if (sample.size() < settings.minTrain()) {
             throw new IllegalStateException("only " + sample.size() + " recent events of the stream; training needs "
                 + settings.minTrain() + " (scoring.minTrain)");
           }
-          return trainer.train(id, sample, version);
+          return sample;
         }, false))
+        .compose(sample -> {
+          int version = book.nextVersion(id); // on this loop, once the stored versions are known
+          return worker.executeBlocking(() -> trainer.train(id, sample, version), false);
+        })
         .onSuccess(m -> {
           vertx.eventBus().publish(Addresses.SCORE_MODEL, m); // to the shards first, then the job says done
           book.succeeded(job, m, ctx.clock.millis());

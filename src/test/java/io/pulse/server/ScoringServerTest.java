@@ -131,4 +131,28 @@ class ScoringServerTest {
       assertTrue(none.json().containsKey("error"));
     }
   }
+
+  @Test
+  @DisplayName("model versions count on from the stored ones after a restart")
+  void versionsSurviveRestart() {
+    PgFixture.Db db = PgFixture.freshDatabase();
+    JsonObject scoring = new JsonObject().put("streams", new JsonArray().add("pay")).put("sample", 1000)
+        .put("minTrain", 100).put("retrainEvery", "1h");
+    Random r = new Random(12);
+    for (int run = 1; run <= 2; run++) {
+      try (TestPulse pulse = TestPulse.startWithStorage(db, new JsonObject().put("scoring", scoring))) {
+        StringBuilder body = new StringBuilder();
+        for (int i = 0; i < 300; i++) {
+          body.append(normal(r, System.currentTimeMillis())).append('\n');
+        }
+        assertEquals(202, pulse.postNdjson("pay", body.toString()));
+        assertEquals(202, pulse.post("/api/v1/streams/pay/model/train", null, "").status());
+        int expected = run;
+        // (a scheduled warm-up training may come first after the restart: the answer is then its version)
+        pulse.awaitJson("/api/v1/streams/pay/model", j -> j.getInteger("version", 0) >= expected, 30_000);
+      }
+    }
+    assertEquals(2, db.queryLong("select count(*) from event_models where stream = 'pay' and version in (1, 2)"));
+    assertEquals(0, db.queryLong("select count(*) from event_models where stream = 'pay' and version < 1"));
+  }
 }
