@@ -1,9 +1,11 @@
 package io.pulse.verticles;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.pulse.agg.ShardAggregator;
 import io.pulse.agg.ShardBatch;
 import io.pulse.agg.ShardOutput;
+import io.pulse.score.ShardScoring;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -22,7 +24,7 @@ public final class AggregateVerticle extends VerticleBase {
   private final int shard;
   private final ShardAggregator aggregator;
   /** Event scoring of the streams named in scoring.streams, or null when none is. */
-  private final io.pulse.score.ShardScoring scoring;
+  private final ShardScoring scoring;
   private long timer = -1;
 
   public AggregateVerticle(PulseContext ctx, int shard) {
@@ -33,7 +35,7 @@ public final class AggregateVerticle extends VerticleBase {
         shard, ctx.aggregationGuard);
     io.pulse.config.PulseConfig.Scoring sc = ctx.config.scoring();
     this.scoring = sc.streams().isEmpty() ? null
-        : new io.pulse.score.ShardScoring(sc.streams(), sc.sample(), MAX_OUTLIERS_PER_FLUSH, shard);
+        : new ShardScoring(sc.streams(), sc.sample(), MAX_OUTLIERS_PER_FLUSH, shard);
     aggregator.scoring(scoring);
   }
 
@@ -91,6 +93,9 @@ public final class AggregateVerticle extends VerticleBase {
     if (scoring == null) {
       return Future.all(batches.completion(), closeAll.completion());
     }
+    FunctionCounter.builder("pulse.score.outliers.unreported", scoring, ShardScoring::unreported).tag("shard", "" + shard)
+        .description("Outliers counted in rollups but not listed: more than " + MAX_OUTLIERS_PER_FLUSH
+            + " on a shard in one flush tick").register(ctx.registry);
     MessageConsumer<io.pulse.score.EventModel> models = vertx.eventBus().consumer(Addresses.SCORE_MODEL,
         m -> scoring.install(m.body()));
     MessageConsumer<io.vertx.core.json.JsonObject> samples = vertx.eventBus().consumer(Addresses.scoreSample(shard),
