@@ -120,6 +120,28 @@ public final class Addresses {
    */
   public static final String NOTIFY_TEST = "pulse.notify.test";
 
+  // ---- event scoring (io.pulse.score) ----
+
+  /** Model verticle -> published to every shard: a stream's new {@link io.pulse.score.EventModel}. */
+  public static final String SCORE_MODEL = "pulse.score.model";
+
+  /**
+   * Model verticle -> aggregate shard {@code n}: {"tenant", "stream"}; replies with a
+   * {@link io.pulse.score.Reservoir.Slice}, the stream's recent events held there (a new round starts).
+   */
+  public static String scoreSample(int n) {
+    return "pulse.score.sample." + n;
+  }
+
+  /** Aggregate shard -> model verticle: an {@link io.pulse.score.OutlierBatch} per flush tick that found any. */
+  public static final String SCORE_OUTLIERS = "pulse.score.outliers";
+
+  /**
+   * Scoring API -> model verticle: {"op": "model" | "train" | "outliers", "tenant", "stream", and
+   * for outliers "from", "to", "limit"}; replies {"status", "body"}, the HTTP answer.
+   */
+  public static final String SCORE_API = "pulse.score.api";
+
   /** Registers the local codecs of every message type above as their defaults. */
   public static void registerCodecs(Vertx vertx) {
     register(vertx, ShardBatch.class);
@@ -128,6 +150,9 @@ public final class Addresses {
     register(vertx, LiveBatch.class);
     register(vertx, SubscribeRequest.class);
     register(vertx, SubscribeReply.class);
+    register(vertx, io.pulse.score.EventModel.class);
+    register(vertx, io.pulse.score.Reservoir.Slice.class);
+    register(vertx, io.pulse.score.OutlierBatch.class);
   }
 
   private static <T> void register(Vertx vertx, Class<T> type) {

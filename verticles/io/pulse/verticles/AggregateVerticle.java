@@ -1,9 +1,11 @@
 package io.pulse.verticles;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.pulse.agg.ShardAggregator;
 import io.pulse.agg.ShardBatch;
 import io.pulse.agg.ShardOutput;
+import io.pulse.score.ShardScoring;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -21,6 +23,8 @@ public final class AggregateVerticle extends VerticleBase {
   private final PulseContext ctx;
   private final int shard;
   private final ShardAggregator aggregator;
+  /** Event scoring of the streams named in scoring.streams, or null when none is. */
+  private final ShardScoring scoring;
   private long timer = -1;
 
   public AggregateVerticle(PulseContext ctx, int shard) {
@@ -29,7 +33,14 @@ public final class AggregateVerticle extends VerticleBase {
     this.aggregator = new ShardAggregator(ctx.config.aggregation().allowedLatenessMs(),
         ctx.config.aggregation().sketchRelativeAccuracy(), ctx.config.aggregation().sketchMaxBins(), ctx.views::views,
         shard, ctx.aggregationGuard);
+    io.pulse.config.PulseConfig.Scoring sc = ctx.config.scoring();
+    this.scoring = sc.streams().isEmpty() ? null
+        : new ShardScoring(sc.streams(), sc.sample(), MAX_OUTLIERS_PER_FLUSH, shard);
+    aggregator.scoring(scoring);
   }
+
+  /** Outliers a shard reports for inspection per flush tick (all are counted in the rollups). */
+  static final int MAX_OUTLIERS_PER_FLUSH = 256;
 
   @Override
   public Future<?> start() {
@@ -72,8 +83,25 @@ public final class AggregateVerticle extends VerticleBase {
         return;
       }
       vertx.eventBus().send(Addresses.SHARD_OUTPUT, out);
+      if (scoring != null) {
+        java.util.List<io.pulse.score.Outlier> found = scoring.drainOutliers();
+        if (!found.isEmpty()) {
+          vertx.eventBus().send(Addresses.SCORE_OUTLIERS, new io.pulse.score.OutlierBatch(found));
+        }
+      }
     });
-    return Future.all(batches.completion(), closeAll.completion());
+    if (scoring == null) {
+      return Future.all(batches.completion(), closeAll.completion());
+    }
+    FunctionCounter.builder("pulse.score.outliers.unreported", scoring, ShardScoring::unreported).tag("shard", "" + shard)
+        .description("Outliers counted in rollups but not listed: more than " + MAX_OUTLIERS_PER_FLUSH
+            + " on a shard in one flush tick").register(ctx.registry);
+    MessageConsumer<io.pulse.score.EventModel> models = vertx.eventBus().consumer(Addresses.SCORE_MODEL,
+        m -> scoring.install(m.body()));
+    MessageConsumer<io.vertx.core.json.JsonObject> samples = vertx.eventBus().consumer(Addresses.scoreSample(shard),
+        m -> m.reply(scoring.sample(io.pulse.core.StreamId.of(m.body().getString("tenant"),
+            m.body().getString("stream")))));
+    return Future.all(batches.completion(), closeAll.completion(), models.completion(), samples.completion());
   }
 
   @Override

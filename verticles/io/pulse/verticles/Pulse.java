@@ -126,6 +126,7 @@ public final class Pulse {
             : Future.succeededFuture((String) null))
         .compose(v -> db != null && config.notifications().enabled() ? vertx.deployVerticle(new NotifyVerticle(ctx))
             : Future.succeededFuture((String) null))
+        .compose(v -> vertx.deployVerticle(new ScoringVerticle(ctx)))
         .compose(v -> vertx.deployVerticle(() -> {
           HttpVerticle h = new HttpVerticle(ctx);
           synchronized (https) {

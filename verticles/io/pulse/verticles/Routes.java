@@ -34,7 +34,7 @@ final class Routes {
   record Adapters(IngestApi ingest, StreamsApi streams, LiveApi live, DefinitionsApi rules,
       DefinitionsApi dashboards, QuarantineApi quarantine, OpsApi ops, BodyHandler eventsBody,
       BodyHandler documentBody, AlertsApi alerts,
-      WebhooksApi webhooks) {
+      WebhooksApi webhooks, ScoringApi scoring) {
   }
 
   /** One handler of a route, taken from the adapters. */
@@ -68,6 +68,11 @@ final class Routes {
           a -> a.streams()::feedback), a -> a.rules()::tooLarge),
       route(GET, "/api/v1/streams/:stream/detectors", READ, a -> a.streams()::detectors),
       route(DELETE, "/api/v1/streams/:stream", ADMIN, a -> a.streams()::delete),
+
+      // ---- event scoring: a stream's model, training on demand, its outliers ----
+      route(GET, "/api/v1/streams/:stream/model", READ, a -> a.scoring()::model),
+      route(POST, "/api/v1/streams/:stream/model/train", ADMIN, a -> a.scoring()::train),
+      route(GET, "/api/v1/streams/:stream/outliers", READ, a -> a.scoring()::outliers),
 
       // ---- live feed ----
       route(GET, "/api/v1/live/sse", READ, a -> a.live()::sse),

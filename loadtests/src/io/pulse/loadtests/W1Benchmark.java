@@ -69,6 +69,8 @@ public final class W1Benchmark {
     boolean baseline = true;
     boolean quick;
     boolean storage;
+    /** Event scoring of the W1 stream (PULSE_SCORING_STREAMS=w1): its model trains during the warm-up. */
+    boolean scoring;
     String jar = "target/pulse.jar";
     String classpath = "target/pulse.jar" + java.io.File.pathSeparator + "target/test-classes";
     String reportDir = "loadtests/reports";
@@ -82,7 +84,7 @@ public final class W1Benchmark {
           .put("pacedS", pacedS).put("baselineWarmupS", baselineWarmupS).put("drainS", drainS)
           .put("paceFraction", fraction).put("connections", connections).put("subscribers", subscribers)
           .put("batchEvents", batch).put("templates", templates).put("pulse", pulse).put("baseline", baseline)
-          .put("quick", quick).put("storage", storage).put("jar", jar).put("serverHeap", heap)
+          .put("quick", quick).put("storage", storage).put("scoring", scoring).put("jar", jar).put("serverHeap", heap)
           .put("serverJvmArgs", new JsonArray(new ArrayList<>(serverJvmArgs)));
     }
   }
@@ -104,6 +106,8 @@ public final class W1Benchmark {
         "  --skip-baseline | --skip-pulse",
         "  --storage on|off        Pulse's PostgreSQL storage (default off: PULSE_STORAGE=false, as W1 was",
         "                          measured before storage existed; w1-storage.sh measures its cost)",
+        "  --scoring on|off        event scoring of stream w1 (default off; on: PULSE_SCORING_STREAMS=w1, its",
+        "                          one-class SVM trains on the warm-up's events and scores every event after)",
         "  --jar PATH              Pulse fat jar (default target/pulse.jar)",
         "  --classpath CP          classpath for ParseDiscardServer (default target/pulse.jar:target/test-classes)",
         "  --heap SIZE             -Xmx of both servers (default 1g)",
@@ -140,6 +144,7 @@ public final class W1Benchmark {
         case "--skip-baseline" -> o.baseline = false;
         case "--skip-pulse" -> o.pulse = false;
         case "--storage" -> o.storage = onOff(a, args, ++i);
+        case "--scoring" -> o.scoring = onOff(a, args, ++i);
         case "--jar" -> o.jar = value(a, args, ++i);
         case "--classpath" -> o.classpath = value(a, args, ++i);
         case "--heap" -> o.heap = value(a, args, ++i);
@@ -266,7 +271,8 @@ public final class W1Benchmark {
     Path data = Files.createDirectories(runDir.resolve("data"));
     pulseLog = runDir.resolve("pulse.log").toString();
     Bench.PulseCommand pc = new Bench.PulseCommand(o.jar, o.heap, o.serverJvmArgs, o.readyTimeoutS);
-    try (ChildServer pulse = bench.startPulse("Pulse", pc, data, Map.of("PULSE_STORAGE", String.valueOf(o.storage)),
+    try (ChildServer pulse = bench.startPulse("Pulse", pc, data, Map.of("PULSE_STORAGE", String.valueOf(o.storage),
+        "PULSE_SCORING_STREAMS", o.scoring ? W1Workload.STREAM : ""),
         runDir.resolve("pulse.log"))) {
       if (o.storage) {
         pulse.watchDatabase(data.resolve("pg").resolve("postmaster.pid"));
@@ -439,6 +445,8 @@ public final class W1Benchmark {
     line(String.format(Locale.ROOT, "other processes' CPU in the 2 s before the run: %.0f%% of the machine", othersBefore * 100));
     line(o.storage ? "Pulse storage: on (PULSE_STORAGE=true, embedded PostgreSQL in the run's data folder)"
         : "Pulse storage: off (PULSE_STORAGE=false, as W1 was measured before storage existed; see w1-storage.sh)");
+    line(o.scoring ? "Pulse event scoring: on for stream w1 (PULSE_SCORING_STREAMS=w1; its model trains in the warm-up)"
+        : "Pulse event scoring: off (--scoring on scores every event of w1)");
     line(String.format(Locale.ROOT, "phases: %sPulse warm-up %.0f s, max %.0f s, settle %.0f s, paced %.0f s at %.0f%% "
         + "of max; baseline warm-up %.0f s, max %.0f s", o.baseline && o.pulse ? String.format(Locale.ROOT,
         "baseline warm-up %.0f s, max %.0f s; ", o.warmupS, o.maxS) : "", o.warmupS, o.maxS, o.settleS, o.pacedS,

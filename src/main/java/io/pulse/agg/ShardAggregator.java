@@ -36,6 +36,8 @@ public final class ShardAggregator {
   private long lateInFlight;
   private final int shard;
   private final AggregationGuard guard;
+  /** Event scoring of this shard's scored streams, or null when no stream is scored. */
+  private io.pulse.score.ShardScoring scoring;
 
   /**
    * @param viewsOf the current views of a stream (the registry's lock-free read)
@@ -59,6 +61,11 @@ public final class ShardAggregator {
     this.viewsOf = viewsOf;
     this.shard = shard;
     this.guard = guard;
+  }
+
+  /** Scores the events of scored streams as they are added (null: none scored); set before the first event. */
+  public void scoring(io.pulse.score.ShardScoring s) {
+    this.scoring = s;
   }
 
   /** Folds a batch in. {@code now} is processing time. */
@@ -93,6 +100,9 @@ public final class ShardAggregator {
     WindowAgg window = s.window(start, w);
     try {
       window.add(event);
+      if (scoring != null && scoring.outlier(event)) {
+        window.countOutlier();
+      }
     } catch (RuntimeException e) {
       // the window may be half-updated: drop it whole, count it, and go on with the batch
       s.drop(window);

@@ -19,6 +19,8 @@ public final class WindowAgg {
   private long count;
   private long latest = Long.MIN_VALUE;
   private long latestArrival = Long.MIN_VALUE;
+  /** Events the stream's event model scored as outliers (io.pulse.score); added up by merges like the count. */
+  private long outliers;
   private String[] names = new String[2];
   private ValueStats[] stats = new ValueStats[2];
   private int n;
@@ -72,6 +74,7 @@ public final class WindowAgg {
       other.stats[i].settle();
     }
     count += other.count;
+    outliers += other.outliers;
     latest = Math.max(latest, other.latest);
     latestArrival = Math.max(latestArrival, other.latestArrival);
     for (int i = 0; i < other.n; i++) {
@@ -115,7 +118,17 @@ public final class WindowAgg {
       sm[i] = stats[i].summary();
     }
     return new Rollup(key.view(), key.series(), start, end, fin, count, latest, latestArrival, nm, sm,
-        fin ? this : null); // a final carries its closed window, for storage
+        fin ? this : null, null, outliers); // a final carries its closed window, for storage
+  }
+
+  /** Counts one event of this window as an outlier (it was {@link #add}ed as usual). */
+  public void countOutlier() {
+    outliers++;
+  }
+
+  /** Events of this window scored as outliers. */
+  public long outliers() {
+    return outliers;
   }
 
   // ---- storage (appended; the row format is io.pulse.store.RollupCodec's) ----

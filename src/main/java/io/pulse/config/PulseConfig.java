@@ -57,6 +57,7 @@ public final class PulseConfig {
     m.put("PULSE_PG_SSL_MODE", "storage.ssl.mode");
     m.put("PULSE_PG_SSL_CA_FILE", "storage.ssl.caFile");
     m.put("PULSE_PG_QUERY_TIMEOUT_MS", "storage.queryTimeoutMs");
+    m.put("PULSE_SCORING_STREAMS", "scoring.streams");
     ENV = Collections.unmodifiableMap(m);
   }
 
@@ -225,6 +226,28 @@ public final class PulseConfig {
   public record Detect(boolean enabled, double sensitivity, double alertLevel, int maxDetectors, long saveEveryMs) {
   }
 
+  /**
+   * Event scoring (io.pulse.score): which streams get a one-class SVM model of their normal events
+   * and a score per event. Off for a stream unless it is named in {@code streams} (names, in every
+   * tenant, like {@code streams.<name>}; {@code PULSE_SCORING_STREAMS=a,b}).
+   *
+   * @param retrainEveryMs a stream's model is trained again this long after the last one
+   * @param sample events kept per stream and shard for training (the training sample is at most this)
+   * @param minTrain fewest events a model is trained on; until then the stream is not scored
+   * @param nu the one-class SVM's nu: about the fraction of training events left outside (false positives)
+   * @param maxFeatures features per model at most (values, then dims, by how often events have them)
+   * @param keepOutliers newest outliers kept in memory per stream for inspection
+   * @param outlierRetentionMs stored outliers older than this are deleted
+   */
+  public record Scoring(java.util.Set<String> streams, long retrainEveryMs, int sample, int minTrain, double nu,
+      int maxFeatures, int keepOutliers, long outlierRetentionMs) {
+
+    /** Whether events of streams named {@code name} are scored. */
+    public boolean scored(String name) {
+      return streams.contains(name);
+    }
+  }
+
   private final JsonObject json;
   private final Http http;
   private final String dataDir;
@@ -240,6 +263,7 @@ public final class PulseConfig {
   private final Edge edge;
   private final PerTenant perTenant;
   private final Notify notify;
+  private final Scoring scoring;
 
   private PulseConfig(JsonObject json, Map<String, String> sources) {
     this.json = json;
@@ -287,6 +311,7 @@ public final class PulseConfig {
         perTenant(r, "maxSubscriptions", null, 10_000_000), perTenant(r, "maxViews", null, 10_000_000),
         perTenant(r, "maxStorageBacklog", "storage.writeQueue", storage.writeQueue()));
     this.notify = readNotify(r);
+    this.scoring = readScoring(r);
   }
 
   private static Notify readNotify(Reader r) {
@@ -300,6 +325,40 @@ public final class PulseConfig {
         r.intIn("notify.maxPendingPerTenant", 1, 10_000_000), r.intIn("notify.maxInFlight", 1, 10_000),
         r.longIn("notify.connectTimeoutMs", 10, 600_000L), r.longIn("notify.requestTimeoutMs", 10, 600_000L),
         r.longIn("notify.keepMs", 60_000L, 3650L * 86_400_000L));
+  }
+
+  private static Scoring readScoring(Reader r) {
+    Object list = r.raw("scoring.streams");
+    List<String> names = new ArrayList<>();
+    if (list instanceof String text) { // from PULSE_SCORING_STREAMS or -Dpulse.scoring.streams: "a,b"
+      for (String n : text.split(",")) {
+        if (!n.isBlank()) {
+          names.add(n.trim());
+        }
+      }
+    } else if (list instanceof JsonArray a) {
+      for (Object n : a) {
+        if (!(n instanceof String)) {
+          throw r.bad("scoring.streams", "must be a list of stream names, got " + n);
+        }
+        names.add((String) n);
+      }
+    } else {
+      throw r.bad("scoring.streams", "must be a list of stream names such as [\"payments\"] (or \"a,b\")");
+    }
+    for (String n : names) {
+      if (!io.pulse.core.StreamId.validName(n)) {
+        throw r.bad("scoring.streams", "\"" + n + "\" is not a stream name (" + io.pulse.core.StreamId.NAME_RULE + ")");
+      }
+    }
+    int sample = r.intIn("scoring.sample", 100, 1_000_000);
+    int minTrain = r.intIn("scoring.minTrain", 10, 1_000_000);
+    if (minTrain > sample) {
+      throw r.bad("scoring.minTrain", "must be at most scoring.sample (" + sample + "), got " + minTrain);
+    }
+    return new Scoring(java.util.Set.copyOf(names), r.durationAtLeast("scoring.retrainEvery", 1_000L, "1s"), sample,
+        minTrain, r.fraction("scoring.nu", 0.0001, 0.5), r.intIn("scoring.maxFeatures", 1, 256),
+        r.intIn("scoring.keepOutliers", 1, 1_000_000), r.durationAtLeast("scoring.outlierRetention", 60_000L, "1m"));
   }
 
   /** A per-tenant cap: 0 (none) or from 1 to the global limit it sits under ({@code global}, when there is one). */
@@ -765,6 +824,11 @@ public final class PulseConfig {
   /** Per-connection and edge limits: connections, timeouts, buffered bodies, WebSocket bounds. */
   public Edge edge() {
     return edge;
+  }
+
+  /** Event scoring: which streams, how often and on how much their models are trained. */
+  public Scoring scoring() {
+    return scoring;
   }
 
   /** What one tenant may hold ({@code limits.perTenant.*}; 0: no per-tenant cap). */
