@@ -3,13 +3,14 @@ package io.pulse.verticles;
 import static io.pulse.verticles.Replies.error;
 import static io.pulse.verticles.Replies.json;
 
-import io.pulse.agg.WindowAgg;
+import io.pulse.anomaly.Replay;
+import io.pulse.anomaly.RollupScorer;
+import io.pulse.config.PulseConfig;
 import io.pulse.alert.Preview;
 import io.pulse.alert.Rule;
 import io.pulse.alert.Window;
 import io.pulse.core.Caller;
 import io.pulse.core.Times;
-import io.pulse.event.Dims;
 import io.pulse.store.AlertStore;
 import io.pulse.store.History;
 import io.pulse.store.RollupStore;
@@ -22,10 +23,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Alerts, silences and rule previews over HTTP: each request becomes a message to the alert
@@ -142,14 +140,16 @@ final class AlertsApi {
     }
     long window = ctx.config.stream(rule.stream().name()).windowMs();
     long step = Math.max(1000, (window + 999) / 1000 * 1000); // stored windows are whole seconds at the finest
-    History.Request req = new History.Request(rule.stream(), from, to, step, rule.filter(), rule.groupBy(), null);
+    // an anomaly rule's detectors warm up on the windows just before the range
+    long readFrom = rule.kind() == Rule.Kind.ANOMALY ? from - Replay.WARM_WINDOWS * step : from;
+    History.Request req = new History.Request(rule.stream(), readFrom, to, step, rule.filter(), rule.groupBy(), null);
     int maxBins = ctx.config.aggregation().sketchMaxBins();
+    PulseConfig.Detect detect = ctx.config.detect();
     ctx.rollups.read(req, History.MAX_ROWS)
         .compose(rows -> history.executeBlocking(() -> {
-          Map<Dims, TreeMap<Long, WindowAgg>> groups = History.buckets(req, rows, ctx.codec, maxBins);
-          List<Window> windows = new ArrayList<>();
-          groups.forEach((series, byStart) -> byStart.values().forEach(w ->
-              windows.add(Window.of(rule.stream(), rule.viewSpec(), series, w, null, 0))));
+          RollupScorer scorer = new RollupScorer(s -> RollupScorer.Watch.of(ctx.config, s), detect.alertLevel(),
+              Integer.MAX_VALUE); // bounded by the rows read
+          List<Window> windows = Replay.windows(rule, req, rows, ctx.codec, maxBins, scorer);
           return Preview.run(rule, windows, from, to).put("step", io.pulse.config.Durations.format(step));
         }, false))
         .onSuccess(answer -> json(rc, 200, answer))

@@ -41,11 +41,7 @@ public final class CombineVerticle extends VerticleBase {
 
   /** A stream's watch from its settings (cached: settings do not change while running). */
   private RollupScorer.Watch watch(StreamId stream) {
-    return watches.computeIfAbsent(stream, s -> {
-      PulseConfig.StreamSettings st = ctx.config.stream(s.name());
-      return new RollupScorer.Watch(st.watch(),
-          Double.isNaN(st.sensitivity()) ? ctx.config.detect().sensitivity() : st.sensitivity());
-    });
+    return watches.computeIfAbsent(stream, s -> RollupScorer.Watch.of(ctx.config, s));
   }
 
   @Override

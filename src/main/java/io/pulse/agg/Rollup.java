@@ -56,6 +56,15 @@ public record Rollup(View view, Dims series, long start, long end, boolean fin, 
    * of sum, min, max, mean, p50, p95, p99. NaN when the window has no such value.
    */
   public double figure(String metric, String figure) {
+    return figure(count, names, stats, metric, figure);
+  }
+
+  /**
+   * A figure of a window given as its event count and its values' summaries: {@code count}
+   * (metric null, or figure "count"), or a value's sum, min, max, mean, p50, p95, p99 or count;
+   * NaN when the window has no such value.
+   */
+  public static double figure(long count, String[] names, ValueStats.Summary[] stats, String metric, String figure) {
     if (metric == null || "count".equals(figure)) {
       return count;
     }

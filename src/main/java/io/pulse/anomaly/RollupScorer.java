@@ -2,6 +2,8 @@ package io.pulse.anomaly;
 
 import io.pulse.agg.Anomaly;
 import io.pulse.agg.Rollup;
+import io.pulse.agg.ValueStats;
+import io.pulse.config.PulseConfig;
 import io.pulse.core.StreamId;
 import io.pulse.detect.DetectorSettings;
 import io.pulse.detect.SeriesDetector;
@@ -46,6 +48,12 @@ public final class RollupScorer {
 
     public Watch {
       figures = figures == null ? null : List.copyOf(figures);
+    }
+
+    /** A stream's watch from its settings ({@code streams.<name>.watch, sensitivity}; else {@code detect.sensitivity}). */
+    public static Watch of(PulseConfig config, StreamId stream) {
+      PulseConfig.StreamSettings st = config.stream(stream.name());
+      return new Watch(st.watch(), Double.isNaN(st.sensitivity()) ? config.detect().sensitivity() : st.sensitivity());
     }
 
     /** The figures watched on a rollup with these value names. */
@@ -178,40 +186,52 @@ public final class RollupScorer {
 
   /** One rollup with its anomaly (see {@link #score(List)}). */
   public Rollup score(Rollup r) {
-    StreamId stream = r.view().stream();
+    Anomaly a = judge(r.view().stream(), r.view().spec(), r.series(), r.start(), r.fin(), r.count(), r.names(),
+        r.stats());
+    return a == null ? r : r.withAnomaly(a);
+  }
+
+  /**
+   * The anomaly of one window of one series of a view, given as its event count and its values'
+   * summaries (a rollup's, or a stored window's in a preview): the highest-scoring watched figure,
+   * null while every detector of it warms up. A final window teaches its detectors once, in window
+   * order; any other is only scored.
+   */
+  public Anomaly judge(StreamId stream, String viewSpec, Dims series, long start, boolean fin, long count,
+      String[] names, ValueStats.Summary[] stats) {
     Watch w = watches.apply(stream);
     if (w == null) {
-      return r;
+      return null;
     }
     Anomaly best = null;
-    for (String figure : w.on(r.names())) {
-      double value = value(r, figure);
+    for (String figure : w.on(names)) {
+      double value = value(count, names, stats, figure);
       if (!Double.isFinite(value)) {
         continue; // the window has no such value
       }
-      Entry e = entry(stream, r.view().spec(), r.series(), figure, w.sensitivity());
+      Entry e = entry(stream, viewSpec, series, figure, w.sensitivity());
       Verdict v;
-      if (r.fin() && r.start() > e.lastStart) {
-        v = e.detector.observe(r.start(), value);
-        e.lastStart = r.start();
+      if (fin && start > e.lastStart) {
+        v = e.detector.observe(start, value);
+        e.lastStart = start;
         e.dirty = true;
         e.lastScore = v.score();
-        e.typicalEvents = Double.isNaN(e.typicalEvents) ? r.count() : 0.95 * e.typicalEvents + 0.05 * r.count();
+        e.typicalEvents = Double.isNaN(e.typicalEvents) ? count : 0.95 * e.typicalEvents + 0.05 * count;
         scored++;
         if (v.alerts(alertLevel)) {
-          e.flag(r.start(), value);
+          e.flag(start, value);
         }
       } else {
-        v = e.detector.peek(r.start(), value);
+        v = e.detector.peek(start, value);
       }
       if (v.warm() && !Double.isNaN(v.score())) {
-        double score = v.score() * evidence(r, figure, value, v.expected(), e.typicalEvents);
+        double score = v.score() * evidence(names, stats, figure, value, v.expected(), e.typicalEvents);
         if (best == null || score > best.score()) {
           best = new Anomaly(score, figure, value, v.expected(), v.low(), v.high(), v.deviation(), v.method());
         }
       }
     }
-    return best == null ? r : r.withAnomaly(best);
+    return best;
   }
 
   /**
@@ -233,6 +253,11 @@ public final class RollupScorer {
 
   /** {@link #evidence(Rollup, String, double, double)}, knowing how many events the series' windows usually hold. */
   static double evidence(Rollup r, String figure, double value, double expected, double typicalEvents) {
+    return evidence(r.names(), r.stats(), figure, value, expected, typicalEvents);
+  }
+
+  private static double evidence(String[] names, ValueStats.Summary[] stats, String figure, double value,
+      double expected, double typicalEvents) {
     if (!Double.isFinite(expected)) {
       return 1;
     }
@@ -242,7 +267,7 @@ public final class RollupScorer {
       z = 2 * Math.abs(Math.sqrt(value + 0.375) - Math.sqrt(lambda + 0.375));
     } else {
       int dot = figure.lastIndexOf('.');
-      io.pulse.agg.ValueStats.Summary s = summary(r, figure.substring(0, dot));
+      ValueStats.Summary s = summary(names, stats, figure.substring(0, dot));
       if (s == null) {
         return 1;
       }
@@ -283,10 +308,10 @@ public final class RollupScorer {
   static final double Z_CHANCE = 2.5;
   static final double Z_SURE = 4.5;
 
-  private static io.pulse.agg.ValueStats.Summary summary(Rollup r, String name) {
-    for (int i = 0; i < r.names().length; i++) {
-      if (r.names()[i].equals(name)) {
-        return r.stats()[i];
+  private static ValueStats.Summary summary(String[] names, ValueStats.Summary[] stats, String name) {
+    for (int i = 0; i < names.length; i++) {
+      if (names[i].equals(name)) {
+        return stats[i];
       }
     }
     return null;
@@ -329,12 +354,12 @@ public final class RollupScorer {
   }
 
   /** A figure of a rollup: {@code count} or {@code name.figure}; NaN when the window has no such value. */
-  static double value(Rollup r, String figure) {
+  static double value(long count, String[] names, ValueStats.Summary[] stats, String figure) {
     if ("count".equals(figure)) {
-      return r.count();
+      return count;
     }
     int dot = figure.lastIndexOf('.');
-    return r.figure(figure.substring(0, dot), figure.substring(dot + 1));
+    return Rollup.figure(count, names, stats, figure.substring(0, dot), figure.substring(dot + 1));
   }
 
   /**

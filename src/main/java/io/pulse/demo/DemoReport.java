@@ -140,10 +140,8 @@ public final class DemoReport {
     long wall = System.nanoTime();
     PulseConfig config = PulseConfig.of(new JsonObject());
     PulseConfig.Detect detect = config.detect();
-    RollupScorer scorer = new RollupScorer(s -> {
-      PulseConfig.StreamSettings st = config.stream(s.name());
-      return new RollupScorer.Watch(st.watch(), Double.isNaN(st.sensitivity()) ? detect.sensitivity() : st.sensitivity());
-    }, detect.alertLevel(), detect.maxDetectors());
+    RollupScorer scorer = new RollupScorer(s -> RollupScorer.Watch.of(config, s), detect.alertLevel(),
+        detect.maxDetectors());
     Pipeline pipeline = new Pipeline(config, scorer);
     AlertEngine engine = new AlertEngine(AlertEngine.Settings.DEFAULT, "demo");
     JsonArray docs = readyRules();

@@ -67,6 +67,18 @@ public final class LiveJson {
         .put("deviation", num(round(a.deviation()))).put("method", a.method());
   }
 
+  /** An anomaly read back from {@link #anomaly(Anomaly)}'s JSON (as stored), with its score; null fields as NaN. */
+  public static Anomaly anomaly(double score, JsonObject o) {
+    io.vertx.core.json.JsonArray band = o.getJsonArray("band");
+    return new Anomaly(score, o.getString("figure"), orNaN(o.getDouble("value")), orNaN(o.getDouble("expected")),
+        band == null ? Double.NaN : orNaN(band.getDouble(0)), band == null ? Double.NaN : orNaN(band.getDouble(1)),
+        orNaN(o.getDouble("deviation")), o.getString("method"));
+  }
+
+  private static double orNaN(Double d) {
+    return d == null ? Double.NaN : d;
+  }
+
   /** Scores and deviations to four decimals: the wire needs no more. */
   static double round(double v) {
     return Double.isFinite(v) ? Math.round(v * 10_000d) / 10_000d : v;

@@ -237,10 +237,25 @@ public final class History {
   }
 
   /** What a bucket says about anomalies: the highest score among its windows (and why), the outliers. */
-  static final class Marks {
+  public static final class Marks {
     double score = Double.NaN;
     String anomaly;
     long outliers;
+
+    /** The highest stored score of the bucket's windows; NaN when none was scored. */
+    public double score() {
+      return score;
+    }
+
+    /** That score's explanation (JSON text), or null. */
+    public String anomaly() {
+      return anomaly;
+    }
+
+    /** The outliers of the bucket's windows. */
+    public long outliers() {
+      return outliers;
+    }
 
     void add(RollupStore.Stored r) {
       if (!Double.isNaN(r.score()) && (Double.isNaN(score) || r.score() > score)) {
@@ -264,7 +279,7 @@ public final class History {
   }
 
   /** The anomaly marks of each bucket with any, keyed as {@link #buckets} keys its windows. */
-  static Map<Dims, Map<Long, Marks>> marks(Request req, List<RollupStore.Stored> rows) {
+  public static Map<Dims, Map<Long, Marks>> marks(Request req, List<RollupStore.Stored> rows) {
     String[] groupBy = req.groupBy().toArray(new String[0]);
     Map<Dims, Map<Long, Marks>> out = new HashMap<>();
     long step = req.stepMs();
