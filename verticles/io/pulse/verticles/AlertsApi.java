@@ -15,6 +15,7 @@ import io.pulse.store.AlertStore;
 import io.pulse.store.History;
 import io.pulse.store.RollupStore;
 import io.pulse.store.StoreErrors;
+import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
@@ -55,33 +56,89 @@ final class AlertsApi {
 
   /** GET /api/v1/alerts/{id}: with its transitions; an alert no longer in memory is read from storage. */
   void get(RoutingContext rc) {
+    find(rc).onSuccess(a -> json(rc, 200, a)).onFailure(e -> failed(rc, e));
+  }
+
+  /** The alert the path names, from the engine or else from storage; fails 404 when neither has it. */
+  private Future<JsonObject> find(RoutingContext rc) {
     String id = rc.pathParam("id");
     Caller caller = Callers.of(rc);
     if (id == null || !id.matches("[A-Za-z0-9_.-]{1,128}")) {
-      error(rc, 404, "no alert " + io.pulse.http.QueryParams.shown(id));
+      return notFound(id);
+    }
+    return rc.vertx().eventBus().<JsonObject>request(Addresses.ALERTS_REQUEST, request(rc, "get").put("id", id), ASK)
+        .map(m -> m.body())
+        .recover(e -> {
+          if (store == null || !(e instanceof ReplyException r && r.failureCode() == 404)) {
+            return Future.failedFuture(e);
+          }
+          return StoreErrors.bounded(store.alert(caller.tenant(), id), ctx.config.storage().queryTimeoutMs())
+              .recover(x -> Future.failedFuture(new ReplyException(ReplyFailure.TIMEOUT, "storage: "
+                  + StoreErrors.describe(x))))
+              .compose(a -> a == null ? notFound(id) : Future.succeededFuture(a));
+        });
+  }
+
+  private static Future<JsonObject> notFound(String id) {
+    return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 404,
+        "no alert " + io.pulse.http.QueryParams.shown(id)));
+  }
+
+  /**
+   * POST /api/v1/alerts/{id}/not-anomaly, body {@code {"comment"}} (optional): "this was not an
+   * anomaly". Every detector of the alert's series that flagged a window from the one that opened the
+   * alert to its resolution (or now) learns that such values are normal there, so
+   * similar points of that series score lower from now on. Only for alerts an anomaly score raised
+   * (409 otherwise); 409 too when no detector flagged the series in that time lately (each
+   * remembers its last 8 flagged windows). Audited as {@code anomaly.not-anomaly}.
+   */
+  void notAnomaly(RoutingContext rc) {
+    if (!ctx.config.detect().enabled()) {
+      error(rc, 503, "anomaly detection is off (detect.enabled / PULSE_DETECT)");
       return;
     }
-    rc.vertx().eventBus().<JsonObject>request(Addresses.ALERTS_REQUEST, request(rc, "get").put("id", id), ASK)
-        .onSuccess(m -> json(rc, 200, m.body()))
-        .onFailure(e -> {
-          if (store != null && e instanceof ReplyException r && r.failureCode() == 404) {
-            StoreErrors.bounded(store.alert(caller.tenant(), id), ctx.config.storage().queryTimeoutMs())
-                .onComplete(ar -> {
-                  if (ar.succeeded() && ar.result() == null) {
-                    error(rc, 404, "no alert " + io.pulse.http.QueryParams.shown(id));
-                  } else {
-                    Replies.answer(rc, ar, 200);
-                  }
-                });
-          } else {
-            failed(rc, e);
-          }
-        });
+    JsonObject body = rc.body().length() <= 0 ? new JsonObject() : body(rc);
+    Object comment = body.getValue("comment");
+    if (comment != null && !(comment instanceof String c && c.length() <= 1000)) {
+      error(rc, 400, "comment: a string of at most 1000 characters");
+      return;
+    }
+    Caller caller = Callers.of(rc);
+    Future<JsonObject> done = find(rc).compose(a -> {
+      if (a.getJsonObject("anomaly") == null) {
+        return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409, "alert " + a.getString("id")
+            + " was not raised by an anomaly score (its rule is not an anomaly rule): there is no detector to teach"));
+      }
+      String stream = a.getString("stream");
+      // from the window that opened it (an alert read back from storage: its start less a window's close)
+      long from = a.getLong("windowStart") != null ? a.getLong("windowStart") : a.getLong("startedAt")
+          - ctx.config.stream(stream).windowMs() - ctx.config.aggregation().allowedLatenessMs() - 10_000;
+      long to = a.getLong("resolvedAt") != null ? a.getLong("resolvedAt") : ctx.clock.millis();
+      JsonObject ask = new JsonObject().put("tenant", caller.tenant()).put("stream", stream)
+          .put("series", a.getJsonObject("series")).put("start", from).put("to", to);
+      return rc.vertx().eventBus().<JsonObject>request(Addresses.DETECT_FEEDBACK, ask, ASK).compose(m -> {
+        int n = m.body().getInteger("detectors");
+        if (n == 0) {
+          return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409, "no detector of "
+              + stream + " flagged that series between " + from + " and " + to + " lately (each remembers its last "
+              + "8 flagged windows)"));
+        }
+        JsonObject answer = new JsonObject().put("alert", a.getString("id")).put("stream", stream)
+            .put("series", a.getJsonObject("series")).put("from", from).put("to", to).put("detectors", n)
+            .put("comment", comment);
+        if (store == null) {
+          return Future.succeededFuture(answer);
+        }
+        return io.pulse.store.AuditLog.record(ctx.db.pool(), caller.tenant(), ctx.clock.millis(), caller.subject(),
+            "anomaly.not-anomaly", "alert " + a.getString("id"), answer.copy()).map(answer);
+      });
+    });
+    done.onSuccess(a -> json(rc, 200, a)).onFailure(e -> failed(rc, e));
   }
 
   /** POST /api/v1/alerts/{id}/ack, body {@code {"comment", "until"}} (both optional; no until: until resolved). */
   void ack(RoutingContext rc) {
-    JsonObject body = rc.body().length() == 0 ? new JsonObject() : body(rc);
+    JsonObject body = rc.body().length() <= 0 ? new JsonObject() : body(rc);
     ask(rc, request(rc, "ack").put("id", rc.pathParam("id")).put("by", Callers.of(rc).subject())
         .put("comment", body.getValue("comment")).put("until", body.getValue("until")));
   }

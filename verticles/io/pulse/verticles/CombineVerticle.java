@@ -122,8 +122,9 @@ public final class CombineVerticle extends VerticleBase {
       JsonObject series = q.getJsonObject("series");
       Dims dims = series == null ? null : Dims.of(series.getMap().entrySet().stream().collect(
           java.util.stream.Collectors.toMap(java.util.Map.Entry::getKey, e -> String.valueOf(e.getValue()))));
+      long start = q.getLong("start");
       m.reply(new JsonObject().put("detectors", scorer.markNormal(StreamId.of(q.getString("tenant"),
-          q.getString("stream")), dims, q.getLong("start"))));
+          q.getString("stream")), dims, start, q.getLong("to", start))));
     });
     MessageConsumer<JsonObject> forget = vertx.eventBus().consumer(Addresses.DETECT_FORGET, m ->
         scorer.forget(StreamId.of(m.body().getString("tenant"), m.body().getString("stream"))));

@@ -96,6 +96,8 @@ final class Routes {
       withFailure(route(POST, "/api/v1/alerts/:id/ack", ALERTS, Adapters::documentBody, a -> a.alerts()::ack),
           a -> a.alerts()::tooLarge),
       route(POST, "/api/v1/alerts/:id/unack", ALERTS, a -> a.alerts()::unack),
+      withFailure(route(POST, "/api/v1/alerts/:id/not-anomaly", ALERTS, Adapters::documentBody,
+          a -> a.alerts()::notAnomaly), a -> a.alerts()::tooLarge),
       route(GET, "/api/v1/silences", READ, a -> a.alerts()::silences),
       withFailure(route(POST, "/api/v1/silences", ALERTS, Adapters::documentBody, a -> a.alerts()::createSilence),
           a -> a.alerts()::tooLarge),

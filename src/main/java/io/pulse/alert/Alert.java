@@ -52,6 +52,8 @@ public final class Alert {
   String message;
   Anomaly anomaly;
   final long startedAt;
+  /** The start of the window that opened the alert (its start time for an absence). */
+  long windowStart;
   long firedAt = -1;
   long resolvedAt = -1;
   long updatedAt;
@@ -136,7 +138,7 @@ public final class Alert {
         .put("ruleName", rule.name()).put("state", state.wire()).put("severity", rule.severity())
         .put("stream", rule.stream().name()).put("series", Transition.dims(series))
         .put("value", Double.isFinite(value) ? value : null).put("message", message).put("at", updatedAt)
-        .put("startedAt", startedAt).put("firedAt", firedAt < 0 ? null : firedAt)
+        .put("startedAt", startedAt).put("windowStart", windowStart).put("firedAt", firedAt < 0 ? null : firedAt)
         .put("resolvedAt", resolvedAt < 0 ? null : resolvedAt).put("labels", new JsonObject(new TreeMap<>(matchLabels())))
         .put("flapping", flapping).put("silenced", silenced()).put("silencedBy", new JsonArray(new ArrayList<>(silencedBy)));
     JsonObject ack = ackJson();

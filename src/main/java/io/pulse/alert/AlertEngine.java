@@ -276,7 +276,9 @@ public final class AlertEngine {
         }
         tr.lastSeen = now;
         tr.holding = true;
+        windowStart = r.start();
         open(t, tr, v, null, now, out);
+        windowStart = -1;
       }
     }
     return out;
@@ -360,10 +362,15 @@ public final class AlertEngine {
     if (tr.alert != null && tr.alert.state.active()) {
       tr.alert.anomaly = anomaly;
     }
+    windowStart = w.start();
     condition(t, tr, v, anomaly, now, out);
+    windowStart = -1;
   }
 
   /** The state machine, given the value just seen. */
+  /** The start of the window being evaluated (-1: none, a tick): an alert opened by it records it. */
+  private long windowStart = -1;
+
   private void condition(Tenant t, Track tr, double v, Anomaly anomaly, long now, List<Transition> out) {
     Rule rule = tr.rs.rule;
     boolean active = tr.active();
@@ -467,6 +474,7 @@ public final class AlertEngine {
       tr.alert = null; // the previous episode stays listed (resolved) but no longer belongs to the track
     }
     Alert a = new Alert(idPrefix + "-" + Long.toString(++seq, 36), rule, tr.series, now);
+    a.windowStart = windowStart >= 0 ? windowStart : now;
     a.value = v;
     a.anomaly = anomaly;
     a.flapping = tr.flapping;

@@ -368,20 +368,29 @@ public final class RollupScorer {
    * {@code start} learns that such a value is normal. Returns how many detectors took it.
    */
   public int markNormal(StreamId stream, Dims series, long start) {
+    return markNormal(stream, series, start, start);
+  }
+
+  /**
+   * {@link #markNormal(StreamId, Dims, long)} for every flagged window starting from {@code from}
+   * to {@code to} (an alert's time): returns how many detectors took at least one.
+   */
+  public int markNormal(StreamId stream, Dims series, long from, long to) {
     int n = 0;
     for (String key : byStream.getOrDefault(stream, Set.of())) {
       Entry e = detectors.get(key);
       if (e == null || (series != null && !e.series.equals(series))) {
         continue;
       }
+      boolean took = false;
       for (int i = 0; i < e.flagged; i++) {
-        if (e.flaggedStart[i] == start) {
-          e.detector.markNormal(start, e.flaggedValue[i]);
+        if (e.flaggedStart[i] >= from && e.flaggedStart[i] <= to) {
+          e.detector.markNormal(e.flaggedStart[i], e.flaggedValue[i]);
           e.dirty = true;
-          n++;
-          break;
+          took = true;
         }
       }
+      n += took ? 1 : 0;
     }
     return n;
   }

@@ -64,6 +64,12 @@ class DetectionServerTest {
     try (TestPulse p = TestPulse.startWithStorage(db, settings(), clock);
         LiveClient live = LiveClient.sse(p.port(), "stream=det", null)) {
       live.await(m -> "subscribed".equals(m.type()), 5000);
+      // an anomaly rule and a threshold rule, both for the burst
+      for (String rule : new String[] {"{\"name\":\"det unusual\",\"stream\":\"det\",\"kind\":\"anomaly\","
+          + "\"value\":0.9}", "{\"name\":\"det busy\",\"stream\":\"det\",\"kind\":\"threshold\",\"op\":\">\","
+          + "\"value\":100}"}) {
+        assertEquals(201, p.request("POST", "/api/v1/rules", rule, "Content-Type", "application/json").statusCode());
+      }
       for (int w = 0; w < WINDOWS; w++) {
         int n = w == SPIKE ? 120 : 20 + rnd.nextInt(5);
         counts[w] = n;
@@ -117,7 +123,35 @@ class DetectionServerTest {
           .getJsonObject(1);
       assertTrue(point.getDouble("score") >= 0.9, point.encode());
 
-      // not an anomaly: the detectors that flagged it take it, audited; a window nobody flagged is a 404
+      // not an anomaly, said on the alert the burst raised: the detectors of its series take it; an alert of a
+      // threshold rule has no detector to teach (409), an unknown one is a 404
+      JsonArray alerts = Await.until("both rules fired on the burst", () -> p.get("/api/v1/alerts?stream=det").json()
+          .getJsonArray("alerts"), a -> a.stream().map(x -> ((JsonObject) x).getString("ruleName")).distinct().count() == 2,
+          20_000);
+      String anomalyAlert = null;
+      String thresholdAlert = null;
+      for (Object o : alerts) {
+        JsonObject a = (JsonObject) o;
+        if ("det unusual".equals(a.getString("ruleName"))) {
+          anomalyAlert = a.getString("id");
+          assertEquals(burst, a.getLong("windowStart"), "opened by the burst's window: " + a.encode());
+          assertEquals("count", a.getJsonObject("anomaly").getString("figure"), a.encode());
+        } else {
+          thresholdAlert = a.getString("id");
+        }
+      }
+      HttpResponse<String> na = p.request("POST", "/api/v1/alerts/" + anomalyAlert + "/not-anomaly",
+          "{\"comment\":\"a planned load test\"}", "Content-Type", "application/json");
+      assertEquals(200, na.statusCode(), na.body());
+      assertEquals(1, new JsonObject(na.body()).getInteger("detectors"), "the stream total's count detector: " + na.body());
+      HttpResponse<String> no = p.request("POST", "/api/v1/alerts/" + thresholdAlert + "/not-anomaly", "",
+          "Content-Type", "application/json");
+      assertEquals(409, no.statusCode(), no.body());
+      assertEquals(404, p.request("POST", "/api/v1/alerts/nope/not-anomaly", "", "Content-Type", "application/json")
+          .statusCode());
+
+      // not an anomaly, said on the window: the detectors that flagged it take it, audited; a window nobody flagged
+      // is a 404
       HttpResponse<String> fb = p.request("POST", "/api/v1/streams/det/anomalies/feedback",
           new JsonObject().put("start", spikeStart).encode(), "Content-Type", "application/json");
       assertEquals(200, fb.statusCode(), fb.body());
@@ -127,7 +161,7 @@ class DetectionServerTest {
       assertEquals(400, p.request("POST", "/api/v1/streams/det/anomalies/feedback", "{\"start\":\"x\"}",
           "Content-Type", "application/json").statusCode());
       JsonArray audit = p.get("/api/v1/audit?action=anomaly.not-anomaly").json().getJsonArray("entries");
-      assertEquals(1, audit.size(), audit.encode());
+      assertEquals(2, audit.size(), audit.encode());
     }
     // the stop saved the detectors; the next run starts warm
     try (TestPulse p = TestPulse.startWithStorage(db, settings(), new ManualClock(clock.millis()))) {
