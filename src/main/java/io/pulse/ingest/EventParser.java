@@ -13,6 +13,7 @@ import io.pulse.event.Event;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -71,6 +72,8 @@ public final class EventParser {
   EventParser(PulseConfig.Ingest limits, boolean quickPass) {
     this.quickPass = quickPass;
     this.limits = limits;
+    this.dimsRule = RULES.computeIfAbsent(List.of(limits.maxDims(), limits.maxNameLength(), limits.maxDimValueLength()),
+        k -> (long) RULES.size());
     this.dimKeys = new String[limits.maxDims() + 1];
     this.dimValues = new String[limits.maxDims() + 1];
     this.valueNames = new String[limits.maxValues() + 1];
@@ -326,39 +329,31 @@ public final class EventParser {
     private int quickLines(int maxEvents, int maxBytes) {
       byte[] b = body;
       int n = b.length;
-      int start = quickAt;
-      int from = start;
+      int i = quickAt;
+      int from = i;
       int read = 0;
-      while (start < n) {
-        if (read >= Math.max(1, maxEvents) || (start - from >= maxBytes && read > 0)) {
-          quickAt = start;
+      while (true) {
+        while (i < n && isSpace(b[i])) {
+          i++; // blank lines and the space between objects
+        }
+        if (i >= n) {
+          break;
+        }
+        if (read >= Math.max(1, maxEvents) || (i - from >= maxBytes && read > 0)) {
+          quickAt = i;
           return read;
         }
-        int end = start;
-        while (end < n && b[end] != '\n') {
-          end++;
+        Event ev = b[i] == '{' ? quick(b, i, pathStream, arrival) : null;
+        if (ev == null) {
+          toJackson(lineStart(b, i));
+          return read;
         }
-        int s = start;
-        int e = end;
-        while (s < e && isSpace(b[s])) {
-          s++;
-        }
-        while (e > s && isSpace(b[e - 1])) {
-          e--;
-        }
-        if (e > s) {
-          Event ev = b[s] == '{' ? quick(b, s, e, pathStream, arrival) : null;
-          if (ev == null) {
-            toJackson(start);
-            return read;
-          }
-          checkCount(index);
-          keep(ev, index);
-          quickTaken++;
-          index++;
-          read++;
-        }
-        start = end + 1;
+        checkCount(index);
+        keep(ev, index);
+        quickTaken++;
+        index++;
+        read++;
+        i = qi;
       }
       quickAt = n;
       state = DONE;
@@ -534,6 +529,18 @@ public final class EventParser {
   private final StringCache names = new StringCache(1024, true);
   /** Lines the quick pass took, for tests. */
   long quickTaken;
+  /** The stream of the line read last, as its bytes and its text. */
+  private byte[] lastStreamBytes;
+  private String lastStreamText;
+  /** The value names of the line read last, by position, as bytes and text (checked names only). */
+  private final byte[][] nameBytes = new byte[8][];
+  private final String[] nameTexts = new String[8];
+  /** Dims by the exact bytes of their JSON object, shared by every parser so all hand out one Dims per series. */
+  private static final SpanCache SPANS = new SpanCache(16384);
+  /** The limits a dims object is checked under, as one number: {@link #SPANS} entries hold only for the same. */
+  private final long dimsRule;
+  private static final java.util.concurrent.ConcurrentHashMap<List<Integer>, Long> RULES =
+      new java.util.concurrent.ConcurrentHashMap<>();
   /** The quick reader's position in the line it reads. */
   private int qi;
   /** Exact powers of ten as doubles (10^22 is the largest one a double holds exactly). */
@@ -552,20 +559,19 @@ public final class EventParser {
    * that shape, or an event to reject): the caller then reads the line with Jackson, which gives
    * the answer. Never adds a rejection.
    *
+   * <p>On success {@link #qi} is at the start of the next line. Every scan stops at the body's end;
+   * a line break can only come after the object (raw control characters are never taken).
+   *
    * @param i the line's first byte after leading whitespace, which is '{'
-   * @param end the end of the line's text, trailing whitespace excluded
    */
-  private Event quick(byte[] b, int i, int end, String pathStream, long arrival) {
+  private Event quick(byte[] b, int i, String pathStream, long arrival) {
     String stream = null;
     long ts = arrival;
     String id = null;
-    int dims = 0;
+    Dims d = Dims.EMPTY;
     int values = 0;
     int seen = 0;
-    int last = end - 1; // the object's closing brace
-    if (b[last] != '}') {
-      return null;
-    }
+    int last = b.length; // every scan stops before it
     qi = i + 1;
     int c = skip(b, last);
     if (c != '"') {
@@ -594,6 +600,12 @@ public final class EventParser {
           if (c != '"') {
             return null;
           }
+          byte[] lb = lastStreamBytes;
+          if (lb != null && sameBytes(b, qi + 1, lb, last)) {
+            stream = lastStreamText; // the stream of the previous line, as usual: already checked
+            qi += lb.length + 2;
+            break;
+          }
           int ve = plainString(b, qi + 1, last);
           if (ve < 0) {
             return null;
@@ -602,6 +614,8 @@ public final class EventParser {
           if (!StreamId.validName(stream)) {
             return null;
           }
+          lastStreamBytes = Arrays.copyOfRange(b, qi + 1, ve);
+          lastStreamText = stream;
           qi = ve + 1;
           break;
         }
@@ -664,6 +678,21 @@ public final class EventParser {
           if (c != '{') {
             return null;
           }
+          int ds = qi;
+          int de = ds + 1; // the first closing brace: the dims' own, unless a value holds one
+          while (de < last && b[de] != '}') {
+            de++;
+          }
+          if (de >= last) {
+            return null;
+          }
+          Dims known = SPANS.get(b, ds, de + 1, dimsRule);
+          if (known != null) {
+            d = known; // these very bytes made these dims before
+            qi = de + 1;
+            break;
+          }
+          int dims = 0;
           qi++;
           c = skip(b, last);
           if (c != '}') {
@@ -707,6 +736,13 @@ public final class EventParser {
               c = skip(b, last);
             }
           }
+          d = dimsCache.get(dimKeys, dimValues, dims);
+          if (d == null) {
+            return null; // a key given twice
+          }
+          if (qi == de) {
+            SPANS.put(b, ds, de + 1, d, dimsRule);
+          }
           qi++; // the dims' closing brace
           break;
         case F_VALUES:
@@ -719,27 +755,44 @@ public final class EventParser {
             if (c != '"') {
               return null; // also {}: values are required
             }
-            int ks = qi + 1;
-            int ke = plainString(b, ks, last);
-            if (ke < 0 || ke - ks > limits.maxNameLength() || values == limits.maxValues()) {
+            if (values == limits.maxValues()) {
               return null;
             }
-            String name = names.get(b, ks, ke - ks);
-            if (!validName(name) || indexOf(valueNames, values, name) >= 0) {
+            String name;
+            byte[] nb = values < nameBytes.length ? nameBytes[values] : null;
+            if (nb != null && sameBytes(b, qi + 1, nb, last)) {
+              name = nameTexts[values]; // the name the previous line had here: already checked
+              qi += nb.length + 2;
+            } else {
+              int ks = qi + 1;
+              int ke = plainString(b, ks, last);
+              if (ke < 0 || ke - ks > limits.maxNameLength()) {
+                return null;
+              }
+              name = names.get(b, ks, ke - ks);
+              if (!validName(name)) {
+                return null;
+              }
+              if (values < nameBytes.length) {
+                nameBytes[values] = Arrays.copyOfRange(b, ks, ke);
+                nameTexts[values] = name;
+              }
+              qi = ke + 1;
+            }
+            if (indexOf(valueNames, values, name) >= 0) {
               return null;
             }
-            qi = ke + 1;
             if (skip(b, last) != ':') {
               return null;
             }
             qi++;
             skip(b, last);
-            double d = number(b, last);
-            if (Double.isNaN(d) || d > MAX_ABS_VALUE || d < -MAX_ABS_VALUE) {
+            double x = number(b, last);
+            if (Double.isNaN(x) || x > MAX_ABS_VALUE || x < -MAX_ABS_VALUE) {
               return null; // not a number, or out of range (Jackson's path rejects it)
             }
             valueNames[values] = name;
-            valueNumbers[values++] = d;
+            valueNumbers[values++] = x;
             c = skip(b, last);
             if (c == '}') {
               break;
@@ -765,10 +818,20 @@ public final class EventParser {
         }
         continue;
       }
-      if (c == '}' && qi == last) {
-        break;
+      if (c != '}') {
+        return null;
       }
-      return null;
+      qi++;
+      while (qi < last && (b[qi] == ' ' || b[qi] == '\t' || b[qi] == '\r')) {
+        qi++;
+      }
+      if (qi < last) {
+        if (b[qi] != '\n') {
+          return null; // more after the object on its line
+        }
+        qi++;
+      }
+      break;
     }
     if (stream == null) {
       stream = pathStream;
@@ -781,20 +844,16 @@ public final class EventParser {
     if (values == 0) {
       return null;
     }
-    Dims d = dimsCache.get(dimKeys, dimValues, dims);
-    if (d == null) {
-      return null;
-    }
     String[] nm = sameNames(values);
     double[] nums = new double[values];
     System.arraycopy(valueNumbers, 0, nums, 0, values);
     return new Event(streamId(stream), ts, id, d, nm, nums, arrival);
   }
 
-  /** Skips JSON whitespace (no CR: Jackson counts it as a line break) up to {@code last}; the byte there, or -1. */
+  /** Skips JSON whitespace (no CR: Jackson counts it as a line break) before {@code last}; the byte there, or -1. */
   private int skip(byte[] b, int last) {
     int i = qi;
-    while (i <= last) {
+    while (i < last) {
       byte c = b[i];
       if (c != ' ' && c != '\t') {
         qi = i;
@@ -804,6 +863,15 @@ public final class EventParser {
     }
     qi = i;
     return -1;
+  }
+
+  /**
+   * Whether the bytes at {@code at} are {@code text} and a closing quote ({@code text} holds no
+   * quote), before {@code last}.
+   */
+  private static boolean sameBytes(byte[] b, int at, byte[] text, int last) {
+    int end = at + text.length;
+    return end < last && b[end] == '"' && Arrays.equals(b, at, end, text, 0, text.length);
   }
 
   /**
@@ -862,7 +930,10 @@ public final class EventParser {
 
   /** Whether a value that ends at {@link #qi} is followed by whitespace, a comma or a closing brace. */
   private boolean delimited(byte[] b, int last) {
-    byte c = b[qi]; // qi <= last: the object's closing brace is still ahead
+    if (qi >= last) {
+      return false;
+    }
+    byte c = b[qi];
     return c == ',' || c == '}' || c == ' ' || c == '\t';
   }
 
@@ -885,7 +956,7 @@ public final class EventParser {
         i++;
       }
     }
-    if (i - start > 100) {
+    if (i - start > 100 || i >= last) {
       return -1;
     }
     byte c = b[i];
