@@ -536,7 +536,7 @@ public final class EventParser {
   private final byte[][] nameBytes = new byte[8][];
   private final String[] nameTexts = new String[8];
   /** Dims by the exact bytes of their JSON object, shared by every parser so all hand out one Dims per series. */
-  private static final SpanCache SPANS = new SpanCache(16384);
+  private static final SpanCache SPANS = new SpanCache(32768);
   /** The limits a dims object is checked under, as one number: {@link #SPANS} entries hold only for the same. */
   private final long dimsRule;
   private static final java.util.concurrent.ConcurrentHashMap<List<Integer>, Long> RULES =
@@ -779,8 +779,10 @@ public final class EventParser {
               }
               qi = ke + 1;
             }
-            if (indexOf(valueNames, values, name) >= 0) {
-              return null;
+            for (int k = 0; k < values; k++) {
+              if (valueNames[k] == name) { // interned names: the same text is the same instance
+                return null;
+              }
             }
             if (skip(b, last) != ':') {
               return null;
@@ -870,8 +872,16 @@ public final class EventParser {
    * quote), before {@code last}.
    */
   private static boolean sameBytes(byte[] b, int at, byte[] text, int last) {
-    int end = at + text.length;
-    return end < last && b[end] == '"' && Arrays.equals(b, at, end, text, 0, text.length);
+    int n = text.length;
+    if (at + n >= last || b[at + n] != '"') {
+      return false;
+    }
+    for (int k = 0; k < n; k++) { // names are short: a plain loop beats Arrays.equals' set-up
+      if (b[at + k] != text[k]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -999,6 +1009,13 @@ public final class EventParser {
     }
     long v = 0;
     int start = i;
+    if (i + 8 <= last) {
+      long w = (long) LONGS.get(b, i);
+      if (eightDigits(w)) {
+        v = eightDigitsValue(w); // a 13-digit ts: the first 8 digits at once
+        i += 8;
+      }
+    }
     while (i < last && b[i] >= '0' && b[i] <= '9') {
       v = v * 10 + (b[i] - '0');
       i++;
@@ -1008,6 +1025,23 @@ public final class EventParser {
       return Long.MIN_VALUE;
     }
     return v;
+  }
+
+  private static final java.lang.invoke.VarHandle LONGS =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+  /** Whether the 8 bytes of {@code w} (little-endian) are all ASCII digits. */
+  private static boolean eightDigits(long w) {
+    return ((w & 0xF0F0F0F0F0F0F0F0L) | (((w + 0x0606060606060606L) & 0xF0F0F0F0F0F0F0F0L) >>> 4))
+        == 0x3333333333333333L;
+  }
+
+  /** The value of 8 ASCII digits read as one little-endian long, the first digit the most significant. */
+  private static long eightDigitsValue(long w) {
+    w -= 0x3030303030303030L;
+    w = (w * 10) + (w >>> 8);
+    return (((w & 0x000000FF000000FFL) * (100 + (1000000L << 32)))
+        + (((w >>> 16) & 0x000000FF000000FFL) * (1 + (10000L << 32)))) >>> 32;
   }
 
   /**

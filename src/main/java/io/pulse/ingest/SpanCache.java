@@ -13,9 +13,10 @@ import java.util.Arrays;
  * valid go in, so equal bytes mean equal dims.
  *
  * <p>One table for every parser (every event loop): the same bytes give the same Dims instance on
- * every thread, so the catalog's series look-up matches by identity. A direct-mapped table of
- * immutable entries: a collision replaces the entry, and a racy read sees a whole entry or none
- * (final fields), at worst a miss.
+ * every thread, so the catalog's series look-up matches by identity. A table of immutable entries,
+ * two ways per set (so two hot objects that hash alike do not keep evicting each other): a third
+ * replaces the older one, and a racy read sees a whole entry or none (final fields), at worst a
+ * miss.
  */
 final class SpanCache {
 
@@ -35,16 +36,45 @@ final class SpanCache {
 
   /** The dims read before from the bytes {@code [from, to)} under the limits {@code rule}, or null. */
   Dims get(byte[] b, int from, int to, long rule) {
-    Entry e = table[slot(b, from, to)];
-    if (e != null && e.rule == rule && Arrays.equals(e.bytes, 0, e.bytes.length, b, from, to)) {
+    int slot = slot(b, from, to);
+    Entry e = table[slot];
+    if (e != null && e.rule == rule && same(e.bytes, b, from, to)) {
+      return e.dims;
+    }
+    e = table[slot ^ 1];
+    if (e != null && e.rule == rule && same(e.bytes, b, from, to)) {
       return e.dims;
     }
     return null;
   }
 
+  /** Whether {@code [from, to)} of {@code b} holds exactly {@code bytes}: 8 at a time, as the spans are short. */
+  private static boolean same(byte[] bytes, byte[] b, int from, int to) {
+    int n = bytes.length;
+    if (n != to - from) {
+      return false;
+    }
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+      if ((long) LONGS.get(bytes, i) != (long) LONGS.get(b, from + i)) {
+        return false;
+      }
+    }
+    for (; i < n; i++) {
+      if (bytes[i] != b[from + i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Notes that the bytes {@code [from, to)}, a whole valid dims object, make {@code dims}. */
   void put(byte[] b, int from, int to, Dims dims, long rule) {
-    table[slot(b, from, to)] = new Entry(Arrays.copyOfRange(b, from, to), dims, rule);
+    int slot = slot(b, from, to);
+    if (table[slot] != null) {
+      table[slot ^ 1] = table[slot]; // the newer entry first; the older one stays as the second way
+    }
+    table[slot] = new Entry(Arrays.copyOfRange(b, from, to), dims, rule);
   }
 
   private int slot(byte[] b, int from, int to) {
