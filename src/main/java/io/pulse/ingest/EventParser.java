@@ -125,9 +125,9 @@ public final class EventParser {
     private final String tenant;
     private final String pathStream;
     private final long arrival;
-    private final List<Event> events = new ArrayList<>();
+    private final List<Event> events;
     private final List<Rejection> rejections = new ArrayList<>(0);
-    private int[] indices = new int[64];
+    private int[] indices;
     private int indexCount;
     private int state;
     private JsonParser p;
@@ -151,6 +151,10 @@ public final class EventParser {
       this.pathStream = pathStream;
       this.arrival = arrival;
       this.state = format == BodyFormat.NDJSON ? LINES_START : JSON_START;
+      // room for the events of a body of ~100-byte events, so the lists rarely grow while it is read
+      int guess = Math.min(body.length / 64 + 16, 8192);
+      this.events = new ArrayList<>(guess);
+      this.indices = new int[guess];
     }
 
     public boolean done() {
