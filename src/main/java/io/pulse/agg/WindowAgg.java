@@ -59,6 +59,9 @@ public final class WindowAgg {
       latestArrival = e.arrival();
     }
     ValueStats[] ls = lastStats;
+    if (ls != null && !e.hasNamesArray(lastNames) && sameNames(e.namesArray(), lastNames)) {
+      lastNames = e.namesArray(); // another array of the same names (producers that make one per event)
+    }
     if (ls == null || !e.hasNamesArray(lastNames)) {
       settle(); // the buffered rows belong to the previous names
       // parsers share one names array between the events of a body that name the same values
@@ -82,6 +85,19 @@ public final class WindowAgg {
       buf[at + i] = e.value(i);
     }
     rows++;
+  }
+
+  /** Whether two names arrays hold the same names in the same order (names are canonical, so by identity first). */
+  private static boolean sameNames(String[] a, String[] b) {
+    if (a.length != b.length) {
+      return false;
+    }
+    for (int i = 0; i < a.length; i++) {
+      if (a[i] != b[i] && !a[i].equals(b[i])) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Gives the buffered values to their stats, each value's run in event order. */
