@@ -27,6 +27,18 @@ public final class WindowAgg {
   /** The stats of the last event's value names, by position, while events share one names array. */
   private String[] lastNames;
   private ValueStats[] lastStats;
+  /**
+   * The values of the last events, not yet given to their stats: {@link #rows} events of
+   * {@code lastStats.length} values each, row by row. An event then touches only this window and
+   * this buffer; each value's stats take a run of values at a time, while they are in cache (with
+   * thousands of series per shard, a stats update per value was mostly cache misses). Every reader
+   * of the stats settles the buffer first ({@link #settle}), and the stats see the values in the
+   * order the events came, so nothing a reader sees changes.
+   */
+  private double[] rowValues;
+  private int rows;
+
+  private static final int ROWS = 32;
 
   public WindowAgg(long start, long end, double accuracy, int maxBins) {
     this.start = start;
@@ -49,7 +61,11 @@ public final class WindowAgg {
       latestArrival = e.arrival();
     }
     ValueStats[] ls = lastStats;
+    if (ls != null && !e.hasNamesArray(lastNames) && sameNames(e.namesArray(), lastNames)) {
+      lastNames = e.namesArray(); // another array of the same names (producers that make one per event)
+    }
     if (ls == null || !e.hasNamesArray(lastNames)) {
+      settle(); // the buffered rows belong to the previous names
       // parsers share one names array between the events of a body that name the same values
       String[] names = e.namesArray();
       ls = new ValueStats[names.length];
@@ -58,9 +74,49 @@ public final class WindowAgg {
       }
       lastNames = names;
       lastStats = ls;
+      if (rowValues == null || rowValues.length < ROWS * ls.length) {
+        rowValues = new double[ROWS * Math.max(2, ls.length)];
+      }
+    } else if (rows == ROWS) {
+      settle();
     }
-    for (int i = 0; i < ls.length; i++) {
-      ls[i].add(e.value(i));
+    double[] buf = rowValues;
+    int width = ls.length;
+    int at = rows * width;
+    for (int i = 0; i < width; i++) {
+      buf[at + i] = e.value(i);
+    }
+    rows++;
+  }
+
+  /** Whether two names arrays hold the same names in the same order (names are canonical, so by identity first). */
+  private static boolean sameNames(String[] a, String[] b) {
+    if (a.length != b.length) {
+      return false;
+    }
+    for (int i = 0; i < a.length; i++) {
+      if (a[i] != b[i] && !a[i].equals(b[i])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Gives the buffered values to their stats, each value's run in event order. */
+  private void settle() {
+    int r = rows;
+    if (r == 0) {
+      return;
+    }
+    rows = 0; // first: a stats update that throws must not leave the rows to be given again
+    ValueStats[] ls = lastStats;
+    double[] buf = rowValues;
+    int width = ls.length;
+    for (int i = 0; i < width; i++) {
+      ValueStats st = ls[i];
+      for (int k = 0, at = i; k < r; k++, at += width) {
+        st.add(buf[at]);
+      }
     }
   }
 
@@ -70,6 +126,8 @@ public final class WindowAgg {
    * as it was.
    */
   public void merge(WindowAgg other) {
+    other.settle();
+    settle();
     for (int i = 0; i < other.n; i++) {
       other.stats[i].settle();
     }
@@ -112,6 +170,7 @@ public final class WindowAgg {
 
   /** The rollup of this window for a key. */
   public Rollup rollup(ViewKey key, boolean fin) {
+    settle();
     String[] nm = Arrays.copyOf(names, n);
     ValueStats.Summary[] sm = new ValueStats.Summary[n];
     for (int i = 0; i < n; i++) {
@@ -148,11 +207,13 @@ public final class WindowAgg {
   }
 
   public ValueStats valueStats(int i) {
+    settle();
     return stats[i];
   }
 
   /** The stats of one value name, made empty if the window has none yet: for merging stored windows in. */
   public ValueStats valueStatsFor(String name) {
+    settle();
     return stats(name);
   }
 

@@ -13,6 +13,7 @@ import io.pulse.event.Event;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -47,6 +48,7 @@ public final class EventParser {
   public static final double MAX_ABS_VALUE = 1e308;
 
   private final PulseConfig.Ingest limits;
+  private final boolean quickPass;
   private final String[] dimKeys;
   private final String[] dimValues;
   private final String[] valueNames;
@@ -63,7 +65,15 @@ public final class EventParser {
   private StreamId lastStreamId;
 
   public EventParser(PulseConfig.Ingest limits) {
+    this(limits, true);
+  }
+
+  /** @param quickPass whether NDJSON lines of the usual shape skip Jackson (off: for tests comparing the two) */
+  EventParser(PulseConfig.Ingest limits, boolean quickPass) {
+    this.quickPass = quickPass;
     this.limits = limits;
+    this.dimsRule = RULES.computeIfAbsent(List.of(limits.maxDims(), limits.maxNameLength(), limits.maxDimValueLength()),
+        k -> (long) RULES.size());
     this.dimKeys = new String[limits.maxDims() + 1];
     this.dimValues = new String[limits.maxDims() + 1];
     this.valueNames = new String[limits.maxValues() + 1];
@@ -103,7 +113,9 @@ public final class EventParser {
     private static final int JSON_START = 0;
     private static final int JSON_ARRAY = 1;
     private static final int LINES_START = 2;
-    /** NDJSON, one parser over the whole body while every object sits on its own line. */
+    /** NDJSON, line by line from {@link #quickAt} straight from the bytes (see {@link EventParser#quick}). */
+    private static final int LINES_QUICK = 6;
+    /** NDJSON, one Jackson parser from {@link #base} while every object sits on its own line. */
     private static final int LINES_FAST = 3;
     /** NDJSON, line by line from {@link #slowAt}. */
     private static final int LINES_SLOW = 4;
@@ -113,9 +125,9 @@ public final class EventParser {
     private final String tenant;
     private final String pathStream;
     private final long arrival;
-    private final List<Event> events = new ArrayList<>();
+    private final List<Event> events;
     private final List<Rejection> rejections = new ArrayList<>(0);
-    private int[] indices = new int[64];
+    private int[] indices;
     private int indexCount;
     private int state;
     private JsonParser p;
@@ -129,6 +141,9 @@ public final class EventParser {
     private int lastRejections;
     private int lastIndexCount;
     private int slowAt;
+    private int quickAt;
+    /** Where the fast pass's parser starts in the body: its byte offsets count from here. */
+    private int base;
 
     private Parse(byte[] body, BodyFormat format, String tenant, String pathStream, long arrival) {
       this.tenant = tenant;
@@ -136,6 +151,10 @@ public final class EventParser {
       this.pathStream = pathStream;
       this.arrival = arrival;
       this.state = format == BodyFormat.NDJSON ? LINES_START : JSON_START;
+      // room for the events of a body of ~100-byte events, so the lists rarely grow while it is read
+      int guess = Math.min(body.length / 64 + 16, 8192);
+      this.events = new ArrayList<>(guess);
+      this.indices = new int[guess];
     }
 
     public boolean done() {
@@ -167,6 +186,7 @@ public final class EventParser {
             json(maxEvents, maxBytes);
             break;
           case LINES_START:
+          case LINES_QUICK:
           case LINES_FAST:
           case LINES_SLOW:
             lines(maxEvents, maxBytes);
@@ -267,30 +287,36 @@ public final class EventParser {
     /** One object of a JSON body; the parser stands on its START_OBJECT. */
     private void one() throws IOException {
       int start = (int) p.currentTokenLocation().getByteOffset();
-      Event ev = readEvent(p, pathStream, arrival, rejections, index, body, start);
+      Event ev = readEvent(p, pathStream, arrival, rejections, index, body, start, 0);
       if (ev != null) {
         keep(ev, index);
       }
     }
 
     /**
-     * NDJSON: one parser walks the whole body while every object sits on its own line (the common
-     * case, and much cheaper than a parser per line). At the first line that breaks the rules, the
-     * events of that line are undone and line-by-line parsing takes over from there, so one broken
-     * line costs only itself.
+     * NDJSON: lines of the usual shape are read straight from the bytes ({@link EventParser#quick}),
+     * the cheapest way. From the first line that is not, one Jackson parser walks the rest of the
+     * body while every object sits on its own line (much cheaper than a parser per line). At the
+     * first line that breaks the rules, the events of that line are undone and line-by-line parsing
+     * takes over from there, so one broken line costs only itself. The quick pass takes a line only
+     * when it makes of it the event Jackson's pass would, so the answer is the same either way.
      */
     private void lines(int maxEvents, int maxBytes) {
       if (state == LINES_START) {
-        try {
-          p = FACTORY.createParser(body);
-        } catch (IOException e) {
-          throw new BodyException(400, "the body could not be read: " + Texts.escape(e.getMessage()));
+        state = quickPass ? LINES_QUICK : LINES_FAST;
+        if (state == LINES_FAST) {
+          toJackson(0);
         }
-        state = LINES_FAST;
       }
       int read = 0;
+      if (state == LINES_QUICK) {
+        read = quickLines(maxEvents, maxBytes);
+        if (state == LINES_QUICK) {
+          return; // the step's budget is spent
+        }
+      }
       if (state == LINES_FAST) {
-        read = fast(maxEvents, maxBytes);
+        read += fast(maxEvents - read, maxBytes);
         if (state == LINES_FAST) {
           return; // the step's budget is spent
         }
@@ -303,6 +329,76 @@ public final class EventParser {
       }
     }
 
+    /** The quick pass, for one step; returns the events read. Leaves LINES_QUICK when the body ends or a line needs Jackson. */
+    private int quickLines(int maxEvents, int maxBytes) {
+      byte[] b = body;
+      int n = b.length;
+      int i = quickAt;
+      int from = i;
+      int read = 0;
+      while (true) {
+        while (i < n && isSpace(b[i])) {
+          i++; // blank lines and the space between objects
+        }
+        if (i >= n) {
+          break;
+        }
+        if (read >= Math.max(1, maxEvents) || (i - from >= maxBytes && read > 0)) {
+          quickAt = i;
+          return read;
+        }
+        Event ev = b[i] == '{' ? quick(b, i, pathStream, arrival) : null;
+        if (ev == null) {
+          toJackson(lineStart(b, i));
+          return read;
+        }
+        checkCount(index);
+        keep(ev, index);
+        quickTaken++;
+        index++;
+        read++;
+        i = qi;
+      }
+      quickAt = n;
+      state = DONE;
+      return read;
+    }
+
+    /**
+     * Hands the body from {@code at}, the start of a line, to the Jackson pass: the state the fast
+     * pass would be in there, with nothing of the line begun. Its parser then reads from {@code at}
+     * as one over the whole body would: unless the bytes there could pass for a byte-order mark or
+     * for UTF-16 or UTF-32 (which a parser starting there would detect), and those go line by line,
+     * as the fast pass goes at the error they make.
+     */
+    private void toJackson(int at) {
+      int n = body.length;
+      if (at > 0) {
+        boolean odd = body[at] < 0;
+        for (int k = at; k < Math.min(n, at + 4); k++) {
+          odd |= body[k] == 0;
+        }
+        if (odd) {
+          slowAt = at;
+          state = LINES_SLOW;
+          return;
+        }
+      }
+      try {
+        p = FACTORY.createParser(body, at, n - at);
+      } catch (IOException e) {
+        throw new BodyException(400, "the body could not be read: " + Texts.escape(e.getMessage()));
+      }
+      base = at;
+      lastLine = 0;
+      lastLineStart = at;
+      lastIndex = index;
+      lastEvents = events.size();
+      lastRejections = rejections.size();
+      lastIndexCount = indexCount;
+      state = LINES_FAST;
+    }
+
     /** The fast pass, for one step; returns the events read. Leaves LINES_FAST when the body ends or a line breaks the rules. */
     private int fast(int maxEvents, int maxBytes) {
       int read = 0;
@@ -312,7 +408,8 @@ public final class EventParser {
         while ((t = p.nextToken()) != null) {
           com.fasterxml.jackson.core.JsonLocation at = p.currentTokenLocation();
           int line = at.getLineNr();
-          int offset = (int) at.getByteOffset();
+          long raw = at.getByteOffset();
+          int offset = raw < 0 ? -1 : base + (int) raw;
           if (t != JsonToken.START_OBJECT || line == lastLine || offset < 0) {
             toSlow(line == lastLine ? lastLineStart : lineStart(body, offset));
             return read;
@@ -324,7 +421,7 @@ public final class EventParser {
           lastEvents = events.size();
           lastRejections = rejections.size();
           lastIndexCount = indexCount;
-          Event ev = readEvent(p, pathStream, arrival, rejections, index, body, offset);
+          Event ev = readEvent(p, pathStream, arrival, rejections, index, body, offset, base);
           if (ev != null) {
             keep(ev, index);
           }
@@ -408,7 +505,7 @@ public final class EventParser {
           return;
         }
         int before = rejections.size();
-        Event ev = readEvent(lp, pathStream, arrival, rejections, index, body, s);
+        Event ev = readEvent(lp, pathStream, arrival, rejections, index, body, s, 0);
         if (ev != null && lp.nextToken() != null) {
           rejections.add(new Rejection(index, "a line must hold exactly one JSON object", ev.stream().name(),
               slice(body, s, e)));
@@ -430,6 +527,622 @@ public final class EventParser {
     }
   }
 
+  // ---- the quick NDJSON pass: plain lines read straight from the bytes ----
+
+  /** Interned names (dims keys, value names) read from bytes: the instances Jackson hands out too. */
+  private final StringCache names = new StringCache(1024, true);
+  /** Lines the quick pass took, for tests. */
+  long quickTaken;
+  /** The stream of the line read last, as its bytes and its text. */
+  private byte[] lastStreamBytes;
+  private String lastStreamText;
+  /** The value names of the line read last, by position, as bytes and text (checked names only). */
+  private final byte[][] nameBytes = new byte[8][];
+  private final String[] nameTexts = new String[8];
+  /** Dims by the exact bytes of their JSON object, shared by every parser so all hand out one Dims per series. */
+  private static final SpanCache SPANS = new SpanCache(32768);
+  /** The limits a dims object is checked under, as one number: {@link #SPANS} entries hold only for the same. */
+  private final long dimsRule;
+  private static final java.util.concurrent.ConcurrentHashMap<List<Integer>, Long> RULES =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  /** The quick reader's position in the line it reads. */
+  private int qi;
+  /** Exact powers of ten as doubles (10^22 is the largest one a double holds exactly). */
+  private static final double[] POW10 = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13,
+      1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  private static final int F_STREAM = 1;
+  private static final int F_TS = 2;
+  private static final int F_ID = 4;
+  private static final int F_DIMS = 8;
+  private static final int F_VALUES = 16;
+
+  /**
+   * Reads one NDJSON line straight from its bytes, for the common case: one flat event object whose
+   * strings are plain ASCII (no escapes) and which is valid as it stands. Returns the event Jackson's
+   * path ({@link #readEvent}) would make of the line, or null for any line it does not take (not
+   * that shape, or an event to reject): the caller then reads the line with Jackson, which gives
+   * the answer. Never adds a rejection.
+   *
+   * <p>On success {@link #qi} is at the start of the next line. Every scan stops at the body's end;
+   * a line break can only come after the object (raw control characters are never taken).
+   *
+   * @param i the line's first byte after leading whitespace, which is '{'
+   */
+  private Event quick(byte[] b, int i, String pathStream, long arrival) {
+    String stream = null;
+    long ts = arrival;
+    String id = null;
+    Dims d = Dims.EMPTY;
+    int values = 0;
+    int seen = 0;
+    int last = b.length; // every scan stops before it
+    qi = i + 1;
+    int c = skip(b, last);
+    if (c != '"') {
+      return null; // {} (no values) or not a field name
+    }
+    while (true) {
+      // qi is on the opening quote of a field name
+      int ns = qi + 1;
+      int ne = plainString(b, ns, last);
+      if (ne < 0 || ne - ns > 1000) {
+        return null;
+      }
+      qi = ne + 1;
+      if (skip(b, last) != ':') {
+        return null;
+      }
+      qi++;
+      c = skip(b, last);
+      int field = field(b, ns, ne - ns);
+      if ((seen & field) != 0) {
+        return null; // a field given twice: Jackson's path reads both, in order
+      }
+      seen |= field;
+      switch (field) {
+        case F_STREAM: {
+          if (c != '"') {
+            return null;
+          }
+          byte[] lb = lastStreamBytes;
+          if (lb != null && sameBytes(b, qi + 1, lb, last)) {
+            stream = lastStreamText; // the stream of the previous line, as usual: already checked
+            qi += lb.length + 2;
+            break;
+          }
+          int ve = plainString(b, qi + 1, last);
+          if (ve < 0) {
+            return null;
+          }
+          stream = strings.get(b, qi + 1, ve - qi - 1);
+          if (!StreamId.validName(stream)) {
+            return null;
+          }
+          lastStreamBytes = Arrays.copyOfRange(b, qi + 1, ve);
+          lastStreamText = stream;
+          qi = ve + 1;
+          break;
+        }
+        case F_TS:
+          if (c == 'n') {
+            if (!literal(b, "null", last)) {
+              return null;
+            }
+            ts = arrival;
+          } else if (c == '"') {
+            int ve = plainString(b, qi + 1, last);
+            if (ve < 0) {
+              return null;
+            }
+            try {
+              ts = Times.parseInstant(new String(b, qi + 1, ve - qi - 1, StandardCharsets.ISO_8859_1));
+            } catch (IllegalArgumentException e) {
+              return null;
+            }
+            qi = ve + 1;
+          } else {
+            ts = wholeNumber(b, last);
+            if (ts == Long.MIN_VALUE) {
+              return null;
+            }
+          }
+          if (ts < EPOCH_SECONDS_LIMIT || ts > arrival + limits.maxFutureSkewMs() || ts > Times.MAX_MS) {
+            return null;
+          }
+          break;
+        case F_ID:
+          if (c == 'n') {
+            if (!literal(b, "null", last)) {
+              return null;
+            }
+            id = null;
+          } else if (c == '"') {
+            int ve = plainString(b, qi + 1, last);
+            if (ve < 0 || ve - qi - 1 > limits.maxIdLength()) {
+              return null;
+            }
+            id = new String(b, qi + 1, ve - qi - 1, StandardCharsets.ISO_8859_1);
+            qi = ve + 1;
+          } else {
+            int ie = integerToken(b, qi, last);
+            if (ie < 0) {
+              return null;
+            }
+            id = new String(b, qi, ie - qi, StandardCharsets.ISO_8859_1); // Jackson's getText: the number as sent
+            qi = ie;
+          }
+          break;
+        case F_DIMS:
+          if (c == 'n') {
+            if (!literal(b, "null", last)) {
+              return null;
+            }
+            break;
+          }
+          if (c != '{') {
+            return null;
+          }
+          int ds = qi;
+          int de = ds + 1; // the first closing brace: the dims' own, unless a value holds one
+          while (de < last && b[de] != '}') {
+            de++;
+          }
+          if (de >= last) {
+            return null;
+          }
+          Dims known = SPANS.get(b, ds, de + 1, dimsRule);
+          if (known != null) {
+            d = known; // these very bytes made these dims before
+            qi = de + 1;
+            break;
+          }
+          int dims = 0;
+          qi++;
+          c = skip(b, last);
+          if (c != '}') {
+            while (true) {
+              if (c != '"') {
+                return null;
+              }
+              int ks = qi + 1;
+              int ke = plainString(b, ks, last);
+              if (ke < 0 || ke - ks > limits.maxNameLength() || dims == limits.maxDims()) {
+                return null;
+              }
+              String key = names.get(b, ks, ke - ks);
+              if (!validName(key)) {
+                return null;
+              }
+              qi = ke + 1;
+              if (skip(b, last) != ':') {
+                return null;
+              }
+              qi++;
+              if (skip(b, last) != '"') {
+                return null;
+              }
+              int vs = qi + 1;
+              int ve = plainString(b, vs, last);
+              if (ve < 0 || ve - vs > limits.maxDimValueLength()) {
+                return null;
+              }
+              dimKeys[dims] = key;
+              dimValues[dims++] = strings.get(b, vs, ve - vs);
+              qi = ve + 1;
+              c = skip(b, last);
+              if (c == '}') {
+                break;
+              }
+              if (c != ',') {
+                return null;
+              }
+              qi++;
+              c = skip(b, last);
+            }
+          }
+          d = dimsCache.get(dimKeys, dimValues, dims);
+          if (d == null) {
+            return null; // a key given twice
+          }
+          if (qi == de) {
+            SPANS.put(b, ds, de + 1, d, dimsRule);
+          }
+          qi++; // the dims' closing brace
+          break;
+        case F_VALUES:
+          if (c != '{') {
+            return null;
+          }
+          qi++;
+          c = skip(b, last);
+          while (true) {
+            if (c != '"') {
+              return null; // also {}: values are required
+            }
+            if (values == limits.maxValues()) {
+              return null;
+            }
+            String name;
+            byte[] nb = values < nameBytes.length ? nameBytes[values] : null;
+            if (nb != null && sameBytes(b, qi + 1, nb, last)) {
+              name = nameTexts[values]; // the name the previous line had here: already checked
+              qi += nb.length + 2;
+            } else {
+              int ks = qi + 1;
+              int ke = plainString(b, ks, last);
+              if (ke < 0 || ke - ks > limits.maxNameLength()) {
+                return null;
+              }
+              name = names.get(b, ks, ke - ks);
+              if (!validName(name)) {
+                return null;
+              }
+              if (values < nameBytes.length) {
+                nameBytes[values] = Arrays.copyOfRange(b, ks, ke);
+                nameTexts[values] = name;
+              }
+              qi = ke + 1;
+            }
+            for (int k = 0; k < values; k++) {
+              if (valueNames[k] == name) { // interned names: the same text is the same instance
+                return null;
+              }
+            }
+            if (skip(b, last) != ':') {
+              return null;
+            }
+            qi++;
+            skip(b, last);
+            double x = number(b, last);
+            if (Double.isNaN(x) || x > MAX_ABS_VALUE || x < -MAX_ABS_VALUE) {
+              return null; // not a number, or out of range (Jackson's path rejects it)
+            }
+            valueNames[values] = name;
+            valueNumbers[values++] = x;
+            c = skip(b, last);
+            if (c == '}') {
+              break;
+            }
+            if (c != ',') {
+              return null;
+            }
+            qi++;
+            c = skip(b, last);
+          }
+          qi++; // the values' closing brace
+          break;
+        default:
+          if (!skipScalar(b, c, last)) {
+            return null;
+          }
+      }
+      c = skip(b, last);
+      if (c == ',') {
+        qi++;
+        if (skip(b, last) != '"') {
+          return null;
+        }
+        continue;
+      }
+      if (c != '}') {
+        return null;
+      }
+      qi++;
+      while (qi < last && (b[qi] == ' ' || b[qi] == '\t' || b[qi] == '\r')) {
+        qi++;
+      }
+      if (qi < last) {
+        if (b[qi] != '\n') {
+          return null; // more after the object on its line
+        }
+        qi++;
+      }
+      break;
+    }
+    if (stream == null) {
+      stream = pathStream;
+      if (stream == null) {
+        return null;
+      }
+    } else if (pathStream != null && !pathStream.equals(stream)) {
+      return null;
+    }
+    if (values == 0) {
+      return null;
+    }
+    String[] nm = sameNames(values);
+    double[] nums = new double[values];
+    System.arraycopy(valueNumbers, 0, nums, 0, values);
+    return new Event(streamId(stream), ts, id, d, nm, nums, arrival);
+  }
+
+  /** Skips JSON whitespace (no CR: Jackson counts it as a line break) before {@code last}; the byte there, or -1. */
+  private int skip(byte[] b, int last) {
+    int i = qi;
+    while (i < last) {
+      byte c = b[i];
+      if (c != ' ' && c != '\t') {
+        qi = i;
+        return c;
+      }
+      i++;
+    }
+    qi = i;
+    return -1;
+  }
+
+  /**
+   * Whether the bytes at {@code at} are {@code text} and a closing quote ({@code text} holds no
+   * quote), before {@code last}.
+   */
+  private static boolean sameBytes(byte[] b, int at, byte[] text, int last) {
+    int n = text.length;
+    if (at + n >= last || b[at + n] != '"') {
+      return false;
+    }
+    for (int k = 0; k < n; k++) { // names are short: a plain loop beats Arrays.equals' set-up
+      if (b[at + k] != text[k]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The end (the closing quote) of a string that starts at {@code from}, or -1 unless it is plain:
+   * printable ASCII without escapes, closed before {@code last}.
+   */
+  private static int plainString(byte[] b, int from, int last) {
+    for (int i = from; i < last; i++) {
+      byte c = b[i];
+      if (c == '"') {
+        return i;
+      }
+      if (c < 0x20 || c == '\\') { // a control character, a non-ASCII byte (negative) or an escape
+        return -1;
+      }
+    }
+    return -1;
+  }
+
+  /** Which of the known fields a name is (its bit), or 0 for another name. */
+  private static int field(byte[] b, int s, int n) {
+    switch (n) {
+      case 2:
+        if (b[s] == 't' && b[s + 1] == 's') {
+          return F_TS;
+        }
+        return b[s] == 'i' && b[s + 1] == 'd' ? F_ID : 0;
+      case 4:
+        return b[s] == 'd' && b[s + 1] == 'i' && b[s + 2] == 'm' && b[s + 3] == 's' ? F_DIMS : 0;
+      case 6:
+        if (b[s] == 's' && b[s + 1] == 't' && b[s + 2] == 'r' && b[s + 3] == 'e' && b[s + 4] == 'a'
+            && b[s + 5] == 'm') {
+          return F_STREAM;
+        }
+        return b[s] == 'v' && b[s + 1] == 'a' && b[s + 2] == 'l' && b[s + 3] == 'u' && b[s + 4] == 'e'
+            && b[s + 5] == 's' ? F_VALUES : 0;
+      default:
+        return 0;
+    }
+  }
+
+  /** Whether the literal {@code word} stands at {@link #qi} and ends there; moves past it. */
+  private boolean literal(byte[] b, String word, int last) {
+    int n = word.length();
+    if (qi + n > last) {
+      return false;
+    }
+    for (int k = 0; k < n; k++) {
+      if (b[qi + k] != word.charAt(k)) {
+        return false;
+      }
+    }
+    qi += n;
+    return delimited(b, last);
+  }
+
+  /** Whether a value that ends at {@link #qi} is followed by whitespace, a comma or a closing brace. */
+  private boolean delimited(byte[] b, int last) {
+    if (qi >= last) {
+      return false;
+    }
+    byte c = b[qi];
+    return c == ',' || c == '}' || c == ' ' || c == '\t';
+  }
+
+  /**
+   * The end of a JSON integer token (-?(0|[1-9][0-9]*)) at {@code i} followed by a delimiter, or -1
+   * when there is none (a float is not one).
+   */
+  private int integerToken(byte[] b, int i, int last) {
+    int start = i;
+    if (i < last && b[i] == '-') {
+      i++;
+    }
+    if (i >= last || b[i] < '0' || b[i] > '9') {
+      return -1;
+    }
+    if (b[i] == '0') {
+      i++;
+    } else {
+      while (i < last && b[i] >= '0' && b[i] <= '9') {
+        i++;
+      }
+    }
+    if (i - start > 100 || i >= last) {
+      return -1;
+    }
+    byte c = b[i];
+    return c == ',' || c == '}' || c == ' ' || c == '\t' ? i : -1;
+  }
+
+  /** Skips an unknown field's value when it is a plain string, a number, true, false or null. */
+  private boolean skipScalar(byte[] b, int c, int last) {
+    switch (c) {
+      case '"': {
+        int e = plainString(b, qi + 1, last);
+        if (e < 0) {
+          return false;
+        }
+        qi = e + 1;
+        return true;
+      }
+      case 't':
+        return literal(b, "true", last);
+      case 'f':
+        return literal(b, "false", last);
+      case 'n':
+        return literal(b, "null", last);
+      default:
+        return !Double.isNaN(number(b, last));
+    }
+  }
+
+  /**
+   * A JSON integer of at most 18 digits at {@link #qi} that is not negative (what a valid ts is);
+   * Long.MIN_VALUE when it is anything else. Moves past what it read.
+   */
+  private long wholeNumber(byte[] b, int last) {
+    int i = qi;
+    if (i >= last || b[i] < '0' || b[i] > '9') {
+      return Long.MIN_VALUE;
+    }
+    if (b[i] == '0' && i + 1 < last && b[i + 1] >= '0' && b[i + 1] <= '9') {
+      return Long.MIN_VALUE; // a leading zero: not JSON
+    }
+    long v = 0;
+    int start = i;
+    if (i + 8 <= last) {
+      long w = (long) LONGS.get(b, i);
+      if (eightDigits(w)) {
+        v = eightDigitsValue(w); // a 13-digit ts: the first 8 digits at once
+        i += 8;
+      }
+    }
+    while (i < last && b[i] >= '0' && b[i] <= '9') {
+      v = v * 10 + (b[i] - '0');
+      i++;
+    }
+    qi = i;
+    if (i - start > 18 || !delimited(b, last)) {
+      return Long.MIN_VALUE;
+    }
+    return v;
+  }
+
+  private static final java.lang.invoke.VarHandle LONGS =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+  /** Whether the 8 bytes of {@code w} (little-endian) are all ASCII digits. */
+  private static boolean eightDigits(long w) {
+    return ((w & 0xF0F0F0F0F0F0F0F0L) | (((w + 0x0606060606060606L) & 0xF0F0F0F0F0F0F0F0L) >>> 4))
+        == 0x3333333333333333L;
+  }
+
+  /** The value of 8 ASCII digits read as one little-endian long, the first digit the most significant. */
+  private static long eightDigitsValue(long w) {
+    w -= 0x3030303030303030L;
+    w = (w * 10) + (w >>> 8);
+    return (((w & 0x000000FF000000FFL) * (100 + (1000000L << 32)))
+        + (((w >>> 16) & 0x000000FF000000FFL) * (1 + (10000L << 32)))) >>> 32;
+  }
+
+  /**
+   * A JSON number at {@link #qi} as Jackson's {@code getDoubleValue} gives it: an integer as its
+   * long value's double, anything else as {@link Double#parseDouble} reads it (correctly rounded;
+   * a short decimal is computed exactly here, one exact power of ten times or into an exact
+   * mantissa, which is then the same double). NaN when it is not a plain JSON number, is not
+   * followed by a delimiter, or is not finite. Moves past what it read.
+   */
+  private double number(byte[] b, int last) {
+    int i = qi;
+    int start = i;
+    boolean neg = false;
+    if (i < last && b[i] == '-') {
+      neg = true;
+      i++;
+    }
+    if (i >= last || b[i] < '0' || b[i] > '9') {
+      return Double.NaN;
+    }
+    long m = 0;
+    int digits = 0;
+    if (b[i] == '0') {
+      i++;
+      if (i < last && b[i] >= '0' && b[i] <= '9') {
+        return Double.NaN; // a leading zero: not JSON
+      }
+    } else {
+      while (i < last && b[i] >= '0' && b[i] <= '9') {
+        if (digits < 18) {
+          m = m * 10 + (b[i] - '0');
+        }
+        digits++;
+        i++;
+      }
+    }
+    boolean whole = true;
+    int scale = 0;
+    if (i < last && b[i] == '.') {
+      whole = false;
+      i++;
+      int from = i;
+      while (i < last && b[i] >= '0' && b[i] <= '9') {
+        if (digits < 18) {
+          m = m * 10 + (b[i] - '0');
+          scale++;
+          if (m != 0) {
+            digits++;
+          }
+        } else {
+          digits++;
+        }
+        i++;
+      }
+      if (i == from) {
+        return Double.NaN; // "1." is not JSON
+      }
+    }
+    int exp = 0;
+    if (i < last && (b[i] == 'e' || b[i] == 'E')) {
+      whole = false;
+      i++;
+      boolean eneg = false;
+      if (i < last && (b[i] == '+' || b[i] == '-')) {
+        eneg = b[i] == '-';
+        i++;
+      }
+      int from = i;
+      while (i < last && b[i] >= '0' && b[i] <= '9') {
+        if (i - from < 6) {
+          exp = exp * 10 + (b[i] - '0');
+        }
+        i++;
+      }
+      if (i == from || i - from > 6) {
+        return Double.NaN; // no exponent digits, or an exponent too long to bother with here
+      }
+      if (eneg) {
+        exp = -exp;
+      }
+    }
+    qi = i;
+    if (i - start > 100 || !delimited(b, last)) {
+      return Double.NaN;
+    }
+    if (whole && digits <= 18) {
+      return (double) (neg ? -m : m); // as Jackson: an integer's long value, so -0 is 0.0
+    }
+    int e10 = exp - scale;
+    if (!whole && digits <= 18 && m <= (1L << 53) && e10 >= -22 && e10 <= 22) {
+      double v = e10 >= 0 ? m * POW10[e10] : m / POW10[-e10];
+      return neg ? -v : v;
+    }
+    double v = Double.parseDouble(new String(b, start, i - start, StandardCharsets.ISO_8859_1));
+    return Double.isFinite(v) ? v : Double.NaN;
+  }
+
   private static int lineStart(byte[] body, int offset) {
     int i = Math.max(0, Math.min(offset, body.length));
     while (i > 0 && body[i - 1] != '\n') {
@@ -442,7 +1155,7 @@ public final class EventParser {
    * reason, skips the rest of the object and returns null after adding a rejection.
    */
   private Event readEvent(JsonParser p, String pathStream, long arrival, List<Rejection> rejections,
-      int index, byte[] body, int start) throws IOException {
+      int index, byte[] body, int start, int base) throws IOException {
     String stream = null;
     long ts = arrival;
     String id = null;
@@ -615,7 +1328,7 @@ public final class EventParser {
       }
     }
     if (error != null) {
-      int end = (int) p.currentLocation().getByteOffset();
+      int end = base + (int) p.currentLocation().getByteOffset();
       rejections.add(new Rejection(index, error, stream != null ? stream : pathStream, slice(body, start, end)));
       return null;
     }

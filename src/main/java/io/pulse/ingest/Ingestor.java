@@ -96,7 +96,8 @@ public final class Ingestor {
   private Outcome route(List<Event> events, int[] indices, int from, int to, long now, String source,
       List<Rejection> rejections) {
     ShardBatch[] batches = new ShardBatch[shards];
-    int per = Math.max(4, (to - from) / shards + 16);
+    // a shard's share, with room for the spread of the hash (so the batch rarely grows)
+    int per = Math.max(4, (to - from) / shards + (to - from) / (4 * shards) + 16);
     for (int s = 0; s < shards; s++) {
       batches[s] = new ShardBatch(per);
     }

@@ -115,21 +115,23 @@ class AggregationIsolationTest {
   }
 
   @Test
-  @DisplayName("a window that throws while adding (the sketch fed every 64 values) is dropped whole with its events "
-      + "counted; the rest of the batch and the series' later windows are kept")
+  @DisplayName("a window that throws while adding (the window hands its values to the stats 32 at a time, the "
+      + "sketch takes them in 64 at a time) is dropped whole with its events counted; the rest of the batch and the "
+      + "series' later windows are kept")
   void failingAddIsIsolated() {
-    for (int i = 0; i < 70; i++) {
+    for (int i = 0; i < 100; i++) {
       add("other", Dims.of("a", "1"), T0 + i, UNINDEXABLE);
       add("other", Dims.of("a", "2"), T0 + i, 1);
     }
-    assertEquals(1, guard.seriesFailed(), "the 65th value made the sketch throw");
-    assertEquals(65, guard.eventsLost());
+    // events 1-32 and 33-64 filled the sketch's buffer; the 97th event handed it the 65th value
+    assertEquals(1, guard.seriesFailed(), "the 97th event made the sketch throw");
+    assertEquals(97, guard.eventsLost());
     clock.set(T0 + 1500);
     List<Rollup> r = flush();
-    // the 5 values after the drop went to a fresh window of {a=1}: it fails at close, once more
+    // the 3 values after the drop went to a fresh window of {a=1}: it fails at close, once more
     assertEquals(2, guard.seriesFailed());
-    assertEquals(70, guard.eventsLost());
-    assertEquals(70, finals(r, "other", total("other")).get(0).count());
+    assertEquals(100, guard.eventsLost());
+    assertEquals(100, finals(r, "other", total("other")).get(0).count());
     assertEquals(List.of(Dims.of("a", "2")), finals(r, "other", series("other")).stream().map(Rollup::series)
         .collect(Collectors.toList()));
   }
