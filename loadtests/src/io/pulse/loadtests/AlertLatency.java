@@ -25,14 +25,14 @@ import org.HdrHistogram.Histogram;
  * From the event that crosses a threshold to the alert arriving at a WebSocket subscriber, under W1
  * load (issue 12's "speed" target: p99 at most 1 s). Pulse runs as a child process with storage on
  * (rules are stored documents); W1's 100 subscribers watch {@code w1} while W1 events arrive at a
- * steady rate; a threshold rule watches a probe stream {@code w1-alert} ({@code v} max &gt; 100).
- * Every {@code --every} seconds the probe sends one event with v = 1000 + n (n numbers the crossing;
- * the alert's value, the window's max, names it back) and notes the time; a WebSocket subscriber of
- * {@code w1-alert} receives the alert, firing, and the latency is its receive time minus the send
- * time. Events with v = 1 keep coming between crossings, so the alert resolves
- * and the next crossing fires it again.
+ * steady rate; a threshold rule watches a probe stream {@code w1-alert} ({@code v} max &gt; 100, one
+ * alert per {@code probe} dim). Every {@code --every} seconds the probe sends one event of a new
+ * series, {@code probe=p<n>}, with v = 1000 + n (n numbers the crossing; the alert's value, the
+ * window's max, names it back) and notes the time; a WebSocket subscriber of {@code w1-alert}
+ * receives the alert, firing, and the latency is its receive time minus the send time. A series of
+ * its own per crossing: no crossing waits for the previous alert to resolve.
  *
- * <pre>loadtests/bench.sh AlertLatency [--rate 1000000] [--seconds 30] [--every 1.5] [--no-build]</pre>
+ * <pre>loadtests/bench.sh AlertLatency [--rate 1000000] [--seconds 30] [--every 0.25] [--no-build]</pre>
  * Exit code 0 when p99 &lt;= 1 s, 1 when not, 2 when the run went wrong.
  */
 public final class AlertLatency {
@@ -41,7 +41,7 @@ public final class AlertLatency {
 
   private double rate = 1_000_000;
   private double seconds = 30;
-  private double every = 1.5;
+  private double every = 0.25;
   private String jar = "target/pulse.jar";
 
   public static void main(String[] args) throws Exception {
@@ -86,7 +86,7 @@ public final class AlertLatency {
         HttpClient http = bench.vertx.createHttpClient();
         String rule = new JsonObject().put("name", "probe over 100").put("stream", PROBE_STREAM).put("kind", "threshold")
             .put("metric", "v").put("figure", "max").put("op", ">").put("value", 100).put("severity", "critical")
-            .encode();
+            .put("groupBy", new io.vertx.core.json.JsonArray().add("probe")).encode();
         int status = http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port)
                 .setURI("/api/v1/rules").putHeader("Content-Type", "application/json"))
             .compose(r -> r.send(rule).compose(resp -> resp.body().map(b -> resp.statusCode())))
@@ -125,20 +125,20 @@ public final class AlertLatency {
           long end = System.nanoTime() + (long) (seconds * 1e9);
           long nextCrossing = System.nanoTime();
           while (System.nanoTime() < end) {
-            boolean cross = System.nanoTime() >= nextCrossing;
-            if (cross) {
-              int n = crossing.incrementAndGet();
-              sentAt.put(n, System.nanoTime());
-              sent++;
-              nextCrossing += (long) (every * 1e9);
-            }
-            String body = "{\"stream\":\"" + PROBE_STREAM + "\",\"values\":{\"v\":" + (cross ? 1000 + crossing.get() : 1)
-                + "}}";
+            int n = crossing.incrementAndGet();
+            String body = "{\"stream\":\"" + PROBE_STREAM + "\",\"dims\":{\"probe\":\"p" + n + "\"},"
+                + "\"values\":{\"v\":" + (1000 + n) + "}}";
+            sentAt.put(n, System.nanoTime());
+            sent++;
             probeCtx.runOnContext(v -> http.request(new RequestOptions().setMethod(HttpMethod.POST)
                     .setHost("127.0.0.1").setPort(port).setURI("/api/v1/events")
                     .putHeader("Content-Type", "application/json"))
                 .compose(r -> r.send(Buffer.buffer(body)).compose(resp -> resp.body())));
-            Thread.sleep(cross ? 5 : 200);
+            nextCrossing += (long) (every * 1e9);
+            long wait = nextCrossing - System.nanoTime();
+            if (wait > 0) {
+              Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            }
           }
           Bench.sleep(3); // the last alerts
           bench.end(load, pulse, sampler);
