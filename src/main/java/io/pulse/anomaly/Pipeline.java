@@ -50,6 +50,11 @@ public final class Pipeline {
     this.scorer = scorer;
   }
 
+  /** Scores events as the shards do (null: none); rollups then count their outliers. */
+  public void scoring(io.pulse.score.ShardScoring s) {
+    shard.scoring(s);
+  }
+
   /** The views: acquire one to have its rollups (a rule's group-by, say); the series view and total always exist. */
   public ViewRegistry views() {
     return views;

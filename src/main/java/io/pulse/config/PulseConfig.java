@@ -302,7 +302,14 @@ public final class PulseConfig {
     this.detect = new Detect(r.bool("detect.enabled"), r.fraction("detect.sensitivity", 0, 1),
         r.fraction("detect.alertLevel", 0.01, 0.99), r.intIn("detect.maxDetectors", 1, 100_000_000),
         r.durationAtLeast("detect.saveEvery", 1_000L, "1s"));
-    this.streams = readStreams(r, json.getValue("streams"));
+    Map<String, StreamSettings> configured = readStreams(r, json.getValue("streams"));
+    if (demo && !configured.containsKey("payments")) {
+      // the demo's payments roll up in 10 s windows: an outlier count per 10 s tells a burst of
+      // suspicious payments (tens) from the model's ordinary false positives (about two) by a wide margin
+      configured = new LinkedHashMap<>(configured);
+      configured.put("payments", new StreamSettings(DEMO_PAYMENTS_WINDOW_MS, List.of()));
+    }
+    this.streams = Map.copyOf(configured);
     this.storage = readStorage(r);
     this.edge = readEdge(r, ingest.maxBodyBytes(), aggregation.maxViewsPerStream());
     this.perTenant = new PerTenant(perTenant(r, "maxStreams", "aggregation.maxStreams", aggregation.maxStreams()),
@@ -311,7 +318,7 @@ public final class PulseConfig {
         perTenant(r, "maxSubscriptions", null, 10_000_000), perTenant(r, "maxViews", null, 10_000_000),
         perTenant(r, "maxStorageBacklog", "storage.writeQueue", storage.writeQueue()));
     this.notify = readNotify(r);
-    this.scoring = readScoring(r);
+    this.scoring = readScoring(r, demo);
   }
 
   private static Notify readNotify(Reader r) {
@@ -327,7 +334,13 @@ public final class PulseConfig {
         r.longIn("notify.keepMs", 60_000L, 3650L * 86_400_000L));
   }
 
-  private static Scoring readScoring(Reader r) {
+  /** The window of the demo's payments stream, unless {@code streams.payments} sets one. */
+  public static final long DEMO_PAYMENTS_WINDOW_MS = 10_000;
+
+  /** The streams the demo scores when no stream is named: its payments (the payment-anomaly case). */
+  public static final List<String> DEMO_SCORED = List.of("payments");
+
+  private static Scoring readScoring(Reader r, boolean demo) {
     Object list = r.raw("scoring.streams");
     List<String> names = new ArrayList<>();
     if (list instanceof String text) { // from PULSE_SCORING_STREAMS or -Dpulse.scoring.streams: "a,b"
@@ -350,6 +363,9 @@ public final class PulseConfig {
       if (!io.pulse.core.StreamId.validName(n)) {
         throw r.bad("scoring.streams", "\"" + n + "\" is not a stream name (" + io.pulse.core.StreamId.NAME_RULE + ")");
       }
+    }
+    if (names.isEmpty() && demo) {
+      names.addAll(DEMO_SCORED);
     }
     int sample = r.intIn("scoring.sample", 100, 1_000_000);
     int minTrain = r.intIn("scoring.minTrain", 10, 1_000_000);

@@ -11,6 +11,8 @@ import io.pulse.config.PulseConfig;
 import io.pulse.core.StreamId;
 import io.pulse.event.Dims;
 import io.pulse.event.Event;
+import io.pulse.score.ModelTrainer;
+import io.pulse.score.ShardScoring;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -33,13 +35,16 @@ import java.util.Map;
  *
  * <p>An alert counts for an incident when it fires on the incident's stream, for a series the
  * incident touches (their shared dims agree), between the incident's start and {@link #GRACE_MS}
- * after its end. Any other firing is a false alarm. Event scoring (the one-class model) is not in
- * this replay; rules of kind {@code outliers} stay silent here.
+ * after its end. Any other firing is a false alarm. Event scoring runs as in the demo server (the
+ * payments stream): the shard samples and scores events, and a model is trained on the sample a
+ * minute in and again every {@code scoring.retrainEvery}, as the model verticle would.
  */
 public final class DemoReport {
 
   /** How long after an incident's end an alert still counts for it (a rule's {@code for}, a late window). */
   public static final long GRACE_MS = 120_000;
+  /** When the first event model is trained, after the run starts (then every scoring.retrainEvery). */
+  static final long FIRST_TRAINING_MS = 60_000;
   /** Simulated time between ticks, as the server's flush. */
   static final long TICK_MS = 250;
 
@@ -138,11 +143,18 @@ public final class DemoReport {
    */
   public static Result run(long seed, long fromMs, long durationMs) {
     long wall = System.nanoTime();
-    PulseConfig config = PulseConfig.of(new JsonObject());
+    PulseConfig config = PulseConfig.of(new JsonObject().put("demo", true));
     PulseConfig.Detect detect = config.detect();
     RollupScorer scorer = new RollupScorer(s -> RollupScorer.Watch.of(config, s), detect.alertLevel(),
         detect.maxDetectors());
     Pipeline pipeline = new Pipeline(config, scorer);
+    PulseConfig.Scoring sc = config.scoring();
+    ShardScoring scoring = new ShardScoring(sc.streams(), sc.sample(), 10_000, seed);
+    pipeline.scoring(scoring);
+    long[] simulated = {fromMs};
+    ModelTrainer trainer = new ModelTrainer(sc.nu(), sc.maxFeatures(), () -> simulated[0]);
+    long nextTraining = fromMs + FIRST_TRAINING_MS;
+    int version = 0;
     AlertEngine engine = new AlertEngine(AlertEngine.Settings.DEFAULT, "demo");
     JsonArray docs = readyRules();
     for (int i = 0; i < docs.size(); i++) {
@@ -165,7 +177,20 @@ public final class DemoReport {
         s.generate(t, now, batch::add);
       }
       pipeline.add(batch, now);
+      if (now >= nextTraining) {
+        simulated[0] = now;
+        version++;
+        for (String name : sc.streams()) {
+          StreamId id = StreamId.of(name);
+          List<Event> sample = scoring.sample(id).events();
+          if (sample.size() >= sc.minTrain()) {
+            scoring.install(trainer.train(id, sample, version));
+          }
+        }
+        nextTraining = now + sc.retrainEveryMs();
+      }
       pipeline.tick(now, r -> collect(engine.onRollup(r, now), fired));
+      scoring.drainOutliers(); // the server lists them; here the rollups' counts are enough
       collect(engine.tick(now), fired);
     }
     List<Line> lines = new ArrayList<>();
