@@ -58,7 +58,10 @@ public final class SeriesDetector {
   private final DetectorSettings settings;
   private final SortedWindow level = new SortedWindow(LEVEL_WINDOW);
   private final SortedWindow steps = new SortedWindow(CHANGE_WINDOW);
-  private final double[] residuals = new double[SHIFT_POINTS];
+  /** The last residuals against each baseline: 0 recent median, 1 hour of day, 2 hour of week. */
+  private final double[][] residuals = new double[3][SHIFT_POINTS];
+  private final double[] prevResidual = new double[3];
+  private int mode; // 0 no seasonality, 1 daily, 2 weekly
   private final double[] record = new double[METHODS];
   private final double[] accepted = new double[METHODS];
   // seasonal profiles: mean and mean absolute deviation per hour of day and per hour of week
@@ -70,8 +73,9 @@ public final class SeriesDetector {
   private final int[] weekCount = new int[168];
   private long seen;
   private long firstTs;
+  private long lastTs;
+  private double dtMillis = HOUR;
   private double prev = Double.NaN;
-  private double prevResidual;
   private double errLevel; // EWMA of |value - median|
   private double errDay; // EWMA of |value - hour-of-day mean|
   private double errWeek; // EWMA of |value - hour-of-week mean|
@@ -137,6 +141,8 @@ public final class SeriesDetector {
     double step;
     double absStep;
     boolean seasonal;
+    double[] res;
+    int active;
     boolean weekly;
     Verdict verdict;
   }
@@ -148,21 +154,25 @@ public final class SeriesDetector {
     double scale = n < 2 ? 0 : levelScale();
     int hd = hourOfDay(ts);
     int hw = hourOfWeek(ts);
-    boolean daily = seasonalDaily(ts);
-    boolean weekly = daily && seasonalWeekly(ts);
-    e.seasonal = daily;
+    boolean weekly = mode == 2 && weekCount[hw] > 0;
+    boolean daily = mode >= 1 && dayCount[hd] > 0;
+    e.seasonal = daily || weekly;
     e.weekly = weekly;
+    double[] res = new double[3];
+    res[0] = x - median;
+    res[1] = dayCount[hd] > 0 ? x - dayMean[hd] : res[0];
+    res[2] = weekCount[hw] > 0 ? x - weekMean[hw] : res[1];
+    e.res = res;
+    int active = weekly ? 2 : daily ? 1 : 0;
+    e.active = active;
     double baseline = median;
     double spread = scale;
-    if (weekly && weekCount[hw] > 0) {
+    if (weekly) {
       baseline = weekMean[hw];
-      spread = Math.max(1.2533 * weekDev[hw], 0.1 * scale);
-    } else if (daily && dayCount[hd] > 0) {
+      spread = Math.max(1.2533 * blend(weekDev[hw], weekCount[hw], errWeek), 0.1 * scale);
+    } else if (daily) {
       baseline = dayMean[hd];
-      spread = Math.max(1.2533 * dayDev[hd], 0.1 * scale);
-    } else {
-      e.seasonal = false;
-      e.weekly = false;
+      spread = Math.max(1.2533 * blend(dayDev[hd], dayCount[hd], errDay), 0.1 * scale);
     }
     e.baseline = baseline;
     e.residual = x - baseline;
@@ -170,7 +180,7 @@ public final class SeriesDetector {
     e.z[M_LEVEL] = e.seasonal ? 0 : zl;
     e.z[M_SEASON] = e.seasonal ? z(e.residual, spread) : 0;
     // change: the step against recent steps
-    e.step = Double.isNaN(prev) ? 0 : e.residual - prevResidual;
+    e.step = Double.isNaN(prev) ? 0 : e.residual - prevResidual[active];
     e.absStep = Math.abs(e.step);
     if (steps.size() >= 8) {
       double sm = steps.quantile(0.5);
@@ -182,7 +192,7 @@ public final class SeriesDetector {
       double[] r = new double[SHIFT_POINTS];
       r[0] = e.residual;
       for (int i = 1; i < SHIFT_POINTS; i++) {
-        r[i] = residuals[(int) ((seen - i) % SHIFT_POINTS)];
+        r[i] = residuals[active][(int) ((seen - i) % SHIFT_POINTS)];
       }
       java.util.Arrays.sort(r);
       double mid = 0.5 * (r[SHIFT_POINTS / 2 - 1] + r[SHIFT_POINTS / 2]);
@@ -202,6 +212,9 @@ public final class SeriesDetector {
     int best = -1;
     double bestRatio = 0;
     for (int m = 0; m < METHODS; m++) {
+      if (OFF.indexOf((char) ('0' + m)) >= 0) {
+        continue;
+      }
       double denom = Math.max(Math.max(record[m], RECORD_FLOOR[m]), accepted[m]);
       double ratio = Math.abs(e.z[m]) / denom;
       if (ratio > bestRatio) {
@@ -222,19 +235,25 @@ public final class SeriesDetector {
     if (!warm()) {
       return new Verdict(Double.NaN, e.baseline, e.baseline - half, e.baseline + half, dev, "warming", false);
     }
-    double score = 1 / (1 + Math.pow(r0 / Math.max(bestRatio, 1e-9), 8));
+    double score = 1 / (1 + Math.pow(r0 / Math.max(bestRatio, 1e-9), EXP));
     if (sinceAlert < REFRACTORY) {
       score = Math.min(score, settings.alertLevel() * 0.95);
     }
     return new Verdict(score, e.baseline, e.baseline - half, e.baseline + half, dev, method, true);
   }
 
-  private static final int REFRACTORY = 32;
+  private static final int REFRACTORY = Integer.getInteger("refr", 32);
+  private static final String OFF = System.getProperty("off", "");
+  private static final double EXP = Double.parseDouble(System.getProperty("exp", "8"));
 
   private void learn(long ts, double x, Eval e) {
     if (seen == 0) {
       firstTs = ts;
+    } else {
+      double dt = Math.min(Math.max(ts - lastTs, 1000), DAY);
+      dtMillis = seen == 1 ? dt : dtMillis + 0.05 * (dt - dtMillis);
     }
+    lastTs = ts;
     if (e.verdict.warm() && e.verdict.score() >= settings.alertLevel()) {
       sinceAlert = 0;
     } else {
@@ -259,7 +278,11 @@ public final class SeriesDetector {
     }
     updateProfile(dayMean, dayDev, dayCount, hd, x);
     updateProfile(weekMean, weekDev, weekCount, hw, x);
-    residuals[(int) (seen % SHIFT_POINTS)] = e.residual;
+    for (int k = 0; k < 3; k++) {
+      residuals[k][(int) (seen % SHIFT_POINTS)] = e.res[k];
+      prevResidual[k] = e.res[k];
+    }
+    mode = nextMode(ts);
     if (!Double.isNaN(prev)) {
       steps.add(e.step);
       volShort = 0.8 * volShort + 0.2 * e.absStep;
@@ -267,7 +290,6 @@ public final class SeriesDetector {
     }
     level.add(x);
     prev = x;
-    prevResidual = e.residual;
     seen++;
   }
 
@@ -286,12 +308,42 @@ public final class SeriesDetector {
     }
   }
 
-  private boolean seasonalDaily(long ts) {
-    return ts - firstTs >= 2 * DAY && seen >= WARM_UP && errDay < 0.7 * errLevel;
+  /**
+   * The spread of one hour's bin, shrunk towards the profile's overall spread until the bin has seen
+   * a few periods (a bin that has seen one day knows nothing about its own spread).
+   */
+  private double blend(double binDev, int count, double overall) {
+    double perHour = Math.max(1, HOUR / Math.max(dtMillis, 1000));
+    double periods = count / perHour;
+    double w = periods / (periods + 3);
+    return w * binDev + (1 - w) * overall;
   }
 
-  private boolean seasonalWeekly(long ts) {
-    return ts - firstTs >= 2 * WEEK && errWeek < 0.8 * errDay;
+  /**
+   * Which baseline predicts this series: a seasonal profile is used once the series has shown it for
+   * two periods and predicts clearly better than the recent median; hysteresis keeps the mode from
+   * flapping.
+   */
+  private int nextMode(long ts) {
+    boolean dayOk = ts - firstTs >= 2 * DAY && seen >= WARM_UP;
+    boolean weekOk = ts - firstTs >= 2 * WEEK && seen >= WARM_UP;
+    double on = 0.7;
+    double off = 0.85;
+    int m = mode;
+    double bestSeasonal = weekOk ? Math.min(errDay, errWeek) : errDay;
+    if (m == 0 && dayOk && bestSeasonal < on * errLevel) {
+      m = 1;
+    } else if (m > 0 && bestSeasonal > off * errLevel) {
+      m = 0;
+    }
+    if (m >= 1) {
+      if (weekOk && errWeek < on * 1.15 * errDay) {
+        m = 2;
+      } else if (m == 2 && errWeek > off * 1.15 * errDay) {
+        m = 1;
+      }
+    }
+    return m;
   }
 
   private double levelScale() {
@@ -328,15 +380,16 @@ public final class SeriesDetector {
   /** An upper bound on the bytes one detector holds (arrays and fields), checked by a test. */
   public static int maxStateBytes() {
     return SortedWindow.bytes(LEVEL_WINDOW) + SortedWindow.bytes(CHANGE_WINDOW)
-        + 8 * SHIFT_POINTS + 2 * 8 * METHODS + (24 + 168) * (8 + 8 + 4) + 12 * 8 + 256;
+        + 3 * 8 * (SHIFT_POINTS + 1) + 2 * 8 * METHODS + (24 + 168) * (8 + 8 + 4) + 12 * 8 + 256;
   }
 
   public void writeTo(DataOutput out) throws IOException {
     out.writeInt(SNAPSHOT_VERSION);
     out.writeLong(seen);
     out.writeLong(firstTs);
+    out.writeLong(lastTs);
+    out.writeDouble(dtMillis);
     out.writeDouble(prev);
-    out.writeDouble(prevResidual);
     out.writeDouble(errLevel);
     out.writeDouble(errDay);
     out.writeDouble(errWeek);
@@ -345,8 +398,12 @@ public final class SeriesDetector {
     out.writeLong(sinceAlert);
     level.writeTo(out);
     steps.writeTo(out);
-    for (double v : residuals) {
-      out.writeDouble(v);
+    out.writeInt(mode);
+    for (int k = 0; k < 3; k++) {
+      out.writeDouble(prevResidual[k]);
+      for (double v : residuals[k]) {
+        out.writeDouble(v);
+      }
     }
     for (int m = 0; m < METHODS; m++) {
       out.writeDouble(record[m]);
@@ -372,8 +429,9 @@ public final class SeriesDetector {
     SeriesDetector d = new SeriesDetector(settings);
     d.seen = in.readLong();
     d.firstTs = in.readLong();
+    d.lastTs = in.readLong();
+    d.dtMillis = in.readDouble();
     d.prev = in.readDouble();
-    d.prevResidual = in.readDouble();
     d.errLevel = in.readDouble();
     d.errDay = in.readDouble();
     d.errWeek = in.readDouble();
@@ -382,8 +440,12 @@ public final class SeriesDetector {
     d.sinceAlert = in.readLong();
     d.level.readFrom(in);
     d.steps.readFrom(in);
-    for (int i = 0; i < SHIFT_POINTS; i++) {
-      d.residuals[i] = in.readDouble();
+    d.mode = in.readInt();
+    for (int k = 0; k < 3; k++) {
+      d.prevResidual[k] = in.readDouble();
+      for (int i = 0; i < SHIFT_POINTS; i++) {
+        d.residuals[k][i] = in.readDouble();
+      }
     }
     for (int m = 0; m < METHODS; m++) {
       d.record[m] = in.readDouble();
