@@ -47,6 +47,8 @@ public final class SeriesDetector {
   private static final int M_SEASON = 4; // record kept apart from level: different z scales
   private static final String[] NAMES = {"level", "change", "level-shift", "volatility", "seasonal"};
   /** Per-observation fading of the records: about 1,000 observations of memory. */
+  private static final double SLOW_DECAY = 1 - 1.0 / Integer.getInteger("srd", 10000);
+  private static final double SLOW_WEIGHT = Double.parseDouble(System.getProperty("sw", "0.6"));
   private static final double RECORD_DECAY = 1 - 1.0 / Integer.getInteger("rd", 1000);
   /** The smallest record a test is compared with: noise never scores high on its own. */
   private static final double[] RECORD_FLOOR = {4, 4, 3, 3, 4};
@@ -63,6 +65,7 @@ public final class SeriesDetector {
   private final double[] prevResidual = new double[3];
   private int mode; // 0 no seasonality, 1 daily, 2 weekly
   private final double[] record = new double[METHODS];
+  private final double[] slowRecord = new double[METHODS];
   private final double[] accepted = new double[METHODS];
   // seasonal profiles: mean and mean absolute deviation per hour of day and per hour of week
   private final double[] dayMean = new double[24];
@@ -215,7 +218,7 @@ public final class SeriesDetector {
       if (OFF.indexOf((char) ('0' + m)) >= 0) {
         continue;
       }
-      double denom = Math.max(Math.max(record[m], RECORD_FLOOR[m]), accepted[m]);
+      double denom = denom(m);
       double ratio = Math.abs(e.z[m]) / denom;
       if (ratio > bestRatio) {
         bestRatio = ratio;
@@ -224,7 +227,7 @@ public final class SeriesDetector {
     }
     double scale = levelScale();
     int primary = e.seasonal ? M_SEASON : M_LEVEL;
-    double primaryDen = Math.max(Math.max(record[primary], RECORD_FLOOR[primary]), accepted[primary]);
+    double primaryDen = denom(primary);
     double spread = e.z[primary] == 0 ? scale : Math.abs(e.residual / e.z[primary]);
     if (!e.seasonal) {
       spread = scale;
@@ -262,6 +265,7 @@ public final class SeriesDetector {
     if (seen >= RECORD_START) {
       for (int m = 0; m < METHODS; m++) {
         record[m] = Math.max(record[m] * RECORD_DECAY, Math.abs(e.z[m]));
+        slowRecord[m] = Math.max(slowRecord[m] * SLOW_DECAY, Math.abs(e.z[m]));
       }
     }
     // errors of the three predictors, before the profiles learn this value
@@ -366,6 +370,10 @@ public final class SeriesDetector {
     return Math.max(-1e6, Math.min(1e6, v));
   }
 
+  private double denom(int m) {
+    return Math.max(Math.max(Math.max(record[m], SLOW_WEIGHT * slowRecord[m]), RECORD_FLOOR[m]), accepted[m]);
+  }
+
   private static int hourOfDay(long ts) {
     return (int) Math.floorMod(ts / HOUR, 24L);
   }
@@ -380,7 +388,7 @@ public final class SeriesDetector {
   /** An upper bound on the bytes one detector holds (arrays and fields), checked by a test. */
   public static int maxStateBytes() {
     return SortedWindow.bytes(LEVEL_WINDOW) + SortedWindow.bytes(CHANGE_WINDOW)
-        + 3 * 8 * (SHIFT_POINTS + 1) + 2 * 8 * METHODS + (24 + 168) * (8 + 8 + 4) + 12 * 8 + 256;
+        + 3 * 8 * (SHIFT_POINTS + 1) + 3 * 8 * METHODS + (24 + 168) * (8 + 8 + 4) + 12 * 8 + 256;
   }
 
   public void writeTo(DataOutput out) throws IOException {
@@ -407,6 +415,7 @@ public final class SeriesDetector {
     }
     for (int m = 0; m < METHODS; m++) {
       out.writeDouble(record[m]);
+      out.writeDouble(slowRecord[m]);
       out.writeDouble(accepted[m]);
     }
     for (int i = 0; i < 24; i++) {
@@ -449,6 +458,7 @@ public final class SeriesDetector {
     }
     for (int m = 0; m < METHODS; m++) {
       d.record[m] = in.readDouble();
+      d.slowRecord[m] = in.readDouble();
       d.accepted[m] = in.readDouble();
     }
     for (int i = 0; i < 24; i++) {
