@@ -18,6 +18,12 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("nab")) {
+      // pulse nab --data DIR --out DIR: the NAB benchmark run, no server
+      System.exit(io.pulse.detect.nab.NabRunner.main(java.util.Arrays.copyOfRange(args, 1, args.length),
+          System.out, System.err));
+      return;
+    }
     PulseConfig config;
     try {
       config = PulseConfig.load(System.getenv(), System.getProperties());

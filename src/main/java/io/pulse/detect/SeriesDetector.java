@@ -47,9 +47,13 @@ public final class SeriesDetector {
   private static final int M_SEASON = 4; // record kept apart from level: different z scales
   private static final String[] NAMES = {"level", "change", "level-shift", "volatility", "seasonal"};
   /** Per-observation fading of the records: about 1,000 observations of memory. */
-  private static final double SLOW_DECAY = 1 - 1.0 / Integer.getInteger("srd", 10000);
-  private static final double SLOW_WEIGHT = Double.parseDouble(System.getProperty("sw", "0.6"));
-  private static final double RECORD_DECAY = 1 - 1.0 / Integer.getInteger("rd", 1000);
+  private static final double RECORD_DECAY = 1 - 1.0 / 1000;
+  /**
+   * A slower record (about 5,000 observations) counts at 80 %: a deviation must also come near the
+   * largest of the longer past, so a series with spiky noise does not alert on every spike.
+   */
+  private static final double SLOW_DECAY = 1 - 1.0 / 5000;
+  private static final double SLOW_WEIGHT = 0.8;
   /** The smallest record a test is compared with: noise never scores high on its own. */
   private static final double[] RECORD_FLOOR = {4, 4, 3, 3, 4};
   private static final long HOUR = 3_600_000L;
@@ -66,7 +70,8 @@ public final class SeriesDetector {
   private int mode; // 0 no seasonality, 1 daily, 2 weekly
   private final double[] record = new double[METHODS];
   private final double[] slowRecord = new double[METHODS];
-  private final double[] accepted = new double[METHODS];
+  /** Deviations marked normal, per test and direction (index 2m for rises, 2m+1 for falls). */
+  private final double[] accepted = new double[2 * METHODS];
   // seasonal profiles: mean and mean absolute deviation per hour of day and per hour of week
   private final double[] dayMean = new double[24];
   private final double[] dayDev = new double[24];
@@ -131,7 +136,8 @@ public final class SeriesDetector {
     }
     Eval e = evaluate(tsMillis, value);
     for (int m = 0; m < METHODS; m++) {
-      accepted[m] = Math.max(accepted[m], Math.abs(e.z[m]) * 1.1);
+      int k = 2 * m + (e.z[m] < 0 ? 1 : 0);
+      accepted[k] = Math.max(accepted[k], Math.abs(e.z[m]) * 1.1);
     }
   }
 
@@ -215,10 +221,7 @@ public final class SeriesDetector {
     int best = -1;
     double bestRatio = 0;
     for (int m = 0; m < METHODS; m++) {
-      if (OFF.indexOf((char) ('0' + m)) >= 0) {
-        continue;
-      }
-      double denom = denom(m);
+      double denom = denom(m, e.z[m]);
       double ratio = Math.abs(e.z[m]) / denom;
       if (ratio > bestRatio) {
         bestRatio = ratio;
@@ -227,7 +230,7 @@ public final class SeriesDetector {
     }
     double scale = levelScale();
     int primary = e.seasonal ? M_SEASON : M_LEVEL;
-    double primaryDen = denom(primary);
+    double primaryDen = denom(primary, e.z[primary]);
     double spread = e.z[primary] == 0 ? scale : Math.abs(e.residual / e.z[primary]);
     if (!e.seasonal) {
       spread = scale;
@@ -238,16 +241,17 @@ public final class SeriesDetector {
     if (!warm()) {
       return new Verdict(Double.NaN, e.baseline, e.baseline - half, e.baseline + half, dev, "warming", false);
     }
-    double score = 1 / (1 + Math.pow(r0 / Math.max(bestRatio, 1e-9), EXP));
+    double score = 1 / (1 + Math.pow(r0 / Math.max(bestRatio, 1e-9), STEEPNESS));
     if (sinceAlert < REFRACTORY) {
       score = Math.min(score, settings.alertLevel() * 0.95);
     }
     return new Verdict(score, e.baseline, e.baseline - half, e.baseline + half, dev, method, true);
   }
 
-  private static final int REFRACTORY = Integer.getInteger("refr", 32);
-  private static final String OFF = System.getProperty("off", "");
-  private static final double EXP = Double.parseDouble(System.getProperty("exp", "8"));
+  /** After an alert, this many observations score below the alert level (one alert per event). */
+  private static final int REFRACTORY = 64;
+  /** Steepness of the score around a deviation that equals its record. */
+  private static final double STEEPNESS = 8;
 
   private void learn(long ts, double x, Eval e) {
     if (seen == 0) {
@@ -264,8 +268,9 @@ public final class SeriesDetector {
     }
     if (seen >= RECORD_START) {
       for (int m = 0; m < METHODS; m++) {
-        record[m] = Math.max(record[m] * RECORD_DECAY, Math.abs(e.z[m]));
-        slowRecord[m] = Math.max(slowRecord[m] * SLOW_DECAY, Math.abs(e.z[m]));
+        double a = Math.abs(e.z[m]);
+        record[m] = Math.max(record[m] * RECORD_DECAY, a);
+        slowRecord[m] = Math.max(slowRecord[m] * SLOW_DECAY, a);
       }
     }
     // errors of the three predictors, before the profiles learn this value
@@ -370,8 +375,9 @@ public final class SeriesDetector {
     return Math.max(-1e6, Math.min(1e6, v));
   }
 
-  private double denom(int m) {
-    return Math.max(Math.max(Math.max(record[m], SLOW_WEIGHT * slowRecord[m]), RECORD_FLOOR[m]), accepted[m]);
+  private double denom(int m, double z) {
+    double seenLately = Math.max(record[m], SLOW_WEIGHT * slowRecord[m]);
+    return Math.max(Math.max(seenLately, RECORD_FLOOR[m]), accepted[2 * m + (z < 0 ? 1 : 0)]);
   }
 
   private static int hourOfDay(long ts) {
@@ -388,7 +394,7 @@ public final class SeriesDetector {
   /** An upper bound on the bytes one detector holds (arrays and fields), checked by a test. */
   public static int maxStateBytes() {
     return SortedWindow.bytes(LEVEL_WINDOW) + SortedWindow.bytes(CHANGE_WINDOW)
-        + 3 * 8 * (SHIFT_POINTS + 1) + 3 * 8 * METHODS + (24 + 168) * (8 + 8 + 4) + 12 * 8 + 256;
+        + 3 * 8 * (SHIFT_POINTS + 1) + 3 * 2 * 8 * METHODS + (24 + 168) * (8 + 8 + 4) + 12 * 8 + 256;
   }
 
   public void writeTo(DataOutput out) throws IOException {
@@ -416,7 +422,9 @@ public final class SeriesDetector {
     for (int m = 0; m < METHODS; m++) {
       out.writeDouble(record[m]);
       out.writeDouble(slowRecord[m]);
-      out.writeDouble(accepted[m]);
+    }
+    for (double a : accepted) {
+      out.writeDouble(a);
     }
     for (int i = 0; i < 24; i++) {
       out.writeDouble(dayMean[i]);
@@ -459,7 +467,9 @@ public final class SeriesDetector {
     for (int m = 0; m < METHODS; m++) {
       d.record[m] = in.readDouble();
       d.slowRecord[m] = in.readDouble();
-      d.accepted[m] = in.readDouble();
+    }
+    for (int k = 0; k < 2 * METHODS; k++) {
+      d.accepted[k] = in.readDouble();
     }
     for (int i = 0; i < 24; i++) {
       d.dayMean[i] = in.readDouble();
