@@ -220,9 +220,12 @@ public final class SeriesDetector {
     double r0 = Math.pow(2, (0.5 - settings.sensitivity()) * 1.5);
     int best = -1;
     double bestRatio = 0;
+    double sumPow = 0;
     for (int m = 0; m < METHODS; m++) {
       double denom = denom(m, e.z[m]);
       double ratio = Math.abs(e.z[m]) / denom;
+      double r2 = ratio * ratio;
+      sumPow += r2 * r2;
       if (ratio > bestRatio) {
         bestRatio = ratio;
         best = m;
@@ -241,16 +244,22 @@ public final class SeriesDetector {
     if (!warm()) {
       return new Verdict(Double.NaN, e.baseline, e.baseline - half, e.baseline + half, dev, "warming", false);
     }
-    double score = 1 / (1 + Math.pow(r0 / Math.max(bestRatio, 1e-9), STEEPNESS));
+    double comb = Math.pow(sumPow, 1 / POWER);
+    double score = 1 / (1 + Math.pow(r0 / Math.max(comb, 1e-9), STEEPNESS));
     if (sinceAlert < REFRACTORY) {
       score = Math.min(score, settings.alertLevel() * 0.95);
     }
     return new Verdict(score, e.baseline, e.baseline - half, e.baseline + half, dev, method, true);
   }
 
+  /**
+   * The tests combine as a power mean of their ratios (sum of ratio^4, fourth root): the largest
+   * dominates, and tests that agree push the score up a little.
+   */
+  private static final double POWER = 4;
   /** After an alert, this many observations score below the alert level (one alert per event). */
-  private static final int REFRACTORY = 64;
-  /** Steepness of the score around a deviation that equals its record. */
+  private static final int REFRACTORY = 128;
+  /** Steepness of the score around a combined ratio of 1 (a deviation that equals its record). */
   private static final double STEEPNESS = 8;
 
   private void learn(long ts, double x, Eval e) {
