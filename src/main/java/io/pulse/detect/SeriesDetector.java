@@ -127,8 +127,9 @@ public final class SeriesDetector {
   }
 
   /**
-   * "This was not an anomaly": from now on, a deviation as large as this value's (on each test, in
-   * the same units) is taken as normal on this series. Permanent (it is part of the snapshot).
+   * "This was not an anomaly": from now on, a deviation as large as this value's, in the same
+   * direction, on each test (in that test's units, with a margin of 50 %), is taken as normal on
+   * this series. Permanent (it is part of the snapshot); a deviation well beyond it still scores.
    */
   public void markNormal(long tsMillis, double value) {
     if (!Double.isFinite(value) || seen < 2) {
@@ -137,7 +138,7 @@ public final class SeriesDetector {
     Eval e = evaluate(tsMillis, value);
     for (int m = 0; m < METHODS; m++) {
       int k = 2 * m + (e.z[m] < 0 ? 1 : 0);
-      accepted[k] = Math.max(accepted[k], Math.abs(e.z[m]) * 1.1);
+      accepted[k] = Math.max(accepted[k], Math.abs(e.z[m]) * MARK_MARGIN);
     }
   }
 
@@ -146,6 +147,7 @@ public final class SeriesDetector {
   private static final class Eval {
     final double[] z = new double[METHODS];
     double baseline;
+    double spread;
     double residual;
     double step;
     double absStep;
@@ -184,6 +186,7 @@ public final class SeriesDetector {
       spread = Math.max(1.2533 * blend(dayDev[hd], dayCount[hd], errDay), 0.1 * scale);
     }
     e.baseline = baseline;
+    e.spread = e.seasonal ? spread : scale;
     e.residual = x - baseline;
     double zl = z(x - median, scale);
     e.z[M_LEVEL] = e.seasonal ? 0 : zl;
@@ -231,14 +234,11 @@ public final class SeriesDetector {
         best = m;
       }
     }
-    double scale = levelScale();
+    // the expected band: where the primary test alone stays under the alert level
     int primary = e.seasonal ? M_SEASON : M_LEVEL;
-    double primaryDen = denom(primary, e.z[primary]);
-    double spread = e.z[primary] == 0 ? scale : Math.abs(e.residual / e.z[primary]);
-    if (!e.seasonal) {
-      spread = scale;
-    }
-    double half = primaryDen * r0 * 1.3 * spread;
+    double level = settings.alertLevel();
+    double alertRatio = Math.pow(level / (1 - level), 1 / STEEPNESS);
+    double half = denom(primary, e.z[primary]) * r0 * alertRatio * e.spread;
     String method = best < 0 ? NAMES[primary] : NAMES[best];
     double dev = best < 0 ? 0 : e.z[best];
     if (!warm()) {
@@ -257,6 +257,8 @@ public final class SeriesDetector {
    * dominates, and tests that agree push the score up a little.
    */
   private static final double POWER = 4;
+  /** A deviation up to this multiple of one marked normal counts as normal. */
+  private static final double MARK_MARGIN = 1.5;
   /** After an alert, this many observations score below the alert level (one alert per event). */
   private static final int REFRACTORY = 128;
   /** Steepness of the score around a combined ratio of 1 (a deviation that equals its record). */
@@ -400,10 +402,14 @@ public final class SeriesDetector {
 
   // ---------------------------------------------------------------------------------------------
 
-  /** An upper bound on the bytes one detector holds (arrays and fields), checked by a test. */
+  /**
+   * The stated bound on the memory of one detector, 12 KiB: two windows of doubles (256 values and
+   * 128 steps, each kept twice: in arrival order and sorted, 6 KiB), the hour-of-day and hour-of-week
+   * profiles (192 hours, 3.8 KiB) and a few hundred bytes of records and fields. It does not grow
+   * with the number of observations; a test measures it and the snapshot against this bound.
+   */
   public static int maxStateBytes() {
-    return SortedWindow.bytes(LEVEL_WINDOW) + SortedWindow.bytes(CHANGE_WINDOW)
-        + 3 * 8 * (SHIFT_POINTS + 1) + 3 * 2 * 8 * METHODS + (24 + 168) * (8 + 8 + 4) + 12 * 8 + 256;
+    return 12 * 1024;
   }
 
   public void writeTo(DataOutput out) throws IOException {
