@@ -25,8 +25,17 @@ import java.io.IOException;
  *   <li>{@code level-shift}: the median of the last {@value #SHIFT_POINTS} residuals (a sustained
  *       shift that single points do not show clearly);</li>
  *   <li>{@code volatility}: the recent mean absolute step against its long-run mean (noise that
- *       grows or a signal that goes flat).</li>
+ *       grows or a signal that goes flat);</li>
+ *   <li>{@code drift}: an exponential average of the residuals (about 5 observations): a slower
+ *       shift or a ramp away from the baseline.</li>
  * </ul>
+ *
+ * <p>The score combines the tests' ratios (each test's |z| over its record) as a power mean, so the
+ * largest dominates and tests that agree add up, and maps the combined ratio r to
+ * {@code 1 / (1 + (r0 / r)^8)}: 0.5 when a deviation equals its record at sensitivity 0.5, 0.9 (the
+ * default alert level) at about 1.32 times it. Sensitivity s moves r0 = 2^(1.5 (0.5 - s)). After
+ * a score at or above the alert level the next {@value #REFRACTORY} observations are held under
+ * it.
  *
  * <p>Time is the observation's timestamp only (hour of day and day of week in UTC); nothing here
  * reads a clock. Not thread-safe: one detector belongs to one shard.
@@ -39,13 +48,16 @@ public final class SeriesDetector {
   /** Observations before the detector scores (warm-up). */
   public static final int WARM_UP = 128;
   private static final int RECORD_START = 32;
-  private static final int METHODS = 5;
+  private static final int METHODS = 6;
+  private static final int M_DRIFT = 5;
+  /** Weight of the newest residual in the drift average (about 5 observations of memory). */
+  private static final double DRIFT_ALPHA = 0.2;
   private static final int M_LEVEL = 0;
   private static final int M_CHANGE = 1;
   private static final int M_SHIFT = 2;
   private static final int M_VOL = 3;
   private static final int M_SEASON = 4; // record kept apart from level: different z scales
-  private static final String[] NAMES = {"level", "change", "level-shift", "volatility", "seasonal"};
+  private static final String[] NAMES = {"level", "change", "level-shift", "volatility", "seasonal", "drift"};
   /** Per-observation fading of the records: about 1,000 observations of memory. */
   private static final double RECORD_DECAY = 1 - 1.0 / 1000;
   /**
@@ -55,7 +67,7 @@ public final class SeriesDetector {
   private static final double SLOW_DECAY = 1 - 1.0 / 5000;
   private static final double SLOW_WEIGHT = 0.8;
   /** The smallest record a test is compared with: noise never scores high on its own. */
-  private static final double[] RECORD_FLOOR = {4, 4, 3, 3, 4};
+  private static final double[] RECORD_FLOOR = {4, 4, 3, 3, 4, 3};
   private static final long HOUR = 3_600_000L;
   private static final long DAY = 24 * HOUR;
   private static final long WEEK = 7 * DAY;
@@ -67,6 +79,7 @@ public final class SeriesDetector {
   /** The last residuals against each baseline: 0 recent median, 1 hour of day, 2 hour of week. */
   private final double[][] residuals = new double[3][SHIFT_POINTS];
   private final double[] prevResidual = new double[3];
+  private final double[] drift = new double[3];
   private int mode; // 0 no seasonality, 1 daily, 2 weekly
   private final double[] record = new double[METHODS];
   private final double[] slowRecord = new double[METHODS];
@@ -210,6 +223,11 @@ public final class SeriesDetector {
       double mid = 0.5 * (r[SHIFT_POINTS / 2 - 1] + r[SHIFT_POINTS / 2]);
       e.z[M_SHIFT] = z(mid, e.seasonal ? spread : scale);
     }
+    // drift: a slow average of the residuals
+    if (seen >= RECORD_START) {
+      double dr = drift[active] + DRIFT_ALPHA * (e.residual - drift[active]);
+      e.z[M_DRIFT] = z(dr, e.seasonal ? spread : scale);
+    }
     // volatility: short mean absolute step against the long one (log ratio)
     if (seen >= RECORD_START && volLong > 0) {
       double vs = 0.8 * volShort + 0.2 * e.absStep;
@@ -301,6 +319,7 @@ public final class SeriesDetector {
     for (int k = 0; k < 3; k++) {
       residuals[k][(int) (seen % SHIFT_POINTS)] = e.res[k];
       prevResidual[k] = e.res[k];
+      drift[k] += DRIFT_ALPHA * (e.res[k] - drift[k]);
     }
     mode = nextMode(ts);
     if (!Double.isNaN(prev)) {
@@ -430,6 +449,7 @@ public final class SeriesDetector {
     out.writeInt(mode);
     for (int k = 0; k < 3; k++) {
       out.writeDouble(prevResidual[k]);
+      out.writeDouble(drift[k]);
       for (double v : residuals[k]) {
         out.writeDouble(v);
       }
@@ -475,6 +495,7 @@ public final class SeriesDetector {
     d.mode = in.readInt();
     for (int k = 0; k < 3; k++) {
       d.prevResidual[k] = in.readDouble();
+      d.drift[k] = in.readDouble();
       for (int i = 0; i < SHIFT_POINTS; i++) {
         d.residuals[k][i] = in.readDouble();
       }
