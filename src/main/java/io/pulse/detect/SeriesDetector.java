@@ -26,8 +26,8 @@ import java.io.IOException;
  *       shift that single points do not show clearly);</li>
  *   <li>{@code volatility}: the recent mean absolute step against its long-run mean (noise that
  *       grows or a signal that goes flat);</li>
- *   <li>{@code drift}: an exponential average of the residuals (about 5 observations): a slower
- *       shift or a ramp away from the baseline.</li>
+ *   <li>{@code drift} and {@code slow-drift}: exponential averages of the residuals (about 5 and
+ *       about 100 observations): a slower shift, a ramp away from the baseline, a long excursion.</li>
  * </ul>
  *
  * <p>The score combines the tests' ratios (each test's |z| over its record) as a power mean, so the
@@ -48,7 +48,10 @@ public final class SeriesDetector {
   /** Observations before the detector scores (warm-up). */
   public static final int WARM_UP = 128;
   private static final int RECORD_START = 32;
-  private static final int METHODS = 6;
+  private static final int METHODS = 7;
+  private static final int M_SLOW = 6;
+  /** Weight of the newest residual in the slow drift average (about 100 observations). */
+  private static final double SLOW_DRIFT_ALPHA = 0.01;
   private static final int M_DRIFT = 5;
   /** Weight of the newest residual in the drift average (about 5 observations of memory). */
   private static final double DRIFT_ALPHA = 0.2;
@@ -57,7 +60,7 @@ public final class SeriesDetector {
   private static final int M_SHIFT = 2;
   private static final int M_VOL = 3;
   private static final int M_SEASON = 4; // record kept apart from level: different z scales
-  private static final String[] NAMES = {"level", "change", "level-shift", "volatility", "seasonal", "drift"};
+  private static final String[] NAMES = {"level", "change", "level-shift", "volatility", "seasonal", "drift", "slow-drift"};
   /** Per-observation fading of the records: about 1,000 observations of memory. */
   private static final double RECORD_DECAY = 1 - 1.0 / 1000;
   /**
@@ -67,7 +70,7 @@ public final class SeriesDetector {
   private static final double SLOW_DECAY = 1 - 1.0 / 5000;
   private static final double SLOW_WEIGHT = 0.8;
   /** The smallest record a test is compared with: noise never scores high on its own. */
-  private static final double[] RECORD_FLOOR = {4, 4, 3, 3, 4, 3};
+  private static final double[] RECORD_FLOOR = {4, 4, 3, 3, 4, 3, 1.5};
   private static final long HOUR = 3_600_000L;
   private static final long DAY = 24 * HOUR;
   private static final long WEEK = 7 * DAY;
@@ -80,6 +83,7 @@ public final class SeriesDetector {
   private final double[][] residuals = new double[3][SHIFT_POINTS];
   private final double[] prevResidual = new double[3];
   private final double[] drift = new double[3];
+  private final double[] slowDrift = new double[3];
   private int mode; // 0 no seasonality, 1 daily, 2 weekly
   private final double[] record = new double[METHODS];
   private final double[] slowRecord = new double[METHODS];
@@ -228,6 +232,10 @@ public final class SeriesDetector {
       double dr = drift[active] + DRIFT_ALPHA * (e.residual - drift[active]);
       e.z[M_DRIFT] = z(dr, e.seasonal ? spread : scale);
     }
+    if (seen >= RECORD_START) {
+      double dr = slowDrift[active] + SLOW_DRIFT_ALPHA * (e.residual - slowDrift[active]);
+      e.z[M_SLOW] = z(dr, e.seasonal ? spread : scale);
+    }
     // volatility: short mean absolute step against the long one (log ratio)
     if (seen >= RECORD_START && volLong > 0) {
       double vs = 0.8 * volShort + 0.2 * e.absStep;
@@ -320,6 +328,7 @@ public final class SeriesDetector {
       residuals[k][(int) (seen % SHIFT_POINTS)] = e.res[k];
       prevResidual[k] = e.res[k];
       drift[k] += DRIFT_ALPHA * (e.res[k] - drift[k]);
+      slowDrift[k] += SLOW_DRIFT_ALPHA * (e.res[k] - slowDrift[k]);
     }
     mode = nextMode(ts);
     if (!Double.isNaN(prev)) {
@@ -450,6 +459,7 @@ public final class SeriesDetector {
     for (int k = 0; k < 3; k++) {
       out.writeDouble(prevResidual[k]);
       out.writeDouble(drift[k]);
+      out.writeDouble(slowDrift[k]);
       for (double v : residuals[k]) {
         out.writeDouble(v);
       }
@@ -496,6 +506,7 @@ public final class SeriesDetector {
     for (int k = 0; k < 3; k++) {
       d.prevResidual[k] = in.readDouble();
       d.drift[k] = in.readDouble();
+      d.slowDrift[k] = in.readDouble();
       for (int i = 0; i < SHIFT_POINTS; i++) {
         d.residuals[k][i] = in.readDouble();
       }
