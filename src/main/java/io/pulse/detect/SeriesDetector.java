@@ -247,6 +247,8 @@ public final class SeriesDetector {
 
   private Verdict verdict(Eval e, double x) {
     double r0 = Math.pow(2, (0.5 - settings.sensitivity()) * 1.5);
+    double young = Math.max(0, 1 - (double) (seen - RECORD_START) / MATURE);
+    double bar = r0 * (1 + young);
     int best = -1;
     double bestRatio = 0;
     double sumPow = 0;
@@ -264,14 +266,14 @@ public final class SeriesDetector {
     int primary = e.seasonal ? M_SEASON : M_LEVEL;
     double level = settings.alertLevel();
     double alertRatio = Math.pow(level / (1 - level), 1 / STEEPNESS);
-    double half = denom(primary, e.z[primary]) * r0 * alertRatio * e.spread;
+    double half = denom(primary, e.z[primary]) * bar * alertRatio * e.spread;
     String method = best < 0 ? NAMES[primary] : NAMES[best];
     double dev = best < 0 ? 0 : e.z[best];
     if (!warm()) {
       return new Verdict(Double.NaN, e.baseline, e.baseline - half, e.baseline + half, dev, "warming", false);
     }
     double comb = Math.pow(sumPow, 1 / POWER);
-    double score = 1 / (1 + Math.pow(r0 / Math.max(comb, 1e-9), STEEPNESS));
+    double score = 1 / (1 + Math.pow(bar / Math.max(comb, 1e-9), STEEPNESS));
     if (sinceAlert < REFRACTORY) {
       score = Math.min(score, settings.alertLevel() * 0.95);
     }
@@ -283,6 +285,11 @@ public final class SeriesDetector {
    * dominates, and tests that agree push the score up a little.
    */
   private static final double POWER = 4;
+  /**
+   * A young detector's records are short: until about {@value #MATURE} observations after the
+   * records start, the bar is raised (up to twice at the start of scoring, fading linearly).
+   */
+  private static final int MATURE = 400;
   /** A deviation up to this multiple of one marked normal counts as normal. */
   private static final double MARK_MARGIN = 1.5;
   /** After an alert, this many observations score below the alert level (one alert per event). */
