@@ -33,9 +33,11 @@ import java.io.IOException;
  * <p>The score combines the tests' ratios (each test's |z| over its record) as a power mean, so the
  * largest dominates and tests that agree add up, and maps the combined ratio r to
  * {@code 1 / (1 + (r0 / r)^8)}: 0.5 when a deviation equals its record at sensitivity 0.5, 0.9 (the
- * default alert level) at about 1.32 times it. Sensitivity s moves r0 = 2^(1.5 (0.5 - s)). After
- * a score at or above the alert level the next {@value #REFRACTORY} observations are held under
- * it.
+ * default alert level) at about 1.32 times it. Sensitivity s moves r0 = 2^(1.5 (0.5 - s)): 0.1
+ * needs 1.5 times the deviation of 0.5, 0.9 two thirds of it. A young detector (its records
+ * shorter than {@value #MATURE} observations) needs up to twice as much. After a score at or above
+ * the alert level the next {@value #REFRACTORY} observations are held under it, so one event gives
+ * one alert.
  *
  * <p>Time is the observation's timestamp only (hour of day and day of week in UTC); nothing here
  * reads a clock. Not thread-safe: one detector belongs to one shard.
@@ -49,18 +51,19 @@ public final class SeriesDetector {
   public static final int WARM_UP = 128;
   private static final int RECORD_START = 32;
   private static final int METHODS = 7;
-  private static final int M_SLOW = 6;
-  /** Weight of the newest residual in the slow drift average (about 100 observations). */
-  private static final double SLOW_DRIFT_ALPHA = 0.01;
-  private static final int M_DRIFT = 5;
-  /** Weight of the newest residual in the drift average (about 5 observations of memory). */
-  private static final double DRIFT_ALPHA = 0.2;
   private static final int M_LEVEL = 0;
   private static final int M_CHANGE = 1;
   private static final int M_SHIFT = 2;
   private static final int M_VOL = 3;
   private static final int M_SEASON = 4; // record kept apart from level: different z scales
-  private static final String[] NAMES = {"level", "change", "level-shift", "volatility", "seasonal", "drift", "slow-drift"};
+  private static final int M_DRIFT = 5;
+  private static final int M_SLOW = 6;
+  private static final String[] NAMES =
+      {"level", "change", "level-shift", "volatility", "seasonal", "drift", "slow-drift"};
+  /** Weight of the newest residual in the drift average (about 5 observations of memory). */
+  private static final double DRIFT_ALPHA = 0.2;
+  /** Weight of the newest residual in the slow drift average (about 100 observations). */
+  private static final double SLOW_DRIFT_ALPHA = 0.01;
   /** Per-observation fading of the records: about 1,000 observations of memory. */
   private static final double RECORD_DECAY = 1 - 1.0 / 1000;
   /**
@@ -69,7 +72,10 @@ public final class SeriesDetector {
    */
   private static final double SLOW_DECAY = 1 - 1.0 / 5000;
   private static final double SLOW_WEIGHT = 0.8;
-  /** The smallest record a test is compared with: noise never scores high on its own. */
+  /**
+   * The smallest record each test is compared with (same order as the names), so that noise never
+   * scores high on its own on a quiet series.
+   */
   private static final double[] RECORD_FLOOR = {4, 4, 3, 3, 4, 3, 1.5};
   private static final long HOUR = 3_600_000L;
   private static final long DAY = 24 * HOUR;
@@ -241,13 +247,13 @@ public final class SeriesDetector {
       double vs = 0.8 * volShort + 0.2 * e.absStep;
       e.z[M_VOL] = Math.log((vs + 1e-12) / (volLong + 1e-12)) / Math.log(2) * 1.5;
     }
-    e.verdict = verdict(e, x);
+    e.verdict = verdict(e);
     return e;
   }
 
-  private Verdict verdict(Eval e, double x) {
+  private Verdict verdict(Eval e) {
     double r0 = Math.pow(2, (0.5 - settings.sensitivity()) * 1.5);
-    double young = Math.max(0, 1 - (double) (seen - RECORD_START) / MATURE);
+    double young = Math.min(1, Math.max(0, 1 - (double) (seen - RECORD_START) / MATURE));
     double bar = r0 * (1 + young);
     int best = -1;
     double bestRatio = 0;
@@ -256,7 +262,7 @@ public final class SeriesDetector {
       double denom = denom(m, e.z[m]);
       double ratio = Math.abs(e.z[m]) / denom;
       double r2 = ratio * ratio;
-      sumPow += r2 * r2;
+      sumPow += r2 * r2; // ratio^POWER, POWER = 4
       if (ratio > bestRatio) {
         bestRatio = ratio;
         best = m;
