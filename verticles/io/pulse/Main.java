@@ -20,6 +20,13 @@ public final class Main {
   public static void main(String[] args) {
     if (args.length > 0 && args[0].equals("demo-report")) {
       System.exit(io.pulse.demo.DemoReport.cli(java.util.Arrays.copyOfRange(args, 1, args.length)));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("nab")) {
+      // pulse nab --data DIR --out DIR: the NAB benchmark run, no server
+      System.exit(io.pulse.detect.nab.NabRunner.main(java.util.Arrays.copyOfRange(args, 1, args.length),
+          System.out, System.err));
+      return;
     }
     PulseConfig config;
     try {

@@ -25,8 +25,19 @@ import java.io.IOException;
  *   <li>{@code level-shift}: the median of the last {@value #SHIFT_POINTS} residuals (a sustained
  *       shift that single points do not show clearly);</li>
  *   <li>{@code volatility}: the recent mean absolute step against its long-run mean (noise that
- *       grows or a signal that goes flat).</li>
+ *       grows or a signal that goes flat);</li>
+ *   <li>{@code drift} and {@code slow-drift}: exponential averages of the residuals (about 5 and
+ *       about 100 observations): a slower shift, a ramp away from the baseline, a long excursion.</li>
  * </ul>
+ *
+ * <p>The score combines the tests' ratios (each test's |z| over its record) as a power mean, so the
+ * largest dominates and tests that agree add up, and maps the combined ratio r to
+ * {@code 1 / (1 + (r0 / r)^8)}: 0.5 when a deviation equals its record at sensitivity 0.5, 0.9 (the
+ * default alert level) at about 1.32 times it. Sensitivity s moves r0 = 2^(1.5 (0.5 - s)): 0.1
+ * needs 1.5 times the deviation of 0.5, 0.9 two thirds of it. A young detector (its records
+ * shorter than {@value #MATURE} observations) needs up to twice as much. After a score at or above
+ * the alert level the next {@value #REFRACTORY} observations are held under it, so one event gives
+ * one alert.
  *
  * <p>Time is the observation's timestamp only (hour of day and day of week in UTC); nothing here
  * reads a clock. Not thread-safe: one detector belongs to one shard.
@@ -39,17 +50,33 @@ public final class SeriesDetector {
   /** Observations before the detector scores (warm-up). */
   public static final int WARM_UP = 128;
   private static final int RECORD_START = 32;
-  private static final int METHODS = 5;
+  private static final int METHODS = 7;
   private static final int M_LEVEL = 0;
   private static final int M_CHANGE = 1;
   private static final int M_SHIFT = 2;
   private static final int M_VOL = 3;
   private static final int M_SEASON = 4; // record kept apart from level: different z scales
-  private static final String[] NAMES = {"level", "change", "level-shift", "volatility", "seasonal"};
+  private static final int M_DRIFT = 5;
+  private static final int M_SLOW = 6;
+  private static final String[] NAMES =
+      {"level", "change", "level-shift", "volatility", "seasonal", "drift", "slow-drift"};
+  /** Weight of the newest residual in the drift average (about 5 observations of memory). */
+  private static final double DRIFT_ALPHA = 0.2;
+  /** Weight of the newest residual in the slow drift average (about 100 observations). */
+  private static final double SLOW_DRIFT_ALPHA = 0.01;
   /** Per-observation fading of the records: about 1,000 observations of memory. */
-  private static final double RECORD_DECAY = 1 - 1.0 / Integer.getInteger("rd", 1000);
-  /** The smallest record a test is compared with: noise never scores high on its own. */
-  private static final double[] RECORD_FLOOR = {4, 4, 3, 3, 4};
+  private static final double RECORD_DECAY = 1 - 1.0 / 1000;
+  /**
+   * A slower record (about 5,000 observations) counts at 80 %: a deviation must also come near the
+   * largest of the longer past, so a series with spiky noise does not alert on every spike.
+   */
+  private static final double SLOW_DECAY = 1 - 1.0 / 5000;
+  private static final double SLOW_WEIGHT = 0.8;
+  /**
+   * The smallest record each test is compared with (same order as the names), so that noise never
+   * scores high on its own on a quiet series.
+   */
+  private static final double[] RECORD_FLOOR = {4, 4, 3, 3, 4, 3, 1.5};
   private static final long HOUR = 3_600_000L;
   private static final long DAY = 24 * HOUR;
   private static final long WEEK = 7 * DAY;
@@ -58,9 +85,16 @@ public final class SeriesDetector {
   private final DetectorSettings settings;
   private final SortedWindow level = new SortedWindow(LEVEL_WINDOW);
   private final SortedWindow steps = new SortedWindow(CHANGE_WINDOW);
-  private final double[] residuals = new double[SHIFT_POINTS];
+  /** The last residuals against each baseline: 0 recent median, 1 hour of day, 2 hour of week. */
+  private final double[][] residuals = new double[3][SHIFT_POINTS];
+  private final double[] prevResidual = new double[3];
+  private final double[] drift = new double[3];
+  private final double[] slowDrift = new double[3];
+  private int mode; // 0 no seasonality, 1 daily, 2 weekly
   private final double[] record = new double[METHODS];
-  private final double[] accepted = new double[METHODS];
+  private final double[] slowRecord = new double[METHODS];
+  /** Deviations marked normal, per test and direction (index 2m for rises, 2m+1 for falls). */
+  private final double[] accepted = new double[2 * METHODS];
   // seasonal profiles: mean and mean absolute deviation per hour of day and per hour of week
   private final double[] dayMean = new double[24];
   private final double[] dayDev = new double[24];
@@ -70,8 +104,9 @@ public final class SeriesDetector {
   private final int[] weekCount = new int[168];
   private long seen;
   private long firstTs;
+  private long lastTs;
+  private double dtMillis = HOUR;
   private double prev = Double.NaN;
-  private double prevResidual;
   private double errLevel; // EWMA of |value - median|
   private double errDay; // EWMA of |value - hour-of-day mean|
   private double errWeek; // EWMA of |value - hour-of-week mean|
@@ -115,8 +150,9 @@ public final class SeriesDetector {
   }
 
   /**
-   * "This was not an anomaly": from now on, a deviation as large as this value's (on each test, in
-   * the same units) is taken as normal on this series. Permanent (it is part of the snapshot).
+   * "This was not an anomaly": from now on, a deviation as large as this value's, in the same
+   * direction, on each test (in that test's units, with a margin of 50 %), is taken as normal on
+   * this series. Permanent (it is part of the snapshot); a deviation well beyond it still scores.
    */
   public void markNormal(long tsMillis, double value) {
     if (!Double.isFinite(value) || seen < 2) {
@@ -124,7 +160,8 @@ public final class SeriesDetector {
     }
     Eval e = evaluate(tsMillis, value);
     for (int m = 0; m < METHODS; m++) {
-      accepted[m] = Math.max(accepted[m], Math.abs(e.z[m]) * 1.1);
+      int k = 2 * m + (e.z[m] < 0 ? 1 : 0);
+      accepted[k] = Math.max(accepted[k], Math.abs(e.z[m]) * MARK_MARGIN);
     }
   }
 
@@ -133,10 +170,13 @@ public final class SeriesDetector {
   private static final class Eval {
     final double[] z = new double[METHODS];
     double baseline;
+    double spread;
     double residual;
     double step;
     double absStep;
     boolean seasonal;
+    double[] res;
+    int active;
     boolean weekly;
     Verdict verdict;
   }
@@ -148,29 +188,34 @@ public final class SeriesDetector {
     double scale = n < 2 ? 0 : levelScale();
     int hd = hourOfDay(ts);
     int hw = hourOfWeek(ts);
-    boolean daily = seasonalDaily(ts);
-    boolean weekly = daily && seasonalWeekly(ts);
-    e.seasonal = daily;
+    boolean weekly = mode == 2 && weekCount[hw] > 0;
+    boolean daily = mode >= 1 && dayCount[hd] > 0;
+    e.seasonal = daily || weekly;
     e.weekly = weekly;
+    double[] res = new double[3];
+    res[0] = x - median;
+    res[1] = dayCount[hd] > 0 ? x - dayMean[hd] : res[0];
+    res[2] = weekCount[hw] > 0 ? x - weekMean[hw] : res[1];
+    e.res = res;
+    int active = weekly ? 2 : daily ? 1 : 0;
+    e.active = active;
     double baseline = median;
     double spread = scale;
-    if (weekly && weekCount[hw] > 0) {
+    if (weekly) {
       baseline = weekMean[hw];
-      spread = Math.max(1.2533 * weekDev[hw], 0.1 * scale);
-    } else if (daily && dayCount[hd] > 0) {
+      spread = Math.max(1.2533 * blend(weekDev[hw], weekCount[hw], errWeek), 0.1 * scale);
+    } else if (daily) {
       baseline = dayMean[hd];
-      spread = Math.max(1.2533 * dayDev[hd], 0.1 * scale);
-    } else {
-      e.seasonal = false;
-      e.weekly = false;
+      spread = Math.max(1.2533 * blend(dayDev[hd], dayCount[hd], errDay), 0.1 * scale);
     }
     e.baseline = baseline;
+    e.spread = e.seasonal ? spread : scale;
     e.residual = x - baseline;
     double zl = z(x - median, scale);
     e.z[M_LEVEL] = e.seasonal ? 0 : zl;
     e.z[M_SEASON] = e.seasonal ? z(e.residual, spread) : 0;
     // change: the step against recent steps
-    e.step = Double.isNaN(prev) ? 0 : e.residual - prevResidual;
+    e.step = Double.isNaN(prev) ? 0 : e.residual - prevResidual[active];
     e.absStep = Math.abs(e.step);
     if (steps.size() >= 8) {
       double sm = steps.quantile(0.5);
@@ -182,59 +227,90 @@ public final class SeriesDetector {
       double[] r = new double[SHIFT_POINTS];
       r[0] = e.residual;
       for (int i = 1; i < SHIFT_POINTS; i++) {
-        r[i] = residuals[(int) ((seen - i) % SHIFT_POINTS)];
+        r[i] = residuals[active][(int) ((seen - i) % SHIFT_POINTS)];
       }
       java.util.Arrays.sort(r);
       double mid = 0.5 * (r[SHIFT_POINTS / 2 - 1] + r[SHIFT_POINTS / 2]);
       e.z[M_SHIFT] = z(mid, e.seasonal ? spread : scale);
+    }
+    // drift: a slow average of the residuals
+    if (seen >= RECORD_START) {
+      double dr = drift[active] + DRIFT_ALPHA * (e.residual - drift[active]);
+      e.z[M_DRIFT] = z(dr, e.seasonal ? spread : scale);
+    }
+    if (seen >= RECORD_START) {
+      double dr = slowDrift[active] + SLOW_DRIFT_ALPHA * (e.residual - slowDrift[active]);
+      e.z[M_SLOW] = z(dr, e.seasonal ? spread : scale);
     }
     // volatility: short mean absolute step against the long one (log ratio)
     if (seen >= RECORD_START && volLong > 0) {
       double vs = 0.8 * volShort + 0.2 * e.absStep;
       e.z[M_VOL] = Math.log((vs + 1e-12) / (volLong + 1e-12)) / Math.log(2) * 1.5;
     }
-    e.verdict = verdict(e, x);
+    e.verdict = verdict(e);
     return e;
   }
 
-  private Verdict verdict(Eval e, double x) {
+  private Verdict verdict(Eval e) {
     double r0 = Math.pow(2, (0.5 - settings.sensitivity()) * 1.5);
+    double young = Math.min(1, Math.max(0, 1 - (double) (seen - RECORD_START) / MATURE));
+    double bar = r0 * (1 + young);
     int best = -1;
     double bestRatio = 0;
+    double sumPow = 0;
     for (int m = 0; m < METHODS; m++) {
-      double denom = Math.max(Math.max(record[m], RECORD_FLOOR[m]), accepted[m]);
+      double denom = denom(m, e.z[m]);
       double ratio = Math.abs(e.z[m]) / denom;
+      double r2 = ratio * ratio;
+      sumPow += r2 * r2; // ratio^POWER, POWER = 4
       if (ratio > bestRatio) {
         bestRatio = ratio;
         best = m;
       }
     }
-    double scale = levelScale();
+    // the expected band: where the primary test alone stays under the alert level
     int primary = e.seasonal ? M_SEASON : M_LEVEL;
-    double primaryDen = Math.max(Math.max(record[primary], RECORD_FLOOR[primary]), accepted[primary]);
-    double spread = e.z[primary] == 0 ? scale : Math.abs(e.residual / e.z[primary]);
-    if (!e.seasonal) {
-      spread = scale;
-    }
-    double half = primaryDen * r0 * 1.3 * spread;
+    double level = settings.alertLevel();
+    double alertRatio = Math.pow(level / (1 - level), 1 / STEEPNESS);
+    double half = denom(primary, e.z[primary]) * bar * alertRatio * e.spread;
     String method = best < 0 ? NAMES[primary] : NAMES[best];
     double dev = best < 0 ? 0 : e.z[best];
     if (!warm()) {
       return new Verdict(Double.NaN, e.baseline, e.baseline - half, e.baseline + half, dev, "warming", false);
     }
-    double score = 1 / (1 + Math.pow(r0 / Math.max(bestRatio, 1e-9), 8));
+    double comb = Math.pow(sumPow, 1 / POWER);
+    double score = 1 / (1 + Math.pow(bar / Math.max(comb, 1e-9), STEEPNESS));
     if (sinceAlert < REFRACTORY) {
       score = Math.min(score, settings.alertLevel() * 0.95);
     }
     return new Verdict(score, e.baseline, e.baseline - half, e.baseline + half, dev, method, true);
   }
 
-  private static final int REFRACTORY = 32;
+  /**
+   * The tests combine as a power mean of their ratios (sum of ratio^4, fourth root): the largest
+   * dominates, and tests that agree push the score up a little.
+   */
+  private static final double POWER = 4;
+  /**
+   * A young detector's records are short: until about {@value #MATURE} observations after the
+   * records start, the bar is raised (up to twice at the start of scoring, fading linearly).
+   */
+  private static final int MATURE = 400;
+  /** A deviation up to this multiple of one marked normal counts as normal. */
+  private static final double MARK_MARGIN = 1.5;
+  /** After an alert, this many observations score below the alert level (one alert per event). */
+  private static final int REFRACTORY = 128;
+  /** Steepness of the score around a combined ratio of 1 (a deviation that equals its record). */
+  private static final double STEEPNESS = 8;
 
   private void learn(long ts, double x, Eval e) {
     if (seen == 0) {
       firstTs = ts;
+    } else {
+      double dt = Math.min(Math.max(ts - lastTs, 1000), DAY);
+      dtMillis = seen == 1 ? dt : dtMillis + 0.05 * (dt - dtMillis);
     }
+    lastTs = ts;
     if (e.verdict.warm() && e.verdict.score() >= settings.alertLevel()) {
       sinceAlert = 0;
     } else {
@@ -242,7 +318,9 @@ public final class SeriesDetector {
     }
     if (seen >= RECORD_START) {
       for (int m = 0; m < METHODS; m++) {
-        record[m] = Math.max(record[m] * RECORD_DECAY, Math.abs(e.z[m]));
+        double a = Math.abs(e.z[m]);
+        record[m] = Math.max(record[m] * RECORD_DECAY, a);
+        slowRecord[m] = Math.max(slowRecord[m] * SLOW_DECAY, a);
       }
     }
     // errors of the three predictors, before the profiles learn this value
@@ -259,7 +337,13 @@ public final class SeriesDetector {
     }
     updateProfile(dayMean, dayDev, dayCount, hd, x);
     updateProfile(weekMean, weekDev, weekCount, hw, x);
-    residuals[(int) (seen % SHIFT_POINTS)] = e.residual;
+    for (int k = 0; k < 3; k++) {
+      residuals[k][(int) (seen % SHIFT_POINTS)] = e.res[k];
+      prevResidual[k] = e.res[k];
+      drift[k] += DRIFT_ALPHA * (e.res[k] - drift[k]);
+      slowDrift[k] += SLOW_DRIFT_ALPHA * (e.res[k] - slowDrift[k]);
+    }
+    mode = nextMode(ts);
     if (!Double.isNaN(prev)) {
       steps.add(e.step);
       volShort = 0.8 * volShort + 0.2 * e.absStep;
@@ -267,7 +351,6 @@ public final class SeriesDetector {
     }
     level.add(x);
     prev = x;
-    prevResidual = e.residual;
     seen++;
   }
 
@@ -286,12 +369,42 @@ public final class SeriesDetector {
     }
   }
 
-  private boolean seasonalDaily(long ts) {
-    return ts - firstTs >= 2 * DAY && seen >= WARM_UP && errDay < 0.7 * errLevel;
+  /**
+   * The spread of one hour's bin, shrunk towards the profile's overall spread until the bin has seen
+   * a few periods (a bin that has seen one day knows nothing about its own spread).
+   */
+  private double blend(double binDev, int count, double overall) {
+    double perHour = Math.max(1, HOUR / Math.max(dtMillis, 1000));
+    double periods = count / perHour;
+    double w = periods / (periods + 3);
+    return w * binDev + (1 - w) * overall;
   }
 
-  private boolean seasonalWeekly(long ts) {
-    return ts - firstTs >= 2 * WEEK && errWeek < 0.8 * errDay;
+  /**
+   * Which baseline predicts this series: a seasonal profile is used once the series has shown it for
+   * two periods and predicts clearly better than the recent median; hysteresis keeps the mode from
+   * flapping.
+   */
+  private int nextMode(long ts) {
+    boolean dayOk = ts - firstTs >= 2 * DAY && seen >= WARM_UP;
+    boolean weekOk = ts - firstTs >= 2 * WEEK && seen >= WARM_UP;
+    double on = 0.7;
+    double off = 0.85;
+    int m = mode;
+    double bestSeasonal = weekOk ? Math.min(errDay, errWeek) : errDay;
+    if (m == 0 && dayOk && bestSeasonal < on * errLevel) {
+      m = 1;
+    } else if (m > 0 && bestSeasonal > off * errLevel) {
+      m = 0;
+    }
+    if (m >= 1) {
+      if (weekOk && errWeek < on * 1.15 * errDay) {
+        m = 2;
+      } else if (m == 2 && errWeek > off * 1.15 * errDay) {
+        m = 1;
+      }
+    }
+    return m;
   }
 
   private double levelScale() {
@@ -314,6 +427,11 @@ public final class SeriesDetector {
     return Math.max(-1e6, Math.min(1e6, v));
   }
 
+  private double denom(int m, double z) {
+    double seenLately = Math.max(record[m], SLOW_WEIGHT * slowRecord[m]);
+    return Math.max(Math.max(seenLately, RECORD_FLOOR[m]), accepted[2 * m + (z < 0 ? 1 : 0)]);
+  }
+
   private static int hourOfDay(long ts) {
     return (int) Math.floorMod(ts / HOUR, 24L);
   }
@@ -325,18 +443,23 @@ public final class SeriesDetector {
 
   // ---------------------------------------------------------------------------------------------
 
-  /** An upper bound on the bytes one detector holds (arrays and fields), checked by a test. */
+  /**
+   * The stated bound on the memory of one detector, 12 KiB: two windows of doubles (256 values and
+   * 128 steps, each kept twice: in arrival order and sorted, 6 KiB), the hour-of-day and hour-of-week
+   * profiles (192 hours, 3.8 KiB) and a few hundred bytes of records and fields. It does not grow
+   * with the number of observations; a test measures it and the snapshot against this bound.
+   */
   public static int maxStateBytes() {
-    return SortedWindow.bytes(LEVEL_WINDOW) + SortedWindow.bytes(CHANGE_WINDOW)
-        + 8 * SHIFT_POINTS + 2 * 8 * METHODS + (24 + 168) * (8 + 8 + 4) + 12 * 8 + 256;
+    return 12 * 1024;
   }
 
   public void writeTo(DataOutput out) throws IOException {
     out.writeInt(SNAPSHOT_VERSION);
     out.writeLong(seen);
     out.writeLong(firstTs);
+    out.writeLong(lastTs);
+    out.writeDouble(dtMillis);
     out.writeDouble(prev);
-    out.writeDouble(prevResidual);
     out.writeDouble(errLevel);
     out.writeDouble(errDay);
     out.writeDouble(errWeek);
@@ -345,12 +468,21 @@ public final class SeriesDetector {
     out.writeLong(sinceAlert);
     level.writeTo(out);
     steps.writeTo(out);
-    for (double v : residuals) {
-      out.writeDouble(v);
+    out.writeInt(mode);
+    for (int k = 0; k < 3; k++) {
+      out.writeDouble(prevResidual[k]);
+      out.writeDouble(drift[k]);
+      out.writeDouble(slowDrift[k]);
+      for (double v : residuals[k]) {
+        out.writeDouble(v);
+      }
     }
     for (int m = 0; m < METHODS; m++) {
       out.writeDouble(record[m]);
-      out.writeDouble(accepted[m]);
+      out.writeDouble(slowRecord[m]);
+    }
+    for (double a : accepted) {
+      out.writeDouble(a);
     }
     for (int i = 0; i < 24; i++) {
       out.writeDouble(dayMean[i]);
@@ -372,8 +504,9 @@ public final class SeriesDetector {
     SeriesDetector d = new SeriesDetector(settings);
     d.seen = in.readLong();
     d.firstTs = in.readLong();
+    d.lastTs = in.readLong();
+    d.dtMillis = in.readDouble();
     d.prev = in.readDouble();
-    d.prevResidual = in.readDouble();
     d.errLevel = in.readDouble();
     d.errDay = in.readDouble();
     d.errWeek = in.readDouble();
@@ -382,12 +515,21 @@ public final class SeriesDetector {
     d.sinceAlert = in.readLong();
     d.level.readFrom(in);
     d.steps.readFrom(in);
-    for (int i = 0; i < SHIFT_POINTS; i++) {
-      d.residuals[i] = in.readDouble();
+    d.mode = in.readInt();
+    for (int k = 0; k < 3; k++) {
+      d.prevResidual[k] = in.readDouble();
+      d.drift[k] = in.readDouble();
+      d.slowDrift[k] = in.readDouble();
+      for (int i = 0; i < SHIFT_POINTS; i++) {
+        d.residuals[k][i] = in.readDouble();
+      }
     }
     for (int m = 0; m < METHODS; m++) {
       d.record[m] = in.readDouble();
-      d.accepted[m] = in.readDouble();
+      d.slowRecord[m] = in.readDouble();
+    }
+    for (int k = 0; k < 2 * METHODS; k++) {
+      d.accepted[k] = in.readDouble();
     }
     for (int i = 0; i < 24; i++) {
       d.dayMean[i] = in.readDouble();

@@ -112,8 +112,4 @@ final class SortedWindow {
       throw new IOException("bad window snapshot");
     }
   }
-
-  static int bytes(int capacity) {
-    return 2 * 8 * capacity + 16;
-  }
 }

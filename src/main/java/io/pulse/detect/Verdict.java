@@ -9,8 +9,9 @@ package io.pulse.detect;
  *     level test)
  * @param high upper edge of the expected band
  * @param deviation the robust z of the method that fired (signed: negative for a dip)
- * @param method which method gave the score: "level", "seasonal", "change", "level-shift" or
- *     "volatility" ("warming" while warming up)
+ * @param method the test with the largest share of the score: "level", "seasonal", "change",
+ *     "level-shift", "volatility", "drift" or "slow-drift" ("warming" while warming up, "invalid"
+ *     for a value that is not a finite number)
  * @param warm false while warming up
  */
 public record Verdict(double score, double expected, double low, double high, double deviation,

@@ -1,0 +1,332 @@
+package io.pulse.detect;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.lang.reflect.Array;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class SeriesDetectorTest {
+
+  private static final long T0 = 1_700_000_000_000L; // a fixed instant; the detector reads no clock
+  private static final long MINUTE = 60_000L;
+  private static final double ALERT = DetectorSettings.DEFAULT_ALERT_LEVEL;
+
+  /** A noisy flat series: 100 + N(0, 5), one value a minute. */
+  private static double noise(Random r) {
+    return 100 + 5 * r.nextGaussian();
+  }
+
+  /** A daily pattern every 5 minutes: 100 + 50 sin(2 pi hour / 24) + N(0, 2). */
+  private static double daily(long ts, Random r) {
+    double hour = (ts % 86_400_000L) / 3_600_000.0;
+    return 100 + 50 * Math.sin(2 * Math.PI * hour / 24) + 2 * r.nextGaussian();
+  }
+
+  private static SeriesDetector trainedFlat(DetectorSettings s, int n, long seed) {
+    SeriesDetector d = new SeriesDetector(s);
+    Random r = new Random(seed);
+    for (int i = 0; i < n; i++) {
+      d.observe(T0 + i * MINUTE, noise(r));
+    }
+    return d;
+  }
+
+  @Test
+  @DisplayName("warm-up: no score (NaN, warm=false) for the first WARM_UP observations, then scores in [0, 1]")
+  void warmUp() {
+    SeriesDetector d = new SeriesDetector(DetectorSettings.defaults());
+    Random r = new Random(1);
+    for (int i = 0; i < SeriesDetector.WARM_UP; i++) {
+      assertFalse(d.warm());
+      Verdict v = d.observe(T0 + i * MINUTE, noise(r));
+      assertTrue(Double.isNaN(v.score()), "warming: " + v);
+      assertFalse(v.warm());
+      assertEquals("warming", v.method());
+      assertFalse(v.alerts(0.0), "a warming verdict never alerts");
+    }
+    assertTrue(d.warm());
+    assertEquals(SeriesDetector.WARM_UP, d.seen());
+    Verdict v = d.observe(T0 + SeriesDetector.WARM_UP * MINUTE, noise(r));
+    assertTrue(v.warm());
+    assertTrue(v.score() >= 0 && v.score() <= 1, v.toString());
+    assertTrue(v.low() < v.expected() && v.expected() < v.high(), "an expected band: " + v);
+  }
+
+  @Test
+  @DisplayName("on a noisy series a spike, a dip and a level shift alert; the noise around them does not")
+  void spikeDipShift() {
+    SeriesDetector d = new SeriesDetector(DetectorSettings.defaults());
+    Random r = new Random(7);
+    int i = 0;
+    double maxNoise = 0;
+    for (; i < 3000; i++) {
+      Verdict v = d.observe(T0 + i * MINUTE, noise(r));
+      if (v.warm()) {
+        maxNoise = Math.max(maxNoise, v.score());
+      }
+    }
+    assertTrue(maxNoise < ALERT, "3000 points of plain noise stay under the alert level, max " + maxNoise);
+
+    Verdict spike = d.observe(T0 + i++ * MINUTE, 100 + 60);
+    assertTrue(spike.score() >= ALERT, "spike of 12 sigma: " + spike);
+    assertTrue(spike.deviation() > 0 && spike.high() < 160, spike.toString());
+
+    double quiet = 0;
+    for (int k = 0; k < 1500; k++, i++) {
+      quiet = Math.max(quiet, d.observe(T0 + i * MINUTE, noise(r)).score());
+    }
+    assertTrue(quiet < ALERT, "noise after the spike stays under the alert level, max " + quiet);
+
+    Verdict dip = d.observe(T0 + i++ * MINUTE, 100 - 60);
+    assertTrue(dip.score() >= ALERT, "dip of 12 sigma: " + dip);
+    assertTrue(dip.deviation() < 0, dip.toString());
+    for (int k = 0; k < 1500; k++, i++) {
+      d.observe(T0 + i * MINUTE, noise(r));
+    }
+
+    // a level shift of 5 sigma: no single point is as extreme as the spike was, the run of them is
+    double shiftMax = 0;
+    String method = null;
+    int alerts = 0;
+    for (int k = 0; k < 20; k++, i++) {
+      Verdict v = d.observe(T0 + i * MINUTE, noise(r) + 25);
+      if (v.score() > shiftMax) {
+        shiftMax = v.score();
+        method = v.method();
+      }
+      alerts += v.score() >= ALERT ? 1 : 0;
+    }
+    assertTrue(shiftMax >= ALERT, "level shift of 5 sigma alerts within 20 points, max " + shiftMax);
+    assertEquals(1, alerts, "one alert for the shift, not one per point (method " + method + ")");
+  }
+
+  @Test
+  @DisplayName("seasonality: a daily pattern is learned; a value normal for its hour scores low, the same value off-hour alerts")
+  void seasonality() {
+    SeriesDetector d = new SeriesDetector(DetectorSettings.defaults());
+    Random r = new Random(3);
+    long step = 5 * MINUTE;
+    long day0 = (T0 / 86_400_000L) * 86_400_000L; // midnight UTC
+    int n = 12 * 24 * 10; // ten days
+    double maxNormal = 0;
+    for (int i = 0; i < n; i++) {
+      long ts = day0 + i * step;
+      Verdict v = d.observe(ts, daily(ts, r));
+      if (i > 12 * 24 * 3 && v.warm()) {
+        maxNormal = Math.max(maxNormal, v.score());
+      }
+    }
+    assertTrue(maxNormal < ALERT, "the pattern itself never alerts once learned, max " + maxNormal);
+    long next = day0 + n * step;
+    long peak = next + 6 * 3_600_000L + 15 * MINUTE; // 06:15, the daily peak (about 150)
+    long trough = next + 18 * 3_600_000L + 15 * MINUTE; // 18:15, the daily trough (about 50)
+    Verdict atPeak = d.peek(peak, 148);
+    Verdict offHour = d.peek(trough, 148);
+    assertTrue(atPeak.score() < 0.5, "148 at the peak hour is normal: " + atPeak);
+    assertTrue(offHour.score() >= ALERT, "148 at the trough hour is not: " + offHour);
+    assertTrue(List.of("seasonal", "change", "level-shift").contains(offHour.method()), offHour.toString());
+    assertTrue(d.peek(trough, 52).score() < 0.5, "52 at the trough hour is normal: " + d.peek(trough, 52));
+    assertTrue(Math.abs(atPeak.expected() - 150) < 10, "expected follows the hour: " + atPeak);
+    assertTrue(Math.abs(offHour.expected() - 50) < 10, "expected follows the hour: " + offHour);
+    assertTrue(offHour.high() < 148, offHour.toString());
+  }
+
+  @Test
+  @DisplayName("a flat series without a daily pattern stays on the level test, never the seasonal one")
+  void noSeasonalityWithoutPattern() {
+    SeriesDetector d = new SeriesDetector(DetectorSettings.defaults());
+    Random r = new Random(5);
+    long step = 5 * MINUTE;
+    for (int i = 0; i < 12 * 24 * 10; i++) {
+      d.observe(T0 + i * step, noise(r));
+    }
+    Verdict v = d.peek(T0 + 12 * 24 * 10 * step, 160);
+    assertEquals("level", v.method(), v.toString());
+    assertTrue(Math.abs(v.expected() - 100) < 2, v.toString());
+  }
+
+  @Test
+  @DisplayName("sensitivity: the same moderate deviation scores higher at higher sensitivity")
+  void sensitivity() {
+    double value = 100 + 27; // 5.4 sigma: near the record, so no setting saturates
+    double low = trainedFlat(new DetectorSettings(0.1, ALERT), 2000, 11).peek(T0 + 2000 * MINUTE, value).score();
+    double mid = trainedFlat(DetectorSettings.defaults(), 2000, 11).peek(T0 + 2000 * MINUTE, value).score();
+    double high = trainedFlat(new DetectorSettings(0.9, ALERT), 2000, 11).peek(T0 + 2000 * MINUTE, value).score();
+    assertTrue(low < mid && mid < high, low + " < " + mid + " < " + high);
+    assertTrue(low < ALERT && high >= ALERT, "0.1 does not alert, 0.9 does: " + low + ", " + high);
+  }
+
+  @Test
+  @DisplayName("markNormal: a spike that scored high scores low on a series where a similar one was marked normal")
+  void markNormal() {
+    SeriesDetector plain = trainedFlat(DetectorSettings.defaults(), 2000, 21);
+    SeriesDetector marked = trainedFlat(DetectorSettings.defaults(), 2000, 21);
+    long at = T0 + 2000 * MINUTE;
+    Verdict first = plain.peek(at, 150);
+    assertTrue(first.score() >= ALERT, "the spike alerts: " + first);
+    marked.markNormal(at, 150);
+    assertTrue(marked.peek(at, 150).score() < 0.5, "marked: " + marked.peek(at, 150));
+    // much later (the records have faded) a similar spike, a little smaller
+    Random r = new Random(99);
+    Random r2 = new Random(99);
+    for (int i = 1; i <= 3000; i++) {
+      plain.observe(at + i * MINUTE, noise(r));
+      marked.observe(at + i * MINUTE, noise(r2));
+    }
+    long later = at + 3001 * MINUTE;
+    Verdict p = plain.peek(later, 145);
+    Verdict m = marked.peek(later, 145);
+    assertTrue(p.score() >= ALERT, "unmarked series still alerts: " + p);
+    assertTrue(m.score() < 0.5, "marked series scores it low: " + m);
+    assertTrue(marked.peek(later, 100 - 45).score() >= ALERT, "a dip is not covered by a marked spike");
+    assertTrue(marked.peek(later, 260).score() >= ALERT, "a spike far beyond the marked one still alerts");
+  }
+
+  @Test
+  @DisplayName("snapshot: a detector restored mid-stream gives exactly the verdicts of one that never stopped")
+  void snapshotRoundTrip() throws IOException {
+    SeriesDetector a = new SeriesDetector(DetectorSettings.defaults());
+    Random r = new Random(13);
+    long step = 5 * MINUTE;
+    List<double[]> input = new ArrayList<>();
+    for (int i = 0; i < 12 * 24 * 20; i++) {
+      long ts = T0 + i * step;
+      double v = daily(ts, r) + (i % 997 == 0 ? 80 : 0);
+      input.add(new double[] {ts, v});
+    }
+    int cut = input.size() / 2;
+    for (int i = 0; i < cut; i++) {
+      a.observe((long) input.get(i)[0], input.get(i)[1]);
+    }
+    a.markNormal((long) input.get(cut)[0], input.get(cut)[1] + 6); // part of the state too
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    a.writeTo(new DataOutputStream(bytes));
+    assertTrue(bytes.size() <= SeriesDetector.maxStateBytes(), bytes.size() + " bytes");
+    SeriesDetector b = SeriesDetector.readFrom(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())),
+        DetectorSettings.defaults());
+    assertEquals(a.seen(), b.seen());
+    int alerts = 0;
+    for (int i = cut; i < input.size(); i++) {
+      Verdict va = a.observe((long) input.get(i)[0], input.get(i)[1]);
+      Verdict vb = b.observe((long) input.get(i)[0], input.get(i)[1]);
+      assertEquals(va, vb, "row " + i);
+      alerts += va.alerts(ALERT) ? 1 : 0;
+    }
+    assertTrue(alerts > 0, "the injected spikes are part of what is compared");
+  }
+
+  @Test
+  @DisplayName("memory: the state is bounded (the same after 100 and after 100,000 observations) and within maxStateBytes")
+  void memoryBound() throws IOException {
+    SeriesDetector d = new SeriesDetector(DetectorSettings.defaults());
+    Random r = new Random(17);
+    for (int i = 0; i < 100; i++) {
+      d.observe(T0 + i * MINUTE, noise(r));
+    }
+    long early = deepSize(d);
+    for (int i = 100; i < 100_000; i++) {
+      d.observe(T0 + i * MINUTE, noise(r));
+    }
+    long late = deepSize(d);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    d.writeTo(new DataOutputStream(bytes));
+    System.out.printf("SeriesDetector: %d bytes on the heap (estimate), snapshot %d bytes, stated bound %d bytes%n",
+        late, bytes.size(), SeriesDetector.maxStateBytes());
+    assertEquals(early, late, "no growth with the number of observations");
+    assertTrue(late <= SeriesDetector.maxStateBytes(), late + " > " + SeriesDetector.maxStateBytes());
+    assertTrue(bytes.size() <= SeriesDetector.maxStateBytes());
+  }
+
+  @Test
+  @DisplayName("micro benchmark (printed, not asserted): microseconds per observe over 200 series")
+  void microBenchmark() {
+    int series = 200;
+    int per = 2000;
+    SeriesDetector[] ds = new SeriesDetector[series];
+    for (int s = 0; s < series; s++) {
+      ds[s] = new SeriesDetector(DetectorSettings.defaults());
+    }
+    Random r = new Random(23);
+    double sink = 0;
+    long t0 = 0;
+    for (int i = 0; i < per; i++) {
+      if (i == per / 2) {
+        t0 = System.nanoTime(); // the first half warms up the JIT and the detectors
+      }
+      for (int s = 0; s < series; s++) {
+        double sc = ds[s].observe(T0 + i * MINUTE, noise(r)).score();
+        sink += Double.isNaN(sc) ? 0 : sc;
+      }
+    }
+    long nanos = System.nanoTime() - t0;
+    System.out.printf("SeriesDetector.observe: %.2f µs per call (%d calls; sink %.1f)%n",
+        nanos / 1e3 / (series * (per / 2)), series * (per / 2), sink);
+  }
+
+  @Test
+  @DisplayName("invalid values are refused without touching the state")
+  void invalid() {
+    SeriesDetector d = trainedFlat(DetectorSettings.defaults(), 500, 31);
+    long seen = d.seen();
+    assertEquals("invalid", d.observe(T0, Double.NaN).method());
+    assertEquals("invalid", d.observe(T0, Double.POSITIVE_INFINITY).method());
+    assertEquals(seen, d.seen());
+  }
+
+  // --- a deep size estimate: 16-byte headers, 8 per reference or long/double, 4 per int/float ---
+
+  private static long deepSize(Object root) {
+    return size(root, new IdentityHashMap<>());
+  }
+
+  private static long size(Object o, IdentityHashMap<Object, Boolean> seen) {
+    if (o == null || seen.put(o, Boolean.TRUE) != null || o instanceof DetectorSettings) {
+      return 0; // the settings are shared by every series
+    }
+    Class<?> c = o.getClass();
+    if (c.isArray()) {
+      int n = Array.getLength(o);
+      Class<?> t = c.getComponentType();
+      long total = 16 + (long) n * (t == int.class || t == float.class ? 4 : t == byte.class ? 1 : 8);
+      if (!t.isPrimitive()) {
+        for (int i = 0; i < n; i++) {
+          total += size(Array.get(o, i), seen);
+        }
+      }
+      return total;
+    }
+    long total = 16;
+    for (Class<?> k = c; k != null; k = k.getSuperclass()) {
+      for (Field f : k.getDeclaredFields()) {
+        if (Modifier.isStatic(f.getModifiers())) {
+          continue;
+        }
+        Class<?> t = f.getType();
+        total += t == int.class || t == float.class || t == boolean.class ? 4 : 8;
+        if (!t.isPrimitive()) {
+          f.setAccessible(true);
+          try {
+            total += size(f.get(o), seen);
+          } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+          }
+        }
+      }
+    }
+    return total;
+  }
+}
