@@ -22,6 +22,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
@@ -105,7 +106,10 @@ final class AlertsApi {
     }
     Caller caller = Callers.of(rc);
     Future<JsonObject> done = find(rc).compose(a -> {
-      if (a.getJsonObject("anomaly") == null) {
+      JsonArray ts = a.getJsonArray("transitions", new JsonArray());
+      boolean anomalous = "anomaly".equals(a.getString("kind")) || a.getJsonObject("anomaly") != null
+          || ts.stream().anyMatch(t -> t instanceof JsonObject j && j.getJsonObject("anomaly") != null); // stored
+      if (!anomalous) {
         return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409, "alert " + a.getString("id")
             + " was not raised by an anomaly score (its rule is not an anomaly rule): there is no detector to teach"));
       }
@@ -183,8 +187,8 @@ final class AlertsApi {
     doc.remove("to");
     Rule rule = Rule.parse(caller.tenant(), "preview", doc);
     long now = ctx.clock.millis();
-    long to = time(body, "to", now);
-    long from = time(body, "from", to - 3_600_000L);
+    long to = time(body, "to", now, now);
+    long from = time(body, "from", to - 3_600_000L, now);
     if (from >= to) {
       throw new IllegalArgumentException("from: must be before to");
     }
@@ -230,22 +234,22 @@ final class AlertsApi {
     }
   }
 
-  private static long time(JsonObject body, String field, long dflt) {
+  private static long time(JsonObject body, String field, long dflt, long now) {
     Object v = body.getValue(field);
     if (v == null) {
       return dflt;
+    }
+    if (v instanceof String s) {
+      return History.time(field, s, now); // as the history API takes it: ISO-8601, or back from now ("15m")
     }
     try {
       if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
         return Times.checked(n.toString(), n.longValue());
       }
-      if (v instanceof String s) {
-        return Times.parseInstant(s);
-      }
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(field + ": " + e.getMessage());
     }
-    throw new IllegalArgumentException(field + ": epoch milliseconds or an ISO-8601 time");
+    throw new IllegalArgumentException(field + ": epoch milliseconds, an ISO-8601 time or a duration back such as 15m");
   }
 
   private static JsonObject request(RoutingContext rc, String op) {

@@ -53,7 +53,7 @@ public final class Alert {
   Anomaly anomaly;
   final long startedAt;
   /** The start of the window that opened the alert (its start time for an absence). */
-  long windowStart;
+  long windowStart = -1;
   long firedAt = -1;
   long resolvedAt = -1;
   long updatedAt;
@@ -138,13 +138,17 @@ public final class Alert {
         .put("ruleName", rule.name()).put("state", state.wire()).put("severity", rule.severity())
         .put("stream", rule.stream().name()).put("series", Transition.dims(series))
         .put("value", Double.isFinite(value) ? value : null).put("message", message).put("at", updatedAt)
-        .put("startedAt", startedAt).put("windowStart", windowStart).put("firedAt", firedAt < 0 ? null : firedAt)
+        .put("startedAt", startedAt).put("firedAt", firedAt < 0 ? null : firedAt)
         .put("resolvedAt", resolvedAt < 0 ? null : resolvedAt).put("labels", new JsonObject(new TreeMap<>(matchLabels())))
         .put("flapping", flapping).put("silenced", silenced()).put("silencedBy", new JsonArray(new ArrayList<>(silencedBy)));
     JsonObject ack = ackJson();
     if (ack != null) {
       j.put("ack", ack);
     }
+    if (windowStart >= 0) {
+      j.put("windowStart", windowStart); // not known for an alert taken up after a restart
+    }
+    j.put("kind", rule.kind().wire());
     if (anomaly != null) {
       j.put("anomaly", Transition.anomaly(anomaly));
     }

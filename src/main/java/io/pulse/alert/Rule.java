@@ -95,7 +95,7 @@ public final class Rule {
 
   /**
    * The anomaly score level an anomaly rule fires at when it names neither {@code value} nor
-   * {@code sensitivity}. The one place of it: the detector's default alert level.
+   * {@code sensitivity}; equal to the detector's default alert level ({@code detect.alertLevel}).
    */
   public static final double DEFAULT_ANOMALY_LEVEL = 0.9;
 

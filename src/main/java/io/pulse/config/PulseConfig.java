@@ -220,8 +220,9 @@ public final class PulseConfig {
 
   /**
    * Time-series anomaly detection on rollups (issue 12): on or off, the default sensitivity, the
-   * score at which anomaly rules and the anomalies list flag a window by default, the cap on
-   * detectors held, and how often a detector's state is saved.
+   * score at which a detector counts a window as flagged (its refractory period starts there, and
+   * "not an anomaly" can name the window), the cap on detectors held, and how often a detector's
+   * state is saved. Anomaly rules and the anomalies list have levels of their own.
    */
   public record Detect(boolean enabled, double sensitivity, double alertLevel, int maxDetectors, long saveEveryMs) {
   }

@@ -138,6 +138,11 @@ public final class History {
     if (v == null || v.isBlank()) {
       return dflt;
     }
+    return time(name, v, now);
+  }
+
+  /** A time given as epoch milliseconds, an ISO-8601 instant or a duration back from {@code now} such as 15m. */
+  public static long time(String name, String v, long now) {
     long ago;
     try {
       ago = io.pulse.core.Times.durationMs(v);
