@@ -32,9 +32,10 @@ import java.util.concurrent.TimeUnit;
  * connection and per WebSocket subscriber (one subscription each, all on one view, so the figure is
  * the connection's own cost). Heap is read after {@code System.gc()} from the MemoryMXBean, the
  * median of 5 readings; the clients run in a child JVM over raw sockets, so their memory is not
- * counted.
+ * counted. Anomaly detection is on, as by default (a series' detectors are part of its cost);
+ * {@code --detect off} measures without it.
  *
- * <pre>loadtests/bench.sh HeapCost [--series 10000] [--connections 1000]</pre>
+ * <pre>loadtests/bench.sh HeapCost [--series 10000] [--connections 1000] [--detect on|off]</pre>
  */
 public final class HeapCost {
 
@@ -45,12 +46,14 @@ public final class HeapCost {
     }
     int series = 10_000;
     int connections = 1_000;
+    boolean detect = true;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--series" -> series = Integer.parseInt(args[i + 1]);
         case "--connections" -> connections = Integer.parseInt(args[i + 1]);
+        case "--detect" -> detect = !"off".equals(args[i + 1]);
         default -> {
-          System.err.println("usage: HeapCost [--series N] [--connections N]");
+          System.err.println("usage: HeapCost [--series N] [--connections N] [--detect on|off]");
           System.exit(64);
         }
       }
@@ -62,6 +65,7 @@ public final class HeapCost {
     JsonObject conf = new JsonObject().put("demo", false)
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", port))
         .put("storage", new JsonObject().put("enabled", false))
+        .put("detect", new JsonObject().put("enabled", detect))
         .put("dataDir", Files.createTempDirectory("pulse-heapcost").toString())
         .put("aggregation", new JsonObject().put("maxSeriesPerStream", series + 10).put("allowedLatenessMs", 100))
         .put("streams", new JsonObject().put("active", new JsonObject().put("window", "1h")));
