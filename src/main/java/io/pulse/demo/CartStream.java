@@ -13,6 +13,9 @@ import java.util.SplittableRandom;
  */
 final class CartStream extends PoissonStream {
 
+  /** Background bursts per minute (see {@link DemoStream#burstAt}). */
+  private static final double BURSTS = 0.05;
+
   static final String NAME = "cart";
   static final String[] REGIONS = CheckoutStream.REGIONS;
   static final String[] DEVICES = {"desktop", "mobile", "tablet"};
@@ -28,7 +31,7 @@ final class CartStream extends PoissonStream {
   @Override
   protected double rate(int cell, long t, List<Incident> incidents) {
     return PEAK_RATE * REGION_SHARE[cell / DEVICES.length] * DEVICE_SHARE[cell % DEVICES.length]
-        * load(Rhythm.CONSUMER, t, 0.05);
+        * load(Rhythm.CONSUMER, t, BURSTS);
   }
 
   @Override
@@ -50,5 +53,10 @@ final class CartStream extends PoissonStream {
         : Dims.of("device", "mobile");
     return place(rnd, segmentStart, segmentEnd, "abandonment_spike",
         Draw.between(rnd, 4 * MINUTE_MS, 12 * MINUTE_MS), target, Draw.between(rnd, 0.93, 0.99));
+  }
+
+  @Override
+  protected double burstChancePerMinute() {
+    return BURSTS;
   }
 }

@@ -14,6 +14,9 @@ import java.util.SplittableRandom;
  */
 final class CheckoutStream extends PoissonStream {
 
+  /** Background bursts per minute (see {@link DemoStream#burstAt}). */
+  private static final double BURSTS = 0.05;
+
   static final String NAME = "checkout";
   static final String[] REGIONS = {"eu", "us", "apac", "latam"};
   static final String[] CHANNELS = {"web", "app"};
@@ -32,7 +35,7 @@ final class CheckoutStream extends PoissonStream {
   protected double rate(int cell, long t, List<Incident> incidents) {
     int region = cell / CHANNELS.length;
     int channel = cell % CHANNELS.length;
-    double r = PEAK_RATE * REGION_SHARE[region] * CHANNEL_SHARE[channel] * load(Rhythm.CONSUMER, t, 0.05);
+    double r = PEAK_RATE * REGION_SHARE[region] * CHANNEL_SHARE[channel] * load(Rhythm.CONSUMER, t, BURSTS);
     Incident burst = active(incidents, "traffic_burst", t, cell(cell));
     if (burst != null) {
       r *= 1 + (burst.magnitude() - 1) * burst.envelope(t, 0.15);
@@ -62,5 +65,10 @@ final class CheckoutStream extends PoissonStream {
     return place(rnd, segmentStart, segmentEnd, "region_drop",
         Draw.between(rnd, 4 * MINUTE_MS, 12 * MINUTE_MS), Dims.of("region", Draw.pick(rnd, REGIONS)),
         Draw.between(rnd, 0.02, 0.15));
+  }
+
+  @Override
+  protected double burstChancePerMinute() {
+    return BURSTS;
   }
 }

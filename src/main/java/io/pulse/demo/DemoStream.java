@@ -23,4 +23,13 @@ public interface DemoStream {
 
   /** The incidents that overlap {@code [fromMs, toMs)}, by start time. */
   List<Incident> incidents(long fromMs, long toMs);
+
+  /**
+   * Whether the generator's background noise holds one of its short unlabelled bursts at
+   * {@code t} (the whole stream at 1.5 to 3 times its rate for 10 to 40 s, a few times an hour):
+   * realism, not an incident.
+   */
+  default boolean burstAt(long t) {
+    return false;
+  }
 }

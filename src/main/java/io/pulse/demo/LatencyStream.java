@@ -15,6 +15,9 @@ import java.util.SplittableRandom;
  */
 final class LatencyStream extends PoissonStream {
 
+  /** Background bursts per minute (see {@link DemoStream#burstAt}). */
+  private static final double BURSTS = 0.04;
+
   static final String NAME = "latency";
   static final String[] SERVICES = {"api", "search", "checkout", "auth", "db"};
   static final String[] REGIONS = {"eu", "us"};
@@ -30,7 +33,7 @@ final class LatencyStream extends PoissonStream {
 
   @Override
   protected double rate(int cell, long t, List<Incident> incidents) {
-    return PEAK_RATE * SERVICE_SHARE[cell / REGIONS.length] / REGIONS.length * load(Rhythm.SERVICE, t, 0.04);
+    return PEAK_RATE * SERVICE_SHARE[cell / REGIONS.length] / REGIONS.length * load(Rhythm.SERVICE, t, BURSTS);
   }
 
   @Override
@@ -76,5 +79,10 @@ final class LatencyStream extends PoissonStream {
     return place(rnd, segmentStart, segmentEnd, "error_burst",
         Draw.between(rnd, 2 * MINUTE_MS, 8 * MINUTE_MS), Dims.of("service", service),
         Draw.between(rnd, 0.15, 0.5));
+  }
+
+  @Override
+  protected double burstChancePerMinute() {
+    return BURSTS;
   }
 }

@@ -16,6 +16,9 @@ import java.util.SplittableRandom;
  */
 final class PaymentsStream extends PoissonStream {
 
+  /** Background bursts per minute (see {@link DemoStream#burstAt}). */
+  private static final double BURSTS = 0.05;
+
   static final String NAME = "payments";
   static final String[] METHODS = {"card", "paypal", "bank", "wallet"};
   static final String[] REGIONS = CheckoutStream.REGIONS;
@@ -33,7 +36,7 @@ final class PaymentsStream extends PoissonStream {
   @Override
   protected double rate(int cell, long t, List<Incident> incidents) {
     return PEAK_RATE * METHOD_SHARE[cell / REGIONS.length] * REGION_SHARE[cell % REGIONS.length]
-        * load(Rhythm.CONSUMER, t, 0.05);
+        * load(Rhythm.CONSUMER, t, BURSTS);
   }
 
   @Override
@@ -102,5 +105,10 @@ final class PaymentsStream extends PoissonStream {
     return Draw.chance(rnd, 0.5)
         ? Dims.of("method", Draw.pick(rnd, METHODS))
         : Dims.of("region", Draw.pick(rnd, REGIONS));
+  }
+
+  @Override
+  protected double burstChancePerMinute() {
+    return BURSTS;
   }
 }

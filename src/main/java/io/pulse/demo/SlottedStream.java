@@ -124,6 +124,17 @@ abstract class SlottedStream implements DemoStream {
     return rhythm.at(t) * wobble * Noise.burst(key, t, burstChancePerMinute);
   }
 
+  /** The chance per minute of a background burst that this stream passes to {@link #load} (0: none). */
+  protected double burstChancePerMinute() {
+    return 0;
+  }
+
+  @Override
+  public boolean burstAt(long t) {
+    double c = burstChancePerMinute();
+    return c > 0 && Noise.burst(key, t, c) > 1;
+  }
+
   /** The first incident of {@code kind} in force at {@code ts} that hits {@code dims}, or null. */
   protected static Incident active(List<Incident> incidents, String kind, long ts, Dims dims) {
     for (Incident i : incidents) {
