@@ -231,6 +231,25 @@ class SeriesDetectorTest {
   }
 
   @Test
+  @DisplayName("snapshot: a version-1 snapshot (before the stored strong observations) still reads")
+  void snapshotVersion1() throws IOException {
+    SeriesDetector a = trainedFlat(DetectorSettings.defaults(), 100, 19); // not warm: nothing stored yet
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    a.writeTo(new DataOutputStream(bytes));
+    byte[] v2 = bytes.toByteArray();
+    // version 1 is version 2 without the trailing event count and slot (both 0 here)
+    byte[] v1 = java.util.Arrays.copyOf(v2, v2.length - 8);
+    v1[3] = 1;
+    SeriesDetector b = SeriesDetector.readFrom(new DataInputStream(new ByteArrayInputStream(v1)),
+        DetectorSettings.defaults());
+    Random r = new Random(5);
+    for (int i = 100; i < 3000; i++) {
+      double v = noise(r) + (i % 500 == 0 ? 70 : 0);
+      assertEquals(a.observe(T0 + i * MINUTE, v), b.observe(T0 + i * MINUTE, v), "row " + i);
+    }
+  }
+
+  @Test
   @DisplayName("memory: the state is bounded (the same after 100 and after 100,000 observations) and within maxStateBytes")
   void memoryBound() throws IOException {
     SeriesDetector d = new SeriesDetector(DetectorSettings.defaults());
