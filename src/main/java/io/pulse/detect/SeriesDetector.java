@@ -322,6 +322,7 @@ public final class SeriesDetector {
   static final int EVENTS = 16;
   private static final double EVENT_LEVEL = 0.7;
   private static final double REPEAT_TOLERANCE = 0.15;
+  private static final double REPEAT_FACTOR = Math.exp(REPEAT_TOLERANCE);
   private static final double REPEAT_SMALL = 2;
   private static final double REPEAT_BAR = 1.6;
   /** Steepness of the score around a combined ratio of 1 (a deviation that equals its record). */
@@ -470,7 +471,9 @@ public final class SeriesDetector {
         if (Math.abs(a) < REPEAT_SMALL && Math.abs(b) < REPEAT_SMALL) {
           continue;
         }
-        same = (a < 0) == (b < 0) && Math.abs(Math.log((Math.abs(a) + 1) / (Math.abs(b) + 1))) < REPEAT_TOLERANCE;
+        double pa = Math.abs(a) + 1;
+        double pb = Math.abs(b) + 1;
+        same = (a < 0) == (b < 0) && pa < pb * REPEAT_FACTOR && pb < pa * REPEAT_FACTOR;
       }
       if (same) {
         return true;
