@@ -35,9 +35,11 @@ import java.io.IOException;
  * {@code 1 / (1 + (r0 / r)^8)}: 0.5 when a deviation equals its record at sensitivity 0.5, 0.9 (the
  * default alert level) at about 1.32 times it. Sensitivity s moves r0 = 2^(1.5 (0.5 - s)): 0.1
  * needs 1.5 times the deviation of 0.5, 0.9 two thirds of it. A young detector (its records
- * shorter than {@value #MATURE} observations) needs up to twice as much. After a score at or above
- * the alert level the next {@value #REFRACTORY} observations are held under it, so one event gives
- * one alert.
+ * shorter than {@value #MATURE} observations) needs up to twice as much. An observation that repeats
+ * one of the last {@value #EVENTS} strong ones (every test's z about the same) needs
+ * {@value #REPEAT_BAR} times as much: a spike that recurs daily or periodically alerts once, not
+ * every time. After a score at or above the alert level the next {@value #REFRACTORY} observations
+ * are held under it, so one event gives one alert.
  *
  * <p>Time is the observation's timestamp only (hour of day and day of week in UTC); nothing here
  * reads a clock. Not thread-safe: one detector belongs to one shard.
@@ -80,7 +82,8 @@ public final class SeriesDetector {
   private static final long HOUR = 3_600_000L;
   private static final long DAY = 24 * HOUR;
   private static final long WEEK = 7 * DAY;
-  private static final int SNAPSHOT_VERSION = 1;
+  /** 2 adds the stored strong observations; a version-1 snapshot is read with none stored. */
+  private static final int SNAPSHOT_VERSION = 2;
 
   private final DetectorSettings settings;
   private final SortedWindow level = new SortedWindow(LEVEL_WINDOW);
@@ -113,6 +116,10 @@ public final class SeriesDetector {
   private double volShort;
   private double volLong;
   private long sinceAlert = Long.MAX_VALUE / 2;
+  /** Every test's z at the last {@value #EVENTS} strong observations (a ring, oldest overwritten). */
+  private final double[] eventZ = new double[EVENTS * METHODS];
+  private int events; // stored, at most EVENTS
+  private int eventNext; // the slot written next
 
   public SeriesDetector(DetectorSettings settings) {
     this.settings = settings;
@@ -179,6 +186,7 @@ public final class SeriesDetector {
     int active;
     boolean weekly;
     Verdict verdict;
+    boolean strong;
   }
 
   private Eval evaluate(long ts, double x) {
@@ -279,6 +287,10 @@ public final class SeriesDetector {
       return new Verdict(Double.NaN, e.baseline, e.baseline - half, e.baseline + half, dev, "warming", false);
     }
     double comb = Math.pow(sumPow, 1 / POWER);
+    e.strong = 1 / (1 + Math.pow(bar / Math.max(comb, 1e-9), STEEPNESS)) >= EVENT_LEVEL;
+    if (repeats(e.z)) {
+      comb /= REPEAT_BAR;
+    }
     double score = 1 / (1 + Math.pow(bar / Math.max(comb, 1e-9), STEEPNESS));
     if (sinceAlert < REFRACTORY) {
       score = Math.min(score, settings.alertLevel() * 0.95);
@@ -300,6 +312,19 @@ public final class SeriesDetector {
   private static final double MARK_MARGIN = 1.5;
   /** After an alert, this many observations score below the alert level (one alert per event). */
   private static final int REFRACTORY = 128;
+  /**
+   * Repeats: the z of every test at the last {@value #EVENTS} observations that scored at least
+   * {@value #EVENT_LEVEL} (before the refractory cap) are kept; an observation whose z match one of
+   * them on every test (same sign, within {@value #REPEAT_TOLERANCE} in log(|z| + 1); tests under
+   * {@value #REPEAT_SMALL} in both ignored) is an event this series has had before and needs
+   * {@value #REPEAT_BAR} times the deviation (a daily spike, a periodic burst).
+   */
+  static final int EVENTS = 16;
+  private static final double EVENT_LEVEL = 0.7;
+  private static final double REPEAT_TOLERANCE = 0.15;
+  private static final double REPEAT_FACTOR = Math.exp(REPEAT_TOLERANCE);
+  private static final double REPEAT_SMALL = 2;
+  private static final double REPEAT_BAR = 1.6;
   /** Steepness of the score around a combined ratio of 1 (a deviation that equals its record). */
   private static final double STEEPNESS = 8;
 
@@ -315,6 +340,11 @@ public final class SeriesDetector {
       sinceAlert = 0;
     } else {
       sinceAlert++;
+    }
+    if (e.strong) {
+      System.arraycopy(e.z, 0, eventZ, eventNext * METHODS, METHODS);
+      eventNext = (eventNext + 1) % EVENTS;
+      events = Math.min(events + 1, EVENTS);
     }
     if (seen >= RECORD_START) {
       for (int m = 0; m < METHODS; m++) {
@@ -427,6 +457,31 @@ public final class SeriesDetector {
     return Math.max(-1e6, Math.min(1e6, v));
   }
 
+  /**
+   * Whether this observation repeats a stored strong one: on every test where either is not small,
+   * the same sign and a |z| within about 16 % (|log((|z| + 1) / (|z'| + 1))| under 0.15).
+   */
+  private boolean repeats(double[] z) {
+    for (int k = 0; k < events; k++) {
+      int base = k * METHODS;
+      boolean same = true;
+      for (int m = 0; m < METHODS && same; m++) {
+        double a = z[m];
+        double b = eventZ[base + m];
+        if (Math.abs(a) < REPEAT_SMALL && Math.abs(b) < REPEAT_SMALL) {
+          continue;
+        }
+        double pa = Math.abs(a) + 1;
+        double pb = Math.abs(b) + 1;
+        same = (a < 0) == (b < 0) && pa < pb * REPEAT_FACTOR && pb < pa * REPEAT_FACTOR;
+      }
+      if (same) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private double denom(int m, double z) {
     double seenLately = Math.max(record[m], SLOW_WEIGHT * slowRecord[m]);
     return Math.max(Math.max(seenLately, RECORD_FLOOR[m]), accepted[2 * m + (z < 0 ? 1 : 0)]);
@@ -446,7 +501,8 @@ public final class SeriesDetector {
   /**
    * The stated bound on the memory of one detector, 12 KiB: two windows of doubles (256 values and
    * 128 steps, each kept twice: in arrival order and sorted, 6 KiB), the hour-of-day and hour-of-week
-   * profiles (192 hours, 3.8 KiB) and a few hundred bytes of records and fields. It does not grow
+   * profiles (192 hours, 3.8 KiB), the z of the last 16 strong observations (0.9 KiB) and a few
+   * hundred bytes of records and fields. It does not grow
    * with the number of observations; a test measures it and the snapshot against this bound.
    */
   public static int maxStateBytes() {
@@ -494,11 +550,16 @@ public final class SeriesDetector {
       out.writeDouble(weekDev[i]);
       out.writeInt(weekCount[i]);
     }
+    out.writeInt(events);
+    out.writeInt(eventNext);
+    for (int i = 0; i < events * METHODS; i++) {
+      out.writeDouble(eventZ[i]);
+    }
   }
 
   public static SeriesDetector readFrom(DataInput in, DetectorSettings settings) throws IOException {
     int version = in.readInt();
-    if (version != SNAPSHOT_VERSION) {
+    if (version != 1 && version != SNAPSHOT_VERSION) {
       throw new IOException("unknown detector snapshot version " + version);
     }
     SeriesDetector d = new SeriesDetector(settings);
@@ -540,6 +601,16 @@ public final class SeriesDetector {
       d.weekMean[i] = in.readDouble();
       d.weekDev[i] = in.readDouble();
       d.weekCount[i] = in.readInt();
+    }
+    if (version >= 2) {
+      d.events = in.readInt();
+      d.eventNext = in.readInt();
+      if (d.events < 0 || d.events > EVENTS || d.eventNext < 0 || d.eventNext >= EVENTS) {
+        throw new IOException("bad detector snapshot: " + d.events + " events, next " + d.eventNext);
+      }
+      for (int i = 0; i < d.events * METHODS; i++) {
+        d.eventZ[i] = in.readDouble();
+      }
     }
     return d;
   }

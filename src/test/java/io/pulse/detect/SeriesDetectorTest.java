@@ -205,7 +205,8 @@ class SeriesDetectorTest {
     List<double[]> input = new ArrayList<>();
     for (int i = 0; i < 12 * 24 * 20; i++) {
       long ts = T0 + i * step;
-      double v = daily(ts, r) + (i % 997 == 0 ? 80 : 0);
+      // spikes that grow (40, 60, 90, ...): each is new, none is a repeat of the one before
+      double v = daily(ts, r) + (i % 997 == 0 ? 40 * Math.pow(1.5, i / 997) : 0);
       input.add(new double[] {ts, v});
     }
     int cut = input.size() / 2;
@@ -227,6 +228,25 @@ class SeriesDetectorTest {
       alerts += va.alerts(ALERT) ? 1 : 0;
     }
     assertTrue(alerts > 0, "the injected spikes are part of what is compared");
+  }
+
+  @Test
+  @DisplayName("snapshot: a version-1 snapshot (before the stored strong observations) still reads")
+  void snapshotVersion1() throws IOException {
+    SeriesDetector a = trainedFlat(DetectorSettings.defaults(), 100, 19); // not warm: nothing stored yet
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    a.writeTo(new DataOutputStream(bytes));
+    byte[] v2 = bytes.toByteArray();
+    // version 1 is version 2 without the trailing event count and slot (both 0 here)
+    byte[] v1 = java.util.Arrays.copyOf(v2, v2.length - 8);
+    v1[3] = 1;
+    SeriesDetector b = SeriesDetector.readFrom(new DataInputStream(new ByteArrayInputStream(v1)),
+        DetectorSettings.defaults());
+    Random r = new Random(5);
+    for (int i = 100; i < 3000; i++) {
+      double v = noise(r) + (i % 500 == 0 ? 70 : 0);
+      assertEquals(a.observe(T0 + i * MINUTE, v), b.observe(T0 + i * MINUTE, v), "row " + i);
+    }
   }
 
   @Test
@@ -275,6 +295,37 @@ class SeriesDetectorTest {
     long nanos = System.nanoTime() - t0;
     System.out.printf("SeriesDetector.observe: %.2f µs per call (%d calls; sink %.1f)%n",
         nanos / 1e3 / (series * (per / 2)), series * (per / 2), sink);
+  }
+
+  @Test
+  @DisplayName("repeats: a spike that recurs like one already seen stops alerting; a larger one still alerts")
+  void repeatedSpike() {
+    SeriesDetector d = new SeriesDetector(DetectorSettings.defaults());
+    Random r = new Random(41);
+    int i = 0;
+    for (; i < 2000; i++) {
+      d.observe(T0 + i * MINUTE, noise(r));
+    }
+    // the same 12-sigma spike every 300 observations (beyond the refractory period)
+    int alerts = 0;
+    int later = 0;
+    for (int k = 0; k < 8; k++) {
+      for (int j = 0; j < 299; j++, i++) {
+        d.observe(T0 + i * MINUTE, noise(r));
+      }
+      Verdict v = d.observe(T0 + i++ * MINUTE, 160);
+      alerts += v.alerts(ALERT) ? 1 : 0;
+      later += k >= 2 && v.alerts(ALERT) ? 1 : 0;
+    }
+    assertTrue(alerts >= 1, "the first spike alerts");
+    assertEquals(0, later, "the recurring spike no longer alerts once seen (" + alerts + " alerts)");
+    for (int j = 0; j < 299; j++, i++) {
+      d.observe(T0 + i * MINUTE, noise(r));
+    }
+    Verdict bigger = d.peek(T0 + i * MINUTE, 250);
+    assertTrue(bigger.score() >= ALERT, "a spike well beyond the recurring one alerts: " + bigger);
+    Verdict dip = d.peek(T0 + i * MINUTE, 40);
+    assertTrue(dip.score() >= ALERT, "a dip is not a repeat of a spike: " + dip);
   }
 
   @Test
