@@ -150,8 +150,11 @@ public final class CombineVerticle extends VerticleBase {
     }
     saving = true;
     return DetectorStore.save(ctx.db.pool(), dirty)
-        .onFailure(e -> LOG.warn("anomaly detection: {} detector states not saved ({}); tried again later",
-            dirty.size(), e.toString()))
+        .onFailure(e -> {
+          scorer.unsaved(dirty); // changed again: the next pass saves them
+          LOG.warn("anomaly detection: {} detector states not saved ({}); tried again later", dirty.size(),
+              e.toString());
+        })
         .onComplete(ar -> saving = false);
   }
 

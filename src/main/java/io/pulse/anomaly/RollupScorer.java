@@ -461,6 +461,26 @@ public final class RollupScorer {
     return out;
   }
 
+  /**
+   * Saves that failed: those detectors count as changed again, so the next pass saves them (their
+   * state then, which holds what they learnt since).
+   */
+  public void unsaved(List<Saved> failed) {
+    Map<StreamId, Set<String>> ids = new HashMap<>();
+    for (Saved s : failed) {
+      ids.computeIfAbsent(s.stream(), k -> new java.util.HashSet<>()).add(s.id());
+    }
+    ids.forEach((stream, wanted) -> {
+      for (String key : byStream.getOrDefault(stream, Set.of())) {
+        Entry e = detectors.get(key);
+        if (e != null && wanted.contains(id(key))) {
+          e.dirty = true;
+          e.savedAt = Long.MIN_VALUE;
+        }
+      }
+    });
+  }
+
   /** Takes back saved detectors (at start, before any rollup), up to the cap; the unreadable ones are skipped. */
   public int restore(List<Saved> saved) {
     int n = 0;

@@ -136,6 +136,8 @@ class RollupScorerTest {
     List<RollupScorer.Saved> saved = a.dirty(T0, 0, 100);
     assertEquals(2, saved.size());
     assertTrue(a.dirty(T0, 0, 100).isEmpty(), "nothing new to save");
+    a.unsaved(saved.subList(0, 1)); // the database refused one: it is due again, even before saveEvery
+    assertEquals(List.of(saved.get(0).id()), a.dirty(T0 + 1, 60_000, 100).stream().map(RollupScorer.Saved::id).toList());
     RollupScorer b = scorer();
     assertEquals(2, b.restore(saved));
     for (int i = 300; i < 360; i++) {
