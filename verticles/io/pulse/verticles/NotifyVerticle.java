@@ -140,7 +140,8 @@ public final class NotifyVerticle extends VerticleBase {
     for (Notifier.Accepted a : Notifier.Accepted.values()) {
       FunctionCounter.builder("pulse.notify.transitions", notifier, n -> n.transitions(a))
           .tag("handled", a.name().toLowerCase(java.util.Locale.ROOT))
-          .description("Alert transitions seen: grouped (for a webhook), silenced (notify:false), unmatched")
+          .description("Alert transitions seen: grouped (for a webhook), quiet (not notifying: pending, silenced, "
+              + "flapping, notify:false), unmatched")
           .register(reg);
     }
     Gauge.builder("pulse.notify.pending", notifier, Notifier::pendingCount)

@@ -73,8 +73,10 @@ public final class ScoringVerticle extends VerticleBase {
         .register(ctx.registry);
     dropped = Counter.builder("pulse.score.outliers.unsaved")
         .description("Outliers not stored: the database was away or slower than they came").register(ctx.registry);
-    trained = Counter.builder("pulse.score.trainings").tag("result", "done").register(ctx.registry);
-    failed = Counter.builder("pulse.score.trainings").tag("result", "failed").register(ctx.registry);
+    trained = Counter.builder("pulse.score.trainings").tag("result", "done")
+        .description("Event model trainings by result (done, failed)").register(ctx.registry);
+    failed = Counter.builder("pulse.score.trainings").tag("result", "failed")
+        .description("Event model trainings by result (done, failed)").register(ctx.registry);
     var reports = vertx.eventBus().<OutlierBatch>consumer(Addresses.SCORE_OUTLIERS, m -> onOutliers(m.body()));
     var api = vertx.eventBus().<JsonObject>consumer(Addresses.SCORE_API, this::onApi);
     if (!settings.streams().isEmpty()) {

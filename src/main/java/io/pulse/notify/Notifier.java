@@ -45,7 +45,7 @@ import java.util.random.RandomGenerator;
 public final class Notifier {
 
   /** What became of one transition. */
-  public enum Accepted { GROUPED, SILENCED, UNMATCHED }
+  public enum Accepted { GROUPED, QUIET, UNMATCHED }
 
   /** Why a delivery was failed without being delivered (a metric tag: fixed values). */
   public enum FailReason {
@@ -158,7 +158,7 @@ public final class Notifier {
     long now = clock.millis();
     Accepted a = Accepted.UNMATCHED;
     if (Boolean.FALSE.equals(transition.getValue("notify"))) {
-      a = Accepted.SILENCED;
+      a = Accepted.QUIET;
     } else {
       String tenant = transition.getString("tenant", StreamId.DEFAULT_TENANT);
       Map<String, Webhook> hooks = webhooks.getOrDefault(tenant, Map.of());

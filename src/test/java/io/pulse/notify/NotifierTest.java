@@ -104,11 +104,11 @@ class NotifierTest {
   @DisplayName("silenced or flapping transitions (notify:false) are counted and never sent")
   void silenced() {
     Notifier n = notifier();
-    assertEquals(Notifier.Accepted.SILENCED, n.accept(transition("default", "r1", "eu", "firing").put("notify", false)));
+    assertEquals(Notifier.Accepted.QUIET, n.accept(transition("default", "r1", "eu", "firing").put("notify", false)));
     clock.advance(5_000);
     assertTrue(n.tick().isEmpty());
     assertTrue(n.takeChanged().isEmpty());
-    assertEquals(1, n.transitions(Notifier.Accepted.SILENCED));
+    assertEquals(1, n.transitions(Notifier.Accepted.QUIET));
   }
 
   @Test

@@ -180,7 +180,7 @@ class WebhooksServerTest {
       for (Received r : receiver.got) {
         assertEquals("r1", r.json().getString("rule"), "the silenced transition was never sent");
       }
-      assertEquals(1.0, metric(p, "pulse_notify_transitions_total", "handled=\"silenced\""));
+      assertEquals(1.0, metric(p, "pulse_notify_transitions_total", "handled=\"quiet\""));
       assertEquals(1.0, metric(p, "pulse_notify_deliveries_total", "outcome=\"delivered\""));
       assertEquals(2.0, metric(p, "pulse_notify_attempts_total", "result=\"http_error\""));
       assertEquals(0.0, metric(p, "pulse_notify_pending"));
