@@ -643,8 +643,8 @@ public final class AlertEngine {
   }
 
   /**
-   * Takes up an alert a previous run left active (from the store): its rule must still exist with
-   * the same view; the alert keeps its id, state, times and acknowledgement, and its series counts
+   * Takes up an alert a previous run left active (from the store): its rule (by id) must still
+   * exist; the alert keeps its id, state, times and acknowledgement, and its series counts
    * as seen now (so a series that never sends again goes stale, an absent one fires on).
    *
    * @param ack the stored acknowledgement ({@code by, comment, at, until, untilResolved}) or null
