@@ -41,7 +41,7 @@ import java.util.regex.Pattern;
  *                                    //   back past this level (or "hysteresis": 50, the distance)
  *  "per": "s",                       // rate: change per second ("s") or per minute ("m")
  *  "sensitivity": "medium",          // anomaly without value: low | medium | high
- *  "for": "0s", "keepFiringFor": "0s",
+ *  "for": "0s", "keepFiringFor": "0s",  // anomaly: keepFiringFor defaults to 1m
  *  "absentFor": "30s",               // absence
  *  "filter": {"service": "api"}, "groupBy": ["service"],
  *  "severity": "critical", "labels": {"team": "payments"}, "notify": true}
@@ -101,6 +101,14 @@ public final class Rule {
 
   public static final Set<String> FIGURES = Set.of("count", "sum", "min", "max", "mean", "p50", "p95", "p99");
   public static final Set<String> SEVERITIES = Set.of("critical", "warning", "info");
+  /**
+   * An anomaly rule's {@code keepFiringFor} when it gives none: a detector scores the windows after
+   * an anomaly low (its record took the anomaly in, and its refractory period holds them under the
+   * alert level), so without it an alert would resolve a window after it fired while the anomaly
+   * went on.
+   */
+  public static final long ANOMALY_KEEP_FIRING_MS = 60_000;
+
   /** The longest {@code for}, {@code keepFiringFor} and {@code absentFor}. */
   public static final long MAX_DURATION_MS = 7 * 86_400_000L;
   /** The largest magnitude of a level: past it a float comparison means nothing useful. */
@@ -280,7 +288,7 @@ public final class Rule {
       };
     }
     long forMs = duration(doc, "for", 0);
-    long keep = duration(doc, "keepFiringFor", 0);
+    long keep = duration(doc, "keepFiringFor", kind == Kind.ANOMALY ? ANOMALY_KEEP_FIRING_MS : 0);
     long absentFor = duration(doc, "absentFor", -1);
     if (kind == Kind.ABSENCE) {
       if (absentFor < 1000) {

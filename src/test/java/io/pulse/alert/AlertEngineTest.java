@@ -191,7 +191,7 @@ class AlertEngineTest {
 
   @Test
   @DisplayName("anomaly: fires when the rollup's score reaches the level (default Rule.DEFAULT_ANOMALY_LEVEL), ignores "
-      + "windows without a score (warming up), and explains itself with the detector's band")
+      + "windows without a score (warming up), explains itself with the detector's band, keeps firing 1 min by default")
   void anomaly() {
     Rule r = rule("default", "a", "{\"name\":\"odd\",\"stream\":\"pay\",\"kind\":\"anomaly\"}");
     assertEquals(Rule.DEFAULT_ANOMALY_LEVEL, r.value());
@@ -217,8 +217,14 @@ class AlertEngineTest {
     assertEquals(List.of(), record(engine.onRollup(rollup(v, Dims.EMPTY, T0 + 3000, 5, 1), clock.millis())),
         "a window without a score leaves the alert as it is");
     clock.set(T0 + 5000);
-    assertEquals(List.of("resolved"), states(record(engine.onRollup(scored(v, Dims.EMPTY, T0 + 4000, 0.1),
-        clock.millis()))));
+    assertEquals(List.of(), record(engine.onRollup(scored(v, Dims.EMPTY, T0 + 4000, 0.1), clock.millis())),
+        "an anomaly rule keeps firing for 1 min by default: the windows after an anomaly score low");
+    assertEquals(Rule.ANOMALY_KEEP_FIRING_MS, r.keepFiringForMs());
+    clock.set(T0 + 4000 + Rule.ANOMALY_KEEP_FIRING_MS + 1000);
+    assertEquals(List.of("resolved"), states(record(engine.onRollup(scored(v, Dims.EMPTY,
+        T0 + 4000 + Rule.ANOMALY_KEEP_FIRING_MS, 0.1), clock.millis()))));
+    assertEquals(0, rule("default", "z", "{\"name\":\"o\",\"stream\":\"pay\",\"kind\":\"anomaly\","
+        + "\"keepFiringFor\":\"0s\"}").keepFiringForMs(), "unless the rule says otherwise");
   }
 
   @Test
