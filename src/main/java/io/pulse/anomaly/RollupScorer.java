@@ -120,6 +120,9 @@ public final class RollupScorer {
     double lastScore = Double.NaN;
     /** Events in the series' final windows, a moving average: how much a window usually holds. */
     double typicalEvents = Double.NaN;
+    /** The figure in the last final window, and the smallest nonzero step between two: its resolution. */
+    double lastValue = Double.NaN;
+    double quantum = Double.NaN;
     boolean dirty;
     long savedAt = Long.MIN_VALUE;
     /** start, value pairs of flagged windows, oldest first. */
@@ -212,6 +215,11 @@ public final class RollupScorer {
       Entry e = entry(stream, viewSpec, series, figure, w.sensitivity());
       Verdict v;
       if (fin && start > e.lastStart) {
+        double step = Math.abs(value - e.lastValue);
+        if (step > 0 && !(step >= e.quantum)) {
+          e.quantum = step; // NaN compares false: the first step sets it
+        }
+        e.lastValue = value;
         v = e.detector.observe(start, value);
         e.lastStart = start;
         e.dirty = true;
@@ -226,6 +234,11 @@ public final class RollupScorer {
       }
       if (v.warm() && !Double.isNaN(v.score())) {
         double score = v.score() * evidence(names, stats, figure, value, v.expected(), e.typicalEvents);
+        if (Math.abs(value - v.expected()) <= RESOLUTION_STEPS * e.quantum) {
+          // a step or so of the series' own resolution (an integer reading one up, a job's first error):
+          // a flat or whole-number series makes any step look huge to the tests, yet it is no anomaly
+          score = Math.min(score, NOISE_FLOOR);
+        }
         if (best == null || score > best.score()) {
           best = new Anomaly(score, figure, value, v.expected(), v.low(), v.high(), v.deviation(), v.method());
         }
@@ -301,6 +314,9 @@ public final class RollupScorer {
     double m = Math.max(0, Math.min(1, (z - Z_CHANCE) / (Z_SURE - Z_CHANCE)));
     return NOISE_FLOOR + (1 - NOISE_FLOOR) * m;
   }
+
+  /** Deviations within this many of a series' smallest step are its resolution, not an anomaly. */
+  static final double RESOLUTION_STEPS = 1.5;
 
   /** The factor on a score that chance explains: below any sensible alert level. */
   static final double NOISE_FLOOR = 0.6;
