@@ -153,7 +153,8 @@ final class StreamsApi {
       return;
     }
     Object start = body.getValue("start");
-    if (!(start instanceof Number) || !io.pulse.core.Times.inRange(((Number) start).longValue())) {
+    if (!(start instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())
+        || !io.pulse.core.Times.inRange(n.longValue())) {
       error(rc, 400, "start: the window's start in epoch milliseconds is required");
       return;
     }
