@@ -505,6 +505,12 @@ public final class AlertEngine {
     a.resolvedAt = now;
     clearAck(a);
     change(t, tr, Alert.State.RESOLVED, now, fired && tr.flapping && !a.flapping ? "flapping" : reason, out);
+    if (!fired) {
+      // a pending alert that never fired is not kept among the recently resolved (a rule with "for" on a
+      // noisy figure would fill that list with them); its transitions are stored, and GET /alerts/{id} reads it
+      t.byId.remove(a.id, a);
+      return;
+    }
     t.resolved.addLast(a);
     while (t.resolved.size() > settings.keepResolved()) {
       Alert gone = t.resolved.removeFirst();

@@ -104,7 +104,7 @@ class AlertEngineTest {
 
   @Test
   @DisplayName("for: pending first (not notified), firing once it has held for the duration; a pending alert "
-      + "that clears resolves without a notification")
+      + "that clears resolves without a notification and is not listed")
   void forHoldsPending() {
     Rule r = rule("default", "r", "{\"name\":\"n\",\"stream\":\"s\",\"kind\":\"threshold\",\"op\":\">=\",\"value\":10,"
         + "\"for\":\"3s\"}");
@@ -134,6 +134,8 @@ class AlertEngineTest {
     List<Transition> cleared = window(gv, Dims.of("region", "eu"), 6, 0);
     assertEquals(List.of("resolved"), states(cleared));
     assertFalse(cleared.get(0).notifies(), "nothing was notified for it, so neither is its end");
+    assertTrue(engine.alerts("default", null, null).stream().noneMatch(a -> a.id().equals(cleared.get(0).id())),
+        "a pending alert that never fired is not kept among the recently resolved (its transitions are stored)");
   }
 
   @Test
