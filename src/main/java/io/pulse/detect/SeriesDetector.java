@@ -38,8 +38,11 @@ import java.io.IOException;
  * shorter than {@value #MATURE} observations) needs up to twice as much. An observation that repeats
  * one of the last {@value #EVENTS} strong ones (every test's z about the same) needs
  * {@value #REPEAT_BAR} times as much: a spike that recurs daily or periodically alerts once, not
- * every time. After a score at or above the alert level the next {@value #REFRACTORY} observations
- * are held under it, so one event gives one alert.
+ * every time. An alert led by the {@code change} test (a jump) is held back one observation and
+ * given only if the next observation still scores at least {@value #CONFIRM_LEVEL}: dropped when the
+ * next observation looks ordinary to every test (held, it scores just under the alert level). After a
+ * score at or above the alert level the next {@value #REFRACTORY} observations are held under it,
+ * so one event gives one alert.
  *
  * <p>Time is the observation's timestamp only (hour of day and day of week in UTC); nothing here
  * reads a clock. Not thread-safe: one detector belongs to one shard.
@@ -82,8 +85,11 @@ public final class SeriesDetector {
   private static final long HOUR = 3_600_000L;
   private static final long DAY = 24 * HOUR;
   private static final long WEEK = 7 * DAY;
-  /** 2 adds the stored strong observations; a version-1 snapshot is read with none stored. */
-  private static final int SNAPSHOT_VERSION = 2;
+  /**
+   * 2 adds the stored strong observations, 3 the held alert; older snapshots read with none stored
+   * and none held.
+   */
+  private static final int SNAPSHOT_VERSION = 3;
 
   private final DetectorSettings settings;
   private final SortedWindow level = new SortedWindow(LEVEL_WINDOW);
@@ -116,6 +122,8 @@ public final class SeriesDetector {
   private double volShort;
   private double volLong;
   private long sinceAlert = Long.MAX_VALUE / 2;
+  /** The score of an alert the change test made and the next observation confirms; 0 if none. */
+  private double pending;
   /** Every test's z at the last {@value #EVENTS} strong observations (a ring, oldest overwritten). */
   private final double[] eventZ = new double[EVENTS * METHODS];
   private int events; // stored, at most EVENTS
@@ -187,6 +195,7 @@ public final class SeriesDetector {
     boolean weekly;
     Verdict verdict;
     boolean strong;
+    double held;
   }
 
   private Eval evaluate(long ts, double x) {
@@ -293,7 +302,12 @@ public final class SeriesDetector {
     }
     double score = 1 / (1 + Math.pow(bar / Math.max(comb, 1e-9), STEEPNESS));
     if (sinceAlert < REFRACTORY) {
-      score = Math.min(score, settings.alertLevel() * 0.95);
+      score = Math.min(score, level * 0.95);
+    } else if (pending > 0 && score >= CONFIRM_LEVEL) {
+      score = Math.max(score, pending); // the held alert, confirmed
+    } else if (score >= level && best == M_CHANGE) {
+      e.held = score; // a jump alerts once the next observation confirms it
+      score = Math.min(score, level * 0.95);
     }
     return new Verdict(score, e.baseline, e.baseline - half, e.baseline + half, dev, method, true);
   }
@@ -325,6 +339,12 @@ public final class SeriesDetector {
   private static final double REPEAT_FACTOR = Math.exp(REPEAT_TOLERANCE);
   private static final double REPEAT_SMALL = 2;
   private static final double REPEAT_BAR = 1.6;
+  /**
+   * An alert led by the change test (a jump) is held back one observation: it is given when the next
+   * observation scores at least this much (not every test finds it ordinary), and
+   * dropped otherwise.
+   */
+  private static final double CONFIRM_LEVEL = 0.2;
   /** Steepness of the score around a combined ratio of 1 (a deviation that equals its record). */
   private static final double STEEPNESS = 8;
 
@@ -336,6 +356,7 @@ public final class SeriesDetector {
       dtMillis = seen == 1 ? dt : dtMillis + 0.05 * (dt - dtMillis);
     }
     lastTs = ts;
+    pending = e.held;
     if (e.verdict.warm() && e.verdict.score() >= settings.alertLevel()) {
       sinceAlert = 0;
     } else {
@@ -555,11 +576,12 @@ public final class SeriesDetector {
     for (int i = 0; i < events * METHODS; i++) {
       out.writeDouble(eventZ[i]);
     }
+    out.writeDouble(pending);
   }
 
   public static SeriesDetector readFrom(DataInput in, DetectorSettings settings) throws IOException {
     int version = in.readInt();
-    if (version != 1 && version != SNAPSHOT_VERSION) {
+    if (version < 1 || version > SNAPSHOT_VERSION) {
       throw new IOException("unknown detector snapshot version " + version);
     }
     SeriesDetector d = new SeriesDetector(settings);
@@ -610,6 +632,12 @@ public final class SeriesDetector {
       }
       for (int i = 0; i < d.events * METHODS; i++) {
         d.eventZ[i] = in.readDouble();
+      }
+    }
+    if (version >= 3) {
+      d.pending = in.readDouble();
+      if (!(d.pending >= 0 && d.pending <= 1)) {
+        throw new IOException("bad detector snapshot: held score " + d.pending);
       }
     }
     return d;
