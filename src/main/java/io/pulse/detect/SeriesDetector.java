@@ -38,7 +38,8 @@ import java.io.IOException;
  * shorter than {@value #MATURE} observations) needs up to twice as much. An observation that repeats
  * one of the last {@value #EVENTS} strong ones (every test's z about the same) needs
  * {@value #REPEAT_BAR} times as much: a spike that recurs daily or periodically alerts once, not
- * every time. An alert led by the {@code change} test (a jump) is held back one observation and
+ * every time. An alert led by the {@code change} test (a jump that stays inside the expected band:
+ * a value out of it alerts at once) is held back one observation and
  * given only if the next observation still scores at least {@value #CONFIRM_LEVEL}: dropped when the
  * next observation looks ordinary to every test (held, it scores just under the alert level). After a
  * score at or above the alert level the next {@value #REFRACTORY} observations are held under it,
@@ -305,8 +306,8 @@ public final class SeriesDetector {
       score = Math.min(score, level * 0.95);
     } else if (pending > 0 && score >= CONFIRM_LEVEL) {
       score = Math.max(score, pending); // the held alert, confirmed
-    } else if (score >= level && best == M_CHANGE) {
-      e.held = score; // a jump alerts once the next observation confirms it
+    } else if (score >= level && best == M_CHANGE && Math.abs(e.residual) <= half) {
+      e.held = score; // a jump inside the usual range alerts once the next observation confirms it
       score = Math.min(score, level * 0.95);
     }
     return new Verdict(score, e.baseline, e.baseline - half, e.baseline + half, dev, method, true);
