@@ -21,7 +21,6 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -98,7 +97,7 @@ final class AlertsApi {
       error(rc, 503, "anomaly detection is off (detect.enabled / PULSE_DETECT)");
       return;
     }
-    JsonObject body = rc.body().length() <= 0 ? new JsonObject() : body(rc);
+    JsonObject body = rc.body().length() <= 0 ? new JsonObject() : Replies.bodyObject(rc);
     Object comment = body.getValue("comment");
     if (comment != null && !(comment instanceof String c && c.length() <= 1000)) {
       error(rc, 400, "comment: a string of at most 1000 characters");
@@ -142,7 +141,7 @@ final class AlertsApi {
 
   /** POST /api/v1/alerts/{id}/ack, body {@code {"comment", "until"}} (both optional; no until: until resolved). */
   void ack(RoutingContext rc) {
-    JsonObject body = rc.body().length() <= 0 ? new JsonObject() : body(rc);
+    JsonObject body = rc.body().length() <= 0 ? new JsonObject() : Replies.bodyObject(rc);
     ask(rc, request(rc, "ack").put("id", rc.pathParam("id")).put("by", Callers.of(rc).subject())
         .put("comment", body.getValue("comment")).put("until", body.getValue("until")));
   }
@@ -161,7 +160,7 @@ final class AlertsApi {
 
   /** POST /api/v1/silences: 201 with the silence (its id is the server's). */
   void createSilence(RoutingContext rc) {
-    JsonObject req = request(rc, "silence.put").put("by", Callers.of(rc).subject()).put("doc", body(rc));
+    JsonObject req = request(rc, "silence.put").put("by", Callers.of(rc).subject()).put("doc", Replies.bodyObject(rc));
     rc.vertx().eventBus().<JsonObject>request(Addresses.ALERTS_REQUEST, req, ASK)
         .onSuccess(m -> {
           rc.response().putHeader(HttpHeaders.LOCATION, "/api/v1/silences/" + m.body().getString("id"));
@@ -181,7 +180,7 @@ final class AlertsApi {
    */
   void preview(RoutingContext rc) {
     Caller caller = Callers.of(rc);
-    JsonObject body = body(rc);
+    JsonObject body = Replies.bodyObject(rc);
     JsonObject doc = body.getValue("rule") instanceof JsonObject r ? r : body.copy();
     doc.remove("from");
     doc.remove("to");
@@ -269,20 +268,6 @@ final class AlertsApi {
     } else {
       rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
       error(rc, 503, "alerting does not answer: " + e.getMessage());
-    }
-  }
-
-  private static JsonObject body(RoutingContext rc) {
-    try {
-      JsonObject o = rc.body().asJsonObject();
-      if (o == null) {
-        throw new IllegalArgumentException("the body must be a JSON object");
-      }
-      return o;
-    } catch (ClassCastException e) {
-      throw new IllegalArgumentException("the body must be a JSON object, not an array or a value");
-    } catch (DecodeException e) {
-      throw new IllegalArgumentException("the body is not valid JSON");
     }
   }
 }

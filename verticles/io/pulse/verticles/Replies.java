@@ -100,4 +100,19 @@ final class Replies {
       error(rc, 503, "storage: the database does not answer: " + StoreErrors.describe(cause) + write);
     }
   }
+
+  /** A request body that must be one JSON object; anything else is an IllegalArgumentException (400) saying why. */
+  static JsonObject bodyObject(RoutingContext rc) {
+    try {
+      JsonObject o = rc.body().asJsonObject();
+      if (o == null) {
+        throw new IllegalArgumentException("the body must be a JSON object");
+      }
+      return o;
+    } catch (ClassCastException e) {
+      throw new IllegalArgumentException("the body must be a JSON object, not an array or a value");
+    } catch (io.vertx.core.json.DecodeException e) {
+      throw new IllegalArgumentException("the body is not valid JSON");
+    }
+  }
 }

@@ -14,7 +14,6 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -60,7 +59,7 @@ final class WebhooksApi {
 
   void create(RoutingContext rc) {
     Caller caller = caller(rc);
-    JsonObject doc = bodyObject(rc);
+    JsonObject doc = Replies.bodyObject(rc);
     Object given = doc.getValue("id");
     if (given != null && !(given instanceof String s && Webhook.validId(s))) {
       throw new IllegalArgumentException("id: must match " + Webhook.ID_PATTERN);
@@ -85,7 +84,7 @@ final class WebhooksApi {
   void update(RoutingContext rc) {
     Caller caller = caller(rc);
     String id = webhookId(rc);
-    JsonObject doc = bodyObject(rc);
+    JsonObject doc = Replies.bodyObject(rc);
     Object given = doc.getValue("id");
     if (given != null && !id.equals(given)) {
       throw new IllegalArgumentException("id: the document names " + given + " but the path names " + id);
@@ -188,20 +187,6 @@ final class WebhooksApi {
       throw new DefinitionStore.Refused(404, "no webhook with that id (ids match " + Webhook.ID_PATTERN + ")");
     }
     return id;
-  }
-
-  private static JsonObject bodyObject(RoutingContext rc) {
-    try {
-      JsonObject o = rc.body().asJsonObject();
-      if (o == null) {
-        throw new IllegalArgumentException("the body must be a JSON object");
-      }
-      return o;
-    } catch (ClassCastException e) {
-      throw new IllegalArgumentException("the body must be a JSON object, not an array or a value");
-    } catch (DecodeException e) {
-      throw new IllegalArgumentException("the body is not valid JSON");
-    }
   }
 
   private static String hex(int bytes) {

@@ -70,20 +70,24 @@ public record Rollup(View view, Dims series, long start, long end, boolean fin, 
     }
     for (int i = 0; i < names.length; i++) {
       if (names[i].equals(metric)) {
-        ValueStats.Summary s = stats[i];
-        return switch (figure) {
-          case "sum" -> s.sum();
-          case "min" -> s.min();
-          case "max" -> s.max();
-          case "mean" -> s.mean();
-          case "p50" -> s.p50();
-          case "p95" -> s.p95();
-          case "p99" -> s.p99();
-          case "count" -> s.count();
-          default -> Double.NaN;
-        };
+        return figure(stats[i], figure);
       }
     }
     return Double.NaN;
+  }
+
+  /** One figure of a value's summary: sum, min, max, mean, p50, p95, p99 or count; NaN for any other name. */
+  public static double figure(ValueStats.Summary s, String figure) {
+    return switch (figure) {
+      case "sum" -> s.sum();
+      case "min" -> s.min();
+      case "max" -> s.max();
+      case "mean" -> s.mean();
+      case "p50" -> s.p50();
+      case "p95" -> s.p95();
+      case "p99" -> s.p99();
+      case "count" -> s.count();
+      default -> Double.NaN;
+    };
   }
 }

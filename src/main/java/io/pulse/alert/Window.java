@@ -164,17 +164,7 @@ public interface Window {
         if (v == null) {
           return Double.NaN; // not valueStatsFor: that would add the value to the window
         }
-        ValueStats.Summary s = v.summary();
-        return switch (figure) {
-          case "sum" -> s.sum();
-          case "min" -> s.min();
-          case "max" -> s.max();
-          case "mean" -> s.mean();
-          case "p50" -> s.p50();
-          case "p95" -> s.p95();
-          case "p99" -> s.p99();
-          default -> Double.NaN;
-        };
+        return Rollup.figure(v.summary(), figure);
       }
 
       @Override

@@ -33,9 +33,8 @@ class AlertRestartTest {
           .status());
       JsonObject firing = Await.until("the alert firing", () -> {
         p.postNdjson("rs", "{\"values\":{\"ms\":50}}");
-        Thread.sleep(300); // pacing the events sent while waiting, not a wait for the outcome
         return p.get("/api/v1/alerts?state=firing").json();
-      }, j -> j.getJsonArray("alerts").size() == 1, 15_000);
+      }, j -> j.getJsonArray("alerts").size() == 1, 15_000, 300);
       id = firing.getJsonArray("alerts").getJsonObject(0).getString("id");
       assertEquals(200, p.post("/api/v1/alerts/" + id + "/ack", "application/json", "{\"comment\":\"mine\"}").status());
       silence = p.post("/api/v1/silences", "application/json", "{\"matchers\":[{\"name\":\"team\",\"value\":\"x\"}],"

@@ -79,13 +79,12 @@ class AlertServerTest {
         + "\"severity\":\"critical\",\"labels\":{\"team\":\"pay\"}" + extra + "}"), 201).getString("id");
   }
 
-  /** Sends breaching events every 300 ms until the bus has a transition passing {@code ok}. */
+  /** Sends breaching events every 300 ms (the wait's poll interval) until the bus has a transition passing {@code ok}. */
   private static JsonObject awaitBus(String tenant, String stream, double ms, Predicate<JsonObject> ok) {
     return Await.until("a transition on pulse.alerts", () -> {
       events(tenant, stream, 3, ms, "{}");
-      Thread.sleep(300); // pacing the events sent while waiting, not a wait for the outcome
       return bus.stream().filter(ok).findFirst().orElse(null);
-    }, x -> x != null, 15_000);
+    }, x -> x != null, 15_000, 300);
   }
 
   @Test
@@ -150,10 +149,9 @@ class AlertServerTest {
       events("default", "gb", 2, 900, "{\"service\":\"api\",\"region\":\"eu\"}");
       events("default", "gb", 2, 900, "{\"service\":\"api\",\"region\":\"us\"}");
       events("default", "gb", 2, 900, "{\"service\":\"web\",\"region\":\"ap\"}");
-      Thread.sleep(300); // pacing the events sent while waiting, not a wait for the outcome
       return bus.stream().filter(j -> ruleId.equals(j.getString("rule")) && "firing".equals(j.getString("state")))
           .map(j -> j.getJsonObject("series").getString("region")).collect(java.util.stream.Collectors.toSet());
-    }, regions -> regions.equals(java.util.Set.of("eu", "us")), 15_000);
+    }, regions -> regions.equals(java.util.Set.of("eu", "us")), 15_000, 300);
     JsonObject list = ok(call("default", "GET", "/api/v1/alerts?state=firing&stream=gb", null), 200);
     assertEquals(2, list.getJsonArray("alerts").size(), list.encode());
   }
@@ -167,23 +165,20 @@ class AlertServerTest {
     Await.until("both jobs seen", () -> {
       events("default", "pipe", 1, 1, "{\"job\":\"a\"}");
       events("default", "pipe", 1, 1, "{\"job\":\"b\"}");
-      Thread.sleep(300); // pacing the events sent while waiting, not a wait for the outcome
       return pulse.get("/api/v1/streams").json();
     }, j -> j.getJsonArray("streams").stream().anyMatch(x -> "pipe".equals(((JsonObject) x).getString("stream"))),
-        10_000);
+        10_000, 300);
     JsonObject fired = Await.until("job b silent for 2 s", () -> {
       events("default", "pipe", 1, 1, "{\"job\":\"a\"}");
-      Thread.sleep(300); // job a keeps sending while the test waits
       return bus.stream().filter(j -> ruleId.equals(j.getString("rule")) && "firing".equals(j.getString("state")))
           .findFirst().orElse(null);
-    }, x -> x != null, 15_000);
+    }, x -> x != null, 15_000, 300);
     assertEquals(new JsonObject().put("job", "b"), fired.getJsonObject("series"), fired.encode());
     String id = fired.getString("id");
     Await.until("job b back", () -> {
       events("default", "pipe", 1, 1, "{\"job\":\"b\"}");
-      Thread.sleep(300); // pacing the events sent while waiting, not a wait for the outcome
       return bus.stream().anyMatch(j -> id.equals(j.getString("id")) && "resolved".equals(j.getString("state")));
-    }, x -> x, 15_000);
+    }, x -> x, 15_000, 300);
   }
 
   @Test

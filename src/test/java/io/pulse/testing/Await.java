@@ -16,6 +16,14 @@ public final class Await {
    * {@code timeoutMs} with {@code what} and the last value seen (a probe that throws counts as not yet).
    */
   public static <T> T until(String what, Callable<T> probe, Predicate<? super T> ok, long timeoutMs) {
+    return until(what, probe, ok, timeoutMs, POLL_MS);
+  }
+
+  /**
+   * {@link #until(String, Callable, Predicate, long)}, polling every {@code pollMs}: for a probe
+   * that also acts (sends the events whose outcome it looks for), this paces what it does.
+   */
+  public static <T> T until(String what, Callable<T> probe, Predicate<? super T> ok, long timeoutMs, long pollMs) {
     long deadline = System.currentTimeMillis() + timeoutMs;
     T last = null;
     Exception failure = null;
@@ -34,7 +42,7 @@ public final class Await {
             + (failure != null ? " (" + failure + ")" : ""), failure);
       }
       try {
-        Thread.sleep(POLL_MS); // the poll interval of a wait with a deadline, not a wait for an outcome
+        Thread.sleep(pollMs); // the poll interval of a wait with a deadline, not a wait for an outcome
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new AssertionError(what + ": interrupted", e);
