@@ -132,7 +132,7 @@ final class AlertsApi {
         if (store == null) {
           return Future.succeededFuture(answer);
         }
-        return io.pulse.store.AuditLog.record(ctx.db.pool(), caller.tenant(), ctx.clock.millis(), caller.subject(),
+        return io.pulse.store.AuditLog.record(ctx.db.pool(), caller.tenant(), ctx.clock.millis(), caller.actor(),
             "anomaly.not-anomaly", "alert " + a.getString("id"), answer.copy()).map(answer);
       });
     });
@@ -142,12 +142,12 @@ final class AlertsApi {
   /** POST /api/v1/alerts/{id}/ack, body {@code {"comment", "until"}} (both optional; no until: until resolved). */
   void ack(RoutingContext rc) {
     JsonObject body = rc.body().length() <= 0 ? new JsonObject() : Replies.bodyObject(rc);
-    ask(rc, request(rc, "ack").put("id", rc.pathParam("id")).put("by", Callers.of(rc).subject())
+    ask(rc, request(rc, "ack").put("id", rc.pathParam("id")).put("by", Callers.of(rc).actor())
         .put("comment", body.getValue("comment")).put("until", body.getValue("until")));
   }
 
   void unack(RoutingContext rc) {
-    ask(rc, request(rc, "unack").put("id", rc.pathParam("id")).put("by", Callers.of(rc).subject()));
+    ask(rc, request(rc, "unack").put("id", rc.pathParam("id")).put("by", Callers.of(rc).actor()));
   }
 
   void silences(RoutingContext rc) {
@@ -160,7 +160,7 @@ final class AlertsApi {
 
   /** POST /api/v1/silences: 201 with the silence (its id is the server's). */
   void createSilence(RoutingContext rc) {
-    JsonObject req = request(rc, "silence.put").put("by", Callers.of(rc).subject()).put("doc", Replies.bodyObject(rc));
+    JsonObject req = request(rc, "silence.put").put("by", Callers.of(rc).actor()).put("doc", Replies.bodyObject(rc));
     rc.vertx().eventBus().<JsonObject>request(Addresses.ALERTS_REQUEST, req, ASK)
         .onSuccess(m -> {
           rc.response().putHeader(HttpHeaders.LOCATION, "/api/v1/silences/" + m.body().getString("id"));

@@ -58,7 +58,7 @@ final class DefinitionsApi {
     needsStorage();
     JsonObject doc = bodyObject(rc);
     checkRule(caller, doc);
-    definition(rc, announced(rc, caller, definitions.create(caller.tenant(), kind, doc, caller.subject(),
+    definition(rc, announced(rc, caller, definitions.create(caller.tenant(), kind, doc, caller.actor(),
         clock.millis())), 201, true);
   }
 
@@ -70,7 +70,7 @@ final class DefinitionsApi {
     String id = definitionId(rc);
     checkRule(caller, doc);
     definition(rc, announced(rc, caller, definitions.update(caller.tenant(), kind, id, doc, expected,
-        caller.subject(), clock.millis())), 200, false);
+        caller.actor(), clock.millis())), 200, false);
   }
 
   void delete(RoutingContext rc) {
@@ -78,7 +78,7 @@ final class DefinitionsApi {
     needsStorage();
     Integer expected = QueryParams.expectedVersion(rc.request().getHeader(HttpHeaders.IF_MATCH), null);
     reply(rc, announced(rc, caller, definitions.delete(caller.tenant(), kind, definitionId(rc), expected,
-        caller.subject(), clock.millis()))
+        caller.actor(), clock.millis()))
         .map(d -> new JsonObject().put("deleted", d.id()).put("version", d.version())));
   }
 

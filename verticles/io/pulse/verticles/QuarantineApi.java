@@ -111,7 +111,7 @@ final class QuarantineApi {
       if (invalid != null) {
         return Future.failedFuture(new DefinitionStore.Refused(422, "still rejected: " + invalid));
       }
-      return quarantine.claim(caller.tenant(), List.of(id), caller.subject(), clock.millis()).compose(claimed -> {
+      return quarantine.claim(caller.tenant(), List.of(id), caller.actor(), clock.millis()).compose(claimed -> {
         if (claimed.isEmpty()) {
           return Future.failedFuture(noSuchEvent(rc)); // requeued or deleted by somebody else meanwhile
         }
@@ -144,7 +144,7 @@ final class QuarantineApi {
           still.add(new JsonObject().put("id", item.id()).put("error", reason));
         }
       }
-      return quarantine.claim(caller.tenant(), valid, caller.subject(), clock.millis()).map(claimed -> {
+      return quarantine.claim(caller.tenant(), valid, caller.actor(), clock.millis()).map(claimed -> {
         int requeued = 0;
         for (QuarantineStore.Item item : claimed) {
           String reason = requeue.ingest(caller.tenant(), item.originalPayload(), item.originalStream());
@@ -163,7 +163,7 @@ final class QuarantineApi {
     Caller caller = Callers.of(rc);
     needsStorage();
     long id = quarantineId(rc);
-    reply(rc, saved().compose(v -> quarantine.purge(caller.tenant(), id, null, null, caller.subject(), clock.millis(),
+    reply(rc, saved().compose(v -> quarantine.purge(caller.tenant(), id, null, null, caller.actor(), clock.millis(),
             "quarantine.delete"))
         .compose(n -> n == 0 ? Future.failedFuture(noSuchEvent(rc)) : Future.succeededFuture(n))
         .map(n -> new JsonObject().put("deleted", n)));
@@ -183,7 +183,7 @@ final class QuarantineApi {
       throw new IllegalArgumentException(
           "say what to purge: stream=, before= (epoch ms, by last seen), or all=true for everything");
     }
-    reply(rc, saved().compose(v -> quarantine.purge(caller.tenant(), null, stream, before, caller.subject(),
+    reply(rc, saved().compose(v -> quarantine.purge(caller.tenant(), null, stream, before, caller.actor(),
         clock.millis(), "quarantine.purge"))
         .map(n -> new JsonObject().put("deleted", n)));
   }

@@ -179,7 +179,7 @@ final class StreamsApi {
           if (!ctx.storageEnabled()) {
             return Future.succeededFuture(answer);
           }
-          return AuditLog.record(ctx.db.pool(), stream.tenant(), ctx.clock.millis(), caller.subject(),
+          return AuditLog.record(ctx.db.pool(), stream.tenant(), ctx.clock.millis(), caller.actor(),
               "anomaly.not-anomaly", stream.name(), answer.copy()).map(answer);
         });
     Replies.reply(rc, done, 200, ctx.config.storage().queryTimeoutMs());
@@ -279,7 +279,7 @@ final class StreamsApi {
           history.windows().forEach(windows::put);
           deleted.put("catalogue", catalogued).put("series", history.series()).put("windows", windows)
               .put("windowsTotal", history.windowsTotal());
-          return AuditLog.record(conn, caller.tenant(), now, caller.subject(), "stream.delete", stream,
+          return AuditLog.record(conn, caller.tenant(), now, caller.actor(), "stream.delete", stream,
               deleted.copy()).map(v -> new JsonObject().put("stream", stream).put("deleted", deleted)
               .put("stored", true));
         })))

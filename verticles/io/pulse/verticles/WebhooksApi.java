@@ -71,7 +71,7 @@ final class WebhooksApi {
     }
     String secret = s != null ? (String) s : "whsec_" + hex(24);
     Webhook w = Webhook.parse(caller.tenant(), id, doc, secret);
-    Future<JsonObject> f = StoreErrors.bounded(store.create(w, caller.subject(), ctx.clock.millis()), timeoutMs)
+    Future<JsonObject> f = StoreErrors.bounded(store.create(w, caller.actor(), ctx.clock.millis()), timeoutMs)
         .compose(stored -> reloaded().map(stored.toJson().put("secret", secret)));
     f.onComplete(ar -> {
       if (ar.succeeded()) {
@@ -96,14 +96,14 @@ final class WebhooksApi {
     // without a new secret the stored one stays: this stand-in only lets the document be checked
     String secret = s != null ? (String) s : "unchanged-secret-placeholder";
     Webhook w = Webhook.parse(caller.tenant(), id, doc, secret);
-    Replies.reply(rc, StoreErrors.bounded(store.update(w, s != null, caller.subject(), ctx.clock.millis()), timeoutMs)
+    Replies.reply(rc, StoreErrors.bounded(store.update(w, s != null, caller.actor(), ctx.clock.millis()), timeoutMs)
         .compose(stored -> reloaded().map(stored.toJson())), 200, timeoutMs * 2);
   }
 
   void delete(RoutingContext rc) {
     Caller caller = caller(rc);
     String id = webhookId(rc);
-    Replies.reply(rc, StoreErrors.bounded(store.delete(caller.tenant(), id, caller.subject(), ctx.clock.millis()),
+    Replies.reply(rc, StoreErrors.bounded(store.delete(caller.tenant(), id, caller.actor(), ctx.clock.millis()),
         timeoutMs).compose(v -> reloaded().map(new JsonObject().put("deleted", id))), 200, timeoutMs * 2);
   }
 
