@@ -35,6 +35,7 @@ final class AlertsApi {
 
   /** The longest range a preview replays. */
   static final long MAX_PREVIEW_MS = 7 * 86_400_000L;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AlertsApi.class);
   private static final DeliveryOptions ASK = new DeliveryOptions().setSendTimeout(5_000);
 
   private final PulseContext ctx;
@@ -142,12 +143,14 @@ final class AlertsApi {
   /** POST /api/v1/alerts/{id}/ack, body {@code {"comment", "until"}} (both optional; no until: until resolved). */
   void ack(RoutingContext rc) {
     JsonObject body = rc.body().length() <= 0 ? new JsonObject() : Replies.bodyObject(rc);
-    ask(rc, request(rc, "ack").put("id", rc.pathParam("id")).put("by", Callers.of(rc).actor())
-        .put("comment", body.getValue("comment")).put("until", body.getValue("until")));
+    audited(rc, request(rc, "ack").put("id", rc.pathParam("id")).put("by", Callers.of(rc).actor())
+        .put("comment", body.getValue("comment")).put("until", body.getValue("until")), "alert.ack",
+        "alert " + rc.pathParam("id"), 200);
   }
 
   void unack(RoutingContext rc) {
-    ask(rc, request(rc, "unack").put("id", rc.pathParam("id")).put("by", Callers.of(rc).actor()));
+    audited(rc, request(rc, "unack").put("id", rc.pathParam("id")).put("by", Callers.of(rc).actor()), "alert.unack",
+        "alert " + rc.pathParam("id"), 200);
   }
 
   void silences(RoutingContext rc) {
@@ -161,17 +164,47 @@ final class AlertsApi {
   /** POST /api/v1/silences: 201 with the silence (its id is the server's). */
   void createSilence(RoutingContext rc) {
     JsonObject req = request(rc, "silence.put").put("by", Callers.of(rc).actor()).put("doc", Replies.bodyObject(rc));
-    rc.vertx().eventBus().<JsonObject>request(Addresses.ALERTS_REQUEST, req, ASK)
-        .onSuccess(m -> {
-          rc.response().putHeader(HttpHeaders.LOCATION, "/api/v1/silences/" + m.body().getString("id"));
-          json(rc, 201, m.body());
-        })
-        .onFailure(e -> failed(rc, e));
+    audited(rc, req, "silence.create", null, 201);
   }
 
   /** DELETE /api/v1/silences/{id}: ends it now (kept listed as expired for a day). */
   void expireSilence(RoutingContext rc) {
-    ask(rc, request(rc, "silence.expire").put("id", rc.pathParam("id")));
+    audited(rc, request(rc, "silence.expire").put("id", rc.pathParam("id")), "silence.expire",
+        "silence " + rc.pathParam("id"), 200);
+  }
+
+  /**
+   * Asks the alert verticle to change something (ack, unack, silence) and, once it has, writes the
+   * change to the audit log with the caller as actor; answers {@code status} with the verticle's
+   * answer (a created silence: 201 with its Location). The change stands even if the audit row
+   * cannot be written (the failure is logged): the answer tells what happened to the alert.
+   *
+   * @param target what was changed; null: the silence the answer names
+   */
+  private void audited(RoutingContext rc, JsonObject req, String action, String target, int status) {
+    Caller caller = Callers.of(rc);
+    rc.vertx().eventBus().<JsonObject>request(Addresses.ALERTS_REQUEST, req, ASK)
+        .compose(m -> {
+          JsonObject answer = m.body();
+          if (!ctx.storageEnabled()) {
+            return Future.succeededFuture(answer);
+          }
+          String what = target != null ? target : "silence " + answer.getString("id");
+          return io.pulse.store.AuditLog.record(ctx.db.pool(), caller.tenant(), ctx.clock.millis(), caller.actor(),
+              action, what, answer.copy())
+              .otherwise(e -> {
+                LOG.warn("audit row for {} {} by {} not written: {}", action, what, caller.actor(), e.toString());
+                return null;
+              })
+              .map(answer);
+        })
+        .onSuccess(answer -> {
+          if (status == 201) {
+            rc.response().putHeader(HttpHeaders.LOCATION, "/api/v1/silences/" + answer.getString("id"));
+          }
+          json(rc, status, answer);
+        })
+        .onFailure(e -> failed(rc, e));
   }
 
   /**
