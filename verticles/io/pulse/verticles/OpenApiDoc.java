@@ -86,8 +86,9 @@ final class OpenApiDoc {
       bytes = in.readAllBytes();
     }
     JsonObject parsed = new JsonObject(Buffer.buffer(bytes));
+    byte[] json = parsed.toBuffer().getBytes(); // without the resource's indentation: a third of its size
     byte[] yaml = JsonYaml.write(parsed).getBytes(StandardCharsets.UTF_8);
-    return new Doc(new Rendering(Buffer.buffer(bytes), "application/json", etag(bytes)),
+    return new Doc(new Rendering(Buffer.buffer(json), "application/json", etag(json)),
         new Rendering(Buffer.buffer(yaml), "application/yaml; charset=utf-8", etag(yaml)));
   }
 
