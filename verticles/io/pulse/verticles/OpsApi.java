@@ -16,13 +16,14 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.util.List;
 
-/** Operations (API.md "Operations"): health, metrics, the UI's files, and the API's 404/405 answers. */
+/** Operations (API.md "Operations"): health, metrics, the API document, the UI's files, and the API's 404/405 answers. */
 final class OpsApi {
 
   private final PulseContext ctx;
   private final Router router;
   private final Handler<RoutingContext> files = StaticHandler.create("webroot").setCachingEnabled(false)
       .setDefaultContentEncoding("UTF-8");
+  private final OpenApiDoc openapi = new OpenApiDoc();
 
   OpsApi(PulseContext ctx, Router router) {
     this.ctx = ctx;
@@ -71,6 +72,16 @@ final class OpsApi {
     } else {
       error(rc, 404, "metrics are not enabled");
     }
+  }
+
+  /** GET /openapi.json: the REST API described ({@link OpenApiDoc}). */
+  void openapiJson(RoutingContext rc) {
+    openapi.json(rc);
+  }
+
+  /** GET /openapi.yaml: the same document in YAML. */
+  void openapiYaml(RoutingContext rc) {
+    openapi.yaml(rc);
   }
 
   /** The UI's static files. */

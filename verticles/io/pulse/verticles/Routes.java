@@ -136,6 +136,8 @@ final class Routes {
       route(GET, "/health/live", PUBLIC, a -> a.ops()::live),
       route(GET, "/health/ready", PUBLIC, a -> a.ops()::ready),
       route(GET, "/metrics", PUBLIC, a -> a.ops()::metrics),
+      route(GET, "/openapi.json", PUBLIC, a -> a.ops()::openapiJson),
+      route(GET, "/openapi.yaml", PUBLIC, a -> a.ops()::openapiYaml),
 
       // ---- the rest: 404/405 in JSON for the API, the UI's files for everything else ----
       route(null, "/api/*", PUBLIC, a -> a.ops()::unknownApi),
