@@ -156,8 +156,9 @@ final class Routes {
    * Installs {@link #TABLE} on {@code router}. Each step becomes a Vert.x route of its own with the
    * same method and path (Vert.x orders body handlers before user handlers within one route; here
    * a user handler, the caller's resolution or ingest's checks, runs before the body is read).
+   * After the caller's resolution comes the route's rate limit ({@link RateLimitStep}), if it has one.
    */
-  static void mount(Router router, Adapters adapters, Supplier<CallerResolver> callers) {
+  static void mount(Router router, Adapters adapters, Supplier<CallerResolver> callers, EdgeLimits limits) {
     for (Route r : TABLE) {
       if (r.scope() == null) {
         throw new IllegalStateException(r.describe() + " has no scope");
@@ -165,6 +166,10 @@ final class Routes {
       io.vertx.ext.web.Route last = null;
       if (r.scope() != PUBLIC) {
         last = vertxRoute(router, r).handler(Callers.resolve(callers, r.scope()));
+        Handler<RoutingContext> rate = RateLimitStep.handler(limits, RateLimitStep.classOf(r)); // fair use
+        if (rate != null) {
+          last = vertxRoute(router, r).handler(rate);
+        }
       }
       for (Step step : r.steps()) {
         Handler<RoutingContext> h = step.apply(adapters);

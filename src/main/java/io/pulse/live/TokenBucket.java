@@ -2,7 +2,8 @@ package io.pulse.live;
 
 /**
  * A rate bound with a burst: {@code ratePerSecond} tokens a second, at most {@code burst} saved
- * up. Time is passed in (epoch ms); not thread-safe (one per connection, on its event loop).
+ * up. Time is passed in (epoch ms); not thread-safe (one per connection on its event loop, or
+ * guarded by its owner's lock, as {@code io.pulse.http.RateLimits} does).
  */
 public final class TokenBucket {
 
@@ -21,16 +22,58 @@ public final class TokenBucket {
     this.last = now;
   }
 
-  /** Takes one token if there is one. */
-  public boolean tryTake(long now) {
+  private void refill(long now) {
     if (now > last) {
       tokens = Math.min(burst, tokens + (now - last) * ratePerMs);
       last = now;
     }
+  }
+
+  /** Takes one token if there is one. */
+  public boolean tryTake(long now) {
+    refill(now);
     if (tokens >= 1) {
       tokens -= 1;
       return true;
     }
     return false;
+  }
+
+  /** Gives back one token taken by {@link #tryTake} (a request refused by another bound after all). */
+  public void giveBack() {
+    tokens = Math.min(burst, tokens + 1);
+  }
+
+  /** Whole tokens saved up at {@code now}. */
+  public int available(long now) {
+    refill(now);
+    return (int) Math.floor(tokens);
+  }
+
+  /** Milliseconds from {@code now} until one token is there (0: there is one now). */
+  public long msUntilOne(long now) {
+    refill(now);
+    return tokens >= 1 ? 0 : ceilMs((1 - tokens) / ratePerMs);
+  }
+
+  /** Milliseconds from {@code now} until the bucket is full again (0: it is full). */
+  public long msUntilFull(long now) {
+    refill(now);
+    return tokens >= burst ? 0 : ceilMs((burst - tokens) / ratePerMs);
+  }
+
+  /** Whether the bucket is full at {@code now}: it then holds nothing a fresh bucket would not. */
+  public boolean full(long now) {
+    refill(now);
+    return tokens >= burst;
+  }
+
+  /** Whole milliseconds, rounded up, with a little slack for the rounding of the rate (1000.0000001 is 1000). */
+  private static long ceilMs(double ms) {
+    return Math.max(1, (long) Math.ceil(ms - 1e-6));
+  }
+
+  public int burst() {
+    return (int) burst;
   }
 }
