@@ -7,6 +7,9 @@ package io.pulse.live;
  */
 public final class TokenBucket {
 
+  /** Slack for the rounding of fractional tokens: 0.9999999999 saved up is one token. */
+  private static final double EPS = 1e-9;
+
   private final double ratePerMs;
   private final double burst;
   private double tokens;
@@ -32,8 +35,8 @@ public final class TokenBucket {
   /** Takes one token if there is one. */
   public boolean tryTake(long now) {
     refill(now);
-    if (tokens >= 1) {
-      tokens -= 1;
+    if (tokens >= 1 - EPS) {
+      tokens = Math.max(0, tokens - 1);
       return true;
     }
     return false;
@@ -47,25 +50,25 @@ public final class TokenBucket {
   /** Whole tokens saved up at {@code now}. */
   public int available(long now) {
     refill(now);
-    return (int) Math.floor(tokens);
+    return (int) Math.floor(tokens + EPS);
   }
 
   /** Milliseconds from {@code now} until one token is there (0: there is one now). */
   public long msUntilOne(long now) {
     refill(now);
-    return tokens >= 1 ? 0 : ceilMs((1 - tokens) / ratePerMs);
+    return tokens >= 1 - EPS ? 0 : ceilMs((1 - tokens) / ratePerMs);
   }
 
   /** Milliseconds from {@code now} until the bucket is full again (0: it is full). */
   public long msUntilFull(long now) {
     refill(now);
-    return tokens >= burst ? 0 : ceilMs((burst - tokens) / ratePerMs);
+    return tokens >= burst - EPS ? 0 : ceilMs((burst - tokens) / ratePerMs);
   }
 
   /** Whether the bucket is full at {@code now}: it then holds nothing a fresh bucket would not. */
   public boolean full(long now) {
     refill(now);
-    return tokens >= burst;
+    return tokens >= burst - EPS;
   }
 
   /** Whole milliseconds, rounded up, with a little slack for the rounding of the rate (1000.0000001 is 1000). */
