@@ -12,9 +12,9 @@ import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * The rate limits of a route ({@link RateLimits}), as one handler that runs right after the
- * caller is resolved: the request is charged to its token and to its client's address, and
- * either goes on with {@code RateLimit-Limit}, {@code RateLimit-Remaining} and
+ * The rate limits of a route ({@link RateLimits}), as two handlers: one before the caller is
+ * resolved charges the request to its client's address (so that requests with bad tokens are
+ * limited too), one right after charges it to its token. The request either goes on with {@code RateLimit-Limit}, {@code RateLimit-Remaining} and
  * {@code RateLimit-Reset} on its answer, or is answered 429 with those and {@code Retry-After}.
  * A route's class comes from its scope and method ({@link #classOf}), so the route table needs no
  * column of its own.
@@ -51,26 +51,65 @@ final class RateLimitStep {
     return edge.clients.trustsAnyProxy() ? edge.clients.of(p, rc.request().getHeader("X-Forwarded-For")) : p;
   }
 
-  /** The handler charging a request of class {@code cls}; null when the class is not limited. */
-  static Handler<RoutingContext> handler(EdgeLimits edge, RateClass cls) {
+  /**
+   * The handler that charges a request of class {@code cls} to its client's address, before the
+   * caller is resolved; null when the class is not limited.
+   */
+  static Handler<RoutingContext> byAddress(EdgeLimits edge, RateClass cls) {
     if (cls == RateClass.NONE) {
       return null;
     }
     return rc -> {
-      RateLimits.Outcome o = edge.rates.charge(cls, tokenKey(Callers.of(rc)), address(edge, rc));
-      RateLimit.Charge c = o.charge();
-      if (c != null) {
-        rc.response().putHeader(LIMIT, Integer.toString(c.limit()))
-            .putHeader(REMAINING, Integer.toString(c.remaining()))
-            .putHeader(RESET, Long.toString(c.resetSeconds()));
+      String address = address(edge, rc);
+      RateLimits.Outcome o = edge.rates.chargeAddress(cls, address);
+      if (answer(edge, rc, cls, o)) {
+        rc.put(ADDRESS_KEY, address);
+        rc.put(OUTCOME_KEY, o);
+        rc.next();
       }
-      if (!o.allowed()) {
-        edge.rateLimited(cls, o.refusedBy());
-        rc.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(c.retryAfterSeconds()));
-        Replies.error(rc, 429, o.reason(cls));
-        return;
-      }
-      rc.next();
     };
+  }
+
+  /**
+   * The handler that charges a request of class {@code cls} to its caller's token, after the caller
+   * is resolved (and after {@link #byAddress}); null when the class is not limited.
+   */
+  static Handler<RoutingContext> byToken(EdgeLimits edge, RateClass cls) {
+    if (cls == RateClass.NONE) {
+      return null;
+    }
+    return rc -> {
+      RateLimits.Outcome byAddress = rc.get(OUTCOME_KEY);
+      String address = rc.get(ADDRESS_KEY);
+      if (byAddress == null) { // the route was mounted without byAddress: charge both here
+        address = address(edge, rc);
+        byAddress = edge.rates.chargeAddress(cls, address);
+      }
+      RateLimits.Outcome o = byAddress.allowed()
+          ? edge.rates.chargeToken(cls, tokenKey(Callers.of(rc)), address, byAddress) : byAddress;
+      if (answer(edge, rc, cls, o)) {
+        rc.next();
+      }
+    };
+  }
+
+  private static final String ADDRESS_KEY = "pulse.rate.address";
+  private static final String OUTCOME_KEY = "pulse.rate.outcome";
+
+  /** Puts the RateLimit-* headers on the answer; a refusal is answered 429 (then false). */
+  private static boolean answer(EdgeLimits edge, RoutingContext rc, RateClass cls, RateLimits.Outcome o) {
+    RateLimit.Charge c = o.charge();
+    if (c != null) {
+      rc.response().putHeader(LIMIT, Integer.toString(c.limit()))
+          .putHeader(REMAINING, Integer.toString(c.remaining()))
+          .putHeader(RESET, Long.toString(c.resetSeconds()));
+    }
+    if (o.allowed()) {
+      return true;
+    }
+    edge.rateLimited(cls, o.refusedBy());
+    rc.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(c.retryAfterSeconds()));
+    Replies.error(rc, 429, o.reason(cls));
+    return false;
   }
 }

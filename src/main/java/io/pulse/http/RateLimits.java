@@ -5,9 +5,10 @@ import io.pulse.core.Clock;
 /**
  * Pulse's request rate limits: per token and per client address, for ingest and for queries
  * ({@code limits.ingestPerToken}, {@code limits.ingestPerAddress}, {@code limits.queryPerToken},
- * {@code limits.queryPerAddress}). A request is charged to its token's bucket and to its address's;
- * it goes ahead only when both have room, and one refused by the second gets its place in the
- * first back. A request without a token (authentication off) is charged to its address alone.
+ * {@code limits.queryPerAddress}). A request is charged to its client address's bucket (before its
+ * token is even checked, so that a flood of bad tokens is limited too), then to its token's; it
+ * goes ahead only when both have room, and one the token refuses gets its place at the address
+ * back. A request without a token (authentication off) is charged to its address alone.
  * Time comes from the injected {@link Clock}; thread-safe (see {@link RateLimit}).
  */
 public final class RateLimits {
@@ -66,47 +67,56 @@ public final class RateLimits {
     this.queryPerAddress = queryPerAddress;
   }
 
+  private RateLimit perToken(RateClass cls) {
+    return cls == RateClass.INGEST ? ingestPerToken : cls == RateClass.QUERY ? queryPerToken : null;
+  }
+
+  private RateLimit perAddress(RateClass cls) {
+    return cls == RateClass.INGEST ? ingestPerAddress : cls == RateClass.QUERY ? queryPerAddress : null;
+  }
+
   /**
-   * Charges one request of class {@code cls}.
+   * Charges one request of class {@code cls}: {@link #chargeAddress}, then {@link #chargeToken}.
    *
    * @param token the token's key (its id), or null for a request without a token
    * @param address the client's address
    */
   public Outcome charge(RateClass cls, String token, String address) {
-    RateLimit perToken;
-    RateLimit perAddress;
-    switch (cls) {
-      case INGEST -> {
-        perToken = ingestPerToken;
-        perAddress = ingestPerAddress;
-      }
-      case QUERY -> {
-        perToken = queryPerToken;
-        perAddress = queryPerAddress;
-      }
-      default -> {
-        return FREE;
-      }
-    }
-    long now = clock.millis();
-    RateLimit.Charge t = token == null ? null : perToken.take(token, now);
-    if (t != null && !t.allowed()) {
-      return new Outcome(t, KeyKind.TOKEN, perToken);
-    }
-    RateLimit.Charge a = perAddress.take(address, now);
-    if (a != null && !a.allowed()) {
-      if (t != null) {
-        perToken.giveBack(token);
-      }
-      return new Outcome(a, KeyKind.ADDRESS, perAddress);
-    }
-    if (t == null && a == null) {
+    Outcome byAddress = chargeAddress(cls, address);
+    return byAddress.allowed() ? chargeToken(cls, token, address, byAddress) : byAddress;
+  }
+
+  /**
+   * The first half of a charge, before the caller is known (so that requests with bad tokens are
+   * limited too): one request to {@code address}'s bucket.
+   */
+  public Outcome chargeAddress(RateClass cls, String address) {
+    RateLimit perAddress = perAddress(cls);
+    RateLimit.Charge a = perAddress == null ? null : perAddress.take(address, clock.millis());
+    if (a == null) {
       return FREE;
     }
-    // the headers tell the tighter of the two: the one with less room left
-    if (a == null || (t != null && t.remaining() <= a.remaining())) {
-      return new Outcome(t, null, perToken);
+    return new Outcome(a, a.allowed() ? null : KeyKind.ADDRESS, perAddress);
+  }
+
+  /**
+   * The second half: one request to {@code token}'s bucket (nothing without a token). When the token
+   * refuses, the address gets back what {@link #chargeAddress} took ({@code byAddress}, allowed).
+   * Answers the refusal, or the tighter of the two (less room left) for the headers.
+   */
+  public Outcome chargeToken(RateClass cls, String token, String address, Outcome byAddress) {
+    RateLimit perToken = perToken(cls);
+    RateLimit.Charge t = token == null || perToken == null ? null : perToken.take(token, clock.millis());
+    if (t == null) {
+      return byAddress;
     }
-    return new Outcome(a, null, perAddress);
+    if (!t.allowed()) {
+      if (byAddress.charge() != null) {
+        byAddress.limit().giveBack(address);
+      }
+      return new Outcome(t, KeyKind.TOKEN, perToken);
+    }
+    RateLimit.Charge a = byAddress.charge();
+    return a == null || t.remaining() <= a.remaining() ? new Outcome(t, null, perToken) : byAddress;
   }
 }

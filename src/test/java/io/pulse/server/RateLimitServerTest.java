@@ -39,6 +39,9 @@ class RateLimitServerTest {
   /** Callers with a token id from the {@value #TOKEN} header (as the JWT resolver gives); none without it. */
   private static final CallerResolver TOKENS = (header, param) -> {
     String t = header.apply(TOKEN);
+    if ("bad".equals(t)) {
+      throw new IllegalArgumentException("a bad token");
+    }
     return t == null ? Caller.ANONYMOUS : new Caller("default", "user-" + t, t, Grants.ALL, null, Long.MAX_VALUE);
   };
 
@@ -81,7 +84,8 @@ class RateLimitServerTest {
 
   @Test
   @DisplayName("per address: queries past the burst get 429 with Retry-After and RateLimit-* headers, counted in /metrics; "
-      + "ingest has its own budget; another address, writes and health are not charged; the clock refills it")
+      + "ingest has its own budget; another address, writes and health are not charged; bad tokens are charged too; "
+      + "the clock refills it")
   void perAddress() {
     AtomicLong now = new AtomicLong(1_000_000);
     try (TestPulse p = start(now, new JsonObject().put("queryPerAddress", rate(1, 3))
@@ -110,6 +114,16 @@ class RateLimitServerTest {
       HttpResponse<String> other = p.request("GET", "/api/v1/streams", null, "X-Forwarded-For", "203.0.113.7");
       assertEquals(200, other.statusCode(), other.body());
       assertEquals("2", header(other, "RateLimit-Remaining"));
+
+      // a request whose token is refused (401) is charged to its address all the same
+      for (int i = 0; i < 3; i++) {
+        assertEquals(401, p.request("GET", "/api/v1/streams", null, TOKEN, "bad", "X-Forwarded-For", "192.0.2.50")
+            .statusCode());
+      }
+      HttpResponse<String> badFlood = p.request("GET", "/api/v1/streams", null, TOKEN, "bad",
+          "X-Forwarded-For", "192.0.2.50");
+      assertEquals(429, badFlood.statusCode(), badFlood.body());
+      assertEquals(3.0, metric(p, "query", "address"));
 
       // ingest is charged to its own limit
       for (int i = 0; i < 2; i++) {
