@@ -71,7 +71,8 @@ final class EdgeLimits {
     this.fairUse = fairUse;
     this.rates = new io.pulse.http.RateLimits(clock, limit(fairUse.ingestPerToken(), fairUse.maxKeys()),
         limit(fairUse.ingestPerAddress(), fairUse.maxKeys()), limit(fairUse.queryPerToken(), fairUse.maxKeys()),
-        limit(fairUse.queryPerAddress(), fairUse.maxKeys()));
+        limit(fairUse.queryPerAddress(), fairUse.maxKeys()), limit(fairUse.ingestEventsPerToken(), fairUse.maxKeys()),
+        limit(fairUse.ingestEventsPerAddress(), fairUse.maxKeys()));
     this.clients = new io.pulse.http.ClientAddress(fairUse.trustedProxies());
     this.liveByToken = new io.pulse.http.KeyedCounts(fairUse.liveConnectionsPerToken());
     io.pulse.http.RateClass[] classes = {io.pulse.http.RateClass.INGEST, io.pulse.http.RateClass.QUERY};

@@ -93,6 +93,12 @@ final class RateLimitStep {
     };
   }
 
+  /** Charges an ingest request's events (limits.ingestEventsPer*) once they are counted. */
+  static void chargeEvents(EdgeLimits edge, RoutingContext rc, long events) {
+    String address = rc.get(ADDRESS_KEY);
+    edge.rates.chargeEvents(tokenKey(Callers.of(rc)), address != null ? address : address(edge, rc), events);
+  }
+
   private static final String ADDRESS_KEY = "pulse.rate.address";
   private static final String OUTCOME_KEY = "pulse.rate.outcome";
 

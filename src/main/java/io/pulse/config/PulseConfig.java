@@ -63,6 +63,8 @@ public final class PulseConfig {
     m.put("PULSE_LIMIT_INGEST_PER_ADDRESS", "limits.ingestPerAddress.rate");
     m.put("PULSE_LIMIT_QUERY_PER_TOKEN", "limits.queryPerToken.rate");
     m.put("PULSE_LIMIT_QUERY_PER_ADDRESS", "limits.queryPerAddress.rate");
+    m.put("PULSE_LIMIT_INGEST_EVENTS_PER_TOKEN", "limits.ingestEventsPerToken.rate");
+    m.put("PULSE_LIMIT_INGEST_EVENTS_PER_ADDRESS", "limits.ingestEventsPerAddress.rate");
     m.put("PULSE_LIMIT_LIVE_CONNECTIONS_PER_TOKEN", "limits.liveConnectionsPerToken");
     m.put("PULSE_LIMIT_SUBSCRIPTIONS_PER_CONNECTION", "limits.subscriptionsPerConnection");
     ENV = Collections.unmodifiableMap(m);
@@ -176,13 +178,16 @@ public final class PulseConfig {
    * client address, for ingest and for queries; live connections per token; subscriptions per
    * WebSocket. A request without a token (authentication off) is limited per address only.
    *
+   * @param ingestEventsPerToken events a second per token, counted once a body is read (a token that sent more
+   *     than its share has its next ingest refused until the rate paid it back); rate 0: no limit (the default)
+   * @param ingestEventsPerAddress the same per client address
    * @param liveConnectionsPerToken WebSocket and SSE connections one token holds open; 0: no cap
    * @param subscriptionsPerConnection subscriptions one WebSocket holds
    * @param maxKeys token and address buckets held per limit (least recently used first out)
    * @param trustedProxies addresses and CIDR ranges whose X-Forwarded-For is believed; empty: none
    */
   public record FairUse(Rate ingestPerToken, Rate ingestPerAddress, Rate queryPerToken, Rate queryPerAddress,
-      int liveConnectionsPerToken, int subscriptionsPerConnection, int maxKeys, List<String> trustedProxies) {
+      Rate ingestEventsPerToken, Rate ingestEventsPerAddress, int liveConnectionsPerToken, int subscriptionsPerConnection, int maxKeys, List<String> trustedProxies) {
   }
 
   /** TLS to an external PostgreSQL: none, encrypted, or encrypted with the server's certificate and name checked. */
@@ -365,19 +370,19 @@ public final class PulseConfig {
       throw r.bad("http.trustedProxies", e.getMessage());
     }
     return new FairUse(rate(r, "limits.ingestPerToken"), rate(r, "limits.ingestPerAddress"),
-        rate(r, "limits.queryPerToken"), rate(r, "limits.queryPerAddress"),
-        r.intIn("limits.liveConnectionsPerToken", 0, 10_000_000), r.intIn("limits.subscriptionsPerConnection", 1, 100_000),
+        rate(r, "limits.queryPerToken"), rate(r, "limits.queryPerAddress"), rate(r, "limits.ingestEventsPerToken"),
+        rate(r, "limits.ingestEventsPerAddress"), r.intIn("limits.liveConnectionsPerToken", 0, 10_000_000), r.intIn("limits.subscriptionsPerConnection", 1, 100_000),
         r.intIn("limits.maxKeys", 16, 10_000_000), List.copyOf(proxies));
   }
 
   /** {@code key.rate} requests a second (0: no limit) and {@code key.burst} (0: twice the rate). */
   private static Rate rate(Reader r, String key) {
-    int rate = r.intIn(key + ".rate", 0, 100_000_000);
-    int burst = r.intIn(key + ".burst", 0, 100_000_000);
+    int rate = r.intIn(key + ".rate", 0, 500_000_000);
+    int burst = r.intIn(key + ".burst", 0, 1_000_000_000);
     if (rate == 0) {
       return new Rate(key, 0, 0);
     }
-    return new Rate(key, rate, burst == 0 ? (int) Math.min(100_000_000L, 2L * rate) : burst);
+    return new Rate(key, rate, burst == 0 ? (int) Math.min(1_000_000_000L, 2L * rate) : burst);
   }
 
   private static Notify readNotify(Reader r) {

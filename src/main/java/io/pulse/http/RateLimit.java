@@ -105,6 +105,42 @@ public final class RateLimit {
     }
   }
 
+  /**
+   * Whether {@code key} may go ahead under a limit charged after the fact ({@link #chargeAfter}: events
+   * per second): not while in debt. Null when unlimited; else the figures, {@code retryAfterMs} until
+   * the debt is paid.
+   */
+  public Charge admit(String key, long now) {
+    if (unlimited()) {
+      return null;
+    }
+    Map<String, TokenBucket> m = stripe(key);
+    synchronized (m) {
+      TokenBucket b = m.get(key);
+      if (b == null) {
+        return new Charge(true, burst, burst, 0, 0);
+      }
+      boolean ok = !b.inDebt(now);
+      return new Charge(ok, burst, b.available(now), b.msUntilFull(now), ok ? 0 : b.msUntilPaid(now));
+    }
+  }
+
+  /** Charges {@code n} to {@code key} after the fact: it may go into debt, refused by {@link #admit} until paid. */
+  public void chargeAfter(String key, long n, long now) {
+    if (unlimited() || n <= 0) {
+      return;
+    }
+    Map<String, TokenBucket> m = stripe(key);
+    synchronized (m) {
+      TokenBucket b = m.get(key);
+      if (b == null) {
+        b = new TokenBucket(perSecond, burst, now);
+        m.put(key, b);
+      }
+      b.charge(n, now);
+    }
+  }
+
   /** Gives back the request {@link #take} charged to {@code key} (another limit refused it after all). */
   public void giveBack(String key) {
     if (unlimited()) {

@@ -44,6 +44,11 @@ public final class RateLimits {
 
     /** The 429's reason, naming the limit and its setting. */
     public String reason(RateClass cls) {
+      if (limit.setting().startsWith("limits.ingestEvents")) {
+        return "rate limit: at most " + limit.perSecond() + " events a second (a burst of " + limit.burst()
+            + ") per " + refusedBy.label() + " (" + limit.setting() + "), and the last requests sent more; retry after "
+            + charge.retryAfterSeconds() + " s";
+      }
       return "rate limit: at most " + limit.perSecond() + " " + cls.label() + " requests a second (a burst of "
           + limit.burst() + ") per " + refusedBy.label() + " (" + limit.setting() + "); retry after "
           + charge.retryAfterSeconds() + " s";
@@ -57,14 +62,30 @@ public final class RateLimits {
   private final RateLimit ingestPerAddress;
   private final RateLimit queryPerToken;
   private final RateLimit queryPerAddress;
+  private final RateLimit eventsPerToken;
+  private final RateLimit eventsPerAddress;
 
+  /** Request limits only; no limit on events a second. */
   public RateLimits(Clock clock, RateLimit ingestPerToken, RateLimit ingestPerAddress, RateLimit queryPerToken,
       RateLimit queryPerAddress) {
+    this(clock, ingestPerToken, ingestPerAddress, queryPerToken, queryPerAddress,
+        new RateLimit("limits.ingestEventsPerToken", 0, 0, 1), new RateLimit("limits.ingestEventsPerAddress", 0, 0, 1));
+  }
+
+  /**
+   * @param eventsPerToken events a second per token ({@code limits.ingestEventsPerToken}), charged once a
+   *     body's events are counted; a token in debt has its next ingest refused until the rate paid it back
+   * @param eventsPerAddress the same per client address
+   */
+  public RateLimits(Clock clock, RateLimit ingestPerToken, RateLimit ingestPerAddress, RateLimit queryPerToken,
+      RateLimit queryPerAddress, RateLimit eventsPerToken, RateLimit eventsPerAddress) {
     this.clock = clock;
     this.ingestPerToken = ingestPerToken;
     this.ingestPerAddress = ingestPerAddress;
     this.queryPerToken = queryPerToken;
     this.queryPerAddress = queryPerAddress;
+    this.eventsPerToken = eventsPerToken;
+    this.eventsPerAddress = eventsPerAddress;
   }
 
   private RateLimit perToken(RateClass cls) {
@@ -91,6 +112,12 @@ public final class RateLimits {
    * limited too): one request to {@code address}'s bucket.
    */
   public Outcome chargeAddress(RateClass cls, String address) {
+    if (cls == RateClass.INGEST) {
+      RateLimit.Charge debt = eventsPerAddress.admit(address, clock.millis());
+      if (debt != null && !debt.allowed()) {
+        return new Outcome(debt, KeyKind.ADDRESS, eventsPerAddress);
+      }
+    }
     RateLimit perAddress = perAddress(cls);
     RateLimit.Charge a = perAddress == null ? null : perAddress.take(address, clock.millis());
     if (a == null) {
@@ -105,6 +132,15 @@ public final class RateLimits {
    * Answers the refusal, or the tighter of the two (less room left) for the headers.
    */
   public Outcome chargeToken(RateClass cls, String token, String address, Outcome byAddress) {
+    if (cls == RateClass.INGEST && token != null) {
+      RateLimit.Charge debt = eventsPerToken.admit(token, clock.millis());
+      if (debt != null && !debt.allowed()) {
+        if (byAddress.charge() != null) {
+          byAddress.limit().giveBack(address);
+        }
+        return new Outcome(debt, KeyKind.TOKEN, eventsPerToken);
+      }
+    }
     RateLimit perToken = perToken(cls);
     RateLimit.Charge t = token == null || perToken == null ? null : perToken.take(token, clock.millis());
     if (t == null) {
@@ -118,5 +154,14 @@ public final class RateLimits {
     }
     RateLimit.Charge a = byAddress.charge();
     return a == null || t.remaining() <= a.remaining() ? new Outcome(t, null, perToken) : byAddress;
+  }
+
+  /** Charges the events of an ingest request that was let in, to its token (if any) and its address. */
+  public void chargeEvents(String token, String address, long events) {
+    long now = clock.millis();
+    if (token != null) {
+      eventsPerToken.chargeAfter(token, events, now);
+    }
+    eventsPerAddress.chargeAfter(address, events, now);
   }
 }

@@ -47,10 +47,31 @@ public final class TokenBucket {
     tokens = Math.min(burst, tokens + 1);
   }
 
+  /**
+   * Takes {@code n} tokens after the fact (events counted once a body was read): the bucket may go
+   * into debt, and {@link #inDebt} is true until the rate has paid it back.
+   */
+  public void charge(long n, long now) {
+    refill(now);
+    tokens -= n;
+  }
+
+  /** Whether more was {@link #charge charged} than the bucket held, and not yet paid back by {@code now}. */
+  public boolean inDebt(long now) {
+    refill(now);
+    return tokens < -EPS;
+  }
+
+  /** Milliseconds from {@code now} until the bucket is out of debt (0: it is not in debt). */
+  public long msUntilPaid(long now) {
+    refill(now);
+    return tokens >= -EPS ? 0 : ceilMs(-tokens / ratePerMs);
+  }
+
   /** Whole tokens saved up at {@code now}. */
   public int available(long now) {
     refill(now);
-    return (int) Math.floor(tokens + EPS);
+    return (int) Math.max(0, Math.floor(tokens + EPS));
   }
 
   /** Milliseconds from {@code now} until one token is there (0: there is one now). */
@@ -63,12 +84,6 @@ public final class TokenBucket {
   public long msUntilFull(long now) {
     refill(now);
     return tokens >= burst - EPS ? 0 : ceilMs((burst - tokens) / ratePerMs);
-  }
-
-  /** Whether the bucket is full at {@code now}: it then holds nothing a fresh bucket would not. */
-  public boolean full(long now) {
-    refill(now);
-    return tokens >= burst - EPS;
   }
 
   /** Whole milliseconds, rounded up, with a little slack for the rounding of the rate (1000.0000001 is 1000). */

@@ -16,13 +16,15 @@ class FairUseConfigTest {
 
   @Test
   @DisplayName("defaults: ingest 10,000 requests/s per token and address, queries 1,000 per token and 2,000 per "
-      + "address, bursts twice the rate; 1,000 live connections per token, 64 subscriptions per socket, no proxies")
+      + "address, bursts twice the rate; no events limit; 1,000 live connections per token, 64 subscriptions per socket, no proxies")
   void defaults() {
     PulseConfig.FairUse f = PulseConfig.load(Map.of(), Map.of()).fairUse();
     assertEquals(new PulseConfig.Rate("limits.ingestPerToken", 10_000, 20_000), f.ingestPerToken());
     assertEquals(new PulseConfig.Rate("limits.ingestPerAddress", 10_000, 20_000), f.ingestPerAddress());
     assertEquals(new PulseConfig.Rate("limits.queryPerToken", 1_000, 2_000), f.queryPerToken());
     assertEquals(new PulseConfig.Rate("limits.queryPerAddress", 2_000, 4_000), f.queryPerAddress());
+    assertTrue(f.ingestEventsPerToken().unlimited(), "no events-a-second limit by default");
+    assertTrue(f.ingestEventsPerAddress().unlimited());
     assertEquals(1_000, f.liveConnectionsPerToken());
     assertEquals(64, f.subscriptionsPerConnection());
     assertEquals(100_000, f.maxKeys());
@@ -35,7 +37,10 @@ class FairUseConfigTest {
     PulseConfig.FairUse f = PulseConfig.load(Map.of("PULSE_LIMIT_INGEST_PER_TOKEN", "0",
         "PULSE_LIMIT_INGEST_PER_ADDRESS", "50", "PULSE_LIMIT_QUERY_PER_TOKEN", "5", "PULSE_LIMIT_QUERY_PER_ADDRESS", "7",
         "PULSE_LIMIT_LIVE_CONNECTIONS_PER_TOKEN", "0", "PULSE_LIMIT_SUBSCRIPTIONS_PER_CONNECTION", "8",
-        "PULSE_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.0.1"), Map.of()).fairUse();
+        "PULSE_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.0.1", "PULSE_LIMIT_INGEST_EVENTS_PER_TOKEN", "500",
+        "PULSE_LIMIT_INGEST_EVENTS_PER_ADDRESS", "900"), Map.of()).fairUse();
+    assertEquals(new PulseConfig.Rate("limits.ingestEventsPerToken", 500, 1000), f.ingestEventsPerToken());
+    assertEquals(900, f.ingestEventsPerAddress().rate());
     assertTrue(f.ingestPerToken().unlimited());
     assertEquals(100, f.ingestPerAddress().burst());
     assertEquals(5, f.queryPerToken().rate());

@@ -145,6 +145,42 @@ class RateLimitsTest {
   }
 
   @Test
+  @DisplayName("events a second: charged once counted, a token or address in debt has its next ingest refused until "
+      + "the rate paid it back; queries go on")
+  void eventsInDebt() {
+    ManualClock clock = new ManualClock(0);
+    RateLimit big = new RateLimit("x", 1000, 1000, 100);
+    RateLimits l = new RateLimits(clock, big, new RateLimit("limits.ingestPerAddress", 1000, 1000, 100),
+        new RateLimit("q", 1000, 1000, 100), new RateLimit("qa", 1000, 1000, 100),
+        new RateLimit("limits.ingestEventsPerToken", 100, 100, 100),
+        new RateLimit("limits.ingestEventsPerAddress", 1000, 1000, 100));
+    assertTrue(l.charge(RateClass.INGEST, "t", "a").allowed());
+    l.chargeEvents("t", "a", 250);
+    RateLimits.Outcome refused = l.charge(RateClass.INGEST, "t", "a");
+    assertEquals(RateLimits.KeyKind.TOKEN, refused.refusedBy());
+    assertEquals(1500, refused.charge().retryAfterMs(), "150 events of debt at 100 a second");
+    assertEquals(2, refused.charge().retryAfterSeconds());
+    String why = refused.reason(RateClass.INGEST);
+    assertTrue(why.contains("at most 100 events a second") && why.contains("per token (limits.ingestEventsPerToken)"), why);
+    assertTrue(l.charge(RateClass.QUERY, "t", "a").allowed(), "queries are not charged for events");
+    assertTrue(l.charge(RateClass.INGEST, "u", "a").allowed(), "another token from the same address");
+    clock.advance(1_499);
+    assertFalse(l.charge(RateClass.INGEST, "t", "a").allowed());
+    clock.advance(1);
+    assertTrue(l.charge(RateClass.INGEST, "t", "a").allowed(), "paid back at the time Retry-After said");
+
+    l.chargeEvents(null, "b", 2_500);
+    RateLimits.Outcome byAddress = l.charge(RateClass.INGEST, null, "b");
+    assertEquals(RateLimits.KeyKind.ADDRESS, byAddress.refusedBy());
+    assertTrue(byAddress.reason(RateClass.INGEST).contains("(limits.ingestEventsPerAddress)"));
+    assertEquals(2, byAddress.charge().retryAfterSeconds());
+
+    RateLimits noEvents = limits(new ManualClock(0), 5, 5);
+    noEvents.chargeEvents("t", "a", 1_000_000);
+    assertTrue(noEvents.charge(RateClass.INGEST, "t", "a").allowed(), "no events limit: nothing is in debt");
+  }
+
+  @Test
   @DisplayName("per-key counts: the cap per key, given back on release, no entry for a key holding nothing")
   void keyedCounts() {
     KeyedCounts c = new KeyedCounts(2);

@@ -192,6 +192,28 @@ class RateLimitServerTest {
     }
   }
 
+  @Test
+  @DisplayName("events a second per token: a body with more events than the token's share is taken, the next ingest "
+      + "of that token is 429 until the rate paid it back; another token goes on")
+  void eventsPerToken() {
+    AtomicLong now = new AtomicLong(20_000_000);
+    try (TestPulse p = start(now, new JsonObject().put("ingestEventsPerToken", rate(10, 10)))) {
+      String body = "[" + String.join(",", java.util.Collections.nCopies(25, EVENT)) + "]";
+      HttpResponse<String> first = p.request("POST", "/api/v1/events", body, TOKEN, "t1");
+      assertEquals(202, first.statusCode(), first.body());
+      assertEquals(25, new JsonObject(first.body()).getInteger("accepted"));
+      HttpResponse<String> refused = p.request("POST", "/api/v1/events", EVENT, TOKEN, "t1");
+      assertEquals(429, refused.statusCode(), refused.body());
+      assertEquals("2", header(refused, "Retry-After"), "15 events of debt at 10 a second");
+      assertTrue(error(refused).contains("at most 10 events a second (a burst of 10) per token "
+          + "(limits.ingestEventsPerToken)"), error(refused));
+      assertEquals(200, p.request("GET", "/api/v1/streams", null, TOKEN, "t1").statusCode(), "queries go on");
+      assertEquals(202, p.request("POST", "/api/v1/events", EVENT, TOKEN, "t2").statusCode(), "another token");
+      now.addAndGet(1_500);
+      assertEquals(202, p.request("POST", "/api/v1/events", EVENT, TOKEN, "t1").statusCode(), "paid back");
+    }
+  }
+
   private static LiveClient ws(TestPulse p, String token) {
     return LiveClient.websocket(p.port(), new WebSocketClientOptions(), Map.of(TOKEN, token));
   }
