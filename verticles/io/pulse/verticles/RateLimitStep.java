@@ -44,11 +44,15 @@ final class RateLimitStep {
     return c.tokenId();
   }
 
-  /** The client's address: the TCP peer, or what a trusted proxy says in X-Forwarded-For (http.trustedProxies). */
+  /**
+   * The client's address, as the per-address limits key it: the TCP peer, or what a trusted proxy
+   * says in X-Forwarded-For (http.trustedProxies); an IPv6 address by its /64.
+   */
   static String address(EdgeLimits edge, RoutingContext rc) {
     SocketAddress peer = rc.request().remoteAddress();
     String p = peer == null || peer.hostAddress() == null ? "unknown" : peer.hostAddress();
-    return edge.clients.trustsAnyProxy() ? edge.clients.of(p, rc.request().getHeader("X-Forwarded-For")) : p;
+    return io.pulse.http.ClientAddress.limitKey(edge.clients.trustsAnyProxy()
+        ? edge.clients.of(p, rc.request().getHeader("X-Forwarded-For")) : p);
   }
 
   /**

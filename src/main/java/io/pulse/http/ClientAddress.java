@@ -10,7 +10,8 @@ import java.util.List;
  * is one of the trusted proxies ({@code http.trustedProxies}: addresses or CIDR ranges such as
  * {@code 10.0.0.0/8}); then the rightmost address of {@code X-Forwarded-For} that is not a
  * trusted proxy (entries further left are whatever the client wrote, so they are never believed).
- * With no trusted proxies (the default) X-Forwarded-For is ignored. Immutable, thread-safe.
+ * With no trusted proxies (the default) X-Forwarded-For is ignored. IPv6 clients are limited by their
+ * /64 ({@link #limitKey}). Immutable, thread-safe.
  */
 public final class ClientAddress {
 
@@ -131,6 +132,26 @@ public final class ClientAddress {
       }
     }
     return client;
+  }
+
+  /**
+   * The key of an address for the per-address limits: an IPv4 address as it is, an IPv6 address by
+   * its /64 (one subscriber's network usually, whose 2^64 addresses would otherwise each get a
+   * budget of their own). Text that is not an address is its own key.
+   */
+  public static String limitKey(String address) {
+    if (address == null || address.indexOf(':') < 0) {
+      return address;
+    }
+    byte[] a = literal(address);
+    if (a == null) {
+      return address;
+    }
+    if (a.length == 16) {
+      java.util.Arrays.fill(a, 8, 16, (byte) 0);
+      return normal(a, address) + "/64";
+    }
+    return normal(a, address);
   }
 
   private static String normal(byte[] a, String text) {

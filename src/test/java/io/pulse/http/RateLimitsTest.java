@@ -215,6 +215,11 @@ class RateLimitsTest {
     assertEquals("10.0.0.5", c.of("10.0.0.5", null));
     assertEquals("2001:db8:0:0:0:0:0:1", c.of("fd00:0:0:0:0:0:0:1", "2001:db8::1"));
     assertEquals("192.168.1.2", c.of("192.168.1.2", "192.168.1.1"), "192.168.1.2 is not trusted: its header is ignored");
+    assertEquals("203.0.113.9", ClientAddress.limitKey("203.0.113.9"));
+    assertEquals("2001:db8:1:2:0:0:0:0/64", ClientAddress.limitKey("2001:db8:1:2:aaaa:bbbb:cccc:dddd"));
+    assertEquals(ClientAddress.limitKey("2001:db8:1:2::1"), ClientAddress.limitKey("2001:db8:1:2:ffff::9"),
+        "one IPv6 /64, one budget");
+    assertEquals("192.0.2.1", ClientAddress.limitKey("::ffff:192.0.2.1"), "an IPv4-mapped address is its IPv4");
     assertThrows(IllegalArgumentException.class, () -> new ClientAddress(List.of("proxy.example.com")));
     assertThrows(IllegalArgumentException.class, () -> new ClientAddress(List.of("10.0.0.0/33")));
     assertThrows(IllegalArgumentException.class, () -> new ClientAddress(List.of("10.1")));
