@@ -24,6 +24,9 @@ final class RateLimitStep {
   static final String LIMIT = "RateLimit-Limit";
   static final String REMAINING = "RateLimit-Remaining";
   static final String RESET = "RateLimit-Reset";
+  /** What {@link #byAddress} leaves on the routing context for {@link #byToken}. */
+  private static final String ADDRESS_KEY = "pulse.rate.address";
+  private static final String OUTCOME_KEY = "pulse.rate.outcome";
 
   private RateLimitStep() {
   }
@@ -102,9 +105,6 @@ final class RateLimitStep {
     String address = rc.get(ADDRESS_KEY);
     edge.rates.chargeEvents(tokenKey(Callers.of(rc)), address != null ? address : address(edge, rc), events);
   }
-
-  private static final String ADDRESS_KEY = "pulse.rate.address";
-  private static final String OUTCOME_KEY = "pulse.rate.outcome";
 
   /** Puts the RateLimit-* headers on the answer; a refusal is answered 429 (then false). */
   private static boolean answer(EdgeLimits edge, RoutingContext rc, RateClass cls, RateLimits.Outcome o) {

@@ -27,7 +27,7 @@ class FairUseConfigTest {
     assertTrue(f.ingestEventsPerAddress().unlimited());
     assertEquals(1_000, f.liveConnectionsPerToken());
     assertEquals(64, f.subscriptionsPerConnection());
-    assertEquals(100_000, f.maxKeys());
+    assertEquals(50_000, f.maxKeys());
     assertEquals(List.of(), f.trustedProxies());
   }
 
