@@ -27,8 +27,20 @@ final class EdgeLimits {
   final Counter badRequests;
   final Counter pipelinedRequests;
   final Counter wsProtocolClosed;
+  /** Fair use ({@code limits.*}): request rates per token and address, and who the client is behind proxies. */
+  final io.pulse.http.RateLimits rates;
+  final io.pulse.http.ClientAddress clients;
+  /** Live connections (WebSocket and SSE) per token, at most {@code limits.liveConnectionsPerToken}. */
+  final io.pulse.http.KeyedCounts liveByToken;
+  final PulseConfig.FairUse fairUse;
+  /** Requests answered 429 by a rate limit, by class (ingest, query) and key kind (token, address): [class][kind]. */
+  private final Counter[][] rateLimited;
+  /** Live connections refused past limits.liveConnectionsPerToken; subscribes past limits.subscriptionsPerConnection. */
+  final Counter liveConnectionsRefused;
+  final Counter subscriptionsRefused;
 
-  EdgeLimits(PulseConfig.Edge config, int maxBodyBytes, MeterRegistry registry) {
+  EdgeLimits(PulseConfig.Edge config, int maxBodyBytes, MeterRegistry registry, PulseConfig.FairUse fairUse,
+      io.pulse.core.Clock clock) {
     this.config = config;
     this.maxBodyBytes = maxBodyBytes;
     this.connections = new ConnectionSlots(config.maxConnections());
@@ -56,5 +68,36 @@ final class EdgeLimits {
     this.wsProtocolClosed = Counter.builder("pulse.live.protocol.closed")
         .description("WebSockets closed for a protocol violation, a message too big, bad UTF-8 or binary data")
         .register(registry);
+    this.fairUse = fairUse;
+    this.rates = new io.pulse.http.RateLimits(clock, limit(fairUse.ingestPerToken(), fairUse.maxKeys()),
+        limit(fairUse.ingestPerAddress(), fairUse.maxKeys()), limit(fairUse.queryPerToken(), fairUse.maxKeys()),
+        limit(fairUse.queryPerAddress(), fairUse.maxKeys()), limit(fairUse.ingestEventsPerToken(), fairUse.maxKeys()),
+        limit(fairUse.ingestEventsPerAddress(), fairUse.maxKeys()));
+    this.clients = new io.pulse.http.ClientAddress(fairUse.trustedProxies());
+    this.liveByToken = new io.pulse.http.KeyedCounts(fairUse.liveConnectionsPerToken());
+    io.pulse.http.RateClass[] classes = {io.pulse.http.RateClass.INGEST, io.pulse.http.RateClass.QUERY};
+    this.rateLimited = new Counter[classes.length][io.pulse.http.RateLimits.KeyKind.values().length];
+    for (io.pulse.http.RateClass c : classes) {
+      for (io.pulse.http.RateLimits.KeyKind k : io.pulse.http.RateLimits.KeyKind.values()) {
+        rateLimited[c.ordinal()][k.ordinal()] = Counter.builder("pulse.http.rate.limited").tag("class", c.label())
+            .tag("key", k.label()).description("Requests answered 429 by a rate limit (limits.ingestPer*, limits.queryPer*)")
+            .register(registry);
+      }
+    }
+    this.liveConnectionsRefused = Counter.builder("pulse.live.limited").tag("limit", "liveConnectionsPerToken")
+        .description("Live connections and subscribes refused by limits.liveConnectionsPerToken and "
+            + "limits.subscriptionsPerConnection").register(registry);
+    this.subscriptionsRefused = Counter.builder("pulse.live.limited").tag("limit", "subscriptionsPerConnection")
+        .description("Live connections and subscribes refused by limits.liveConnectionsPerToken and "
+            + "limits.subscriptionsPerConnection").register(registry);
+  }
+
+  private static io.pulse.http.RateLimit limit(PulseConfig.Rate r, int maxKeys) {
+    return new io.pulse.http.RateLimit(r.setting(), r.rate(), r.burst(), maxKeys);
+  }
+
+  /** Counts a 429 of a rate limit. */
+  void rateLimited(io.pulse.http.RateClass c, io.pulse.http.RateLimits.KeyKind k) {
+    rateLimited[c.ordinal()][k.ordinal()].increment();
   }
 }

@@ -174,6 +174,7 @@ final class IngestApi implements QuarantineApi.Requeue {
     if (out.overflowed() > 0) {
       answer.put("overflowed", out.overflowed()).put("overflowNote", out.overflowNote());
     }
+    RateLimitStep.chargeEvents(ctx.edge, rc, out.accepted() + rej.size()); // limits.ingestEventsPer*
     json(rc, 202, answer);
   }
 

@@ -45,6 +45,11 @@ final class LiveApi {
       error(rc, 429, quota.refusal(tenant, TenantQuota.Resource.CONNECTIONS));
       return;
     }
+    String token = RateLimitStep.tokenKey(Callers.of(rc));
+    if (!tokenConnection(rc, token)) {
+      quota.release(tenant, TenantQuota.Resource.CONNECTIONS, 1);
+      return;
+    }
     String last = rc.request().getHeader("Last-Event-ID");
     if (last == null) {
       last = rc.queryParams().get("lastEventId");
@@ -53,7 +58,28 @@ final class LiveApi {
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").putHeader("X-Accel-Buffering", "no");
     res.write("retry: 2000\n\n");
-    hub.accept(res, rc.request().connection(), spec, last, tenant);
+    hub.accept(res, rc.request().connection(), spec, last, tenant).holdsTokenConnection(token);
+  }
+
+  /**
+   * One of the token's live connections ({@code limits.liveConnectionsPerToken}), or a 429 saying
+   * why not (then false). A request without a token has no per-token cap.
+   */
+  private boolean tokenConnection(RoutingContext rc, String token) {
+    if (token == null || ctx.edge.liveByToken.tryAcquire(token)) {
+      return true;
+    }
+    ctx.edge.liveConnectionsRefused.increment();
+    error(rc, 429, "this token has its limit of " + ctx.edge.liveByToken.cap()
+        + " live connections open (limits.liveConnectionsPerToken); close one first");
+    return false;
+  }
+
+  /** Gives back what {@link #tokenConnection} took. */
+  private void releaseTokenConnection(String token) {
+    if (token != null) {
+      ctx.edge.liveByToken.release(token);
+    }
   }
 
   void websocket(RoutingContext rc) {
@@ -72,8 +98,21 @@ final class LiveApi {
       error(rc, 429, ctx.quota.refusal(caller.tenant(), TenantQuota.Resource.CONNECTIONS));
       return;
     }
-    rc.request().toWebSocket().onSuccess(ws -> hub.accept(ws, caller))
+    String token = RateLimitStep.tokenKey(caller);
+    if (!tokenConnection(rc, token)) {
+      ctx.quota.release(caller.tenant(), TenantQuota.Resource.CONNECTIONS, 1);
+      return;
+    }
+    rc.request().toWebSocket().onSuccess(ws -> {
+      LiveConnection c = hub.accept(ws, caller);
+      if (c == null) {
+        releaseTokenConnection(token); // refused (the server is stopping)
+      } else {
+        c.holdsTokenConnection(token);
+      }
+    })
         .onFailure(e -> {
+          releaseTokenConnection(token);
           ctx.quota.release(caller.tenant(), TenantQuota.Resource.CONNECTIONS, 1);
           if (!rc.response().ended()) {
             error(rc, 400, "WebSocket upgrade failed: " + e.getMessage());

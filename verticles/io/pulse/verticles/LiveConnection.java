@@ -31,6 +31,20 @@ abstract class LiveConnection implements Outbox.Socket, Outbox.Events {
         ctx.config.live().slowClientTimeoutMs(), ctx.config.edge().wsMaxPendingReplies(), Outbox.Limits.MAX_HELD));
   }
 
+  /** The token one of whose live connections this is (limits.liveConnectionsPerToken); null for none or once given back. */
+  private String tokenConnectionOf;
+
+  /** It holds one of {@code token}'s live connections until it closes (null: a caller without a token). */
+  void holdsTokenConnection(String token) {
+    if (outbox.isClosed()) {
+      if (token != null) {
+        ctx.edge.liveByToken.release(token); // closed already: nothing will give it back later
+      }
+      return;
+    }
+    tokenConnectionOf = token;
+  }
+
   /** It holds one of {@code tenant}'s live connections ({@link io.pulse.core.TenantQuota}) until it closes. */
   void holdsConnectionOf(String tenant) {
     connectionOf = tenant;
@@ -74,6 +88,10 @@ abstract class LiveConnection implements Outbox.Socket, Outbox.Events {
     if (connectionOf != null) {
       ctx.quota.release(connectionOf, io.pulse.core.TenantQuota.Resource.CONNECTIONS, 1);
       connectionOf = null;
+    }
+    if (tokenConnectionOf != null) {
+      ctx.edge.liveByToken.release(tokenConnectionOf);
+      tokenConnectionOf = null;
     }
     hub.forget(this);
   }

@@ -97,12 +97,13 @@ final class LiveHub {
   /**
    * A WebSocket at /api/v1/live/ws: any number of subscriptions, managed by ops. It holds one of its
    * tenant's live connections ({@link io.pulse.core.TenantQuota}), given back when it closes.
+   * Returns the connection, or null when it was refused (the server is stopping).
    */
-  void accept(ServerWebSocket ws, io.pulse.core.Caller caller) {
+  LiveConnection accept(ServerWebSocket ws, io.pulse.core.Caller caller) {
     if (shuttingDown) {
       ctx.quota.release(caller.tenant(), io.pulse.core.TenantQuota.Resource.CONNECTIONS, 1);
       ws.close((short) 1001, "server shutting down");
-      return;
+      return null;
     }
     WsConnection c = new WsConnection(this, ctx, ws, caller.tenant());
     c.holdsConnectionOf(caller.tenant());
@@ -111,13 +112,14 @@ final class LiveHub {
     ws.closeHandler(v -> c.outbox.closed());
     ws.exceptionHandler(e -> c.outbox.closed());
     ws.drainHandler(v -> c.outbox.drain());
+    return c;
   }
 
   /**
    * An SSE response at /api/v1/live/sse, already validated: one subscription. It holds one of
    * {@code tenant}'s live connections, given back when it closes.
    */
-  void accept(HttpServerResponse res, HttpConnection connection, SubscriptionSpec spec, String lastEventId,
+  LiveConnection accept(HttpServerResponse res, HttpConnection connection, SubscriptionSpec spec, String lastEventId,
       String tenant) {
     SseConnection c = new SseConnection(this, ctx, res, connection);
     c.holdsConnectionOf(tenant);
@@ -126,6 +128,7 @@ final class LiveHub {
     res.exceptionHandler(e -> c.outbox.closed());
     res.drainHandler(v -> c.outbox.drain());
     subscribe(c, "sse", spec, null, lastEventId);
+    return c;
   }
 
   /**

@@ -141,7 +141,7 @@ public final class PulseContext {
     // a shard that has not completed a flush for 10 ticks (5 s at least) has stopped closing windows
     this.aggregationGuard = new io.pulse.agg.AggregationGuard(health, shards,
         Math.max(5_000L, 10 * config.live().flushMs()), io.pulse.agg.AggregationGuard.DEFAULT_QUIET_MS, clock.millis());
-    this.edge = new EdgeLimits(config.edge(), config.ingest().maxBodyBytes(), registry);
+    this.edge = new EdgeLimits(config.edge(), config.ingest().maxBodyBytes(), registry, config.fairUse(), clock);
   }
 
   private static Timer latency(MeterRegistry registry, String kind) {

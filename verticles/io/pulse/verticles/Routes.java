@@ -158,15 +158,24 @@ final class Routes {
    * Installs {@link #TABLE} on {@code router}. Each step becomes a Vert.x route of its own with the
    * same method and path (Vert.x orders body handlers before user handlers within one route; here
    * a user handler, the caller's resolution or ingest's checks, runs before the body is read).
+   * A route with a rate limit ({@link RateLimitStep}) charges the client's address before the
+   * caller's resolution and the caller's token right after it.
    */
-  static void mount(Router router, Adapters adapters, Supplier<CallerResolver> callers) {
+  static void mount(Router router, Adapters adapters, Supplier<CallerResolver> callers, EdgeLimits limits) {
     for (Route r : TABLE) {
       if (r.scope() == null) {
         throw new IllegalStateException(r.describe() + " has no scope");
       }
       io.vertx.ext.web.Route last = null;
       if (r.scope() != PUBLIC) {
+        io.pulse.http.RateClass rate = RateLimitStep.classOf(r); // fair use: per address, then per token
+        if (rate != io.pulse.http.RateClass.NONE) {
+          vertxRoute(router, r).handler(RateLimitStep.byAddress(limits, rate));
+        }
         last = vertxRoute(router, r).handler(Callers.resolve(callers, r.scope()));
+        if (rate != io.pulse.http.RateClass.NONE) {
+          last = vertxRoute(router, r).handler(RateLimitStep.byToken(limits, rate));
+        }
       }
       for (Step step : r.steps()) {
         Handler<RoutingContext> h = step.apply(adapters);

@@ -19,13 +19,12 @@ import java.util.concurrent.TimeUnit;
  * A WebSocket at /api/v1/live/ws: any number of subscriptions, managed by ops (subscribe,
  * unsubscribe, ping), each answered in the order the ops came. What one socket can make the
  * server hold is bounded: a message being put together ({@code live.maxMessageBytes}), ops a
- * second ({@code live.maxOpsPerSecond}), subscriptions ({@link #MAX_SUBS}), distinct views of
+ * second ({@code live.maxOpsPerSecond}), subscriptions ({@code limits.subscriptionsPerConnection}), distinct views of
  * one stream ({@code live.maxViewsPerStreamPerSocket}), and what its {@link Outbox} holds.
  */
 final class WsConnection extends LiveConnection {
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WsConnection.class);
-  static final int MAX_SUBS = 64;
   /** Longest client-supplied text (an id, an op name) echoed back in a reply. */
   private static final int MAX_ECHO = 64;
 
@@ -141,8 +140,11 @@ final class WsConnection extends LiveConnection {
       error(id, "subscribe: id " + id + " is already in use on this connection");
       return;
     }
-    if (outbox.subscriptions() >= MAX_SUBS) {
-      error(id, "subscribe: at most " + MAX_SUBS + " subscriptions per connection");
+    int maxSubs = ctx.config.fairUse().subscriptionsPerConnection();
+    if (outbox.subscriptions() >= maxSubs) {
+      ctx.edge.subscriptionsRefused.increment();
+      error(id, "subscribe: at most " + maxSubs + " subscriptions per connection (limits.subscriptionsPerConnection); "
+          + "unsubscribe one first");
       return;
     }
     SubscriptionSpec spec;

@@ -58,6 +58,15 @@ public final class PulseConfig {
     m.put("PULSE_PG_SSL_CA_FILE", "storage.ssl.caFile");
     m.put("PULSE_PG_QUERY_TIMEOUT_MS", "storage.queryTimeoutMs");
     m.put("PULSE_SCORING_STREAMS", "scoring.streams");
+    m.put("PULSE_TRUSTED_PROXIES", "http.trustedProxies");
+    m.put("PULSE_LIMIT_INGEST_PER_TOKEN", "limits.ingestPerToken.rate");
+    m.put("PULSE_LIMIT_INGEST_PER_ADDRESS", "limits.ingestPerAddress.rate");
+    m.put("PULSE_LIMIT_QUERY_PER_TOKEN", "limits.queryPerToken.rate");
+    m.put("PULSE_LIMIT_QUERY_PER_ADDRESS", "limits.queryPerAddress.rate");
+    m.put("PULSE_LIMIT_INGEST_EVENTS_PER_TOKEN", "limits.ingestEventsPerToken.rate");
+    m.put("PULSE_LIMIT_INGEST_EVENTS_PER_ADDRESS", "limits.ingestEventsPerAddress.rate");
+    m.put("PULSE_LIMIT_LIVE_CONNECTIONS_PER_TOKEN", "limits.liveConnectionsPerToken");
+    m.put("PULSE_LIMIT_SUBSCRIPTIONS_PER_CONNECTION", "limits.subscriptionsPerConnection");
     ENV = Collections.unmodifiableMap(m);
   }
 
@@ -150,6 +159,35 @@ public final class PulseConfig {
         caps.put(r, (long) cap);
       }
     }
+  }
+
+  /**
+   * A request rate: {@code rate} requests a second, {@code burst} saved up at most; rate 0 is no limit.
+   *
+   * @param setting the key it was read from ("limits.queryPerToken"), for messages
+   */
+  public record Rate(String setting, int rate, int burst) {
+
+    public boolean unlimited() {
+      return rate == 0;
+    }
+  }
+
+  /**
+   * Fair use ({@code limits.*} and {@code http.trustedProxies}): request rates per token and per
+   * client address, for ingest and for queries; live connections per token; subscriptions per
+   * WebSocket. A request without a token (authentication off) is limited per address only.
+   *
+   * @param ingestEventsPerToken events a second per token, counted once a body is read (a token that sent more
+   *     than its share has its next ingest refused until the rate paid it back); rate 0: no limit (the default)
+   * @param ingestEventsPerAddress the same per client address
+   * @param liveConnectionsPerToken WebSocket and SSE connections one token holds open; 0: no cap
+   * @param subscriptionsPerConnection subscriptions one WebSocket holds
+   * @param maxKeys token and address buckets held per limit (least recently used first out)
+   * @param trustedProxies addresses and CIDR ranges whose X-Forwarded-For is believed; empty: none
+   */
+  public record FairUse(Rate ingestPerToken, Rate ingestPerAddress, Rate queryPerToken, Rate queryPerAddress,
+      Rate ingestEventsPerToken, Rate ingestEventsPerAddress, int liveConnectionsPerToken, int subscriptionsPerConnection, int maxKeys, List<String> trustedProxies) {
   }
 
   /** TLS to an external PostgreSQL: none, encrypted, or encrypted with the server's certificate and name checked. */
@@ -265,6 +303,7 @@ public final class PulseConfig {
   private final PerTenant perTenant;
   private final Notify notify;
   private final Scoring scoring;
+  private final FairUse fairUse;
 
   private PulseConfig(JsonObject json, Map<String, String> sources) {
     this.json = json;
@@ -320,6 +359,30 @@ public final class PulseConfig {
         perTenant(r, "maxStorageBacklog", "storage.writeQueue", storage.writeQueue()));
     this.notify = readNotify(r);
     this.scoring = readScoring(r, demo);
+    this.fairUse = readFairUse(r);
+  }
+
+  private static FairUse readFairUse(Reader r) {
+    List<String> proxies = r.stringList("http.trustedProxies", "addresses or CIDR ranges such as [\"10.0.0.0/8\"]");
+    try {
+      new io.pulse.http.ClientAddress(proxies);
+    } catch (IllegalArgumentException e) {
+      throw r.bad("http.trustedProxies", e.getMessage());
+    }
+    return new FairUse(rate(r, "limits.ingestPerToken"), rate(r, "limits.ingestPerAddress"),
+        rate(r, "limits.queryPerToken"), rate(r, "limits.queryPerAddress"), rate(r, "limits.ingestEventsPerToken"),
+        rate(r, "limits.ingestEventsPerAddress"), r.intIn("limits.liveConnectionsPerToken", 0, 10_000_000), r.intIn("limits.subscriptionsPerConnection", 1, 100_000),
+        r.intIn("limits.maxKeys", 16, 10_000_000), List.copyOf(proxies));
+  }
+
+  /** {@code key.rate} requests a second (0: no limit) and {@code key.burst} (0: twice the rate). */
+  private static Rate rate(Reader r, String key) {
+    int rate = r.intIn(key + ".rate", 0, 500_000_000);
+    int burst = r.intIn(key + ".burst", 0, 1_000_000_000);
+    if (rate == 0) {
+      return new Rate(key, 0, 0);
+    }
+    return new Rate(key, rate, burst == 0 ? (int) Math.min(1_000_000_000L, 2L * rate) : burst);
   }
 
   private static Notify readNotify(Reader r) {
@@ -682,6 +745,29 @@ public final class PulseConfig {
       }
     }
 
+    /** A list of strings: a JSON array, or "a,b" text (from an environment variable or a property). */
+    List<String> stringList(String key, String what) {
+      Object v = raw(key);
+      List<String> out = new ArrayList<>();
+      if (v instanceof String text) {
+        for (String n : text.split(",")) {
+          if (!n.isBlank()) {
+            out.add(n.trim());
+          }
+        }
+      } else if (v instanceof JsonArray a) {
+        for (Object n : a) {
+          if (!(n instanceof String) || ((String) n).isBlank()) {
+            throw bad(key, "must be a list of " + what + ", got " + n);
+          }
+          out.add(((String) n).trim());
+        }
+      } else {
+        throw bad(key, "must be a list of " + what);
+      }
+      return out;
+    }
+
     Object raw(String key) {
       String[] parts = key.split("\\.");
       Object node = root;
@@ -851,6 +937,11 @@ public final class PulseConfig {
   /** What one tenant may hold ({@code limits.perTenant.*}; 0: no per-tenant cap). */
   public PerTenant perTenant() {
     return perTenant;
+  }
+
+  /** Fair use: request rates per token and address, live connections per token, subscriptions per socket. */
+  public FairUse fairUse() {
+    return fairUse;
   }
 
   /** Webhook notifications ({@code notify.*}). */
