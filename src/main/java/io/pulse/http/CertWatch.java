@@ -4,13 +4,14 @@ import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * Watches the certificate and key files ({@code tls.cert}, {@code tls.key}) for a change, polled
- * every {@code tls.reloadCheckMs}: a poll whose files have the modification times and sizes of the
- * last one is a stat of each and nothing more; otherwise both files are read, and only different
- * content (by hash) is loaded and checked ({@link TlsMaterial}). New content that cannot be used
+ * every {@code tls.reloadCheckMs}: both files are read (a few kB) and compared by content hash, not
+ * by modification time, which can stay the same across a rewrite within one clock tick or go back
+ * when a secret is swapped in; only different content is loaded and checked ({@link TlsMaterial}),
+ * whether the files were rewritten in place or replaced (a symlink swap, as Kubernetes secrets and
+ * certbot do, is followed). New content that cannot be used
  * (a half-written rotation, a key of another certificate, a typo) is {@link Refused} once with the
  * reason, and the server keeps its certificate; the next change is tried again.
  *
@@ -38,9 +39,7 @@ public final class CertWatch {
 
   private final Path cert;
   private final Path key;
-  /** Modification times and sizes at the last poll that read the files. */
-  private String stamp;
-  /** Hash of the content last loaded or refused. */
+  /** Hash of the content last loaded or refused, or the reason the files could not be read. */
   private String content;
 
   /** Watches {@code cert} and {@code key}, whose content now is what the server was started with. */
@@ -48,38 +47,30 @@ public final class CertWatch {
     this.cert = cert;
     this.key = key;
     try {
-      this.stamp = stamp();
       this.content = hash(Files.readAllBytes(cert), Files.readAllBytes(key));
     } catch (IOException e) {
-      this.stamp = null;
       this.content = null;
     }
   }
 
   /** Looks at the files; loads and checks them when their content changed. Blocking. */
   public Outcome poll(Vertx vertx) {
-    String now;
     byte[] c;
     byte[] k;
     try {
-      now = stamp();
-      if (now.equals(stamp)) {
-        return UNCHANGED;
-      }
       c = Files.readAllBytes(cert);
       k = Files.readAllBytes(key);
     } catch (IOException e) {
       String why = "cannot read " + cert + " or " + key + " (" + e.getClass().getSimpleName() + ")";
-      if (why.equals(stamp)) {
+      if (why.equals(content)) {
         return UNCHANGED;
       }
-      stamp = why; // said once until the files are back
+      content = why; // said once until the files are back
       return new Refused(why);
     }
-    stamp = now;
     String h = hash(c, k);
     if (h.equals(content)) {
-      return UNCHANGED; // touched, not changed
+      return UNCHANGED;
     }
     content = h;
     try {
@@ -87,13 +78,6 @@ public final class CertWatch {
     } catch (TlsMaterial.Unusable e) {
       return new Refused(e.getMessage());
     }
-  }
-
-  private String stamp() throws IOException {
-    BasicFileAttributes a = Files.readAttributes(cert, BasicFileAttributes.class);
-    BasicFileAttributes b = Files.readAttributes(key, BasicFileAttributes.class);
-    return a.lastModifiedTime().toMillis() + "/" + a.size() + "/" + a.fileKey() + " " + b.lastModifiedTime().toMillis()
-        + "/" + b.size() + "/" + b.fileKey();
   }
 
   private static String hash(byte[] c, byte[] k) {

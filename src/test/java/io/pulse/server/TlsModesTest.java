@@ -1,0 +1,116 @@
+package io.pulse.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pulse.testing.TestPulse;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.OpenSSLEngineOptions;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** TLS settings other than the default: self-signed mode, TLS 1.2 by configuration, the connection cap on HTTP/2. */
+@DisplayName("TLS modes: self-signed, TLS 1.2 when listed, HTTP/2 under the connection cap")
+class TlsModesTest {
+
+  /** A TLS connection from BoringSSL offering TLS 1.1 only; fails when the server does not agree. */
+  static NetSocket connectTls11(Vertx v, int port) throws Exception {
+    NetClientOptions o = new NetClientOptions().setSsl(true).setTrustAll(true).setHostnameVerificationAlgorithm("")
+        .setSslEngineOptions(new OpenSSLEngineOptions()).setEnabledSecureTransportProtocols(Set.of("TLSv1.1"))
+        .setConnectTimeout(5000).setSslHandshakeTimeout(5).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS);
+    return v.createNetClient(o).connect(port, "127.0.0.1").toCompletionStage().toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @DisplayName("the TLS 1.1 client of the refusal test does connect to a server that speaks 1.1 (so its refusal means something)")
+  void tls11ClientWorksAgainstA11Server() throws Exception {
+    Vertx v = Vertx.vertx();
+    try {
+      Path dir = Files.createTempDirectory("pulse-tls11");
+      TlsKit.Cert c = TlsKit.make(dir, "old");
+      NetServer server = v.createNetServer(new NetServerOptions().setSsl(true).setPort(0).setHost("127.0.0.1")
+              .setSslEngineOptions(new OpenSSLEngineOptions()).setEnabledSecureTransportProtocols(Set.of("TLSv1.1"))
+              .setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions().setCertPath(c.cert().toString())
+                  .setKeyPath(c.key().toString())))
+          .connectHandler(s -> s.handler(s::write));
+      server.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      NetSocket s = connectTls11(v, server.actualPort());
+      assertEquals("TLSv1.1", s.sslSession().getProtocol());
+      s.close();
+    } finally {
+      v.close();
+    }
+  }
+
+  @Test
+  @DisplayName("tls.protocols [TLSv1.3, TLSv1.2]: a TLS 1.2 client is served too; TLS 1.1 still is not")
+  void tls12WhenListed() throws Exception {
+    Path dir = Files.createTempDirectory("pulse-tls12");
+    TlsKit.Cert c = TlsKit.make(dir, "a");
+    try (TestPulse p = TestPulse.start(new JsonObject().put("tls", new JsonObject().put("cert", c.cert().toString())
+        .put("key", c.key().toString()).put("protocols", new JsonArray().add("TLSv1.3").add("TLSv1.2"))))) {
+      assertEquals("TLSv1.2", TlsKit.handshake(p.port(), "TLSv1.2")[0]);
+      assertEquals("TLSv1.3", TlsKit.handshake(p.port(), "TLSv1.3", "TLSv1.2")[0]);
+      Vertx v = Vertx.vertx();
+      try {
+        assertThrows(Exception.class, () -> connectTls11(v, p.port()));
+      } finally {
+        v.close();
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("self-signed mode: starts, serves HTTPS with a certificate for localhost")
+  void selfSigned() throws Exception {
+    try (TestPulse p = TestPulse.start(new JsonObject().put("tls", new JsonObject().put("selfSigned", true)))) {
+      TlsKit.Remembering tm = new TlsKit.Remembering();
+      HttpResponse<String> r = TlsKit.get(TlsKit.https(tm), p.port(), "/health/live");
+      assertEquals(200, r.statusCode());
+      assertNotNull(tm.last.get());
+      assertTrue(tm.last.get().getSubjectX500Principal().getName().contains("CN=localhost"),
+          tm.last.get().getSubjectX500Principal().getName());
+      assertEquals("TLSv1.3", TlsKit.handshake(p.port(), "TLSv1.3")[0]);
+      assertThrows(SSLException.class, () -> TlsKit.handshake(p.port(), "TLSv1.2"));
+    }
+  }
+
+  @Test
+  @DisplayName("HTTP/2 connections take slots of http.maxConnections: past it, a request is answered 503 in JSON")
+  void http2UnderTheConnectionCap() throws Exception {
+    Path dir = Files.createTempDirectory("pulse-h2cap");
+    TlsKit.Cert c = TlsKit.make(dir, "a");
+    try (TestPulse p = TestPulse.start(new JsonObject()
+        .put("tls", new JsonObject().put("cert", c.cert().toString()).put("key", c.key().toString()))
+        .put("http", new JsonObject().put("maxConnections", 1)))) {
+      HttpClient first = TlsKit.https(new TlsKit.Remembering());
+      HttpResponse<String> one = TlsKit.get(first, p.port(), "/health/live");
+      assertEquals(200, one.statusCode());
+      assertEquals(HttpClient.Version.HTTP_2, one.version());
+      // the first client keeps its connection open; a second client needs a connection of its own
+      HttpClient second = TlsKit.https(new TlsKit.Remembering());
+      HttpResponse<String> two = TlsKit.get(second, p.port(), "/health/live");
+      assertEquals(503, two.statusCode(), two.body());
+      assertEquals(HttpClient.Version.HTTP_2, two.version());
+      assertTrue(new JsonObject(two.body()).getString("error").contains("connections"), two.body());
+      // the first connection is still served
+      assertEquals(200, TlsKit.get(first, p.port(), "/health/live").statusCode());
+    }
+  }
+}
