@@ -111,6 +111,73 @@ class TlsModesTest {
       assertTrue(new JsonObject(two.body()).getString("error").contains("connections"), two.body());
       // the first connection is still served
       assertEquals(200, TlsKit.get(first, p.port(), "/health/live").statusCode());
+      // an HTTP/1.1 connection over TLS (no ALPN) meets the same cap, answered by the edge guard
+      try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) TlsKit.context(new TlsKit.Remembering())
+          .getSocketFactory().createSocket("127.0.0.1", p.port())) {
+        s.setSoTimeout(10_000);
+        s.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(
+            java.nio.charset.StandardCharsets.US_ASCII));
+        String status = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+            java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+        assertEquals("HTTP/1.1 503 Service Unavailable", status);
+      }
     }
+  }
+
+  @Test
+  @DisplayName("HTTP/2 SSE: a stalled stream is reset when too slow; the other stream on the same connection carries on")
+  void slowHttp2StreamResetAlone() throws Exception {
+    Path dir = Files.createTempDirectory("pulse-h2slow");
+    TlsKit.Cert c = TlsKit.make(dir, "a");
+    try (TestPulse p = TestPulse.start(new JsonObject()
+        .put("tls", new JsonObject().put("cert", c.cert().toString()).put("key", c.key().toString()))
+        .put("aggregation", new JsonObject().put("window", "200ms").put("allowedLatenessMs", 100))
+        .put("live", new JsonObject().put("flushMs", 50).put("slowClientTimeoutMs", 2000)
+            .put("maxPendingFinals", 5000)))) {
+      Vertx v = Vertx.vertx();
+      try {
+        io.vertx.core.http.HttpClient client = v.createHttpClient(new io.vertx.core.http.HttpClientOptions()
+            .setSsl(true).setTrustAll(true).setVerifyHost(false).setUseAlpn(true)
+            .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
+            .setSslEngineOptions(new OpenSSLEngineOptions()).setHttp2MultiplexingLimit(10),
+            new io.vertx.core.http.PoolOptions().setHttp2MaxSize(1));
+        java.util.concurrent.atomic.AtomicBoolean slowEnded = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean healthyEnded = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong healthyBytes = new java.util.concurrent.atomic.AtomicLong();
+        io.vertx.core.http.HttpClientResponse slow = sse(client, p.port(), "stream=h2flood&groupBy=k");
+        slow.handler(b -> { }).exceptionHandler(e -> slowEnded.set(true)).endHandler(x -> slowEnded.set(true));
+        io.vertx.core.http.HttpClientResponse healthy = sse(client, p.port(), "stream=h2flood");
+        healthy.handler(b -> healthyBytes.addAndGet(b.length())).exceptionHandler(e -> healthyEnded.set(true))
+            .endHandler(x -> healthyEnded.set(true));
+        assertTrue(slow.request().connection() == healthy.request().connection(), "both streams on one connection");
+        slow.pause();
+        StringBuilder body = new StringBuilder();
+        for (int i = 0; i < 2000; i++) {
+          body.append("{\"dims\":{\"k\":\"key-").append(i).append("-with-some-length\"},\"values\":{\"v\":")
+              .append(i).append("}}\n");
+        }
+        HttpClient https = TlsKit.https(new TlsKit.Remembering());
+        io.pulse.testing.Await.until("the stalled HTTP/2 stream ended by the server", () -> {
+          TlsKit.post(https, p.port(), "/api/v1/streams/h2flood/events", "application/x-ndjson", body.toString());
+          return TlsKit.counter(TlsKit.get(https, p.port(), "/metrics").body().replace("pulse_live_slow_closed_total ",
+              "pulse_live_slow_closed_total{} "), "pulse_live_slow_closed_total");
+        }, n -> n >= 1, 30_000, 200);
+        long before = healthyBytes.get();
+        io.pulse.testing.Await.until("the healthy stream still gets rollups", () -> {
+          TlsKit.post(https, p.port(), "/api/v1/streams/h2flood/events", "application/x-ndjson", body.toString());
+          return healthyBytes.get();
+        }, n -> n > before, 10_000, 200);
+        assertTrue(!healthyEnded.get(), "the healthy stream on the same connection is untouched");
+      } finally {
+        v.close();
+      }
+    }
+  }
+
+  private static io.vertx.core.http.HttpClientResponse sse(io.vertx.core.http.HttpClient client, int port, String q)
+      throws Exception {
+    return client.request(new io.vertx.core.http.RequestOptions().setHost("127.0.0.1").setPort(port)
+            .setURI("/api/v1/live/sse?" + q))
+        .compose(r -> r.send()).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 }
