@@ -47,10 +47,10 @@ public final class HttpVerticle extends VerticleBase {
     history = vertx.createSharedWorkerExecutor("pulse-history", 2);
     hub = new LiveHub(vertx, ctx, history);
     Router router = Router.router(vertx);
-    // before every route: an HTTP/2 connection past the cap is refused, every answer gets the security
-    // headers, and the API is closed to other sites' pages (CORS for the allowed ones)
+    // before every route: HTTP/2 requests meet the connection cap and the body budget, every answer gets the
+    // security headers, and the API is closed to other sites' pages (CORS for the allowed ones)
     BrowserPolicy browsers = new BrowserPolicy(ctx.config);
-    router.route().handler(this::refuseOverCap);
+    router.route().handler(this::http2Edge);
     router.route().handler(browsers::headers);
     router.route("/api/v1/*").handler(browsers::origins);
     Routes.mount(router, adapters(router), () -> ctx.callers);
@@ -58,19 +58,64 @@ public final class HttpVerticle extends VerticleBase {
     return hub.start().compose(v -> listen(router)).onSuccess(s -> server = s);
   }
 
-  /** A request on an HTTP/2 connection opened past http.maxConnections: 503, then the connection is shut. */
-  private void refuseOverCap(RoutingContext rc) {
-    HttpConnection conn = rc.request().connection();
-    if (!EdgeGuard.refusedHttp2(conn, ctx.edge)) {
+  /**
+   * What the edge guard does for HTTP/1.x connections at the Netty level, done here for HTTP/2 streams:
+   * a request on a connection opened past http.maxConnections is answered 503 and the connection shut;
+   * a request that may carry a body reserves it from the shared body budget (ingest.maxBufferedBodyBytes:
+   * what it declares, or ingest.maxBodyBytes when it declares nothing) until its answer ends or its stream
+   * goes, and is answered 503 with Retry-After when it does not fit.
+   */
+  private void http2Edge(RoutingContext rc) {
+    if (rc.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
       rc.next();
       return;
     }
-    io.pulse.http.EdgeAnswer a = io.pulse.http.EdgeAnswer.connectionCap(ctx.edge.connections.max());
+    HttpConnection conn = rc.request().connection();
+    if (!EdgeGuard.refusedHttp2(conn, ctx.edge)) {
+      long bytes = http2BodyReservation(rc);
+      if (bytes > 0 && !ctx.edge.bodies.tryReserve(bytes)) {
+        ctx.edge.refusedBodies.increment();
+        answer(rc, io.pulse.http.EdgeAnswer.bodyBudget(ctx.edge.bodies.capacity()));
+        return;
+      }
+      if (bytes > 0) {
+        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean(true);
+        rc.addEndHandler(ar -> {
+          if (held.getAndSet(false)) {
+            ctx.edge.bodies.release(bytes);
+          }
+        });
+      }
+      rc.next();
+      return;
+    }
+    rc.response().endHandler(v -> conn.shutdown(1, TimeUnit.SECONDS));
+    answer(rc, io.pulse.http.EdgeAnswer.connectionCap(ctx.edge.connections.max()));
+  }
+
+  /** Bytes an HTTP/2 request's body may take: its Content-Length, or the largest body when it has none and may send one. */
+  private long http2BodyReservation(RoutingContext rc) {
+    long max = ctx.config.ingest().maxBodyBytes();
+    String declared = rc.request().getHeader(io.vertx.core.http.HttpHeaders.CONTENT_LENGTH);
+    if (declared != null) {
+      try {
+        return Math.min(Math.max(0, Long.parseLong(declared.trim())), max);
+      } catch (NumberFormatException e) {
+        return max;
+      }
+    }
+    io.vertx.core.http.HttpMethod m = rc.request().method();
+    boolean mayHaveBody = m == io.vertx.core.http.HttpMethod.POST || m == io.vertx.core.http.HttpMethod.PUT
+        || m == io.vertx.core.http.HttpMethod.PATCH;
+    return mayHaveBody && !rc.request().isEnded() ? max : 0;
+  }
+
+  private static void answer(RoutingContext rc, io.pulse.http.EdgeAnswer a) {
     if (a.retryAfter() != null) {
       rc.response().putHeader(io.vertx.core.http.HttpHeaders.RETRY_AFTER, a.retryAfter());
     }
     rc.response().setStatusCode(a.status()).putHeader(io.vertx.core.http.HttpHeaders.CONTENT_TYPE, "application/json")
-        .end(io.vertx.core.buffer.Buffer.buffer(a.json())).onComplete(ar -> conn.shutdown(1, TimeUnit.SECONDS));
+        .end(io.vertx.core.buffer.Buffer.buffer(a.json()));
   }
 
   /** The handler objects of this instance. */
