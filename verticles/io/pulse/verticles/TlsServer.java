@@ -87,6 +87,10 @@ final class TlsServer {
         if (m.expired(System.currentTimeMillis())) {
           LOG.warn("TLS: the certificate in {} has expired ({}): clients will refuse it", tls.cert(), m.describe());
         }
+        LOG.info("TLS: {} on the OpenSSL engine ({}), HTTP/2 by ALPN; {} from {}; {}", tls.protocols(),
+            io.netty.handler.ssl.OpenSsl.versionString(), m.describe(), tls.cert(), tls.reloadCheckMs() > 0
+                ? "the files are looked at every " + tls.reloadCheckMs() + " ms (tls.reloadCheckMs) and a change served"
+                : "not reloaded (tls.reloadCheckMs 0)");
         return m;
       } catch (TlsMaterial.Unusable e) {
         throw new IllegalStateException("TLS (tls.cert " + tls.cert() + ", tls.key " + tls.key() + "): "
