@@ -162,8 +162,7 @@ public final class TlsMaterial {
       case "EC" -> "SHA256withECDSA";
       case "EdDSA", "Ed25519" -> "Ed25519";
       case "Ed448" -> "Ed448";
-      case "RSASSA-PSS" -> null;
-      default -> null;
+      default -> null; // RSASSA-PSS and anything rarer: the handshake is the check
     };
     if (!key.getAlgorithm().equals(pub.getAlgorithm()) && !(key.getAlgorithm().startsWith("Ed")
         && pub.getAlgorithm().startsWith("Ed"))) {
@@ -171,7 +170,7 @@ public final class TlsMaterial {
           + pub.getAlgorithm() + " key)");
     }
     if (alg == null) {
-      return; // a key type this check does not sign with: the TLS handshake is the check
+      return;
     }
     try {
       byte[] probe = "pulse key check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
