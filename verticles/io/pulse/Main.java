@@ -64,8 +64,12 @@ public final class Main {
     }, "pulse-shutdown"));
     String host = config.http().host().equals("0.0.0.0") ? "localhost" : config.http().host();
     System.out.println();
-    System.out.println("  Pulse is running:  http://" + host + ":" + pulse.port() + "/");
-    System.out.println("  API:               http://" + host + ":" + pulse.port() + "/api/v1   metrics: /metrics");
+    String scheme = config.tls().enabled() ? "https" : "http";
+    System.out.println("  Pulse is running:  " + scheme + "://" + host + ":" + pulse.port() + "/");
+    System.out.println("  API:               " + scheme + "://" + host + ":" + pulse.port() + "/api/v1   metrics: /metrics");
+    System.out.println("  TLS:               " + (config.tls().enabled() ? String.join(", ", config.tls().protocols())
+        + ", OpenSSL engine, HTTP/2 by ALPN" + (config.tls().selfSigned() ? " (self-signed: see the fingerprint above)"
+        : "; certificate reloaded on change") : "off (PULSE_TLS_CERT and PULSE_TLS_KEY turn it on)"));
     System.out.println("  demo generators:   " + (config.demo() ? "on" : "off (PULSE_DEMO=true turns them on)"));
     System.out.println("  history:           " + (pulse.database() == null
         ? "off (PULSE_STORAGE=false): nothing is kept across restarts"

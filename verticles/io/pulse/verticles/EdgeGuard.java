@@ -72,6 +72,10 @@ final class EdgeGuard {
     }
     Channel ch = ((io.vertx.core.net.impl.ConnectionBase) conn).channel();
     ChannelPipeline p = ch.pipeline();
+    if (conn instanceof io.vertx.core.http.impl.Http2ServerConnection) {
+      capHttp2(conn, ch, limits);
+      return false;
+    }
     if (p.get("httpDecoder") == null || p.get("handler") == null) {
       return false;
     }
@@ -89,6 +93,29 @@ final class EdgeGuard {
     p.addBefore("httpDecoder", "pulseBytes", g.new Bytes());
     p.addBefore("handler", "pulseGuard", new EdgeMessages(g));
     return true;
+  }
+
+  /**
+   * An HTTP/2 connection (TLS with ALPN h2) takes a slot of the connection cap like any other; past
+   * the cap, each of its requests is answered 503 ({@link #refusedHttp2}) and the connection is shut
+   * down after the first. The per-request guards of this class (header and body timeouts, the body
+   * budget, pipelining) watch HTTP/1.x framing and do not apply to it: there, Vert.x's HTTP/2
+   * settings (concurrent streams, flow-control windows, the RST flood guard), the TLS handshake
+   * timeout and the idle timeout bound what one connection holds.
+   */
+  private static void capHttp2(HttpConnection conn, Channel ch, EdgeLimits limits) {
+    if (limits.connections.tryOpen()) {
+      ch.closeFuture().addListener(f -> limits.connections.close());
+    } else {
+      limits.refusedConnections.increment();
+      limits.refusedHttp2.add(conn);
+      ch.closeFuture().addListener(f -> limits.refusedHttp2.remove(conn));
+    }
+  }
+
+  /** Whether {@code conn} is an HTTP/2 connection past the cap, whose requests are answered 503. */
+  static boolean refusedHttp2(HttpConnection conn, EdgeLimits limits) {
+    return !limits.refusedHttp2.isEmpty() && limits.refusedHttp2.contains(conn);
   }
 
   /** Milliseconds of a monotonic clock: the time the connection's state is told. */

@@ -20,6 +20,9 @@ final class EdgeLimits {
   final BodyBudget bodies;
   /** Replies (pong, subscribed, error, ...) waiting for WebSockets that do not read, over all sockets. */
   final AtomicInteger queuedReplies = new AtomicInteger();
+  /** HTTP/2 connections opened past the connection cap, until they close (see EdgeGuard.capHttp2). */
+  final java.util.Set<io.vertx.core.http.HttpConnection> refusedHttp2 =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
   final Counter refusedConnections;
   final Counter refusedBodies;
   final Counter headerTimeouts;

@@ -7,6 +7,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
@@ -46,9 +47,75 @@ public final class HttpVerticle extends VerticleBase {
     history = vertx.createSharedWorkerExecutor("pulse-history", 2);
     hub = new LiveHub(vertx, ctx, history);
     Router router = Router.router(vertx);
+    // before every route: HTTP/2 requests meet the connection cap and the body budget, every answer gets the
+    // security headers, and the API is closed to other sites' pages (CORS for the allowed ones)
+    BrowserPolicy browsers = new BrowserPolicy(ctx.config);
+    router.route().handler(this::http2Edge);
+    router.route().handler(browsers::headers);
+    router.route("/api/v1/*").handler(browsers::origins);
     Routes.mount(router, adapters(router), () -> ctx.callers, ctx.edge);
     handleFailures(router);
     return hub.start().compose(v -> listen(router)).onSuccess(s -> server = s);
+  }
+
+  /**
+   * What the edge guard does for HTTP/1.x connections at the Netty level, done here for HTTP/2 streams:
+   * a request on a connection opened past http.maxConnections is answered 503 and the connection shut;
+   * a request that may carry a body reserves it from the shared body budget (ingest.maxBufferedBodyBytes:
+   * what it declares, or ingest.maxBodyBytes when it declares nothing) until its answer ends or its stream
+   * goes, and is answered 503 with Retry-After when it does not fit.
+   */
+  private void http2Edge(RoutingContext rc) {
+    if (rc.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+      rc.next();
+      return;
+    }
+    HttpConnection conn = rc.request().connection();
+    if (!EdgeGuard.refusedHttp2(conn, ctx.edge)) {
+      long bytes = http2BodyReservation(rc);
+      if (bytes > 0 && !ctx.edge.bodies.tryReserve(bytes)) {
+        ctx.edge.refusedBodies.increment();
+        answer(rc, io.pulse.http.EdgeAnswer.bodyBudget(ctx.edge.bodies.capacity()));
+        return;
+      }
+      if (bytes > 0) {
+        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean(true);
+        rc.addEndHandler(ar -> {
+          if (held.getAndSet(false)) {
+            ctx.edge.bodies.release(bytes);
+          }
+        });
+      }
+      rc.next();
+      return;
+    }
+    rc.response().endHandler(v -> conn.shutdown(1, TimeUnit.SECONDS));
+    answer(rc, io.pulse.http.EdgeAnswer.connectionCap(ctx.edge.connections.max()));
+  }
+
+  /** Bytes an HTTP/2 request's body may take: its Content-Length, or the largest body when it has none and may send one. */
+  private long http2BodyReservation(RoutingContext rc) {
+    long max = ctx.config.ingest().maxBodyBytes();
+    String declared = rc.request().getHeader(io.vertx.core.http.HttpHeaders.CONTENT_LENGTH);
+    if (declared != null) {
+      try {
+        return Math.min(Math.max(0, Long.parseLong(declared.trim())), max);
+      } catch (NumberFormatException e) {
+        return max;
+      }
+    }
+    io.vertx.core.http.HttpMethod m = rc.request().method();
+    boolean mayHaveBody = m == io.vertx.core.http.HttpMethod.POST || m == io.vertx.core.http.HttpMethod.PUT
+        || m == io.vertx.core.http.HttpMethod.PATCH;
+    return mayHaveBody && !rc.request().isEnded() ? max : 0;
+  }
+
+  private static void answer(RoutingContext rc, io.pulse.http.EdgeAnswer a) {
+    if (a.retryAfter() != null) {
+      rc.response().putHeader(io.vertx.core.http.HttpHeaders.RETRY_AFTER, a.retryAfter());
+    }
+    rc.response().setStatusCode(a.status()).putHeader(io.vertx.core.http.HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(io.vertx.core.buffer.Buffer.buffer(a.json()));
   }
 
   /** The handler objects of this instance. */
@@ -99,7 +166,11 @@ public final class HttpVerticle extends VerticleBase {
     Replies.error(rc, 500, "internal error; see the server log");
   }
 
-  /** Opens the listener: host and port from http.host / http.port, the edge guard on every connection. */
+  /**
+   * Opens the listener: host and port from http.host / http.port, the edge guard on every
+   * connection; with TLS ({@code tls.*}), the OpenSSL engine, the configured TLS versions and HTTP/2
+   * by ALPN ({@link TlsServer#apply}).
+   */
   private Future<HttpServer> listen(Router router) {
     io.pulse.config.PulseConfig.Edge edge = ctx.config.edge();
     // a WebSocket frame may be as large as a message: LiveHub bounds fragmented messages to the same size
@@ -107,15 +178,39 @@ public final class HttpVerticle extends VerticleBase {
         // port 0: one free port chosen by the OS, shared by every instance (Vert.x shares a negative port's socket)
         .setPort(ctx.config.http().port() == 0 ? -1 : ctx.config.http().port())
         .setDecompressionSupported(true).setCompressionSupported(false)
-        .setHttp2ClearTextEnabled(false) // HTTP/1.1 only: the edge guard watches HTTP/1.x connections
+        // no cleartext HTTP/2 (h2c): HTTP/2 only over TLS, by ALPN, where the edge guard caps its connections
+        // (EdgeGuard.capHttp2) and Vert.x's HTTP/2 settings bound what one of them holds
+        .setHttp2ClearTextEnabled(false)
         // no WebSocket compression: each compressed socket holds zlib state (tens of kB, off the heap, per
         // socket), live messages are small, and without an extension Netty refuses frames with RSV bits (1002)
         .setPerMessageWebSocketCompressionSupported(false).setPerFrameWebSocketCompressionSupported(false)
         .setMaxWebSocketFrameSize(edge.wsMaxMessageBytes()).setMaxWebSocketMessageSize(edge.wsMaxMessageBytes())
         .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, edge.idleTimeoutMs())).setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+    TlsServer.apply(opts, ctx.config.tls(), ctx.tls);
     return vertx.createHttpServer(opts).requestHandler(router)
         .invalidRequestHandler(OpsApi::invalidRequest)
-        .connectionHandler(conn -> EdgeGuard.install(conn, ctx.edge)).listen();
+        .connectionHandler(conn -> {
+          if (ctx.tlsMeters != null) {
+            ctx.tlsMeters.connected(conn);
+          }
+          EdgeGuard.install(conn, ctx.edge);
+        }).listen();
+  }
+
+  /**
+   * Serves new connections with {@code ssl}'s certificate from now on (a reload of tls.cert /
+   * tls.key); connections open keep theirs. Runs on this instance's event loop.
+   */
+  Future<Boolean> updateTls(io.vertx.core.net.ServerSSLOptions ssl) {
+    io.vertx.core.Promise<Boolean> p = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> {
+      if (server == null) {
+        p.fail("the HTTP server of this instance is not listening");
+      } else {
+        server.updateSSLOptions(ssl, true).onComplete(p);
+      }
+    });
+    return p.future();
   }
 
   /**

@@ -127,13 +127,22 @@ public final class Pulse {
         .compose(v -> db != null && config.notifications().enabled() ? vertx.deployVerticle(new NotifyVerticle(ctx))
             : Future.succeededFuture((String) null))
         .compose(v -> vertx.deployVerticle(new ScoringVerticle(ctx)))
-        .compose(v -> vertx.deployVerticle(() -> {
-          HttpVerticle h = new HttpVerticle(ctx);
-          synchronized (https) {
-            https.add(h);
+        .compose(v -> TlsServer.prepare(vertx, config.tls()))
+        .compose(tls -> {
+          ctx.tls = tls;
+          if (tls != null) {
+            ctx.tlsMeters.current.set(tls);
           }
-          return h;
-        }, new DeploymentOptions().setInstances(httpInstances)))
+          BrowserPolicy.announce(config);
+          return vertx.deployVerticle(() -> {
+            HttpVerticle h = new HttpVerticle(ctx);
+            synchronized (https) {
+              https.add(h);
+            }
+            return h;
+          }, new DeploymentOptions().setInstances(httpInstances));
+        })
+        .onSuccess(v -> TlsServer.watch(vertx, config.tls(), https, ctx.tlsMeters))
         .compose(v -> config.demo()
             ? vertx.deployVerticle(new DemoVerticle(demoIngest(vertx, ctx), clock, 42L, db == null ? null : db.pool()))
             : Future.succeededFuture((String) null))

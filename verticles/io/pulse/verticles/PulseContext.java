@@ -92,6 +92,14 @@ public final class PulseContext {
   /** Who each HTTP request is from; tests install their own in-process ({@link Pulse#callers}), never configuration. */
   volatile io.pulse.core.CallerResolver callers = io.pulse.core.CallerResolver.ANONYMOUS;
 
+  /**
+   * The certificate the HTTP instances start with (null: TLS off): set by {@link Pulse} before they
+   * are deployed, read by them as they start; later changes go to the running servers directly.
+   */
+  volatile io.pulse.http.TlsMaterial tls;
+  /** TLS connection and reload meters; null when TLS is off. */
+  final TlsServer.Meters tlsMeters;
+
   /** Connection cap, request-body budget and their meters, shared by the HTTP instances. */
   final EdgeLimits edge;
 
@@ -142,6 +150,7 @@ public final class PulseContext {
     this.aggregationGuard = new io.pulse.agg.AggregationGuard(health, shards,
         Math.max(5_000L, 10 * config.live().flushMs()), io.pulse.agg.AggregationGuard.DEFAULT_QUIET_MS, clock.millis());
     this.edge = new EdgeLimits(config.edge(), config.ingest().maxBodyBytes(), registry, config.fairUse(), clock);
+    this.tlsMeters = config.tls().enabled() ? new TlsServer.Meters(registry) : null;
   }
 
   private static Timer latency(MeterRegistry registry, String kind) {

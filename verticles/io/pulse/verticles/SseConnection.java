@@ -87,6 +87,8 @@ final class SseConnection extends LiveConnection {
       res.write("event: closing\ndata: " + new JsonObject().put("type", "closing").put("reason", reason).encode()
           + "\n\n");
       res.end();
+    } else if (connection instanceof io.vertx.core.http.impl.Http2ServerConnection) {
+      res.reset(0x8); // CANCEL: an HTTP/2 connection carries other streams (of this client) that are not slow
     } else {
       connection.close();
     }

@@ -67,11 +67,41 @@ public final class PulseConfig {
     m.put("PULSE_LIMIT_INGEST_EVENTS_PER_ADDRESS", "limits.ingestEventsPerAddress.rate");
     m.put("PULSE_LIMIT_LIVE_CONNECTIONS_PER_TOKEN", "limits.liveConnectionsPerToken");
     m.put("PULSE_LIMIT_SUBSCRIPTIONS_PER_CONNECTION", "limits.subscriptionsPerConnection");
+    m.put("PULSE_TLS", "tls.enabled");
+    m.put("PULSE_TLS_CERT", "tls.cert");
+    m.put("PULSE_TLS_KEY", "tls.key");
+    m.put("PULSE_TLS_SELF_SIGNED", "tls.selfSigned");
+    m.put("PULSE_TLS_PROTOCOLS", "tls.protocols");
+    m.put("PULSE_TLS_RELOAD_CHECK_MS", "tls.reloadCheckMs");
+    m.put("PULSE_ALLOWED_ORIGINS", "http.allowedOrigins");
     ENV = Collections.unmodifiableMap(m);
   }
 
   /** HTTP listener. {@code instances} 0 means one per event loop. */
   public record Http(String host, int port, int instances) {
+  }
+
+  /**
+   * TLS on the HTTP port ({@code tls.*}), always with the OpenSSL engine and HTTP/2 by ALPN. On when
+   * {@code tls.enabled}, when both {@code tls.cert} and {@code tls.key} are set, or in {@code
+   * tls.selfSigned} mode.
+   *
+   * @param cert PEM file of the certificate (chain), "" for none
+   * @param key PEM file of its private key, "" for none
+   * @param selfSigned a certificate for localhost made at start (for trying TLS out; browsers warn)
+   * @param protocols the TLS versions served: TLSv1.3, and TLSv1.2 only when listed
+   * @param reloadCheckMs how often the certificate and key files are looked at for a change (0: never)
+   */
+  public record Tls(boolean enabled, String cert, String key, boolean selfSigned, List<String> protocols,
+      long reloadCheckMs) {
+
+    /** The TLS versions Pulse serves at most: anything older is refused by the configuration. */
+    public static final List<String> SUPPORTED = List.of("TLSv1.3", "TLSv1.2");
+
+    /** Whether the certificate comes from files (and is watched for changes). */
+    public boolean fromFiles() {
+      return enabled && !selfSigned;
+    }
   }
 
   /** Limits on what one request and one event may carry. */
@@ -304,6 +334,8 @@ public final class PulseConfig {
   private final Notify notify;
   private final Scoring scoring;
   private final FairUse fairUse;
+  private final Tls tls;
+  private final List<String> allowedOrigins;
 
   private PulseConfig(JsonObject json, Map<String, String> sources) {
     this.json = json;
@@ -360,6 +392,77 @@ public final class PulseConfig {
     this.notify = readNotify(r);
     this.scoring = readScoring(r, demo);
     this.fairUse = readFairUse(r);
+    this.tls = readTls(r);
+    this.allowedOrigins = readOrigins(r);
+  }
+
+  private static Tls readTls(Reader r) {
+    String cert = r.optString("tls.cert").trim();
+    String key = r.optString("tls.key").trim();
+    boolean selfSigned = r.bool("tls.selfSigned");
+    if (cert.isEmpty() != key.isEmpty()) {
+      throw r.bad(cert.isEmpty() ? "tls.cert" : "tls.key", "tls.cert and tls.key (PULSE_TLS_CERT, PULSE_TLS_KEY) "
+          + "go together: set both PEM files, or neither");
+    }
+    if (selfSigned && !cert.isEmpty()) {
+      throw r.bad("tls.selfSigned", "is for trying TLS out without files: unset it, or unset tls.cert and tls.key");
+    }
+    boolean enabled = r.bool("tls.enabled") || selfSigned || !cert.isEmpty();
+    if (enabled && !selfSigned && cert.isEmpty()) {
+      throw r.bad("tls.enabled", "needs a certificate: tls.cert and tls.key (PULSE_TLS_CERT, PULSE_TLS_KEY), "
+          + "or tls.selfSigned (PULSE_TLS_SELF_SIGNED=true) to try it out");
+    }
+    for (String[] f : new String[][] {{"tls.cert", cert}, {"tls.key", key}}) {
+      if (!f[1].isEmpty() && !Files.isReadable(Path.of(f[1]))) {
+        throw r.bad(f[0], "cannot read " + Path.of(f[1]).toAbsolutePath());
+      }
+    }
+    List<String> protocols = new ArrayList<>();
+    for (String p : r.list("tls.protocols")) {
+      String name = p.trim();
+      if (!Tls.SUPPORTED.contains(name)) {
+        throw r.bad("tls.protocols", "\"" + name + "\" is refused: Pulse serves TLSv1.3, and TLSv1.2 only when listed "
+            + "(older versions are insecure); got " + r.raw("tls.protocols"));
+      }
+      if (!protocols.contains(name)) {
+        protocols.add(name);
+      }
+    }
+    if (protocols.isEmpty()) {
+      throw r.bad("tls.protocols", "must name at least one TLS version, such as [\"TLSv1.3\"]");
+    }
+    long reload = r.longIn("tls.reloadCheckMs", 0, 86_400_000L);
+    if (reload > 0 && reload < 100) {
+      throw r.bad("tls.reloadCheckMs", "must be 0 (never look again) or at least 100 ms, got " + reload);
+    }
+    return new Tls(enabled, cert, key, selfSigned, List.copyOf(protocols), reload);
+  }
+
+  /**
+   * The origins (scheme://host[:port]) whose pages may call the API and open the live feed besides
+   * the server's own; "*" (any) only when configured so. Normalised: lower case, no default port.
+   */
+  private static List<String> readOrigins(Reader r) {
+    List<String> out = new ArrayList<>();
+    for (String o : r.list("http.allowedOrigins")) {
+      String t = o.trim();
+      if (t.isEmpty()) {
+        continue;
+      }
+      if (t.equals("*")) {
+        out.add(t);
+        continue;
+      }
+      String n = io.pulse.http.OriginPolicy.normalise(t);
+      if (n == null) {
+        throw r.bad("http.allowedOrigins", "\"" + t + "\" is not an origin: write scheme://host[:port] such as "
+            + "https://dash.example.com, without a path (or \"*\" for any origin)");
+      }
+      if (!out.contains(n)) {
+        out.add(n);
+      }
+    }
+    return List.copyOf(out);
   }
 
   private static FairUse readFairUse(Reader r) {
@@ -846,6 +949,29 @@ public final class PulseConfig {
       return n;
     }
 
+    /** A list of strings: a JSON array, or a comma-separated string (from a variable or -D property). */
+    List<String> list(String key) {
+      Object v = raw(key);
+      List<String> out = new ArrayList<>();
+      if (v instanceof String text) {
+        for (String part : text.split(",")) {
+          if (!part.isBlank()) {
+            out.add(part.trim());
+          }
+        }
+      } else if (v instanceof JsonArray a) {
+        for (Object o : a) {
+          if (!(o instanceof String)) {
+            throw bad(key, "must be a list of strings, got " + o);
+          }
+          out.add((String) o);
+        }
+      } else {
+        throw bad(key, "must be a list of strings (or one comma-separated string), got " + v);
+      }
+      return out;
+    }
+
     int intIn(String key, int min, int max) {
       return (int) longIn(key, min, max);
     }
@@ -942,6 +1068,19 @@ public final class PulseConfig {
   /** Fair use: request rates per token and address, live connections per token, subscriptions per socket. */
   public FairUse fairUse() {
     return fairUse;
+  }
+
+  /** TLS on the HTTP port ({@code tls.*}). */
+  public Tls tls() {
+    return tls;
+  }
+
+  /**
+   * Origins besides the server's own whose pages may call {@code /api/v1} (CORS) and open its
+   * WebSocket ({@code http.allowedOrigins}); empty by default, "*" only when configured.
+   */
+  public List<String> allowedOrigins() {
+    return allowedOrigins;
   }
 
   /** Webhook notifications ({@code notify.*}). */

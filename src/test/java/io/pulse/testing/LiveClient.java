@@ -77,8 +77,14 @@ public final class LiveClient implements AutoCloseable {
 
   /** {@link #sse(int, String, String)} with these request headers as well. */
   public static LiveClient sse(int port, String query, String lastEventId, java.util.Map<String, String> headers) {
+    return sse(new HttpClientOptions(), port, query, lastEventId, headers);
+  }
+
+  /** {@link #sse(int, String, String, java.util.Map)} through a client made with {@code options} (TLS, HTTP/2). */
+  public static LiveClient sse(HttpClientOptions options, int port, String query, String lastEventId,
+      java.util.Map<String, String> headers) {
     LiveClient c = new LiveClient();
-    c.httpClient = c.vertx.createHttpClient(new HttpClientOptions());
+    c.httpClient = c.vertx.createHttpClient(options);
     RequestOptions ro = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(port)
         .setURI("/api/v1/live/sse?" + query).addHeader("Accept", "text/event-stream");
     headers.forEach(ro::addHeader);
@@ -122,6 +128,11 @@ public final class LiveClient implements AutoCloseable {
 
   public int sseStatus() {
     return sse.statusCode();
+  }
+
+  /** The HTTP version the SSE response came over. */
+  public io.vertx.core.http.HttpVersion sseVersion() {
+    return sse.version();
   }
 
   public void send(JsonObject op) {

@@ -109,7 +109,7 @@ public final class TestPulse implements AutoCloseable {
   }
 
   private static final java.util.regex.Pattern BANNER_PORT =
-      java.util.regex.Pattern.compile("Pulse is running: +http://[^/]*:(\\d+)/");
+      java.util.regex.Pattern.compile("Pulse is running: +https?://[^/]*:(\\d+)/");
 
   /**
    * Starts a child Pulse ({@link #childProcess} with {@code PULSE_HTTP_PORT=0}, the port chosen by

@@ -1,0 +1,197 @@
+package io.pulse.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pulse.testing.Await;
+import io.pulse.testing.LiveClient;
+import io.pulse.testing.TestPulse;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.OpenSSLEngineOptions;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import javax.net.ssl.SSLException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Pulse over TLS from certificate files (tls.cert / tls.key), default settings: TLS 1.3 only, the
+ * OpenSSL engine on the server side (seen through the server's own connection counter, which names
+ * the engine class of each TLS session), HTTP/2 by ALPN, and the live feed over it.
+ */
+@DisplayName("TLS: OpenSSL engine, TLS 1.3, HTTP/2 by ALPN, the live feed over TLS")
+class TlsServerTest {
+
+  private static Path dir;
+  private static TlsKit.Cert cert;
+  private static TestPulse pulse;
+  private static HttpClient client;
+  private static TlsKit.Remembering trust;
+
+  @BeforeAll
+  static void start() throws Exception {
+    dir = Files.createTempDirectory("pulse-tls");
+    cert = TlsKit.make(dir, "a");
+    pulse = TestPulse.start(new JsonObject()
+        .put("tls", new JsonObject().put("cert", cert.cert().toString()).put("key", cert.key().toString()))
+        .put("aggregation", new JsonObject().put("window", "200ms").put("allowedLatenessMs", 100))
+        .put("live", new JsonObject().put("flushMs", 50).put("heartbeatMs", 1000)));
+    trust = new TlsKit.Remembering();
+    client = TlsKit.https(trust);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (pulse != null) {
+      pulse.close();
+    }
+  }
+
+  private static String metrics() throws Exception {
+    HttpResponse<String> r = TlsKit.get(client, pulse.port(), "/metrics");
+    assertEquals(200, r.statusCode(), r.body());
+    return r.body();
+  }
+
+  @Test
+  @DisplayName("a TLS 1.3 handshake shows the configured certificate, and the server's session is OpenSSL's")
+  void tls13OnOpenSsl() throws Exception {
+    String before = metrics();
+    double openssl = TlsKit.counter(before, "pulse_tls_connections_total", "engine=\"openssl\"", "protocol=\"TLSv1.3\"");
+    String[] got = TlsKit.handshake(pulse.port(), "TLSv1.3");
+    assertEquals("TLSv1.3", got[0]);
+    assertEquals(cert.fingerprint(), got[1], "the certificate of tls.cert is served");
+    // the raw handshake above and the /metrics calls count as TLS 1.3 connections on the OpenSSL engine
+    String after = Await.until("the handshake counted by the server", TlsServerTest::metrics,
+        m -> TlsKit.counter(m, "pulse_tls_connections_total", "engine=\"openssl\"", "protocol=\"TLSv1.3\"")
+            > openssl, 5000);
+    assertEquals(0.0, TlsKit.counter(after, "pulse_tls_connections_total", "engine=\"jdk\""),
+        "no connection on the JDK's engine: " + after);
+    assertEquals(0.0, TlsKit.counter(after, "pulse_tls_connections_total", "protocol=\"TLSv1.2\""));
+  }
+
+  @Test
+  @DisplayName("TLS 1.2 is refused when tls.protocols does not list it")
+  void tls12Refused() {
+    assertThrows(SSLException.class, () -> TlsKit.handshake(pulse.port(), "TLSv1.2"));
+  }
+
+  @Test
+  @DisplayName("TLS 1.1 is refused (an OpenSSL client that really offers 1.1 gets no session)")
+  void tls11Refused() {
+    // the JDK's client has TLS 1.1 disabled by default, so the offer is made by BoringSSL (TlsModesTest shows it can
+    // connect to a server that speaks 1.1)
+    io.vertx.core.Vertx v = io.vertx.core.Vertx.vertx();
+    try {
+      Throwable e = assertThrows(Exception.class, () -> TlsModesTest.connectTls11(v, pulse.port()));
+      assertTrue(String.valueOf(e).toLowerCase().contains("ssl") || String.valueOf(e).toLowerCase().contains("handshake")
+          || String.valueOf(e).toLowerCase().contains("closed") || String.valueOf(e).toLowerCase().contains("protocol"),
+          "a handshake failure: " + e);
+    } finally {
+      v.close();
+    }
+  }
+
+  @Test
+  @DisplayName("HTTP/2 is agreed by ALPN; answers carry HSTS and the security headers")
+  void http2ByAlpn() throws Exception {
+    HttpResponse<String> r = TlsKit.get(client, pulse.port(), "/health/live");
+    assertEquals(200, r.statusCode());
+    assertEquals(HttpClient.Version.HTTP_2, r.version());
+    assertEquals("max-age=31536000", r.headers().firstValue("Strict-Transport-Security").orElse(null));
+    assertEquals("nosniff", r.headers().firstValue("X-Content-Type-Options").orElse(null));
+    HttpResponse<String> page = TlsKit.get(client, pulse.port(), "/");
+    assertEquals(200, page.statusCode());
+    assertEquals(HttpClient.Version.HTTP_2, page.version());
+    assertTrue(page.headers().firstValue("Content-Security-Policy").orElse("").startsWith("default-src 'self'"));
+    String m = metrics();
+    assertTrue(TlsKit.counter(m, "pulse_tls_connections_total", "http=\"h2\"") >= 1, m);
+  }
+
+  @Test
+  @DisplayName("plain HTTP on the TLS port gets no answer")
+  void plainHttpRefused() {
+    TestPulse.Response r;
+    try {
+      r = pulse.get("/health/live");
+    } catch (IllegalStateException e) {
+      return; // the connection was closed: nothing was served in the clear
+    }
+    assertTrue(r.status() != 200, "no 200 over plain HTTP: " + r);
+  }
+
+  private static String line(String stream, double v) {
+    return "{\"stream\":\"" + stream + "\",\"dims\":{\"region\":\"eu\"},\"values\":{\"v\":" + v + "}}\n";
+  }
+
+  private static void post(String stream) throws Exception {
+    HttpResponse<String> r = TlsKit.post(client, pulse.port(), "/api/v1/streams/" + stream + "/events",
+        "application/x-ndjson", line(stream, 1));
+    assertEquals(202, r.statusCode(), r.body());
+  }
+
+  @Test
+  @DisplayName("WebSocket over TLS: subscribed, and rollups of events posted over HTTPS arrive")
+  void websocketOverTls() throws Exception {
+    WebSocketClientOptions o = new WebSocketClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false);
+    try (LiveClient ws = LiveClient.websocket(pulse.port(), o)) {
+      ws.send(new JsonObject().put("op", "subscribe").put("id", "t").put("stream", "tlsws"));
+      ws.await(m -> "subscribed".equals(m.type()), 5000);
+      Await.until("a rollup over the TLS WebSocket", () -> {
+        post("tlsws");
+        ws.collect(200);
+        return ws.seen().stream().anyMatch(m -> "rollup".equals(m.type()));
+      }, ok -> ok, 10_000, 300);
+    }
+  }
+
+  @Test
+  @DisplayName("SSE over TLS with HTTP/1.1: rollups arrive")
+  void sseOverTls() throws Exception {
+    HttpClientOptions o = new HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false);
+    try (LiveClient sse = LiveClient.sse(o, pulse.port(), "stream=tlssse", null, Map.of())) {
+      assertEquals(200, sse.sseStatus());
+      assertEquals(HttpVersion.HTTP_1_1, sse.sseVersion());
+      sse.await(m -> "subscribed".equals(m.event()), 5000);
+      Await.until("a rollup over TLS SSE", () -> {
+        post("tlssse");
+        sse.collect(200);
+        return sse.seen().stream().anyMatch(m -> "rollup".equals(m.event()));
+      }, ok -> ok, 10_000, 300);
+    }
+  }
+
+  @Test
+  @DisplayName("SSE over HTTP/2 (ALPN h2): each stream gets its own rollups")
+  void sseOverHttp2() throws Exception {
+    HttpClientOptions o = new HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false).setUseAlpn(true)
+        .setProtocolVersion(HttpVersion.HTTP_2).setSslEngineOptions(new OpenSSLEngineOptions());
+    try (LiveClient a = LiveClient.sse(o, pulse.port(), "stream=h2a", null, Map.of());
+        LiveClient b = LiveClient.sse(o, pulse.port(), "stream=h2b", null, Map.of())) {
+      assertEquals(HttpVersion.HTTP_2, a.sseVersion());
+      assertEquals(HttpVersion.HTTP_2, b.sseVersion());
+      a.await(m -> "subscribed".equals(m.event()), 5000);
+      b.await(m -> "subscribed".equals(m.event()), 5000);
+      Await.until("rollups on both HTTP/2 SSE streams", () -> {
+        post("h2a");
+        post("h2b");
+        a.collect(100);
+        b.collect(100);
+        return a.seen().stream().anyMatch(m -> "rollup".equals(m.event()))
+            && b.seen().stream().anyMatch(m -> "rollup".equals(m.event()));
+      }, ok -> ok, 10_000, 300);
+      assertNull(a.seen().stream().filter(m -> "rollup".equals(m.event()))
+          .filter(m -> !"h2a".equals(m.json().getString("stream"))).findFirst().orElse(null));
+    }
+  }
+}
