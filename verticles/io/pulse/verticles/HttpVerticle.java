@@ -46,7 +46,7 @@ public final class HttpVerticle extends VerticleBase {
     history = vertx.createSharedWorkerExecutor("pulse-history", 2);
     hub = new LiveHub(vertx, ctx, history);
     Router router = Router.router(vertx);
-    Routes.mount(router, adapters(router), () -> ctx.callers);
+    Routes.mount(router, adapters(router), () -> ctx.auth);
     handleFailures(router);
     return hub.start().compose(v -> listen(router)).onSuccess(s -> server = s);
   }
