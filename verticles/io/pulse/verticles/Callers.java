@@ -118,6 +118,34 @@ final class Callers {
     };
   }
 
+  /** Whether the caller may read stream {@code name} (its READ scope may name only some streams). */
+  static boolean sees(RoutingContext rc, String name) {
+    return of(rc).grants().allows(Scope.READ, name);
+  }
+
+  /**
+   * A listing with only what the caller may read: the entries of {@code body}'s array {@code key}
+   * whose "stream" its READ scope covers, and without the totals that count the others ({@code
+   * counts}). Unchanged for a caller that reads every stream of its tenant.
+   */
+  static JsonObject visible(RoutingContext rc, JsonObject body, String key, String... counts) {
+    Caller c = of(rc);
+    if (c.grants().allowsAll(Scope.READ) || body == null || body.getJsonArray(key) == null) {
+      return body;
+    }
+    io.vertx.core.json.JsonArray kept = new io.vertx.core.json.JsonArray();
+    for (Object o : body.getJsonArray(key)) {
+      if (o instanceof JsonObject j && j.getValue("stream") instanceof String s && c.grants().allows(Scope.READ, s)) {
+        kept.add(j);
+      }
+    }
+    JsonObject out = body.copy().put(key, kept);
+    for (String n : counts) {
+      out.remove(n);
+    }
+    return out;
+  }
+
   /** The caller of a request on a non-public route. */
   static Caller of(RoutingContext rc) {
     return identity(rc).caller();
