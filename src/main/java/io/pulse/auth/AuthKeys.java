@@ -225,7 +225,8 @@ public record AuthKeys(List<PubSecKeyOptions> verify, PubSecKeyOptions sign, Str
     }
   }
 
-  static String pem(String type, byte[] der) {
+  /** A PEM block of {@code type} holding {@code der}. */
+  public static String pem(String type, byte[] der) {
     return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
         + "\n-----END " + type + "-----\n";
   }
