@@ -157,6 +157,18 @@ class AuthServerTest {
   }
 
   @Test
+  @DisplayName("the page is served without a token (it reads access_token from its address); the API is not")
+  void pageWithoutToken() {
+    TestPulse.Response page = pulse.get("/");
+    assertEquals(200, page.status());
+    assertTrue(page.body().contains("<html") || page.body().contains("<!DOCTYPE") || page.body().contains("<!doctype"));
+    TestPulse.Response js = pulse.get("/app.js");
+    assertEquals(200, js.status());
+    assertTrue(js.body().contains("access_token"), "the page sends the token of its address");
+    assertEquals(401, pulse.get("/api/v1/streams").status());
+  }
+
+  @Test
   @DisplayName("the server's signer adds iat, exp, iss and a fresh jti")
   void signer() {
     String t = pulse.token("acme", "read");
