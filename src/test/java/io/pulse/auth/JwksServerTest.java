@@ -88,13 +88,40 @@ class JwksServerTest {
       served.set(new JsonObject().put("keys", new JsonArray().add(jwk(k2, "k2"))));
       assertEquals(200, whoami(p, m2.sign(Minter.claims("acme", "read"))));
       assertEquals(2, fetches.get(), "the unknown kid fetched the set again");
+      // a body sent with a token whose key must be fetched first is kept whole (held while the set is fetched)
+      KeyPair k3 = Minter.es256();
+      served.set(new JsonObject().put("keys", new JsonArray().add(jwk(k2, "k2")).add(jwk(k3, "k3"))));
+      StringBuilder body = new StringBuilder();
+      for (int i = 0; i < 20_000; i++) {
+        body.append("{\"stream\":\"jw\",\"values\":{\"v\":").append(i).append("}}\n");
+      }
+      HttpResponse<String> sent = p.request("POST", "/api/v1/streams/jw/events", null,
+          "Content-Type", "application/x-ndjson",
+          "Authorization", "Bearer " + Minter.of(p.pulse().vertx(), k3, "k3").sign(Minter.claims("acme", "ingest")));
+      assertEquals(3, fetches.get(), "k3 was fetched");
+      assertEquals(400, sent.statusCode(), "an empty body is still read and answered: " + sent.body());
+      KeyPair k4 = Minter.es256();
+      served.set(new JsonObject().put("keys", new JsonArray().add(jwk(k3, "k3")).add(jwk(k4, "k4"))));
+      try {
+        HttpResponse<String> big = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create(p.baseUrl() + "/api/v1/events")).header("Content-Type", "application/x-ndjson")
+            .header("Authorization", "Bearer " + Minter.of(p.pulse().vertx(), k4, "k4")
+                .sign(Minter.claims("acme", "ingest")))
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, big.statusCode(), big.body());
+        assertEquals(20_000, new JsonObject(big.body()).getInteger("accepted"), big.body());
+        assertEquals(4, fetches.get(), "k4 was fetched while the body waited");
+      } catch (java.io.IOException | InterruptedException e) {
+        throw new AssertionError(e);
+      }
       HttpResponse<String> old = p.request("GET", "/api/v1/whoami", null,
           TestPulse.bearer(m1.sign(Minter.claims("acme", "read"))));
       assertEquals(401, old.statusCode(), "k1 left the set: " + old.body());
       assertTrue(new JsonObject(old.body()).getString("error").contains("unknown key id"), old.body());
       // a key of the right id that did not sign it: a bad signature, not an unknown key
       HttpResponse<String> forged = p.request("GET", "/api/v1/whoami", null,
-          TestPulse.bearer(Minter.stranger(p.pulse().vertx(), "k2").sign(Minter.claims("acme", "read"))));
+          TestPulse.bearer(Minter.stranger(p.pulse().vertx(), "k4").sign(Minter.claims("acme", "read"))));
       assertTrue(new JsonObject(forged.body()).getString("error").contains("bad signature"), forged.body());
     }
   }
