@@ -95,6 +95,20 @@ class ConfiguredKeysTest {
   }
 
   @Test
+  @DisplayName("with auth off, whoami says so: the default tenant, anonymous, every scope; no key is generated")
+  void whoamiOff() {
+    try (TestPulse p = TestPulse.start(null)) {
+      JsonObject me = p.get("/api/v1/whoami").json();
+      assertEquals("off", me.getString("auth"));
+      assertEquals("default", me.getString("tenant"));
+      assertEquals("anonymous", me.getString("subject"));
+      assertEquals(java.util.List.of("admin"), me.getJsonArray("scopes").getList());
+      assertNull(p.pulse().signer());
+      assertTrue(Files.notExists(Path.of(p.pulse().config().dataDir(), AuthKeys.DIR)));
+    }
+  }
+
+  @Test
   @DisplayName("auth is on by default, off by default in the demo, and PULSE_AUTH decides either way")
   void defaults() {
     assertTrue(PulseConfig.load(Map.of(), Map.of()).auth().enabled());
