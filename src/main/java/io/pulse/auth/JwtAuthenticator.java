@@ -181,7 +181,7 @@ public final class JwtAuthenticator implements Authenticator {
       throw new AuthFailure("unsigned token (alg none): refused");
     }
     if (!algorithms.contains(String.valueOf(alg))) {
-      throw new AuthFailure("token signed with " + alg + ": Pulse accepts " + String.join(", ", algorithms.stream()
+      throw new AuthFailure("token signed with " + clip(String.valueOf(alg)) + ": Pulse accepts " + String.join(", ", algorithms.stream()
           .sorted().toList()));
     }
     return header;
