@@ -415,9 +415,14 @@
     try {
       const r = await apiFetch('api/v1/streams');
       if (r.status === 401 || r.status === 403) {
+        // a plain message, never a login page (a wallboard has nobody to log in): what the server said, and what to do
+        let why = '';
+        try { why = String((await r.json()).error || ''); } catch (e) { /* not JSON */ }
         showBanner('auth', r.status === 401
-          ? 'Not signed in: open this page with ?access_token=<token> (a token with the read scope).'
-          : 'This token may not read streams (403).');
+          ? (token ? 'The token in this page\'s address was refused' + (why ? ' (' + why + ')' : '')
+              + ': open it with a valid ?access_token=<token>.'
+            : 'Not signed in: open this page with ?access_token=<token> (a token with the read scope).')
+          : 'This token may not read streams' + (why ? ' (' + why + ')' : ' (403)') + '.');
         return;
       }
       if (!r.ok) throw new Error('HTTP ' + r.status);

@@ -22,6 +22,12 @@ public final class Main {
       System.exit(io.pulse.demo.DemoReport.cli(java.util.Arrays.copyOfRange(args, 1, args.length)));
       return;
     }
+    if (args.length > 0 && args[0].equals("token")) {
+      // pulse token --tenant T --scopes ingest,read --ttl 1h: a token signed with this server's key
+      System.exit(TokenCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.getenv(),
+          System.getProperties(), System.out, System.err));
+      return;
+    }
     if (args.length > 0 && args[0].equals("nab")) {
       // pulse nab --data DIR --out DIR: the NAB benchmark run, no server
       System.exit(io.pulse.detect.nab.NabRunner.main(java.util.Arrays.copyOfRange(args, 1, args.length),
@@ -74,7 +80,10 @@ public final class Main {
     System.out.println("  history:           " + (pulse.database() == null
         ? "off (PULSE_STORAGE=false): nothing is kept across restarts"
         : pulse.database().description()));
-    System.out.println("  authentication:    not implemented in this version; keep Pulse on a trusted network");
+    System.out.println("  authentication:    " + (config.auth().enabled()
+        ? "on: every /api/v1 call needs a token (java -jar pulse.jar token --tenant T --scopes read prints one)"
+        : "OFF (PULSE_AUTH=false" + (config.auth().explicit() ? "" : ", the demo's default")
+            + "): keep Pulse on a trusted network"));
     System.out.println();
   }
 

@@ -52,7 +52,9 @@ final class AlertsApi {
   void list(RoutingContext rc) {
     JsonObject req = request(rc, "list").put("state", rc.queryParams().get("state"))
         .put("stream", rc.queryParams().get("stream"));
-    ask(rc, req);
+    rc.vertx().eventBus().<JsonObject>request(Addresses.ALERTS_REQUEST, req, ASK)
+        .onSuccess(m -> json(rc, 200, Callers.visible(rc, m.body(), "alerts", "total")))
+        .onFailure(e -> failed(rc, e));
   }
 
   /** GET /api/v1/alerts/{id}: with its transitions; an alert no longer in memory is read from storage. */

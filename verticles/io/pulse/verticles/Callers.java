@@ -1,16 +1,31 @@
 package io.pulse.verticles;
 
+import io.pulse.auth.AuthFailure;
+import io.pulse.auth.Authenticator;
+import io.pulse.auth.Identity;
 import io.pulse.core.Caller;
-import io.pulse.core.CallerResolver;
 import io.pulse.core.Scope;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
  * The request's {@link Caller}: resolved once, by the first handler of every route that is not
- * {@link Scope#PUBLIC}, and kept on the routing context. Handlers read the tenant and the audit
- * log's actor from {@link #of} and from nowhere else.
+ * {@link Scope#PUBLIC}, and kept on the routing context; then the route's scope is checked. Handlers
+ * read the tenant and the audit log's actor from {@link #of} and from nowhere else.
+ *
+ * <ul>
+ *   <li>401 (with {@code WWW-Authenticate: Bearer ...}) when the caller cannot be established: no
+ *       token, or one that is not valid (the reason is the JSON's {@code error});</li>
+ *   <li>403 when the token lacks the route's scope (the JSON names the scope needed);</li>
+ *   <li>404 when the route names a stream ({@code :stream}) that the token's scope does not cover
+ *       (a pattern such as {@code read:checkout*}): such a stream answers as if it did not exist,
+ *       like another tenant's. Sending events to it is a 403 instead, as ingest creates streams.</li>
+ * </ul>
  */
 final class Callers {
 
@@ -19,28 +34,77 @@ final class Callers {
   private Callers() {
   }
 
-  /**
-   * Resolves the caller of a request for a route of {@code scope} (not checked until the JWT work
-   * gives callers scopes); a resolver that refuses the request (IllegalArgumentException) makes it
-   * a 401.
-   */
-  static Handler<RoutingContext> resolve(Supplier<CallerResolver> resolver, Scope scope) {
+  /** Resolves the caller of a request for a route of {@code scope}, and checks the scope. */
+  static Handler<RoutingContext> resolve(Supplier<Authenticator> auth, Scope scope) {
     return rc -> {
-      if (rc.get(KEY) == null) {
-        Caller caller;
-        try {
-          caller = resolver.get().resolve(rc.request()::getHeader, Callers.param(rc));
-        } catch (IllegalArgumentException e) {
-          Replies.error(rc, 401, e.getMessage() == null ? "who is calling could not be established" : e.getMessage());
-          return;
-        }
-        if (caller == null) {
-          throw new IllegalStateException("the caller resolver answered null for " + rc.request().path());
-        }
-        rc.put(KEY, caller);
+      Identity known = rc.get(KEY);
+      if (known != null) {
+        allow(rc, known, scope);
+        return;
       }
-      rc.next();
+      Future<Identity> f;
+      try {
+        f = auth.get().authenticate(rc.request()::getHeader, Callers.param(rc));
+      } catch (RuntimeException e) {
+        f = Future.failedFuture(e);
+      }
+      if (f.isComplete()) {
+        done(rc, f, scope);
+      } else {
+        // a key set being fetched: hold the body until the route's next handler (its body handler) reads it
+        rc.request().pause();
+        f.onComplete(ar -> {
+          done(rc, ar, scope);
+          rc.request().resume();
+        });
+      }
     };
+  }
+
+  private static void done(RoutingContext rc, AsyncResult<Identity> ar, Scope scope) {
+    if (ar.failed()) {
+      Throwable e = ar.cause();
+      if (e instanceof IllegalArgumentException) {
+        String reason = e.getMessage() == null ? "who is calling could not be established" : e.getMessage();
+        boolean missing = e instanceof AuthFailure a && a.missingToken();
+        rc.response().putHeader("WWW-Authenticate", AuthFailure.challenge(reason, missing));
+        Replies.error(rc, 401, reason);
+      } else {
+        rc.fail(e);
+      }
+      return;
+    }
+    Identity id = ar.result();
+    if (id == null || id.caller() == null) {
+      rc.fail(new IllegalStateException("the caller resolver answered null for " + rc.request().path()));
+      return;
+    }
+    rc.put(KEY, id);
+    allow(rc, id, scope);
+  }
+
+  /** The route's scope, and the stream it names, against the caller's grants. */
+  private static void allow(RoutingContext rc, Identity id, Scope scope) {
+    Caller c = id.caller();
+    if (!c.grants().allows(scope)) {
+      String name = scope.name().toLowerCase(Locale.ROOT);
+      rc.response().putHeader("WWW-Authenticate", "Bearer realm=\"pulse\", error=\"insufficient_scope\", scope=\""
+          + name + "\"");
+      Replies.json(rc, 403, new JsonObject().put("error", "this token lacks the scope this call needs: " + name
+          + (c.display() != null ? " (a display token only reads)" : "")).put("scope", name));
+      return;
+    }
+    String stream = rc.pathParam("stream");
+    if (stream != null && !c.grants().allows(scope, stream)) {
+      if (scope == Scope.INGEST) {
+        Replies.json(rc, 403, new JsonObject().put("error", "this token may not send events to stream "
+            + io.pulse.http.QueryParams.shown(stream)).put("scope", "ingest"));
+      } else {
+        Replies.error(rc, 404, "no stream named " + io.pulse.http.QueryParams.shown(stream) + " is known");
+      }
+      return;
+    }
+    rc.next();
   }
 
   /** A query parameter for the resolver; null when absent or when the query cannot be decoded. */
@@ -54,9 +118,42 @@ final class Callers {
     };
   }
 
+  /** Whether the caller may read stream {@code name} (its READ scope may name only some streams). */
+  static boolean sees(RoutingContext rc, String name) {
+    return of(rc).grants().allows(Scope.READ, name);
+  }
+
+  /**
+   * A listing with only what the caller may read: the entries of {@code body}'s array {@code key}
+   * whose "stream" its READ scope covers, and without the totals that count the others ({@code
+   * counts}). Unchanged for a caller that reads every stream of its tenant.
+   */
+  static JsonObject visible(RoutingContext rc, JsonObject body, String key, String... counts) {
+    Caller c = of(rc);
+    if (c.grants().allowsAll(Scope.READ) || body == null || body.getJsonArray(key) == null) {
+      return body;
+    }
+    io.vertx.core.json.JsonArray kept = new io.vertx.core.json.JsonArray();
+    for (Object o : body.getJsonArray(key)) {
+      if (o instanceof JsonObject j && j.getValue("stream") instanceof String s && c.grants().allows(Scope.READ, s)) {
+        kept.add(j);
+      }
+    }
+    JsonObject out = body.copy().put(key, kept);
+    for (String n : counts) {
+      out.remove(n);
+    }
+    return out;
+  }
+
   /** The caller of a request on a non-public route. */
   static Caller of(RoutingContext rc) {
-    Caller c = rc.get(KEY);
+    return identity(rc).caller();
+  }
+
+  /** The caller with how it was established (whoami). */
+  static Identity identity(RoutingContext rc) {
+    Identity c = rc.get(KEY);
     if (c == null) {
       throw new IllegalStateException("no caller resolved for " + rc.request().path()
           + ": its route is PUBLIC in the route table, or was mounted outside it");

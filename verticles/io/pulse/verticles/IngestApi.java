@@ -112,8 +112,13 @@ final class IngestApi implements QuarantineApi.Requeue {
     inFlight++;
     Buffer buf = rc.body().buffer();
     byte[] bytes = buf == null ? new byte[0] : buf.getBytes();
-    ingestSlices(rc, new IngestJob(parser, ingestor, bytes, rc.get("format"), Callers.of(rc).tenant(),
-        rc.pathParam("stream"), ctx.clock.millis(), "http"));
+    io.pulse.core.Caller caller = Callers.of(rc);
+    IngestJob job = new IngestJob(parser, ingestor, bytes, rc.get("format"), caller.tenant(),
+        rc.pathParam("stream"), ctx.clock.millis(), "http");
+    if (!caller.grants().allowsAll(io.pulse.core.Scope.INGEST)) { // a narrowed ingest scope (ingest:checkout*)
+      job.onlyStreams(name -> caller.grants().allows(io.pulse.core.Scope.INGEST, name));
+    }
+    ingestSlices(rc, job);
   }
 
   /**

@@ -29,6 +29,10 @@ final class LiveApi {
           : "a parameter could not be read: " + io.pulse.http.EdgeAnswer.clip(String.valueOf(e.getMessage()), 200));
       return;
     }
+    if (!Callers.sees(rc, spec.stream().name())) { // outside the token's read scope: as if it did not exist
+      error(rc, 404, "no stream named " + io.pulse.http.QueryParams.shown(spec.stream().name()) + " is known");
+      return;
+    }
     if (ctx.draining.get()) {
       rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
       error(rc, 503, "the server is shutting down");

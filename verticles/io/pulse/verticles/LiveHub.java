@@ -105,7 +105,7 @@ final class LiveHub {
       ws.close((short) 1001, "server shutting down");
       return null;
     }
-    WsConnection c = new WsConnection(this, ctx, ws, caller.tenant());
+    WsConnection c = new WsConnection(this, ctx, ws, caller.tenant(), caller.grants());
     c.holdsConnectionOf(caller.tenant());
     conns.add(c);
     ws.frameHandler(c::onFrame);

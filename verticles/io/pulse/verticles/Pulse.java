@@ -67,8 +67,24 @@ public final class Pulse {
    * until then. In-process only: no setting or request can choose it.
    */
   public Pulse callers(io.pulse.core.CallerResolver resolver) {
-    ctx.callers = java.util.Objects.requireNonNull(resolver);
+    ctx.auth = io.pulse.auth.Authenticator.of(java.util.Objects.requireNonNull(resolver));
     return this;
+  }
+
+  /** Installs which token ids are revoked (the token store's list); {@link io.pulse.auth.Revocations#NONE} until then. */
+  public Pulse revocations(io.pulse.auth.Revocations revocations) {
+    ctx.revocations = java.util.Objects.requireNonNull(revocations);
+    return this;
+  }
+
+  /** Signs tokens with this server's key; null when it holds no private key (only a public key or JWKS). */
+  public io.pulse.auth.TokenSigner signer() {
+    return ctx.signer;
+  }
+
+  /** Whether requests need a token ({@code auth.enabled}). */
+  public boolean authEnabled() {
+    return ctx.config.auth().enabled();
   }
 
   public static Future<Pulse> start(PulseConfig config) {
@@ -91,10 +107,18 @@ public final class Pulse {
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
     Vertx vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
     Addresses.registerCodecs(vertx);
+    io.pulse.auth.AuthKeys[] authKeys = new io.pulse.auth.AuthKeys[1];
     Future<Database> storage = config.storage().enabled()
         ? Database.start(vertx, config.storage(), Path.of(config.dataDir()))
         : Future.succeededFuture(null);
-    Future<Pulse> started = storage.compose(db -> deploy(vertx, config, clock, registry, shards, httpInstances, db)
+    // keys are files (and, the first time, a key pair to generate): off the event loop
+    Future<io.pulse.auth.AuthKeys> keys = config.auth().enabled()
+        ? vertx.executeBlocking(() -> io.pulse.auth.AuthKeys.load(config.auth(), Path.of(config.dataDir())))
+        : Future.succeededFuture(null);
+    Future<Pulse> started = keys.compose(k -> storage.map(db -> {
+      authKeys[0] = k;
+      return db;
+    })).compose(db -> deploy(vertx, config, clock, registry, shards, httpInstances, db, authKeys[0])
         .recover(e -> db == null ? Future.failedFuture(e)
             : vertx.executeBlocking(() -> {
               db.close();
@@ -110,14 +134,15 @@ public final class Pulse {
 
   /** Deploys the verticles in dependency order; storage before the HTTP instances open ingest. */
   private static Future<Pulse> deploy(Vertx vertx, PulseConfig config, Clock clock, PrometheusMeterRegistry registry,
-      int shards, int httpInstances, Database db) {
+      int shards, int httpInstances, Database db, io.pulse.auth.AuthKeys keys) {
     PulseContext ctx = new PulseContext(config, clock, registry, shards, db);
+    Future<Void> authStarted = authenticate(vertx, ctx, keys);
     List<Future<String>> shardDeployments = new ArrayList<>();
     for (int i = 0; i < shards; i++) {
       shardDeployments.add(vertx.deployVerticle(new AggregateVerticle(ctx, i)));
     }
     List<HttpVerticle> https = new ArrayList<>();
-    return Future.all(shardDeployments)
+    return authStarted.compose(a -> Future.all(shardDeployments))
         .compose(v -> vertx.deployVerticle(new CombineVerticle(ctx)))
         .compose(v -> vertx.deployVerticle(new LiveVerticle(ctx)))
         .compose(v -> db != null ? vertx.deployVerticle(new StoreVerticle(ctx)) : Future.succeededFuture((String) null))
@@ -173,6 +198,37 @@ public final class Pulse {
           });
           return new Pulse(vertx, ctx, https.get(0).port(), demo, https);
         });
+  }
+
+  /**
+   * Installs the JWT authenticator and the signer when {@code auth.enabled}, and fetches the JWKS
+   * URLs once; without authentication every request is anonymous, said loudly in the log.
+   */
+  private static Future<Void> authenticate(Vertx vertx, PulseContext ctx, io.pulse.auth.AuthKeys keys) {
+    io.pulse.config.PulseConfig.Auth a = ctx.config.auth();
+    if (!a.enabled()) {
+      LOG.warn("\n**************************************************************************************\n"
+          + "*  AUTHENTICATION IS OFF (auth.enabled / PULSE_AUTH=false{}): every request is\n"
+          + "*  accepted without a token and sees the \"default\" tenant. Keep this server on a\n"
+          + "*  trusted network, or start it with PULSE_AUTH=true.\n"
+          + "**************************************************************************************",
+          a.explicit() ? "" : ", the demo's default");
+      return Future.succeededFuture();
+    }
+    io.pulse.auth.JwtAuthenticator jwt = new io.pulse.auth.JwtAuthenticator(vertx, a, keys, ctx.clock,
+        () -> ctx.revocations);
+    ctx.auth = jwt;
+    ctx.signer = io.pulse.auth.JwtSigner.of(vertx, keys, a.signedIssuer(), ctx.clock);
+    LOG.info("auth: on; tokens are checked with {}; tenant claim \"{}\"{}{}; {}", keys.description(),
+        a.tenantClaim(), a.issuer().isEmpty() ? "" : ", issuer " + a.issuer(),
+        a.audience().isEmpty() ? "" : ", audience " + a.audience(),
+        ctx.signer == null ? "this server cannot sign tokens (no private key)" : "signs with " + keys.signAlgorithm());
+    if (!a.hs256Secret().isEmpty()) {
+      LOG.warn("auth: HS256 tokens are accepted (auth.hs256Secret / PULSE_AUTH_HS256_SECRET is set): anyone holding "
+          + "the shared secret can mint tokens for any tenant");
+    }
+    // its refresh timer and HTTP client end with the Vert.x instance
+    return jwt.start();
   }
 
   /** Whether the stored catalogue has the stream as last seen (so forgetting it loses nothing). */

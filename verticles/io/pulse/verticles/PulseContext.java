@@ -89,8 +89,19 @@ public final class PulseContext {
   /** Failing series windows and stalled shards: counted, logged, told to {@link #health}. */
   final io.pulse.agg.AggregationGuard aggregationGuard;
 
-  /** Who each HTTP request is from; tests install their own in-process ({@link Pulse#callers}), never configuration. */
-  volatile io.pulse.core.CallerResolver callers = io.pulse.core.CallerResolver.ANONYMOUS;
+  /**
+   * Who each HTTP request is from: the JWT authenticator with {@code auth.enabled}, else everyone is
+   * {@link io.pulse.core.Caller#ANONYMOUS}. Set by {@link Pulse} before the HTTP instances start;
+   * tests install their own resolver in-process ({@link Pulse#callers}), never configuration.
+   */
+  volatile io.pulse.auth.Authenticator auth = io.pulse.auth.Authenticator.of(io.pulse.core.CallerResolver.ANONYMOUS);
+  /**
+   * Which token ids are revoked, asked on every request with a token: {@link io.pulse.auth.Revocations#NONE}
+   * until the token store installs its own ({@link Pulse#revocations}).
+   */
+  volatile io.pulse.auth.Revocations revocations = io.pulse.auth.Revocations.NONE;
+  /** Signs tokens with the server's key (display tokens); null when Pulse holds no private key. Set by {@link Pulse}. */
+  volatile io.pulse.auth.TokenSigner signer;
 
   /**
    * The certificate the HTTP instances start with (null: TLS off): set by {@link Pulse} before they

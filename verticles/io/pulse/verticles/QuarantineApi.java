@@ -76,8 +76,9 @@ final class QuarantineApi {
         items.add(new JsonObject().put("at", e.at()).put("stream", e.stream()).put("source", e.source())
             .put("reason", e.reason()).put("payload", e.payload()).put("count", 1));
       }
-      json(rc, 200, new JsonObject().put("items", items).put("total", held.size())
-          .put("quarantinedSinceStart", memory.total()).put("capacity", memory.capacity()).put("stored", false));
+      json(rc, 200, Callers.visible(rc, new JsonObject().put("items", items).put("total", held.size())
+          .put("quarantinedSinceStart", memory.total()).put("capacity", memory.capacity()).put("stored", false),
+          "items", "total", "quarantinedSinceStart"));
       return;
     }
     reply(rc, saved().compose(v -> quarantine.list(caller.tenant(), stream, limit, before)).map(page -> {
@@ -90,7 +91,7 @@ final class QuarantineApi {
             + (stream == null ? "" : "&stream=" + QueryParams.encoded(stream))
             + "&before=" + page.items().get(limit - 1).id());
       }
-      return out;
+      return Callers.visible(rc, out, "items", "total", "events");
     }));
   }
 

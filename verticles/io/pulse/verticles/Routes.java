@@ -2,6 +2,7 @@ package io.pulse.verticles;
 
 import static io.pulse.core.Scope.ADMIN;
 import static io.pulse.core.Scope.ALERTS;
+import static io.pulse.core.Scope.AUTHENTICATED;
 import static io.pulse.core.Scope.INGEST;
 import static io.pulse.core.Scope.PUBLIC;
 import static io.pulse.core.Scope.READ;
@@ -10,7 +11,7 @@ import static io.vertx.core.http.HttpMethod.GET;
 import static io.vertx.core.http.HttpMethod.POST;
 import static io.vertx.core.http.HttpMethod.PUT;
 
-import io.pulse.core.CallerResolver;
+import io.pulse.auth.Authenticator;
 import io.pulse.core.Scope;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
@@ -24,9 +25,9 @@ import java.util.function.Supplier;
 /**
  * Every HTTP route of Pulse in one table that reads like API.md: method, path, the scope a token
  * needs for it, and its handlers, in the order they run. {@link #mount} installs exactly these
- * routes; every route that is not {@link Scope#PUBLIC} first resolves the request's caller
- * ({@link Callers}), where the JWT work will also check the scope. A route has a scope or the
- * tests fail (deny by default).
+ * routes; every route that is not {@link Scope#PUBLIC} first resolves the request's caller and
+ * checks its scope ({@link Callers}: 401 without a valid token, 403 without the scope). A route has
+ * a scope or the tests fail (deny by default).
  */
 final class Routes {
 
@@ -132,6 +133,9 @@ final class Routes {
       route(DELETE, "/api/v1/quarantine", ADMIN, a -> a.quarantine()::purge),
       route(GET, "/api/v1/audit", ADMIN, a -> a.quarantine()::auditList),
 
+      // ---- the caller's own token ----
+      route(GET, "/api/v1/whoami", AUTHENTICATED, a -> AuthApi::whoami),
+
       // ---- operations ----
       route(GET, "/health/live", PUBLIC, a -> a.ops()::live),
       route(GET, "/health/ready", PUBLIC, a -> a.ops()::ready),
@@ -161,7 +165,7 @@ final class Routes {
    * A route with a rate limit ({@link RateLimitStep}) charges the client's address before the
    * caller's resolution and the caller's token right after it.
    */
-  static void mount(Router router, Adapters adapters, Supplier<CallerResolver> callers, EdgeLimits limits) {
+  static void mount(Router router, Adapters adapters, Supplier<Authenticator> callers, EdgeLimits limits) {
     for (Route r : TABLE) {
       if (r.scope() == null) {
         throw new IllegalStateException(r.describe() + " has no scope");

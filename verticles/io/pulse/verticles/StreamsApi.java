@@ -47,8 +47,8 @@ final class StreamsApi {
 
   /** Streams seen: the in-memory catalog (this run) merged with the stored one (earlier runs). */
   void streams(RoutingContext rc) {
-    json(rc, 200, io.pulse.catalog.StreamListing.json(Callers.of(rc).tenant(), ctx.catalog.all(),
-        ctx.storedStreams.snapshot(), name -> ctx.config.stream(name).windowMs()));
+    json(rc, 200, Callers.visible(rc, io.pulse.catalog.StreamListing.json(Callers.of(rc).tenant(), ctx.catalog.all(),
+        ctx.storedStreams.snapshot(), name -> ctx.config.stream(name).windowMs()), "streams"));
   }
 
 

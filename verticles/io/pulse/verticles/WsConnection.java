@@ -31,14 +31,17 @@ final class WsConnection extends LiveConnection {
   private final ServerWebSocket ws;
   /** The tenant of the socket's caller: its subscriptions are to this tenant's streams. */
   private final String tenant;
+  /** What the socket's token may read: a subscription to a stream outside it is refused like an unknown one. */
+  private final io.pulse.core.Grants grants;
   private final MessageAssembler assembler;
   private final TokenBucket ops;
   /** A binary message is arriving: its continuation frames are not text. */
   private boolean binary;
 
-  WsConnection(LiveHub hub, PulseContext ctx, ServerWebSocket ws, String tenant) {
+  WsConnection(LiveHub hub, PulseContext ctx, ServerWebSocket ws, String tenant, io.pulse.core.Grants grants) {
     super(hub, ctx);
     this.tenant = tenant;
+    this.grants = grants;
     this.ws = ws;
     this.assembler = new MessageAssembler(ctx.config.edge().wsMaxMessageBytes());
     int rate = ctx.config.edge().wsMaxOpsPerSecond();
@@ -152,6 +155,10 @@ final class WsConnection extends LiveConnection {
       spec = SubscriptionSpec.fromJson(tenant, op);
     } catch (IllegalArgumentException e) {
       error(id, e.getMessage());
+      return;
+    }
+    if (!grants.allows(io.pulse.core.Scope.READ, spec.stream().name())) {
+      error(id, "subscribe: no stream named " + spec.stream().name() + " is known");
       return;
     }
     String view = View.spec(spec.stream(), spec.filter(), spec.groupBy());

@@ -62,7 +62,7 @@ public final class HeapCost {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    JsonObject conf = new JsonObject().put("demo", false)
+    JsonObject conf = new JsonObject().put("demo", false).put("auth", new JsonObject().put("enabled", false))
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", port))
         .put("storage", new JsonObject().put("enabled", false))
         .put("detect", new JsonObject().put("enabled", detect))

@@ -74,6 +74,16 @@ public final class PulseConfig {
     m.put("PULSE_TLS_PROTOCOLS", "tls.protocols");
     m.put("PULSE_TLS_RELOAD_CHECK_MS", "tls.reloadCheckMs");
     m.put("PULSE_ALLOWED_ORIGINS", "http.allowedOrigins");
+    m.put("PULSE_AUTH", "auth.enabled");
+    m.put("PULSE_AUTH_TENANT_CLAIM", "auth.tenantClaim");
+    m.put("PULSE_AUTH_ISSUER", "auth.issuer");
+    m.put("PULSE_AUTH_AUDIENCE", "auth.audience");
+    m.put("PULSE_AUTH_PUBLIC_KEY_FILE", "auth.publicKeyFile");
+    m.put("PULSE_AUTH_PRIVATE_KEY_FILE", "auth.privateKeyFile");
+    m.put("PULSE_AUTH_PUBLIC_KEY", "auth.publicKey");
+    m.put("PULSE_AUTH_JWKS_URL", "auth.jwksUrl");
+    m.put("PULSE_AUTH_HS256_SECRET", "auth.hs256Secret");
+    m.put("PULSE_AUTH_REQUIRE_JTI", "auth.requireJti");
     ENV = Collections.unmodifiableMap(m);
   }
 
@@ -317,7 +327,48 @@ public final class PulseConfig {
     }
   }
 
+  /**
+   * Authentication ({@code auth.*}; see {@code io.pulse.auth}). Keys: {@code publicKeyFile} /
+   * {@code publicKey} (PEM, RS256 or ES256 by the key's type), {@code jwksUrls} (a partner's
+   * identity provider), {@code hs256Secret} (symmetric, only when set on purpose); none of them:
+   * a generated ES256 pair under {@code <dataDir>/auth}. {@code privateKeyFile} (with a public key)
+   * is what the {@code token} command and display tokens sign with.
+   *
+   * @param enabled whether every non-public route needs a valid token
+   * @param explicit whether {@code enabled} was set (not the default "auto")
+   * @param tenantClaim the claim that names the caller's tenant
+   * @param issuer the {@code iss} tokens must carry (empty: not checked); also what minted tokens carry
+   * @param audience an {@code aud} tokens must carry (empty: not checked)
+   * @param jwksRefreshMs how often the JWKS URLs are fetched again
+   * @param jwksMinRefreshMs an unknown {@code kid} fetches them again at most this often
+   * @param leewayMs clock skew allowed on {@code exp} and {@code nbf}
+   * @param requireJti whether a token without an id ({@code jti}, which revocation needs) is refused
+   * @param tokenIssuer the {@code iss} of tokens Pulse signs when {@code issuer} is empty
+   */
+  public record Auth(boolean enabled, boolean explicit, String tenantClaim, String issuer, String audience,
+      String publicKeyFile, String privateKeyFile, String publicKey, List<String> jwksUrls, long jwksRefreshMs,
+      long jwksMinRefreshMs, String hs256Secret, long leewayMs, boolean requireJti, String tokenIssuer) {
+
+    /** Whether a verification key is configured (else Pulse uses its generated pair). */
+    public boolean keyConfigured() {
+      return !publicKeyFile.isBlank() || !publicKey.isBlank() || !jwksUrls.isEmpty() || !hs256Secret.isEmpty();
+    }
+
+    /** The iss Pulse writes into tokens it signs. */
+    public String signedIssuer() {
+      return issuer.isBlank() ? tokenIssuer : issuer;
+    }
+
+    @Override
+    public String toString() { // never the secret
+      return "Auth[enabled=" + enabled + ", tenantClaim=" + tenantClaim + ", issuer=" + issuer + ", audience="
+          + audience + ", publicKeyFile=" + publicKeyFile + ", privateKeyFile=" + privateKeyFile + ", jwksUrls="
+          + jwksUrls + ", hs256=" + !hs256Secret.isEmpty() + "]";
+    }
+  }
+
   private final JsonObject json;
+  private final Auth auth;
   private final Http http;
   private final String dataDir;
   private final boolean demo;
@@ -394,6 +445,7 @@ public final class PulseConfig {
     this.fairUse = readFairUse(r);
     this.tls = readTls(r);
     this.allowedOrigins = readOrigins(r);
+    this.auth = readAuth(r, demo);
   }
 
   private static Tls readTls(Reader r) {
@@ -486,6 +538,45 @@ public final class PulseConfig {
       return new Rate(key, 0, 0);
     }
     return new Rate(key, rate, burst == 0 ? (int) Math.min(1_000_000_000L, 2L * rate) : burst);
+  }
+
+  private static Auth readAuth(Reader r, boolean demo) {
+    Object e = r.raw("auth.enabled");
+    boolean explicit = !"auto".equals(e);
+    boolean enabled = explicit ? r.bool("auth.enabled") : !demo; // the demo's one command needs no token
+    String tenantClaim = r.string("auth.tenantClaim");
+    String pubFile = r.optString("auth.publicKeyFile").trim();
+    String privFile = r.optString("auth.privateKeyFile").trim();
+    String pub = r.optString("auth.publicKey").trim();
+    String secret = r.optString("auth.hs256Secret");
+    List<String> jwks = new ArrayList<>();
+    for (String u : r.optString("auth.jwksUrl").split("[,\\s]+")) {
+      if (!u.isBlank()) {
+        if (!u.startsWith("https://") && !u.startsWith("http://")) {
+          throw r.bad("auth.jwksUrl", "must be http(s) URLs, comma-separated, got \"" + u + "\"");
+        }
+        jwks.add(u);
+      }
+    }
+    for (String[] f : new String[][] {{"auth.publicKeyFile", pubFile}, {"auth.privateKeyFile", privFile}}) {
+      if (!f[1].isEmpty() && !Files.isReadable(Path.of(f[1]))) {
+        throw r.bad(f[0], "cannot read " + Path.of(f[1]).toAbsolutePath());
+      }
+    }
+    if (!pubFile.isEmpty() && !pub.isEmpty()) {
+      throw r.bad("auth.publicKey", "set either auth.publicKeyFile or auth.publicKey, not both");
+    }
+    if (!privFile.isEmpty() && pubFile.isEmpty() && pub.isEmpty()) {
+      throw r.bad("auth.privateKeyFile", "needs its public key too (auth.publicKeyFile / PULSE_AUTH_PUBLIC_KEY_FILE), "
+          + "which is what tokens are checked with");
+    }
+    if (!secret.isEmpty() && secret.getBytes(StandardCharsets.UTF_8).length < 32) {
+      throw r.bad("auth.hs256Secret", "must be at least 32 bytes (256 bits) long");
+    }
+    return new Auth(enabled, explicit, tenantClaim, r.optString("auth.issuer").trim(),
+        r.optString("auth.audience").trim(), pubFile, privFile, pub, List.copyOf(jwks),
+        r.longIn("auth.jwksRefreshMs", 1_000, 86_400_000L), r.longIn("auth.jwksMinRefreshMs", 0, 3_600_000L), secret,
+        r.longIn("auth.leewayMs", 0, 600_000L), r.bool("auth.requireJti"), r.string("auth.tokenIssuer"));
   }
 
   private static Notify readNotify(Reader r) {
@@ -1011,6 +1102,11 @@ public final class PulseConfig {
 
   public Http http() {
     return http;
+  }
+
+  /** Authentication: whether it is on, the claims read and the keys tokens are checked with ({@code auth.*}). */
+  public Auth auth() {
+    return auth;
   }
 
   public String dataDir() {

@@ -3,10 +3,11 @@ package io.pulse.core;
 import java.util.function.Function;
 
 /**
- * Finds who a request is from its headers and query parameters. One resolver serves every HTTP
- * route and live endpoint. Until JWT lands the server's resolver is {@link #ANONYMOUS}; tests that
- * need two tenants install their own in-process (there is no setting that lets a client pick its
- * tenant).
+ * Finds who a request is from its headers and query parameters, synchronously. With
+ * authentication off the server's resolver is {@link #ANONYMOUS}; with it on, the JWT
+ * authenticator ({@code io.pulse.auth.JwtAuthenticator}, asynchronous) takes its place. Tests that
+ * need two tenants without tokens install their own in-process (there is no setting that lets a
+ * client pick its tenant).
  */
 @FunctionalInterface
 public interface CallerResolver {

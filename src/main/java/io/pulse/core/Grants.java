@@ -13,8 +13,8 @@ public record Grants(List<Grant> list) {
   /** One scope, for the streams matching {@code pattern} ('*' any run of characters), or all when null. */
   public record Grant(Scope scope, String pattern) {
     public Grant {
-      if (scope == null || scope == Scope.PUBLIC) {
-        throw new IllegalArgumentException("a grant names a scope other than PUBLIC");
+      if (scope == null || scope == Scope.PUBLIC || scope == Scope.AUTHENTICATED) {
+        throw new IllegalArgumentException("a grant names a scope other than PUBLIC and AUTHENTICATED");
       }
     }
 
@@ -39,7 +39,7 @@ public record Grants(List<Grant> list) {
 
   /** Whether some grant gives {@code scope} (or ADMIN) on at least some streams. */
   public boolean allows(Scope scope) {
-    if (scope == Scope.PUBLIC) {
+    if (scope == Scope.PUBLIC || scope == Scope.AUTHENTICATED) {
       return true;
     }
     for (Grant g : list) {
@@ -52,7 +52,7 @@ public record Grants(List<Grant> list) {
 
   /** Whether some grant gives {@code scope} (or ADMIN) on stream {@code name}. */
   public boolean allows(Scope scope, String name) {
-    if (scope == Scope.PUBLIC) {
+    if (scope == Scope.PUBLIC || scope == Scope.AUTHENTICATED) {
       return true;
     }
     for (Grant g : list) {

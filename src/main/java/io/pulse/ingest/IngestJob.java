@@ -44,6 +44,8 @@ public final class IngestJob {
   private int late;
   private int overflowed;
   private String overflowNote;
+  /** The streams the caller may send events to; null for any. */
+  private java.util.function.Predicate<String> mayWrite;
 
   /** A job with the default slices, for a body sent by a caller of {@code tenant}. */
   public IngestJob(EventParser parser, Ingestor ingestor, byte[] body, BodyFormat format, String tenant,
@@ -63,6 +65,15 @@ public final class IngestJob {
     this.source = source;
     this.slice = slice;
     this.sliceBytes = sliceBytes;
+  }
+
+  /**
+   * Limits the streams this body's events may go to (a token's narrowed ingest scope): events of
+   * other streams are rejected, each with the reason. Before the first {@link #step()}.
+   */
+  public IngestJob onlyStreams(java.util.function.Predicate<String> mayWrite) {
+    this.mayWrite = mayWrite;
+    return this;
   }
 
   /**
@@ -93,7 +104,8 @@ public final class IngestJob {
       return NONE;
     }
     int to = (int) Math.min(good, (long) routed + budget);
-    Ingestor.Outcome o = ingestor.route(parsed, routed, to, now, source);
+    Ingestor.Outcome o = mayWrite == null ? ingestor.route(parsed, routed, to, now, source)
+        : ingestor.route(parsed, routed, to, now, source, mayWrite);
     routed = to;
     accepted += o.accepted();
     late += o.late();

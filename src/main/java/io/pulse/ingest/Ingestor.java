@@ -61,7 +61,7 @@ public final class Ingestor {
     for (Rejection r : parsed.rejections()) {
       reject(r, tenant, now, source);
     }
-    return route(parsed.events(), parsed.indices(), 0, parsed.events().size(), now, source, rejections);
+    return route(parsed.events(), parsed.indices(), 0, parsed.events().size(), now, source, rejections, null);
   }
 
   /**
@@ -81,7 +81,19 @@ public final class Ingestor {
    * The outcome's rejections are only those routing added (too many streams).
    */
   public Outcome route(ParseResult parsed, int from, int to, long now, String source) {
-    return route(parsed.events(), parsed.indices(), from, to, now, source, new ArrayList<>(0));
+    return route(parsed.events(), parsed.indices(), from, to, now, source, new ArrayList<>(0), null);
+  }
+
+  /**
+   * {@link #route(ParseResult, int, int, long, String)} for a caller that may send events only to
+   * some streams (a token's narrowed ingest scope): the events of other streams are rejected, each
+   * with the reason, and the rest kept.
+   *
+   * @param mayWrite whether the caller may send events to the stream of this name; null for any
+   */
+  public Outcome route(ParseResult parsed, int from, int to, long now, String source,
+      java.util.function.Predicate<String> mayWrite) {
+    return route(parsed.events(), parsed.indices(), from, to, now, source, new ArrayList<>(0), mayWrite);
   }
 
   /** Routes already-valid events (in-process producers); each names its tenant in its stream. */
@@ -90,11 +102,11 @@ public final class Ingestor {
     for (int i = 0; i < idx.length; i++) {
       idx[i] = i;
     }
-    return route(events, idx, 0, events.size(), now, source, new ArrayList<>(0));
+    return route(events, idx, 0, events.size(), now, source, new ArrayList<>(0), null);
   }
 
   private Outcome route(List<Event> events, int[] indices, int from, int to, long now, String source,
-      List<Rejection> rejections) {
+      List<Rejection> rejections, java.util.function.Predicate<String> mayWrite) {
     ShardBatch[] batches = new ShardBatch[shards];
     // a shard's share, with room for the spread of the hash (so the batch rarely grows)
     int per = Math.max(4, (to - from) / shards + (to - from) / (4 * shards) + 16);
@@ -113,9 +125,24 @@ public final class Ingestor {
       StreamCatalog.StreamInfo info = null;
       int[] c = null;
       View[] vs = null; // the stream's views, looked up again only when the stream changes
+      StreamId checked = null; // the last stream asked of mayWrite, and its answer
+      boolean allowed = true;
       for (int i = from; i < to; i++) {
         Event e = events.get(i);
         StreamId sid = e.stream();
+        if (mayWrite != null) {
+          if (checked == null || !checked.equals(sid)) {
+            checked = sid;
+            allowed = mayWrite.test(sid.name());
+          }
+          if (!allowed) {
+            Rejection r = new Rejection(indices[i], "this token may not send events to stream " + sid.name()
+                + " (its ingest scope names other streams)", sid.name(), EventJson.encode(e));
+            rejections.add(r);
+            reject(r, sid.tenant(), now, source);
+            continue;
+          }
+        }
         if (info == null || (info.id() != sid && !info.id().equals(sid))) {
           info = catalog.enter(sid, now);
           if (info == null) {

@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A real Pulse in the test JVM on a port the OS chose when it bound ({@code http.port} 0, read back
- * through {@link #port()}: no window in which another process can take it), demo off, data under a temp folder, storage off
+ * through {@link #port()}: no window in which another process can take it), demo off, authentication off
+ * ({@link #startWithAuth} turns it on), data under a temp folder, storage off
  * (so that tests that do not need PostgreSQL stay fast): {@link #startWithStorage} turns it on
  * against a {@link PgFixture} database, and {@code {"storage":{"enabled":true}}} in the overrides
  * runs the embedded one under the data folder. Blocking helpers are for test threads only.
@@ -46,6 +47,8 @@ public final class TestPulse implements AutoCloseable {
       JsonObject o = new JsonObject().put("demo", false)
           .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0)) // the OS picks; port() reads it
           .put("storage", new JsonObject().put("enabled", false))
+          // authentication off unless the test turns it on (startWithAuth): tests of everything else need no token
+          .put("auth", new JsonObject().put("enabled", false))
           .put("dataDir", Files.createTempDirectory("pulse-test").toString());
       PulseConfig.deepMerge(o, overrides == null ? new JsonObject() : overrides);
       Pulse p = Pulse.start(PulseConfig.of(o), clock).toCompletionStage().toCompletableFuture().get(90, TimeUnit.SECONDS);
@@ -53,6 +56,36 @@ public final class TestPulse implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("Pulse did not start: " + e, e);
     }
+  }
+
+  /**
+   * A Pulse with authentication on ({@code auth.enabled}), its keys the pair it generates under
+   * its temp data folder unless {@code overrides} configure others; mint tokens with {@link #token}.
+   */
+  public static TestPulse startWithAuth(JsonObject overrides) {
+    JsonObject o = new JsonObject().put("auth", new JsonObject().put("enabled", true));
+    PulseConfig.deepMerge(o, overrides == null ? new JsonObject() : overrides);
+    return start(o);
+  }
+
+  /** A token signed with this server's key for {@code tenant} with {@code scopes} ("read", "ingest:checkout*"), valid 1 h. */
+  public String token(String tenant, String... scopes) {
+    return token(new JsonObject().put("sub", "test-" + tenant).put("tenant", tenant)
+        .put("scope", String.join(" ", scopes)), 3_600_000L);
+  }
+
+  /** A token of these claims (iat, exp, iss and jti added), signed with this server's key. */
+  public String token(JsonObject claims, long ttlMs) {
+    io.pulse.auth.TokenSigner s = pulse.signer();
+    if (s == null) {
+      throw new IllegalStateException("this Pulse cannot sign tokens (authentication off, or no private key)");
+    }
+    return s.sign(claims, ttlMs);
+  }
+
+  /** The header that carries {@code token}, as name, value pairs for {@link #request}. */
+  public static String[] bearer(String token) {
+    return new String[] {"Authorization", "Bearer " + token};
   }
 
   /** A Pulse storing its history in {@code db} (a fresh PgFixture database). */
@@ -81,6 +114,7 @@ public final class TestPulse implements AutoCloseable {
     pb.environment().put("PULSE_HTTP_PORT", Integer.toString(port));
     pb.environment().put("PULSE_HTTP_HOST", "127.0.0.1");
     pb.environment().put("PULSE_DATA_DIR", data.toString());
+    pb.environment().put("PULSE_AUTH", "false"); // as in-process test servers; a test of auth removes it
     return pb;
   }
 
