@@ -71,6 +71,20 @@ public final class Pulse {
     return this;
   }
 
+  /**
+   * Installs the signer of display tokens (the server's key); in-process only. The authentication
+   * work sets it at start when authentication is on; tests install a test signer.
+   */
+  public Pulse signer(io.pulse.auth.TokenSigner signer) {
+    ctx.signer = signer;
+    return this;
+  }
+
+  /** The revoked token ids, as every request's caller resolution sees them. */
+  public io.pulse.auth.Revocations revocations() {
+    return ctx.revocations;
+  }
+
   public static Future<Pulse> start(PulseConfig config) {
     return start(config, Clock.SYSTEM);
   }
@@ -127,6 +141,8 @@ public final class Pulse {
         .compose(v -> db != null && config.notifications().enabled() ? vertx.deployVerticle(new NotifyVerticle(ctx))
             : Future.succeededFuture((String) null))
         .compose(v -> vertx.deployVerticle(new ScoringVerticle(ctx)))
+        // the revocation list is loaded before any HTTP instance lets a request in
+        .compose(v -> vertx.deployVerticle(new TokensVerticle(ctx)))
         .compose(v -> vertx.deployVerticle(() -> {
           HttpVerticle h = new HttpVerticle(ctx);
           synchronized (https) {

@@ -92,6 +92,24 @@ public final class PulseContext {
   /** Who each HTTP request is from; tests install their own in-process ({@link Pulse#callers}), never configuration. */
   volatile io.pulse.core.CallerResolver callers = io.pulse.core.CallerResolver.ANONYMOUS;
 
+  /**
+   * The revoked token ids, in memory: a thread-safe engine part shared like the catalog. The tokens
+   * API adds to it; the {@link TokensVerticle} loads it from storage and follows what other processes add.
+   */
+  final io.pulse.auth.RevocationList revocationList;
+  /**
+   * What the caller resolution asks whether a token is revoked (answered from memory): {@code NONE}
+   * until the {@link TokensVerticle}, its owner, has loaded {@link #revocationList} and set it.
+   */
+  volatile io.pulse.auth.Revocations revocations = io.pulse.auth.Revocations.NONE;
+  /**
+   * Signs display tokens with the server's key; null while there is none (authentication off). Set
+   * once at start by the authentication work (tests: {@link Pulse#signer}).
+   */
+  volatile io.pulse.auth.TokenSigner signer;
+  /** Revocations and displays in PostgreSQL; null when storage is off. */
+  final io.pulse.store.TokenStore tokens;
+
   /** Connection cap, request-body budget and their meters, shared by the HTTP instances. */
   final EdgeLimits edge;
 
@@ -108,6 +126,8 @@ public final class PulseContext {
     this.db = db;
     this.rollups = db == null ? null : new RollupStore(db.pool(), db.queryTimeoutMs());
     this.catalogStore = db == null ? null : new CatalogStore(db.pool());
+    this.tokens = db == null ? null : new io.pulse.store.TokenStore(db.pool());
+    this.revocationList = new io.pulse.auth.RevocationList(clock);
     this.codec = new RollupCodec(config.aggregation().sketchRelativeAccuracy(), config.aggregation().sketchMaxBins());
     this.clock = clock;
     this.registry = registry;

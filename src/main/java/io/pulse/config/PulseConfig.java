@@ -249,6 +249,15 @@ public final class PulseConfig {
     }
   }
 
+  /**
+   * Display tokens for wallboards ({@code displays.*}).
+   *
+   * @param defaultTtlMs how long a display token is valid when its creation names no ttl
+   * @param maxTtlMs the longest ttl a creation may ask for
+   */
+  public record Displays(long defaultTtlMs, long maxTtlMs) {
+  }
+
   private final JsonObject json;
   private final Http http;
   private final String dataDir;
@@ -265,6 +274,7 @@ public final class PulseConfig {
   private final PerTenant perTenant;
   private final Notify notify;
   private final Scoring scoring;
+  private final Displays displays;
 
   private PulseConfig(JsonObject json, Map<String, String> sources) {
     this.json = json;
@@ -320,6 +330,17 @@ public final class PulseConfig {
         perTenant(r, "maxStorageBacklog", "storage.writeQueue", storage.writeQueue()));
     this.notify = readNotify(r);
     this.scoring = readScoring(r, demo);
+    this.displays = readDisplays(r);
+  }
+
+  private static Displays readDisplays(Reader r) {
+    long max = r.durationAtLeast("displays.maxTtl", 60_000L, "1m");
+    long def = r.durationAtLeast("displays.defaultTtl", 60_000L, "1m");
+    if (def > max) {
+      throw r.bad("displays.defaultTtl", "must be at most displays.maxTtl (" + Durations.format(max) + "), got "
+          + Durations.format(def));
+    }
+    return new Displays(def, max);
   }
 
   private static Notify readNotify(Reader r) {
@@ -851,6 +872,11 @@ public final class PulseConfig {
   /** What one tenant may hold ({@code limits.perTenant.*}; 0: no per-tenant cap). */
   public PerTenant perTenant() {
     return perTenant;
+  }
+
+  /** Display tokens ({@code displays.*}): their default and longest validity. */
+  public Displays displays() {
+    return displays;
   }
 
   /** Webhook notifications ({@code notify.*}). */
