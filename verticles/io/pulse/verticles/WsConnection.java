@@ -37,9 +37,9 @@ final class WsConnection extends LiveConnection {
   /** A binary message is arriving: its continuation frames are not text. */
   private boolean binary;
 
-  WsConnection(LiveHub hub, PulseContext ctx, ServerWebSocket ws, String tenant) {
-    super(hub, ctx);
-    this.tenant = tenant;
+  WsConnection(LiveHub hub, PulseContext ctx, ServerWebSocket ws, io.pulse.core.Caller caller) {
+    super(hub, ctx, caller);
+    this.tenant = caller.tenant();
     this.ws = ws;
     this.assembler = new MessageAssembler(ctx.config.edge().wsMaxMessageBytes());
     int rate = ctx.config.edge().wsMaxOpsPerSecond();
