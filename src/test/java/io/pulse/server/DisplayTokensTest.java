@@ -78,7 +78,7 @@ class DisplayTokensTest {
     assertTrue(d.getLong("expiresAt") >= before + year && d.getLong("expiresAt") <= System.currentTimeMillis() + year,
         "long-lived by default (displays.defaultTtl 365d): " + d.encode());
     String tok = d.getString("token");
-    assertEquals("/?kiosk&access_token=" + tok, d.getString("url"));
+    assertEquals("/?kiosk=1&dashboard=lobby&access_token=" + tok, d.getString("url"));
 
     // signed by the server's signer, with the display's claims
     User user = TestTokens.jwtAuth(pulse.pulse().vertx()).authenticate(new TokenCredentials(tok))
