@@ -56,15 +56,29 @@ final class TokensApi {
     // the expiry is known for the caller's own token; other tokens are kept until removed by hand
     long expires = id.equals(caller.tokenId()) && caller.expiresAtMs() != Long.MAX_VALUE ? caller.expiresAtMs() : 0;
     RevocationList.Entry e = new RevocationList.Entry(id, caller.tenant(), now, expires, caller.actor(), reason);
-    Future<RevocationList.Entry> stored = ctx.tokens == null ? Future.succeededFuture(e) : ctx.tokens.revoke(e);
-    Replies.reply(rc, stored.map(inForce -> {
-      RevocationList.Entry held = revokeHere(inForce);
+    // a display's token (its id is the display's): the display is marked revoked too, its expiry known
+    Future<Revoking> stored = ctx.tokens == null ? Future.succeededFuture(new Revoking(e, true))
+        : !DefinitionStore.validId(id) ? ctx.tokens.revoke(e).map(in -> new Revoking(in, in == e))
+        : ctx.tokens.get(caller.tenant(), id)
+            .compose(d -> ctx.tokens.revokeDisplay(caller.tenant(), id, caller.actor(), now, reason))
+            .map(d -> d.revokedAt() == now
+                ? new Revoking(new RevocationList.Entry(id, caller.tenant(), now, d.expiresAt(), caller.actor(), reason),
+                    true)
+                : new Revoking(displayEntry(d, caller), false))
+            .recover(x -> x instanceof DefinitionStore.Refused r && r.status() == 404
+                ? ctx.tokens.revoke(e).map(in -> new Revoking(in, in == e)) : Future.failedFuture(x));
+    Replies.reply(rc, stored.map(r -> {
+      RevocationList.Entry held = revokeHere(r.entry());
       if (ctx.tokens == null) {
         LOG.info("token {} revoked by {} (tenant {}){}; storage is off: kept in memory only", id, caller.actor(),
             caller.tenant(), reason == null ? "" : ": " + reason);
       }
-      return revocationJson(held, caller.tenant()).put("alreadyRevoked", held != e);
+      return revocationJson(held, caller.tenant()).put("alreadyRevoked", !(r.fresh() && held == r.entry()));
     }), 200, ctx.config.storage().queryTimeoutMs());
+  }
+
+  /** The revocation in force after a request, and whether that request made it. */
+  private record Revoking(RevocationList.Entry entry, boolean fresh) {
   }
 
   /** The body's optional reason (the body itself is optional). */
@@ -190,6 +204,11 @@ final class TokensApi {
     return new DefinitionStore(ctx.db.pool()).get(tenant, DefinitionStore.Kind.DASHBOARD, binding.id()).mapEmpty();
   }
 
+  /** The revocation of a revoked display's token (as stored: its time, its expiry). */
+  private static RevocationList.Entry displayEntry(TokenStore.Display d, Caller caller) {
+    return new RevocationList.Entry(d.id(), d.tenant(), d.revokedAt(), d.expiresAt(), caller.actor(), "display revoked");
+  }
+
   /** GET /api/v1/displays: the tenant's displays, newest first, never their tokens. */
   void listDisplays(RoutingContext rc) {
     Caller caller = Callers.of(rc);
@@ -214,9 +233,8 @@ final class TokensApi {
     Caller caller = Callers.of(rc);
     needsStorage();
     String id = displayId(rc);
-    Replies.reply(rc, ctx.tokens.revokeDisplay(caller.tenant(), id, caller.actor(), ctx.clock.millis()).map(d -> {
-      revokeHere(new RevocationList.Entry(d.id(), d.tenant(), d.revokedAt(), d.expiresAt(), caller.actor(),
-          "display revoked"));
+    Replies.reply(rc, ctx.tokens.revokeDisplay(caller.tenant(), id, caller.actor(), ctx.clock.millis(), null).map(d -> {
+      revokeHere(displayEntry(d, caller));
       return d.toJson();
     }), 200, ctx.config.storage().queryTimeoutMs());
   }

@@ -144,10 +144,10 @@ public final class TokenStore {
 
   /**
    * Revokes a display: marks it revoked and adds its token id to the revocations, with one audit
-   * entry ("display.revoke"), in one transaction. Revoking it again changes nothing. 404 when the
-   * tenant has no such display.
+   * entry ("display.revoke"), in one transaction. Revoking it again changes nothing (the display
+   * answered keeps its first revocation time). 404 when the tenant has no such display.
    */
-  public Future<Display> revokeDisplay(String tenant, String id, String actor, long now) {
+  public Future<Display> revokeDisplay(String tenant, String id, String actor, long now, String reason) {
     return pool.withTransaction(conn -> conn.preparedQuery("update displays set revoked_at = coalesce(revoked_at, $3) "
                 + "where tenant = $1 and id = $2 returning tenant, id, name, kind, target, created_at, created_by, "
                 + "expires_at, revoked_at").execute(Tuple.of(tenant, id, AuditLog.time(now)))
@@ -157,9 +157,10 @@ public final class TokenStore {
           }
           Display d = display(rows.iterator().next());
           RevocationList.Entry e = new RevocationList.Entry(d.id(), tenant, now, d.expiresAt(), actor,
-              "display revoked");
+              reason == null ? "display revoked" : reason);
           return insertRevocation(conn, e).compose(ins -> ins.size() == 0 ? Future.succeededFuture(d)
-              : AuditLog.record(conn, tenant, now, actor, "display.revoke", id, new JsonObject().put("name", d.name()))
+              : AuditLog.record(conn, tenant, now, actor, "display.revoke", id, new JsonObject().put("name", d.name())
+                  .put("reason", reason))
                   .map(d));
         }));
   }

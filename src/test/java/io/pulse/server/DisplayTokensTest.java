@@ -163,6 +163,23 @@ class DisplayTokensTest {
   }
 
   @Test
+  @DisplayName("revoking a display's token id through /tokens/{id}/revoke marks the display revoked too")
+  void revokeByTokenId() {
+    JsonObject d = create("{\"name\":\"Hall TV\",\"dashboard\":\"lobby\"}");
+    String id = d.getString("id");
+    HttpResponse<String> r = as(ADMIN, "POST", "/api/v1/tokens/" + id + "/revoke", "{\"reason\":\"stolen TV\"}");
+    assertEquals(200, r.statusCode(), r.body());
+    JsonObject j = new JsonObject(r.body());
+    assertFalse(j.getBoolean("alreadyRevoked"), j.encode());
+    assertEquals("stolen TV", j.getString("reason"));
+    assertEquals(d.getLong("expiresAt"), j.getLong("expiresAt"), "the display's expiry is known: " + j.encode());
+    assertEquals(401, as(d.getString("token"), "GET", "/api/v1/dashboards/lobby", null).statusCode());
+    assertTrue(new JsonObject(as(ADMIN, "GET", "/api/v1/displays/" + id, null).body()).getBoolean("revoked"));
+    assertTrue(new JsonObject(as(ADMIN, "POST", "/api/v1/tokens/" + id + "/revoke", null).body())
+        .getBoolean("alreadyRevoked"));
+  }
+
+  @Test
   @DisplayName("refused: unknown dashboard or playlist 404, bad bodies 400 with the reason, no signer 503")
   void refusals() {
     HttpResponse<String> unknown = as(ADMIN, "POST", "/api/v1/displays", "{\"name\":\"x\",\"dashboard\":\"nope\"}");
