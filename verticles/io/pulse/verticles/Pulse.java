@@ -116,8 +116,8 @@ public final class Pulse {
             }).transform(x -> Future.failedFuture(e))));
     if (!config.storage().enabled()) {
       LOG.info("storage: off (storage.enabled / PULSE_STORAGE=false): nothing is kept across restarts; history "
-          + "(/series, since=), rules, dashboards, the audit log and quarantine requeue/purge answer 503, and the "
-          + "quarantine is the in-memory ring only");
+          + "(/series, since=), rules, dashboards, displays, the audit log and quarantine requeue/purge answer 503, the "
+          + "quarantine is the in-memory ring only, and token revocations are kept in memory only (lost with a restart)");
     }
     return started.recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));
   }
