@@ -78,6 +78,12 @@ public final class Addresses {
   /** Hub -> live verticle: the id (Integer) of a view one subscriber left. */
   public static final String LIVE_RELEASE = "pulse.live.release";
 
+  /**
+   * Tokens API and tokens verticle -> every live hub (publish): a token was revoked; close its live
+   * connections. {"tokenId": jti, "reason": "token revoked"}.
+   */
+  public static final String TOKENS_REVOKED = "pulse.tokens.revoked";
+
   /** Shutdown -> live verticle: tell every hub to close its connections after what it has; replies when sent. */
   public static final String LIVE_SHUTDOWN = "pulse.live.shutdown";
 

@@ -44,17 +44,46 @@ final class DefinitionsApi {
     Caller caller = Callers.of(rc);
     needsStorage();
     reply(rc, definitions.list(caller.tenant(), kind)
-        .map(all -> new JsonObject().put(kind.plural(), toJson(all))));
+        .map(all -> new JsonObject().put(kind.plural(), toJson(all.stream().filter(d -> shown(caller, d.id())).toList()))));
   }
 
   void get(RoutingContext rc) {
     Caller caller = Callers.of(rc);
     needsStorage();
-    definition(rc, definitions.get(caller.tenant(), kind, definitionId(rc)), 200, false);
+    definition(rc, definitions.get(caller.tenant(), kind, shownId(rc, caller)), 200, false);
+  }
+
+  /**
+   * Whether the caller sees the definition {@code id}: a display token sees only the dashboard it is
+   * bound to (a playlist binding: the playlist's dashboards, none while Pulse has no playlists);
+   * every other caller sees all of its tenant's.
+   */
+  private boolean shown(Caller caller, String id) {
+    if (caller.display() == null || kind != Kind.DASHBOARD) {
+      return true;
+    }
+    return caller.display().kind().equals("dashboard") && caller.display().id().equals(id);
+  }
+
+  /** The {id} of the path, when the caller may see it; else 404, as if it did not exist. */
+  private String shownId(RoutingContext rc, Caller caller) {
+    String id = definitionId(rc);
+    if (!shown(caller, id)) {
+      throw new DefinitionStore.Refused(404, "no " + kind.singular() + " " + id);
+    }
+    return id;
+  }
+
+  /** A display token only reads (the route's scope says so too, where scopes are checked). */
+  private static void writable(Caller caller) {
+    if (caller.display() != null) {
+      throw new DefinitionStore.Refused(403, "a display token is read-only");
+    }
   }
 
   void create(RoutingContext rc) {
     Caller caller = Callers.of(rc);
+    writable(caller);
     needsStorage();
     JsonObject doc = bodyObject(rc);
     checkRule(caller, doc);
@@ -64,6 +93,7 @@ final class DefinitionsApi {
 
   void update(RoutingContext rc) {
     Caller caller = Callers.of(rc);
+    writable(caller);
     needsStorage();
     JsonObject doc = bodyObject(rc);
     Integer expected = QueryParams.expectedVersion(rc.request().getHeader(HttpHeaders.IF_MATCH), doc.getValue("version"));
@@ -75,6 +105,7 @@ final class DefinitionsApi {
 
   void delete(RoutingContext rc) {
     Caller caller = Callers.of(rc);
+    writable(caller);
     needsStorage();
     Integer expected = QueryParams.expectedVersion(rc.request().getHeader(HttpHeaders.IF_MATCH), null);
     reply(rc, announced(rc, caller, definitions.delete(caller.tenant(), kind, definitionId(rc), expected,
@@ -85,7 +116,7 @@ final class DefinitionsApi {
   void versions(RoutingContext rc) {
     Caller caller = Callers.of(rc);
     needsStorage();
-    reply(rc, definitions.history(caller.tenant(), kind, definitionId(rc))
+    reply(rc, definitions.history(caller.tenant(), kind, shownId(rc, caller))
         .map(all -> new JsonObject().put("versions", toJson(all))));
   }
 

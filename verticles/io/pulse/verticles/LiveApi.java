@@ -62,7 +62,7 @@ final class LiveApi {
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").putHeader("X-Accel-Buffering", "no");
     res.write("retry: 2000\n\n");
-    hub.accept(res, rc.request().connection(), spec, last, tenant).holdsTokenConnection(token);
+    hub.accept(res, rc.request().connection(), spec, last, Callers.of(rc)).holdsTokenConnection(token);
   }
 
   /**

@@ -21,12 +21,15 @@ abstract class LiveConnection implements Outbox.Socket, Outbox.Events {
   final LiveHub hub;
   final PulseContext ctx;
   final Outbox outbox;
+  /** Who opened it: its tenant, and the token whose revocation or expiry closes it. */
+  final io.pulse.core.Caller caller;
   /** The tenant one of whose live connections this is (given back when it closes); null once given back. */
   private String connectionOf;
 
-  LiveConnection(LiveHub hub, PulseContext ctx) {
+  LiveConnection(LiveHub hub, PulseContext ctx, io.pulse.core.Caller caller) {
     this.hub = hub;
     this.ctx = ctx;
+    this.caller = caller;
     this.outbox = new Outbox(this, this, ctx.clock, new Outbox.Limits(ctx.config.live().maxPendingFinals(),
         ctx.config.live().slowClientTimeoutMs(), ctx.config.edge().wsMaxPendingReplies(), Outbox.Limits.MAX_HELD));
   }
@@ -55,6 +58,17 @@ abstract class LiveConnection implements Outbox.Socket, Outbox.Events {
 
   /** A subscribe op was refused: its reply (at {@code place}) says why. */
   abstract void refused(Outbox.Reply place, String subId, String error);
+
+  /**
+   * Why its token no longer lets it in at {@code now} ("token revoked", "token expired"), or null
+   * while it does. Asked at every heartbeat; a revocation also closes it at once through the hub.
+   */
+  String refusal(long now) {
+    if (caller.tokenId() != null && ctx.revocations.revoked(caller.tokenId())) {
+      return LiveHub.REVOKED;
+    }
+    return caller.expiresAtMs() <= now ? LiveHub.EXPIRED : null;
+  }
 
   /** A heartbeat, if nothing waits for the socket. */
   abstract void heartbeat(long now);

@@ -31,6 +31,11 @@ import java.util.Set;
  */
 final class LiveHub {
 
+  /** The close code of a connection whose token no longer lets it in (revoked, expired): 4401, like HTTP's 401. */
+  static final int TOKEN_CLOSE = 4401;
+  static final String REVOKED = "token revoked";
+  static final String EXPIRED = "token expired";
+
   private final Vertx vertx;
   private final PulseContext ctx;
   /** This hub's live subscriptions (its own count; the gauge sums the hubs'). */
@@ -51,9 +56,11 @@ final class LiveHub {
 
   Future<Void> start() {
     MessageConsumer<LiveBatch> c = vertx.eventBus().consumer(Addresses.LIVE_UPDATES, m -> onBatch(m.body()));
+    MessageConsumer<io.vertx.core.json.JsonObject> revoked = vertx.eventBus().consumer(Addresses.TOKENS_REVOKED,
+        m -> revoked(m.body().getString("tokenId")));
     timers.add(vertx.setPeriodic(ctx.config.live().heartbeatMs(), t -> heartbeat()));
     timers.add(vertx.setPeriodic(ctx.config.live().flushMs(), t -> checkStalled()));
-    return c.completion();
+    return Future.all(c.completion(), revoked.completion()).mapEmpty();
   }
 
   void stop() {
@@ -81,10 +88,28 @@ final class LiveHub {
     }
   }
 
+  /** A token was revoked: its connections on this hub are closed with the reason (4401; SSE: an error event). */
+  private void revoked(String tokenId) {
+    if (tokenId == null) {
+      return;
+    }
+    for (LiveConnection c : new ArrayList<>(conns)) {
+      if (tokenId.equals(c.caller.tokenId())) {
+        c.outbox.close(TOKEN_CLOSE, REVOKED);
+      }
+    }
+  }
+
+  /** A heartbeat to each connection, or its close when its token has expired (or was revoked elsewhere). */
   private void heartbeat() {
     long now = ctx.clock.millis();
-    for (LiveConnection c : conns) {
-      c.heartbeat(now);
+    for (LiveConnection c : new ArrayList<>(conns)) {
+      String refusal = c.refusal(now);
+      if (refusal != null) {
+        c.outbox.close(TOKEN_CLOSE, refusal);
+      } else {
+        c.heartbeat(now);
+      }
     }
   }
 
@@ -105,7 +130,7 @@ final class LiveHub {
       ws.close((short) 1001, "server shutting down");
       return null;
     }
-    WsConnection c = new WsConnection(this, ctx, ws, caller.tenant(), caller.grants());
+    WsConnection c = new WsConnection(this, ctx, ws, caller);
     c.holdsConnectionOf(caller.tenant());
     conns.add(c);
     ws.frameHandler(c::onFrame);
@@ -116,13 +141,13 @@ final class LiveHub {
   }
 
   /**
-   * An SSE response at /api/v1/live/sse, already validated: one subscription. It holds one of
-   * {@code tenant}'s live connections, given back when it closes.
+   * An SSE response at /api/v1/live/sse, already validated: one subscription. It holds one of its
+   * caller's tenant's live connections, given back when it closes.
    */
   LiveConnection accept(HttpServerResponse res, HttpConnection connection, SubscriptionSpec spec, String lastEventId,
-      String tenant) {
-    SseConnection c = new SseConnection(this, ctx, res, connection);
-    c.holdsConnectionOf(tenant);
+      io.pulse.core.Caller caller) {
+    SseConnection c = new SseConnection(this, ctx, res, connection, caller);
+    c.holdsConnectionOf(caller.tenant());
     conns.add(c);
     res.closeHandler(v -> c.outbox.closed());
     res.exceptionHandler(e -> c.outbox.closed());

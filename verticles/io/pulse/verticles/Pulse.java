@@ -87,6 +87,20 @@ public final class Pulse {
     return ctx.config.auth().enabled();
   }
 
+  /**
+   * Installs the signer of display tokens (the server's key); in-process only. The authentication
+   * work sets it at start when authentication is on; tests install a test signer.
+   */
+  public Pulse signer(io.pulse.auth.TokenSigner signer) {
+    ctx.signer = signer;
+    return this;
+  }
+
+  /** The revoked token ids, as every request's caller resolution sees them. */
+  public io.pulse.auth.Revocations revocations() {
+    return ctx.revocations;
+  }
+
   public static Future<Pulse> start(PulseConfig config) {
     return start(config, Clock.SYSTEM);
   }
@@ -126,8 +140,8 @@ public final class Pulse {
             }).transform(x -> Future.failedFuture(e))));
     if (!config.storage().enabled()) {
       LOG.info("storage: off (storage.enabled / PULSE_STORAGE=false): nothing is kept across restarts; history "
-          + "(/series, since=), rules, dashboards, the audit log and quarantine requeue/purge answer 503, and the "
-          + "quarantine is the in-memory ring only");
+          + "(/series, since=), rules, dashboards, displays, the audit log and quarantine requeue/purge answer 503, the "
+          + "quarantine is the in-memory ring only, and token revocations are kept in memory only (lost with a restart)");
     }
     return started.recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));
   }
@@ -152,6 +166,8 @@ public final class Pulse {
         .compose(v -> db != null && config.notifications().enabled() ? vertx.deployVerticle(new NotifyVerticle(ctx))
             : Future.succeededFuture((String) null))
         .compose(v -> vertx.deployVerticle(new ScoringVerticle(ctx)))
+        // the revocation list is loaded before any HTTP instance lets a request in
+        .compose(v -> vertx.deployVerticle(new TokensVerticle(ctx)))
         .compose(v -> TlsServer.prepare(vertx, config.tls()))
         .compose(tls -> {
           ctx.tls = tls;

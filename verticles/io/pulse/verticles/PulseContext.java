@@ -96,8 +96,9 @@ public final class PulseContext {
    */
   volatile io.pulse.auth.Authenticator auth = io.pulse.auth.Authenticator.of(io.pulse.core.CallerResolver.ANONYMOUS);
   /**
-   * Which token ids are revoked, asked on every request with a token: {@link io.pulse.auth.Revocations#NONE}
-   * until the token store installs its own ({@link Pulse#revocations}).
+   * Which token ids are revoked, asked on every request with a token (answered from memory):
+   * {@link io.pulse.auth.Revocations#NONE} until the {@link TokensVerticle} has loaded
+   * {@link #revocationList} and set it (tests may install their own: {@link Pulse#revocations}).
    */
   volatile io.pulse.auth.Revocations revocations = io.pulse.auth.Revocations.NONE;
   /** Signs tokens with the server's key (display tokens); null when Pulse holds no private key. Set by {@link Pulse}. */
@@ -110,6 +111,14 @@ public final class PulseContext {
   volatile io.pulse.http.TlsMaterial tls;
   /** TLS connection and reload meters; null when TLS is off. */
   final TlsServer.Meters tlsMeters;
+
+  /**
+   * The revoked token ids, in memory: a thread-safe engine part shared like the catalog. The tokens
+   * API adds to it; the {@link TokensVerticle} loads it from storage and follows what other processes add.
+   */
+  final io.pulse.auth.RevocationList revocationList;
+  /** Revocations and displays in PostgreSQL; null when storage is off. */
+  final io.pulse.store.TokenStore tokens;
 
   /** Connection cap, request-body budget and their meters, shared by the HTTP instances. */
   final EdgeLimits edge;
@@ -127,6 +136,8 @@ public final class PulseContext {
     this.db = db;
     this.rollups = db == null ? null : new RollupStore(db.pool(), db.queryTimeoutMs());
     this.catalogStore = db == null ? null : new CatalogStore(db.pool());
+    this.tokens = db == null ? null : new io.pulse.store.TokenStore(db.pool());
+    this.revocationList = new io.pulse.auth.RevocationList(clock);
     this.codec = new RollupCodec(config.aggregation().sketchRelativeAccuracy(), config.aggregation().sketchMaxBins());
     this.clock = clock;
     this.registry = registry;

@@ -35,7 +35,7 @@ final class Routes {
   record Adapters(IngestApi ingest, StreamsApi streams, LiveApi live, DefinitionsApi rules,
       DefinitionsApi dashboards, QuarantineApi quarantine, OpsApi ops, BodyHandler eventsBody,
       BodyHandler documentBody, AlertsApi alerts,
-      WebhooksApi webhooks, ScoringApi scoring) {
+      WebhooksApi webhooks, ScoringApi scoring, TokensApi tokens) {
   }
 
   /** One handler of a route, taken from the adapters. */
@@ -124,6 +124,16 @@ final class Routes {
           a -> a.dashboards()::tooLarge),
       route(DELETE, "/api/v1/dashboards/:id", ADMIN, a -> a.dashboards()::delete),
       route(GET, "/api/v1/dashboards/:id/versions", READ, a -> a.dashboards()::versions),
+
+      // ---- tokens and displays ----
+      withFailure(route(POST, "/api/v1/tokens/:id/revoke", ADMIN, Adapters::documentBody, a -> a.tokens()::revoke),
+          a -> a.tokens()::tooLarge),
+      route(GET, "/api/v1/tokens/revoked", ADMIN, a -> a.tokens()::revoked),
+      withFailure(route(POST, "/api/v1/displays", ADMIN, Adapters::documentBody, a -> a.tokens()::createDisplay),
+          a -> a.tokens()::tooLarge),
+      route(GET, "/api/v1/displays", ADMIN, a -> a.tokens()::listDisplays),
+      route(GET, "/api/v1/displays/:id", ADMIN, a -> a.tokens()::getDisplay),
+      route(DELETE, "/api/v1/displays/:id", ADMIN, a -> a.tokens()::deleteDisplay),
 
       // ---- quarantine and audit ----
       route(GET, "/api/v1/quarantine", READ, a -> a.quarantine()::list),

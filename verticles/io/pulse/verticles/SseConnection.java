@@ -23,8 +23,9 @@ final class SseConnection extends LiveConnection {
   /** Running updates between two finals: their ids are {@code <boot>-<seq>.<n>}, unique on the connection. */
   private long runningSinceFinal;
 
-  SseConnection(LiveHub hub, PulseContext ctx, HttpServerResponse res, HttpConnection connection) {
-    super(hub, ctx);
+  SseConnection(LiveHub hub, PulseContext ctx, HttpServerResponse res, HttpConnection connection,
+      io.pulse.core.Caller caller) {
+    super(hub, ctx, caller);
     this.res = res;
     this.connection = connection;
   }
@@ -83,7 +84,11 @@ final class SseConnection extends LiveConnection {
 
   @Override
   public void shut(int code, String reason, boolean slow) {
-    if (!slow && !res.ended()) {
+    if (code == LiveHub.TOKEN_CLOSE && !res.ended()) {
+      // the token no longer lets it in: an error (the client should not just reconnect with it), then the end
+      res.write("event: error\ndata: " + new JsonObject().put("type", "error").put("error", reason).encode() + "\n\n");
+      res.end();
+    } else if (!slow && !res.ended()) {
       res.write("event: closing\ndata: " + new JsonObject().put("type", "closing").put("reason", reason).encode()
           + "\n\n");
       res.end();

@@ -38,10 +38,10 @@ final class WsConnection extends LiveConnection {
   /** A binary message is arriving: its continuation frames are not text. */
   private boolean binary;
 
-  WsConnection(LiveHub hub, PulseContext ctx, ServerWebSocket ws, String tenant, io.pulse.core.Grants grants) {
-    super(hub, ctx);
-    this.tenant = tenant;
-    this.grants = grants;
+  WsConnection(LiveHub hub, PulseContext ctx, ServerWebSocket ws, io.pulse.core.Caller caller) {
+    super(hub, ctx, caller);
+    this.tenant = caller.tenant();
+    this.grants = caller.grants();
     this.ws = ws;
     this.assembler = new MessageAssembler(ctx.config.edge().wsMaxMessageBytes());
     int rate = ctx.config.edge().wsMaxOpsPerSecond();

@@ -367,6 +367,15 @@ public final class PulseConfig {
     }
   }
 
+  /**
+   * Display tokens for wallboards ({@code displays.*}).
+   *
+   * @param defaultTtlMs how long a display token is valid when its creation names no ttl
+   * @param maxTtlMs the longest ttl a creation may ask for
+   */
+  public record Displays(long defaultTtlMs, long maxTtlMs) {
+  }
+
   private final JsonObject json;
   private final Auth auth;
   private final Http http;
@@ -387,6 +396,7 @@ public final class PulseConfig {
   private final FairUse fairUse;
   private final Tls tls;
   private final List<String> allowedOrigins;
+  private final Displays displays;
 
   private PulseConfig(JsonObject json, Map<String, String> sources) {
     this.json = json;
@@ -446,6 +456,7 @@ public final class PulseConfig {
     this.tls = readTls(r);
     this.allowedOrigins = readOrigins(r);
     this.auth = readAuth(r, demo);
+    this.displays = readDisplays(r);
   }
 
   private static Tls readTls(Reader r) {
@@ -577,6 +588,16 @@ public final class PulseConfig {
         r.optString("auth.audience").trim(), pubFile, privFile, pub, List.copyOf(jwks),
         r.longIn("auth.jwksRefreshMs", 1_000, 86_400_000L), r.longIn("auth.jwksMinRefreshMs", 0, 3_600_000L), secret,
         r.longIn("auth.leewayMs", 0, 600_000L), r.bool("auth.requireJti"), r.string("auth.tokenIssuer"));
+  }
+
+  private static Displays readDisplays(Reader r) {
+    long max = r.durationAtLeast("displays.maxTtl", 60_000L, "1m");
+    long def = r.durationAtLeast("displays.defaultTtl", 60_000L, "1m");
+    if (def > max) {
+      throw r.bad("displays.defaultTtl", "must be at most displays.maxTtl (" + Durations.format(max) + "), got "
+          + Durations.format(def));
+    }
+    return new Displays(def, max);
   }
 
   private static Notify readNotify(Reader r) {
@@ -1177,6 +1198,11 @@ public final class PulseConfig {
    */
   public List<String> allowedOrigins() {
     return allowedOrigins;
+  }
+
+  /** Display tokens ({@code displays.*}): their default and longest validity. */
+  public Displays displays() {
+    return displays;
   }
 
   /** Webhook notifications ({@code notify.*}). */

@@ -1,0 +1,211 @@
+package io.pulse.server;
+
+import static io.pulse.testing.TestTokens.bearer;
+import static io.pulse.testing.TestTokens.token;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pulse.testing.Await;
+import io.pulse.testing.LiveClient;
+import io.pulse.testing.PgFixture;
+import io.pulse.testing.TestPulse;
+import io.pulse.testing.TestTokens;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.auth.authentication.TokenCredentials;
+import java.net.http.HttpResponse;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Display tokens for wallboards on a real server with storage: created and listed by an admin
+ * through the API (the token shown once, signed by the server's signer: here the test HS256 one),
+ * read-only and bound to one dashboard, revoked by deleting the display (REST 401, its live
+ * connections closed). Each test makes displays of its own.
+ */
+class DisplayTokensTest {
+
+  private static final String ADMIN = token("acme", "adm", "admin");
+  private static TestPulse pulse;
+
+  @BeforeAll
+  static void start() {
+    pulse = TestPulse.startWithStorage(PgFixture.freshDatabase(), new JsonObject()
+        .put("live", new JsonObject().put("flushMs", 50).put("heartbeatMs", 200)));
+    pulse.pulse().callers(TestTokens.resolver(pulse.pulse()::revocations));
+    pulse.pulse().signer(TestTokens.signer(pulse.pulse().vertx()));
+    for (String d : new String[] {"lobby", "noc", "sales"}) {
+      HttpResponse<String> r = pulse.request("POST", "/api/v1/dashboards",
+          "{\"id\":\"" + d + "\",\"name\":\"" + d + "\"}", bearer(ADMIN));
+      assertEquals(201, r.statusCode(), r.body());
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    pulse.close();
+  }
+
+  private static HttpResponse<String> as(String token, String method, String path, String body) {
+    return pulse.request(method, path, body, bearer(token));
+  }
+
+  private static JsonObject create(String body) {
+    HttpResponse<String> r = as(ADMIN, "POST", "/api/v1/displays", body);
+    assertEquals(201, r.statusCode(), r.body());
+    assertEquals("/api/v1/displays/" + new JsonObject(r.body()).getString("id"),
+        r.headers().firstValue("Location").orElse(null));
+    return new JsonObject(r.body());
+  }
+
+  @Test
+  @DisplayName("an admin creates a display: 201 with its binding, expiry, a signed read-only token bound to the dashboard, and the kiosk URL")
+  void createAndList() throws Exception {
+    long before = System.currentTimeMillis();
+    JsonObject d = create("{\"name\":\"Lobby TV\",\"dashboard\":\"lobby\"}");
+    String id = d.getString("id");
+    assertTrue(id.startsWith("dsp-"), id);
+    assertEquals("Lobby TV", d.getString("name"));
+    assertEquals(new JsonObject().put("dashboard", "lobby"), d.getJsonObject("binding"));
+    assertEquals("user-adm (token adm)", d.getString("createdBy"));
+    long year = 365L * 86_400_000L;
+    assertTrue(d.getLong("expiresAt") >= before + year && d.getLong("expiresAt") <= System.currentTimeMillis() + year,
+        "long-lived by default (displays.defaultTtl 365d): " + d.encode());
+    String tok = d.getString("token");
+    assertEquals("/?kiosk=1&dashboard=lobby&access_token=" + tok, d.getString("url"));
+
+    // signed by the server's signer, with the display's claims
+    User user = TestTokens.jwtAuth(pulse.pulse().vertx()).authenticate(new TokenCredentials(tok))
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    JsonObject claims = user.principal();
+    assertEquals("display:" + id, claims.getString("sub"));
+    assertEquals("acme", claims.getString("tenant"));
+    assertEquals("read", claims.getString("scope"));
+    assertEquals(new JsonObject().put("dashboard", "lobby"), claims.getJsonObject("display"));
+    assertEquals(id, claims.getString("jti"));
+
+    HttpResponse<String> one = as(ADMIN, "GET", "/api/v1/displays/" + id, null);
+    assertEquals(200, one.statusCode(), one.body());
+    assertNull(new JsonObject(one.body()).getValue("token"), "the token is shown once, never stored");
+    assertFalse(new JsonObject(one.body()).getBoolean("revoked"));
+    JsonArray all = new JsonObject(as(ADMIN, "GET", "/api/v1/displays", null).body()).getJsonArray("displays");
+    assertTrue(all.stream().anyMatch(o -> id.equals(((JsonObject) o).getString("id"))), all.encode());
+    assertTrue(all.stream().noneMatch(o -> ((JsonObject) o).containsKey("token")), all.encode());
+
+    String other = token("beta", "adm-b", "admin");
+    assertEquals(404, as(other, "GET", "/api/v1/displays/" + id, null).statusCode(), "another tenant's display");
+    assertTrue(new JsonObject(as(other, "GET", "/api/v1/displays", null).body()).getJsonArray("displays").isEmpty());
+
+    JsonObject shortLived = create("{\"name\":\"for a day\",\"dashboard\":\"noc\",\"ttl\":\"1d\"}");
+    assertEquals(86_400_000L, shortLived.getLong("expiresAt") - shortLived.getLong("createdAt"));
+
+    JsonArray audit = new JsonObject(as(ADMIN, "GET", "/api/v1/audit?action=display.", null).body())
+        .getJsonArray("entries");
+    assertTrue(audit.stream().anyMatch(o -> id.equals(((JsonObject) o).getString("target"))
+        && "display.create".equals(((JsonObject) o).getString("action"))), audit.encode());
+  }
+
+  @Test
+  @DisplayName("a display token sees only its dashboard: the list holds it alone, another dashboard is 404, writes 403")
+  void boundToItsDashboard() {
+    String tok = create("{\"name\":\"NOC wall\",\"dashboard\":\"noc\"}").getString("token");
+    HttpResponse<String> list = as(tok, "GET", "/api/v1/dashboards", null);
+    assertEquals(200, list.statusCode(), list.body());
+    JsonArray ds = new JsonObject(list.body()).getJsonArray("dashboards");
+    assertEquals(1, ds.size(), ds.encode());
+    assertEquals("noc", ds.getJsonObject(0).getString("id"));
+    assertEquals(3, new JsonObject(as(ADMIN, "GET", "/api/v1/dashboards", null).body()).getJsonArray("dashboards")
+        .size(), "an admin sees them all");
+
+    assertEquals(200, as(tok, "GET", "/api/v1/dashboards/noc", null).statusCode());
+    HttpResponse<String> other = as(tok, "GET", "/api/v1/dashboards/sales", null);
+    assertEquals(404, other.statusCode(), other.body());
+    assertEquals("no dashboard sales", new JsonObject(other.body()).getString("error"));
+    assertEquals(404, as(tok, "GET", "/api/v1/dashboards/sales/versions", null).statusCode());
+    assertEquals(200, as(tok, "GET", "/api/v1/dashboards/noc/versions", null).statusCode());
+    assertEquals(403, as(tok, "PUT", "/api/v1/dashboards/noc", "{\"name\":\"mine now\"}").statusCode());
+    assertEquals(403, as(tok, "DELETE", "/api/v1/dashboards/noc", null).statusCode());
+    assertEquals(403, as(tok, "POST", "/api/v1/dashboards", "{\"name\":\"new\"}").statusCode());
+  }
+
+  @Test
+  @DisplayName("deleting a display revokes its token: REST 401, its SSE ended with \"token revoked\", listed as revoked; idempotent")
+  void deleteRevokes() {
+    JsonObject d = create("{\"name\":\"Sales TV\",\"dashboard\":\"sales\"}");
+    String id = d.getString("id");
+    String tok = d.getString("token");
+    String kept = create("{\"name\":\"Sales TV 2\",\"dashboard\":\"sales\"}").getString("token");
+    try (LiveClient sse = LiveClient.sse(pulse.port(), "stream=sales&access_token=" + tok, null);
+        LiveClient keptSse = LiveClient.sse(pulse.port(), "stream=sales&access_token=" + kept, null)) {
+      sse.await(m -> "subscribed".equals(m.event()), 5000);
+      keptSse.await(m -> "subscribed".equals(m.event()), 5000);
+      HttpResponse<String> del = as(ADMIN, "DELETE", "/api/v1/displays/" + id, null);
+      assertEquals(200, del.statusCode(), del.body());
+      assertTrue(new JsonObject(del.body()).getBoolean("revoked"));
+      assertEquals(401, as(tok, "GET", "/api/v1/dashboards/sales", null).statusCode());
+      assertEquals(200, as(kept, "GET", "/api/v1/dashboards/sales", null).statusCode());
+      assertEquals("token revoked", sse.await(m -> "error".equals(m.event()), 5000).json().getString("error"));
+      Await.until("the display's SSE ended", sse::isClosed, b -> b, 5000);
+      assertFalse(keptSse.isClosed(), "the other display's connection stays");
+    }
+    JsonObject shown = new JsonObject(as(ADMIN, "GET", "/api/v1/displays/" + id, null).body());
+    assertTrue(shown.getBoolean("revoked"), shown.encode());
+    assertEquals(200, as(ADMIN, "DELETE", "/api/v1/displays/" + id, null).statusCode(), "idempotent");
+    JsonArray revoked = new JsonObject(as(ADMIN, "GET", "/api/v1/tokens/revoked", null).body()).getJsonArray("revoked");
+    assertTrue(revoked.stream().anyMatch(o -> id.equals(((JsonObject) o).getString("tokenId"))), revoked.encode());
+    assertEquals(404, as(ADMIN, "DELETE", "/api/v1/displays/dsp-none", null).statusCode());
+  }
+
+  @Test
+  @DisplayName("revoking a display's token id through /tokens/{id}/revoke marks the display revoked too")
+  void revokeByTokenId() {
+    JsonObject d = create("{\"name\":\"Hall TV\",\"dashboard\":\"lobby\"}");
+    String id = d.getString("id");
+    HttpResponse<String> r = as(ADMIN, "POST", "/api/v1/tokens/" + id + "/revoke", "{\"reason\":\"stolen TV\"}");
+    assertEquals(200, r.statusCode(), r.body());
+    JsonObject j = new JsonObject(r.body());
+    assertFalse(j.getBoolean("alreadyRevoked"), j.encode());
+    assertEquals("stolen TV", j.getString("reason"));
+    assertEquals(d.getLong("expiresAt"), j.getLong("expiresAt"), "the display's expiry is known: " + j.encode());
+    assertEquals(401, as(d.getString("token"), "GET", "/api/v1/dashboards/lobby", null).statusCode());
+    assertTrue(new JsonObject(as(ADMIN, "GET", "/api/v1/displays/" + id, null).body()).getBoolean("revoked"));
+    assertTrue(new JsonObject(as(ADMIN, "POST", "/api/v1/tokens/" + id + "/revoke", null).body())
+        .getBoolean("alreadyRevoked"));
+  }
+
+  @Test
+  @DisplayName("refused: unknown dashboard or playlist 404, bad bodies 400 with the reason, no signer 503")
+  void refusals() {
+    HttpResponse<String> unknown = as(ADMIN, "POST", "/api/v1/displays", "{\"name\":\"x\",\"dashboard\":\"nope\"}");
+    assertEquals(404, unknown.statusCode(), unknown.body());
+    assertEquals("no dashboard nope", new JsonObject(unknown.body()).getString("error"));
+    HttpResponse<String> playlist = as(ADMIN, "POST", "/api/v1/displays", "{\"name\":\"x\",\"playlist\":\"p1\"}");
+    assertEquals(404, playlist.statusCode(), playlist.body());
+    assertTrue(new JsonObject(playlist.body()).getString("error").contains("no playlists"), playlist.body());
+    assertEquals(404, as(token("beta", "adm-b", "admin"), "POST", "/api/v1/displays",
+        "{\"name\":\"x\",\"dashboard\":\"lobby\"}").statusCode(), "another tenant's dashboard does not exist for it");
+    for (String bad : new String[] {"{\"dashboard\":\"lobby\"}", "{\"name\":\"\",\"dashboard\":\"lobby\"}",
+        "{\"name\":\"x\"}", "{\"name\":\"x\",\"dashboard\":\"lobby\",\"playlist\":\"p\"}",
+        "{\"name\":\"x\",\"dashboard\":\"a b\"}", "{\"name\":\"x\",\"dashboard\":\"lobby\",\"ttl\":\"forever\"}",
+        "{\"name\":\"x\",\"dashboard\":\"lobby\",\"ttl\":\"99999d\"}", "{\"name\":\"x\",\"dashboard\":\"lobby\",\"ttl\":\"1s\"}",
+        "{\"name\":\"x\",\"dashbord\":\"lobby\"}", "[1]", "{nope"}) {
+      HttpResponse<String> r = as(ADMIN, "POST", "/api/v1/displays", bad);
+      assertEquals(400, r.statusCode(), bad + " -> " + r.body());
+      assertTrue(new JsonObject(r.body()).getString("error") != null, r.body());
+    }
+    pulse.pulse().signer(null);
+    try {
+      HttpResponse<String> noSigner = as(ADMIN, "POST", "/api/v1/displays", "{\"name\":\"x\",\"dashboard\":\"lobby\"}");
+      assertEquals(503, noSigner.statusCode(), noSigner.body());
+      assertTrue(new JsonObject(noSigner.body()).getString("error").contains("authentication on"), noSigner.body());
+    } finally {
+      pulse.pulse().signer(TestTokens.signer(pulse.pulse().vertx()));
+    }
+  }
+}
