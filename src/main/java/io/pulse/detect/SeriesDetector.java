@@ -237,7 +237,8 @@ public final class SeriesDetector {
     e.absStep = Math.abs(e.step);
     if (steps.size() >= 8) {
       double sm = steps.quantile(0.5);
-      double ss = Math.max((steps.quantile(0.75) - steps.quantile(0.25)) / 1.349, 0.05 * scale);
+      double ss = Math.max(Math.max((steps.quantile(0.75) - steps.quantile(0.25)) / 1.349, 0.05 * scale),
+          RES_SHARE * level.minGap(x));
       e.z[M_CHANGE] = z(e.step - sm, ss);
     }
     // level shift: median of the last residuals (this one included)
@@ -346,6 +347,14 @@ public final class SeriesDetector {
    * dropped otherwise.
    */
   private static final double CONFIRM_LEVEL = 0.2;
+  /**
+   * The change test's spread is at least this share of the series' resolution (the smallest gap
+   * between its recent values, 1 for whole numbers): about the spread rounding to it gives, so a
+   * series that moves in whole steps does not see every step as a huge jump.
+   */
+  private static final double RES_SHARE = 0.3;
+  /** The z of a deviation from a series with no known spread (its recent values all equal). */
+  private static final double Z_UNKNOWN = 8;
   /** Steepness of the score around a combined ratio of 1 (a deviation that equals its record). */
   private static final double STEEPNESS = 8;
 
@@ -467,15 +476,23 @@ public final class SeriesDetector {
     double iqr = (level.quantile(0.75) - level.quantile(0.25)) / 1.349;
     double range = (level.max() - level.min()) / 50;
     double tiny = 1e-9 * (1 + Math.abs(level.quantile(0.5)));
-    return Math.max(Math.max(iqr, range), tiny);
+    double s = Math.max(iqr, range);
+    return s > tiny ? s : 0;
   }
 
+  /**
+   * The deviation in units of the spread; a spread of 0 (the recent values all equal: no spread
+   * known) gives {@value #Z_UNKNOWN} for any deviation, not a huge z that would hold the test's
+   * record up for thousands of observations and make every later deviation look small.
+   */
   private static double z(double d, double scale) {
     if (d == 0) {
       return 0;
     }
-    double s = scale > 0 ? scale : 1e-9;
-    double v = d / s;
+    if (!(scale > 0)) {
+      return Math.signum(d) * Z_UNKNOWN;
+    }
+    double v = d / scale;
     return Math.max(-1e6, Math.min(1e6, v));
   }
 
