@@ -203,7 +203,14 @@ public final class SeriesDetector {
     Eval e = new Eval();
     int n = level.size();
     double median = n == 0 ? x : level.quantile(0.5);
+    // the series' resolution: the smallest gap between its recent values and this one (1 for
+    // whole numbers); no spread is taken as smaller than a share of it, unless the values take only
+    // two levels (then the gap is the signal itself, a 0/1 series)
+    double gap = level.minGap(x);
     double scale = n < 2 ? 0 : levelScale();
+    if (n >= 2 && level.max() - level.min() > 2.5 * gap) {
+      scale = Math.max(scale, RES_SHARE * gap);
+    }
     int hd = hourOfDay(ts);
     int hw = hourOfWeek(ts);
     boolean weekly = mode == 2 && weekCount[hw] > 0;
@@ -238,7 +245,7 @@ public final class SeriesDetector {
     if (steps.size() >= 8) {
       double sm = steps.quantile(0.5);
       double ss = Math.max(Math.max((steps.quantile(0.75) - steps.quantile(0.25)) / 1.349, 0.05 * scale),
-          RES_SHARE * level.minGap(x));
+          RES_SHARE * gap);
       e.z[M_CHANGE] = z(e.step - sm, ss);
     }
     // level shift: median of the last residuals (this one included)
@@ -348,9 +355,9 @@ public final class SeriesDetector {
    */
   private static final double CONFIRM_LEVEL = 0.2;
   /**
-   * The change test's spread is at least this share of the series' resolution (the smallest gap
-   * between its recent values, 1 for whole numbers): about the spread rounding to it gives, so a
-   * series that moves in whole steps does not see every step as a huge jump.
+   * The spreads are at least this share of the series' resolution (the smallest gap between its
+   * recent values, 1 for whole numbers): about the spread rounding to it gives, so a series that
+   * moves in whole steps does not see every step as a huge jump or deviation.
    */
   private static final double RES_SHARE = 0.3;
   /** The z of a deviation from a series with no known spread (its recent values all equal). */
