@@ -355,9 +355,9 @@ public final class SeriesDetector {
    */
   private static final double CONFIRM_LEVEL = 0.2;
   /**
-   * The spreads are at least this share of the series' resolution (the smallest gap between its
-   * recent values, 1 for whole numbers): about the spread rounding to it gives, so a series that
-   * moves in whole steps does not see every step as a huge jump or deviation.
+   * The level and change tests' spreads are at least this share of the series' resolution (the
+   * smallest gap between its recent values, 1 for whole numbers): about the spread rounding to it
+   * gives, so a series that moves in whole steps does not see every step as a huge jump or deviation.
    */
   private static final double RES_SHARE = 0.3;
   /** The z of a deviation from a series with no known spread (its recent values all equal). */
