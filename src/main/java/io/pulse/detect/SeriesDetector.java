@@ -11,7 +11,10 @@ import java.io.IOException;
  * largest z the same test has seen lately on this series (a slowly fading record). A series whose
  * noise is spiky needs a bigger spike to score; a quiet series scores on a smaller one. Because the
  * record takes the new value in, the points right after a flagged anomaly score low (one alert
- * per event, not a burst).
+ * per event, not a burst). No spread is taken as smaller than {@value #RES_SHARE} of the series'
+ * resolution (the smallest gap between its recent values; not on a series of two levels, a 0/1
+ * series), and a deviation from values that were all equal (no spread known) counts as a z of
+ * {@value #Z_UNKNOWN}, so a series of zeros or of rarely changing whole numbers keeps sensible records.
  *
  * <p>The tests, each a robust z:
  * <ul>
