@@ -112,6 +112,34 @@ final class Bench implements AutoCloseable {
     }
   }
 
+  /**
+   * A token for Pulse with its data in {@code data}, from the jar's {@code token} command run
+   * before Pulse starts: the command makes the signing key under {@code data} on first use, and
+   * Pulse started on the same folder verifies with it. Returns the JWT the command prints.
+   */
+  String mintToken(String jar, Path data, String tenant, String scopes, String ttl)
+      throws IOException, InterruptedException {
+    List<String> cmd = List.of(javaBin(), "-jar", jar, "token", "--tenant", tenant, "--scopes", scopes, "--ttl", ttl);
+    say("minting a token: " + String.join(" ", cmd) + " with PULSE_DATA_DIR=" + data);
+    Path log = data.resolveSibling("token-command.log");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("PULSE_DATA_DIR", data.toString());
+    pb.environment().put("PULSE_AUTH", "true");
+    Process p = pb.start();
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IOException("the token command did not finish in 60 s; its output: " + log);
+    }
+    String out = Files.readString(log, StandardCharsets.UTF_8);
+    // the command prints the JWT alone on a line (header.payload.signature); anything else is a complaint
+    String token = out.lines().map(String::strip).filter(l -> l.matches("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+"))
+        .reduce((a, b) -> b).orElse(null);
+    if (p.exitValue() != 0 || token == null) {
+      throw new IOException("the token command failed (exit " + p.exitValue() + "): " + out.strip());
+    }
+    return token;
+  }
+
   /** An event-loop context of the driver's Vert.x, for a load generator or the subscribers. */
   Context newContext() throws java.util.concurrent.TimeoutException {
     Promise<Context> p = Promise.promise();
@@ -270,6 +298,7 @@ final class Bench implements AutoCloseable {
   JsonObject ingestChecks(PhaseStats... phases) {
     Set<PhaseStats> seen = Collections.newSetFromMap(new IdentityHashMap<>());
     long non202 = 0;
+    long authRefused = 0;
     long failures = 0;
     long rejected = 0;
     List<String> errs = new ArrayList<>();
@@ -278,6 +307,7 @@ final class Bench implements AutoCloseable {
         continue;
       }
       non202 += s.non202.sum();
+      authRefused += s.authRefused.sum();
       failures += s.failures.sum();
       rejected += s.rejected.sum();
       for (String e : s.errorSamples) {
@@ -285,6 +315,9 @@ final class Bench implements AutoCloseable {
           errs.add(s.name + ": " + e);
         }
       }
+    }
+    if (authRefused > 0) {
+      problems.add("AUTHENTICATION REFUSED: " + authRefused + " answer(s) 401/403 (see the samples under Checks)");
     }
     if (non202 > 0) {
       problems.add(non202 + " non-202 answer(s)");
@@ -295,12 +328,12 @@ final class Bench implements AutoCloseable {
     if (rejected > 0) {
       problems.add(rejected + " rejected event(s)");
     }
-    line(String.format(Locale.ROOT, "  non-202 answers %,d, failed requests %,d, rejected events %,d%s", non202, failures,
-        rejected, non202 + failures + rejected == 0 ? "  OK" : "  FAIL"));
+    line(String.format(Locale.ROOT, "  non-202 answers %,d (401/403 %,d), failed requests %,d, rejected events %,d%s", non202,
+        authRefused, failures, rejected, non202 + failures + rejected == 0 ? "  OK" : "  FAIL"));
     for (String e : errs) {
       line("    " + e);
     }
-    return new JsonObject().put("non202", non202).put("failures", failures).put("rejected", rejected)
+    return new JsonObject().put("non202", non202).put("authRefused", authRefused).put("failures", failures).put("rejected", rejected)
         .put("errors", new JsonArray(errs));
   }
 

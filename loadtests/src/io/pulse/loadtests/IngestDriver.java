@@ -48,6 +48,11 @@ final class IngestDriver implements AutoCloseable {
   private long pacedTimer = -1;
 
   IngestDriver(Vertx vertx, Context ctx, int port, int connections, W1Workload workload) {
+    this(vertx, ctx, port, connections, workload, null);
+  }
+
+  /** {@code token}: a JWT sent as {@code Authorization: Bearer} on every request; null sends none. */
+  IngestDriver(Vertx vertx, Context ctx, int port, int connections, W1Workload workload, String token) {
     this.ctx = ctx;
     this.workload = workload;
     this.connections = connections;
@@ -63,6 +68,9 @@ final class IngestDriver implements AutoCloseable {
         .build();
     this.request = new RequestOptions().setMethod(HttpMethod.POST).setURI(PATH)
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/x-ndjson");
+    if (token != null) {
+      request.putHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token);
+    }
   }
 
   /** Which phase the answers count towards; null to drop them. */
@@ -168,6 +176,9 @@ final class IngestDriver implements AutoCloseable {
           s.httpRttMicros.recordValue(Math.min((System.nanoTime() - t0) / 1000, 60_000_000L));
           if (resp.statusCode() != 202) {
             s.non202.increment();
+            if (resp.statusCode() == 401 || resp.statusCode() == 403) {
+              s.authRefused.increment();
+            }
             s.error("HTTP " + resp.statusCode() + ": " + abbreviate(b.toString()));
             return null;
           }

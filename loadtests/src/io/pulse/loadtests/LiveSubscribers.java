@@ -4,6 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -33,6 +34,8 @@ final class LiveSubscribers implements AutoCloseable {
   /** Kept in a field: Vert.x 5 closes a client nothing references. */
   private final WebSocketClient client;
   private final int port;
+  /** A JWT sent as {@code Authorization: Bearer} on each upgrade; null sends none. */
+  private final String token;
   private final List<WebSocket> sockets = new ArrayList<>();
   private final List<Sub> subs = new ArrayList<>();
   private volatile PhaseStats stats;
@@ -62,8 +65,13 @@ final class LiveSubscribers implements AutoCloseable {
   }
 
   LiveSubscribers(Vertx vertx, Context ctx, int port, int count) {
+    this(vertx, ctx, port, count, null);
+  }
+
+  LiveSubscribers(Vertx vertx, Context ctx, int port, int count, String token) {
     this.ctx = ctx;
     this.port = port;
+    this.token = token;
     this.client = vertx.createWebSocketClient(new WebSocketClientOptions()
         .setDefaultHost("127.0.0.1").setDefaultPort(port)
         .setMaxConnections(Math.max(count, WebSocketClientOptions.DEFAULT_MAX_CONNECTIONS))
@@ -103,7 +111,11 @@ final class LiveSubscribers implements AutoCloseable {
   }
 
   private Future<WebSocket> connect(Sub sub, boolean countsTotals) {
-    return client.connect(new WebSocketConnectOptions().setURI(PATH)).map(ws -> {
+    WebSocketConnectOptions options = new WebSocketConnectOptions().setURI(PATH);
+    if (token != null) {
+      options.putHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token);
+    }
+    return client.connect(options).map(ws -> {
       synchronized (sockets) {
         sockets.add(ws);
       }

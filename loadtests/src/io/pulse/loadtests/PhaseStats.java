@@ -35,6 +35,8 @@ final class PhaseStats {
   final LongAdder accepted = new LongAdder();
   final LongAdder rejected = new LongAdder();
   final LongAdder non202 = new LongAdder();
+  /** Of the non-202 answers, the 401s and 403s: Pulse refused the driver's token (or wanted one). */
+  final LongAdder authRefused = new LongAdder();
   final LongAdder failures = new LongAdder();
   final LongAdder bytesSent = new LongAdder();
   final LongAdder batchesScheduled = new LongAdder();

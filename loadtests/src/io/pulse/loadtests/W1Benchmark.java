@@ -71,6 +71,8 @@ public final class W1Benchmark {
     boolean storage;
     /** Event scoring of the W1 stream (PULSE_SCORING_STREAMS=w1): its model trains during the warm-up. */
     boolean scoring;
+    /** Pulse's JWT authentication: on, every request and subscriber carries a token from the jar's token command. */
+    boolean auth;
     String jar = "target/pulse.jar";
     String classpath = "target/pulse.jar" + java.io.File.pathSeparator + "target/test-classes";
     String reportDir = "loadtests/reports";
@@ -84,7 +86,7 @@ public final class W1Benchmark {
           .put("pacedS", pacedS).put("baselineWarmupS", baselineWarmupS).put("drainS", drainS)
           .put("paceFraction", fraction).put("connections", connections).put("subscribers", subscribers)
           .put("batchEvents", batch).put("templates", templates).put("pulse", pulse).put("baseline", baseline)
-          .put("quick", quick).put("storage", storage).put("scoring", scoring).put("jar", jar).put("serverHeap", heap)
+          .put("quick", quick).put("storage", storage).put("scoring", scoring).put("auth", auth).put("jar", jar).put("serverHeap", heap)
           .put("serverJvmArgs", new JsonArray(new ArrayList<>(serverJvmArgs)));
     }
   }
@@ -108,6 +110,9 @@ public final class W1Benchmark {
         "                          measured before storage existed; w1-storage.sh measures its cost)",
         "  --scoring on|off        event scoring of stream w1 (default off; on: PULSE_SCORING_STREAMS=w1, its",
         "                          one-class SVM trains on the warm-up's events and scores every event after)",
+        "  --auth on|off           Pulse's JWT authentication (default off: PULSE_AUTH=false, as W1 was measured",
+        "                          before auth existed; on: PULSE_AUTH=true, a token from `pulse.jar token` on",
+        "                          every ingest request and WebSocket upgrade; the baseline never checks one)",
         "  --jar PATH              Pulse fat jar (default target/pulse.jar)",
         "  --classpath CP          classpath for ParseDiscardServer (default target/pulse.jar:target/test-classes)",
         "  --heap SIZE             -Xmx of both servers (default 1g)",
@@ -145,6 +150,7 @@ public final class W1Benchmark {
         case "--skip-pulse" -> o.pulse = false;
         case "--storage" -> o.storage = onOff(a, args, ++i);
         case "--scoring" -> o.scoring = onOff(a, args, ++i);
+        case "--auth" -> o.auth = onOff(a, args, ++i);
         case "--jar" -> o.jar = value(a, args, ++i);
         case "--classpath" -> o.classpath = value(a, args, ++i);
         case "--heap" -> o.heap = value(a, args, ++i);
@@ -271,8 +277,10 @@ public final class W1Benchmark {
     Path data = Files.createDirectories(runDir.resolve("data"));
     pulseLog = runDir.resolve("pulse.log").toString();
     Bench.PulseCommand pc = new Bench.PulseCommand(o.jar, o.heap, o.serverJvmArgs, o.readyTimeoutS);
+    // minted before Pulse starts, on its data folder, so that Pulse verifies with the key the command made
+    String token = o.auth ? bench.mintToken(o.jar, data, "default", "ingest,read", "6h") : null;
     try (ChildServer pulse = bench.startPulse("Pulse", pc, data, Map.of("PULSE_STORAGE", String.valueOf(o.storage),
-        "PULSE_SCORING_STREAMS", o.scoring ? W1Workload.STREAM : ""),
+        "PULSE_SCORING_STREAMS", o.scoring ? W1Workload.STREAM : "", "PULSE_AUTH", String.valueOf(o.auth)),
         runDir.resolve("pulse.log"))) {
       if (o.storage) {
         pulse.watchDatabase(data.resolve("pg").resolve("postmaster.pid"));
@@ -281,8 +289,8 @@ public final class W1Benchmark {
       Context ingestCtx = bench.newContext();
       Context subsCtx = bench.newContext();
       try (Sampler sampler = new Sampler(port);
-           LiveSubscribers subs = new LiveSubscribers(bench.vertx, subsCtx, port, o.subscribers);
-           IngestDriver driver = new IngestDriver(bench.vertx, ingestCtx, port, o.connections, workload)) {
+           LiveSubscribers subs = new LiveSubscribers(bench.vertx, subsCtx, port, o.subscribers, token);
+           IngestDriver driver = new IngestDriver(bench.vertx, ingestCtx, port, o.connections, workload, token)) {
         if (o.subscribers > 0) {
           subs.connectAll().await(30, TimeUnit.SECONDS);
         }
@@ -447,6 +455,8 @@ public final class W1Benchmark {
         : "Pulse storage: off (PULSE_STORAGE=false, as W1 was measured before storage existed; see w1-storage.sh)");
     line(o.scoring ? "Pulse event scoring: on for stream w1 (PULSE_SCORING_STREAMS=w1; its model trains in the warm-up)"
         : "Pulse event scoring: off (--scoring on scores every event of w1)");
+    line(o.auth ? "Pulse authentication: on (PULSE_AUTH=true; every ingest request and WebSocket upgrade carries a JWT "
+        + "from `pulse.jar token`)" : "Pulse authentication: off (PULSE_AUTH=false, as W1 was measured before auth; --auth on)");
     line(String.format(Locale.ROOT, "phases: %sPulse warm-up %.0f s, max %.0f s, settle %.0f s, paced %.0f s at %.0f%% "
         + "of max; baseline warm-up %.0f s, max %.0f s", o.baseline && o.pulse ? String.format(Locale.ROOT,
         "baseline warm-up %.0f s, max %.0f s; ", o.warmupS, o.maxS) : "", o.warmupS, o.maxS, o.settleS, o.pacedS,
