@@ -94,6 +94,12 @@ final class Callers {
           + (c.display() != null ? " (a display token only reads)" : "")).put("scope", name));
       return;
     }
+    if (c.display() != null && displayOffLimits(rc.request().path())) {
+      Replies.json(rc, 403, new JsonObject().put("error", "a display token reads its dashboard and the streams, "
+          + "history, live feed and alerts it shows; not " + io.pulse.http.QueryParams.shown(rc.request().path()))
+          .put("scope", "display"));
+      return;
+    }
     String stream = rc.pathParam("stream");
     if (stream != null && !c.grants().allows(scope, stream)) {
       if (scope == Scope.INGEST) {
@@ -107,9 +113,36 @@ final class Callers {
     rc.next();
   }
 
-  /** A query parameter for the resolver; null when absent or when the query cannot be decoded. */
+  /**
+   * What a display token (a wallboard's, in a screen's URL) may not read although its scope is
+   * read: definitions and records a dashboard does not draw (rules, silences, webhooks, the
+   * quarantine with its raw payloads, the audit log, tokens, detectors and event models).
+   */
+  static boolean displayOffLimits(String path) {
+    for (String p : DISPLAY_OFF_LIMITS) {
+      if (path.startsWith(p)) {
+        return true;
+      }
+    }
+    return path.startsWith("/api/v1/streams/") && (path.endsWith("/model") || path.endsWith("/detectors"));
+  }
+
+  private static final java.util.List<String> DISPLAY_OFF_LIMITS = java.util.List.of("/api/v1/rules",
+      "/api/v1/webhooks", "/api/v1/quarantine", "/api/v1/audit", "/api/v1/tokens", "/api/v1/displays",
+      "/api/v1/silences");
+
+  /**
+   * A query parameter for the resolver; null when absent or when the query cannot be decoded. The
+   * token is taken from the query ({@code access_token}) on the live endpoints only, where browsers'
+   * EventSource and WebSocket cannot send a header: elsewhere a token in the URL would end up in
+   * access logs and proxies for no need.
+   */
   private static java.util.function.Function<String, String> param(RoutingContext rc) {
+    boolean live = rc.request().path().startsWith("/api/v1/live/");
     return name -> {
+      if (!live && "access_token".equals(name)) {
+        return null;
+      }
       try {
         return rc.queryParams().get(name);
       } catch (RuntimeException e) {

@@ -105,14 +105,14 @@ final class Routes {
       route(GET, "/api/v1/silences/:id", READ, a -> a.alerts()::silence),
       route(DELETE, "/api/v1/silences/:id", ALERTS, a -> a.alerts()::expireSilence),
       // ---- webhooks (alert notifications) ----
-      route(GET, "/api/v1/webhooks", READ, a -> a.webhooks()::list),
+      route(GET, "/api/v1/webhooks", ALERTS, a -> a.webhooks()::list),
       withFailure(route(POST, "/api/v1/webhooks", ALERTS, Adapters::documentBody, a -> a.webhooks()::create),
           a -> a.webhooks()::tooLarge),
-      route(GET, "/api/v1/webhooks/:id", READ, a -> a.webhooks()::get),
+      route(GET, "/api/v1/webhooks/:id", ALERTS, a -> a.webhooks()::get),
       withFailure(route(PUT, "/api/v1/webhooks/:id", ALERTS, Adapters::documentBody, a -> a.webhooks()::update),
           a -> a.webhooks()::tooLarge),
       route(DELETE, "/api/v1/webhooks/:id", ALERTS, a -> a.webhooks()::delete),
-      route(GET, "/api/v1/webhooks/:id/deliveries", READ, a -> a.webhooks()::deliveries),
+      route(GET, "/api/v1/webhooks/:id/deliveries", ALERTS, a -> a.webhooks()::deliveries),
       route(POST, "/api/v1/webhooks/:id/test", ALERTS, a -> a.webhooks()::test),
 
       // ---- dashboards ----

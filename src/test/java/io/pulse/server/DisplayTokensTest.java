@@ -132,6 +132,15 @@ class DisplayTokensTest {
     assertEquals(403, as(tok, "PUT", "/api/v1/dashboards/noc", "{\"name\":\"mine now\"}").statusCode());
     assertEquals(403, as(tok, "DELETE", "/api/v1/dashboards/noc", null).statusCode());
     assertEquals(403, as(tok, "POST", "/api/v1/dashboards", "{\"name\":\"new\"}").statusCode());
+    // what a dashboard draws is readable; the tenant's definitions and raw records are not, though the scope is read
+    assertEquals(200, as(tok, "GET", "/api/v1/streams", null).statusCode());
+    assertEquals(200, as(tok, "GET", "/api/v1/alerts", null).statusCode());
+    for (String path : new String[] {"/api/v1/rules", "/api/v1/webhooks", "/api/v1/quarantine", "/api/v1/silences",
+        "/api/v1/streams/sales/model", "/api/v1/streams/sales/detectors"}) {
+      HttpResponse<String> r = as(tok, "GET", path, null);
+      assertEquals(403, r.statusCode(), path + ": " + r.body());
+      assertTrue(new JsonObject(r.body()).getString("error").contains("display token"), r.body());
+    }
   }
 
   @Test
