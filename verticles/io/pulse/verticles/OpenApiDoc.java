@@ -62,7 +62,12 @@ final class OpenApiDoc {
       rc.response().setStatusCode(304).end();
       return;
     }
-    rc.response().putHeader(HttpHeaders.CONTENT_TYPE, r.contentType()).end(r.body());
+    rc.response().putHeader(HttpHeaders.CONTENT_TYPE, r.contentType());
+    if (rc.request().method() == io.vertx.core.http.HttpMethod.HEAD) { // its length, no body (see Replies.send)
+      rc.response().putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(r.body().length())).end();
+    } else {
+      rc.response().end(r.body());
+    }
   }
 
   /** Whether an If-None-Match header names this ETag (or is "*"); weak tags compare equal to strong ones. */

@@ -67,8 +67,8 @@ final class OpsApi {
 
   void metrics(RoutingContext rc) {
     if (ctx.registry instanceof PrometheusMeterRegistry) {
-      rc.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
-          .end(((PrometheusMeterRegistry) ctx.registry).scrape());
+      Replies.send(rc, rc.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"),
+          ((PrometheusMeterRegistry) ctx.registry).scrape());
     } else {
       error(rc, 404, "metrics are not enabled");
     }

@@ -29,8 +29,22 @@ final class Replies {
     if (rc.response().ended()) {
       return;
     }
-    rc.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-        .end(body.encode());
+    send(rc, rc.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json"),
+        body.encode());
+  }
+
+  /**
+   * Ends {@code res} with {@code body}; for a HEAD request with its length and no body. Vert.x
+   * leaves that to the handler on HTTP/2, where a body after a HEAD request's headers makes the
+   * client reset the stream (load balancers' HEAD health checks failed over TLS).
+   */
+  static void send(RoutingContext rc, io.vertx.core.http.HttpServerResponse res, String body) {
+    if (rc.request().method() == io.vertx.core.http.HttpMethod.HEAD) {
+      res.putHeader(HttpHeaders.CONTENT_LENGTH,
+          String.valueOf(body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length)).end();
+    } else {
+      res.end(body);
+    }
   }
 
   static void error(RoutingContext rc, int status, String message) {

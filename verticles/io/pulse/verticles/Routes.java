@@ -202,6 +202,11 @@ final class Routes {
   }
 
   private static io.vertx.ext.web.Route vertxRoute(Router router, Route r) {
-    return r.method() == null ? router.route(r.path()) : router.route(r.method(), r.path());
+    if (r.method() == null) {
+      return router.route(r.path());
+    }
+    io.vertx.ext.web.Route route = router.route(r.method(), r.path());
+    // HEAD wherever GET answers (health checks of load balancers), except on the live feed's streams
+    return r.method() == GET && !r.path().startsWith("/api/v1/live/") ? route.method(HttpMethod.HEAD) : route;
   }
 }

@@ -64,6 +64,21 @@ class TlsServerTest {
   }
 
   @Test
+  @DisplayName("HEAD over HTTP/2 (load balancers' health checks): the GET answer's status and length, no body")
+  void headOverHttp2() throws Exception {
+    for (String[] c : new String[][] {{"/health/live", "200"}, {"/metrics", "200"}, {"/openapi.json", "200"},
+        {"/api/v1/nosuch", "404"}, {"/api/v1/streams", "200"}, {"/", "200"}}) {
+      HttpResponse<String> r = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("https://127.0.0.1:"
+          + pulse.port() + c[0])).timeout(java.time.Duration.ofSeconds(10))
+          .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(Integer.parseInt(c[1]), r.statusCode(), c[0]);
+      assertEquals(HttpClient.Version.HTTP_2, r.version(), c[0]);
+      assertEquals("", r.body(), c[0]);
+      assertTrue(r.headers().firstValueAsLong("content-length").orElse(0) > 0, c[0] + " " + r.headers().map());
+    }
+  }
+
+  @Test
   @DisplayName("a TLS 1.3 handshake shows the configured certificate, and the server's session is OpenSSL's")
   void tls13OnOpenSsl() throws Exception {
     String before = metrics();
