@@ -64,7 +64,7 @@ abstract class LiveConnection implements Outbox.Socket, Outbox.Events {
    * while it does. Asked at every heartbeat; a revocation also closes it at once through the hub.
    */
   String refusal(long now) {
-    if (caller.tokenId() != null && ctx.revocations.revoked(caller.tokenId())) {
+    if (caller.tokenId() != null && ctx.revocations.revoked(caller.tenant(), caller.tokenId())) {
       return LiveHub.REVOKED;
     }
     return caller.expiresAtMs() <= now ? LiveHub.EXPIRED : null;

@@ -57,7 +57,7 @@ final class LiveHub {
   Future<Void> start() {
     MessageConsumer<LiveBatch> c = vertx.eventBus().consumer(Addresses.LIVE_UPDATES, m -> onBatch(m.body()));
     MessageConsumer<io.vertx.core.json.JsonObject> revoked = vertx.eventBus().consumer(Addresses.TOKENS_REVOKED,
-        m -> revoked(m.body().getString("tokenId")));
+        m -> revoked(m.body().getString("tenant"), m.body().getString("tokenId")));
     timers.add(vertx.setPeriodic(ctx.config.live().heartbeatMs(), t -> heartbeat()));
     timers.add(vertx.setPeriodic(ctx.config.live().flushMs(), t -> checkStalled()));
     return Future.all(c.completion(), revoked.completion()).mapEmpty();
@@ -88,13 +88,17 @@ final class LiveHub {
     }
   }
 
-  /** A token was revoked: its connections on this hub are closed with the reason (4401; SSE: an error event). */
-  private void revoked(String tokenId) {
-    if (tokenId == null) {
+  /**
+   * A token of {@code tenant} was revoked: its connections on this hub are closed with the reason
+   * (4401; SSE: an error event). Only connections of that tenant's callers: a token of another
+   * tenant with the same id is not the revoked one.
+   */
+  private void revoked(String tenant, String tokenId) {
+    if (tenant == null || tokenId == null) {
       return;
     }
     for (LiveConnection c : new ArrayList<>(conns)) {
-      if (tokenId.equals(c.caller.tokenId())) {
+      if (tenant.equals(c.caller.tenant()) && tokenId.equals(c.caller.tokenId())) {
         c.outbox.close(TOKEN_CLOSE, REVOKED);
       }
     }

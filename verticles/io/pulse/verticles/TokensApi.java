@@ -44,7 +44,12 @@ final class TokensApi {
 
   // ---- revocation ----
 
-  /** POST /api/v1/tokens/{id}/revoke, optional body {"reason": "..."}: idempotent. */
+  /**
+   * POST /api/v1/tokens/{id}/revoke, optional body {"reason": "..."}: idempotent. The revocation is
+   * the caller's tenant's: it refuses only that tenant's token of that id. An id that is no token of
+   * the tenant (unknown, or another tenant's jti: the server cannot tell them apart, and must not
+   * say which) is recorded for this tenant all the same and answered 200: it refuses nothing.
+   */
   void revoke(RoutingContext rc) {
     Caller caller = Callers.of(rc);
     String id = rc.pathParam("id");
@@ -73,7 +78,7 @@ final class TokensApi {
         LOG.info("token {} revoked by {} (tenant {}){}; storage is off: kept in memory only", id, caller.actor(),
             caller.tenant(), reason == null ? "" : ": " + reason);
       }
-      return revocationJson(held, caller.tenant()).put("alreadyRevoked", !(r.fresh() && held == r.entry()));
+      return revocationJson(held).put("alreadyRevoked", !(r.fresh() && held == r.entry()));
     }), 200, ctx.config.storage().queryTimeoutMs());
   }
 
@@ -104,7 +109,7 @@ final class TokensApi {
   /** Puts a revocation in force in this process: the list every request is checked against, and every live hub. */
   private RevocationList.Entry revokeHere(RevocationList.Entry e) {
     RevocationList.Entry held = ctx.revocationList.revoke(e);
-    vertx.eventBus().publish(Addresses.TOKENS_REVOKED, TokensVerticle.revokedMessage(e.tokenId()));
+    vertx.eventBus().publish(Addresses.TOKENS_REVOKED, TokensVerticle.revokedMessage(e));
     return held;
   }
 
@@ -113,19 +118,16 @@ final class TokensApi {
     Caller caller = Callers.of(rc);
     JsonArray out = new JsonArray();
     for (RevocationList.Entry e : ctx.revocationList.list(caller.tenant())) {
-      out.add(revocationJson(e, caller.tenant()));
+      out.add(revocationJson(e));
     }
     Replies.json(rc, 200, new JsonObject().put("revoked", out).put("stored", ctx.tokens != null));
   }
 
-  /** A revocation as the API shows it; who revoked it and why only to its own tenant. */
-  private static JsonObject revocationJson(RevocationList.Entry e, String tenant) {
-    JsonObject o = new JsonObject().put("tokenId", e.tokenId()).put("revoked", true);
-    if (e.tenant().equals(tenant)) {
-      o.put("revokedAt", e.revokedAt()).put("by", e.by()).put("reason", e.reason())
-          .put("expiresAt", e.expiresAt() > 0 ? e.expiresAt() : null);
-    }
-    return o;
+  /** A revocation as the API shows it (always one of the caller's tenant: the list is keyed by tenant). */
+  private static JsonObject revocationJson(RevocationList.Entry e) {
+    return new JsonObject().put("tokenId", e.tokenId()).put("revoked", true)
+        .put("revokedAt", e.revokedAt()).put("by", e.by()).put("reason", e.reason())
+        .put("expiresAt", e.expiresAt() > 0 ? e.expiresAt() : null);
   }
 
   // ---- displays ----

@@ -73,12 +73,13 @@ public final class TokensVerticle extends VerticleBase {
       entries.add(r.entry());
     }
     for (RevocationList.Entry e : list.addAll(entries)) {
-      vertx.eventBus().publish(Addresses.TOKENS_REVOKED, revokedMessage(e.tokenId()));
+      vertx.eventBus().publish(Addresses.TOKENS_REVOKED, revokedMessage(e));
     }
   }
 
-  static JsonObject revokedMessage(String tokenId) {
-    return new JsonObject().put("tokenId", tokenId).put("reason", "token revoked");
+  /** What the hubs are told: the tenant whose token it is and its id (a hub closes only that tenant's connections). */
+  static JsonObject revokedMessage(RevocationList.Entry e) {
+    return new JsonObject().put("tenant", e.tenant()).put("tokenId", e.tokenId()).put("reason", "token revoked");
   }
 
   private void follow() {

@@ -257,7 +257,7 @@ public final class JwtAuthenticator implements Authenticator {
     }
     Identity id = Claims.read(claims, cfg.tenantClaim(), cfg.requireJti());
     String jti = id.caller().tokenId();
-    if (jti != null && revocations.get().revoked(jti)) {
+    if (jti != null && revocations.get().revoked(id.caller().tenant(), jti)) {
       throw new AuthFailure("token revoked");
     }
     return id;

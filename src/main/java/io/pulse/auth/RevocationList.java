@@ -9,7 +9,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The revoked token ids, in memory: {@link #revoked} is a map look-up (no I/O), safe from every
+ * The revoked token ids, in memory, keyed by (tenant, token id): a revocation refuses only tokens of
+ * the tenant that made it. {@link #revoked} is a map look-up (no I/O), safe from every
  * event loop. Entries are added by the tokens API (and by what storage holds, at start and as other
  * processes add them); an entry whose token has expired is swept a grace period later, since an
  * expired token is refused for its expiry anyway. Thread-safe: a concurrent map of immutable entries.
@@ -23,7 +24,7 @@ public final class RevocationList implements Revocations {
    * One revoked token.
    *
    * @param tokenId the token's id (its {@code jti})
-   * @param tenant the tenant whose admin revoked it
+   * @param tenant the tenant whose admin revoked it: the only tenant whose token of that id it refuses
    * @param revokedAt when (epoch ms)
    * @param expiresAt when the token expires (epoch ms), or 0 when not known (never swept)
    * @param by the audit actor who revoked it
@@ -46,24 +47,32 @@ public final class RevocationList implements Revocations {
   }
 
   private final Clock clock;
-  private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+  /** What an entry is keyed by: the same token id revoked by two tenants is two entries. */
+  private record Key(String tenant, String tokenId) {
+  }
+
+  private final Map<Key, Entry> entries = new ConcurrentHashMap<>();
 
   public RevocationList(Clock clock) {
     this.clock = clock;
   }
 
   @Override
-  public boolean revoked(String tokenId) {
-    return tokenId != null && entries.containsKey(tokenId);
+  public boolean revoked(String tenant, String tokenId) {
+    return tenant != null && tokenId != null && entries.containsKey(new Key(tenant, tokenId));
+  }
+
+  private static Key key(Entry e) {
+    return new Key(e.tenant(), e.tokenId());
   }
 
   /**
-   * Adds a revocation. Idempotent: a token revoked already keeps its first entry.
+   * Adds a revocation. Idempotent: a token revoked already by the same tenant keeps its first entry.
    *
    * @return the entry in force: {@code e}, or the earlier one
    */
   public Entry revoke(Entry e) {
-    Entry earlier = entries.putIfAbsent(e.tokenId(), e);
+    Entry earlier = entries.putIfAbsent(key(e), e);
     return earlier == null ? e : earlier;
   }
 
@@ -72,16 +81,16 @@ public final class RevocationList implements Revocations {
     List<Entry> added = new ArrayList<>();
     long now = clock.millis();
     for (Entry e : stored) {
-      if (!e.sweepable(now) && entries.putIfAbsent(e.tokenId(), e) == null) {
+      if (!e.sweepable(now) && entries.putIfAbsent(key(e), e) == null) {
         added.add(e);
       }
     }
     return added;
   }
 
-  /** The entry of a token id, or null. */
-  public Entry get(String tokenId) {
-    return tokenId == null ? null : entries.get(tokenId);
+  /** The tenant's entry of a token id, or null. */
+  public Entry get(String tenant, String tokenId) {
+    return tenant == null || tokenId == null ? null : entries.get(new Key(tenant, tokenId));
   }
 
   /** A tenant's revocations, newest first. */
@@ -101,7 +110,7 @@ public final class RevocationList implements Revocations {
     long now = clock.millis();
     int n = 0;
     for (Entry e : entries.values()) {
-      if (e.sweepable(now) && entries.remove(e.tokenId(), e)) {
+      if (e.sweepable(now) && entries.remove(key(e), e)) {
         n++;
       }
     }

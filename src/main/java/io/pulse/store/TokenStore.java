@@ -15,9 +15,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Revoked token ids and display tokens in PostgreSQL (tables of V7__tokens.sql), through the
- * non-blocking pool. A revocation and its audit entry are one transaction; revoking a token twice
- * keeps the first revocation. Display rows never hold the token itself.
+ * Revoked token ids and display tokens in PostgreSQL (tables of V7__tokens.sql; revocations keyed
+ * by (tenant, jti) since V8__revocations_per_tenant.sql), through the non-blocking pool. A
+ * revocation and its audit entry are one transaction; a tenant revoking a token twice keeps the
+ * first revocation; a revocation is its tenant's only. Display rows never hold the token itself.
  */
 public final class TokenStore {
 
@@ -50,14 +51,14 @@ public final class TokenStore {
   // ---- revocations ----
 
   /**
-   * Stores a revocation with its audit entry ("token.revoke"); when the token was revoked already,
-   * nothing changes and the earlier revocation is answered.
+   * Stores a revocation with its audit entry ("token.revoke") for its tenant; when that tenant had
+   * revoked the token already, nothing changes and the earlier revocation is answered.
    */
   public Future<RevocationList.Entry> revoke(RevocationList.Entry e) {
     return pool.withTransaction(conn -> insertRevocation(conn, e).compose(rows -> {
       if (rows.size() == 0) {
         return conn.preparedQuery("select seq, jti, tenant, revoked_at, expires_at, revoked_by, reason "
-            + "from revoked_tokens where jti = $1").execute(Tuple.of(e.tokenId()))
+            + "from revoked_tokens where tenant = $1 and jti = $2").execute(Tuple.of(e.tenant(), e.tokenId()))
             .map(r -> revocation(r.iterator().next()).entry());
       }
       return AuditLog.record(conn, e.tenant(), e.revokedAt(), e.by(), "token.revoke", e.tokenId(),
@@ -67,7 +68,7 @@ public final class TokenStore {
 
   private static Future<RowSet<Row>> insertRevocation(SqlClient client, RevocationList.Entry e) {
     return client.preparedQuery("insert into revoked_tokens (jti, tenant, revoked_at, expires_at, revoked_by, reason) "
-            + "values ($1, $2, $3, $4, $5, $6) on conflict (jti) do nothing returning seq")
+            + "values ($1, $2, $3, $4, $5, $6) on conflict (tenant, jti) do nothing returning seq")
         .execute(Tuple.of(e.tokenId(), e.tenant(), AuditLog.time(e.revokedAt()),
             e.expiresAt() > 0 ? AuditLog.time(e.expiresAt()) : null, e.by(),
             e.reason()));

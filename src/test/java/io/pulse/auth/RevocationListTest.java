@@ -24,12 +24,37 @@ class RevocationListTest {
   @DisplayName("a revoked id is revoked at once; others and null are not")
   void revokedAtOnce() {
     RevocationList list = new RevocationList(new ManualClock(T0));
-    assertFalse(list.revoked("t1"));
+    assertFalse(list.revoked("acme", "t1"));
     list.revoke(entry("t1", "acme", T0, T0 + 3_600_000));
-    assertTrue(list.revoked("t1"));
-    assertFalse(list.revoked("t2"));
-    assertFalse(list.revoked(null));
+    assertTrue(list.revoked("acme", "t1"));
+    assertFalse(list.revoked("acme", "t2"));
+    assertFalse(list.revoked("acme", null));
     assertEquals(1, list.size());
+  }
+
+  @Test
+  @DisplayName("a revocation refuses only its own tenant's token of that id; another tenant's revocation of it is its own")
+  void perTenant() {
+    RevocationList list = new RevocationList(new ManualClock(T0));
+    list.revoke(entry("shared", "acme", T0, 0));
+    assertTrue(list.revoked("acme", "shared"));
+    assertFalse(list.revoked("beta", "shared"), "acme's revocation does not touch beta's token of the same id");
+    assertFalse(list.revoked(null, "shared"));
+    assertNull(list.get("beta", "shared"));
+    assertTrue(list.list("beta").isEmpty(), "beta sees nothing of acme's revocation");
+
+    RevocationList.Entry beta = entry("shared", "beta", T0 + 1, 0);
+    assertSame(beta, list.revoke(beta), "beta's own revocation is new, not acme's earlier one");
+    assertTrue(list.revoked("beta", "shared"));
+    assertEquals(2, list.size());
+    assertEquals("beta", list.get("beta", "shared").tenant());
+    assertEquals("acme", list.get("acme", "shared").tenant());
+    assertEquals(List.of("shared"), list.list("beta").stream().map(RevocationList.Entry::tokenId).toList());
+
+    List<RevocationList.Entry> added = list.addAll(List.of(entry("x", "acme", T0, 0), entry("x", "gamma", T0, 0)));
+    assertEquals(List.of("acme", "gamma"), added.stream().map(RevocationList.Entry::tenant).toList(),
+        "loading keys by tenant too: both are new");
+    assertFalse(list.revoked("beta", "x"));
   }
 
   @Test
@@ -40,7 +65,7 @@ class RevocationListTest {
     assertSame(first, list.revoke(first));
     RevocationList.Entry again = new RevocationList.Entry("t1", "acme", T0 + 5, 0, "bob", "again");
     assertSame(first, list.revoke(again), "the earlier revocation stays in force");
-    assertEquals("lost laptop", list.get("t1").reason());
+    assertEquals("lost laptop", list.get("acme", "t1").reason());
     assertEquals(1, list.size());
   }
 
@@ -68,14 +93,14 @@ class RevocationListTest {
 
     clock.advance(60_000); // "short" expired just now: still within the grace
     assertEquals(0, list.sweep());
-    assertTrue(list.revoked("short"));
+    assertTrue(list.revoked("acme", "short"));
 
     clock.advance(RevocationList.SWEEP_GRACE_MS); // "short" expired a grace ago
     assertEquals(1, list.sweep());
-    assertFalse(list.revoked("short"), "swept: the token is refused for its expiry anyway");
-    assertNull(list.get("short"));
-    assertTrue(list.revoked("long"));
-    assertTrue(list.revoked("unknown"));
+    assertFalse(list.revoked("acme", "short"), "swept: the token is refused for its expiry anyway");
+    assertNull(list.get("acme", "short"));
+    assertTrue(list.revoked("acme", "long"));
+    assertTrue(list.revoked("acme", "unknown"));
 
     clock.advance(2 * 86_400_000L);
     assertEquals(1, list.sweep());
@@ -91,8 +116,8 @@ class RevocationListTest {
     List<RevocationList.Entry> added = list.addAll(List.of(entry("t1", "acme", T0, 0), entry("t2", "acme", T0, 0),
         entry("old", "acme", T0 - 86_400_000L, T0 - RevocationList.SWEEP_GRACE_MS - 1)));
     assertEquals(List.of("t2"), added.stream().map(RevocationList.Entry::tokenId).toList());
-    assertTrue(list.revoked("t2"));
-    assertFalse(list.revoked("old"));
+    assertTrue(list.revoked("acme", "t2"));
+    assertFalse(list.revoked("acme", "old"));
   }
 
   @Test

@@ -22,12 +22,13 @@ class AuthServerTest {
 
   private static TestPulse pulse;
   private static Minter minter;
+  /** Revoked tokens as "tenant/jti". */
   private static final Set<String> revoked = ConcurrentHashMap.newKeySet();
 
   @BeforeAll
   static void start() {
     pulse = TestPulse.startWithAuth(null);
-    pulse.pulse().revocations(revoked::contains);
+    pulse.pulse().revocations((tenant, jti) -> revoked.contains(tenant + "/" + jti));
     minter = Minter.of(pulse.pulse().vertx(), pulse.pulse().config());
   }
 
@@ -103,8 +104,11 @@ class AuthServerTest {
     JsonObject c = Minter.claims("acme", "read");
     String token = minter.sign(c);
     assertEquals(200, get("/api/v1/streams", token).statusCode());
-    revoked.add(c.getString("jti"));
+    revoked.add("acme/" + c.getString("jti"));
     refused(get("/api/v1/streams", token), "token revoked");
+    // the authenticator asks with the token's own tenant: another tenant's token with that jti is not revoked
+    String other = minter.sign(Minter.claims("other", "read").put("jti", c.getString("jti")));
+    assertEquals(200, get("/api/v1/streams", other).statusCode());
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.pulse.server;
 import static io.pulse.testing.TestTokens.bearer;
 import static io.pulse.testing.TestTokens.token;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.testing.Await;
@@ -47,6 +48,7 @@ class TokenStorageTest {
           bearer(ADMIN));
       assertEquals(200, r.statusCode(), r.body());
       assertEquals(401, streams(p, gone));
+      assertEquals(200, streams(p, token("beta", "tok-stored", "read")), "acme's revocation is acme's only");
       JsonArray audit = new JsonObject(p.request("GET", "/api/v1/audit", null, bearer(ADMIN)).body())
           .getJsonArray("entries");
       JsonObject entry = audit.getJsonObject(0);
@@ -60,6 +62,8 @@ class TokenStorageTest {
       HttpResponse<String> r = p.request("GET", "/api/v1/streams", null, bearer(gone));
       assertEquals(401, r.statusCode(), "still revoked after the restart: " + r.body());
       assertEquals(200, streams(p, token("acme", "tok-other", "read")));
+      assertEquals(200, streams(p, token("beta", "tok-stored", "read")),
+          "loaded per tenant: beta's token of the same id is not acme's revoked one");
       JsonArray listed = new JsonObject(p.request("GET", "/api/v1/tokens/revoked", null, bearer(ADMIN)).body())
           .getJsonArray("revoked");
       assertEquals(1, listed.size(), listed.encode());
@@ -77,7 +81,11 @@ class TokenStorageTest {
     PgFixture.Db db = PgFixture.freshDatabase();
     try (TestPulse p = start(db);
         LiveClient c = LiveClient.websocket(p.port(), new WebSocketClientOptions(),
-            Map.of("Authorization", "Bearer " + token("acme", "tok-elsewhere", "read")))) {
+            Map.of("Authorization", "Bearer " + token("acme", "tok-elsewhere", "read")));
+        LiveClient beta = LiveClient.websocket(p.port(), new WebSocketClientOptions(),
+            Map.of("Authorization", "Bearer " + token("beta", "tok-elsewhere", "read")))) {
+      beta.send(new JsonObject().put("op", "ping"));
+      beta.await(m -> "pong".equals(m.type()), 5000);
       c.send(new JsonObject().put("op", "ping"));
       c.await(m -> "pong".equals(m.type()), 5000);
       // as another Pulse sharing the database would write it
@@ -87,6 +95,11 @@ class TokenStorageTest {
           s -> s == 401, 10_000);
       Await.until("its WebSocket closed", c::isClosed, b -> b, 10_000);
       assertEquals((short) 4401, c.closeCode());
+      // acme's revocation, followed from storage, leaves beta's token of the same id alone
+      assertEquals(200, streams(p, token("beta", "tok-elsewhere", "read")));
+      beta.send(new JsonObject().put("op", "ping").put("id", "after"));
+      beta.await(m -> "pong".equals(m.type()), 5000);
+      assertFalse(beta.isClosed(), "beta's connection stays open: " + beta.seen());
     }
   }
 }

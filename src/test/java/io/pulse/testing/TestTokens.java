@@ -57,7 +57,7 @@ public final class TestTokens {
         return Caller.ANONYMOUS;
       }
       Caller c = token.startsWith("t:") ? plain(token) : jwt(token);
-      if (revocations.get().revoked(c.tokenId())) {
+      if (revocations.get().revoked(c.tenant(), c.tokenId())) {
         throw new IllegalArgumentException("token revoked");
       }
       return c;
