@@ -174,7 +174,8 @@ final class WsConnection extends LiveConnection {
 
   @Override
   public boolean writeQueueFull() {
-    return ws.writeQueueFull();
+    // a socket the peer just closed (its close handler not run yet) throws here: nothing more goes to it
+    return ws.isClosed() || ws.writeQueueFull();
   }
 
   @Override
