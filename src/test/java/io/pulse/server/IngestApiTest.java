@@ -36,7 +36,7 @@ class IngestApiTest {
     assertTrue(new JsonObject(get.body()).getString("error").contains("POST"), get.body());
     var patch = pulse.request("PATCH", "/api/v1/rules/r1", "{}");
     assertEquals(405, patch.statusCode());
-    assertEquals("DELETE, GET, PUT", patch.headers().firstValue("Allow").orElse(""));
+    assertEquals("DELETE, GET, HEAD, PUT", patch.headers().firstValue("Allow").orElse(""));
     assertEquals(405, pulse.request("DELETE", "/api/v1/streams/checkout/series", null).statusCode());
     assertEquals(404, pulse.request("GET", "/api/v1/nothing-here", null).statusCode());
   }
