@@ -11,10 +11,7 @@ import java.io.IOException;
  * largest z the same test has seen lately on this series (a slowly fading record). A series whose
  * noise is spiky needs a bigger spike to score; a quiet series scores on a smaller one. Because the
  * record takes the new value in, the points right after a flagged anomaly score low (one alert
- * per event, not a burst). No spread is taken as smaller than {@value #RES_SHARE} of the series'
- * resolution (the smallest gap between its recent values; not on a series of two levels, a 0/1
- * series), and a deviation from values that were all equal (no spread known) counts as a z of
- * {@value #Z_UNKNOWN}, so a series of zeros or of rarely changing whole numbers keeps sensible records.
+ * per event, not a burst).
  *
  * <p>The tests, each a robust z:
  * <ul>
@@ -206,14 +203,7 @@ public final class SeriesDetector {
     Eval e = new Eval();
     int n = level.size();
     double median = n == 0 ? x : level.quantile(0.5);
-    // the series' resolution: the smallest gap between its recent values and this one (1 for
-    // whole numbers); no spread is taken as smaller than a share of it, unless the values take only
-    // two levels (then the gap is the signal itself, a 0/1 series)
-    double gap = level.minGap(x);
     double scale = n < 2 ? 0 : levelScale();
-    if (n >= 2 && level.max() - level.min() > 2.5 * gap) {
-      scale = Math.max(scale, RES_SHARE * gap);
-    }
     int hd = hourOfDay(ts);
     int hw = hourOfWeek(ts);
     boolean weekly = mode == 2 && weekCount[hw] > 0;
@@ -247,8 +237,7 @@ public final class SeriesDetector {
     e.absStep = Math.abs(e.step);
     if (steps.size() >= 8) {
       double sm = steps.quantile(0.5);
-      double ss = Math.max(Math.max((steps.quantile(0.75) - steps.quantile(0.25)) / 1.349, 0.05 * scale),
-          RES_SHARE * gap);
+      double ss = Math.max((steps.quantile(0.75) - steps.quantile(0.25)) / 1.349, 0.05 * scale);
       e.z[M_CHANGE] = z(e.step - sm, ss);
     }
     // level shift: median of the last residuals (this one included)
@@ -357,14 +346,6 @@ public final class SeriesDetector {
    * dropped otherwise.
    */
   private static final double CONFIRM_LEVEL = 0.2;
-  /**
-   * The level and change tests' spreads are at least this share of the series' resolution (the
-   * smallest gap between its recent values, 1 for whole numbers): about the spread rounding to it
-   * gives, so a series that moves in whole steps does not see every step as a huge jump or deviation.
-   */
-  private static final double RES_SHARE = 0.3;
-  /** The z of a deviation from a series with no known spread (its recent values all equal). */
-  private static final double Z_UNKNOWN = 8;
   /** Steepness of the score around a combined ratio of 1 (a deviation that equals its record). */
   private static final double STEEPNESS = 8;
 
@@ -486,23 +467,15 @@ public final class SeriesDetector {
     double iqr = (level.quantile(0.75) - level.quantile(0.25)) / 1.349;
     double range = (level.max() - level.min()) / 50;
     double tiny = 1e-9 * (1 + Math.abs(level.quantile(0.5)));
-    double s = Math.max(iqr, range);
-    return s > tiny ? s : 0;
+    return Math.max(Math.max(iqr, range), tiny);
   }
 
-  /**
-   * The deviation in units of the spread; a spread of 0 (the recent values all equal: no spread
-   * known) gives {@value #Z_UNKNOWN} for any deviation, not a huge z that would hold the test's
-   * record up for thousands of observations and make every later deviation look small.
-   */
   private static double z(double d, double scale) {
     if (d == 0) {
       return 0;
     }
-    if (!(scale > 0)) {
-      return Math.signum(d) * Z_UNKNOWN;
-    }
-    double v = d / scale;
+    double s = scale > 0 ? scale : 1e-9;
+    double v = d / s;
     return Math.max(-1e6, Math.min(1e6, v));
   }
 

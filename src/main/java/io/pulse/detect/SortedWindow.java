@@ -65,32 +65,6 @@ final class SortedWindow {
     return size == 0 ? Double.NaN : sorted[size - 1];
   }
 
-  /**
-   * The smallest nonzero gap between two of the values held and {@code extra}: the series'
-   * resolution as far as these values show it (1 for whole numbers); 0 when all are equal.
-   */
-  double minGap(double extra) {
-    double best = Double.POSITIVE_INFINITY;
-    double last = Double.NaN;
-    int k = 0;
-    boolean extraDone = false;
-    while (k < size || !extraDone) {
-      double v;
-      if (!extraDone && (k == size || extra <= sorted[k])) {
-        v = extra;
-        extraDone = true;
-      } else {
-        v = sorted[k++];
-      }
-      double g = v - last; // NaN at the first value: no gap
-      if (g > 0 && g < best) {
-        best = g;
-      }
-      last = v;
-    }
-    return best == Double.POSITIVE_INFINITY ? 0 : best;
-  }
-
   /** The value added {@code back} additions ago (0 = the newest). */
   double recent(int back) {
     int i = head - 1 - back;

@@ -20,7 +20,7 @@ import java.util.stream.Stream;
 /**
  * {@code pulse nab --data DIR --out DIR}: runs every {@code category/file.csv} under the data folder
  * (columns timestamp,value) through a fresh {@link SeriesDetector} with
- * {@link DetectorSettings#defaults()} (or the sensitivity {@code --sensitivity} gives), one causal pass per file, one observation per row, and writes
+ * {@link DetectorSettings#defaults()}, one causal pass per file, one observation per row, and writes
  * {@code OUT/pulse/category/file.csv} with {@code timestamp,value,anomaly_score}: one row per input
  * row, in input order, 0 while the detector warms up. The format is the one NAB's scorer reads.
  */
@@ -30,8 +30,6 @@ public final class NabRunner {
   public record Summary(int files, long rows, long nanos) {
   }
 
-  private static final String USAGE = "usage: pulse nab --data DIR --out DIR [--sensitivity S (0..1, default "
-      + DetectorSettings.DEFAULT_SENSITIVITY + ")]";
   private static final boolean DEBUG = Boolean.getBoolean("pulse.nab.debug");
   private final DetectorSettings settings;
 
@@ -43,18 +41,9 @@ public final class NabRunner {
   public static int main(String[] args, PrintStream out, PrintStream err) {
     Path data = null;
     Path dest = null;
-    DetectorSettings settings = DetectorSettings.defaults();
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
-      if (a.equals("--sensitivity") && i + 1 < args.length) {
-        String v = args[++i];
-        try {
-          settings = settings.withSensitivity(Double.parseDouble(v));
-        } catch (IllegalArgumentException e) {
-          err.println("pulse nab: --sensitivity takes a number in [0, 1], not \"" + v + "\"");
-          return 2;
-        }
-      } else if ((a.equals("--data") || a.equals("--out")) && i + 1 < args.length) {
+      if ((a.equals("--data") || a.equals("--out")) && i + 1 < args.length) {
         Path p = Path.of(args[++i]);
         if (a.equals("--data")) {
           data = p;
@@ -63,12 +52,12 @@ public final class NabRunner {
         }
       } else {
         err.println("pulse nab: unknown or incomplete argument \"" + a + "\"");
-        err.println(USAGE);
+        err.println("usage: pulse nab --data DIR --out DIR");
         return 2;
       }
     }
     if (data == null || dest == null) {
-      err.println(USAGE);
+      err.println("usage: pulse nab --data DIR --out DIR");
       return 2;
     }
     if (!Files.isDirectory(data)) {
@@ -76,7 +65,7 @@ public final class NabRunner {
       return 2;
     }
     try {
-      Summary s = new NabRunner(settings).run(data, dest.resolve("pulse"));
+      Summary s = new NabRunner(DetectorSettings.defaults()).run(data, dest.resolve("pulse"));
       out.printf("pulse nab: %d files, %d rows in %.2f s (%.2f µs per row); results in %s%n", s.files(),
           s.rows(), s.nanos() / 1e9, s.rows() == 0 ? 0.0 : s.nanos() / 1e3 / s.rows(), dest.resolve("pulse"));
       return s.files() == 0 ? 1 : 0;
