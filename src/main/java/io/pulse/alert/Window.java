@@ -2,7 +2,6 @@ package io.pulse.alert;
 
 import io.pulse.agg.Anomaly;
 import io.pulse.agg.Rollup;
-import io.pulse.agg.ValueStats;
 import io.pulse.agg.WindowAgg;
 import io.pulse.core.StreamId;
 import io.pulse.event.Dims;
@@ -34,148 +33,46 @@ public interface Window {
 
   /** The same window with an anomaly score put on it (a preview scoring stored history). */
   static Window scored(Window w, Anomaly a) {
-    return new Window() {
-      @Override
-      public StreamId stream() {
-        return w.stream();
-      }
-
-      @Override
-      public String viewSpec() {
-        return w.viewSpec();
-      }
-
-      @Override
-      public Dims series() {
-        return w.series();
-      }
-
-      @Override
-      public long start() {
-        return w.start();
-      }
-
-      @Override
-      public long end() {
-        return w.end();
-      }
-
-      @Override
-      public double figure(String metric, String figure) {
-        return w.figure(metric, figure);
-      }
-
-      @Override
-      public Anomaly anomaly() {
-        return a;
-      }
-
-      @Override
-      public long outliers() {
-        return w.outliers();
-      }
-    };
+    return new Fixed(w.stream(), w.viewSpec(), w.series(), w.start(), w.end(), w::figure, a, w.outliers());
   }
 
   /** A final rollup. */
   static Window of(Rollup r) {
-    return new Window() {
-      @Override
-      public StreamId stream() {
-        return r.view().stream();
-      }
-
-      @Override
-      public String viewSpec() {
-        return r.view().spec();
-      }
-
-      @Override
-      public Dims series() {
-        return r.series();
-      }
-
-      @Override
-      public long start() {
-        return r.start();
-      }
-
-      @Override
-      public long end() {
-        return r.end();
-      }
-
-      @Override
-      public double figure(String metric, String figure) {
-        return r.figure(metric, figure);
-      }
-
-      @Override
-      public Anomaly anomaly() {
-        return r.anomaly();
-      }
-
-      @Override
-      public long outliers() {
-        return r.outliers();
-      }
-    };
+    return new Fixed(r.view().stream(), r.view().spec(), r.series(), r.start(), r.end(), r::figure, r.anomaly(),
+        r.outliers());
   }
 
   /** A stored window read back (its figures merged from storage); scores and outliers as given. */
   static Window of(StreamId stream, String viewSpec, Dims series, WindowAgg w, Anomaly anomaly, long outliers) {
-    return new Window() {
-      @Override
-      public StreamId stream() {
-        return stream;
-      }
+    return new Fixed(stream, viewSpec, series, w.start(), w.end(), (metric, figure) -> storedFigure(w, metric, figure),
+        anomaly, outliers);
+  }
 
-      @Override
-      public String viewSpec() {
-        return viewSpec;
+  /** {@code count}, or a value's figure of a stored window; NaN when the window has no such value. */
+  private static double storedFigure(WindowAgg w, String metric, String figure) {
+    if (metric == null || "count".equals(figure)) {
+      return w.count();
+    }
+    for (int i = 0; i < w.valueCount(); i++) {
+      if (w.valueName(i).equals(metric)) {
+        return Rollup.figure(w.valueStats(i).summary(), figure); // not valueStatsFor: that would add the value
       }
+    }
+    return Double.NaN;
+  }
 
-      @Override
-      public Dims series() {
-        return series;
-      }
+  /** How a window answers {@link #figure}. */
+  @FunctionalInterface
+  interface Figures {
+    double figure(String metric, String figure);
+  }
 
-      @Override
-      public long start() {
-        return w.start();
-      }
-
-      @Override
-      public long end() {
-        return w.end();
-      }
-
-      @Override
-      public double figure(String metric, String figure) {
-        if (metric == null || "count".equals(figure)) {
-          return w.count();
-        }
-        ValueStats v = null;
-        for (int i = 0; i < w.valueCount(); i++) {
-          if (w.valueName(i).equals(metric)) {
-            v = w.valueStats(i);
-          }
-        }
-        if (v == null) {
-          return Double.NaN; // not valueStatsFor: that would add the value to the window
-        }
-        return Rollup.figure(v.summary(), figure);
-      }
-
-      @Override
-      public Anomaly anomaly() {
-        return anomaly;
-      }
-
-      @Override
-      public long outliers() {
-        return outliers;
-      }
-    };
+  /** The one implementation: the window's identity and numbers, its figures read through {@code figures}. */
+  record Fixed(StreamId stream, String viewSpec, Dims series, long start, long end, Figures figures, Anomaly anomaly,
+      long outliers) implements Window {
+    @Override
+    public double figure(String metric, String figure) {
+      return figures.figure(metric, figure);
+    }
   }
 }
