@@ -218,20 +218,7 @@ class RateLimitServerTest {
     return LiveClient.websocket(p.port(), new WebSocketClientOptions(), Map.of(TOKEN, token));
   }
 
-  private static UpgradeRejectedException rejected(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof UpgradeRejectedException) {
-        return (UpgradeRejectedException) c;
-      }
-    }
-    return null;
-  }
 
-  private static Msg subscribe(LiveClient c, String id, String stream) {
-    c.send(new JsonObject().put("op", "subscribe").put("id", id).put("stream", stream));
-    return c.await(m -> id.equals(m.json().getString("sub")) && ("subscribed".equals(m.type())
-        || "error".equals(m.type())), 5000);
-  }
 
   @Test
   @DisplayName("live connections per token: past the cap the WebSocket upgrade and SSE are 429 naming the setting; "
@@ -240,9 +227,9 @@ class RateLimitServerTest {
     AtomicLong now = new AtomicLong(9_000_000);
     try (TestPulse p = start(now, new JsonObject().put("liveConnectionsPerToken", 2));
         LiveClient a1 = ws(p, "t1"); LiveClient a2 = ws(p, "t1")) {
-      assertEquals("subscribed", subscribe(a2, "s", "live").type(), "the connections work");
+      assertEquals("subscribed", a2.subscribe("s", "live").type(), "the connections work");
       IllegalStateException e = assertThrows(IllegalStateException.class, () -> ws(p, "t1").close());
-      UpgradeRejectedException r = rejected(e);
+      UpgradeRejectedException r = LiveClient.upgradeRejection(e);
       assertNotNull(r, String.valueOf(e));
       assertEquals(429, r.getStatus());
       String body = r.getBody() == null ? "" : r.getBody().toString();
@@ -253,11 +240,11 @@ class RateLimitServerTest {
       assertTrue(error(sse).contains("limits.liveConnectionsPerToken"), sse.body());
 
       try (LiveClient b = ws(p, "t2")) {
-        assertEquals("subscribed", subscribe(b, "s", "live").type(), "another token connects");
+        assertEquals("subscribed", b.subscribe("s", "live").type(), "another token connects");
       }
       try (LiveClient anon = ws(p, "t3"); LiveClient sseOk = LiveClient.sse(p.port(), "stream=live", null,
           Map.of(TOKEN, "t4"))) {
-        assertEquals("subscribed", subscribe(anon, "s", "live").type());
+        assertEquals("subscribed", anon.subscribe("s", "live").type());
         assertEquals(200, sseOk.sseStatus(), "SSE of a token under its cap");
       }
 
@@ -271,7 +258,7 @@ class RateLimitServerTest {
         }
       }, c -> c != null, 10_000);
       try (again) {
-        assertEquals("subscribed", subscribe(again, "s", "live").type());
+        assertEquals("subscribed", again.subscribe("s", "live").type());
       }
     }
   }
@@ -283,9 +270,9 @@ class RateLimitServerTest {
     AtomicLong now = new AtomicLong(12_000_000);
     try (TestPulse p = start(now, new JsonObject().put("subscriptionsPerConnection", 2));
         LiveClient c = ws(p, "t1")) {
-      assertEquals("subscribed", subscribe(c, "a", "subs-a").type());
-      assertEquals("subscribed", subscribe(c, "b", "subs-b").type());
-      Msg refused = subscribe(c, "c", "subs-c");
+      assertEquals("subscribed", c.subscribe("a", "subs-a").type());
+      assertEquals("subscribed", c.subscribe("b", "subs-b").type());
+      Msg refused = c.subscribe("c", "subs-c");
       assertEquals("error", refused.type(), refused.json().encode());
       assertTrue(refused.json().getString("error").contains(
           "at most 2 subscriptions per connection (limits.subscriptionsPerConnection)"), refused.json().encode());
@@ -293,12 +280,12 @@ class RateLimitServerTest {
       assertEquals("pong", c.await(m -> "pong".equals(m.type()), 5000).type(), "the connection stays open");
 
       try (LiveClient other = ws(p, "t1")) {
-        assertEquals("subscribed", subscribe(other, "c", "subs-c").type(), "another connection has its own");
+        assertEquals("subscribed", other.subscribe("c", "subs-c").type(), "another connection has its own");
       }
 
       c.send(new JsonObject().put("op", "unsubscribe").put("id", "a"));
       c.await(m -> "unsubscribed".equals(m.type()) && "a".equals(m.json().getString("sub")), 5000);
-      assertEquals("subscribed", subscribe(c, "d", "subs-d").type(), "the unsubscribed place is free again");
+      assertEquals("subscribed", c.subscribe("d", "subs-d").type(), "the unsubscribed place is free again");
       assertTrue(p.get("/metrics").body().contains("pulse_live_limited_total{limit=\"subscriptionsPerConnection\"} 1.0"),
           "counted");
     }

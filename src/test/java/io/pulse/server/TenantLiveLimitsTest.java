@@ -48,28 +48,15 @@ class TenantLiveLimitsTest {
     return LiveClient.websocket(pulse.port(), new WebSocketClientOptions(), TestTenants.headers(tenant));
   }
 
-  private static UpgradeRejectedException rejected(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof UpgradeRejectedException) {
-        return (UpgradeRejectedException) c;
-      }
-    }
-    return null;
-  }
 
-  private static Msg subscribe(LiveClient c, String id, String stream) {
-    c.send(new JsonObject().put("op", "subscribe").put("id", id).put("stream", stream));
-    return c.await(m -> id.equals(m.json().getString("sub")) && ("subscribed".equals(m.type())
-        || "error".equals(m.type())), 5000);
-  }
 
   @Test
   @DisplayName("past maxLiveConnections: WebSocket upgrade and SSE 429 with the reason; another tenant connects; a close gives the place back")
   void connectionCap() {
     try (LiveClient a1 = ws("acme"); LiveClient a2 = ws("acme")) {
-      assertEquals("subscribed", subscribe(a2, "s", "conns").type(), "the connections work");
+      assertEquals("subscribed", a2.subscribe("s", "conns").type(), "the connections work");
       IllegalStateException e = assertThrows(IllegalStateException.class, () -> ws("acme").close());
-      UpgradeRejectedException r = rejected(e);
+      UpgradeRejectedException r = LiveClient.upgradeRejection(e);
       assertNotNull(r, String.valueOf(e));
       assertEquals(429, r.getStatus());
       String body = r.getBody() == null ? "" : r.getBody().toString();
@@ -82,7 +69,7 @@ class TenantLiveLimitsTest {
           sse.body());
 
       try (LiveClient g = ws("globex")) {
-        assertEquals("subscribed", subscribe(g, "s", "conns").type(), "another tenant connects and subscribes");
+        assertEquals("subscribed", g.subscribe("s", "conns").type(), "another tenant connects and subscribes");
       }
 
       a1.close();
@@ -95,7 +82,7 @@ class TenantLiveLimitsTest {
         }
       }, c -> c != null, 10_000);
       try (again) {
-        assertEquals("subscribed", subscribe(again, "s", "conns").type());
+        assertEquals("subscribed", again.subscribe("s", "conns").type());
       }
     }
   }
@@ -105,9 +92,9 @@ class TenantLiveLimitsTest {
   void subscriptionCap() {
     try (LiveClient c = ws("initech")) {
       for (String id : new String[] {"a", "b", "c"}) {
-        assertEquals("subscribed", subscribe(c, id, "subs-" + id).type(), id);
+        assertEquals("subscribed", c.subscribe(id, "subs-" + id).type(), id);
       }
-      Msg refused = subscribe(c, "d", "subs-d");
+      Msg refused = c.subscribe("d", "subs-d");
       assertEquals("error", refused.type(), refused.json().encode());
       assertTrue(refused.json().getString("error").contains(
           "tenant initech is at its limit of 3 live subscriptions (limits.perTenant.maxSubscriptions)"),
@@ -120,12 +107,12 @@ class TenantLiveLimitsTest {
           sse.body());
 
       try (LiveClient u = ws("umbrella")) {
-        assertEquals("subscribed", subscribe(u, "a", "subs-a").type(), "another tenant subscribes");
+        assertEquals("subscribed", u.subscribe("a", "subs-a").type(), "another tenant subscribes");
       }
 
       c.send(new JsonObject().put("op", "unsubscribe").put("id", "a"));
       c.await(m -> "unsubscribed".equals(m.type()) && "a".equals(m.json().getString("sub")), 5000);
-      assertEquals("subscribed", subscribe(c, "e", "subs-e").type(), "the unsubscribed place is free again");
+      assertEquals("subscribed", c.subscribe("e", "subs-e").type(), "the unsubscribed place is free again");
     }
   }
 

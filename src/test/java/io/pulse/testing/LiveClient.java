@@ -143,6 +143,26 @@ public final class LiveClient implements AutoCloseable {
     await(ws.writeTextMessage(text));
   }
 
+  /**
+   * Subscribes to {@code stream} with subscription id {@code id} and answers the server's reply to it:
+   * {@code subscribed} or {@code error}.
+   */
+  public Msg subscribe(String id, String stream) {
+    send(new JsonObject().put("op", "subscribe").put("id", id).put("stream", stream));
+    return await(m -> id.equals(m.json().getString("sub")) && ("subscribed".equals(m.type())
+        || "error".equals(m.type())), 5000);
+  }
+
+  /** The refused WebSocket upgrade somewhere in {@code t}'s causes (its status and body), or null. */
+  public static io.vertx.core.http.UpgradeRejectedException upgradeRejection(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof io.vertx.core.http.UpgradeRejectedException r) {
+        return r;
+      }
+    }
+    return null;
+  }
+
   /** Stops reading from the socket, as a stalled browser tab would. */
   public void pause() {
     vertx.runOnContext(v -> ws.pause());
