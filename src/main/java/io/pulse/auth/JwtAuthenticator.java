@@ -216,7 +216,9 @@ public final class JwtAuthenticator implements Authenticator {
             : "unknown key id (kid " + clip(kid) + ")"));
       }
       if (e instanceof java.security.SignatureException) {
-        return Future.failedFuture(new AuthFailure("bad signature"));
+        return Future.failedFuture(new AuthFailure(kid == null
+            ? "bad signature: not signed by a key this server trusts (the token names no kid)"
+            : "bad signature"));
       }
       return Future.failedFuture(new AuthFailure("the token could not be verified: " + clip(String.valueOf(
           e.getMessage()))));
@@ -238,6 +240,10 @@ public final class JwtAuthenticator implements Authenticator {
     Object exp = claims.getValue("exp");
     if (exp != null && !(exp instanceof Number)) {
       throw new AuthFailure("malformed token: exp is not a number");
+    }
+    if (exp == null && cfg.requireExp()) {
+      throw new AuthFailure("the token has no expiry (exp): this server takes only tokens that expire "
+          + "(auth.requireExp)");
     }
     if (exp instanceof Number n && now > n.doubleValue() * 1000 + cfg.leewayMs()) {
       throw new AuthFailure("token expired");

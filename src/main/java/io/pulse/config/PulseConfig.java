@@ -84,6 +84,7 @@ public final class PulseConfig {
     m.put("PULSE_AUTH_JWKS_URL", "auth.jwksUrl");
     m.put("PULSE_AUTH_HS256_SECRET", "auth.hs256Secret");
     m.put("PULSE_AUTH_REQUIRE_JTI", "auth.requireJti");
+    m.put("PULSE_AUTH_REQUIRE_EXP", "auth.requireExp");
     ENV = Collections.unmodifiableMap(m);
   }
 
@@ -343,11 +344,12 @@ public final class PulseConfig {
    * @param jwksMinRefreshMs an unknown {@code kid} fetches them again at most this often
    * @param leewayMs clock skew allowed on {@code exp} and {@code nbf}
    * @param requireJti whether a token without an id ({@code jti}, which revocation needs) is refused
+   * @param requireExp whether a token without an expiry ({@code exp}) is refused
    * @param tokenIssuer the {@code iss} of tokens Pulse signs when {@code issuer} is empty
    */
   public record Auth(boolean enabled, boolean explicit, String tenantClaim, String issuer, String audience,
       String publicKeyFile, String privateKeyFile, String publicKey, List<String> jwksUrls, long jwksRefreshMs,
-      long jwksMinRefreshMs, String hs256Secret, long leewayMs, boolean requireJti, String tokenIssuer) {
+      long jwksMinRefreshMs, String hs256Secret, long leewayMs, boolean requireJti, boolean requireExp, String tokenIssuer) {
 
     /** Whether a verification key is configured (else Pulse uses its generated pair). */
     public boolean keyConfigured() {
@@ -587,7 +589,8 @@ public final class PulseConfig {
     return new Auth(enabled, explicit, tenantClaim, r.optString("auth.issuer").trim(),
         r.optString("auth.audience").trim(), pubFile, privFile, pub, List.copyOf(jwks),
         r.longIn("auth.jwksRefreshMs", 1_000, 86_400_000L), r.longIn("auth.jwksMinRefreshMs", 0, 3_600_000L), secret,
-        r.longIn("auth.leewayMs", 0, 600_000L), r.bool("auth.requireJti"), r.string("auth.tokenIssuer"));
+        r.longIn("auth.leewayMs", 0, 600_000L), r.bool("auth.requireJti"), r.bool("auth.requireExp"),
+        r.string("auth.tokenIssuer"));
   }
 
   private static Displays readDisplays(Reader r) {

@@ -70,12 +70,15 @@ class AuthServerTest {
   }
 
   @Test
-  @DisplayName("expired, not yet valid, badly signed, unsigned (alg none), HS256 not configured: each its own 401")
+  @DisplayName("expired, not yet valid, without expiry, badly signed, unsigned (alg none), HS256 not configured: each its own 401")
   void eachCause() {
     long now = System.currentTimeMillis() / 1000;
     refused(get("/api/v1/streams", minter.sign(Minter.claims("acme", "read").put("exp", now - 3600))), "expired");
     refused(get("/api/v1/streams", minter.sign(Minter.claims("acme", "read").put("nbf", now + 3600))),
         "not yet valid");
+    JsonObject noExpiry = Minter.claims("acme", "read");
+    noExpiry.remove("exp");
+    refused(get("/api/v1/streams", minter.sign(noExpiry)), "no expiry (exp)");
     refused(get("/api/v1/streams", Minter.stranger(pulse.pulse().vertx(), null).sign(Minter.claims("acme", "read"))),
         "bad signature");
     String good = minter.sign(Minter.claims("acme", "read"));
