@@ -331,4 +331,45 @@ class DisplayTokensTest {
     assertEquals(404, as(dashTok, "GET", "/api/v1/playlists/night", null).statusCode());
     assertTrue(new JsonObject(as(dashTok, "GET", "/api/v1/playlists", null).body()).getJsonArray("playlists").isEmpty());
   }
+
+  @Test
+  @DisplayName("a display lists only the alerts of its dashboard's streams, and another stream's alert by id is 404")
+  void alertsOfItsStreams() {
+    fourStreams();
+    for (String stream : new String[] {"checkout", "sales"}) {
+      HttpResponse<String> r = as(ADMIN, "POST", "/api/v1/rules", "{\"id\":\"any-" + stream + "\",\"name\":\"any "
+          + stream + "\",\"stream\":\"" + stream + "\",\"kind\":\"threshold\",\"metric\":\"v\",\"figure\":\"max\","
+          + "\"op\":\">\",\"value\":0,\"severity\":\"info\"}");
+      assertEquals(201, r.statusCode(), r.body());
+    }
+    // events go on until both rules fire (a rule's view holds events sent after it was made)
+    JsonArray firing = Await.until("both rules firing", () -> {
+      send("checkout");
+      send("sales");
+      return new JsonObject(as(ADMIN, "GET", "/api/v1/alerts?state=firing", null).body()).getJsonArray("alerts");
+    }, a -> a.stream().map(o -> ((JsonObject) o).getString("stream")).collect(java.util.stream.Collectors.toSet())
+        .containsAll(java.util.Set.of("checkout", "sales")), 20_000, 300);
+    String salesAlert = null;
+    String checkoutAlert = null;
+    for (Object o : firing) {
+      JsonObject a = (JsonObject) o;
+      if ("sales".equals(a.getString("stream"))) {
+        salesAlert = a.getString("id");
+      } else if ("checkout".equals(a.getString("stream"))) {
+        checkoutAlert = a.getString("id");
+      }
+    }
+    String tok = create("{\"name\":\"NOC alerts\",\"dashboard\":\"noc\"}").getString("token");
+    JsonArray seen = new JsonObject(as(tok, "GET", "/api/v1/alerts", null).body()).getJsonArray("alerts");
+    assertTrue(seen.stream().anyMatch(o -> "checkout".equals(((JsonObject) o).getString("stream"))), seen.encode());
+    assertTrue(seen.stream().allMatch(o -> java.util.Set.of("checkout", "cart").contains(((JsonObject) o)
+        .getString("stream"))), seen.encode());
+    assertEquals(200, as(tok, "GET", "/api/v1/alerts/" + checkoutAlert, null).statusCode());
+    HttpResponse<String> other = as(tok, "GET", "/api/v1/alerts/" + salesAlert, null);
+    assertEquals(404, other.statusCode(), other.body());
+    assertEquals(200, as(ADMIN, "GET", "/api/v1/alerts/" + salesAlert, null).statusCode());
+    for (String stream : new String[] {"checkout", "sales"}) {
+      as(ADMIN, "DELETE", "/api/v1/rules/any-" + stream, null);
+    }
+  }
 }
