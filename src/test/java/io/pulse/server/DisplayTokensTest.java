@@ -270,12 +270,13 @@ class DisplayTokensTest {
     }
     assertEquals(200, as(ADMIN, "GET", "/api/v1/streams/sales/series?from=5m", null).statusCode(), "the admin reads it");
 
+    HttpResponse<String> refused = pulse.request("GET", "/api/v1/live/sse?stream=sales&access_token=" + tok, null);
+    assertEquals(404, refused.statusCode(), refused.body());
+    assertEquals("no stream named \"sales\" is known", new JsonObject(refused.body()).getString("error"));
     try (LiveClient ok = LiveClient.sse(pulse.port(), "stream=checkout&access_token=" + tok, null);
-        LiveClient refused = LiveClient.sse(pulse.port(), "stream=sales&access_token=" + tok, null);
         LiveClient ws = LiveClient.websocket(pulse.port(), new io.vertx.core.http.WebSocketClientOptions(),
             java.util.Map.of("Authorization", "Bearer " + tok))) {
       ok.await(m -> "subscribed".equals(m.event()), 5000);
-      assertEquals(404, refused.sseStatus());
       ws.send(new JsonObject().put("op", "subscribe").put("id", "a").put("stream", "sales"));
       LiveClient.Msg no = ws.await(m -> "error".equals(m.type()), 5000);
       assertEquals("subscribe: no stream named sales is known", no.json().getString("error"), no.json().encode());
