@@ -85,7 +85,8 @@ final class DefinitionsApi {
     if (caller.display() == null || kind == Kind.RULE) {
       return Future.succeededFuture(null);
     }
-    return DisplayScoping.scope(scopes, caller).map(s -> s == null ? java.util.Set.<String>of()
+    DisplayScopes.Scope s = DisplayScoping.scope(scopes, caller);
+    return Future.succeededFuture(s == null ? java.util.Set.<String>of()
         : kind == Kind.DASHBOARD ? s.dashboards() : s.playlists());
   }
 

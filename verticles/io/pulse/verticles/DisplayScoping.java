@@ -138,11 +138,16 @@ final class DisplayScoping {
         c.expiresAtMs()), id.ignoredScopes(), id.mode());
   }
 
-  /** The display's scope as last loaded, from the request's caller (null for a caller without a display). */
-  static Future<DisplayScopes.Scope> scope(DisplayScopes scopes, Caller caller) {
+  /**
+   * The display's scope as the request's caller resolution loaded it (never loads: no wait, no
+   * thread hop); null for a caller without a display, nothing when it is not held.
+   */
+  static DisplayScopes.Scope scope(DisplayScopes scopes, Caller caller) {
     if (caller.display() == null) {
-      return Future.succeededFuture(null);
+      return null;
     }
-    return scopes.entry(caller.tenant(), caller.display()).map(DisplayScopes.Entry::scope);
+    DisplayScopes.Entry e = scopes.loaded(caller.tenant(), caller.display());
+    return e == null ? DisplayScopes.Scope.NOTHING : e.scope();
   }
+
 }
