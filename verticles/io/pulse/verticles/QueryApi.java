@@ -90,9 +90,14 @@ final class QueryApi {
     long now = ctx.clock.millis();
     PanelQuery q = PanelQuery.parse(Callers.of(rc).tenant(), doc, now,
         name -> ctx.config.stream(name).windowMs());
+    // the same checks as a route's {stream} (Callers), for every stream named, before saying anything of them
     for (StreamId s : q.streams()) {
-      // the same checks as a route's {stream} (Callers) and /series (storage on, stream known)
-      if (!Callers.streamAllowed(rc, Scope.READ, s.name()) || !streams.historyReadable(rc, s)) {
+      if (!Callers.streamAllowed(rc, Scope.READ, s.name())) {
+        return;
+      }
+    }
+    for (StreamId s : q.streams()) {
+      if (!streams.historyReadable(rc, s)) { // as /series: storage on, stream seen
         return;
       }
     }
