@@ -361,6 +361,52 @@ class QueryApiTest {
     }
   }
 
+  /** Every field of {@code o} (nested too) in turn replaced by each of {@code odd}: the requests made. */
+  static void mutations(JsonObject root, JsonObject o, Object[] odd, java.util.List<String> out) {
+    for (String k : new java.util.ArrayList<>(o.fieldNames())) {
+      Object keep = o.getValue(k);
+      for (Object v : odd) {
+        o.put(k, v);
+        out.add(root.encode());
+      }
+      o.remove(k);
+      out.add(root.encode());
+      o.put(k, keep);
+      if (keep instanceof JsonObject nested) {
+        mutations(root, nested, odd, out);
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("hostile requests: every field of every op's request replaced by odd values is a 200, 400 or 404, never a 500")
+  void hostileFields() {
+    Object[] odd = {null, -1, 0, 1.5, 1e308, Long.MAX_VALUE, "", "x\u0000y", "7d", "today", "range", true,
+        new JsonArray(), new JsonArray().add(1), new JsonObject(), new JsonObject().put("a", new JsonObject()),
+        "é".repeat(300)};
+    java.util.List<String> bodies = new java.util.ArrayList<>();
+    JsonObject[] derives = {null, new JsonObject().put("op", "ratio").put("denominator", new JsonObject()
+        .put("filter", new JsonObject().put("status", new JsonArray().add("ok")))), new JsonObject().put("op", "rate")
+        .put("per", "1s"), new JsonObject().put("op", "cumulative").put("since", "today"), new JsonObject()
+        .put("op", "movingAverage").put("n", 3), new JsonObject().put("op", "lastSeen")};
+    for (JsonObject d : derives) {
+      JsonObject root = QueryData.request(q("p95", "amount", "1m").put("groupBy", new JsonArray().add("method"))
+          .put("filter", new JsonObject().put("status", "declined")).put("range", "1h").put("top", 3), d, 60);
+      mutations(root, root, odd, bodies);
+    }
+    Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+    for (String body : bodies) {
+      TestPulse.Response r = pulse.post("/api/v1/query", "application/json", body);
+      statuses.merge(r.status(), 1, Integer::sum);
+      assertTrue(r.status() == 200 || r.status() == 400 || r.status() == 404, body + " -> " + r.status() + " "
+          + r.body());
+      if (r.status() != 200) {
+        assertNotNull(r.json().getString("error"), body);
+      }
+    }
+    assertTrue(statuses.getOrDefault(400, 0) > 100 && statuses.getOrDefault(200, 0) > 20, statuses.toString());
+  }
+
   @Test
   @DisplayName("a stream never seen is 404, in the query and in the denominator")
   void unknownStream() {
