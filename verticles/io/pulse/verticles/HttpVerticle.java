@@ -126,14 +126,12 @@ public final class HttpVerticle extends VerticleBase {
     QuarantineApi quarantine = new QuarantineApi(pool, timeoutMs, ctx.clock, ctx.quarantine, ingest,
         () -> vertx.eventBus().request(Addresses.QUARANTINE_SAVE, "save", new DeliveryOptions().setSendTimeout(3000))
             .mapEmpty());
-    StreamsApi streams = new StreamsApi(ctx, history);
-    return new Routes.Adapters(ingest, streams, new LiveApi(ctx, hub),
+    return new Routes.Adapters(ingest, new StreamsApi(ctx, history), new LiveApi(ctx, hub),
         new DefinitionsApi(Kind.RULE, pool, timeoutMs, ctx.clock),
         new DefinitionsApi(Kind.DASHBOARD, pool, timeoutMs, ctx.clock), quarantine, new OpsApi(ctx, router),
         BodyHandler.create(false).setBodyLimit(ctx.config.ingest().maxBodyBytes()),
         BodyHandler.create(false).setBodyLimit(DefinitionStore.MAX_DOC_BYTES + 4096), new AlertsApi(ctx, history),
-        new WebhooksApi(vertx, ctx), new ScoringApi(ctx), new TokensApi(vertx, ctx),
-        new QueryApi(ctx, streams, history));
+        new WebhooksApi(vertx, ctx), new ScoringApi(ctx), new TokensApi(vertx, ctx), new QueryApi(ctx, history));
   }
 
   /** Every failure a route did not answer becomes a JSON error here. */

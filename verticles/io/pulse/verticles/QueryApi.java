@@ -29,9 +29,10 @@ final class QueryApi {
   private final StreamsApi streams;
   private final WorkerExecutor pool;
 
-  QueryApi(PulseContext ctx, StreamsApi streams, WorkerExecutor pool) {
+  /** {@code pool}: the history pool /series merges on (its StreamsApi, which holds no state of its own, is made here). */
+  QueryApi(PulseContext ctx, WorkerExecutor pool) {
     this.ctx = ctx;
-    this.streams = streams;
+    this.streams = new StreamsApi(ctx, pool);
     this.pool = pool;
   }
 
