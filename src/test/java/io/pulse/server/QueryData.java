@@ -59,7 +59,7 @@ public final class QueryData {
     Migrations.migrate(db.jdbcUrl(), db.user(), db.password(), null);
     Vertx vertx = Vertx.vertx();
     Pool pool = Database.buildPool(vertx, new Database.Target(db.host(), db.port(), db.name(), db.user(),
-        db.password(), io.pulse.config.PulseConfig.SslMode.DISABLE, ""), 2);
+        db.password(), io.pulse.config.PulseConfig.SslMode.DISABLE, ""), 2, 60_000); // patient: a loaded machine
     try {
       RollupCodec codec = new RollupCodec(0.01, 2048);
       RollupStore store = new RollupStore(pool);
