@@ -26,6 +26,9 @@
 //                  0 before any non-null value.
 //   movingAverage  mean of the non-null v over buckets b-n+1 .. b (fewer at the start of the
 //                  buckets: those there are); null when all of them are null. n in 2..100.
+//                  With ctx.windowMs, "b-n+1 .. b" is by time: the buckets whose start is within
+//                  (n-1) windows before b's (the same as by position when no bucket is missing);
+//                  without it, by position in the list.
 //   lastSeen       per bucket b: the end of the newest bucket up to b with count > 0 (epoch ms),
 //                  or null. The series' lastSeen is that of its last bucket (lastSeen(buckets)),
 //                  the age is now - lastSeen. A bucket without a count counts as seen when its
@@ -174,10 +177,20 @@ export function derive(spec, buckets, ctx) {
     }
     case 'movingAverage': {
       const n = spec.n;
+      const w = num(c.windowMs) !== null && c.windowMs > 0 ? c.windowMs : null;
       return list.map((b, i) => {
         let sum = 0;
         let k = 0;
-        for (let j = Math.max(0, i - n + 1); j <= i; j++) {
+        let from = Math.max(0, i - n + 1);
+        if (w !== null) {
+          // by time: the buckets starting in the n windows up to b's, however many the list holds
+          const lo = b.start - (n - 1) * w;
+          from = i;
+          while (from > 0 && list[from - 1].start >= lo) {
+            from--;
+          }
+        }
+        for (let j = from; j <= i; j++) {
           const v = num(list[j].value);
           if (v !== null) {
             sum += v;

@@ -23,7 +23,9 @@ import java.util.Map;
  *     "range" (the first bucket) or epoch ms: null before since; from the first bucket whose start is
  *     at or after it, the running sum of the non-null v up to b, 0 before any non-null value.</li>
  * <li>movingAverage: mean of the non-null v over buckets b-n+1 .. b (those there are at the start);
- *     null when all are null; n 2..100.</li>
+ *     null when all are null; n 2..100. With a window width, by time (the buckets starting within
+ *     n-1 widths before b: the same as by position when none is missing, as in /series' answers;
+ *     the page's live buckets may lack empty windows); without, by position.</li>
  * <li>lastSeen: the end of the newest bucket up to b with count > 0, or null (a bucket without a
  *     count counts as seen when its value is not null).</li>
  * </ul>
@@ -188,6 +190,32 @@ public final class Derive {
     return out;
   }
 
+  /**
+   * Mean of the non-null v over the buckets whose start is within {@code (n - 1) * windowMs} before
+   * bucket i's (by time: the same as by position when no bucket is missing); null when all are null.
+   */
+  public static Double[] movingAverage(long[] starts, Double[] v, int n, long windowMs) {
+    Double[] out = new Double[v.length];
+    for (int i = 0; i < v.length; i++) {
+      long lo = starts[i] - (n - 1) * windowMs;
+      int from = i;
+      while (from > 0 && starts[from - 1] >= lo) {
+        from--;
+      }
+      double sum = 0;
+      int k = 0;
+      for (int j = from; j <= i; j++) {
+        Double x = num(v[j]);
+        if (x != null) {
+          sum += x;
+          k++;
+        }
+      }
+      out[i] = k == 0 ? null : sum / k;
+    }
+    return out;
+  }
+
   /** For each i: ends[j] of the greatest j <= i that was seen, or null. */
   public static Long[] lastSeen(long[] ends, boolean[] seen) {
     Long[] out = new Long[ends.length];
@@ -259,7 +287,7 @@ public final class Derive {
         break;
       }
       case "movingAverage":
-        out = movingAverage(v, spec.n());
+        out = ctx.windowMs() > 0 ? movingAverage(starts, v, spec.n(), ctx.windowMs()) : movingAverage(v, spec.n());
         break;
       case "lastSeen": {
         boolean[] seen = new boolean[size];
