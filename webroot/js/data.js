@@ -171,6 +171,13 @@ export class DataSource {
       }
     }
     if (this.destroyed) return;
+    // the stream's own window: a panel's step is at least that, and a multiple of it
+    if (this.env.streamInfo) {
+      const info = await this.env.streamInfo(this.stream).catch(() => null);
+      const w = info ? parseDuration(info.window) : 0;
+      if (w) this.setStreamWindow(w);
+    }
+    if (this.destroyed) return;
     await this.loadHistory();
     if (this.destroyed) return;
     this.subscribe();
@@ -251,6 +258,12 @@ export class DataSource {
     this.markDirty();
   }
 
+  setStreamWindow(w) {
+    this.streamWindowMs = w;
+    if (this.windowMs < w) this.windowMs = w;
+    else if (this.windowMs % w) this.windowMs = Math.ceil(this.windowMs / w) * w;
+  }
+
   subscribe() {
     if (!this.stream) return;
     const spec = { stream: this.stream, groupBy: this.groupBy, filter: this.filter,
@@ -259,10 +272,7 @@ export class DataSource {
       onRollup: m => this.onRollup(m),
       onSubscribed: m => {
         const w = parseDuration(m.window);
-        if (w) {
-          this.streamWindowMs = w;
-          if (this.windowMs < w) this.windowMs = w;
-        }
+        if (w) this.setStreamWindow(w);
         this.warnings = (m.warnings || []).map(String);
         this.error = null;
         this.status = 'live';

@@ -108,7 +108,7 @@ export function levelOf(v, thresholds, fallback = 'ok') {
 /** A panel body's message line (waiting, error, warnings). */
 export function note(body) {
   const el = h('div', { class: 'panel-note', role: 'status' });
-  body.append(el);
+  body.prepend(el); // first: an error must stay in sight whatever the panel draws below
   return {
     el,
     set(text, level) {

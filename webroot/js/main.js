@@ -27,7 +27,11 @@ if (params.has('access_token')) {
   history.replaceState(null, '', location.pathname + (q ? '?' + q : '') + location.hash);
 }
 const kiosk = params.has('kiosk') && params.get('kiosk') !== '0' && params.get('kiosk') !== 'false';
-if (kiosk) document.body.classList.add('kiosk');
+if (kiosk) {
+  document.body.classList.add('kiosk');
+  // no chrome on a TV, but the link state and the freshness badge stay in a corner
+  document.getElementById('corner').append(document.getElementById('conn'), document.getElementById('fresh'));
+}
 
 const api = createApi({ token });
 const connection = new Connection({ token });
@@ -38,6 +42,13 @@ const errors = [];            // the last messages shown (bounded)
 let board = null;             // {id, doc, grid, panels: [{cell, source, view, inst}], destroyed}
 let firstDataAt = null;       // performance.now() when the first figures were painted
 let revoked = false;
+let catalog = null;           // GET /api/v1/streams, once: each stream's window
+
+/** A stream's catalogue entry ({stream, dims, values, window}) or null. */
+function streamInfo(name) {
+  if (!catalog) catalog = api.get('/api/v1/streams').then(j => (j && j.streams) || []).catch(() => []);
+  return catalog.then(list => list.find(s => (s.stream || s.name) === name) || null);
+}
 
 function loadKind(kind) {
   if (!KINDS.includes(kind)) return Promise.reject(new Error('unknown panel kind "' + kind + '"'));
@@ -191,9 +202,14 @@ async function show(doc, id = null, meta = {}) {
     const panel = cell.panel;
     const entry = { cell, panel, source: null, inst: null, view: null, updates: 0, destroyed: false, release: null, error: null };
     b.panels.push(entry);
-    const onError = msg => { entry.error = msg; cell.setBadge('error', 'error'); cell.el.dataset.error = msg; };
+    const onError = msg => {
+      entry.error = msg;
+      cell.setBadge('error', 'error');
+      cell.badge.title = msg;
+      cell.el.dataset.error = msg;
+    };
     if (!NO_QUERY.has(panel.kind) && panel.query && panel.query.stream) {
-      entry.source = new DataSource(panel, { connection, api, time: doc.time, tzOffsetMin,
+      entry.source = new DataSource(panel, { connection, api, time: doc.time, tzOffsetMin, streamInfo,
         onView: v => { if (!entry.destroyed) schedulePaint(entry, v); }, onError });
       if (connection.staleSince) entry.source.stale = true;
     }
@@ -297,12 +313,9 @@ function option(value, label, selected) {
 }
 
 async function setupExplore() {
-  try {
-    const j = await api.get('/api/v1/streams');
-    streams = (j && j.streams) || [];
-  } catch (e) {
-    streams = [];
-  }
+  catalog = null;
+  await streamInfo('');
+  streams = await catalog;
   const sel = exploreSelection();
   const sEl = $('pick-stream');
   clear(sEl);
@@ -448,7 +461,16 @@ function stats() {
   };
 }
 
-window.__pulse = { app, stats };
+/** The buckets a panel shows for one series (by key; the first series by default): [[start, value, open, count]]. */
+function buckets(panelId, key) {
+  const p = board && board.panels.find(x => x.panel.id === panelId);
+  const v = p && p.view;
+  if (!v) return [];
+  const s = key === undefined ? v.series[0] : v.series.find(x => x.key === key);
+  return s ? s.buckets.toArray().map(b => [b.start, b.value ?? null, !!(b.partial || b.provisional), b.count ?? null]) : [];
+}
+
+window.__pulse = { app, stats, buckets };
 
 async function boot() {
   api.onRevoked(err => { if (token) showRevoked(err); else banner('Not signed in or the token was refused: ' + err.message); });
