@@ -11,7 +11,7 @@
 
 import { createApi, REVOKED_MESSAGE } from './api.js';
 import { Connection } from './connection.js';
-import { DataSource, AlertStore, FIGURES, RANGES } from './data.js';
+import { DataSource, AlertStore, FIGURES, RANGES, WINDOWS } from './data.js';
 import { layout } from './grid.js';
 import { h, clear, hms, fmt } from './format.js';
 
@@ -147,8 +147,7 @@ function paint() {
       entry.inst.update(view);
       entry.updates++;
       if (view.series.some(s => s.last !== null)) painted = true;
-      entry.cell.setBadge(view.error ? 'error' : view.status === 'live' ? '' : view.status === 'history' ? 'history' : '',
-        view.error ? 'error' : '');
+      entry.cell.setBadge(view.error ? 'error' : '', view.error ? 'error' : '');
     } catch (e) {
       console.error(e);
       entry.cell.setBadge('error', 'error');
@@ -215,8 +214,9 @@ async function show(doc, id = null, meta = {}) {
     }
     loadKind(panel.kind).then(mod => {
       if (entry.destroyed) return;
-      const ctx = { data: entry.source, theme: 'dark', kiosk, api, caller: app.caller, alerts, connection, app,
-        canAck: hasScope('alerts'), onError };
+      // caller and canAck are read when used: whoami may answer after the panels are drawn
+      const ctx = { data: entry.source, theme: 'dark', kiosk, api, alerts, connection, app, onError,
+        get caller() { return app.caller; }, get canAck() { return hasScope('alerts'); } };
       entry.inst = mod.create(cell.body, panel, ctx);
       cell.onResize((w, hh) => { if (entry.inst && entry.inst.resize) entry.inst.resize(w, hh); });
       if (entry.view) schedulePaint(entry, entry.view);
@@ -255,6 +255,15 @@ function renderActions() {
   const a = $('actions');
   clear(a);
   if (kiosk) return;
+  if (board && !board.meta.home) {
+    // the dashboard's time range and resolution for this screen (panels with their own keep them)
+    const t = board.doc.time || {};
+    const range = h('select', { id: 'pick-dash-range', 'aria-label': 'Time range',
+      onchange: ev => retime({ range: ev.target.value }) }, RANGES.map(r => option(r, 'last ' + r, (t.range || '15m') === r)));
+    const win = h('select', { id: 'pick-dash-window', 'aria-label': 'Resolution',
+      onchange: ev => retime({ window: ev.target.value }) }, WINDOWS.map(w => option(w, 'per ' + w, (t.window || '1s') === w)));
+    a.append(range, win);
+  }
   if (board && board.id) {
     a.append(h('a', { class: 'btn', href: '/', text: 'All dashboards' }));
     if (hasScope('admin')) {
@@ -264,6 +273,13 @@ function renderActions() {
     a.append(h('button', { class: 'btn', type: 'button', id: 'new-btn', text: 'New dashboard',
       onclick: () => edit({ title: 'New dashboard', time: { range: '15m', window: '1s' }, panels: [] }) }));
   }
+}
+
+/** The same dashboard at another range or resolution (not saved: the stored document is unchanged). */
+function retime(change) {
+  if (!board) return;
+  const doc = Object.assign({}, board.doc, { time: Object.assign({}, board.doc.time || {}, change) });
+  show(doc, board.id, board.meta);
 }
 
 function edit(doc) {
@@ -480,18 +496,17 @@ async function boot() {
   setInterval(() => { tickClock(); if (connection.staleSince) renderStale(); }, 1000);
   connection.start();
   alerts.start();
-  try {
-    app.caller = await api.get('/api/v1/whoami');
-  } catch (e) {
-    app.caller = null;
-  }
-  if (revoked) return;
+  streamInfo(''); // the catalogue (stream windows) is asked at once, not on the first panel's need
+  // who the caller is (scopes: may it acknowledge, edit?) is asked beside the dashboard, not before it
+  const who = api.get('/api/v1/whoami').then(c => { app.caller = c; }, () => { app.caller = null; })
+    .then(() => { if (!revoked) renderActions(); });
   const dash = params.get('dashboard');
   if (kiosk || params.has('playlist')) {
     import('./kiosk.js').then(m => m.start(app)).catch(e => console.info('kiosk mode module not available:', e.message));
   }
   if (dash) await openDashboard(dash);
   else if (!params.has('playlist')) await showHome();
+  await who;
 }
 
 boot();

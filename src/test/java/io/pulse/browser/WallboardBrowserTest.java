@@ -110,10 +110,10 @@ class WallboardBrowserTest {
     String gauge = panel("ga").findElement(By.cssSelector(".gauge-value")).getText();
     assertTrue(gauge.matches("[0-9,.]+"), "the gauge's value: " + gauge);
     browser.waitFor("two bars", Duration.ofSeconds(10), () -> panel("ba").findElements(By.cssSelector(".bars li")).size() == 2);
-    List<String> bars = panel("ba").findElements(By.cssSelector(".bar-label")).stream().map(WebElement::getText).toList();
-    assertTrue(bars.get(0).endsWith("eu"), "eu carries more than us: sorted descending: " + bars);
+    Object bars = browser.js("return [...document.querySelectorAll('section[data-panel=ba] .bar-label')].map(e => e.textContent)");
+    assertTrue(((List<?>) bars).get(0).toString().endsWith("eu"), "eu carries more than us: sorted descending: " + bars);
     browser.waitFor("two table rows", Duration.ofSeconds(10), () -> panel("tb").findElements(By.cssSelector("tbody tr")).size() == 2);
-    assertTrue(panel("tb").findElement(By.cssSelector("tbody tr td.num")).getText().matches("[0-9,.]+"));
+    assertTrue(text("section[data-panel=tb] tbody tr td.num").matches("[0-9,.]+"), text("section[data-panel=tb] tbody"));
     String text = panel("tx").findElement(By.cssSelector(".text-panel")).getText();
     assertTrue(text.contains("<b>plain</b>"), "text is shown as text, never parsed as HTML: " + text);
     assertEquals(2, panel("tx").findElements(By.cssSelector(".text-panel p")).size(), "a blank line makes a paragraph");
@@ -124,13 +124,21 @@ class WallboardBrowserTest {
         () -> panel("al").findElements(By.cssSelector(".alert[data-state=firing]")).size() >= 2);
     browser.waitFor("status tiles at critical", Duration.ofSeconds(10), () -> panel("sg")
         .findElements(By.cssSelector(".tile[data-level=critical]")).size() == 2);
-    WebElement tile = panel("sg").findElement(By.cssSelector(".tile"));
-    assertTrue(tile.getText().contains("Critical") && tile.getText().contains("✕"), "state as a word and an icon: " + tile.getText());
+    // panels redraw their lists as data come: read what is on screen in one script, not through held elements
+    String tile = text("section[data-panel=sg] .tile[data-level=critical]");
+    assertTrue(tile.contains("Critical") && tile.contains("✕"), "state as a word and an icon: " + tile);
     browser.screenshot("wallboard-all-kinds.png");
 
-    WebElement first = panel("al").findElement(By.cssSelector(".alert[data-state=firing]"));
-    String alertId = first.getAttribute("data-id");
-    first.findElement(By.cssSelector("button.ack")).click();
+    String alertId = (String) browser.js("return document.querySelector('section[data-panel=al] .alert[data-state=firing]').dataset.id");
+    // a real click on the panel's button (found afresh: the list is redrawn as alerts change)
+    browser.waitFor("the Acknowledge button clicked", Duration.ofSeconds(10), () -> {
+      try {
+        browser.driver().findElement(By.cssSelector("section[data-panel=al] .alert[data-id='" + alertId + "'] button.ack")).click();
+        return true;
+      } catch (org.openqa.selenium.StaleElementReferenceException | org.openqa.selenium.NoSuchElementException e) {
+        return false;
+      }
+    });
     browser.waitFor("the alert acknowledged on the server", Duration.ofSeconds(10), () -> "acknowledged".equals(
         pulse.get().get("/api/v1/alerts/" + alertId).json().getString("state")));
     browser.waitFor("and shown so in the panel", Duration.ofSeconds(10), () -> !panel("al")
@@ -138,9 +146,12 @@ class WallboardBrowserTest {
     assertNotNull(rule);
 
     // figures of record: first data on screen from navigation start, and the page's weight (fresh profile: cold)
+    System.out.println("[wallboard] first data on screen " + browser.stats().get("firstDataMs")
+        + " ms after navigation start (first load, cold cache, 8 panels, storage on)");
     Map<String, Object> weight = browser.weight();
     System.out.println("[wallboard] page weight, first load with a cold cache: " + weight.get("transferred")
-        + " bytes transferred (" + weight.get("decoded") + " decoded) in " + weight.get("resources") + " requests: "
+        + " bytes transferred in " + weight.get("resources") + " requests: " + weight.get("code")
+        + " bytes of page code (HTML, modules, CSS, uPlot) and " + weight.get("data") + " bytes of API answers: "
         + weight.get("names"));
     for (int i = 0; i < 3; i++) {
       browser.get(pulse.get().baseUrl() + "/?dashboard=" + id);
@@ -164,7 +175,9 @@ class WallboardBrowserTest {
         .put("panels", new JsonArray()
             .add(panelDoc("c1", "timeseries", 0, 0, 12, 5, new JsonObject().put("stream", "hl").put("figure", "count")))
             .add(panelDoc("s10", "timeseries", 0, 5, 12, 5, new JsonObject().put("stream", "hl").put("metric", "v")
-                .put("figure", "sum").put("window", "10s"))));
+                .put("figure", "sum").put("window", "10s")))
+            .add(panelDoc("p10", "timeseries", 0, 10, 12, 5, new JsonObject().put("stream", "hl").put("metric", "v")
+                .put("figure", "p99").put("window", "10s"))));
     String id = created(pulse.get().post("/api/v1/dashboards", "application/json", doc.encode()));
     long openedAt = System.currentTimeMillis();
     browser.get(pulse.get().baseUrl() + "/?dashboard=" + id);
@@ -172,6 +185,9 @@ class WallboardBrowserTest {
     browser.waitFor("eight 1 s windows closed after the page opened", Duration.ofSeconds(30), () -> closed("c1").stream()
         .filter(b -> b.start >= openedAt + 1000).count() >= 8);
     browser.waitFor("a 10 s bucket closed after the page opened", Duration.ofSeconds(40), () -> closed("s10").stream()
+        .anyMatch(b -> b.start >= openedAt));
+    // a p99 bucket is provisional while open, then read again from storage (merged sketches) once closed
+    browser.waitFor("a closed p99 bucket after the page opened", Duration.ofSeconds(30), () -> closed("p10").stream()
         .anyMatch(b -> b.start >= openedAt));
     List<Bucket> c1 = closed("c1");
     List<Bucket> s10 = closed("s10");
@@ -205,6 +221,16 @@ class WallboardBrowserTest {
       }
     }
     assertTrue(compared10 >= 1, "compared a 10 s bucket built from the live feed");
+    List<Bucket> p10 = closed("p10");
+    Map<Long, Double> stored99 = stored("/api/v1/streams/hl/series?from=5m&step=10s&metric=v", "v", "p99", p10);
+    int compared99 = 0;
+    for (Bucket b : p10) {
+      if (stored99.containsKey(b.start) && b.start >= openedAt - 10_000) {
+        assertEquals(stored99.get(b.start), b.value, "closed p99 bucket " + b.start + " as storage has it");
+        compared99++;
+      }
+    }
+    assertTrue(compared99 >= 1, "compared a closed p99 bucket");
     System.out.println("[wallboard] history then live: " + compared + " 1 s windows and " + compared10
         + " 10 s buckets equal to storage; first data " + browser.stats().get("firstDataMs") + " ms");
     browser.screenshot("wallboard-history-live.png");
@@ -354,12 +380,20 @@ class WallboardBrowserTest {
     return out;
   }
 
+  /** The text of the first element matching {@code css}, read in one script ("" when none). */
+  private String text(String css) {
+    Object o = browser.js("const e = document.querySelector(arguments[0]); return e ? e.textContent : ''", css);
+    return o == null ? "" : o.toString();
+  }
+
   private WebElement panel(String id) {
     return browser.driver().findElement(By.cssSelector("section.panel[data-panel='" + id + "']"));
   }
 
+  @SuppressWarnings("unchecked")
   private static List<String> legend(WebElement panel) {
-    return panel.findElements(By.cssSelector(".legend li .legend-name")).stream().map(WebElement::getText).toList();
+    Object o = browser.js("return [...arguments[0].querySelectorAll('.legend li .legend-name')].map(e => e.textContent)", panel);
+    return o instanceof List<?> l ? (List<String>) l : List.of();
   }
 
   @SuppressWarnings("unchecked")
