@@ -196,6 +196,10 @@ async function show(doc, id = null, meta = {}) {
   renderActions();
   const panels = Array.isArray(doc.panels) ? doc.panels : [];
   b.grid = layout(el, panels);
+  // a dashboard fills the screen's height (a TV shows it whole); explore keeps fixed rows
+  const rows = panels.reduce((m, p) => Math.max(m, ((p.grid && p.grid.y) || 0) + ((p.grid && p.grid.h) || 4)), 1);
+  el.style.setProperty('--rows', String(rows));
+  el.classList.toggle('fill', !meta.home);
   const tzOffsetMin = -new Date().getTimezoneOffset();
   for (const cell of b.grid.cells) {
     const panel = cell.panel;

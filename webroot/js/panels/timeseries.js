@@ -105,7 +105,7 @@ export default {
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: true } },
-        axes: [axis, Object.assign({}, axis, { size: 70, values: (self, ticks) => ticks.map(v => fmt(v, { unit, compact: true })) })],
+        axes: [axis, Object.assign({}, axis, { size: 64, values: (self, ticks) => ticks.map(v => fmt(v, { compact: true })) })],
         hooks: { draw: [drawMarks] },
       }, data, chartEl);
       shape = view.series.map(s => s.key).join('\u0001') + (withBand ? '|band' : '');
