@@ -494,7 +494,12 @@ window.__pulse = { app, stats, buckets };
 
 async function boot() {
   api.onRevoked(err => { if (token) showRevoked(err); else banner('Not signed in or the token was refused: ' + err.message); });
-  connection.on('state', () => renderConn());
+  connection.on('state', st => {
+    renderConn();
+    // the server closed the socket for the token ("token revoked", "token expired"): ask the API,
+    // whose 401 brings the plain message instead of reconnecting for ever
+    if (st === 'reconnecting' && /token/i.test(connection.closingReason || '')) api.get('/api/v1/whoami').catch(() => {});
+  });
   connection.on('stale', () => renderStale());
   tickClock();
   setInterval(() => { tickClock(); if (connection.staleSince) renderStale(); }, 1000);
