@@ -252,7 +252,20 @@ export class DataSource {
       return;
     }
     if (this.destroyed || !j || !Array.isArray(j.series)) return;
-    for (const one of j.series) {
+    // more series stored than the panel holds: keep the largest by their newest value (the ones it shows)
+    let list = j.series;
+    if (list.length > this.series.capacity) {
+      const lastOf = one => {
+        const pts = one.points || [];
+        for (let i = pts.length - 1; i >= 0; i--) {
+          const v = figureOf(pts[i][1], this.metric, this.figure);
+          if (v !== null && !(this.figure === 'count' && v === 0)) return v;
+        }
+        return -Infinity;
+      };
+      list = list.map(one => [lastOf(one), one]).sort((x, y) => y[0] - x[0]).slice(0, this.series.capacity).map(x => x[1]).reverse();
+    }
+    for (const one of list) {
       const s = this.seriesFor(one.series || {});
       for (const [ts, p] of one.points || []) {
         const a = aggOf(p, this.metric, this.figure);

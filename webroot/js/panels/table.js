@@ -3,7 +3,7 @@
 // lastSeen (age of the newest bucket with events, ticking).
 // Options: {unit, decimals, columns: ["series","last","min","max","mean","score","lastSeen"]}.
 
-import { h, fmt, unitOf, note, viewNote, clear, age } from '../format.js';
+import { h, fmt, unitOf, note, viewNote, clear, age, keyed } from '../format.js';
 
 const ALL = ['series', 'last', 'min', 'max', 'mean', 'score', 'lastSeen'];
 const HEAD = { series: 'Series', last: 'Last', min: 'Min', max: 'Max', mean: 'Mean', score: 'Anomaly score', lastSeen: 'Last seen' };
@@ -26,7 +26,7 @@ export default {
     const render = () => {
       const view = last;
       if (!view) return;
-      clear(tbody);
+      const rows = [];
       const now = ctx.connection.serverNow();
       for (const s of view.series) {
         let min = null; let max = null; let sum = 0; let n = 0;
@@ -44,8 +44,11 @@ export default {
           score: s.score === null || s.score === undefined ? '—' : s.score.toFixed(2),
           lastSeen: s.lastSeen ? age(now - s.lastSeen) + ' ago' : '—',
         };
-        tbody.append(h('tr', { dataset: { series: s.key } }, cols.map(c => h('td', { class: c === 'series' ? '' : 'num', text: cell[c] }))));
+        rows.push([s, cell]);
       }
+      keyed(tbody, rows, r => r[0].key,
+        ([s]) => h('tr', { dataset: { series: s.key } }, cols.map(c => h('td', { class: c === 'series' ? '' : 'num' }))),
+        (tr, [, cell]) => cols.forEach((c, i) => { if (tr.children[i].textContent !== cell[c]) tr.children[i].textContent = cell[c]; }));
     };
     const ticker = cols.includes('lastSeen') || lastSeenOp ? setInterval(render, 1000) : 0;
     return {

@@ -58,9 +58,14 @@ class WallboardBrowserTest {
     }
   }
 
+  /** A Pulse storing its history (dashboards need storage), or without storage where a test needs none. */
+  private TestPulse startPulse(boolean storage) {
+    pulse.set(storage ? TestPulse.startWithStorage(db, new JsonObject()) : TestPulse.start(new JsonObject()));
+    return pulse.get();
+  }
+
   @BeforeEach
   void start() {
-    pulse.set(TestPulse.startWithStorage(db, new JsonObject()));
     poster = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "event-poster");
       t.setDaemon(true);
@@ -81,6 +86,7 @@ class WallboardBrowserTest {
   @Test
   @DisplayName("every panel kind renders real data; an alert a rule fires shows in the alerts panel and status grid, and is acknowledged there")
   void allPanelKinds() throws Exception {
+    startPulse(true);
     AtomicInteger accepted = postEvery200Ms("wb");
     pulse.get().awaitJson("/api/v1/streams", j -> j.getJsonArray("streams").size() > 0, 15_000);
     String rule = created(pulse.get().post("/api/v1/rules", "application/json", new JsonObject()
@@ -166,6 +172,7 @@ class WallboardBrowserTest {
   @Test
   @DisplayName("history then live without a gap: the page's buckets equal the stored ones, at the stream's window and merged to 10 s")
   void historyThenLive() throws Exception {
+    startPulse(true);
     postEvery200Ms("hl");
     // some stored history before the page opens
     pulse.get().awaitJson("/api/v1/streams/hl/series?from=5m&step=1s", j -> j.getJsonArray("series").size() > 0
@@ -239,6 +246,7 @@ class WallboardBrowserTest {
   @Test
   @DisplayName("after a server restart the page says it is stale, reconnects and resubscribes by itself, without a reload")
   void recoversAfterRestart() throws Exception {
+    startPulse(true);
     postEvery200Ms("rs");
     JsonObject doc = new JsonObject().put("title", "restart").put("name", "restart").put("panels", new JsonArray()
         .add(panelDoc("c", "timeseries", 0, 0, 8, 5, new JsonObject().put("stream", "rs").put("groupBy", new JsonArray().add("region"))))
@@ -272,6 +280,7 @@ class WallboardBrowserTest {
   @Test
   @DisplayName("a subscription the server refuses is an error on its panel; the other panels stay live on the same socket")
   void refusedSubscription() throws Exception {
+    startPulse(false);
     postEvery200Ms("ok");
     browser.get(pulse.get().baseUrl() + "/");
     browser.waitFor("the page booted", Duration.ofSeconds(15), () -> "live".equals(browser.stats().get("state")));
@@ -297,6 +306,7 @@ class WallboardBrowserTest {
   @Test
   @DisplayName("explore one stream (the old page's URL): the stream-wide figure of a closed window is exact; no alert is said as such")
   void exploreExactTotal() throws Exception {
+    startPulse(false);
     Map<Long, long[]> booked = new java.util.concurrent.ConcurrentHashMap<>(); // window -> {sum, count}
     java.util.Set<Long> unsure = java.util.concurrent.ConcurrentHashMap.newKeySet();
     AtomicInteger tick = new AtomicInteger();
