@@ -490,7 +490,10 @@ export class DataSource {
     let res;
     try {
       if (spec.op === 'ratio') {
-        const den = this.derived && this.derived.series.get(s.key);
+        // the denominator series this one divides by, matched as /api/v1/query does (derive.js)
+        const dd = this.derived;
+        const denKey = dd ? (mod.denominatorDims ? seriesKey(mod.denominatorDims(s.dims, dd.groupBy), dd.groupBy) : s.key) : null;
+        const den = dd && dd.series.get(denKey);
         const denArr = den ? den.buckets.toArray().map(b => ({ start: b.start, end: b.end, value: b.value ?? null, count: b.count || 0 })) : [];
         res = mod.deriveRatio(spec, arr, denArr, ctx);
       } else {
