@@ -184,7 +184,7 @@ final class TokensApi {
     Replies.reply(rc, created.compose(stored -> vertx.executeBlocking(() -> signer.sign(claims(stored), ttl), false)
         .map(token -> {
           rc.response().putHeader(HttpHeaders.LOCATION, "/api/v1/displays/" + id);
-          // kiosk=1: the wallboard page's kiosk mode (wallboard contract, section 7); the binding for
+          // kiosk=1: the wallboard page's kiosk mode (webroot/js/main.js reads kiosk=1 or true); the binding for
           // the page to open, and the token it sends on every call and on the live socket
           return stored.toJson().put("token", token).put("url", "/?kiosk=1&" + binding.kind() + "="
               + binding.id() + "&access_token=" + java.net.URLEncoder.encode(token, java.nio.charset.StandardCharsets.UTF_8));
