@@ -543,7 +543,6 @@ class Editor {
       this.dirty = false;
       document.getElementById('pe-delete').disabled = false;
       this.updateStatus('Saved');
-      if (this.app && typeof this.app.onDashboardSaved === 'function') this.app.onDashboardSaved(r.json);
       return r.json;
     }
     if (r.status === 409 && this.id) {

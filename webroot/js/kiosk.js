@@ -107,7 +107,7 @@ class Kiosk {
       return;
     }
     if (this.watch) this.watch.stop();
-    this.watch = watchDashboard(this.app, doc.id, doc.version, d => this.show(doc.id, d).then(() => this.watchCurrent()));
+    this.watch = watchDashboard(this.app, doc.id, doc.version, d => this.show(doc.id, d).then(() => this.watchCurrent()), cur.doc || null);
   }
 
   // ---- playlists ----

@@ -9,20 +9,31 @@ const DEFAULT_PERIOD_MS = 5000;
  * @param id the dashboard shown
  * @param version the version shown
  * @param onChange (doc) => void, called with the newer document; defaults to app.openDashboard(id, doc)
- * @returns {stop()} — call it when the page leaves this dashboard
+ * @param shown the document object on screen: the watch stops by itself once app.current() shows
+ *   another one (the page moved on), so the page needs no code to stop it
+ * @returns {stop()}
  */
-export function watchDashboard(app, id, version, onChange, periodMs = DEFAULT_PERIOD_MS) {
+export function watchDashboard(app, id, version, onChange, shown, periodMs = DEFAULT_PERIOD_MS) {
   let seen = version;
   let timer = null;
   let stopped = false;
   let inflight = false;
   const change = onChange || (doc => app.openDashboard(id, doc));
+  const moved = () => {
+    if (!shown || typeof app.current !== 'function') return false;
+    const c = app.current();
+    return !c || c.doc !== shown;
+  };
   const tick = async () => {
-    if (stopped || inflight) return schedule();
+    if (stopped) return;
+    if (moved()) { stopped = true; return; }
+    // while the editor is open its Save handles conflicts; reopening would throw the edit away
+    if (inflight || document.querySelector('.pe-editing')) return schedule();
     inflight = true;
     try {
       const doc = await app.api.request('GET', '/api/v1/dashboards/' + encodeURIComponent(id));
-      if (!stopped && doc && typeof doc.version === 'number' && seen != null && doc.version !== seen) {
+      if (!stopped && !moved() && !document.querySelector('.pe-editing') && doc && typeof doc.version === 'number'
+          && seen != null && doc.version !== seen) {
         seen = doc.version;
         stopped = true; // the reopened dashboard starts its own watch
         change(doc);
