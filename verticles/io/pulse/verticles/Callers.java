@@ -69,6 +69,8 @@ final class Callers {
         boolean missing = e instanceof AuthFailure a && a.missingToken();
         rc.response().putHeader("WWW-Authenticate", AuthFailure.challenge(reason, missing));
         Replies.error(rc, 401, reason);
+      } else if (e instanceof io.pulse.store.DefinitionStore.Refused r) {
+        Replies.error(rc, r.status(), r.getMessage()); // a display's scope could not be read: 503
       } else {
         rc.fail(e);
       }
@@ -154,6 +156,16 @@ final class Callers {
   /** Whether the caller may read stream {@code name} (its READ scope may name only some streams). */
   static boolean sees(RoutingContext rc, String name) {
     return of(rc).grants().allows(Scope.READ, name);
+  }
+
+  /**
+   * Whether the caller may read stream {@code name}: the one check for every read path that names a
+   * stream outside a {@code :stream} path parameter (the query API, a body's stream). False for a
+   * stream outside the token's read scope and, for a display token, for a stream its dashboard (or
+   * playlist) does not show ({@link DisplayScoping}); answer such a stream as if it did not exist (404).
+   */
+  static boolean mayRead(RoutingContext rc, String name) {
+    return sees(rc, name);
   }
 
   /**

@@ -4,6 +4,9 @@ import static io.pulse.verticles.Replies.error;
 
 import io.pulse.core.Caller;
 import io.pulse.core.Clock;
+import io.pulse.dash.DashboardDocs;
+import io.pulse.dash.DisplayScopes;
+import io.pulse.dash.ReadyDashboards;
 import io.pulse.http.QueryParams;
 import io.pulse.store.DefinitionStore;
 import io.pulse.store.DefinitionStore.Kind;
@@ -18,9 +21,11 @@ import io.vertx.sqlclient.Pool;
 import java.util.List;
 
 /**
- * Stored definitions of one kind (rules or dashboards): CRUD with versions, ETags and an audit
- * entry for every change, in the caller's tenant and with the caller as the actor. Its routes are
- * in {@link Routes}.
+ * Stored definitions of one kind (rules, dashboards or playlists): CRUD with versions, ETags and an
+ * audit entry for every change, in the caller's tenant and with the caller as the actor. Each kind's
+ * documents are checked before they are stored (a rule by {@link io.pulse.alert.Rule#parse}, a
+ * dashboard or a playlist by {@link DashboardDocs}, a playlist's dashboards must exist). Its routes
+ * are in {@link Routes}.
  */
 final class DefinitionsApi {
 
@@ -28,13 +33,16 @@ final class DefinitionsApi {
   private final Clock clock;
   private final DefinitionStore definitions;
   private final long timeoutMs;
+  /** What display tokens may read: told when a dashboard or a playlist changes. */
+  private final DisplayScopes scopes;
 
   /**
    * @param pool the database, or null when storage is off (then every route answers 503)
    * @param timeoutMs how long a request may wait for the database before it answers 503 (storage.queryTimeoutMs)
    */
-  DefinitionsApi(Kind kind, Pool pool, long timeoutMs, Clock clock) {
+  DefinitionsApi(Kind kind, Pool pool, long timeoutMs, Clock clock, DisplayScopes scopes) {
     this.kind = kind;
+    this.scopes = scopes;
     this.timeoutMs = timeoutMs;
     this.clock = clock;
     this.definitions = pool == null ? null : new DefinitionStore(pool);
@@ -43,35 +51,45 @@ final class DefinitionsApi {
   void list(RoutingContext rc) {
     Caller caller = Callers.of(rc);
     needsStorage();
-    reply(rc, definitions.list(caller.tenant(), kind)
-        .map(all -> new JsonObject().put(kind.plural(), toJson(all.stream().filter(d -> shown(caller, d.id())).toList()))));
+    reply(rc, shown(caller).compose(shown -> definitions.list(caller.tenant(), kind)
+        .map(all -> new JsonObject().put(kind.plural(), toJson(ordered(all.stream()
+            .filter(d -> shown == null || shown.contains(d.id())).toList()))))));
+  }
+
+  /** Dashboards: the ready ones ({@code ready-<name>}) first, then the others, each by id as stored. */
+  private List<DefinitionStore.Definition> ordered(List<DefinitionStore.Definition> all) {
+    if (kind != Kind.DASHBOARD) {
+      return all;
+    }
+    List<DefinitionStore.Definition> out = new java.util.ArrayList<>(all.size());
+    all.stream().filter(d -> ReadyDashboards.isReady(d.id())).forEach(out::add);
+    all.stream().filter(d -> !ReadyDashboards.isReady(d.id())).forEach(out::add);
+    return out;
   }
 
   void get(RoutingContext rc) {
     Caller caller = Callers.of(rc);
     needsStorage();
-    definition(rc, definitions.get(caller.tenant(), kind, shownId(rc, caller)), 200, false);
+    String id = definitionId(rc);
+    definition(rc, shownId(caller, id).compose(v -> definitions.get(caller.tenant(), kind, id)), 200, false);
   }
 
   /**
-   * Whether the caller sees the definition {@code id}: a display token sees only the dashboard it is
-   * bound to (a playlist binding: the playlist's dashboards, none while Pulse has no playlists);
-   * every other caller sees all of its tenant's.
+   * The ids of this kind the caller sees, or null for all of its tenant's: a display token sees
+   * only the dashboard it is bound to (a playlist binding: the playlist and its dashboards).
    */
-  private boolean shown(Caller caller, String id) {
-    if (caller.display() == null || kind != Kind.DASHBOARD) {
-      return true;
+  private Future<java.util.Set<String>> shown(Caller caller) {
+    if (caller.display() == null || kind == Kind.RULE) {
+      return Future.succeededFuture(null);
     }
-    return caller.display().kind().equals("dashboard") && caller.display().id().equals(id);
+    return DisplayScoping.scope(scopes, caller).map(s -> s == null ? java.util.Set.<String>of()
+        : kind == Kind.DASHBOARD ? s.dashboards() : s.playlists());
   }
 
-  /** The {id} of the path, when the caller may see it; else 404, as if it did not exist. */
-  private String shownId(RoutingContext rc, Caller caller) {
-    String id = definitionId(rc);
-    if (!shown(caller, id)) {
-      throw new DefinitionStore.Refused(404, "no " + kind.singular() + " " + id);
-    }
-    return id;
+  /** Succeeds when the caller may see definition {@code id}; else a 404, as if it did not exist. */
+  private Future<Void> shownId(Caller caller, String id) {
+    return shown(caller).compose(shown -> shown == null || shown.contains(id) ? Future.succeededFuture()
+        : Future.failedFuture(new DefinitionStore.Refused(404, "no " + kind.singular() + " " + id)));
   }
 
   /** A display token only reads (the route's scope says so too, where scopes are checked). */
@@ -86,9 +104,9 @@ final class DefinitionsApi {
     writable(caller);
     needsStorage();
     JsonObject doc = bodyObject(rc);
-    checkRule(caller, doc);
-    definition(rc, announced(rc, caller, definitions.create(caller.tenant(), kind, doc, caller.actor(),
-        clock.millis())), 201, true);
+    checkDocument(caller, doc);
+    definition(rc, announced(rc, caller, dashboardsExist(caller, doc).compose(v -> definitions.create(caller.tenant(),
+        kind, doc, caller.actor(), clock.millis()))), 201, true);
   }
 
   void update(RoutingContext rc) {
@@ -98,9 +116,9 @@ final class DefinitionsApi {
     JsonObject doc = bodyObject(rc);
     Integer expected = QueryParams.expectedVersion(rc.request().getHeader(HttpHeaders.IF_MATCH), doc.getValue("version"));
     String id = definitionId(rc);
-    checkRule(caller, doc);
-    definition(rc, announced(rc, caller, definitions.update(caller.tenant(), kind, id, doc, expected,
-        caller.actor(), clock.millis())), 200, false);
+    checkDocument(caller, doc);
+    definition(rc, announced(rc, caller, dashboardsExist(caller, doc).compose(v -> definitions.update(caller.tenant(),
+        kind, id, doc, expected, caller.actor(), clock.millis()))), 200, false);
   }
 
   void delete(RoutingContext rc) {
@@ -116,23 +134,55 @@ final class DefinitionsApi {
   void versions(RoutingContext rc) {
     Caller caller = Callers.of(rc);
     needsStorage();
-    reply(rc, definitions.history(caller.tenant(), kind, shownId(rc, caller))
+    String id = definitionId(rc);
+    reply(rc, shownId(caller, id).compose(v -> definitions.history(caller.tenant(), kind, id))
         .map(all -> new JsonObject().put("versions", toJson(all))));
   }
 
-  /** A rule Pulse cannot evaluate is refused (400 with the reason) before anything is stored. */
-  private void checkRule(Caller caller, JsonObject doc) {
+  /**
+   * A rule Pulse cannot evaluate, a dashboard or a playlist not in the document's shape, is refused
+   * (400 with the reason and its path) before anything is stored.
+   */
+  private void checkDocument(Caller caller, JsonObject doc) {
     // a document past the size limit is the store's to refuse (413), whatever it holds
-    if (kind == Kind.RULE && doc.toBuffer().length() <= DefinitionStore.MAX_DOC_BYTES) {
-      io.pulse.alert.Rule.parse(caller.tenant(), null, doc);
+    if (doc.toBuffer().length() > DefinitionStore.MAX_DOC_BYTES) {
+      return;
+    }
+    switch (kind) {
+      case RULE -> io.pulse.alert.Rule.parse(caller.tenant(), null, doc);
+      case DASHBOARD -> DashboardDocs.check(doc);
+      case PLAYLIST -> DashboardDocs.checkPlaylist(doc);
+      default -> throw new IllegalStateException("unknown kind " + kind);
     }
   }
 
-  /** Tells the alert verticle about a stored rule change (the document, or null when deleted). */
+  /** A playlist's dashboards are dashboards of the tenant: a 400 naming the first that is not. */
+  private Future<Void> dashboardsExist(Caller caller, JsonObject doc) {
+    if (kind != Kind.PLAYLIST || doc.toBuffer().length() > DefinitionStore.MAX_DOC_BYTES) {
+      return Future.succeededFuture();
+    }
+    return definitions.list(caller.tenant(), Kind.DASHBOARD).compose(all -> {
+      java.util.Set<String> ids = new java.util.HashSet<>();
+      all.forEach(d -> ids.add(d.id()));
+      io.vertx.core.json.JsonArray wanted = doc.getJsonArray("dashboards");
+      for (int i = 0; i < wanted.size(); i++) {
+        if (!ids.contains(wanted.getString(i))) {
+          return Future.failedFuture(new DefinitionStore.Refused(400, "dashboards[" + i + "]: no dashboard "
+              + wanted.getString(i)));
+        }
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  /**
+   * Tells the alert verticle about a stored rule change (the document, or null when deleted); a
+   * dashboard or playlist change makes the tenant's displays read their scope again.
+   */
   private Future<DefinitionStore.Definition> announced(RoutingContext rc, Caller caller,
       Future<DefinitionStore.Definition> f) {
     if (kind != Kind.RULE) {
-      return f;
+      return f.onComplete(ar -> scopes.changed(caller.tenant()));
     }
     return f.onSuccess(d -> rc.vertx().eventBus().publish(Addresses.RULES_CHANGED, new JsonObject()
         .put("tenant", caller.tenant()).put("id", d.id()).put("doc", d.deleted() ? null : d.doc())));

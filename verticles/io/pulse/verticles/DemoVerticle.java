@@ -64,7 +64,44 @@ public final class DemoVerticle extends VerticleBase {
     return readyRules().recover(e -> {
       LOG.warn("Demo: the ready rules could not be created ({}); the demo runs without them", e.toString());
       return Future.succeededFuture();
-    });
+    }).compose(v -> readyDashboards().recover(e -> {
+      LOG.warn("Demo: the ready dashboards could not be created ({}); the demo runs without them", e.toString());
+      return Future.succeededFuture();
+    }));
+  }
+
+  /**
+   * The ready dashboards of the six cases ({@code dashboards/*.json}, ids {@code ready-<name>}) for
+   * the tenant {@code default}, with storage only: each one whose id no current dashboard has is
+   * created (a ready dashboard deleted by hand comes back on the next start; one changed is left as
+   * it is). Read from the jar on a worker thread, stored through the asynchronous store.
+   */
+  private Future<Void> readyDashboards() {
+    if (rulesPool == null) {
+      return Future.succeededFuture();
+    }
+    String tenant = io.pulse.core.StreamId.DEFAULT_TENANT;
+    io.pulse.store.DefinitionStore store = new io.pulse.store.DefinitionStore(rulesPool);
+    io.pulse.store.DefinitionStore.Kind kind = io.pulse.store.DefinitionStore.Kind.DASHBOARD;
+    return vertx.executeBlocking(io.pulse.dash.ReadyDashboards::all, false)
+        .compose(ready -> store.list(tenant, kind).compose(existing -> {
+          java.util.Set<String> ids = existing.stream().map(io.pulse.store.DefinitionStore.Definition::id)
+              .collect(Collectors.toSet());
+          Future<Void> chain = Future.succeededFuture();
+          int made = 0;
+          for (io.vertx.core.json.JsonObject doc : ready) {
+            if (!ids.contains(doc.getString("id"))) {
+              made++;
+              // another process starting at the same time may have made it: a 409 is as good as made
+              chain = chain.compose(v -> store.create(tenant, kind, doc, "pulse-demo", clock.millis()).<Void>mapEmpty()
+                  .recover(e -> e instanceof io.pulse.store.DefinitionStore.Refused r && r.status() == 409
+                      ? Future.succeededFuture() : Future.failedFuture(e)));
+            }
+          }
+          int n = made;
+          return chain.onSuccess(v -> LOG.info("Demo: {} ready dashboards created ({} were there)", n,
+              ready.size() - n));
+        }));
   }
 
   /**

@@ -53,7 +53,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(this::http2Edge);
     router.route().handler(browsers::headers);
     router.route("/api/v1/*").handler(browsers::origins);
-    Routes.mount(router, adapters(router), () -> ctx.auth, ctx.edge);
+    Routes.mount(router, adapters(router), () -> DisplayScoping.narrowing(ctx.auth, ctx.displayScopes), ctx.edge);
     handleFailures(router);
     return hub.start().compose(v -> listen(router)).onSuccess(s -> server = s);
   }
@@ -127,8 +127,9 @@ public final class HttpVerticle extends VerticleBase {
         () -> vertx.eventBus().request(Addresses.QUARANTINE_SAVE, "save", new DeliveryOptions().setSendTimeout(3000))
             .mapEmpty());
     return new Routes.Adapters(ingest, new StreamsApi(ctx, history), new LiveApi(ctx, hub),
-        new DefinitionsApi(Kind.RULE, pool, timeoutMs, ctx.clock),
-        new DefinitionsApi(Kind.DASHBOARD, pool, timeoutMs, ctx.clock), quarantine, new OpsApi(ctx, router),
+        new DefinitionsApi(Kind.RULE, pool, timeoutMs, ctx.clock, ctx.displayScopes),
+        new DefinitionsApi(Kind.DASHBOARD, pool, timeoutMs, ctx.clock, ctx.displayScopes),
+        new DefinitionsApi(Kind.PLAYLIST, pool, timeoutMs, ctx.clock, ctx.displayScopes), quarantine, new OpsApi(ctx, router),
         BodyHandler.create(false).setBodyLimit(ctx.config.ingest().maxBodyBytes()),
         BodyHandler.create(false).setBodyLimit(DefinitionStore.MAX_DOC_BYTES + 4096), new AlertsApi(ctx, history),
         new WebhooksApi(vertx, ctx), new ScoringApi(ctx), new TokensApi(vertx, ctx));

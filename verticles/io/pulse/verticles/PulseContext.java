@@ -119,6 +119,8 @@ public final class PulseContext {
   final io.pulse.auth.RevocationList revocationList;
   /** Revocations and displays in PostgreSQL; null when storage is off. */
   final io.pulse.store.TokenStore tokens;
+  /** What each display token may read (its dashboard's streams), cached briefly; shared by the HTTP instances. */
+  final io.pulse.dash.DisplayScopes displayScopes;
 
   /** Connection cap, request-body budget and their meters, shared by the HTTP instances. */
   final EdgeLimits edge;
@@ -137,6 +139,8 @@ public final class PulseContext {
     this.rollups = db == null ? null : new RollupStore(db.pool(), db.queryTimeoutMs());
     this.catalogStore = db == null ? null : new CatalogStore(db.pool());
     this.tokens = db == null ? null : new io.pulse.store.TokenStore(db.pool());
+    this.displayScopes = DisplayScoping.scopes(db == null ? null : db.pool(), clock,
+        config.storage().queryTimeoutMs());
     this.revocationList = new io.pulse.auth.RevocationList(clock);
     this.codec = new RollupCodec(config.aggregation().sketchRelativeAccuracy(), config.aggregation().sketchMaxBins());
     this.clock = clock;

@@ -33,7 +33,7 @@ final class Routes {
 
   /** The handler objects a route's steps come from, made by each HTTP verticle instance. */
   record Adapters(IngestApi ingest, StreamsApi streams, LiveApi live, DefinitionsApi rules,
-      DefinitionsApi dashboards, QuarantineApi quarantine, OpsApi ops, BodyHandler eventsBody,
+      DefinitionsApi dashboards, DefinitionsApi playlists, QuarantineApi quarantine, OpsApi ops, BodyHandler eventsBody,
       BodyHandler documentBody, AlertsApi alerts,
       WebhooksApi webhooks, ScoringApi scoring, TokensApi tokens) {
   }
@@ -124,6 +124,16 @@ final class Routes {
           a -> a.dashboards()::tooLarge),
       route(DELETE, "/api/v1/dashboards/:id", ADMIN, a -> a.dashboards()::delete),
       route(GET, "/api/v1/dashboards/:id/versions", READ, a -> a.dashboards()::versions),
+
+      // ---- playlists (wallboards rotating dashboards; issue 14) ----
+      route(GET, "/api/v1/playlists", READ, a -> a.playlists()::list),
+      withFailure(route(POST, "/api/v1/playlists", ADMIN, Adapters::documentBody, a -> a.playlists()::create),
+          a -> a.playlists()::tooLarge),
+      route(GET, "/api/v1/playlists/:id", READ, a -> a.playlists()::get),
+      withFailure(route(PUT, "/api/v1/playlists/:id", ADMIN, Adapters::documentBody, a -> a.playlists()::update),
+          a -> a.playlists()::tooLarge),
+      route(DELETE, "/api/v1/playlists/:id", ADMIN, a -> a.playlists()::delete),
+      route(GET, "/api/v1/playlists/:id/versions", READ, a -> a.playlists()::versions),
 
       // ---- tokens and displays ----
       withFailure(route(POST, "/api/v1/tokens/:id/revoke", ADMIN, Adapters::documentBody, a -> a.tokens()::revoke),

@@ -184,7 +184,7 @@ final class TokensApi {
     Replies.reply(rc, created.compose(stored -> vertx.executeBlocking(() -> signer.sign(claims(stored), ttl), false)
         .map(token -> {
           rc.response().putHeader(HttpHeaders.LOCATION, "/api/v1/displays/" + id);
-          // kiosk=1: the wallboard page's kiosk mode (webroot/app.js reads kiosk=1 or true); the binding for
+          // kiosk=1: the wallboard page's kiosk mode (wallboard contract, section 7); the binding for
           // the page to open, and the token it sends on every call and on the live socket
           return stored.toJson().put("token", token).put("url", "/?kiosk=1&" + binding.kind() + "="
               + binding.id() + "&access_token=" + java.net.URLEncoder.encode(token, java.nio.charset.StandardCharsets.UTF_8));
@@ -197,13 +197,11 @@ final class TokensApi {
         .put("display", new JsonObject().put(d.binding().kind(), d.binding().id())).put("jti", d.id());
   }
 
-  /** The binding's target exists: a dashboard of the tenant (404 when not); playlists do not exist yet (404). */
+  /** The binding's target exists: a dashboard or a playlist of the tenant (404 when not). */
   private Future<Void> boundTo(String tenant, DisplayBinding binding) {
-    if (binding.kind().equals("playlist")) {
-      return Future.failedFuture(new DefinitionStore.Refused(404, "no playlist " + binding.id()
-          + ": this server has no playlists yet; bind the display to a dashboard"));
-    }
-    return new DefinitionStore(ctx.db.pool()).get(tenant, DefinitionStore.Kind.DASHBOARD, binding.id()).mapEmpty();
+    DefinitionStore.Kind kind = binding.kind().equals("playlist") ? DefinitionStore.Kind.PLAYLIST
+        : DefinitionStore.Kind.DASHBOARD;
+    return new DefinitionStore(ctx.db.pool()).get(tenant, kind, binding.id()).mapEmpty();
   }
 
   /** The revocation of a revoked display's token (as stored: its time, its expiry). */

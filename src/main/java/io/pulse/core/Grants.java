@@ -7,8 +7,12 @@ import java.util.List;
  * whose names match a pattern ({@code read:checkout*}). {@link Scope#ADMIN} allows everything.
  * The JWT work fills it from the token's scope claim; without authentication every caller has
  * {@link #ALL}.
+ *
+ * <p>{@code only}, when not null, narrows every grant to the streams it accepts, whatever the
+ * patterns say: a display token reads only the streams its dashboard (or playlist) names
+ * ({@link #only(java.util.function.Predicate)}); null for every other caller.
  */
-public record Grants(List<Grant> list) {
+public record Grants(List<Grant> list, java.util.function.Predicate<String> only) {
 
   /** One scope, for the streams matching {@code pattern} ('*' any run of characters), or all when null. */
   public record Grant(Scope scope, String pattern) {
@@ -37,6 +41,17 @@ public record Grants(List<Grant> list) {
     list = List.copyOf(list);
   }
 
+  /** Grants for every stream their patterns name. */
+  public Grants(List<Grant> list) {
+    this(list, null);
+  }
+
+  /** These grants, for only the streams {@code streams} accepts (and still only where they allowed before). */
+  public Grants only(java.util.function.Predicate<String> streams) {
+    java.util.function.Predicate<String> narrowed = only == null ? streams : only.and(streams);
+    return new Grants(list, narrowed);
+  }
+
   /** Whether some grant gives {@code scope} (or ADMIN) on at least some streams. */
   public boolean allows(Scope scope) {
     if (scope == Scope.PUBLIC || scope == Scope.AUTHENTICATED) {
@@ -54,6 +69,9 @@ public record Grants(List<Grant> list) {
   public boolean allows(Scope scope, String name) {
     if (scope == Scope.PUBLIC || scope == Scope.AUTHENTICATED) {
       return true;
+    }
+    if (only != null && (name == null || !only.test(name))) {
+      return false; // narrowed to some streams: never "every stream", never one outside them
     }
     for (Grant g : list) {
       if ((g.scope() == scope || g.scope() == Scope.ADMIN) && g.covers(name)) {

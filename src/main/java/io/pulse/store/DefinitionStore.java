@@ -15,7 +15,7 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
- * Rules and dashboards, stored as JSON documents with a version history.
+ * Rules, dashboards and playlists, stored as JSON documents with a version history.
  *
  * <p>Each write is one transaction that moves the current row in {@code definitions} to the next
  * version, appends that version to {@code definition_versions} and writes an audit entry, so the
@@ -25,8 +25,9 @@ import java.util.regex.Pattern;
  * definition disappears from lists and reads, and creating the same id again continues its
  * version numbers.
  *
- * <p>What a rule or a dashboard means is up to the parts that use them; here a document is a JSON
- * object with a {@code name}, within a size limit. Fields the server owns ({@code id},
+ * <p>What a rule, a dashboard or a playlist means is up to the parts that use them; here a document
+ * is a JSON object with a {@code name} (a rule) or a {@code title} (a dashboard, which may have a
+ * {@code name} instead, as before it had a title; a playlist), within a size limit. Fields the server owns ({@code id},
  * {@code version}, {@code updatedBy}, {@code updatedAt}) are taken off on write and put back on
  * read.
  */
@@ -34,7 +35,7 @@ public final class DefinitionStore {
 
   /** The kinds of definition, with the name of their collection in the API. */
   public enum Kind {
-    RULE("rule", "rules"), DASHBOARD("dashboard", "dashboards");
+    RULE("rule", "rules"), DASHBOARD("dashboard", "dashboards"), PLAYLIST("playlist", "playlists");
 
     private final String sql;
     private final String plural;
@@ -48,7 +49,7 @@ public final class DefinitionStore {
       return plural;
     }
 
-    /** "rule" or "dashboard". */
+    /** "rule", "dashboard" or "playlist". */
     public String singular() {
       return sql;
     }
@@ -265,9 +266,11 @@ public final class DefinitionStore {
     if (unfit != null) {
       throw new Refused(400, unfit);
     }
-    Object name = doc.getValue("name");
+    // a rule is named; a dashboard or a playlist has a title (a dashboard stored before it had one: a name)
+    String label = kind == Kind.RULE || doc.getValue("title") == null && doc.getValue("name") != null ? "name" : "title";
+    Object name = doc.getValue(label);
     if (!(name instanceof String s) || s.isBlank() || s.length() > MAX_NAME_LENGTH) {
-      throw new Refused(400, "name: required, a string of 1 to " + MAX_NAME_LENGTH + " characters");
+      throw new Refused(400, label + ": required, a string of 1 to " + MAX_NAME_LENGTH + " characters");
     }
     JsonObject body = doc.copy();
     SERVER_FIELDS.forEach(body::remove);
