@@ -135,6 +135,14 @@ class EditorKioskBrowserTest {
     t.sendKeys(title);
   }
 
+  /** Keys to whatever has the focus, as a user types them (with shift held when asked). */
+  private static void keys(Browser b, boolean shift, Keys... keys) {
+    for (Keys k : keys) {
+      org.openqa.selenium.interactions.Actions a = new org.openqa.selenium.interactions.Actions(b.driver());
+      (shift ? a.keyDown(Keys.SHIFT).sendKeys(k).keyUp(Keys.SHIFT) : a.sendKeys(k)).perform();
+    }
+  }
+
   // ---------------------------------------------------------------- editor
 
   @Test
@@ -215,10 +223,8 @@ class EditorKioskBrowserTest {
       box.click();
       a.waitFor("the panel focused", Duration.ofSeconds(5), () -> "p1".equals(a.js("return document.activeElement.dataset.panel")));
       assertNotEquals("none", a.js("return getComputedStyle(document.activeElement).outlineStyle"), "visible focus");
-      a.driver().switchTo().activeElement().sendKeys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT, Keys.ARROW_DOWN);
-      a.driver().switchTo().activeElement().sendKeys(Keys.chord(Keys.SHIFT, Keys.ARROW_RIGHT));
-      a.driver().switchTo().activeElement().sendKeys(Keys.chord(Keys.SHIFT, Keys.ARROW_DOWN));
-      a.driver().switchTo().activeElement().sendKeys(Keys.chord(Keys.SHIFT, Keys.ARROW_DOWN));
+      keys(a, false, Keys.ARROW_RIGHT, Keys.ARROW_RIGHT, Keys.ARROW_DOWN);
+      keys(a, true, Keys.ARROW_RIGHT, Keys.ARROW_DOWN, Keys.ARROW_DOWN);
       String label = (String) a.js("return document.activeElement.getAttribute('aria-label')");
       assertTrue(label.contains("column 3, row 2, 4 wide, 5 high"), label);
       a.driver().findElement(By.id("pe-save")).click();
@@ -230,7 +236,7 @@ class EditorKioskBrowserTest {
       box = a.driver().findElement(By.cssSelector("[data-panel=p1]"));
       box.click();
       for (int i = 0; i < 12; i++) {
-        a.driver().switchTo().activeElement().sendKeys(Keys.ARROW_RIGHT);
+        keys(a, false, Keys.ARROW_RIGHT);
       }
       label = (String) a.js("return document.activeElement.getAttribute('aria-label')");
       assertTrue(label.contains("column 9,"), "x + w stays <= 12: " + label);
