@@ -23,6 +23,14 @@ final class OpsApi {
   private final Router router;
   private final Handler<RoutingContext> files = StaticHandler.create("webroot").setCachingEnabled(false)
       .setDefaultContentEncoding("UTF-8");
+  /**
+   * The charting library of the page, from the webjar on the classpath (pom: org.webjars.npm:uplot):
+   * {@code /vendor/uplot/uPlot.esm.js} and {@code uPlot.min.css}. The URL carries no version, so
+   * browsers keep it a day and then revalidate (ETag / Last-Modified) rather than for ever.
+   */
+  static final String UPLOT_DIR = "META-INF/resources/webjars/uplot/1.6.30/dist";
+  private final Handler<RoutingContext> vendor = StaticHandler.create(UPLOT_DIR).setCachingEnabled(true)
+      .setMaxAgeSeconds(86_400).setDirectoryListing(false).setDefaultContentEncoding("UTF-8");
   private final OpenApiDoc openapi = new OpenApiDoc();
 
   OpsApi(PulseContext ctx, Router router) {
@@ -87,6 +95,11 @@ final class OpsApi {
   /** The UI's static files. */
   void files(RoutingContext rc) {
     files.handle(rc);
+  }
+
+  /** GET /vendor/uplot/*: uPlot's files from its webjar. */
+  void vendor(RoutingContext rc) {
+    vendor.handle(rc);
   }
 
   /** A path of the API with another method: 405 with the methods it has; else 404. */

@@ -165,6 +165,7 @@ final class Routes {
 
       // ---- the rest: 404/405 in JSON for the API, the UI's files for everything else ----
       route(null, "/api/*", PUBLIC, a -> a.ops()::unknownApi),
+      route(GET, "/vendor/uplot/*", PUBLIC, a -> a.ops()::vendor),
       route(null, "/*", PUBLIC, a -> a.ops()::files));
 
   private Routes() {

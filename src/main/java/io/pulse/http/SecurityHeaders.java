@@ -12,8 +12,8 @@ import java.util.Map;
  *   <li>{@code X-Content-Type-Options: nosniff}, {@code Referrer-Policy: no-referrer}, {@code
  *       X-Frame-Options: DENY} (and CSP {@code frame-ancestors 'none'}) everywhere;
  *   <li>the UI's Content-Security-Policy ({@link #UI_POLICY}): only this server's scripts, styles
- *       and connections (the live WebSocket is same-origin), data: images (the inline icon), and the
- *       one inline handler of {@code index.html} by its hash; everything else gets {@link
+ *       and connections (the live WebSocket is same-origin), data: images (the inline icon), nothing
+ *       inline; everything else gets {@link
  *       #API_POLICY}, which allows nothing (JSON is never a document to render);
  *   <li>{@code Strict-Transport-Security} only when TLS is on (over plain HTTP it means nothing and
  *       would pin a host that may not have TLS yet);
@@ -24,12 +24,11 @@ import java.util.Map;
 public final class SecurityHeaders {
 
   /**
-   * The UI's policy. {@code 'unsafe-hashes'} with the hash of {@code return false} lets exactly the
-   * {@code onsubmit="return false"} attribute of index.html run and nothing else inline; a new
-   * inline script, style or handler in webroot needs its hash here (SecurityHeadersTest checks).
+   * The UI's policy. The page has no inline script, style or handler at all (its ES modules and
+   * uPlot under /vendor are files of this server), so nothing inline may run; a new inline one in
+   * webroot would need its hash here (SecurityHeadersTest checks).
    */
-  public static final String UI_POLICY = "default-src 'self'; script-src 'self' 'unsafe-hashes' "
-      + "'sha256-GZIcz60Uwd6wT3vaYke/atSr53TehbYAPepOa3d03Vw='; style-src 'self'; img-src 'self' data:; "
+  public static final String UI_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
       + "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
   /** Everything that is not a UI page: nothing to load, never framed. */
