@@ -160,6 +160,7 @@ class EditorKioskBrowserTest {
       a.driver().findElement(By.id("pe-add")).click();
       a.driver().findElement(By.id("pe-text")).sendKeys("Hello from the editor");
       assertTrue(status(a).contains("Unsaved"), status(a));
+      a.screenshot("editor.png");
       a.driver().findElement(By.id("pe-save")).click();
       a.waitFor("saved as version 2", Duration.ofSeconds(10), () -> status(a).contains("Saved, version 2"));
 
@@ -295,6 +296,7 @@ class EditorKioskBrowserTest {
       assertEquals("rgb(11, 14, 18)", b.js("return getComputedStyle(document.body).backgroundColor"), "dark");
       String fontSize = (String) b.js("return getComputedStyle(document.documentElement).fontSize");
       assertEquals("20.16px", fontSize, "1.05 vw at 1920 px");
+      b.screenshot("kiosk-display.png");
 
       HttpResponse<String> del = as(admin, "DELETE", "/api/v1/displays/" + display.getString("id"), null);
       assertTrue(del.statusCode() == 200 || del.statusCode() == 204, del.body());
@@ -302,6 +304,7 @@ class EditorKioskBrowserTest {
         List<WebElement> m = b.driver().findElements(By.id("pk-message"));
         return m.size() == 1 && m.get(0).isDisplayed() && m.get(0).getText().contains("revoked or has expired");
       });
+      b.screenshot("kiosk-revoked.png");
       assertTrue(b.driver().findElements(By.cssSelector("input[type=password], form[action*=login]")).isEmpty(),
           "no login form");
       double calls = b.num("window.__pulse.app.api.calls");
