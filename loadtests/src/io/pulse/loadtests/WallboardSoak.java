@@ -86,7 +86,7 @@ public final class WallboardSoak {
 
   // ------------------------------------------------------------------ the soak
 
-  record Sample(double tS, double heapMb, double nodes, double listeners, String stats) {
+  record Sample(double tS, double heapMb, double nodes, double listeners, double elements, String stats) {
   }
 
   int soak() throws Exception {
@@ -152,11 +152,14 @@ public final class WallboardSoak {
             Map<String, Double> m = page.metrics();
             Object stats = page.eval("JSON.stringify(window.__pulse && window.__pulse.stats ? window.__pulse.stats() : null)");
             double t = (System.nanoTime() - start) / 1e9;
+            JsonObject st = stats instanceof String str && str.startsWith("{") ? new JsonObject(str) : new JsonObject();
             Sample s = new Sample(t, m.getOrDefault("JSHeapUsedSize", 0.0) / 1e6, m.getOrDefault("Nodes", 0.0),
-                m.getOrDefault("JSEventListeners", 0.0), String.valueOf(stats));
+                m.getOrDefault("JSEventListeners", 0.0), st.getDouble("domNodes", 0.0), String.valueOf(stats));
             samples.add(s);
-            bench.say(String.format(Locale.ROOT, "t=%4.0f s  heap %6.2f MB  nodes %6.0f  listeners %5.0f  %s",
-                t, s.heapMb(), s.nodes(), s.listeners(), Bench.shorten(s.stats())));
+            bench.say(String.format(Locale.ROOT, "t=%4.0f s  heap %6.2f MB  nodes %6.0f  elements %5.0f  listeners %5.0f  "
+                + "panels %s  series %s  buckets %s  alerts %s  %s", t, s.heapMb(), s.nodes(), s.elements(), s.listeners(),
+                st.getValue("panels"), st.getValue("seriesBuffered"), st.getValue("bucketsBuffered"),
+                st.getValue("alertsHeld"), st.getValue("state")));
             try {
               JsonArray firing = new JsonObject(get(http, base + "/api/v1/alerts?state=firing")).getJsonArray("alerts",
                   new JsonArray());
@@ -165,7 +168,7 @@ public final class WallboardSoak {
             } catch (Exception e) {
               // alerts are context, not the measurement
             }
-            next += (long) (sampleS * 1e9);
+            next = Math.max(next + (long) (sampleS * 1e9), System.nanoTime() + (long) (sampleS * 5e8));
             long wait = next - System.nanoTime();
             if (wait > 0) {
               Thread.sleep(wait / 1_000_000);
@@ -249,11 +252,11 @@ public final class WallboardSoak {
         .put("query", query).put("options", options);
   }
 
-  /** Least-squares slope of y over t (per second). */
-  static double slope(List<double[]> pts) {
+  /** Least-squares slope of y over t (per second) and its standard error: {slope, se}. */
+  static double[] fit(List<double[]> pts) {
     int n = pts.size();
-    if (n < 2) {
-      return 0;
+    if (n < 3) {
+      return new double[] {0, Double.POSITIVE_INFINITY};
     }
     double mt = 0;
     double my = 0;
@@ -269,7 +272,17 @@ public final class WallboardSoak {
       num += (p[0] - mt) * (p[1] - my);
       den += (p[0] - mt) * (p[0] - mt);
     }
-    return den == 0 ? 0 : num / den;
+    if (den == 0) {
+      return new double[] {0, Double.POSITIVE_INFINITY};
+    }
+    double b = num / den;
+    double a = my - b * mt;
+    double ss = 0;
+    for (double[] p : pts) {
+      double r = p[1] - (a + b * p[0]);
+      ss += r * r;
+    }
+    return new double[] {b, Math.sqrt(ss / (n - 2) / den)};
   }
 
   private int report(String stamp, List<Sample> samples, List<String> problems, long posted, int alertsSeen,
@@ -287,25 +300,33 @@ public final class WallboardSoak {
       double half = samples.get(samples.size() - 1).tS() / 2;
       List<Sample> second = samples.stream().filter(s -> s.tS() >= half).toList();
       double len = second.get(second.size() - 1).tS() - second.get(0).tS();
-      String[] names = {"JS heap used (MB)", "DOM nodes", "event listeners"};
+      String[] names = {"JS heap used (MB)", "DOM nodes (CDP)", "elements in page", "event listeners"};
       boolean flat = true;
-      for (int k = 0; k < 3; k++) {
+      for (int k = 0; k < 4; k++) {
         final int kk = k;
-        java.util.function.ToDoubleFunction<Sample> f = s -> kk == 0 ? s.heapMb() : kk == 1 ? s.nodes() : s.listeners();
+        java.util.function.ToDoubleFunction<Sample> f = s -> switch (kk) {
+          case 0 -> s.heapMb();
+          case 1 -> s.nodes();
+          case 2 -> s.elements();
+          default -> s.listeners();
+        };
         double first = f.applyAsDouble(samples.get(0));
         double last = f.applyAsDouble(samples.get(samples.size() - 1));
         double max = samples.stream().mapToDouble(f).max().orElse(0);
         double mean = second.stream().mapToDouble(f).average().orElse(0);
-        double sl = slope(second.stream().map(s -> new double[] {s.tS(), f.applyAsDouble(s)}).toList());
-        double growth = sl * len;
-        double limit = k == 0 ? Math.max(0.05 * mean, 1.0) : k == 1 ? Math.max(0.05 * mean, 200) : Double.POSITIVE_INFINITY;
-        boolean ok = growth < limit;
-        if (k < 2) {
+        double[] fit = fit(second.stream().map(s -> new double[] {s.tS(), f.applyAsDouble(s)}).toList());
+        double growth = fit[0] * len;
+        double material = k == 0 ? Math.max(0.05 * mean, 1.0) : Math.max(0.05 * mean, 200);
+        // growing = a trend that is both real (slope more than 2 standard errors above 0) and material
+        boolean significant = fit[0] > 2 * fit[1];
+        boolean ok = !(significant && growth > material);
+        if (k < 3) {
           flat &= ok;
         }
         out.append(String.format(Locale.ROOT, "%-18s start %9.2f  end %9.2f  max %9.2f  second-half mean %9.2f  "
-            + "slope %+10.2f /h  fitted growth over the second half %+8.2f (limit %.2f) %s%n", names[k], first, last, max,
-            mean, sl * 3600, growth, limit, k == 2 ? "(info)" : ok ? "FLAT" : "GROWING"));
+            + "slope %+10.2f /h (+-%.2f)  fitted growth over the second half %+8.2f (material above %.2f) %s%n",
+            names[k], first, last, max, mean, fit[0] * 3600, 2 * fit[1] * 3600, growth, material,
+            k == 3 ? "(info)" : ok ? "FLAT" : "GROWING"));
       }
       out.append("page stats at the end: ").append(statsEnd).append('\n');
       if (statsEnd == null || statsEnd.equals("null")) {
@@ -314,13 +335,15 @@ public final class WallboardSoak {
       if (!flat) {
         code = 1;
       }
-      out.append("samples (t s, heap MB, nodes, listeners):");
+      out.append("samples (t s, heap MB, nodes, elements, listeners):");
       for (Sample s : samples) {
-        out.append(String.format(Locale.ROOT, " %.0f/%.2f/%.0f/%.0f", s.tS(), s.heapMb(), s.nodes(), s.listeners()));
+        out.append(String.format(Locale.ROOT, " %.0f/%.2f/%.0f/%.0f/%.0f", s.tS(), s.heapMb(), s.nodes(), s.elements(),
+            s.listeners()));
       }
       out.append('\n');
-      out.append(flat ? "RESULT: FLAT" : "RESULT: GROWING").append(" (criterion: over the second half, least-squares "
-          + "growth < 5 % of the mean heap or 1 MB, and < 5 % of the mean DOM node count or 200 nodes)\n");
+      out.append(flat ? "RESULT: FLAT" : "RESULT: GROWING").append(" (criterion: over the second half, a least-squares "
+          + "trend counts as growth only when its slope is more than 2 standard errors above 0 and it adds more than 5 % "
+          + "of the mean (heap: at least 1 MB; DOM nodes and elements: at least 200) over the second half)\n");
     }
     if (!pageErrors.isEmpty()) {
       out.append("page errors (first ").append(pageErrors.size()).append("): ").append(String.join(" | ", pageErrors))
@@ -344,7 +367,8 @@ public final class WallboardSoak {
       Process p = new ProcessBuilder(Cdp.CHROMIUM.toString(), "--version").redirectErrorStream(true).start();
       String v = new String(p.getInputStream().readAllBytes()).trim();
       p.waitFor(5, TimeUnit.SECONDS);
-      return v.replaceAll("[^0-9.]", " ").trim().split("\\s+")[0];
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\d+\\.\\d+\\.\\d+\\.\\d+").matcher(v);
+      return m.find() ? m.group() : "?";
     } catch (Exception e) {
       return "?";
     }
