@@ -225,13 +225,19 @@ class Kiosk {
     this.slowRetry();
   }
 
-  /** Every few minutes (jittered), one request with the same token; when it is accepted again, reload. */
+  /**
+   * Every few minutes (jittered), one request with the same token; when it is accepted again (a 401
+   * that was the server's passing state, such as keys not loaded yet after a restart), the page
+   * starts over with the token back in its URL (the page took it out of the address bar).
+   */
   slowRetry() {
     const wait = SLOW_RETRY_MS * (0.75 + Math.random() * 0.5);
     this.later(async () => {
       try {
         await this.app.api.request('GET', '/api/v1/whoami');
-        location.reload();
+        const u = new URLSearchParams(location.search);
+        if (this.app.api.token) u.set('access_token', this.app.api.token);
+        location.replace(location.pathname + '?' + u.toString());
       } catch (e) {
         this.slowRetry();
       }
