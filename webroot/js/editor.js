@@ -103,6 +103,13 @@ function defaultPanel(kind, stream, id) {
 
 export function mount(app, dashboardEl, doc) {
   stylesheet('/css/editor.css');
+  const open = window.__pulseEditor;
+  if (open && open.host === dashboardEl && dashboardEl.classList.contains('pe-editing')) {
+    // already editing here: never replace an edit in progress
+    const t = document.getElementById('pe-title');
+    if (t) t.focus();
+    return open;
+  }
   const ed = new Editor(app, dashboardEl, doc);
   ed.render();
   window.__pulseEditor = ed;
@@ -145,6 +152,7 @@ class Editor {
 
   render() {
     this.host.replaceChildren();
+    this.host.classList.remove('grid'); // the page's dashboard grid class, left on the host
     this.host.classList.add('pe-editing');
     this.status = el('p', {class: 'pe-status', role: 'status', 'aria-live': 'polite'});
     this.alert = el('div', {class: 'pe-alert', role: 'alert', hidden: true});
@@ -336,7 +344,12 @@ class Editor {
     if (p.kind === 'text') {
       p.options = p.options || {};
       f.append(field('Text', el('textarea', {id: 'pe-text', rows: 6, maxlength: 4000,
-        oninput: e => { p.options.text = e.target.value; change(); }}, p.options.text || ''),
+        oninput: e => {
+          p.options.text = e.target.value;
+          const o = document.getElementById('pe-options');
+          if (o) o.value = JSON.stringify(p.options, null, 1);
+          change();
+        }}, p.options.text || ''),
       'Plain text; blank lines make paragraphs.'));
     } else {
       this.queryFields(f, p, field, select, change);
