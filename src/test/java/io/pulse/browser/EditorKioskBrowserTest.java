@@ -277,6 +277,44 @@ class EditorKioskBrowserTest {
     }
   }
 
+  @Test
+  @DisplayName("the mouse drags a panel across the grid; duplicate makes a copy; delete asks first, then removes it")
+  void mouseDuplicateDelete() throws Exception {
+    dashboard("ed-mouse", "Mouse", 1);
+    try (Browser a = Browser.open()) {
+      openEditor(a, "ed-mouse");
+      WebElement grid = a.driver().findElement(By.id("pe-grid"));
+      WebElement box = a.driver().findElement(By.cssSelector("[data-panel=p1]"));
+      int column = grid.getSize().getWidth() / 12;
+      new org.openqa.selenium.interactions.Actions(a.driver()).moveToElement(box).clickAndHold()
+          .moveByOffset(column, 0).moveByOffset(column, 0).moveByOffset(column / 2, 0).release().perform();
+      a.waitFor("the panel three columns to the right", Duration.ofSeconds(5), () -> String.valueOf(
+          a.js("return document.querySelector('[data-panel=p1]').getAttribute('aria-label')")).contains("column 4, row 1"));
+      a.driver().findElement(By.id("pe-save")).click();
+      a.waitFor("saved", Duration.ofSeconds(10), () -> status(a).contains("Saved, version 2"));
+      assertEquals(3, stored("ed-mouse").getJsonArray("panels").getJsonObject(0).getJsonObject("grid").getInteger("x"));
+
+      a.driver().findElement(By.id("pe-duplicate")).click();
+      a.waitFor("the copy in the editor", Duration.ofSeconds(10), () -> status(a).contains("Duplicated"));
+      String copy = (String) a.js("return window.__pulseEditor.id");
+      assertNotEquals("ed-mouse", copy);
+      assertEquals("Copy of Mouse", stored(copy).getString("title"));
+      assertEquals(stored("ed-mouse").getJsonArray("panels"), stored(copy).getJsonArray("panels"));
+
+      a.driver().findElement(By.id("pe-delete")).click();
+      a.waitFor("the confirmation", Duration.ofSeconds(5), () -> a.driver().findElements(By.id("pe-confirm-no")).size() == 1);
+      assertEquals("pe-confirm-no", a.js("return document.activeElement.id"), "the safe choice has the focus");
+      a.driver().findElement(By.id("pe-confirm-no")).click();
+      assertEquals(200, as(admin, "GET", "/api/v1/dashboards/" + copy, null).statusCode(), "cancel keeps it");
+      a.driver().findElement(By.id("pe-delete")).click();
+      a.waitFor("the confirmation", Duration.ofSeconds(5), () -> a.driver().findElements(By.id("pe-confirm-yes")).size() == 1);
+      a.driver().findElement(By.id("pe-confirm-yes")).click();
+      a.waitFor("the dashboard gone", Duration.ofSeconds(10), () ->
+          as(admin, "GET", "/api/v1/dashboards/" + copy, null).statusCode() == 404);
+      assertEquals(200, as(admin, "GET", "/api/v1/dashboards/ed-mouse", null).statusCode(), "the original stays");
+    }
+  }
+
   // ---------------------------------------------------------------- kiosk
 
   @Test
