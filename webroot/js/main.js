@@ -188,6 +188,7 @@ async function show(doc, id = null, meta = {}) {
   el.hidden = false;
   const b = { id, doc, meta, panels: [], destroyed: false, grid: null };
   board = b;
+  if (id && !meta.home && !kiosk) import('./watch.js').then(m => m.watchDashboard(app, id, meta.version, null, doc)); // H4: saved changes from elsewhere
   if (!meta.home) {
     $('title').textContent = doc.title || id || 'Dashboard';
     $('subtitle').textContent = doc.description || '';
@@ -288,6 +289,7 @@ function retime(change) {
 
 function edit(doc) {
   const target = doc || (board && board.doc);
+  closeBoard(); // H4: the editor replaces the live panels (their sources and subscriptions stop)
   import('./editor.js').then(m => m.mount(app, $('board'), target, board && board.id))
     .catch(e => banner('The editor is not available on this page (' + e.message + ').'));
 }
