@@ -94,6 +94,25 @@ class PageModulesBrowserTest {
   }
 
   @Test
+  @DisplayName("stale: set when the link is lost or no rollup came for a while with subscriptions open; cleared by the next rollup")
+  void staleness() {
+    Map<String, Object> m = run("const {Connection} = await import('/js/connection.js');"
+        + "const c = new Connection({dataStaleMs: 20000}); const seen = []; c.on('stale', s => seen.push(s));"
+        + "c.state = 'live'; c.subs.set('s1', {id: 's1', spec: {stream: 'x'}, handler: {}, status: 'live'});"
+        + "c.lastDataAt = Date.now() - 1000; c.updateStale(); const fresh = c.staleSince;"
+        + "c.lastDataAt = Date.now() - 30000; c.updateStale(); const quiet = c.staleSince;"
+        + "c.onMessage(JSON.stringify({type: 'rollup', sub: 's1', start: 0, latest: Date.now() - 300, final: false}));"
+        + "const after = c.staleSince;"
+        + "c.lostAt = Date.now() - 5000; c.updateStale(); const lost = c.staleSince;"
+        + "return {fresh, quiet: quiet > 0, quietAt: quiet, after, lost: c.lostAt === lost, events: seen.length}");
+    assertEquals(0L, n(m, "fresh"), "data a second ago: fresh");
+    assertEquals(Boolean.TRUE, m.get("quiet"), "no rollup for 30 s with a subscription open: stale");
+    assertEquals(0L, n(m, "after"), "the next rollup clears it");
+    assertEquals(Boolean.TRUE, m.get("lost"), "a lost link: stale since it was lost");
+    assertEquals(3L, n(m, "events"));
+  }
+
+  @Test
   @DisplayName("a DataSource fed 100,000 rollups of 1,000 series holds at most top x 2 series and 2,000 buckets each")
   void dataSourceBounded() {
     Map<String, Object> m = run("const {DataSource} = await import('/js/data.js');"
