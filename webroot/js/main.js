@@ -513,7 +513,10 @@ async function boot() {
     .then(() => { if (!revoked) renderActions(); });
   const dash = params.get('dashboard');
   if (kiosk || params.has('playlist')) {
-    import('./kiosk.js').then(m => m.start(app)).catch(e => console.info('kiosk mode module not available:', e.message));
+    import('./kiosk.js').then(m => m.start(app)).catch(e => {
+      console.info('kiosk mode module not available:', e.message);
+      if (params.has('playlist')) banner('Playlists need the kiosk module, which this page could not load.');
+    });
   }
   if (dash) await openDashboard(dash);
   else if (!params.has('playlist')) await showHome();

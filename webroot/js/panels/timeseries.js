@@ -3,6 +3,7 @@
 // anomaly.band, when it explains this panel's figure) is shaded; windows whose anomaly score
 // reaches `anomalyScore` (default 0.5) are marked with a red strip; partial and provisional
 // buckets (the open window, a cut first bucket) are drawn as hollow points.
+// stack: true draws the series on top of each other (areas), the legend keeping each one's own value.
 // Options: {unit, decimals, band: true, markAnomalies: true, stack: false, anomalyScore: 0.5}.
 
 import uPlot from '/vendor/uplot/uPlot.esm.js';
@@ -92,6 +93,11 @@ export default {
         points: { show: false }, value: (self, v) => fmt(v, { unit, decimals: o.decimals }),
       }));
       const bands = [];
+      if (o.stack && view.series.length > 1) {
+        // stacked: each line is the running total up to it; the area between two lines is the upper one's share
+        series[1].fill = PALETTE[0] + '55';
+        for (let i = 2; i <= view.series.length; i++) bands.push({ series: [i, i - 1], fill: PALETTE[(i - 1) % PALETTE.length] + '55' });
+      }
       const withBand = o.band !== false && view.series.length === 1;
       if (withBand) {
         series.push({ label: 'expected high', stroke: 'rgba(86,180,233,0.35)', width: 1, dash: [4, 4], points: { show: false } });
@@ -127,6 +133,10 @@ export default {
           if (b.score !== null && b.score !== undefined && b.score >= threshold && si === 0) marks.anomalies.push(i);
           if (b.partial || b.provisional) marks.partial.push([si, i]);
         }));
+        if (o.stack && ys.length > 1) {
+          const acc = new Array(xs.length).fill(0);
+          for (const y of ys) for (let j = 0; j < y.length; j++) if (y[j] !== null) { acc[j] += y[j]; y[j] = acc[j]; }
+        }
         const data = [xs.map(x => x / 1000), ...ys];
         const withBand = o.band !== false && view.series.length === 1;
         if (withBand) {

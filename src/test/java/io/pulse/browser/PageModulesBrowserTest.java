@@ -94,6 +94,58 @@ class PageModulesBrowserTest {
   }
 
   @Test
+  @DisplayName("stale: set when the link is lost or no rollup came for a while with subscriptions open; cleared by the next rollup")
+  void staleness() {
+    Map<String, Object> m = run("const {Connection} = await import('/js/connection.js');"
+        + "const c = new Connection({dataStaleMs: 20000}); const seen = []; c.on('stale', s => seen.push(s));"
+        + "c.state = 'live'; c.subs.set('s1', {id: 's1', spec: {stream: 'x'}, handler: {}, status: 'live'});"
+        + "c.lastDataAt = Date.now() - 1000; c.updateStale(); const fresh = c.staleSince;"
+        + "c.lastDataAt = Date.now() - 30000; c.updateStale(); const quiet = c.staleSince;"
+        + "c.onMessage(JSON.stringify({type: 'rollup', sub: 's1', start: 0, latest: Date.now() - 300, final: false}));"
+        + "const after = c.staleSince;"
+        + "c.lostAt = Date.now() - 5000; c.updateStale(); const lost = c.staleSince;"
+        + "return {fresh, quiet: quiet > 0, quietAt: quiet, after, lost: c.lostAt === lost, events: seen.length}");
+    assertEquals(0L, n(m, "fresh"), "data a second ago: fresh");
+    assertEquals(Boolean.TRUE, m.get("quiet"), "no rollup for 30 s with a subscription open: stale");
+    assertEquals(0L, n(m, "after"), "the next rollup clears it");
+    assertEquals(Boolean.TRUE, m.get("lost"), "a lost link: stale since it was lost");
+    assertEquals(3L, n(m, "events"));
+  }
+
+  @Test
+  @DisplayName("every panel kind draws a view without errors (stacked time series, thresholds, text as text)")
+  void panelsDrawAView() {
+    Map<String, Object> m = run("const {Ring} = await import('/js/buffers.js');"
+        + "const mkSeries = (key, vals) => { const r = new Ring(2000); const t0 = Math.floor(Date.now() / 1000) * 1000 - vals.length * 1000;"
+        + " vals.forEach((v, i) => r.push({start: t0 + i * 1000, end: t0 + i * 1000 + 1000, value: v, count: v === null ? 0 : 1,"
+        + " partial: i === vals.length - 1, score: i === 3 ? 0.9 : 0.1, band: {lo: 0, hi: 5}}));"
+        + " return {key, dims: {k: key}, label: key, buckets: r, last: vals[vals.length - 1], lastSeen: Date.now() - 2000, score: 0.9, band: null}; };"
+        + "const view = {window: 1000, from: 0, to: Date.now(), series: [mkSeries('a', [1, 2, null, 4, 5]), mkSeries('b', [2, 2, 2, null, 1])],"
+        + " partialFrom: null, stale: false, status: 'live', error: null, warnings: []};"
+        + "const conn = {serverNow: () => Date.now(), on: () => () => {}};"
+        + "const alerts = {list: () => [], onChange: () => () => {}, watch: () => () => {}, status: 'ok'};"
+        + "const out = {};"
+        + "for (const kind of ['timeseries', 'stat', 'gauge', 'bar', 'table', 'statusgrid', 'alerts', 'text']) {"
+        + "  const mod = (await import('/js/panels/' + kind + '.js')).default;"
+        + "  const el = document.createElement('div'); el.style.width = '600px'; el.style.height = '300px'; document.body.append(el);"
+        + "  const panel = {id: kind, kind, query: {stream: 's', groupBy: ['k']}, options: {stack: true, text: 'one\\n\\ntwo <i>x</i>',"
+        + "   thresholds: [{value: 0, level: 'ok'}, {value: 4, level: 'critical'}], by: 'score'}};"
+        + "  if (kind === 'statusgrid') delete panel.options.thresholds;" // by score: its default levels 0.5 and 0.8
+        + "  const inst = mod.create(el, panel, {connection: conn, alerts, canAck: false});"
+        + "  inst.update(view); inst.resize(600, 300); inst.update(view);"
+        + "  out[kind] = el.textContent; inst.destroy(); el.remove(); }"
+        + "return out");
+    assertTrue(m.get("stat").toString().contains("Critical"), "5 is past the critical threshold, said in a word: " + m.get("stat"));
+    assertTrue(m.get("gauge").toString().contains("Critical"), String.valueOf(m.get("gauge")));
+    assertTrue(m.get("bar").toString().contains("a") && m.get("bar").toString().contains("b"), String.valueOf(m.get("bar")));
+    assertTrue(m.get("table").toString().contains("Series"), String.valueOf(m.get("table")));
+    assertTrue(m.get("statusgrid").toString().contains("Critical"), "score 0.9: critical, in a word: " + m.get("statusgrid"));
+    assertTrue(m.get("alerts").toString().contains("No active alerts"), String.valueOf(m.get("alerts")));
+    assertTrue(m.get("text").toString().contains("two <i>x</i>"), "text stays text: " + m.get("text"));
+    assertTrue(m.get("timeseries").toString().contains("a") && m.get("timeseries").toString().contains("b"), String.valueOf(m.get("timeseries")));
+  }
+
+  @Test
   @DisplayName("a DataSource fed 100,000 rollups of 1,000 series holds at most top x 2 series and 2,000 buckets each")
   void dataSourceBounded() {
     Map<String, Object> m = run("const {DataSource} = await import('/js/data.js');"

@@ -98,11 +98,11 @@ class WallboardBrowserTest {
     browser.get(pulse.get().baseUrl() + "/?dashboard=" + id);
     browser.waitFor("every data panel with a value", Duration.ofSeconds(20), () -> {
       List<Map<String, Object>> ps = panelStats();
-      return ps.size() == 8 && ps.stream().filter(p -> !List.of("alerts", "text").contains(p.get("kind")))
+      return ps.size() == 9 && ps.stream().filter(p -> !List.of("alerts", "text").contains(p.get("kind")))
           .allMatch(p -> p.get("last") instanceof Number);
     });
     assertTrue(accepted.get() > 0);
-    assertEquals(8, ((Number) browser.stats().get("panels")).intValue());
+    assertEquals(9, ((Number) browser.stats().get("panels")).intValue());
 
     // what each kind shows, read from the screen
     WebElement ts = panel("ts");
@@ -124,6 +124,19 @@ class WallboardBrowserTest {
     assertTrue(text.contains("<b>plain</b>"), "text is shown as text, never parsed as HTML: " + text);
     assertEquals(2, panel("tx").findElements(By.cssSelector(".text-panel p")).size(), "a blank line makes a paragraph");
     assertTrue(panel("tx").findElements(By.cssSelector(".text-panel b")).isEmpty());
+
+    // a derived ratio (derive.js): eu's events over all; every post holds two eu events and one us, so
+    // each closed window (older than a few seconds: both subscriptions have its final) is exactly 2/3
+    long shownAt = System.currentTimeMillis();
+    browser.waitFor("closed ratio windows", Duration.ofSeconds(20), () -> closed("ra").stream()
+        .filter(b -> b.start >= shownAt && b.start < System.currentTimeMillis() - 4000).count() >= 3);
+    long settled = System.currentTimeMillis() - 4000;
+    for (Bucket b : closed("ra")) {
+      if (b.start >= shownAt && b.start < settled) {
+        assertEquals(2.0 / 3.0, b.value, 1e-9, "ratio of window " + b.start);
+      }
+    }
+    assertTrue(text("section[data-panel=ra] .stat-value").matches("0\\.[0-9]{3}"), text("section[data-panel=ra] .stat-value"));
 
     // the rule fires for both regions: the alerts panel lists them, the status grid says Critical in words
     browser.waitFor("the rule's alerts in the alerts panel", Duration.ofSeconds(20),
@@ -153,7 +166,7 @@ class WallboardBrowserTest {
 
     // figures of record: first data on screen from navigation start, and the page's weight (fresh profile: cold)
     System.out.println("[wallboard] first data on screen " + browser.stats().get("firstDataMs")
-        + " ms after navigation start (first load, cold cache, 8 panels, storage on)");
+        + " ms after navigation start (first load, cold cache, 9 panels, storage on)");
     Map<String, Object> weight = browser.weight();
     System.out.println("[wallboard] page weight, first load with a cold cache: " + weight.get("transferred")
         + " bytes transferred in " + weight.get("resources") + " requests: " + weight.get("code")
@@ -163,7 +176,7 @@ class WallboardBrowserTest {
       browser.get(pulse.get().baseUrl() + "/?dashboard=" + id);
       browser.waitFor("first data", Duration.ofSeconds(20), () -> browser.stats().get("firstDataMs") instanceof Number);
       System.out.println("[wallboard] first data on screen " + browser.stats().get("firstDataMs")
-          + " ms after navigation start (load " + (i + 1) + ", warm cache, 8 panels, storage on)");
+          + " ms after navigation start (load " + (i + 1) + ", warm cache, 9 panels, storage on)");
     }
     assertEquals(0, browser.num("document.querySelectorAll('.panel-badge.badge-error:not([hidden])').length"),
         "no panel in error: " + browser.stats().get("errors"));
@@ -448,6 +461,10 @@ class WallboardBrowserTest {
             .add(panelDoc("sg", "statusgrid", 0, 6, 4, 3, new JsonObject().put("stream", stream).put("groupBy", region))
                 .put("options", new JsonObject().put("by", "alert")))
             .add(panelDoc("al", "alerts", 4, 6, 5, 3, new JsonObject().put("stream", stream)))
+            .add(panelDoc("ra", "stat", 0, 9, 4, 3, new JsonObject().put("stream", stream).put("figure", "count")
+                .put("filter", new JsonObject().put("region", new JsonArray().add("eu"))))
+                .put("derive", new JsonObject().put("op", "ratio").put("denominator", new JsonObject().put("filter", new JsonObject())))
+                .put("options", new JsonObject().put("decimals", 3)))
             .add(panelDoc("tx", "text", 9, 6, 3, 3, null).put("options", new JsonObject()
                 .put("text", "Two regions, eu and us.\n\n<b>plain</b> text, never HTML."))));
   }
