@@ -42,6 +42,7 @@ export class Connection {
     this.closingReason = '';
     this.freshnessMs = null;          // last measured event-to-screen delay
     this.pendingFresh = null;         // newest `latest` not yet painted
+    this.newestEvent = -Infinity;     // newest event time of any live rollup
     this.listeners = { state: new Set(), alert: new Set(), stale: new Set() };
     this.timers = { reconnect: 0, connect: 0, tick: 0 };
     this.reconnectAt = 0;
@@ -196,7 +197,7 @@ export class Connection {
         if (!m.history) {
           this.lastDataAt = Date.now();
           const latest = Number(m.latest);
-          if (Number.isFinite(latest) && (this.pendingFresh === null || latest > this.pendingFresh)) this.pendingFresh = latest;
+          if (Number.isFinite(latest) && latest > this.newestEvent) { this.newestEvent = latest; this.pendingFresh = latest; }
         }
         if (s && s.handler.onRollup) s.handler.onRollup(m);
         if (this.staleSince) this.updateStale();
@@ -232,7 +233,10 @@ export class Connection {
     }
   }
 
-  /** Called by the page after a frame that painted new figures: the event-to-screen delay. */
+  /**
+   * Called by the page once a frame with new figures is on screen: the event-to-screen delay of the
+   * newest event painted (its time to this moment, on the server's clock).
+   */
   markPainted() {
     if (this.pendingFresh === null) return;
     this.freshnessMs = Math.max(0, this.serverNow() - this.pendingFresh);

@@ -2,14 +2,16 @@
 // with no gap:
 //   1. GET /api/v1/streams/{s}/series?from=<range>&step=<window>&groupBy&filter&metric: the stored
 //      buckets at the panel's step (percentiles of merged sketches, exact).
-//   2. Subscribe on the shared socket with since = the start of the first bucket that storage may
-//      not hold complete yet (the bucket holding now - 5 s). The server replays the stored windows
-//      from there, then the live feed, at the stream's window; those buckets are rebuilt from them.
+//   1b. ...read up to `to` = since (below) exactly, so the open bucket's stored part is its base.
+//   2. Subscribe on the shared socket with since = the first stream window that storage may not
+//      hold yet (the one holding now - 5 s). The server replays the stored windows from there, then
+//      the live feed, at the stream's window; they are added to the open bucket's base.
 //   3. Live rollups come at the stream's window (1 s by default). For a coarser panel window they
 //      are merged exactly for count, sum, min, max and mean (mean = sum / count); for p50/p95/p99
 //      the open bucket shows the newest live percentile, marked provisional, and each closed
 //      bucket is read again from /series (exact) a few seconds after it closed.
-//   After a reconnect the subscription resumes with since = the first bucket not yet closed.
+//   After a reconnect the subscription resumes with since = the window after the newest final one:
+//   the open bucket's windows are keyed by their start, so one that comes again replaces itself.
 // Missing data is a gap (null), never zero, for every value figure; the count of an empty bucket
 // is 0. Partial buckets (the first and last of /series, the open live one) are marked.
 // Everything held is bounded: at most `top` x 2 series (the least recently updated forgotten
@@ -127,6 +129,12 @@ export class DataSource {
     this.filter = q.filter && typeof q.filter === 'object' ? q.filter : {};
     this.windowMs = parseDuration(q.window || t.window || '1s') || 1000;
     this.rangeMs = parseDuration(q.range || t.range || '15m') || 900000;
+    if (!q.window) {
+      // the dashboard's resolution, coarsened where the range would need more buckets than a series holds
+      for (const w of WINDOWS.map(parseDuration)) {
+        if (w >= this.windowMs && this.rangeMs / w <= LIMITS.bucketsPerSeries) { this.windowMs = w; break; }
+      }
+    }
     this.top = Math.max(1, Math.min(LIMITS.maxTop, Number(q.top) || LIMITS.defaultTop));
     this.streamWindowMs = 1000;
     this.series = new BoundedMap(Math.min(400, this.top * 2));
@@ -169,6 +177,13 @@ export class DataSource {
         this.derived = new DataSource(den, Object.assign({}, this.env, { onView: () => this.markDirty(), onError: null }));
         this.derived.start();
       }
+    }
+    if (this.destroyed) return;
+    // the stream's own window: a panel's step is at least that, and a multiple of it
+    if (this.env.streamInfo) {
+      const info = await this.env.streamInfo(this.stream).catch(() => null);
+      const w = info ? parseDuration(info.window) : 0;
+      if (w) this.setStreamWindow(w);
     }
     if (this.destroyed) return;
     await this.loadHistory();
@@ -222,11 +237,13 @@ export class DataSource {
 
   async loadHistory() {
     const now = this.env.connection.serverNow();
-    const since = Math.floor((now - SETTLE_MS) / this.windowMs) * this.windowMs;
+    // storage holds every window that ended SETTLE_MS ago; from there on the live feed replays them
+    const since = Math.floor((now - SETTLE_MS) / this.streamWindowMs) * this.streamWindowMs;
     this.liveSince = since;
     let j = null;
     try {
-      j = await this.readSeries(formatDuration(this.rangeMs), null);
+      // history up to since= exactly: the live feed's replay starts there, so nothing counts twice
+      j = await this.readSeries(Math.max(0, now - this.rangeMs), since);
     } catch (e) {
       if (e.status === 400) { this.fail(e.message); return; }
       // storage off (503) or a stream with no history yet (404): live only
@@ -235,20 +252,45 @@ export class DataSource {
       return;
     }
     if (this.destroyed || !j || !Array.isArray(j.series)) return;
-    for (const one of j.series) {
+    // more series stored than the panel holds: keep the largest by their newest value (the ones it shows)
+    let list = j.series;
+    if (list.length > this.series.capacity) {
+      const lastOf = one => {
+        const pts = one.points || [];
+        for (let i = pts.length - 1; i >= 0; i--) {
+          const v = figureOf(pts[i][1], this.metric, this.figure);
+          if (v !== null && !(this.figure === 'count' && v === 0)) return v;
+        }
+        return -Infinity;
+      };
+      list = list.map(one => [lastOf(one), one]).sort((x, y) => y[0] - x[0]).slice(0, this.series.capacity).map(x => x[1]).reverse();
+    }
+    for (const one of list) {
       const s = this.seriesFor(one.series || {});
       for (const [ts, p] of one.points || []) {
-        if (ts >= since) continue; // rebuilt from the replay that since= brings
         const a = aggOf(p, this.metric, this.figure);
         const b = { start: ts, end: ts + this.windowMs, count: a.count, agg: a, value: valueOf(a, this.metric, this.figure),
           partial: p.partial === true, score: finite(p.score), band: null };
         if (this.windowMs === this.streamWindowMs) b.band = bandOf(p.anomaly, this.metric, this.figure);
+        if (b.end > since) {
+          // the open bucket: its stored part (windows before since=) is its base; live windows add to it
+          b.base = a;
+          b.subs = new Map();
+          b.partial = true;
+          if (PERCENTILES.has(this.figure)) b.provisional = true;
+        }
         s.buckets.upsert(b);
       }
     }
     this.historyLoaded = true;
     this.status = 'history';
     this.markDirty();
+  }
+
+  setStreamWindow(w) {
+    this.streamWindowMs = w;
+    if (this.windowMs < w) this.windowMs = w;
+    else if (this.windowMs % w) this.windowMs = Math.ceil(this.windowMs / w) * w;
   }
 
   subscribe() {
@@ -259,10 +301,7 @@ export class DataSource {
       onRollup: m => this.onRollup(m),
       onSubscribed: m => {
         const w = parseDuration(m.window);
-        if (w) {
-          this.streamWindowMs = w;
-          if (this.windowMs < w) this.windowMs = w;
-        }
+        if (w) this.setStreamWindow(w);
         this.warnings = (m.warnings || []).map(String);
         this.error = null;
         this.status = 'live';
@@ -273,8 +312,7 @@ export class DataSource {
       // after a reconnect: from the first bucket not closed yet (older ones are complete here)
       resumeSince: () => {
         if (!Number.isFinite(this.newestFinal)) return this.liveSince;
-        const after = this.newestFinal + this.streamWindowMs;
-        return Math.floor(after / this.windowMs) * this.windowMs;
+        return this.newestFinal + this.streamWindowMs;
       },
     });
   }
@@ -295,8 +333,9 @@ export class DataSource {
         partial: !m.final, provisional: false, score, band: bandOf(m.anomaly, this.metric, this.figure), latest: a.latest };
       s.buckets.upsert(b);
     } else {
-      if (!b || !b.subs) {
-        // a bucket built from live windows: the history part (if any) is replaced by the replay from since=
+      if (b && !b.subs) return; // a closed bucket: complete, from storage or its finals
+      if (!b) {
+        // a bucket of live windows only (no stored part: it started after since=)
         b = { start: bStart, end: bStart + this.windowMs, count: 0, agg: null, value: null, partial: true,
           provisional: false, score: null, band: null, subs: new Map() };
         if (!s.buckets.upsert(b)) return;
@@ -313,7 +352,7 @@ export class DataSource {
   /** A coarse bucket from its live sub-windows: exact for count/sum/min/max/mean. */
   mergeSubs(b, newestStart, newest) {
     const t = { count: 0, vcount: 0, sum: null, min: null, max: null, pct: null, latest: null };
-    for (const x of b.subs.values()) {
+    for (const x of b.base ? [b.base, ...b.subs.values()] : b.subs.values()) {
       t.count += x.count;
       t.vcount += x.vcount;
       if (x.sum !== null) t.sum = (t.sum ?? 0) + x.sum;
@@ -451,7 +490,10 @@ export class DataSource {
     let res;
     try {
       if (spec.op === 'ratio') {
-        const den = this.derived && this.derived.series.get(s.key);
+        // the denominator series this one divides by, matched as /api/v1/query does (derive.js)
+        const dd = this.derived;
+        const denKey = dd ? (mod.denominatorDims ? seriesKey(mod.denominatorDims(s.dims, dd.groupBy), dd.groupBy) : s.key) : null;
+        const den = dd && dd.series.get(denKey);
         const denArr = den ? den.buckets.toArray().map(b => ({ start: b.start, end: b.end, value: b.value ?? null, count: b.count || 0 })) : [];
         res = mod.deriveRatio(spec, arr, denArr, ctx);
       } else {

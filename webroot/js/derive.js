@@ -267,3 +267,28 @@ export function apply(spec, buckets, ctx, denBuckets) {
   }
   return derive(spec, buckets, ctx);
 }
+
+/** A stable key of a series' dims ({dim: value}): their JSON with the names sorted. */
+export function dimsKey(dims) {
+  const d = dims || {};
+  const sorted = {};
+  for (const k of Object.keys(d).sort()) {
+    sorted[k] = d[k];
+  }
+  return JSON.stringify(sorted);
+}
+
+/**
+ * The dims of the denominator series a numerator series (dims `dims`) divides by, as
+ * /api/v1/query matches them: its dims restricted to the denominator's groupBy (the same series
+ * when both group alike; the total, {}, when the denominator does not group).
+ */
+export function denominatorDims(dims, denGroupBy) {
+  const out = {};
+  for (const g of denGroupBy || []) {
+    if (dims && Object.prototype.hasOwnProperty.call(dims, g)) {
+      out[g] = dims[g];
+    }
+  }
+  return out;
+}

@@ -108,7 +108,7 @@ export function levelOf(v, thresholds, fallback = 'ok') {
 /** A panel body's message line (waiting, error, warnings). */
 export function note(body) {
   const el = h('div', { class: 'panel-note', role: 'status' });
-  body.append(el);
+  body.prepend(el); // first: an error must stay in sight whatever the panel draws below
   return {
     el,
     set(text, level) {
@@ -124,4 +124,24 @@ export function viewNote(view) {
   if (view.error) return [view.error, 'error'];
   if (!view.series.length) return [view.status === 'loading' ? 'Loading…' : 'Waiting for data…', ''];
   return ['', ''];
+}
+
+/**
+ * Keeps `container`'s children one per item, by key: an item seen before keeps its element (only
+ * update() runs), a new one gets create(), gone ones are removed, and the order follows `items`.
+ * Panels redraw four times a second; reusing elements keeps the DOM and the garbage flat.
+ */
+export function keyed(container, items, keyOf, create, update) {
+  const old = new Map();
+  for (const el of [...container.children]) old.set(el.dataset.key, el);
+  let i = 0;
+  for (const item of items) {
+    const k = String(keyOf(item));
+    let el = old.get(k);
+    if (el) old.delete(k); else { el = create(item); el.dataset.key = k; }
+    update(el, item);
+    if (container.children[i] !== el) container.insertBefore(el, container.children[i] || null);
+    i++;
+  }
+  for (const el of old.values()) el.remove();
 }

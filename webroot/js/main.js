@@ -11,7 +11,7 @@
 
 import { createApi, REVOKED_MESSAGE } from './api.js';
 import { Connection } from './connection.js';
-import { DataSource, AlertStore, FIGURES, RANGES } from './data.js';
+import { DataSource, AlertStore, FIGURES, RANGES, WINDOWS } from './data.js';
 import { layout } from './grid.js';
 import { h, clear, hms, fmt } from './format.js';
 
@@ -27,7 +27,11 @@ if (params.has('access_token')) {
   history.replaceState(null, '', location.pathname + (q ? '?' + q : '') + location.hash);
 }
 const kiosk = params.has('kiosk') && params.get('kiosk') !== '0' && params.get('kiosk') !== 'false';
-if (kiosk) document.body.classList.add('kiosk');
+if (kiosk) {
+  document.body.classList.add('kiosk');
+  // no chrome on a TV, but the link state and the freshness badge stay in a corner
+  document.getElementById('corner').append(document.getElementById('conn'), document.getElementById('fresh'));
+}
 
 const api = createApi({ token });
 const connection = new Connection({ token });
@@ -38,6 +42,13 @@ const errors = [];            // the last messages shown (bounded)
 let board = null;             // {id, doc, grid, panels: [{cell, source, view, inst}], destroyed}
 let firstDataAt = null;       // performance.now() when the first figures were painted
 let revoked = false;
+let catalog = null;           // GET /api/v1/streams, once: each stream's window
+
+/** A stream's catalogue entry ({stream, dims, values, window}) or null. */
+function streamInfo(name) {
+  if (!catalog) catalog = api.get('/api/v1/streams').then(j => (j && j.streams) || []).catch(() => []);
+  return catalog.then(list => list.find(s => (s.stream || s.name) === name) || null);
+}
 
 function loadKind(kind) {
   if (!KINDS.includes(kind)) return Promise.reject(new Error('unknown panel kind "' + kind + '"'));
@@ -136,8 +147,7 @@ function paint() {
       entry.inst.update(view);
       entry.updates++;
       if (view.series.some(s => s.last !== null)) painted = true;
-      entry.cell.setBadge(view.error ? 'error' : view.status === 'live' ? '' : view.status === 'history' ? 'history' : '',
-        view.error ? 'error' : '');
+      entry.cell.setBadge(view.error ? 'error' : '', view.error ? 'error' : '');
     } catch (e) {
       console.error(e);
       entry.cell.setBadge('error', 'error');
@@ -187,21 +197,31 @@ async function show(doc, id = null, meta = {}) {
   renderActions();
   const panels = Array.isArray(doc.panels) ? doc.panels : [];
   b.grid = layout(el, panels);
+  // a dashboard fills the screen's height (a TV shows it whole); explore keeps fixed rows
+  const rows = panels.reduce((m, p) => Math.max(m, ((p.grid && p.grid.y) || 0) + ((p.grid && p.grid.h) || 4)), 1);
+  el.style.setProperty('--rows', String(rows));
+  el.classList.toggle('fill', !meta.home);
   const tzOffsetMin = -new Date().getTimezoneOffset();
   for (const cell of b.grid.cells) {
     const panel = cell.panel;
     const entry = { cell, panel, source: null, inst: null, view: null, updates: 0, destroyed: false, release: null, error: null };
     b.panels.push(entry);
-    const onError = msg => { entry.error = msg; cell.setBadge('error', 'error'); cell.el.dataset.error = msg; };
+    const onError = msg => {
+      entry.error = msg;
+      cell.setBadge('error', 'error');
+      cell.badge.title = msg;
+      cell.el.dataset.error = msg;
+    };
     if (!NO_QUERY.has(panel.kind) && panel.query && panel.query.stream) {
-      entry.source = new DataSource(panel, { connection, api, time: doc.time, tzOffsetMin,
+      entry.source = new DataSource(panel, { connection, api, time: doc.time, tzOffsetMin, streamInfo,
         onView: v => { if (!entry.destroyed) schedulePaint(entry, v); }, onError });
       if (connection.staleSince) entry.source.stale = true;
     }
     loadKind(panel.kind).then(mod => {
       if (entry.destroyed) return;
-      const ctx = { data: entry.source, theme: 'dark', kiosk, api, caller: app.caller, alerts, connection, app,
-        canAck: hasScope('alerts'), onError };
+      // caller and canAck are read when used: whoami may answer after the panels are drawn
+      const ctx = { data: entry.source, theme: 'dark', kiosk, api, alerts, connection, app, onError,
+        get caller() { return app.caller; }, get canAck() { return hasScope('alerts'); } };
       entry.inst = mod.create(cell.body, panel, ctx);
       cell.onResize((w, hh) => { if (entry.inst && entry.inst.resize) entry.inst.resize(w, hh); });
       if (entry.view) schedulePaint(entry, entry.view);
@@ -240,6 +260,15 @@ function renderActions() {
   const a = $('actions');
   clear(a);
   if (kiosk) return;
+  if (board && !board.meta.home) {
+    // the dashboard's time range and resolution for this screen (panels with their own keep them)
+    const t = board.doc.time || {};
+    const range = h('select', { id: 'pick-dash-range', 'aria-label': 'Time range',
+      onchange: ev => retime({ range: ev.target.value }) }, RANGES.map(r => option(r, 'last ' + r, (t.range || '15m') === r)));
+    const win = h('select', { id: 'pick-dash-window', 'aria-label': 'Resolution',
+      onchange: ev => retime({ window: ev.target.value }) }, WINDOWS.map(w => option(w, 'per ' + w, (t.window || '1s') === w)));
+    a.append(range, win);
+  }
   if (board && board.id) {
     a.append(h('a', { class: 'btn', href: '/', text: 'All dashboards' }));
     if (hasScope('admin')) {
@@ -249,6 +278,13 @@ function renderActions() {
     a.append(h('button', { class: 'btn', type: 'button', id: 'new-btn', text: 'New dashboard',
       onclick: () => edit({ title: 'New dashboard', time: { range: '15m', window: '1s' }, panels: [] }) }));
   }
+}
+
+/** The same dashboard at another range or resolution (not saved: the stored document is unchanged). */
+function retime(change) {
+  if (!board) return;
+  const doc = Object.assign({}, board.doc, { time: Object.assign({}, board.doc.time || {}, change) });
+  show(doc, board.id, board.meta);
 }
 
 function edit(doc) {
@@ -299,12 +335,9 @@ function option(value, label, selected) {
 }
 
 async function setupExplore() {
-  try {
-    const j = await api.get('/api/v1/streams');
-    streams = (j && j.streams) || [];
-  } catch (e) {
-    streams = [];
-  }
+  catalog = null;
+  await streamInfo('');
+  streams = await catalog;
   const sel = exploreSelection();
   const sEl = $('pick-stream');
   clear(sEl);
@@ -450,28 +483,41 @@ function stats() {
   };
 }
 
-window.__pulse = { app, stats };
+/** The buckets a panel shows for one series (by key; the first series by default): [[start, value, open, count]]. */
+function buckets(panelId, key) {
+  const p = board && board.panels.find(x => x.panel.id === panelId);
+  const v = p && p.view;
+  if (!v) return [];
+  const s = key === undefined ? v.series[0] : v.series.find(x => x.key === key);
+  return s ? s.buckets.toArray().map(b => [b.start, b.value ?? null, !!(b.partial || b.provisional), b.count ?? null]) : [];
+}
+
+window.__pulse = { app, stats, buckets };
 
 async function boot() {
   api.onRevoked(err => { if (token) showRevoked(err); else banner('Not signed in or the token was refused: ' + err.message); });
-  connection.on('state', () => renderConn());
+  connection.on('state', st => {
+    renderConn();
+    // the server closed the socket for the token ("token revoked", "token expired"): ask the API,
+    // whose 401 brings the plain message instead of reconnecting for ever
+    if (st === 'reconnecting' && /token/i.test(connection.closingReason || '')) api.get('/api/v1/whoami').catch(() => {});
+  });
   connection.on('stale', () => renderStale());
   tickClock();
   setInterval(() => { tickClock(); if (connection.staleSince) renderStale(); }, 1000);
   connection.start();
   alerts.start();
-  try {
-    app.caller = await api.get('/api/v1/whoami');
-  } catch (e) {
-    app.caller = null;
-  }
-  if (revoked) return;
+  streamInfo(''); // the catalogue (stream windows) is asked at once, not on the first panel's need
+  // who the caller is (scopes: may it acknowledge, edit?) is asked beside the dashboard, not before it
+  const who = api.get('/api/v1/whoami').then(c => { app.caller = c; }, () => { app.caller = null; })
+    .then(() => { if (!revoked) renderActions(); });
   const dash = params.get('dashboard');
   if (kiosk || params.has('playlist')) {
     import('./kiosk.js').then(m => m.start(app)).catch(e => console.info('kiosk mode module not available:', e.message));
   }
   if (dash) await openDashboard(dash);
   else if (!params.has('playlist')) await showHome();
+  await who;
 }
 
 boot();

@@ -15,7 +15,7 @@ export default {
     const o = panel.options || {};
     const stream = (panel.query && panel.query.stream) || null;
     const states = Array.isArray(o.states) && o.states.length ? o.states : ['firing', 'acknowledged'];
-    const canAct = o.allowAck !== false && !!ctx.canAck;
+    const canAct = () => o.allowAck !== false && !!ctx.canAck;
     const list = h('ul', { class: 'alert-list', 'aria-label': panel.title || 'Alerts', 'aria-live': 'polite' });
     const empty = h('div', { class: 'alerts-empty', role: 'status' });
     el.append(list, empty);
@@ -43,7 +43,7 @@ export default {
       const now = Date.now();
       for (const a of all) {
         const actions = h('div', { class: 'alert-actions' });
-        if (canAct && a.state !== 'resolved') {
+        if (canAct() && a.state !== 'resolved') {
           const dis = busy.has(a.id);
           if (a.state === 'firing') actions.append(h('button', { type: 'button', class: 'ack', disabled: dis, text: 'Acknowledge',
             onclick: () => act(a.id, () => store.ack(a.id, 'acknowledged from the wallboard')) }));

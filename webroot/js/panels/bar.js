@@ -2,7 +2,7 @@
 // (desc by default), at most `top` (query.top). Bars are plain elements sized through the CSSOM.
 // Options: {unit, decimals, sort: "desc"|"asc", horizontal: true}.
 
-import { h, fmt, unitOf, note, viewNote, clear } from '../format.js';
+import { h, fmt, unitOf, note, viewNote, clear, keyed } from '../format.js';
 
 export default {
   kind: 'bar',
@@ -21,15 +21,16 @@ export default {
         const rows = view.series.filter(s => s.last !== null).slice();
         rows.sort((a, b) => (o.sort === 'asc' ? a.last - b.last : b.last - a.last));
         const top = Math.max(...rows.map(r => Math.abs(r.last)), 0) || 1;
-        clear(list);
-        rows.forEach((r, i) => {
-          const fill = h('div', { class: 'bar-fill' });
-          fill.style.width = (Math.abs(r.last) / top * 100).toFixed(1) + '%';
-          list.append(h('li', { dataset: { series: r.key } },
-            h('span', { class: 'bar-label' }, h('span', { class: 'bar-rank', text: (i + 1) + '.' }), r.label),
-            h('div', { class: 'bar-track', 'aria-hidden': 'true' }, fill),
-            h('span', { class: 'bar-value', text: fmt(r.last, { unit, decimals: o.decimals, compact: true }) })));
-        });
+        keyed(list, rows, r => r.key,
+          r => h('li', { dataset: { series: r.key } },
+            h('span', { class: 'bar-label' }, h('span', { class: 'bar-rank' }), h('span', { class: 'bar-name', text: r.label })),
+            h('div', { class: 'bar-track', 'aria-hidden': 'true' }, h('div', { class: 'bar-fill' })),
+            h('span', { class: 'bar-value' })),
+          (li, r) => {
+            li.querySelector('.bar-rank').textContent = (rows.indexOf(r) + 1) + '.';
+            li.querySelector('.bar-fill').style.width = (Math.abs(r.last) / top * 100).toFixed(1) + '%';
+            li.querySelector('.bar-value').textContent = fmt(r.last, { unit, decimals: o.decimals, compact: true });
+          });
       },
       resize() {},
       destroy() { clear(list); },

@@ -6,7 +6,7 @@
 //   by "value": the newest value against thresholds.
 // Options: {by: "alert"|"score"|"value", thresholds, unit, decimals}.
 
-import { h, fmt, unitOf, levelOf, LEVELS, note, viewNote, clear, age } from '../format.js';
+import { h, fmt, unitOf, levelOf, LEVELS, note, viewNote, clear, age, keyed } from '../format.js';
 
 const SCORE_THRESHOLDS = [{ value: 0.5, level: 'warning' }, { value: 0.8, level: 'critical' }];
 
@@ -47,7 +47,7 @@ export default {
     const render = () => {
       const view = last;
       if (!view) return;
-      clear(tiles);
+      const items = [];
       const alerts = by === 'alert' && ctx.alerts ? ctx.alerts.list(stream, null) : [];
       const now = ctx.connection.serverNow();
       for (const s of view.series) {
@@ -67,12 +67,22 @@ export default {
           detail = fmt(s.last, { unit, decimals: o.decimals });
         }
         if (s.lastSeen && panel.derive && panel.derive.op === 'lastSeen') detail += ' · seen ' + age(now - s.lastSeen) + ' ago';
-        const L = LEVELS[level];
-        tiles.append(h('li', { class: 'tile ' + L.cls, dataset: { series: s.key, level } },
-          h('span', { class: 'tile-name', text: s.label }),
-          h('span', { class: 'tile-state ' + L.cls }, h('span', { class: 'tile-icon', 'aria-hidden': 'true', text: L.icon }), word),
-          h('span', { class: 'tile-detail', text: detail })));
+        items.push({ s, level, word, detail });
       }
+      keyed(tiles, items, x => x.s.key,
+        x => h('li', { class: 'tile', dataset: { series: x.s.key } },
+          h('span', { class: 'tile-name', text: x.s.label }),
+          h('span', { class: 'tile-state' }, h('span', { class: 'tile-icon', 'aria-hidden': 'true' }), h('span', { class: 'tile-word' })),
+          h('span', { class: 'tile-detail' })),
+        (li, x) => {
+          const L = LEVELS[x.level];
+          li.className = 'tile ' + L.cls;
+          li.dataset.level = x.level;
+          li.children[1].className = 'tile-state ' + L.cls;
+          li.querySelector('.tile-icon').textContent = L.icon;
+          li.querySelector('.tile-word').textContent = x.word;
+          li.children[2].textContent = x.detail;
+        });
     };
     const off = ctx.alerts && by === 'alert' ? ctx.alerts.onChange(render) : null;
     const ticker = setInterval(render, 2000);

@@ -105,7 +105,7 @@ export default {
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: true } },
-        axes: [axis, Object.assign({}, axis, { size: 70, values: (self, ticks) => ticks.map(v => fmt(v, { unit, compact: true })) })],
+        axes: [axis, Object.assign({}, axis, { size: 64, values: (self, ticks) => ticks.map(v => fmt(v, { compact: true })) })],
         hooks: { draw: [drawMarks] },
       }, data, chartEl);
       shape = view.series.map(s => s.key).join('\u0001') + (withBand ? '|band' : '');
@@ -136,11 +136,19 @@ export default {
         }
         const want = view.series.map(s => s.key).join('\u0001') + (withBand ? '|band' : '');
         if (!u || want !== shape) build(view, data); else u.setData(data);
-        clear(legend);
-        view.series.forEach((s, i) => legend.append(h('li', { dataset: { series: s.key } },
-          h('span', { class: 'swatch', 'aria-hidden': 'true', dataset: { c: String(i % PALETTE.length) } }),
-          h('span', { class: 'legend-name', text: s.label }),
-          h('span', { class: 'legend-value', text: fmt(s.last, { unit, decimals: o.decimals }) }))));
+        // the legend is rebuilt only when the series change; otherwise its values are updated in place
+        if (legend.dataset.shape !== want) {
+          clear(legend);
+          view.series.forEach((s, i) => legend.append(h('li', { dataset: { series: s.key } },
+            h('span', { class: 'swatch', 'aria-hidden': 'true', dataset: { c: String(i % PALETTE.length) } }),
+            h('span', { class: 'legend-name', text: s.label }),
+            h('span', { class: 'legend-value' }))));
+          legend.dataset.shape = want;
+        }
+        view.series.forEach((s, i) => {
+          const li = legend.children[i];
+          if (li) li.lastChild.textContent = fmt(s.last, { unit, decimals: o.decimals });
+        });
         el.dataset.points = String(xs.length);
         el.dataset.updates = String(updates);
       },

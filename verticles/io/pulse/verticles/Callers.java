@@ -103,16 +103,29 @@ final class Callers {
       return;
     }
     String stream = rc.pathParam("stream");
-    if (stream != null && !c.grants().allows(scope, stream)) {
+    if (stream != null && !streamAllowed(rc, scope, stream)) {
+      return;
+    }
+    rc.next();
+  }
+
+  /**
+   * Whether the caller may use stream {@code stream} under {@code scope}; if not, answered here
+   * (403 to send events, 404 as if absent to read). The check of a route's {@code {stream}}, and
+   * of the streams a request names in its body or query ({@code /api/v1/query}).
+   */
+  static boolean streamAllowed(RoutingContext rc, Scope scope, String stream) {
+    Caller c = of(rc);
+    if (!c.grants().allows(scope, stream)) {
       if (scope == Scope.INGEST) {
         Replies.json(rc, 403, new JsonObject().put("error", "this token may not send events to stream "
             + io.pulse.http.QueryParams.shown(stream)).put("scope", "ingest"));
       } else {
         Replies.error(rc, 404, "no stream named " + io.pulse.http.QueryParams.shown(stream) + " is known");
       }
-      return;
+      return false;
     }
-    rc.next();
+    return true;
   }
 
   /**

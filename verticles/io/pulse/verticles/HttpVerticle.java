@@ -132,7 +132,7 @@ public final class HttpVerticle extends VerticleBase {
         new DefinitionsApi(Kind.PLAYLIST, pool, timeoutMs, ctx.clock, ctx.displayScopes), quarantine, new OpsApi(ctx, router),
         BodyHandler.create(false).setBodyLimit(ctx.config.ingest().maxBodyBytes()),
         BodyHandler.create(false).setBodyLimit(DefinitionStore.MAX_DOC_BYTES + 4096), new AlertsApi(ctx, history),
-        new WebhooksApi(vertx, ctx), new ScoringApi(ctx), new TokensApi(vertx, ctx));
+        new WebhooksApi(vertx, ctx), new ScoringApi(ctx), new TokensApi(vertx, ctx), new QueryApi(ctx, history));
   }
 
   /** Every failure a route did not answer becomes a JSON error here. */

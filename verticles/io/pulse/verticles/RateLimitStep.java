@@ -31,7 +31,7 @@ final class RateLimitStep {
   private RateLimitStep() {
   }
 
-  /** Ingest routes are INGEST, every other non-public GET (reads, live connections) QUERY, the rest NONE. */
+  /** Ingest routes are INGEST, every other non-public GET (reads, live connections) and POST /api/v1/query QUERY, the rest NONE. */
   static RateClass classOf(Routes.Route r) {
     if (r.scope() == Scope.PUBLIC) {
       return RateClass.NONE;
@@ -39,7 +39,8 @@ final class RateLimitStep {
     if (r.scope() == Scope.INGEST) {
       return RateClass.INGEST;
     }
-    return r.method() == HttpMethod.GET ? RateClass.QUERY : RateClass.NONE;
+    // POST /api/v1/query reads as its GET does (the request in a body)
+    return r.method() == HttpMethod.GET || "/api/v1/query".equals(r.path()) ? RateClass.QUERY : RateClass.NONE;
   }
 
   /** The key of a caller's per-token limits: its token's id; null without a token (then the per-address limit alone). */

@@ -35,7 +35,7 @@ final class Routes {
   record Adapters(IngestApi ingest, StreamsApi streams, LiveApi live, DefinitionsApi rules,
       DefinitionsApi dashboards, DefinitionsApi playlists, QuarantineApi quarantine, OpsApi ops, BodyHandler eventsBody,
       BodyHandler documentBody, AlertsApi alerts,
-      WebhooksApi webhooks, ScoringApi scoring, TokensApi tokens) {
+      WebhooksApi webhooks, ScoringApi scoring, TokensApi tokens, QueryApi query) {
   }
 
   /** One handler of a route, taken from the adapters. */
@@ -69,6 +69,11 @@ final class Routes {
           a -> a.streams()::feedback), a -> a.rules()::tooLarge),
       route(GET, "/api/v1/streams/:stream/detectors", READ, a -> a.streams()::detectors),
       route(DELETE, "/api/v1/streams/:stream", ADMIN, a -> a.streams()::delete),
+
+      // ---- panel queries with derived figures (issue 14, wallboard contract section 3) ----
+      route(GET, "/api/v1/query", READ, a -> a.query()::get),
+      withFailure(route(POST, "/api/v1/query", READ, Adapters::documentBody, a -> a.query()::post),
+          a -> a.rules()::tooLarge),
 
       // ---- event scoring: a stream's model, training on demand, its outliers ----
       route(GET, "/api/v1/streams/:stream/model", READ, a -> a.scoring()::model),

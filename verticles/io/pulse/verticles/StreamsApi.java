@@ -67,19 +67,37 @@ final class StreamsApi {
       error(rc, 400, e.getMessage());
       return;
     }
+    if (!historyReadable(rc, stream)) {
+      return;
+    }
+    history(req).onSuccess(body -> json(rc, 200, body)).onFailure(e -> historyFailed(rc, e));
+  }
+
+  /**
+   * Whether the history of {@code stream} can be read; if not, answered here (503 with storage off,
+   * 404 for a stream never seen). Also /api/v1/query's check ({@link QueryApi}).
+   */
+  boolean historyReadable(RoutingContext rc, StreamId stream) {
     if (!ctx.storageEnabled()) {
       error(rc, 503, "history is not kept: storage is off (storage.enabled / PULSE_STORAGE)");
-      return;
+      return false;
     }
     if (ctx.catalog.get(stream) == null && !ctx.storedStreams.containsKey(stream)) {
-      error(rc, 404, "no stream named " + name + " has been seen");
-      return;
+      error(rc, 404, "no stream named " + stream.name() + " has been seen");
+      return false;
     }
+    return true;
+  }
+
+  /**
+   * The stored history of {@code req} as /series answers it (merged on the history pool, with its
+   * warnings); also what /api/v1/query derives its figures from ({@link QueryApi}).
+   */
+  Future<JsonObject> history(History.Request req) {
     int maxBins = ctx.config.aggregation().sketchMaxBins();
-    ctx.rollups.read(req, History.MAX_ROWS)
+    return ctx.rollups.read(req, History.MAX_ROWS)
         .compose(rows -> history.executeBlocking(() -> History.render(req, rows, ctx.codec, maxBins), false))
-        .onSuccess(body -> json(rc, 200, withWarnings(body, stream, req)))
-        .onFailure(e -> historyFailed(rc, e));
+        .map(body -> withWarnings(body, req.stream(), req));
   }
 
   /** Stored windows whose anomaly score reached a level (issue 12): {@link io.pulse.store.Anomalies}. */
@@ -217,7 +235,8 @@ final class StreamsApi {
     return warnings.isEmpty() ? body : body.put("warnings", new JsonArray(warnings));
   }
 
-  private void historyFailed(RoutingContext rc, Throwable e) {
+  /** A failed history read as its 400 or 503 (also /api/v1/query's). */
+  void historyFailed(RoutingContext rc, Throwable e) {
     if (e instanceof RollupStore.TooManyRows) {
       error(rc, 400, e.getMessage());
     } else if (StoreErrors.transientFailure(e)) {

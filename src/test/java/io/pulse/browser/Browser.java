@@ -11,6 +11,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptException;
+import org.openqa.selenium.NoSuchElementException;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TimeoutException;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -108,10 +110,14 @@ public final class Browser implements AutoCloseable {
     return o instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
   }
 
-  /** Polls {@code cond} every 100 ms (page script errors count as "not yet"); on timeout a failure with the page's state. */
+  /**
+   * Polls {@code cond} every 100 ms (a page script error, an element redrawn or not there yet count
+   * as "not yet"); on timeout a failure with the page's state.
+   */
   public void waitFor(String what, Duration timeout, BooleanSupplier cond) throws Exception {
     try {
       new WebDriverWait(driver, timeout, Duration.ofMillis(100)).ignoring(JavascriptException.class)
+          .ignoring(StaleElementReferenceException.class).ignoring(NoSuchElementException.class)
           .until(d -> cond.getAsBoolean());
     } catch (TimeoutException e) {
       String shot = screenshot("failure-" + System.currentTimeMillis() + ".png");
@@ -152,8 +158,9 @@ public final class Browser implements AutoCloseable {
   }
 
   /**
-   * The page's weight as loaded: {transferred, decoded, resources} summed over the navigation and
-   * every resource the page fetched (Resource Timing; same-origin, so the sizes are exposed).
+   * The page's weight as loaded: {transferred, encoded, decoded, resources, code (the page, its
+   * modules, styles and uPlot), data (API answers)} summed over the navigation and every resource
+   * the page fetched (Resource Timing; same-origin, so the sizes are exposed), and {@code names}.
    */
   @SuppressWarnings("unchecked")
   public Map<String, Object> weight() {
@@ -162,6 +169,8 @@ public final class Browser implements AutoCloseable {
         + "return {transferred: all.reduce((s, e) => s + (e.transferSize || 0), 0),"
         + " encoded: all.reduce((s, e) => s + (e.encodedBodySize || 0), 0),"
         + " decoded: all.reduce((s, e) => s + (e.decodedBodySize || 0), 0), resources: all.length,"
+        + " code: all.filter(e => !new URL(e.name).pathname.startsWith('/api/')).reduce((s, e) => s + (e.transferSize || 0), 0),"
+        + " data: all.filter(e => new URL(e.name).pathname.startsWith('/api/')).reduce((s, e) => s + (e.transferSize || 0), 0),"
         + " names: all.map(e => e.name.replace(location.origin, '') + ' ' + (e.transferSize || 0)).join(', ')}");
   }
 

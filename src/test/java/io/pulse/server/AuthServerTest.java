@@ -167,9 +167,10 @@ class AuthServerTest {
     TestPulse.Response page = pulse.get("/");
     assertEquals(200, page.status());
     assertTrue(page.body().contains("<html") || page.body().contains("<!DOCTYPE") || page.body().contains("<!doctype"));
-    TestPulse.Response js = pulse.get("/app.js");
+    TestPulse.Response js = pulse.get("/js/main.js");
     assertEquals(200, js.status());
     assertTrue(js.body().contains("access_token"), "the page sends the token of its address");
+    assertEquals(200, pulse.get("/vendor/uplot/uPlot.esm.js").status(), "its chart library, without a token");
     assertEquals(401, pulse.get("/api/v1/streams").status());
   }
 

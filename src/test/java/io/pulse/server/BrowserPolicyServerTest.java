@@ -120,15 +120,21 @@ class BrowserPolicyServerTest {
   }
 
   @Test
-  @DisplayName("security headers on the UI page and its files: the page's CSP, no API caching rule")
+  @DisplayName("security headers on the UI page and its files (uPlot's from the webjar too): the page's CSP, no API caching rule")
   void uiHeaders() {
-    for (String path : new String[] {"/", "/index.html", "/app.js", "/style.css"}) {
+    for (String path : new String[] {"/", "/index.html", "/js/main.js", "/js/panels/timeseries.js", "/style.css",
+        "/vendor/uplot/uPlot.esm.js", "/vendor/uplot/uPlot.min.css"}) {
       HttpResponse<String> r = pulse.request("GET", path, null);
       assertEquals(200, r.statusCode(), path);
       assertCommon(r, path);
       assertEquals(SecurityHeaders.UI_POLICY, header(r, "Content-Security-Policy"), path);
       assertFalse("no-store".equals(header(r, "Cache-Control")), path);
+      if (path.startsWith("/vendor/")) {
+        assertTrue(String.valueOf(header(r, "Cache-Control")).contains("max-age=86400"), path + ": kept a day, then revalidated");
+        assertTrue(String.valueOf(header(r, "Content-Type")).startsWith(path.endsWith(".js") ? "text/javascript" : "text/css"), path);
+      }
     }
+    assertEquals(404, pulse.request("GET", "/vendor/uplot/nothing.js", null).statusCode());
   }
 
   @Test

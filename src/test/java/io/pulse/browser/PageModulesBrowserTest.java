@@ -1,0 +1,136 @@
+package io.pulse.browser;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pulse.testing.TestPulse;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The page's modules on their own, in a real Chromium (served by a real Pulse, no data needed):
+ * every buffer stays bounded whatever it is fed (rings, maps, a DataSource given 100,000 rollups of
+ * 1,000 series), the reconnect backoff stays within 0.5-1.5x of 0.5 s doubling to 30 s, and a
+ * coarse window merges live windows exactly.
+ */
+@DisplayName("Wallboard modules: bounded buffers, backoff, window merging")
+class PageModulesBrowserTest {
+
+  private static Browser browser;
+  private static TestPulse pulse;
+
+  @BeforeAll
+  static void open() throws Exception {
+    browser = Browser.open();
+    pulse = TestPulse.start(new JsonObject());
+    browser.get(pulse.baseUrl() + "/");
+  }
+
+  @AfterAll
+  static void close() {
+    if (browser != null) {
+      browser.close();
+    }
+    if (pulse != null) {
+      pulse.close();
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> run(String body) {
+    Object o = browser.driver().executeAsyncScript("const done = arguments[arguments.length - 1];"
+        + "(async () => {" + body + "})().then(done, e => done({error: String(e && e.stack || e)}));");
+    Map<String, Object> m = (Map<String, Object>) o;
+    assertTrue(m.get("error") == null, String.valueOf(m.get("error")));
+    return m;
+  }
+
+  private static long n(Map<String, Object> m, String k) {
+    return ((Number) m.get(k)).longValue();
+  }
+
+  @Test
+  @DisplayName("Ring, BucketRing and BoundedMap never hold more than their capacity")
+  void buffersBounded() {
+    Map<String, Object> m = run("const b = await import('/js/buffers.js');"
+        + "const r = new b.Ring(100); for (let i = 0; i < 10000; i++) r.push(i);"
+        + "const br = new b.BucketRing(50); for (let i = 0; i < 5000; i++) br.upsert({start: i * 1000});"
+        + "for (let i = 0; i < 100; i++) br.upsert({start: (4990 - i) * 1000, again: true});"
+        + "br.upsert({start: 1000}); br.upsert({start: 4975500});"
+        + "const bm = new b.BoundedMap(20); for (let i = 0; i < 1000; i++) bm.set('k' + i, i);"
+        + "const starts = br.toArray().map(x => x.start);"
+        + "return {ring: r.length, first: r.first(), last: r.last(), br: br.length, sorted: starts.every((s, i) => i === 0 || s > starts[i - 1]),"
+        + " brFirst: starts[0], bm: bm.size, evicted: bm.evicted, hasOld: bm.has('k0'), hasNew: bm.has('k999')}");
+    assertEquals(100, n(m, "ring"));
+    assertEquals(9900, n(m, "first"));
+    assertEquals(9999, n(m, "last"));
+    assertEquals(50, n(m, "br"), "a bucket ring holds at most its capacity, also with updates and late inserts");
+    assertEquals(Boolean.TRUE, m.get("sorted"), "kept sorted by start");
+    assertEquals(20, n(m, "bm"));
+    assertEquals(980, n(m, "evicted"));
+    assertEquals(Boolean.FALSE, m.get("hasOld"));
+    assertEquals(Boolean.TRUE, m.get("hasNew"));
+  }
+
+  @Test
+  @DisplayName("reconnect backoff: 0.5 s doubling to 30 s, each delay times 0.5 to 1.5")
+  void backoff() {
+    Map<String, Object> m = run("const {Connection} = await import('/js/connection.js');"
+        + "const lo = [], hi = [];"
+        + "for (let a = 0; a < 12; a++) { lo.push(Connection.backoff(a, 0)); hi.push(Connection.backoff(a, 0.999999)); }"
+        + "return {lo, hi}");
+    List<?> lo = (List<?>) m.get("lo");
+    List<?> hi = (List<?>) m.get("hi");
+    assertEquals(250L, ((Number) lo.get(0)).longValue());
+    assertEquals(750L, ((Number) hi.get(0)).longValue());
+    assertEquals(500L, ((Number) lo.get(1)).longValue());
+    assertEquals(15000L, ((Number) lo.get(11)).longValue(), "capped at 30 s before jitter");
+    assertEquals(45000L, ((Number) hi.get(11)).longValue());
+  }
+
+  @Test
+  @DisplayName("a DataSource fed 100,000 rollups of 1,000 series holds at most top x 2 series and 2,000 buckets each")
+  void dataSourceBounded() {
+    Map<String, Object> m = run("const {DataSource} = await import('/js/data.js');"
+        + "const conn = {serverNow: () => Date.now(), subscribe: () => ({id: 'x', close() {}})};"
+        + "const ds = new DataSource({id: 'p', kind: 'timeseries', query: {stream: 's', groupBy: ['k'], figure: 'count', top: 10}},"
+        + " {connection: conn, api: null, time: {range: '24h', window: '1s'}});"
+        + "ds.streamWindowMs = 1000; ds.windowMs = 1000; ds.rangeMs = 86400000;"
+        + "const t0 = Math.floor(Date.now() / 1000) * 1000 - 50000000;"
+        + "for (let i = 0; i < 100000; i++) ds.onRollup({type: 'rollup', window: '1s', start: t0 + i * 500 - (i * 500) % 1000,"
+        + " final: true, count: 1, series: {k: 'v' + (i % 1000)}, values: {}});"
+        + "for (let i = 0; i < 5000; i++) ds.onRollup({type: 'rollup', window: '1s', start: t0 + i * 1000, final: true, count: 2, series: {k: 'hot'}, values: {}});"
+        + "const v = ds.view(); ds.destroy();"
+        + "return {series: ds.series.size === 0 ? -1 : ds.series.size, held: v.seriesHeld, shown: v.series.length,"
+        + " maxBuckets: Math.max(...v.series.map(s => s.buckets.length))}");
+    assertTrue(n(m, "held") <= 20, "series held: " + m);
+    assertTrue(n(m, "shown") <= 10, "series shown: " + m);
+    assertTrue(n(m, "maxBuckets") <= 2000, "buckets per series: " + m);
+  }
+
+  @Test
+  @DisplayName("a 10 s panel merges 1 s windows exactly: count, sum, min, max, mean; a window sent again replaces itself")
+  void mergesWindows() {
+    Map<String, Object> m = run("const {DataSource} = await import('/js/data.js');"
+        + "const conn = {serverNow: () => Date.now(), subscribe: () => ({id: 'x', close() {}})};"
+        + "const mk = figure => { const d = new DataSource({id: 'p', kind: 'stat', query: {stream: 's', metric: 'v', figure, window: '10s'}},"
+        + " {connection: conn, api: null, time: {range: '5m'}}); d.streamWindowMs = 1000; return d; };"
+        + "const t0 = Math.floor(Date.now() / 10000) * 10000 - 20000; const out = {};"
+        + "for (const f of ['count', 'sum', 'min', 'max', 'mean']) { const d = mk(f);"
+        + "  for (let i = 0; i < 10; i++) { const v = {count: 2, sum: 2 * i, min: i - 1, max: i + 1, mean: i};"
+        + "    d.onRollup({type: 'rollup', window: '1s', start: t0 + i * 1000, final: i % 2 === 0, count: 2, series: {}, values: {v}});"
+        + "    d.onRollup({type: 'rollup', window: '1s', start: t0 + i * 1000, final: true, count: 2, series: {}, values: {v}}); }"
+        + "  out[f] = d.series.get('').buckets.at(t0).value; d.destroy(); }"
+        + "return out");
+    assertEquals(20.0, ((Number) m.get("count")).doubleValue());
+    assertEquals(90.0, ((Number) m.get("sum")).doubleValue());
+    assertEquals(-1.0, ((Number) m.get("min")).doubleValue());
+    assertEquals(10.0, ((Number) m.get("max")).doubleValue());
+    assertEquals(4.5, ((Number) m.get("mean")).doubleValue());
+  }
+}
