@@ -62,7 +62,10 @@ final class AlertsApi {
     find(rc).onSuccess(a -> json(rc, 200, a)).onFailure(e -> failed(rc, e));
   }
 
-  /** The alert the path names, from the engine or else from storage; fails 404 when neither has it. */
+  /**
+   * The alert the path names, from the engine or else from storage; fails 404 when neither has it
+   * or when the caller may not read its stream.
+   */
   private Future<JsonObject> find(RoutingContext rc) {
     String id = rc.pathParam("id");
     Caller caller = Callers.of(rc);
@@ -79,7 +82,10 @@ final class AlertsApi {
               .recover(x -> Future.failedFuture(new ReplyException(ReplyFailure.TIMEOUT, "storage: "
                   + StoreErrors.describe(x))))
               .compose(a -> a == null ? notFound(id) : Future.succeededFuture(a));
-        });
+        })
+        // an alert of a stream the caller may not read (a narrowed read scope, a display's dashboard) is unknown to it
+        .compose(a -> a.getValue("stream") instanceof String s && !Callers.mayRead(rc, s) ? notFound(id)
+            : Future.succeededFuture(a));
   }
 
   private static Future<JsonObject> notFound(String id) {

@@ -26,6 +26,10 @@ import java.util.function.Supplier;
  *       (a pattern such as {@code read:checkout*}): such a stream answers as if it did not exist,
  *       like another tenant's. Sending events to it is a 403 instead, as ingest creates streams.</li>
  * </ul>
+ *
+ * <p>A display token's grants arrive narrowed to the streams its dashboard (or playlist) shows
+ * ({@link DisplayScoping}), so the same checks ({@link #sees}, {@link #mayRead}, {@link #visible},
+ * the {@code :stream} check here and the live feed's) keep it to them.
  */
 final class Callers {
 

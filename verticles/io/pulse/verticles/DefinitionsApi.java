@@ -56,13 +56,16 @@ final class DefinitionsApi {
             .filter(d -> shown == null || shown.contains(d.id())).toList()))))));
   }
 
-  /** Dashboards: the ready ones ({@code ready-<name>}) first, then the others, each by id as stored. */
+  /** Dashboards: the ready ones ({@code ready-<name>}) first, in the cases' order, then the others by id. */
   private List<DefinitionStore.Definition> ordered(List<DefinitionStore.Definition> all) {
     if (kind != Kind.DASHBOARD) {
       return all;
     }
     List<DefinitionStore.Definition> out = new java.util.ArrayList<>(all.size());
-    all.stream().filter(d -> ReadyDashboards.isReady(d.id())).forEach(out::add);
+    all.stream().filter(d -> ReadyDashboards.isReady(d.id()))
+        .sorted(java.util.Comparator.comparingInt(d -> ReadyDashboards.NAMES.indexOf(d.id().substring(
+            ReadyDashboards.PREFIX.length()))))
+        .forEach(out::add);
     all.stream().filter(d -> !ReadyDashboards.isReady(d.id())).forEach(out::add);
     return out;
   }
@@ -82,7 +85,8 @@ final class DefinitionsApi {
     if (caller.display() == null || kind == Kind.RULE) {
       return Future.succeededFuture(null);
     }
-    return DisplayScoping.scope(scopes, caller).map(s -> s == null ? java.util.Set.<String>of()
+    DisplayScopes.Scope s = DisplayScoping.scope(scopes, caller);
+    return Future.succeededFuture(s == null ? java.util.Set.<String>of()
         : kind == Kind.DASHBOARD ? s.dashboards() : s.playlists());
   }
 

@@ -27,6 +27,12 @@ final class DisplayScoping {
   static final long TTL_MS = 5_000;
   /** Bindings whose scope is held at most (each a few sets of names). */
   static final int MAX_ENTRIES = 10_000;
+  /**
+   * How long a request waits for a stale scope's reload before it goes on with the scope it had
+   * (storage slow or down): an edit takes effect on the first request after it when storage answers
+   * in time, on a later one otherwise.
+   */
+  static final long STALE_WAIT_MS = 250;
 
   private DisplayScoping() {
   }
@@ -72,29 +78,59 @@ final class DisplayScoping {
 
   /**
    * {@code auth}, with a display token's caller narrowed to its scope. Any other caller is passed
-   * through as it is; a scope read within {@link #TTL_MS} costs no wait (the future is complete).
+   * through as it is; a scope read within {@link #TTL_MS} costs no wait (the future is complete), a
+   * stale one at most {@link #STALE_WAIT_MS}.
    */
-  static Authenticator narrowing(Authenticator auth, DisplayScopes scopes) {
+  static Authenticator narrowing(io.vertx.core.Vertx vertx, Authenticator auth, DisplayScopes scopes) {
     return (header, param) -> {
       Future<Identity> f = auth.authenticate(header, param);
       if (f.isComplete()) {
-        return f.failed() || f.result() == null || f.result().caller().display() == null ? f : scoped(f.result(), scopes);
+        return f.failed() || f.result() == null || f.result().caller().display() == null ? f
+            : scoped(vertx, f.result(), scopes);
       }
       return f.compose(id -> id == null || id.caller().display() == null ? Future.succeededFuture(id)
-          : scoped(id, scopes));
+          : scoped(vertx, id, scopes));
     };
   }
 
-  private static Future<Identity> scoped(Identity id, DisplayScopes scopes) {
+  private static Future<Identity> scoped(io.vertx.core.Vertx vertx, Identity id, DisplayScopes scopes) {
     Caller c = id.caller();
+    DisplayScopes.Entry had = scopes.loaded(c.tenant(), c.display());
     Future<DisplayScopes.Entry> e = scopes.entry(c.tenant(), c.display());
     if (e.isComplete() && e.succeeded()) {
       return Future.succeededFuture(narrowed(id, e.result()));
     }
-    return e.transform(ar -> ar.succeeded() ? Future.succeededFuture(narrowed(id, ar.result()))
-        : Future.failedFuture(new DefinitionStore.Refused(503, "the display's dashboard could not be read from "
-            + "storage: " + io.pulse.store.StoreErrors.describe(ar.cause()))));
+    // a load shared with other requests completes on the thread of the one that began it: the answer is
+    // handed back on this request's own context
+    io.vertx.core.Context here = io.vertx.core.Vertx.currentContext();
+    io.vertx.core.Promise<Identity> out = io.vertx.core.Promise.promise();
+    java.util.function.Consumer<io.vertx.core.AsyncResult<DisplayScopes.Entry>> finish = ar -> {
+      Runnable r = () -> {
+        if (ar.succeeded()) {
+          out.tryComplete(narrowed(id, ar.result()));
+        } else {
+          out.tryFail(new DefinitionStore.Refused(503, "the display's dashboard could not be read from storage: "
+              + io.pulse.store.StoreErrors.describe(ar.cause())));
+        }
+      };
+      if (here == null) {
+        r.run();
+      } else {
+        here.runOnContext(v -> r.run());
+      }
+    };
+    if (had != null && here != null) { // stale: its reload, or what it had if the reload is slow
+      long timer = vertx.setTimer(STALE_WAIT_MS, t -> out.tryComplete(narrowed(id, had)));
+      e.onComplete(ar -> {
+        vertx.cancelTimer(timer);
+        finish.accept(ar.succeeded() ? ar : Future.succeededFuture(had));
+      });
+    } else {
+      e.onComplete(finish::accept);
+    }
+    return out.future();
   }
+
 
   private static Identity narrowed(Identity id, DisplayScopes.Entry entry) {
     Caller c = id.caller();
@@ -102,11 +138,16 @@ final class DisplayScoping {
         c.expiresAtMs()), id.ignoredScopes(), id.mode());
   }
 
-  /** The display's scope as last loaded, from the request's caller (null for a caller without a display). */
-  static Future<DisplayScopes.Scope> scope(DisplayScopes scopes, Caller caller) {
+  /**
+   * The display's scope as the request's caller resolution loaded it (never loads: no wait, no
+   * thread hop); null for a caller without a display, nothing when it is not held.
+   */
+  static DisplayScopes.Scope scope(DisplayScopes scopes, Caller caller) {
     if (caller.display() == null) {
-      return Future.succeededFuture(null);
+      return null;
     }
-    return scopes.entry(caller.tenant(), caller.display()).map(DisplayScopes.Entry::scope);
+    DisplayScopes.Entry e = scopes.loaded(caller.tenant(), caller.display());
+    return e == null ? DisplayScopes.Scope.NOTHING : e.scope();
   }
+
 }

@@ -53,7 +53,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(this::http2Edge);
     router.route().handler(browsers::headers);
     router.route("/api/v1/*").handler(browsers::origins);
-    Routes.mount(router, adapters(router), () -> DisplayScoping.narrowing(ctx.auth, ctx.displayScopes), ctx.edge);
+    Routes.mount(router, adapters(router), () -> DisplayScoping.narrowing(vertx, ctx.auth, ctx.displayScopes), ctx.edge);
     handleFailures(router);
     return hub.start().compose(v -> listen(router)).onSuccess(s -> server = s);
   }

@@ -2,8 +2,8 @@ package io.pulse.core;
 
 /**
  * What a display token (a wallboard's read-only, long-lived token) is bound to: one dashboard or
- * one playlist. A caller with a binding reads only that dashboard (or the playlist's dashboards)
- * and never writes.
+ * one playlist. A caller with a binding reads only that dashboard (or the playlist and its
+ * dashboards) and the streams their panels name, and never writes.
  *
  * @param kind "dashboard" or "playlist"
  * @param id the dashboard's or playlist's id

@@ -116,6 +116,15 @@ public final class DisplayScopes {
     return f;
   }
 
+  /** The binding's entry when it has a scope loaded (fresh or not); null otherwise. Never loads. */
+  public Entry loaded(String tenant, DisplayBinding binding) {
+    Entry e;
+    synchronized (this) {
+      e = entries.get(tenant + "\u0000" + binding.kind() + "\u0000" + binding.id());
+    }
+    return e == null || e.scope == null ? null : e;
+  }
+
   /** A dashboard or playlist of {@code tenant} changed here: its displays' scopes are reloaded on next use. */
   public void changed(String tenant) {
     synchronized (this) {

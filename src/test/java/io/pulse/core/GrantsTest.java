@@ -36,4 +36,18 @@ class GrantsTest {
     assertTrue(Grants.glob("pay.*-eu", "pay.cards-eu"));
     assertFalse(Grants.glob("pay", "payments"));
   }
+
+  @Test
+  void onlyNarrowsToTheStreamsItAccepts() {
+    Grants display = new Grants(List.of(new Grant(Scope.READ, null))).only(java.util.Set.of("checkout", "cart")::contains);
+    assertTrue(display.allows(Scope.READ), "the route's scope still holds");
+    assertTrue(display.allows(Scope.READ, "checkout"));
+    assertFalse(display.allows(Scope.READ, "sales"), "a stream outside the display's dashboard");
+    assertFalse(display.allowsAll(Scope.READ), "a listing is filtered");
+    assertFalse(display.allows(Scope.INGEST, "checkout"), "never more than the grants gave");
+    Grants both = new Grants(List.of(new Grant(Scope.READ, "check*"))).only(java.util.Set.of("checkout", "cart")::contains);
+    assertTrue(both.allows(Scope.READ, "checkout"));
+    assertFalse(both.allows(Scope.READ, "cart"), "the pattern and the narrowing both hold");
+    assertFalse(both.only(s -> !s.equals("checkout")).allows(Scope.READ, "checkout"), "narrowing twice narrows both ways");
+  }
 }

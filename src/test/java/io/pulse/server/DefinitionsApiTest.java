@@ -79,7 +79,7 @@ class DefinitionsApiTest {
       assertEquals("the body must be a JSON object, not an array or a value", json(array).getString("error"));
       HttpResponse<String> noName = p.request("POST", "/api/v1/dashboards", "{\"tiles\":[]}");
       assertEquals(400, noName.statusCode());
-      assertTrue(json(noName).getString("error").startsWith("name:"), noName.body());
+      assertTrue(json(noName).getString("error").startsWith("title:"), noName.body());
       assertEquals(400, p.request("POST", "/api/v1/dashboards", "{\"name\":\"x\",\"id\":\"a b\"}").statusCode());
       assertEquals(404, p.request("PUT", "/api/v1/dashboards/nope", "{\"name\":\"x\"}").statusCode());
       assertEquals(404, p.request("GET", "/api/v1/dashboards/nope/versions", null).statusCode());

@@ -40,11 +40,22 @@ class DisplayTokensTest {
         .put("live", new JsonObject().put("flushMs", 50).put("heartbeatMs", 200)));
     pulse.pulse().callers(TestTokens.resolver(pulse.pulse()::revocations));
     pulse.pulse().signer(TestTokens.signer(pulse.pulse().vertx()));
-    for (String d : new String[] {"lobby", "noc", "sales"}) {
-      HttpResponse<String> r = pulse.request("POST", "/api/v1/dashboards",
-          "{\"id\":\"" + d + "\",\"name\":\"" + d + "\"}", bearer(ADMIN));
+    // lobby shows stream lobby; noc shows checkout over cart (a ratio's denominator); sales shows sales
+    for (String[] d : new String[][] {{"lobby", "lobby", null}, {"noc", "checkout", "cart"}, {"sales", "sales", null}}) {
+      HttpResponse<String> r = pulse.request("POST", "/api/v1/dashboards", dashboard(d[0], d[1], d[2]), bearer(ADMIN));
       assertEquals(201, r.statusCode(), r.body());
     }
+  }
+
+  /** A dashboard with one stat panel on {@code stream}, over {@code denominator}'s stream when not null. */
+  private static String dashboard(String id, String stream, String denominator) {
+    JsonObject panel = new JsonObject().put("id", "p1").put("kind", "stat")
+        .put("grid", new JsonObject().put("x", 0).put("y", 0).put("w", 4).put("h", 2))
+        .put("query", new JsonObject().put("stream", stream));
+    if (denominator != null) {
+      panel.put("derive", new JsonObject().put("op", "ratio").put("denominator", new JsonObject().put("stream", denominator)));
+    }
+    return new JsonObject().put("id", id).put("title", id).put("panels", new JsonArray().add(panel)).encode();
   }
 
   @AfterAll
@@ -194,9 +205,9 @@ class DisplayTokensTest {
     HttpResponse<String> unknown = as(ADMIN, "POST", "/api/v1/displays", "{\"name\":\"x\",\"dashboard\":\"nope\"}");
     assertEquals(404, unknown.statusCode(), unknown.body());
     assertEquals("no dashboard nope", new JsonObject(unknown.body()).getString("error"));
-    HttpResponse<String> playlist = as(ADMIN, "POST", "/api/v1/displays", "{\"name\":\"x\",\"playlist\":\"p1\"}");
+    HttpResponse<String> playlist = as(ADMIN, "POST", "/api/v1/displays", "{\"name\":\"x\",\"playlist\":\"p-none\"}");
     assertEquals(404, playlist.statusCode(), playlist.body());
-    assertTrue(new JsonObject(playlist.body()).getString("error").contains("no playlists"), playlist.body());
+    assertEquals("no playlist p-none", new JsonObject(playlist.body()).getString("error"));
     assertEquals(404, as(token("beta", "adm-b", "admin"), "POST", "/api/v1/displays",
         "{\"name\":\"x\",\"dashboard\":\"lobby\"}").statusCode(), "another tenant's dashboard does not exist for it");
     for (String bad : new String[] {"{\"dashboard\":\"lobby\"}", "{\"name\":\"\",\"dashboard\":\"lobby\"}",
@@ -215,6 +226,151 @@ class DisplayTokensTest {
       assertTrue(new JsonObject(noSigner.body()).getString("error").contains("authentication on"), noSigner.body());
     } finally {
       pulse.pulse().signer(TestTokens.signer(pulse.pulse().vertx()));
+    }
+  }
+
+  /** Sends one event to {@code stream} as the admin. */
+  private static void send(String stream) {
+    HttpResponse<String> r = as(ADMIN, "POST", "/api/v1/streams/" + stream + "/events", "{\"values\":{\"v\":1}}");
+    assertEquals(202, r.statusCode(), r.body());
+  }
+
+  /** Streams checkout, cart, sales and lobby exist (an unknown stream's history is 404 for everybody). */
+  private static void fourStreams() {
+    for (String s : new String[] {"checkout", "cart", "sales", "lobby"}) {
+      send(s);
+    }
+    Await.until("the admin sees the four streams", () -> streamsSeen(ADMIN),
+        s -> s.containsAll(java.util.Set.of("checkout", "cart", "sales", "lobby")), 10_000);
+    Await.until("their history is readable", () -> as(ADMIN, "GET", "/api/v1/streams/lobby/series?from=5m", null)
+        .statusCode(), c -> c == 200, 10_000);
+  }
+
+  private static java.util.Set<String> streamsSeen(String token) {
+    HttpResponse<String> r = as(token, "GET", "/api/v1/streams", null);
+    assertEquals(200, r.statusCode(), r.body());
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    new JsonObject(r.body()).getJsonArray("streams").forEach(o -> names.add(((JsonObject) o).getString("stream")));
+    return names;
+  }
+
+  @Test
+  @DisplayName("a display reads only the streams its dashboard's panels name: listing, series, anomalies, SSE and "
+      + "WebSocket refuse the others as unknown; an edit of the dashboard takes effect")
+  void readsOnlyItsStreams() {
+    fourStreams();
+    String tok = create("{\"name\":\"NOC scoped\",\"dashboard\":\"noc\"}").getString("token");
+    assertEquals(java.util.Set.of("cart", "checkout"), streamsSeen(tok), "its panel's stream and its denominator's");
+    for (String path : new String[] {"/series?from=5m", "/anomalies"}) {
+      assertEquals(200, as(tok, "GET", "/api/v1/streams/checkout" + path, null).statusCode(), path);
+      assertEquals(200, as(tok, "GET", "/api/v1/streams/cart" + path, null).statusCode(), path);
+      HttpResponse<String> other = as(tok, "GET", "/api/v1/streams/sales" + path, null);
+      assertEquals(404, other.statusCode(), path + ": " + other.body());
+      assertEquals("no stream named \"sales\" is known", new JsonObject(other.body()).getString("error"));
+    }
+    assertEquals(200, as(ADMIN, "GET", "/api/v1/streams/sales/series?from=5m", null).statusCode(), "the admin reads it");
+
+    HttpResponse<String> refused = pulse.request("GET", "/api/v1/live/sse?stream=sales&access_token=" + tok, null);
+    assertEquals(404, refused.statusCode(), refused.body());
+    assertEquals("no stream named \"sales\" is known", new JsonObject(refused.body()).getString("error"));
+    try (LiveClient ok = LiveClient.sse(pulse.port(), "stream=checkout&access_token=" + tok, null);
+        LiveClient ws = LiveClient.websocket(pulse.port(), new io.vertx.core.http.WebSocketClientOptions(),
+            java.util.Map.of("Authorization", "Bearer " + tok))) {
+      ok.await(m -> "subscribed".equals(m.event()), 5000);
+      ws.send(new JsonObject().put("op", "subscribe").put("id", "a").put("stream", "sales"));
+      LiveClient.Msg no = ws.await(m -> "error".equals(m.type()), 5000);
+      assertEquals("subscribe: no stream named sales is known", no.json().getString("error"), no.json().encode());
+      ws.send(new JsonObject().put("op", "subscribe").put("id", "b").put("stream", "cart"));
+      ws.await(m -> "subscribed".equals(m.type()), 5000);
+
+      // the admin points the dashboard at sales: the display follows (at once here; within 5 s elsewhere)
+      HttpResponse<String> edit = as(ADMIN, "PUT", "/api/v1/dashboards/noc", dashboard("noc", "sales", null));
+      assertEquals(200, edit.statusCode(), edit.body());
+      assertEquals(java.util.Set.of("sales"), streamsSeen(tok));
+      assertEquals(200, as(tok, "GET", "/api/v1/streams/sales/series?from=5m", null).statusCode());
+      assertEquals(404, as(tok, "GET", "/api/v1/streams/checkout/series?from=5m", null).statusCode());
+      ws.send(new JsonObject().put("op", "subscribe").put("id", "c").put("stream", "checkout"));
+      LiveClient.Msg gone = ws.await(m -> "error".equals(m.type()) && "c".equals(m.json().getString("sub")), 5000);
+      assertTrue(gone.json().getString("error").contains("no stream named checkout"), gone.json().encode());
+    } finally {
+      as(ADMIN, "PUT", "/api/v1/dashboards/noc", dashboard("noc", "checkout", "cart"));
+    }
+  }
+
+  @Test
+  @DisplayName("a display bound to a playlist: 201 with the playlist's kiosk URL; it reads the playlist, its "
+      + "dashboards and their streams, nothing else")
+  void boundToAPlaylist() {
+    fourStreams();
+    HttpResponse<String> made = as(ADMIN, "POST", "/api/v1/playlists",
+        "{\"id\":\"night\",\"title\":\"Night shift\",\"interval\":\"30s\",\"dashboards\":[\"lobby\",\"sales\"]}");
+    assertEquals(201, made.statusCode(), made.body());
+    assertEquals(201, as(ADMIN, "POST", "/api/v1/playlists",
+        "{\"id\":\"day\",\"title\":\"Day\",\"interval\":\"1m\",\"dashboards\":[\"noc\"]}").statusCode());
+    JsonObject d = create("{\"name\":\"Hall TV\",\"playlist\":\"night\"}");
+    String tok = d.getString("token");
+    assertEquals(new JsonObject().put("playlist", "night"), d.getJsonObject("binding"));
+    assertEquals("/?kiosk=1&playlist=night&access_token=" + tok, d.getString("url"));
+
+    assertEquals(200, as(tok, "GET", "/api/v1/playlists/night", null).statusCode());
+    assertEquals(404, as(tok, "GET", "/api/v1/playlists/day", null).statusCode());
+    JsonArray lists = new JsonObject(as(tok, "GET", "/api/v1/playlists", null).body()).getJsonArray("playlists");
+    assertEquals(1, lists.size(), lists.encode());
+    JsonArray ds = new JsonObject(as(tok, "GET", "/api/v1/dashboards", null).body()).getJsonArray("dashboards");
+    assertEquals(java.util.Set.of("lobby", "sales"), ds.stream().map(o -> ((JsonObject) o).getString("id"))
+        .collect(java.util.stream.Collectors.toSet()));
+    assertEquals(200, as(tok, "GET", "/api/v1/dashboards/sales", null).statusCode());
+    assertEquals(404, as(tok, "GET", "/api/v1/dashboards/noc", null).statusCode());
+    assertEquals(404, as(tok, "GET", "/api/v1/streams/checkout/series?from=5m", null).statusCode());
+    assertEquals(200, as(tok, "GET", "/api/v1/streams/sales/series?from=5m", null).statusCode());
+    assertEquals(200, as(tok, "GET", "/api/v1/streams/lobby/series?from=5m", null).statusCode());
+    assertEquals(403, as(tok, "PUT", "/api/v1/playlists/night",
+        "{\"title\":\"mine\",\"interval\":\"30s\",\"dashboards\":[\"noc\"]}").statusCode());
+
+    // a dashboard-bound display sees no playlist
+    String dashTok = create("{\"name\":\"Lobby\",\"dashboard\":\"lobby\"}").getString("token");
+    assertEquals(404, as(dashTok, "GET", "/api/v1/playlists/night", null).statusCode());
+    assertTrue(new JsonObject(as(dashTok, "GET", "/api/v1/playlists", null).body()).getJsonArray("playlists").isEmpty());
+  }
+
+  @Test
+  @DisplayName("a display lists only the alerts of its dashboard's streams, and another stream's alert by id is 404")
+  void alertsOfItsStreams() {
+    fourStreams();
+    for (String stream : new String[] {"checkout", "sales"}) {
+      HttpResponse<String> r = as(ADMIN, "POST", "/api/v1/rules", "{\"id\":\"any-" + stream + "\",\"name\":\"any "
+          + stream + "\",\"stream\":\"" + stream + "\",\"kind\":\"threshold\",\"metric\":\"v\",\"figure\":\"max\","
+          + "\"op\":\">\",\"value\":0,\"severity\":\"info\"}");
+      assertEquals(201, r.statusCode(), r.body());
+    }
+    // events go on until both rules fire (a rule's view holds events sent after it was made)
+    JsonArray firing = Await.until("both rules firing", () -> {
+      send("checkout");
+      send("sales");
+      return new JsonObject(as(ADMIN, "GET", "/api/v1/alerts?state=firing", null).body()).getJsonArray("alerts");
+    }, a -> a.stream().map(o -> ((JsonObject) o).getString("stream")).collect(java.util.stream.Collectors.toSet())
+        .containsAll(java.util.Set.of("checkout", "sales")), 20_000, 300);
+    String salesAlert = null;
+    String checkoutAlert = null;
+    for (Object o : firing) {
+      JsonObject a = (JsonObject) o;
+      if ("sales".equals(a.getString("stream"))) {
+        salesAlert = a.getString("id");
+      } else if ("checkout".equals(a.getString("stream"))) {
+        checkoutAlert = a.getString("id");
+      }
+    }
+    String tok = create("{\"name\":\"NOC alerts\",\"dashboard\":\"noc\"}").getString("token");
+    JsonArray seen = new JsonObject(as(tok, "GET", "/api/v1/alerts", null).body()).getJsonArray("alerts");
+    assertTrue(seen.stream().anyMatch(o -> "checkout".equals(((JsonObject) o).getString("stream"))), seen.encode());
+    assertTrue(seen.stream().allMatch(o -> java.util.Set.of("checkout", "cart").contains(((JsonObject) o)
+        .getString("stream"))), seen.encode());
+    assertEquals(200, as(tok, "GET", "/api/v1/alerts/" + checkoutAlert, null).statusCode());
+    HttpResponse<String> other = as(tok, "GET", "/api/v1/alerts/" + salesAlert, null);
+    assertEquals(404, other.statusCode(), other.body());
+    assertEquals(200, as(ADMIN, "GET", "/api/v1/alerts/" + salesAlert, null).statusCode());
+    for (String stream : new String[] {"checkout", "sales"}) {
+      as(ADMIN, "DELETE", "/api/v1/rules/any-" + stream, null);
     }
   }
 }

@@ -36,7 +36,7 @@ class HostileStorageInputTest {
     try (TestPulse p = TestPulse.startWithStorage(PgFixture.freshDatabase(), null)) {
       assertEquals(201, p.request("POST", "/api/v1/rules", "{\"id\":\"r1\",\"name\":\"ok\",\"stream\":\"s\",\"kind\":\"outliers\"}").statusCode());
       List<Call> calls = new java.util.ArrayList<>();
-      for (String kind : List.of("rules", "dashboards")) {
+      for (String kind : List.of("rules", "dashboards", "playlists")) {
         String base = "/api/v1/" + kind;
         for (String id : List.of("a%00b", "%00", "%ED%A0%80", LONG, "r1%00")) {
           calls.add(new Call("GET", base + "/" + id, null, 404));
