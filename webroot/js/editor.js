@@ -152,7 +152,7 @@ class Editor {
 
   render() {
     this.host.replaceChildren();
-    this.host.classList.remove('grid'); // the page's dashboard grid class, left on the host
+    this.host.classList.remove('grid', 'fill'); // the page's dashboard grid classes, left on the host
     this.host.classList.add('pe-editing');
     this.status = el('p', {class: 'pe-status', role: 'status', 'aria-live': 'polite'});
     this.alert = el('div', {class: 'pe-alert', role: 'alert', hidden: true});

@@ -287,7 +287,7 @@ class EditorKioskBrowserTest {
       WebElement box = a.driver().findElement(By.cssSelector("[data-panel=p1]"));
       int column = grid.getSize().getWidth() / 12;
       new org.openqa.selenium.interactions.Actions(a.driver()).moveToElement(box).clickAndHold()
-          .moveByOffset(column, 0).moveByOffset(column, 0).moveByOffset(column / 2, 0).release().perform();
+          .moveByOffset(column, 0).moveByOffset(column, 0).moveByOffset(column, 0).release().perform();
       a.waitFor("the panel three columns to the right", Duration.ofSeconds(5), () -> String.valueOf(
           a.js("return document.querySelector('[data-panel=p1]').getAttribute('aria-label')")).contains("column 4, row 1"));
       a.driver().findElement(By.id("pe-save")).click();
