@@ -604,13 +604,13 @@ export class AlertStore {
     this.changed();
   }
 
-  /** The alerts of `stream` (all when null) in `states`, firing and severe first. */
+  /** The alerts of `stream` (a name, a list of names, or null for all) in `states`, firing and severe first. */
   list(stream, states) {
     const now = Date.now();
     for (const [id, a] of this.alerts) if (a.state === 'resolved' && now - a.seenAt > 10000) this.alerts.delete(id);
     const out = [];
     for (const a of this.alerts.values()) {
-      if (stream && a.stream !== stream) continue;
+      if (stream && (Array.isArray(stream) ? !stream.includes(a.stream) : a.stream !== stream)) continue;
       if (states && !states.includes(a.state) && a.state !== 'resolved') continue;
       out.push(a);
     }

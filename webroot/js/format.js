@@ -23,9 +23,16 @@ export function svg(tag, attrs) {
 
 export function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
 
-/** A figure for people: grouped digits, `decimals` (default: 0 for big numbers, up to 2 otherwise), a unit. */
+/**
+ * A figure for people: grouped digits, `decimals` (default: 0 for big numbers, up to 2 otherwise), a
+ * unit. The unit "percent" shows a fraction (a ratio's 0.052) as a percentage (5.2%).
+ */
 export function fmt(v, opts = {}) {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  if (opts.unit === 'percent') {
+    v *= 100;
+    opts = Object.assign({}, opts, { unit: '%' });
+  }
   let d = opts.decimals;
   if (d === undefined || d === null) {
     const a = Math.abs(v);

@@ -3,8 +3,9 @@
 //   /?stream=&groupBy=&metric=&stat=   explore, as the old page did (old URLs keep working)
 //   /?dashboard=<id>       one dashboard; &kiosk hides the chrome (kiosk.js, H4)
 //   /?playlist=<id>        rotation (kiosk.js, H4)
-//   &access_token=<jwt>    a display token: kept in memory only, sent as Bearer and on the socket,
-//                          removed from the address bar at once
+//   &access_token=<jwt>    a display token: sent as Bearer and on the socket, removed from the
+//                          address bar at once and kept in this tab's sessionStorage, so that a
+//                          reload (a TV's browser recovering) keeps it
 // One Connection (one WebSocket) carries every panel's subscription; one DataSource per panel
 // turns history and live rollups into views; each panel kind is a module of ./panels/, loaded
 // when a dashboard uses it. Testing hooks: window.__pulse = {app, stats()}.
@@ -20,8 +21,10 @@ const NO_QUERY = new Set(['alerts', 'text']);
 const $ = id => document.getElementById(id);
 
 const params = new URLSearchParams(location.search);
-const token = params.get('access_token') || '';
+const TOKEN_KEY = 'pulse.access_token';
+const token = params.get('access_token') || storedToken();
 if (params.has('access_token')) {
+  try { sessionStorage.setItem(TOKEN_KEY, token); } catch (e) { /* storage off: the token lives in memory only */ }
   params.delete('access_token');
   const q = params.toString();
   history.replaceState(null, '', location.pathname + (q ? '?' + q : '') + location.hash);
@@ -202,6 +205,7 @@ async function show(doc, id = null, meta = {}) {
   el.style.setProperty('--rows', String(rows));
   el.classList.toggle('fill', !meta.home);
   const tzOffsetMin = -new Date().getTimezoneOffset();
+  const streams = namedStreams(panels);
   for (const cell of b.grid.cells) {
     const panel = cell.panel;
     const entry = { cell, panel, source: null, inst: null, view: null, updates: 0, destroyed: false, release: null, error: null };
@@ -220,12 +224,16 @@ async function show(doc, id = null, meta = {}) {
     loadKind(panel.kind).then(mod => {
       if (entry.destroyed) return;
       // caller and canAck are read when used: whoami may answer after the panels are drawn
-      const ctx = { data: entry.source, theme: 'dark', kiosk, api, alerts, connection, app, onError,
+      const ctx = { data: entry.source, theme: 'dark', kiosk, api, alerts, connection, app, onError, streams,
         get caller() { return app.caller; }, get canAck() { return hasScope('alerts'); } };
       entry.inst = mod.create(cell.body, panel, ctx);
       cell.onResize((w, hh) => { if (entry.inst && entry.inst.resize) entry.inst.resize(w, hh); });
       if (entry.view) schedulePaint(entry, entry.view);
-      if (panel.kind === 'alerts' && panel.query && panel.query.stream) entry.release = alerts.watch(panel.query.stream);
+      if (panel.kind === 'alerts') {
+        const watched = panel.query && panel.query.stream ? [panel.query.stream] : streams;
+        const releases = watched.map(s => alerts.watch(s));
+        entry.release = () => releases.forEach(r => r && r());
+      }
     }).catch(e => {
       onError('cannot show this panel: ' + e.message);
       cell.body.append(h('div', { class: 'panel-note note-error', text: 'Cannot show this panel: ' + e.message }));
@@ -524,3 +532,22 @@ async function boot() {
 }
 
 boot();
+
+/**
+ * The streams a dashboard's panels name: each query's stream and a ratio's denominator stream (the
+ * server's DashboardDocs.streams, which is also what a display token of the dashboard may read).
+ */
+function namedStreams(panels) {
+  const out = new Set();
+  for (const p of panels) {
+    if (p.query && typeof p.query.stream === 'string') out.add(p.query.stream);
+    const den = p.derive && p.derive.denominator;
+    if (den && typeof den.stream === 'string') out.add(den.stream);
+  }
+  return [...out];
+}
+
+/** The display token this tab was opened with, after a reload took it out of the address. */
+function storedToken() {
+  try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; }
+}

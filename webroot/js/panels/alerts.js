@@ -13,7 +13,10 @@ export default {
   kind: 'alerts',
   create(el, panel, ctx) {
     const o = panel.options || {};
-    const stream = (panel.query && panel.query.stream) || null;
+    // its stream, else the streams the dashboard's panels name (what a display of it may read too),
+    // else every stream
+    const named = (panel.query && panel.query.stream) || null;
+    const stream = named || (ctx.streams && ctx.streams.length ? ctx.streams : null);
     const states = Array.isArray(o.states) && o.states.length ? o.states : ['firing', 'acknowledged'];
     const canAct = () => o.allowAck !== false && !!ctx.canAck;
     const list = h('ul', { class: 'alert-list', 'aria-label': panel.title || 'Alerts', 'aria-live': 'polite' });
@@ -67,7 +70,7 @@ export default {
       list.hidden = all.length === 0;
       empty.className = 'alerts-empty';
       if (!all.length) {
-        if (store.status === 'ok') { empty.textContent = '✓ No active alerts' + (stream ? ' on ' + stream : ''); empty.classList.add('clear'); }
+        if (store.status === 'ok') { empty.textContent = '✓ No active alerts' + (stream ? ' on ' + [].concat(stream).join(', ') : ''); empty.classList.add('clear'); }
         else if (store.status === 'disabled') empty.textContent = 'Alerting is not enabled on this server';
         else if (store.status === 'forbidden') empty.textContent = 'This token may not read alerts';
         else if (store.status === 'error') empty.textContent = 'Alert status unavailable: ' + store.error;
