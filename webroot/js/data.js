@@ -184,6 +184,8 @@ export class DataSource {
       const info = await this.env.streamInfo(this.stream).catch(() => null);
       const w = info ? parseDuration(info.window) : 0;
       if (w) this.setStreamWindow(w);
+      // before its first event the stream had no data: those buckets are gaps, not zeros
+      this.firstSeen = info && Number.isFinite(info.firstSeen) ? info.firstSeen : null;
     }
     if (this.destroyed) return;
     await this.loadHistory();
@@ -240,10 +242,16 @@ export class DataSource {
     // storage holds every window that ended SETTLE_MS ago; from there on the live feed replays them
     const since = Math.floor((now - SETTLE_MS) / this.streamWindowMs) * this.streamWindowMs;
     this.liveSince = since;
+    let from = Math.max(0, now - this.rangeMs);
+    if (this.firstSeen) from = Math.max(from, Math.floor(this.firstSeen / this.windowMs) * this.windowMs);
+    if (from >= since) {
+      this.historyLoaded = true; // a stream younger than the settling time: the live feed's replay has it all
+      return;
+    }
     let j = null;
     try {
       // history up to since= exactly: the live feed's replay starts there, so nothing counts twice
-      j = await this.readSeries(Math.max(0, now - this.rangeMs), since);
+      j = await this.readSeries(from, since);
     } catch (e) {
       if (e.status === 400) { this.fail(e.message); return; }
       // storage off (503) or a stream with no history yet (404): live only

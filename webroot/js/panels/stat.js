@@ -25,9 +25,20 @@ export default {
     let lastSeen = null;
     let ticker = 0;
 
+    // the number stays on one line: a figure wider than the panel is drawn smaller, never wrapped
+    const fit = () => {
+      value.style.fontSize = '';
+      const room = box.clientWidth - (word.hidden ? 0 : word.offsetWidth + 12);
+      const need = value.scrollWidth;
+      if (room > 0 && need > room) {
+        value.style.fontSize = Math.floor(parseFloat(getComputedStyle(value).fontSize) * room / need) + 'px';
+      }
+    };
+
     const showAge = () => {
       if (lastSeen === null) { value.textContent = '—'; return; }
       value.textContent = age(ctx.connection.serverNow() - lastSeen);
+      fit();
     };
     if (lastSeenOp) ticker = setInterval(showAge, 1000);
 
@@ -48,6 +59,7 @@ export default {
         word.textContent = L.icon + ' ' + L.word;
         word.className = 'stat-word ' + L.cls;
         box.dataset.level = level;
+        fit();
         const partial = s.lastBucket && (s.lastBucket.partial || s.lastBucket.provisional);
         sub.textContent = figureLabel(panel) + (partial ? ' · current window (open)' : '') + (view.series.length > 1 ? ' · ' + s.label : '');
         el.dataset.value = v === null ? '' : String(v);
@@ -62,6 +74,7 @@ export default {
         } else u.setData([xs, ys]);
       },
       resize(w, hh) {
+        fit();
         size = { w: Math.max(60, w), h: Math.max(20, hh - value.offsetHeight - sub.offsetHeight - 12) };
         if (u) u.setSize({ width: size.w, height: size.h });
       },
