@@ -53,7 +53,15 @@ final class DefinitionsApi {
     needsStorage();
     reply(rc, shown(caller).compose(shown -> definitions.list(caller.tenant(), kind)
         .map(all -> new JsonObject().put(kind.plural(), toJson(ordered(all.stream()
-            .filter(d -> shown == null || shown.contains(d.id())).toList()))))));
+            .filter(d -> shown == null || shown.contains(d.id())).filter(d -> readable(rc, d)).toList()))))));
+  }
+
+  /**
+   * Whether the caller may read the definition's stream: a rule of a stream outside a token's read
+   * patterns ({@code read:checkout*}) is left out of listings and answers 404, as the stream does.
+   */
+  private boolean readable(RoutingContext rc, DefinitionStore.Definition d) {
+    return kind != Kind.RULE || !(d.doc().getValue("stream") instanceof String s) || Callers.mayRead(rc, s);
   }
 
   /** Dashboards: the ready ones ({@code ready-<name>}) first, in the cases' order, then the others by id. */
@@ -74,7 +82,9 @@ final class DefinitionsApi {
     Caller caller = Callers.of(rc);
     needsStorage();
     String id = definitionId(rc);
-    definition(rc, shownId(caller, id).compose(v -> definitions.get(caller.tenant(), kind, id)), 200, false);
+    definition(rc, shownId(caller, id).compose(v -> definitions.get(caller.tenant(), kind, id)).compose(d -> readable(rc, d)
+        ? Future.succeededFuture(d) : Future.failedFuture(new DefinitionStore.Refused(404, "no " + kind.singular() + " " + id))),
+        200, false);
   }
 
   /**

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class JwtStorageIsolationTest {
 
   @Test
-  @DisplayName("history and rules: another tenant's (or an unreadable pattern's) answer 404; the owner's 200")
+  @DisplayName("history and rules: another tenant's (or an unreadable pattern's) answer 404 and are not listed; the owner's 200")
   void storedPerTenant() {
     try (TestPulse p = TestPulse.startWithStorage(PgFixture.freshDatabase(),
         new JsonObject().put("auth", new JsonObject().put("enabled", true)))) {
@@ -46,6 +46,12 @@ class JwtStorageIsolationTest {
       assertEquals(404, p.request("GET", "/api/v1/rules/r1", null, TestPulse.bearer(globex)).statusCode());
       JsonObject rules = new JsonObject(p.request("GET", "/api/v1/rules", null, TestPulse.bearer(globex)).body());
       assertEquals(0, rules.getJsonArray("rules").size(), rules.encode());
+      // a token whose read scope does not cover the rule's stream sees neither it nor its listing entry
+      assertEquals(404, p.request("GET", "/api/v1/rules/r1", null, TestPulse.bearer(narrow)).statusCode());
+      JsonObject narrowRules = new JsonObject(p.request("GET", "/api/v1/rules", null, TestPulse.bearer(narrow)).body());
+      assertEquals(0, narrowRules.getJsonArray("rules").size(), narrowRules.encode());
+      assertEquals(1, new JsonObject(p.request("GET", "/api/v1/rules", null, TestPulse.bearer(acme)).body())
+          .getJsonArray("rules").size(), "the owner with read on every stream lists it");
       JsonObject audit = new JsonObject(p.request("GET", "/api/v1/audit", null,
           TestPulse.bearer(p.token("acme", "admin"))).body());
       String actor = audit.getJsonArray("entries").getJsonObject(0).getString("actor");
