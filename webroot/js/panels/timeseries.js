@@ -34,6 +34,18 @@ export function align(view) {
   return { xs, idx, ys };
 }
 
+/** The y axis as wide as its longest label (uPlot asks again when the labels change): never clipped. */
+function yAxisSize(self, values, axisIdx, cycleNum) {
+  if (cycleNum > 1 || !values || !values.length) return (self.axes[axisIdx] && self.axes[axisIdx]._size) || 50;
+  const c = self.ctx;
+  c.save();
+  c.font = '13px system-ui, sans-serif';
+  let widest = 0;
+  for (const v of values) widest = Math.max(widest, c.measureText(String(v)).width);
+  c.restore();
+  return Math.ceil(widest) + 24; // measured at the CSS size: CSS pixels
+}
+
 export default {
   kind: 'timeseries',
   create(el, panel, ctx) {
@@ -111,7 +123,7 @@ export default {
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: true } },
-        axes: [axis, Object.assign({}, axis, { size: 64, values: (self, ticks) => ticks.map(v => fmt(v, { compact: true })) })],
+        axes: [axis, Object.assign({}, axis, { size: yAxisSize, values: (self, ticks) => ticks.map(v => fmt(v, { compact: true })) })],
         hooks: { draw: [drawMarks] },
       }, data, chartEl);
       shape = view.series.map(s => s.key).join('\u0001') + (withBand ? '|band' : '');
