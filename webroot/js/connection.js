@@ -1,5 +1,5 @@
 // ONE WebSocket for every panel of the page (/api/v1/live/ws): subscribe/unsubscribe by id, and
-// through drops and server restarts it reconnects by itself (backoff 0.5 s doubling to 30 s, each
+// through drops and server restarts it reconnects by itself (backoff 0.5 s doubling to 10 s, each
 // delay times a random 0.5-1.5 so a room of screens does not reconnect in step) and resubscribes
 // every subscription with since= = what its owner last holds complete (resumeSince()), so the
 // server replays the stored windows in between: no gap.
@@ -14,7 +14,9 @@
 // rollup's figures have been painted (markPainted()).
 
 const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 30000;
+// a wallboard wants its server back within seconds of a restart; the jitter keeps a room of
+// screens from reconnecting in step
+const BACKOFF_MAX_MS = 10000;
 const CONNECT_TIMEOUT_MS = 10000;
 const PING_MS = 10000;
 const DEAD_AFTER_MS = 25000;
@@ -125,7 +127,7 @@ export class Connection {
     this.scheduleReconnect();
   }
 
-  /** Delay of the next attempt: 0.5 s doubling to 30 s, times a random factor in [0.5, 1.5). */
+  /** Delay of the next attempt: 0.5 s doubling to 10 s, times a random factor in [0.5, 1.5). */
   static backoff(attempt, rnd = Math.random()) {
     const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * Math.pow(2, attempt));
     return Math.round(base * (0.5 + rnd));

@@ -34,16 +34,30 @@ export function align(view) {
   return { xs, idx, ys };
 }
 
-/** The y axis as wide as its longest label (uPlot asks again when the labels change): never clipped. */
-function yAxisSize(self, values, axisIdx, cycleNum) {
-  if (cycleNum > 1 || !values || !values.length) return (self.axes[axisIdx] && self.axes[axisIdx]._size) || 50;
-  const c = self.ctx;
-  c.save();
-  c.font = '13px system-ui, sans-serif';
-  let widest = 0;
-  for (const v of values) widest = Math.max(widest, c.measureText(String(v)).width);
-  c.restore();
-  return Math.ceil(widest) + 24; // measured at the CSS size: CSS pixels
+/**
+ * The y axis as wide as its longest label in `font` (uPlot asks again when the labels change):
+ * never clipped, whatever the kiosk's type size.
+ */
+function yAxisSize(font) {
+  return (self, values, axisIdx, cycleNum) => {
+    if (cycleNum > 1 || !values || !values.length) return (self.axes[axisIdx] && self.axes[axisIdx]._size) || 50;
+    const c = self.ctx;
+    c.save();
+    c.font = font;
+    let widest = 0;
+    for (const v of values) widest = Math.max(widest, c.measureText(String(v)).width);
+    c.restore();
+    return Math.ceil(widest) + 24; // measured at the CSS size: CSS pixels
+  };
+}
+
+/** Whether a series has a value with gaps on both sides: a line cannot show it, a point must. */
+function hasIsolated(ys) {
+  if (!ys) return false;
+  for (let i = 0; i < ys.length; i++) {
+    if (ys[i] !== null && ys[i] !== undefined && (i === 0 || ys[i - 1] === null) && (i === ys.length - 1 || ys[i + 1] === null)) return true;
+  }
+  return false;
 }
 
 export default {
@@ -58,6 +72,7 @@ export default {
     const msg = note(el);
     msg.set('Loading…');
     let u = null;
+    let legendHeight = -1;
     let shape = '';           // the series set the chart was built for
     let size = { w: Math.max(100, el.clientWidth), h: Math.max(60, el.clientHeight - 40) };
     let marks = { anomalies: [], partial: [] }; // indexes into x
@@ -102,7 +117,8 @@ export default {
       const series = [{}];
       view.series.forEach((s, i) => series.push({
         label: s.label, stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: false,
-        points: { show: false }, value: (self, v) => fmt(v, { unit, decimals: o.decimals }),
+        points: { show: (self, si) => hasIsolated(self.data[si]), size: 7 },
+        value: (self, v) => fmt(v, { unit, decimals: o.decimals }),
       }));
       const bands = [];
       if (o.stack && view.series.length > 1) {
@@ -116,14 +132,16 @@ export default {
         series.push({ label: 'expected low', stroke: 'rgba(86,180,233,0.35)', width: 1, dash: [4, 4], points: { show: false } });
         bands.push({ series: [2, 3], fill: 'rgba(86,180,233,0.14)' });
       }
-      const axis = { stroke: '#c9d1d9', grid: { stroke: 'rgba(201,209,217,0.12)' }, ticks: { stroke: 'rgba(201,209,217,0.25)' },
-        font: '13px system-ui, sans-serif' };
+      // axis type follows the panel's (the kiosk scales it with the screen): 0.8 of it, at least 12 px
+      const px = Math.max(12, Math.round(0.8 * (parseFloat(getComputedStyle(el).fontSize) || 16)));
+      const font = px + 'px system-ui, sans-serif';
+      const axis = { stroke: '#c9d1d9', grid: { stroke: 'rgba(201,209,217,0.12)' }, ticks: { stroke: 'rgba(201,209,217,0.25)' }, font };
       u = new uPlot({
         width: size.w, height: size.h, series, bands,
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: true } },
-        axes: [axis, Object.assign({}, axis, { size: yAxisSize, values: (self, ticks) => ticks.map(v => fmt(v, { compact: true })) })],
+        axes: [Object.assign({}, axis, { size: 2 * px + 26 }), Object.assign({}, axis, { size: yAxisSize(font), values: (self, ticks) => ticks.map(v => fmt(v, { compact: true })) })],
         hooks: { draw: [drawMarks] },
       }, data, chartEl);
       shape = view.series.map(s => s.key).join('\u0001') + (withBand ? '|band' : '');
@@ -171,6 +189,12 @@ export default {
           const li = legend.children[i];
           if (li) li.lastChild.textContent = fmt(s.last, { unit, decimals: o.decimals });
         });
+        // the chart takes what the legend leaves (its height changes with its series and the type size)
+        if (u && legend.offsetHeight !== legendHeight) {
+          legendHeight = legend.offsetHeight;
+          size = { w: size.w, h: Math.max(60, el.clientHeight - legendHeight - 4) };
+          u.setSize({ width: size.w, height: size.h });
+        }
         el.dataset.points = String(xs.length);
         el.dataset.updates = String(updates);
       },

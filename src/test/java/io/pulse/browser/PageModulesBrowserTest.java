@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The page's modules on their own, in a real Chromium (served by a real Pulse, no data needed):
  * every buffer stays bounded whatever it is fed (rings, maps, a DataSource given 100,000 rollups of
- * 1,000 series), the reconnect backoff stays within 0.5-1.5x of 0.5 s doubling to 30 s, and a
+ * 1,000 series), the reconnect backoff stays within 0.5-1.5x of 0.5 s doubling to 10 s, and a
  * coarse window merges live windows exactly.
  */
 @DisplayName("Wallboard modules: bounded buffers, backoff, window merging")
@@ -78,7 +78,7 @@ class PageModulesBrowserTest {
   }
 
   @Test
-  @DisplayName("reconnect backoff: 0.5 s doubling to 30 s, each delay times 0.5 to 1.5")
+  @DisplayName("reconnect backoff: 0.5 s doubling to 10 s, each delay times 0.5 to 1.5")
   void backoff() {
     Map<String, Object> m = run("const {Connection} = await import('/js/connection.js');"
         + "const lo = [], hi = [];"
@@ -89,8 +89,8 @@ class PageModulesBrowserTest {
     assertEquals(250L, ((Number) lo.get(0)).longValue());
     assertEquals(750L, ((Number) hi.get(0)).longValue());
     assertEquals(500L, ((Number) lo.get(1)).longValue());
-    assertEquals(15000L, ((Number) lo.get(11)).longValue(), "capped at 30 s before jitter");
-    assertEquals(45000L, ((Number) hi.get(11)).longValue());
+    assertEquals(5000L, ((Number) lo.get(11)).longValue(), "capped at 10 s before jitter");
+    assertEquals(15000L, ((Number) hi.get(11)).longValue());
   }
 
   @Test
