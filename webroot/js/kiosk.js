@@ -232,6 +232,7 @@ class Kiosk {
    */
   slowRetry() {
     const wait = SLOW_RETRY_MS * (0.75 + Math.random() * 0.5);
+    this.nextRetryAt = Date.now() + wait; // when the token is tried again (read by the browser tests)
     this.later(async () => {
       try {
         await this.app.api.request('GET', '/api/v1/whoami');

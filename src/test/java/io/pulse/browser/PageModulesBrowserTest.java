@@ -146,6 +146,25 @@ class PageModulesBrowserTest {
   }
 
   @Test
+  @DisplayName("an alerts panel without a stream lists the alerts of its dashboard's streams only; with one, that stream's")
+  void alertsPanelFollowsItsDashboardsStreams() {
+    Map<String, Object> m = run("const {AlertStore} = await import('/js/data.js');"
+        + "const store = new AlertStore({api: null, connection: null}); store.status = 'ok';"
+        + "for (const [id, stream] of [['a1', 'checkout'], ['a2', 'cart'], ['a3', 'payments']])"
+        + "  store.put({id, stream, rule: 'r-' + stream, ruleName: 'rule of ' + stream, state: 'firing', severity: 'warning', at: Date.now()});"
+        + "const mod = (await import('/js/panels/alerts.js')).default;"
+        + "const shown = (query, streams) => { const el = document.createElement('div'); document.body.append(el);"
+        + "  const inst = mod.create(el, {id: 'al', kind: 'alerts', query}, {alerts: store, canAck: false, streams});"
+        + "  const ids = [...el.querySelectorAll('li[data-id]')].map(li => li.dataset.id).sort();"
+        + "  inst.destroy(); el.remove(); return ids; };"
+        + "return {dashboard: shown(null, ['checkout', 'cart']), named: shown({stream: 'payments'}, ['checkout', 'cart']),"
+        + " everything: shown(null, [])}");
+    assertEquals(List.of("a1", "a2"), m.get("dashboard"), "the dashboard's streams, not payments");
+    assertEquals(List.of("a3"), m.get("named"), "the panel's own stream");
+    assertEquals(List.of("a1", "a2", "a3"), m.get("everything"), "a dashboard that names no stream: every alert");
+  }
+
+  @Test
   @DisplayName("a DataSource fed 100,000 rollups of 1,000 series holds at most top x 2 series and 2,000 buckets each")
   void dataSourceBounded() {
     Map<String, Object> m = run("const {DataSource} = await import('/js/data.js');"
