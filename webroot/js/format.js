@@ -127,6 +127,13 @@ export function note(body) {
 }
 
 /** "waiting for data" / the error / nothing, from a view. */
+/** A panel's state line (error, loading, waiting) and its stale look, from the view: every panel's first step. */
+export function showViewState(el, msg, view) {
+  const [text, lvl] = viewNote(view);
+  msg.set(text, lvl);
+  el.classList.toggle('is-stale', !!view.stale);
+}
+
 export function viewNote(view) {
   if (view.error) return [view.error, 'error'];
   if (!view.series.length) return [view.status === 'loading' ? 'Loading…' : 'Waiting for data…', ''];

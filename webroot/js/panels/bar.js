@@ -2,7 +2,7 @@
 // (desc by default), at most `top` (query.top). Bars are plain elements sized through the CSSOM.
 // Options: {unit, decimals, sort: "desc"|"asc", horizontal: true}.
 
-import { h, fmt, unitOf, note, viewNote, clear, keyed } from '../format.js';
+import { h, fmt, unitOf, note, showViewState, clear, keyed } from '../format.js';
 
 export default {
   kind: 'bar',
@@ -15,9 +15,7 @@ export default {
     msg.set('Loading…');
     return {
       update(view) {
-        const [text, lvl] = viewNote(view);
-        msg.set(text, lvl);
-        el.classList.toggle('is-stale', !!view.stale);
+        showViewState(el, msg, view);
         const rows = view.series.filter(s => s.last !== null).slice();
         rows.sort((a, b) => (o.sort === 'asc' ? a.last - b.last : b.last - a.last));
         const top = Math.max(...rows.map(r => Math.abs(r.last)), 0) || 1;

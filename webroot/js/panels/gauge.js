@@ -2,7 +2,7 @@
 // arc coloured by the thresholds' level, with the value and the level word written out.
 // Options: {unit, decimals, min: 0, max: 100, thresholds: [{value, level}]}.
 
-import { h, svg, fmt, unitOf, levelOf, LEVELS, note, viewNote, figureLabel } from '../format.js';
+import { h, svg, fmt, unitOf, levelOf, LEVELS, note, showViewState, figureLabel } from '../format.js';
 
 const R = 80;
 const LEN = Math.PI * R;
@@ -28,9 +28,7 @@ export default {
     msg.set('Loading…');
     return {
       update(view) {
-        const [text, lvl] = viewNote(view);
-        msg.set(text, lvl);
-        el.classList.toggle('is-stale', !!view.stale);
+        showViewState(el, msg, view);
         const ser = view.series[0];
         const v = ser ? ser.last : null;
         value.textContent = fmt(v, { unit, decimals: o.decimals });

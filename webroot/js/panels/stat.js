@@ -4,7 +4,7 @@
 // Options: {unit, decimals, sparkline: true, thresholds: [{value, level: ok|warning|critical}]}.
 
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { h, fmt, unitOf, figureLabel, levelOf, LEVELS, note, viewNote, age } from '../format.js';
+import { h, fmt, unitOf, figureLabel, levelOf, LEVELS, note, showViewState, age } from '../format.js';
 
 export default {
   kind: 'stat',
@@ -44,9 +44,7 @@ export default {
 
     return {
       update(view) {
-        const [text, lvl] = viewNote(view);
-        msg.set(text, lvl);
-        el.classList.toggle('is-stale', !!view.stale);
+        showViewState(el, msg, view);
         const s = view.series[0];
         if (!s) return;
         const v = s.last;

@@ -6,7 +6,7 @@
 //   by "value": the newest value against thresholds.
 // Options: {by: "alert"|"score"|"value", thresholds, unit, decimals}.
 
-import { h, fmt, unitOf, levelOf, LEVELS, note, viewNote, clear, age, keyed } from '../format.js';
+import { h, fmt, unitOf, levelOf, LEVELS, note, showViewState, clear, age, keyed } from '../format.js';
 
 const SCORE_THRESHOLDS = [{ value: 0.5, level: 'warning' }, { value: 0.8, level: 'critical' }];
 
@@ -88,9 +88,7 @@ export default {
     const ticker = setInterval(render, 2000);
     return {
       update(view) {
-        const [text, lvl] = viewNote(view);
-        msg.set(text, lvl);
-        el.classList.toggle('is-stale', !!view.stale);
+        showViewState(el, msg, view);
         last = view;
         render();
       },

@@ -3,7 +3,7 @@
 // lastSeen (age of the newest bucket with events, ticking).
 // Options: {unit, decimals, columns: ["series","last","min","max","mean","score","lastSeen"]}.
 
-import { h, fmt, unitOf, note, viewNote, clear, age, keyed } from '../format.js';
+import { h, fmt, unitOf, note, showViewState, clear, age, keyed } from '../format.js';
 
 const ALL = ['series', 'last', 'min', 'max', 'mean', 'score', 'lastSeen'];
 const HEAD = { series: 'Series', last: 'Last', min: 'Min', max: 'Max', mean: 'Mean', score: 'Anomaly score', lastSeen: 'Last seen' };
@@ -53,9 +53,7 @@ export default {
     const ticker = cols.includes('lastSeen') || lastSeenOp ? setInterval(render, 1000) : 0;
     return {
       update(view) {
-        const [text, lvl] = viewNote(view);
-        msg.set(text, lvl);
-        el.classList.toggle('is-stale', !!view.stale);
+        showViewState(el, msg, view);
         last = view;
         render();
       },

@@ -7,7 +7,7 @@
 // Options: {unit, decimals, band: true, markAnomalies: true, stack: false, anomalyScore: 0.5}.
 
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { h, fmt, unitOf, figureLabel, PALETTE, note, viewNote, clear } from '../format.js';
+import { h, fmt, unitOf, figureLabel, PALETTE, note, showViewState, clear } from '../format.js';
 
 const STYLE_HREF = '/vendor/uplot/uPlot.min.css';
 
@@ -151,9 +151,7 @@ export default {
       update(view) {
         updates++;
         last = view;
-        const [text, lvl] = viewNote(view);
-        msg.set(text, lvl);
-        el.classList.toggle('is-stale', !!view.stale);
+        showViewState(el, msg, view);
         if (!view.series.length) return;
         const { xs, idx, ys } = align(view);
         marks = { anomalies: [], partial: [] };

@@ -176,16 +176,7 @@ public final class Derive {
   public static Double[] movingAverage(Double[] v, int n) {
     Double[] out = new Double[v.length];
     for (int i = 0; i < v.length; i++) {
-      double sum = 0;
-      int k = 0;
-      for (int j = Math.max(0, i - n + 1); j <= i; j++) {
-        Double x = num(v[j]);
-        if (x != null) {
-          sum += x;
-          k++;
-        }
-      }
-      out[i] = k == 0 ? null : sum / k;
+      out[i] = mean(v, Math.max(0, i - n + 1), i);
     }
     return out;
   }
@@ -202,18 +193,23 @@ public final class Derive {
       while (from > 0 && starts[from - 1] >= lo) {
         from--;
       }
-      double sum = 0;
-      int k = 0;
-      for (int j = from; j <= i; j++) {
-        Double x = num(v[j]);
-        if (x != null) {
-          sum += x;
-          k++;
-        }
-      }
-      out[i] = k == 0 ? null : sum / k;
+      out[i] = mean(v, from, i);
     }
     return out;
+  }
+
+  /** Mean of the non-null v[from..to]; null when all are null. */
+  private static Double mean(Double[] v, int from, int to) {
+    double sum = 0;
+    int k = 0;
+    for (int j = from; j <= to; j++) {
+      Double x = num(v[j]);
+      if (x != null) {
+        sum += x;
+        k++;
+      }
+    }
+    return k == 0 ? null : sum / k;
   }
 
   /** For each i: ends[j] of the greatest j <= i that was seen, or null. */
