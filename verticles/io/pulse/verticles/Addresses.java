@@ -148,6 +148,23 @@ public final class Addresses {
    */
   public static final String SCORE_API = "pulse.score.api";
 
+  // ---- cluster mode (kafka.bootstrap) ----
+
+  /**
+   * Output-topic reader -> combiner: a {@link ShardOutput} of a partition another instance owns (its
+   * series' rollups already scored there); combined here for this instance's subscribers, not stored.
+   */
+  public static final String CLUSTER_OUTPUT = "pulse.cluster.output";
+
+  /**
+   * Cluster verticle -> combiner: replies (0) once every flush sent before it is combined and every
+   * final rollup that made is stored; the partitions' offsets up to those flushes may be committed.
+   */
+  public static final String CLUSTER_BARRIER = "pulse.cluster.barrier";
+
+  /** Output-topic reader -> live verticle: an alert transition raised on another instance (JsonObject as on ALERTS). */
+  public static final String REMOTE_ALERTS = "pulse.cluster.alerts";
+
   /** Registers the local codecs of every message type above as their defaults. */
   public static void registerCodecs(Vertx vertx) {
     register(vertx, ShardBatch.class);

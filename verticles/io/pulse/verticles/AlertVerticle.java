@@ -125,7 +125,13 @@ public final class AlertVerticle extends VerticleBase {
       return; // a stop closes every open window early: their partial figures must not raise or clear alerts
     }
     long now = ctx.clock.millis();
+    ClusterLink cluster = ctx.cluster;
     for (Rollup r : batch.rollups()) {
+      // cluster mode: a series' alerts are raised by the owner of its partition, a total's or
+      // group-by's by the owner of its stream's home partition: once in the cluster
+      if (cluster != null && (r.view().allDims() ? batch.remote() : !cluster.ownsHome(r.view().stream()))) {
+        continue;
+      }
       List<Transition> ts = engine.onRollup(r, now); // running ones: early firing only (Rule.firesEarly)
       if (!ts.isEmpty()) {
         emit(ts);
@@ -193,7 +199,12 @@ public final class AlertVerticle extends VerticleBase {
   /** Publishes transitions and queues them for the store. */
   private void emit(List<Transition> ts) {
     for (Transition t : ts) {
-      vertx.eventBus().publish(Addresses.ALERTS, t.toJson());
+      JsonObject json = t.toJson();
+      vertx.eventBus().publish(Addresses.ALERTS, json);
+      if (ctx.cluster != null) { // the other instances' subscribers see it too
+        ctx.cluster.export(new JsonObject().put("kind", "alert").put("transition", json))
+            .onFailure(e -> LOG.warn("kafka: an alert transition did not reach the output topic: {}", e.toString()));
+      }
       transitions.get(t.state().wire()).increment();
       if (store != null) {
         unstored.add(t);

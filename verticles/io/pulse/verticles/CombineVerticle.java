@@ -34,7 +34,9 @@ public final class CombineVerticle extends VerticleBase {
 
   public CombineVerticle(PulseContext ctx) {
     this.ctx = ctx;
-    this.combiner = new PartialCombiner(ctx.shards, ctx.aggregationGuard);
+    // in cluster mode the combiner adds up the shares of every partition of the events topic
+    this.combiner = new PartialCombiner(ctx.cluster != null ? ctx.cluster.partitioning.partitions() : ctx.shards,
+        ctx.aggregationGuard);
     PulseConfig.Detect d = ctx.config.detect();
     this.scorer = d.enabled() ? new RollupScorer(this::watch, d.alertLevel(), d.maxDetectors()) : null;
   }
@@ -66,13 +68,26 @@ public final class CombineVerticle extends VerticleBase {
 
   private Future<?> consume() {
     MessageConsumer<ShardOutput> outputs = vertx.eventBus().consumer(Addresses.SHARD_OUTPUT, m -> {
-      List<Rollup> out = new ArrayList<>();
-      try {
-        combiner.accept(m.body(), out::add, ctx.clock.millis()); // failing groups are dropped inside
-      } catch (RuntimeException e) {
-        org.slf4j.LoggerFactory.getLogger(CombineVerticle.class).error("combining a shard's output failed", e);
+      ShardOutput o = m.body();
+      if (ctx.cluster != null) {
+        // a partition this instance owns: its series are scored here, once, and every other instance
+        // gets them scored through the output topic
+        o = new ShardOutput(o.shard(), score(o.rollups()), o.partials(), o.closedBefore());
+        ctx.cluster.export(o).onFailure(e -> LOG.warn("kafka: a flush of partition {} did not reach the output "
+            + "topic ({}); other instances miss it", m.body().shard(), e.toString()));
       }
-      publish(out); // what was combined before it still goes out
+      combine(o, ctx.cluster != null, false);
+    });
+    MessageConsumer<ShardOutput> remote = vertx.eventBus().consumer(Addresses.CLUSTER_OUTPUT,
+        m -> combine(m.body(), true, true));
+    MessageConsumer<Object> barrier = vertx.eventBus().consumer(Addresses.CLUSTER_BARRIER, m -> {
+      // every flush sent before this is combined and its finals published to the store verticle
+      // (which takes them before this request, in order); its reply says they are in the database
+      if (!ctx.storageEnabled()) {
+        m.reply(0);
+        return;
+      }
+      vertx.eventBus().request(Addresses.STORE_SYNC, "sync").onComplete(ar -> m.reply(ar.succeeded() ? 0 : 1));
     });
     MessageConsumer<Object> closeAll = vertx.eventBus().consumer(Addresses.COMBINE_CLOSE_ALL, m -> {
       List<Rollup> out = new ArrayList<>();
@@ -103,9 +118,12 @@ public final class CombineVerticle extends VerticleBase {
         .description("Series windows that could not be merged into a total or group-by, and combined group "
             + "windows dropped").register(ctx.registry);
     // the shards' watchdog runs here, off their event loops
-    watchdog = vertx.setPeriodic(Math.max(250, ctx.config.live().flushMs()), t -> guard.check(ctx.clock.millis()));
+    // (cluster mode has no local shards: a partition's time moves only with its records and ticks)
+    if (ctx.cluster == null) {
+      watchdog = vertx.setPeriodic(Math.max(250, ctx.config.live().flushMs()), t -> guard.check(ctx.clock.millis()));
+    }
     if (scorer == null) {
-      return Future.all(outputs.completion(), closeAll.completion());
+      return Future.all(List.of(outputs.completion(), remote.completion(), barrier.completion(), closeAll.completion()));
     }
     io.micrometer.core.instrument.Gauge.builder("pulse.detect.detectors", scorer, RollupScorer::size)
         .description("Anomaly detectors held (one per watched figure of a series of a view)").register(ctx.registry);
@@ -132,7 +150,8 @@ public final class CombineVerticle extends VerticleBase {
       // a slice a second: each detector saved at most every detect.saveEvery, never a long pause here
       saver = vertx.setPeriodic(1000, t -> save(ctx.config.detect().saveEveryMs(), SAVE_SLICE, false));
     }
-    return Future.all(List.of(outputs.completion(), closeAll.completion(), status.completion(),
+    return Future.all(List.of(outputs.completion(), remote.completion(), barrier.completion(), closeAll.completion(),
+        status.completion(),
         feedback.completion(), forget.completion()));
   }
 
@@ -165,16 +184,52 @@ public final class CombineVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
-  private void publish(List<Rollup> out) {
-    if (!out.isEmpty()) {
-      if (scorer != null) {
-        try {
-          out = scorer.score(out);
-        } catch (RuntimeException e) {
-          LOG.error("scoring rollups failed; they go out unscored", e);
-        }
+  /**
+   * One shard's (or partition's) output combined and published.
+   *
+   * @param seriesScored its series' rollups are scored already (cluster mode): only the combined ones are scored here
+   * @param remote its partition is another instance's (cluster mode): its series are neither stored nor alerted on here
+   */
+  private void combine(ShardOutput o, boolean seriesScored, boolean remote) {
+    List<Rollup> out = new ArrayList<>();
+    try {
+      combiner.accept(o, out::add, ctx.clock.millis()); // failing groups are dropped inside
+    } catch (RuntimeException e) {
+      LOG.error("combining a shard's output failed", e);
+    }
+    // what was combined before a failure still goes out
+    if (!seriesScored) {
+      publish(score(out), remote);
+      return;
+    }
+    int series = Math.min(o.rollups().size(), out.size()); // they come first, as the shard made them
+    List<Rollup> combined = out.subList(series, out.size());
+    if (!combined.isEmpty()) {
+      List<Rollup> scored = score(new ArrayList<>(combined));
+      out = new ArrayList<>(out.subList(0, series));
+      out.addAll(scored);
+    }
+    publish(out, remote);
+  }
+
+  private List<Rollup> score(List<Rollup> out) {
+    if (scorer != null && !out.isEmpty()) {
+      try {
+        return scorer.score(out);
+      } catch (RuntimeException e) {
+        LOG.error("scoring rollups failed; they go out unscored", e);
       }
-      vertx.eventBus().publish(Addresses.ROLLUPS, new RollupBatch(out));
+    }
+    return out;
+  }
+
+  private void publish(List<Rollup> out) {
+    publish(score(out), false);
+  }
+
+  private void publish(List<Rollup> out, boolean remote) {
+    if (!out.isEmpty()) {
+      vertx.eventBus().publish(Addresses.ROLLUPS, new RollupBatch(out, remote));
     }
   }
 

@@ -118,6 +118,11 @@ final class IngestApi implements QuarantineApi.Requeue {
     if (!caller.grants().allowsAll(io.pulse.core.Scope.INGEST)) { // a narrowed ingest scope (ingest:checkout*)
       job.onlyStreams(name -> caller.grants().allows(io.pulse.core.Scope.INGEST, name));
     }
+    if (ctx.cluster != null) {
+      List<io.pulse.event.Event> valid = new java.util.ArrayList<>();
+      job.forwardTo(valid::addAll);
+      rc.put("forwarded", valid);
+    }
     ingestSlices(rc, job);
   }
 
@@ -160,8 +165,29 @@ final class IngestApi implements QuarantineApi.Requeue {
       vertx.setTimer(1, t -> ingestSlices(rc, job));
       return;
     }
-    left();
     Ingestor.Outcome out = job.outcome();
+    List<io.pulse.event.Event> forwarded = rc.get("forwarded");
+    if (forwarded != null && !forwarded.isEmpty()) {
+      // cluster mode: acknowledged only once the broker has every event (acks=all); the instance that
+      // owns each partition aggregates and stores them
+      ctx.cluster.produce(forwarded, job.now()).onComplete(ar -> {
+        left();
+        if (ar.failed()) {
+          rc.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+          error(rc, 503, "the event log (Kafka) did not take the events (" + ar.cause().getMessage()
+              + "); none of them is acknowledged: retry (events of this body that did reach it may be counted twice)");
+          return;
+        }
+        answer(rc, out);
+      });
+      return;
+    }
+    left();
+    answer(rc, out);
+  }
+
+  /** The 202 of a body taken in. */
+  private void answer(RoutingContext rc, Ingestor.Outcome out) {
     JsonArray errors = new JsonArray();
     List<Rejection> rej = out.rejections();
     rej.sort(Comparator.comparingInt(Rejection::index));
@@ -236,6 +262,12 @@ final class IngestApi implements QuarantineApi.Requeue {
     Object p = parseOne(tenant, payload, stream, now);
     if (p instanceof String) {
       return (String) p;
+    }
+    if (ctx.cluster != null) { // the owner of its partition takes it, as any event of the cluster
+      ParseResult parsed = (ParseResult) p;
+      ctx.cluster.produce(parsed.events(), now).onFailure(e -> org.slf4j.LoggerFactory.getLogger(IngestApi.class)
+          .warn("kafka: a requeued event did not reach the events topic: {}", e.toString()));
+      return null;
     }
     Ingestor.Outcome out = ingestor.ingest((ParseResult) p, tenant, now, "requeue");
     sender.dispatch(vertx.eventBus(), out.batches());

@@ -48,9 +48,11 @@ public final class LiveVerticle extends VerticleBase {
     });
     MessageConsumer<io.vertx.core.json.JsonObject> alerts = vertx.eventBus().consumer(Addresses.ALERTS,
         m -> onAlert(m.body()));
+    MessageConsumer<io.vertx.core.json.JsonObject> remoteAlerts = vertx.eventBus().consumer(Addresses.REMOTE_ALERTS,
+        m -> onAlert(m.body()));
     timer = vertx.setPeriodic(1000, t -> retire());
-    return Future.all(rollups.completion(), subs.completion(), release.completion(), shutdown.completion(),
-        alerts.completion());
+    return Future.all(List.of(rollups.completion(), subs.completion(), release.completion(), shutdown.completion(),
+        alerts.completion(), remoteAlerts.completion()));
   }
 
   private void onRollups(RollupBatch batch) {

@@ -45,6 +45,8 @@ public final class Pulse {
   /** The HTTP instances: a stop waits until none is taking in a body. */
   private final List<HttpVerticle> https;
   private final AtomicBoolean stopped = new AtomicBoolean();
+  /** Cluster mode: this instance's part of the cluster; null on a single node. */
+  private ClusterVerticle clusterPart;
 
   /** How long a stop waits for the last final rollups to reach the database. */
   private static final long STORE_FLUSH_MS = 10_000;
@@ -151,9 +153,24 @@ public final class Pulse {
       int shards, int httpInstances, Database db, io.pulse.auth.AuthKeys keys) {
     PulseContext ctx = new PulseContext(config, clock, registry, shards, db);
     Future<Void> authStarted = authenticate(vertx, ctx, keys);
+    boolean cluster = config.kafka().cluster();
     List<Future<String>> shardDeployments = new ArrayList<>();
-    for (int i = 0; i < shards; i++) {
-      shardDeployments.add(vertx.deployVerticle(new AggregateVerticle(ctx, i)));
+    ClusterVerticle[] clusterPart = new ClusterVerticle[1];
+    if (cluster) {
+      // no local shards: the events go to Kafka, and this instance aggregates the partitions it owns
+      shardDeployments.add(ClusterLink.open(vertx, config, ctx.bootId + "-" + Long.toString(
+          new java.security.SecureRandom().nextLong() & Long.MAX_VALUE, 36), new io.pulse.cluster.OutputCodec(ctx.codec))
+          .map(link -> {
+            ctx.cluster = link;
+            LOG.info("cluster mode: Kafka at {}; events topic {} ({} partitions), output topic {}, consumer group {}",
+                config.kafka().bootstrap(), link.config.eventsTopic(), link.config.partitions(),
+                link.config.outputTopic(), link.config.group());
+            return "cluster";
+          }));
+    } else {
+      for (int i = 0; i < shards; i++) {
+        shardDeployments.add(vertx.deployVerticle(new AggregateVerticle(ctx, i)));
+      }
     }
     List<HttpVerticle> https = new ArrayList<>();
     return authStarted.compose(a -> Future.all(shardDeployments))
@@ -166,6 +183,13 @@ public final class Pulse {
         .compose(v -> db != null && config.notifications().enabled() ? vertx.deployVerticle(new NotifyVerticle(ctx))
             : Future.succeededFuture((String) null))
         .compose(v -> vertx.deployVerticle(new ScoringVerticle(ctx)))
+        .compose(v -> {
+          if (!cluster) {
+            return Future.succeededFuture((String) null);
+          }
+          clusterPart[0] = new ClusterVerticle(ctx);
+          return vertx.deployVerticle(clusterPart[0]);
+        })
         // the revocation list is loaded before any HTTP instance lets a request in
         .compose(v -> vertx.deployVerticle(new TokensVerticle(ctx)))
         .compose(v -> TlsServer.prepare(vertx, config.tls()))
@@ -212,7 +236,9 @@ public final class Pulse {
                   .onFailure(e -> LOG.warn("catalog sweep failed", e));
             }
           });
-          return new Pulse(vertx, ctx, https.get(0).port(), demo, https);
+          Pulse p = new Pulse(vertx, ctx, https.get(0).port(), demo, https);
+          p.clusterPart = clusterPart[0];
+          return p;
         });
   }
 
@@ -259,6 +285,10 @@ public final class Pulse {
     return events -> {
       if (ctx.draining.get() || events.isEmpty() || ctx.store.get().full() || ctx.overloaded()) {
         return; // the demo's events are not worth a full write queue or an overloaded shard
+      }
+      if (ctx.cluster != null) {
+        ctx.cluster.produce(events, ctx.clock.millis());
+        return;
       }
       Ingestor.Outcome out = ctx.ingestor.ingest(events, ctx.clock.millis(), "demo");
       sender.dispatch(vertx.eventBus(), out.batches());
@@ -354,10 +384,15 @@ public final class Pulse {
               LOG.warn("stopping: request bodies still being taken in after 5 s; closing the windows anyway");
               return Future.succeededFuture();
             }))
-        .compose(v -> shardsCaughtUp(vertx, ctx, System.nanoTime() + 5_000_000_000L))
+        .compose(v -> clusterPart == null ? shardsCaughtUp(vertx, ctx, System.nanoTime() + 5_000_000_000L)
+            // cluster mode: windows are not closed early; what is stored is committed, the next owner replays the rest
+            : clusterPart.quiesce().compose(x -> ctx.cluster.close()).recover(e -> {
+              LOG.warn("stopping: leaving the cluster did not finish cleanly ({})", e.toString());
+              return Future.succeededFuture();
+            }))
         .compose(v -> {
       List<Future<Object>> closes = new ArrayList<>();
-      for (int i = 0; i < ctx.shards; i++) {
+      for (int i = 0; clusterPart == null && i < ctx.shards; i++) {
         closes.add(vertx.eventBus().request(Addresses.shardCloseAll(i), "close").map(m -> m.body()));
       }
       return Future.all(closes);

@@ -88,6 +88,8 @@ public final class PulseContext {
   final io.pulse.core.Health health = new io.pulse.core.Health();
   /** Failing series windows and stalled shards: counted, logged, told to {@link #health}. */
   final io.pulse.agg.AggregationGuard aggregationGuard;
+  /** Cluster mode: the link to the other instances through Kafka; null on a single node. Set once at start. */
+  volatile ClusterLink cluster;
 
   /**
    * Who each HTTP request is from: the JWT authenticator with {@code auth.enabled}, else everyone is

@@ -109,9 +109,15 @@ public final class StoreVerticle extends VerticleBase {
   // ---- intake ----
 
   private void onRollups(RollupBatch batch) {
+    if (batch.remote()) {
+      return; // cluster mode: another instance's partition, stored by its owner
+    }
+    boolean cluster = ctx.cluster != null;
     List<Rollup> finals = new ArrayList<>();
     for (Rollup r : batch.rollups()) {
-      if (r.fin() && r.window() != null && stored(r.view())) {
+      // cluster mode: series rows only; a total or group-by combined here may lack a share that was on
+      // its way when this instance started, and history rebuilds them exactly from the series rows
+      if (r.fin() && r.window() != null && (cluster ? r.view().allDims() : stored(r.view()))) {
         finals.add(r);
       }
     }

@@ -56,6 +56,16 @@ public final class ViewRegistry {
     this.quota = quota;
   }
 
+  /** The view of a spec ({@link View#spec}) if this registry holds it; a stream's permanent views are made on asking. */
+  public View bySpec(StreamId stream, String spec) {
+    View v = bySpec.get(spec);
+    if (v == null && byStream.get(stream) == null) {
+      views(stream);
+      v = bySpec.get(spec);
+    }
+    return v;
+  }
+
   /** The views an event of this stream feeds; creates the stream's permanent views on first sight. */
   public View[] views(StreamId stream) {
     View[] v = byStream.get(stream);

@@ -85,6 +85,13 @@ public final class PulseConfig {
     m.put("PULSE_AUTH_HS256_SECRET", "auth.hs256Secret");
     m.put("PULSE_AUTH_REQUIRE_JTI", "auth.requireJti");
     m.put("PULSE_AUTH_REQUIRE_EXP", "auth.requireExp");
+    m.put("PULSE_KAFKA_BOOTSTRAP", "kafka.bootstrap");
+    m.put("PULSE_KAFKA_EVENTS_TOPIC", "kafka.eventsTopic");
+    m.put("PULSE_KAFKA_OUTPUT_TOPIC", "kafka.outputTopic");
+    m.put("PULSE_KAFKA_GROUP", "kafka.group");
+    m.put("PULSE_KAFKA_PARTITIONS", "kafka.partitions");
+    m.put("PULSE_KAFKA_SOURCE_TOPICS", "kafka.sourceTopics");
+    m.put("PULSE_KAFKA_SOURCE_TENANT", "kafka.sourceTenant");
     ENV = Collections.unmodifiableMap(m);
   }
 
@@ -399,6 +406,7 @@ public final class PulseConfig {
   private final Tls tls;
   private final List<String> allowedOrigins;
   private final Displays displays;
+  private final Kafka kafka;
 
   private PulseConfig(JsonObject json, Map<String, String> sources) {
     this.json = json;
@@ -458,6 +466,7 @@ public final class PulseConfig {
     this.tls = readTls(r);
     this.allowedOrigins = readOrigins(r);
     this.auth = readAuth(r, demo);
+    this.kafka = readKafka(r, json);
     this.displays = readDisplays(r);
   }
 
@@ -618,6 +627,69 @@ public final class PulseConfig {
 
   /** The window of the demo's payments stream, unless {@code streams.payments} sets one. */
   public static final long DEMO_PAYMENTS_WINDOW_MS = 10_000;
+
+  /**
+   * Kafka ({@code kafka.*}). With {@code bootstrap} set Pulse runs in cluster mode (README "Scale-out"):
+   * HTTP ingest produces to {@code eventsTopic}, the instances of consumer group {@code group}
+   * aggregate the partitions they own, and everything every instance must see travels on
+   * {@code outputTopic}. {@code sourceTopics} carry JSON or NDJSON events written by other systems,
+   * for tenant {@code sourceTenant}. {@code client} holds Kafka client properties passed as they are
+   * (security, SASL), also from {@code PULSE_KAFKA_CLIENT_<NAME>} variables.
+   */
+  public record Kafka(String bootstrap, String eventsTopic, String outputTopic, String group, int partitions,
+      List<String> sourceTopics, String sourceTenant, Map<String, String> client) {
+
+    /** Whether Pulse runs as one instance of a cluster on Kafka. */
+    public boolean cluster() {
+      return !bootstrap.isEmpty();
+    }
+  }
+
+  /** Client properties Pulse sets itself: one given in {@code kafka.client} would break its guarantees. */
+  private static final java.util.Set<String> KAFKA_OWN = java.util.Set.of("bootstrap.servers", "key.serializer",
+      "value.serializer", "key.deserializer", "value.deserializer", "enable.idempotence", "acks", "group.id",
+      "enable.auto.commit", "isolation.level", "auto.offset.reset");
+
+  private static Kafka readKafka(Reader r, JsonObject json) {
+    Object b = r.raw("kafka.bootstrap");
+    String bootstrap = b instanceof String s ? s.trim() : "";
+    if (!(b instanceof String)) {
+      throw r.bad("kafka.bootstrap", "must be host:port[,host:port...] or \"\" (single node)");
+    }
+    String events = r.string("kafka.eventsTopic");
+    String output = r.string("kafka.outputTopic");
+    for (String[] t : new String[][] {{"kafka.eventsTopic", events}, {"kafka.outputTopic", output}}) {
+      if (!t[1].matches("[A-Za-z0-9._-]{1,249}")) {
+        throw r.bad(t[0], "\"" + t[1] + "\" is not a Kafka topic name ([A-Za-z0-9._-], at most 249)");
+      }
+    }
+    if (events.equals(output)) {
+      throw r.bad("kafka.outputTopic", "must differ from kafka.eventsTopic");
+    }
+    List<String> sources = r.stringList("kafka.sourceTopics", "topic names");
+    for (String t : sources) {
+      if (!t.matches("[A-Za-z0-9._-]{1,249}") || t.equals(events) || t.equals(output)) {
+        throw r.bad("kafka.sourceTopics", "\"" + t + "\" is not a Kafka topic name, or is one of Pulse's own topics");
+      }
+    }
+    String tenant = r.string("kafka.sourceTenant");
+    if (!io.pulse.core.StreamId.validName(tenant)) {
+      throw r.bad("kafka.sourceTenant", "\"" + tenant + "\" is not a tenant name (" + io.pulse.core.StreamId.NAME_RULE + ")");
+    }
+    Map<String, String> client = new java.util.TreeMap<>();
+    Object c = r.raw("kafka.client");
+    if (!(c instanceof JsonObject co)) {
+      throw r.bad("kafka.client", "must be an object of Kafka client properties");
+    }
+    for (Map.Entry<String, Object> e : co) {
+      if (KAFKA_OWN.contains(e.getKey())) {
+        throw r.bad("kafka.client." + e.getKey(), "is set by Pulse itself (its delivery guarantees depend on it)");
+      }
+      client.put(e.getKey(), String.valueOf(e.getValue()));
+    }
+    return new Kafka(bootstrap, events, output, r.string("kafka.group"), r.intIn("kafka.partitions", 1, 10_000),
+        List.copyOf(sources), tenant, java.util.Collections.unmodifiableMap(client));
+  }
 
   /** The streams the demo scores when no stream is named: its payments (the payment-anomaly case). */
   public static final List<String> DEMO_SCORED = List.of("payments");
@@ -826,6 +898,9 @@ public final class PulseConfig {
     return new PulseConfig(base, Map.of());
   }
 
+  /** Environment variables with this prefix are Kafka client properties ({@code kafka.client}). */
+  public static final String KAFKA_CLIENT_ENV = "PULSE_KAFKA_CLIENT_";
+
   /** The full start-up load: defaults, PULSE_CONFIG file, environment, system properties. */
   public static PulseConfig load(Map<String, String> env, Map<Object, Object> sysProps) {
     JsonObject base = defaults();
@@ -839,6 +914,13 @@ public final class PulseConfig {
       if (v != null) {
         setPath(base, e.getValue(), v, e.getKey());
         sources.put(e.getValue(), e.getKey());
+      }
+    }
+    for (Map.Entry<String, String> e : env.entrySet()) { // PULSE_KAFKA_CLIENT_SASL_MECHANISM -> sasl.mechanism
+      if (e.getKey().startsWith(KAFKA_CLIENT_ENV) && e.getKey().length() > KAFKA_CLIENT_ENV.length()) {
+        String prop = e.getKey().substring(KAFKA_CLIENT_ENV.length()).toLowerCase(java.util.Locale.ROOT).replace('_', '.');
+        base.getJsonObject("kafka").getJsonObject("client").put(prop, e.getValue());
+        sources.put("kafka.client." + prop, e.getKey());
       }
     }
     for (Map.Entry<Object, Object> e : sysProps.entrySet()) {
@@ -947,8 +1029,8 @@ public final class PulseConfig {
     void checkKnown(JsonObject known, JsonObject given, String prefix) {
       for (Map.Entry<String, Object> e : given) {
         String key = prefix + e.getKey();
-        if (key.equals("streams")) {
-          continue; // stream names are the user's
+        if (key.equals("streams") || key.equals("kafka.client")) {
+          continue; // stream names are the user's, and Kafka's client properties are Kafka's
         }
         if (!known.containsKey(e.getKey())) {
           throw bad(key, "is not a setting Pulse knows (see conf/pulse.json for the settings)");
@@ -1173,6 +1255,11 @@ public final class PulseConfig {
   /** Per-connection and edge limits: connections, timeouts, buffered bodies, WebSocket bounds. */
   public Edge edge() {
     return edge;
+  }
+
+  /** Kafka: cluster mode when {@code kafka.bootstrap} is set, and the topics other systems send events to. */
+  public Kafka kafka() {
+    return kafka;
   }
 
   /** Event scoring: which streams, how often and on how much their models are trained. */

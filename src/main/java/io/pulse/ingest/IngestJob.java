@@ -46,6 +46,8 @@ public final class IngestJob {
   private String overflowNote;
   /** The streams the caller may send events to; null for any. */
   private java.util.function.Predicate<String> mayWrite;
+  /** Cluster mode: valid events go here, to be produced to Kafka, instead of being routed to shards. */
+  private java.util.function.Consumer<List<io.pulse.event.Event>> forward;
 
   /** A job with the default slices, for a body sent by a caller of {@code tenant}. */
   public IngestJob(EventParser parser, Ingestor ingestor, byte[] body, BodyFormat format, String tenant,
@@ -77,6 +79,15 @@ public final class IngestJob {
   }
 
   /**
+   * Hands valid events to {@code to} (cluster mode: they go to Kafka, and the instance that owns
+   * their partition routes them) instead of routing them here. Before the first {@link #step()}.
+   */
+  public IngestJob forwardTo(java.util.function.Consumer<List<io.pulse.event.Event>> to) {
+    this.forward = to;
+    return this;
+  }
+
+  /**
    * Does the next slice of work.
    *
    * @return the shard batches routed by this step, to send to the shards now (empty while parsing)
@@ -104,6 +115,25 @@ public final class IngestJob {
       return NONE;
     }
     int to = (int) Math.min(good, (long) routed + budget);
+    if (forward != null) {
+      List<io.pulse.event.Event> kept = new ArrayList<>(to - routed);
+      for (int i = routed; i < to; i++) {
+        io.pulse.event.Event e = parsed.events().get(i);
+        if (mayWrite != null && !mayWrite.test(e.stream().name())) {
+          Rejection r = new Rejection(parsed.indices()[i], "this token may not send events to stream "
+              + e.stream().name() + " (its ingest scope names other streams)", e.stream().name(),
+              io.pulse.event.EventJson.encode(e));
+          ingestor.reject(r, tenant, now, source);
+          rejections.add(r);
+        } else {
+          kept.add(e);
+        }
+      }
+      routed = to;
+      accepted += kept.size();
+      forward.accept(kept);
+      return NONE;
+    }
     Ingestor.Outcome o = mayWrite == null ? ingestor.route(parsed, routed, to, now, source)
         : ingestor.route(parsed, routed, to, now, source, mayWrite);
     routed = to;
@@ -121,6 +151,11 @@ public final class IngestJob {
    */
   public boolean routing() {
     return parsed != null;
+  }
+
+  /** When the body arrived: processing time of its events. */
+  public long now() {
+    return now;
   }
 
   /** Whether every event of the body is parsed and quarantined or routed. */

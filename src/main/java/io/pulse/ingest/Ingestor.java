@@ -247,7 +247,8 @@ public final class Ingestor {
     }
   }
 
-  private void reject(Rejection r, String tenant, long now, String source) {
+  /** Quarantines one refused event (counted under its stream), as routing does with its own refusals. */
+  public void reject(Rejection r, String tenant, long now, String source) {
     quarantine.add(now, tenant, r.stream(), source, r.error(), r.payload());
     StreamCatalog.StreamInfo info = r.stream() == null || !StreamId.validName(r.stream()) ? null
         : catalog.get(StreamId.of(tenant, r.stream()));

@@ -1,0 +1,169 @@
+package io.pulse.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pulse.testing.Await;
+import io.pulse.testing.LiveClient;
+import io.pulse.testing.PgFixture;
+import io.pulse.testing.TestPulse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Cluster mode on a real KRaft broker in this JVM and the real PostgreSQL: HTTP ingest on every
+ * instance goes through Kafka, the instances of one consumer group aggregate the partitions they
+ * own, and stored history equals the acknowledged events exactly through an instance joining, one
+ * leaving and one crashing.
+ */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class ClusterTest {
+
+  private static final int SERIES = 40;
+  private static KafkaClusterTestKit kafka;
+  private static PgFixture.Db db;
+
+  @BeforeAll
+  static void broker() throws Exception {
+    kafka = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1)
+        .setNumControllerNodes(1).build())
+        .setConfigProp("offsets.topic.replication.factor", "1").setConfigProp("offsets.topic.num.partitions", "1")
+        .setConfigProp("transaction.state.log.replication.factor", "1")
+        .setConfigProp("transaction.state.log.min.isr", "1")
+        .setConfigProp("group.initial.rebalance.delay.ms", "0").build();
+    kafka.format();
+    kafka.startup();
+    kafka.waitForReadyBrokers();
+    db = PgFixture.freshDatabase();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  private static JsonObject conf(String group) {
+    return new JsonObject()
+        .put("kafka", new JsonObject().put("bootstrap", kafka.bootstrapServers()).put("partitions", 6)
+            .put("eventsTopic", group + ".events").put("outputTopic", group + ".output").put("group", group)
+            // a crashed instance's partitions move after 6 s, not the default 45
+            .put("client", new JsonObject().put("session.timeout.ms", "6000").put("heartbeat.interval.ms", "500")))
+        .put("aggregation", new JsonObject().put("allowedLatenessMs", 300))
+        .put("live", new JsonObject().put("flushMs", 50))
+        .put("streams", new JsonObject().put("cl", new JsonObject().put("groupBy", new JsonArray().add(
+            new JsonArray().add("k")))));
+  }
+
+  /** {@code n} events of stream cl spread over the series k=s00..s39, each with amount 1. */
+  private static String body(int n, int seed) {
+    StringBuilder sb = new StringBuilder();
+    long now = System.currentTimeMillis();
+    for (int i = 0; i < n; i++) {
+      sb.append("{\"stream\":\"cl\",\"ts\":").append(now).append(",\"dims\":{\"k\":\"s")
+          .append(String.format("%02d", (seed + i) % SERIES)).append("\"},\"values\":{\"amount\":1}}\n");
+    }
+    return sb.toString();
+  }
+
+  private static long stored() {
+    return db.queryLong("select coalesce(sum(r.count), 0) from series s join rollup_1s r on r.series_id = s.id "
+        + "where s.stream = 'cl' and s.kind = 'series'");
+  }
+
+  /** Posts a body; returns the events acknowledged (202), 0 when refused. */
+  private static int post(TestPulse p, int n, int seed) {
+    TestPulse.Response r = p.post("/api/v1/events", "application/x-ndjson", body(n, seed));
+    if (r.status() != 202) {
+      return 0;
+    }
+    assertEquals(n, r.json().getInteger("accepted"), r.body());
+    return n;
+  }
+
+  /** The series keys in final rollups of the k group-by that a subscriber saw. */
+  private static Set<String> seriesSeen(LiveClient c) {
+    c.collect(50); // what arrived since the last look
+    Set<String> keys = new TreeSet<>();
+    for (LiveClient.Msg m : c.seen()) {
+      JsonObject j = m.json();
+      if ("rollup".equals(m.type()) && "k".equals(j.getString("sub")) && Boolean.TRUE.equals(j.getBoolean("final"))) {
+        JsonObject series = j.getJsonObject("series");
+        if (series != null && series.getString("k") != null) {
+          keys.add(series.getString("k"));
+        }
+      }
+    }
+    return keys;
+  }
+
+  @Test
+  void storedHistoryEqualsAcknowledgedEventsThroughJoinLeaveAndCrash() throws Exception {
+    long acked = 0;
+    TestPulse a = TestPulse.startWithStorage(db, conf("t1"));
+    TestPulse b = TestPulse.startWithStorage(db, conf("t1"));
+    TestPulse c = null;
+    List<LiveClient> clients = new ArrayList<>();
+    try {
+      LiveClient wa = LiveClient.websocket(a.port());
+      LiveClient wb = LiveClient.websocket(b.port());
+      clients.add(wa);
+      clients.add(wb);
+      for (LiveClient w : List.of(wa, wb)) {
+        w.send(new JsonObject().put("op", "subscribe").put("id", "k").put("stream", "cl")
+            .put("groupBy", new JsonArray().add("k")));
+        w.await(m -> "k".equals(m.json().getString("sub")) && "subscribed".equals(m.type()), 10_000);
+      }
+      for (int i = 0; i < 20; i++) {
+        acked += post(i % 2 == 0 ? a : b, 100, i);
+      }
+      // every series reaches the subscribers of both instances, whichever owns it
+      Await.until("both instances' subscribers see all " + SERIES + " series", () -> List.of(seriesSeen(wa).size(),
+          seriesSeen(wb).size()), s -> s.get(0) == SERIES && s.get(1) == SERIES, 30_000);
+
+      c = TestPulse.startWithStorage(db, conf("t1")); // joins: partitions move
+      for (int i = 0; i < 30; i++) {
+        acked += post(List.of(a, b, c).get(i % 3), 100, i);
+      }
+      b.close(); // leaves gracefully: its partitions go to a and c
+      b = null;
+      for (int i = 0; i < 20; i++) {
+        acked += post(i % 2 == 0 ? a : c, 100, i);
+      }
+      // a crash: c's Vert.x goes without the stop's drain (no last flush, no last commit)
+      c.pulse().vertx().close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      c = null;
+      for (int i = 0; i < 20; i++) {
+        acked += post(a, 100, i);
+      }
+      long want = acked;
+      Await.until("stored history equals the " + want + " acknowledged events", ClusterTest::stored,
+          n -> n == want, 90_000, 250);
+      // and stays so: replays after the crash do not add to it
+      Await.until("the surviving instance owns every partition", () -> a.get("/metrics").body(),
+          m -> m.contains("pulse_kafka_partitions_owned 6.0"), 30_000);
+    } finally {
+      for (LiveClient w : clients) {
+        w.close();
+      }
+      for (TestPulse p : new TestPulse[] {a, b, c}) {
+        if (p != null) {
+          p.close();
+        }
+      }
+    }
+    assertEquals(acked, stored(), "stored history after every instance stopped");
+  }
+}

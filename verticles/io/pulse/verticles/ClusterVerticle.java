@@ -1,0 +1,502 @@
+package io.pulse.verticles;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.pulse.agg.AggregationGuard;
+import io.pulse.agg.ShardAggregator;
+import io.pulse.agg.ShardOutput;
+import io.pulse.cluster.EventBatchCodec;
+import io.pulse.cluster.OutputCodec;
+import io.pulse.cluster.PartitionAggregator;
+import io.pulse.event.Event;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One instance's part of a cluster (cluster mode): aggregates the events-topic partitions the
+ * consumer group gives it, and reads the output topic for what the other instances aggregate.
+ *
+ * <p>Two threads of its own hold the Kafka consumers (a consumer is single-threaded, and its
+ * rebalance callbacks must run before a partition moves); everything else runs on this verticle's
+ * event loop. The group consumer hands each partition's records here in order, an assignment before
+ * its first record and a revocation after its last. Every {@code live.flushMs} each owned partition
+ * is flushed at its own time ({@link PartitionAggregator}); its output goes to the combiner, which
+ * scores it, sends it to the output topic and hands its finals to storage. About once a second a
+ * barrier through the combiner and the store waits until everything flushed so far is stored, then
+ * the offsets those flushes made safe are committed. A crash or a rebalance replays from there.
+ */
+public final class ClusterVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterVerticle.class);
+  /** How often offsets are committed (after a storage barrier). */
+  static final long COMMIT_MS = 1000;
+  /** A partition without a record for this long gets a tick, so its windows close on time. */
+  static final long TICK_MS = 250;
+  /** Records handed to the event loop and not yet aggregated past which the consumer pauses. */
+  private static final long MAX_QUEUED_RECORDS = 20_000;
+
+  private final PulseContext ctx;
+  private final ClusterLink link;
+  private final Map<Integer, Owned> partitions = new HashMap<>();
+  private final ConcurrentLinkedQueue<Map<TopicPartition, OffsetAndMetadata>> commits = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final AtomicLong queued = new AtomicLong();
+  private final AtomicLong lag = new AtomicLong();
+  private final AtomicLong outputLag = new AtomicLong();
+  private Thread groupThread;
+  private Thread outputThread;
+  private Context context;
+  private long flushTimer = -1;
+  private long commitTimer = -1;
+  private boolean barrierInFlight;
+  private Counter records;
+  private Counter malformed;
+  private Counter remoteDropped;
+
+  /** A partition this instance owns now. */
+  private static final class Owned {
+    final PartitionAggregator agg;
+    /** The commit the latest flush made safe (once stored), or null. */
+    PartitionAggregator.Commit flushed;
+    long lastRecordWall;
+
+    Owned(PartitionAggregator agg, long now) {
+      this.agg = agg;
+      this.lastRecordWall = now;
+    }
+  }
+
+  ClusterVerticle(PulseContext ctx) {
+    this.ctx = ctx;
+    this.link = ctx.cluster;
+  }
+
+  @Override
+  public Future<?> start() {
+    context = vertx.getOrCreateContext();
+    records = Counter.builder("pulse.kafka.records").tag("topic", link.config.eventsTopic())
+        .description("Records of the events topic aggregated by this instance").register(ctx.registry);
+    malformed = Counter.builder("pulse.kafka.quarantined").tag("topic", link.config.eventsTopic())
+        .description("Records that could not be read, quarantined with their topic, partition and offset")
+        .register(ctx.registry);
+    remoteDropped = Counter.builder("pulse.kafka.output.dropped")
+        .description("Shares of views read from the output topic that no subscriber of this instance holds")
+        .register(ctx.registry);
+    Gauge.builder("pulse.kafka.consumer.lag", lag, AtomicLong::get).tag("topic", link.config.eventsTopic())
+        .description("Records behind the end of the partitions this instance owns").register(ctx.registry);
+    Gauge.builder("pulse.kafka.consumer.lag", outputLag, AtomicLong::get).tag("topic", link.config.outputTopic())
+        .description("Records behind the end of the output topic").register(ctx.registry);
+    Gauge.builder("pulse.kafka.partitions.owned", partitions, Map::size)
+        .description("Events-topic partitions this instance aggregates").register(ctx.registry);
+    // a rule saved on any instance is evaluated by whichever owns its series: every instance learns of it
+    vertx.eventBus().<io.vertx.core.json.JsonObject>consumer(Addresses.RULES_CHANGED, m -> {
+      if (!m.body().getBoolean("remote", false)) {
+        link.export(new io.vertx.core.json.JsonObject().put("kind", "rule").put("change", m.body()))
+            .onFailure(e -> LOG.warn("kafka: a rule change did not reach the output topic: {}", e.toString()));
+      }
+    });
+    Promise<Void> outputReady = Promise.promise();
+    outputThread = new Thread(() -> readOutput(outputReady), "pulse-kafka-output");
+    outputThread.setDaemon(true);
+    outputThread.start();
+    return outputReady.future().onSuccess(v -> {
+      groupThread = new Thread(this::consumeGroup, "pulse-kafka-group");
+      groupThread.setDaemon(true);
+      groupThread.start();
+      flushTimer = vertx.setPeriodic(ctx.config.live().flushMs(), t -> flush());
+      commitTimer = vertx.setPeriodic(COMMIT_MS, t -> commit());
+    });
+  }
+
+  // ---- the group consumer's thread ----
+
+  private Map<String, Object> consumerProps(String group) {
+    Map<String, Object> p = ClusterLink.clientProps(link.config);
+    if (group != null) {
+      p.put("group.id", group);
+    }
+    p.put("enable.auto.commit", "false");
+    p.put("auto.offset.reset", "earliest");
+    p.put("isolation.level", "read_committed");
+    p.put("max.poll.records", "2000");
+    p.put("client.id", "pulse-" + link.instance + (group != null ? "-group" : "-output"));
+    return p;
+  }
+
+  private void consumeGroup() {
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps(link.config.group()),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(link.config.eventsTopic()), new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> tps) {
+          left(tps);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> tps) {
+          left(tps);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> tps) {
+          if (tps.isEmpty()) {
+            return;
+          }
+          Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new HashSet<>(tps));
+          for (TopicPartition tp : tps) {
+            OffsetAndMetadata om = committed.get(tp);
+            long offset = om != null ? om.offset() : consumer.position(tp);
+            PartitionAggregator.Commit start = PartitionAggregator.Commit.parse(offset, om == null ? null : om.metadata());
+            context.runOnContext(x -> assigned(tp.partition(), start));
+          }
+          updateOwned(consumer);
+        }
+
+        private void left(Collection<TopicPartition> tps) {
+          for (TopicPartition tp : tps) {
+            context.runOnContext(x -> revoked(tp.partition()));
+          }
+          updateOwned(consumer, tps);
+        }
+      });
+      boolean paused = false;
+      long lagAt = 0;
+      while (running.get()) {
+        Map<TopicPartition, OffsetAndMetadata> c;
+        while ((c = commits.poll()) != null) {
+          Map<TopicPartition, OffsetAndMetadata> mine = new HashMap<>();
+          Set<TopicPartition> assigned = consumer.assignment();
+          c.forEach((tp, om) -> {
+            if (assigned.contains(tp)) {
+              mine.put(tp, om);
+            }
+          });
+          if (!mine.isEmpty()) {
+            consumer.commitAsync(mine, (offsets, e) -> {
+              if (e != null) {
+                LOG.debug("kafka: commit not taken ({}); the next one covers it", e.toString());
+              }
+            });
+          }
+        }
+        if (!paused && queued.get() > MAX_QUEUED_RECORDS) {
+          consumer.pause(consumer.assignment());
+          paused = true;
+        } else if (paused && queued.get() < MAX_QUEUED_RECORDS / 2) {
+          consumer.resume(consumer.paused());
+          paused = false;
+        }
+        ConsumerRecords<byte[], byte[]> polled = consumer.poll(Duration.ofMillis(100));
+        for (TopicPartition tp : polled.partitions()) {
+          List<ConsumerRecord<byte[], byte[]>> rs = polled.records(tp);
+          queued.addAndGet(rs.size());
+          context.runOnContext(x -> take(tp, rs));
+        }
+        long now = System.currentTimeMillis();
+        if (now - lagAt > 1000) {
+          lagAt = now;
+          long total = 0;
+          for (TopicPartition tp : consumer.assignment()) {
+            total += consumer.currentLag(tp).orElse(0L);
+          }
+          lag.set(total);
+        }
+      }
+      // a stop: what is stored is committed by the last barrier; the rest is replayed by the next owner
+      Map<TopicPartition, OffsetAndMetadata> c;
+      while ((c = commits.poll()) != null) {
+        Map<TopicPartition, OffsetAndMetadata> last = c;
+        last.keySet().retainAll(consumer.assignment());
+        if (!last.isEmpty()) {
+          try {
+            consumer.commitSync(last, Duration.ofSeconds(5));
+          } catch (RuntimeException e) {
+            LOG.warn("kafka: last commit not taken ({}); the next owner replays a little more", e.toString());
+          }
+        }
+      }
+    } catch (org.apache.kafka.common.errors.InterruptException | org.apache.kafka.common.errors.WakeupException e) {
+      // stopping
+    } catch (RuntimeException e) {
+      if (running.get()) {
+        LOG.error("kafka: the group consumer stopped; this instance no longer aggregates", e);
+        ctx.health.down("kafka", "the group consumer stopped: " + e, ctx.clock.millis());
+      }
+    }
+  }
+
+  private void updateOwned(KafkaConsumer<byte[], byte[]> consumer) {
+    updateOwned(consumer, List.of());
+  }
+
+  private void updateOwned(KafkaConsumer<byte[], byte[]> consumer, Collection<TopicPartition> leaving) {
+    Set<Integer> owned = new HashSet<>();
+    for (TopicPartition tp : consumer.assignment()) {
+      if (!leaving.contains(tp)) {
+        owned.add(tp.partition());
+      }
+    }
+    link.owned(owned);
+  }
+
+  // ---- this verticle's event loop ----
+
+  private void assigned(int partition, PartitionAggregator.Commit start) {
+    ShardAggregator windows = new ShardAggregator(ctx.config.aggregation().allowedLatenessMs(),
+        ctx.config.aggregation().sketchRelativeAccuracy(), ctx.config.aggregation().sketchMaxBins(), ctx.views::views,
+        partition, AggregationGuard.standalone(link.config.partitions()));
+    partitions.put(partition, new Owned(new PartitionAggregator(partition, start, ctx.ingestor, windows,
+        ctx.config.aggregation().allowedLatenessMs()), System.currentTimeMillis()));
+    LOG.info("kafka: partition {} assigned; from offset {}", partition, start.offset());
+  }
+
+  private void revoked(int partition) {
+    if (partitions.remove(partition) != null) {
+      LOG.info("kafka: partition {} revoked; its next owner replays it from the last commit", partition);
+    }
+  }
+
+  private void take(TopicPartition tp, List<ConsumerRecord<byte[], byte[]>> rs) {
+    queued.addAndGet(-rs.size());
+    Owned o = partitions.get(tp.partition());
+    if (o == null) {
+      return; // revoked meanwhile: its next owner reads these again
+    }
+    o.lastRecordWall = System.currentTimeMillis();
+    for (ConsumerRecord<byte[], byte[]> r : rs) {
+      if (r.headers().lastHeader(ClusterLink.TICK) != null) {
+        o.agg.tick(r.offset(), r.timestamp());
+        continue;
+      }
+      List<Event> events;
+      try {
+        events = EventBatchCodec.decode(r.value() == null ? new byte[0] : r.value());
+      } catch (IllegalArgumentException e) {
+        malformed.increment();
+        ctx.quarantine.add(ctx.clock.millis(), "_kafka", "_unknown", "malformed", "record " + where(r)
+            + " is not an events record of this version: " + e.getMessage(), preview(r.value()));
+        o.agg.tick(r.offset(), r.timestamp());
+        continue;
+      }
+      try {
+        o.agg.add(r.offset(), r.timestamp(), events, "kafka");
+      } catch (RuntimeException e) {
+        malformed.increment();
+        LOG.error("kafka: record {} could not be aggregated; left out", where(r), e);
+        o.agg.tick(r.offset(), r.timestamp());
+      }
+      records.increment();
+    }
+  }
+
+  static String where(ConsumerRecord<?, ?> r) {
+    return r.topic() + "/" + r.partition() + "@" + r.offset();
+  }
+
+  static String preview(byte[] value) {
+    if (value == null) {
+      return "";
+    }
+    return new String(value, 0, Math.min(value.length, 2048), StandardCharsets.UTF_8);
+  }
+
+  /** Flushes every owned partition at its own time; ticks the idle ones. */
+  private void flush() {
+    long wall = System.currentTimeMillis();
+    for (Owned o : partitions.values()) {
+      PartitionAggregator.Flushed f;
+      try {
+        f = o.agg.flush();
+      } catch (RuntimeException e) {
+        LOG.error("kafka: flushing partition {} failed", o.agg.partition(), e);
+        continue;
+      }
+      ShardOutput out = f.output();
+      if (!out.rollups().isEmpty() || !out.partials().isEmpty() || o.flushed == null
+          || out.closedBefore() != o.flushed.closed()) {
+        vertx.eventBus().send(Addresses.SHARD_OUTPUT, out);
+      }
+      o.flushed = f.commit();
+      if (wall - o.lastRecordWall >= TICK_MS) {
+        o.lastRecordWall = wall; // one tick per TICK_MS while idle
+        link.tick(o.agg.partition(), wall)
+            .onFailure(e -> LOG.debug("kafka: tick of partition {} not sent: {}", o.agg.partition(), e.toString()));
+      }
+    }
+  }
+
+  /** Once everything flushed so far is stored, commits the offsets those flushes made safe. */
+  private void commit() {
+    if (barrierInFlight || partitions.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> safe = new HashMap<>();
+    partitions.forEach((p, o) -> {
+      if (o.flushed != null) {
+        safe.put(new TopicPartition(link.config.eventsTopic(), p),
+            new OffsetAndMetadata(o.flushed.offset(), o.flushed.metadata()));
+      }
+    });
+    if (safe.isEmpty()) {
+      return;
+    }
+    barrierInFlight = true;
+    vertx.eventBus().request(Addresses.CLUSTER_BARRIER, "barrier",
+        new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(30_000))
+        .onComplete(ar -> barrierInFlight = false)
+        .onSuccess(m -> {
+          if (Integer.valueOf(0).equals(m.body())) {
+            commits.add(safe);
+          }
+        })
+        .onFailure(e -> LOG.warn("kafka: storage did not confirm within 30 s ({}); offsets not committed yet",
+            e.toString()));
+  }
+
+  // ---- the output topic's thread ----
+
+  private void readOutput(Promise<Void> ready) {
+    OutputCodec codec = link.output;
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps(null), new ByteArrayDeserializer(),
+        new ByteArrayDeserializer())) {
+      List<TopicPartition> tps = new ArrayList<>();
+      consumer.partitionsFor(link.config.outputTopic()).forEach(pi -> tps.add(new TopicPartition(pi.topic(),
+          pi.partition())));
+      consumer.assign(tps);
+      consumer.seekToEnd(tps); // what the others flush from now on; history is in the database
+      tps.forEach(consumer::position);
+      ready.complete();
+      long lagAt = 0;
+      while (running.get()) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+          Header from = r.headers().lastHeader(ClusterLink.FROM);
+          if (from != null && link.instance.equals(new String(from.value(), StandardCharsets.UTF_8))) {
+            continue; // this instance's own
+          }
+          byte[] v = r.value();
+          if (v == null || v.length == 0) {
+            continue;
+          }
+          try {
+            if (v[0] == OutputCodec.FLUSH) {
+              OutputCodec.Decoded d = codec.decodeFlush(v, spec -> view(spec));
+              if (d.droppedViews() > 0) {
+                remoteDropped.increment(d.droppedViews());
+              }
+              vertx.eventBus().send(Addresses.CLUSTER_OUTPUT, d.output());
+            } else if (v[0] == OutputCodec.JSON) {
+              io.vertx.core.json.JsonObject json = OutputCodec.decodeJson(v);
+              if ("alert".equals(json.getString("kind"))) {
+                vertx.eventBus().publish(Addresses.REMOTE_ALERTS, json.getJsonObject("transition"));
+              } else if ("rule".equals(json.getString("kind"))) {
+                vertx.eventBus().publish(Addresses.RULES_CHANGED, json.getJsonObject("change").put("remote", true));
+              }
+            }
+          } catch (RuntimeException e) {
+            LOG.warn("kafka: output record {} left out: {}", where(r), e.toString());
+          }
+        }
+        long now = System.currentTimeMillis();
+        if (now - lagAt > 1000) {
+          lagAt = now;
+          long total = 0;
+          for (TopicPartition tp : tps) {
+            total += consumer.currentLag(tp).orElse(0L);
+          }
+          outputLag.set(total);
+        }
+      }
+    } catch (RuntimeException e) {
+      if (!ready.tryFail(e) && running.get()) {
+        LOG.error("kafka: the output topic reader stopped; other instances' series no longer reach this one", e);
+        ctx.health.down("kafka", "the output topic reader stopped: " + e, ctx.clock.millis());
+      }
+    }
+  }
+
+  /** This instance's view of a spec from the output topic: permanent views always, others while held here. */
+  private io.pulse.agg.View view(String spec) {
+    int bar = spec.indexOf('|');
+    int slash = spec.indexOf('/');
+    if (bar < 0 || slash < 0 || slash > bar) {
+      return null;
+    }
+    return ctx.views.bySpec(io.pulse.core.StreamId.of(spec.substring(0, slash), spec.substring(slash + 1, bar)), spec);
+  }
+
+  /**
+   * Leaves the cluster: one last flush and storage barrier, its offsets committed by the group
+   * consumer on its way out, then both consumers stop (the group gives the partitions to others).
+   */
+  Future<Void> quiesce() {
+    Promise<Void> last = Promise.promise();
+    context.runOnContext(x -> {
+      vertx.cancelTimer(flushTimer);
+      vertx.cancelTimer(commitTimer);
+      flush();
+      lastCommit(System.currentTimeMillis() + 10_000, last);
+    });
+    return last.future().recover(e -> Future.succeededFuture()).compose(v -> {
+      running.set(false);
+      return vertx.executeBlocking(() -> {
+      if (groupThread != null) {
+        groupThread.join(10_000);
+      }
+      if (outputThread != null) {
+        outputThread.join(5_000);
+      }
+      return null;
+      });
+    });
+  }
+
+  /** The commit of a stop: after the barrier in flight, if any, one more; bounded by {@code deadline}. */
+  private void lastCommit(long deadline, Promise<Void> done) {
+    if (barrierInFlight && System.currentTimeMillis() < deadline) {
+      vertx.setTimer(20, t -> lastCommit(deadline, done));
+      return;
+    }
+    commit();
+    waitBarrier(deadline, done);
+  }
+
+  private void waitBarrier(long deadline, Promise<Void> done) {
+    if (barrierInFlight && System.currentTimeMillis() < deadline) {
+      vertx.setTimer(20, t -> waitBarrier(deadline, done));
+      return;
+    }
+    done.tryComplete();
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(flushTimer);
+    vertx.cancelTimer(commitTimer);
+    running.set(false);
+    return Future.succeededFuture();
+  }
+}
