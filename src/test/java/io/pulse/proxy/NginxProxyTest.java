@@ -48,6 +48,8 @@ class NginxProxyTest {
   private static final long HOLD_MS = 8000;
   private static final long HEARTBEAT_MS = 1000;
   private static final String STREAM = "proxied";
+  /** A stream without events: its feed carries heartbeats only. */
+  private static final String QUIET = "proxied-quiet";
   /** The per-address query limit of the tests' Pulse: 1 a second with a burst of 1000, so RateLimit-Remaining counts requests. */
   private static final JsonObject QUERY_LIMIT = new JsonObject().put("limits", new JsonObject()
       .put("queryPerAddress", new JsonObject().put("rate", 1).put("burst", 1000)));
@@ -145,6 +147,8 @@ class NginxProxyTest {
   @Test
   @DisplayName("Through nginx, a WebSocket and an SSE feed get rollups and heartbeats for 8 s, past nginx's 3 s timeout")
   void feedsOutliveTheProxyTimeout() throws Exception {
+    // Vert.x's WebSocket client sends Origin: http://127.0.0.1:<nginx port>, as a browser on that page
+    // would: Pulse accepts it as its own page only when Host reaches it with the port ($http_host)
     try (LiveClient ws = LiveClient.websocket(nginx.port());
         SseLines sse = new SseLines(nginx.port(), "stream=" + STREAM + "&access_token=sekrit-display-token")) {
       assertEquals("subscribed", ws.subscribe("s1", STREAM).type());
@@ -217,7 +221,7 @@ class NginxProxyTest {
         new Nginx.Edit("proxy_buffering off;", "proxy_buffering on; proxy_ignore_headers X-Accel-Buffering;", 1),
         new Nginx.Edit("gzip off;              # gzip would", "gzip on;               # gzip would", 1));
     try (Nginx n = startNginx(Nginx.apply(Nginx.documented(), stalling), pulse.port());
-        SseLines sse = new SseLines(n.port(), "stream=" + STREAM);
+        SseLines sse = new SseLines(n.port(), "stream=" + QUIET);
         LiveClient ws = LiveClient.websocket(n.port())) {
       long opened = System.currentTimeMillis();
       // the WebSocket through the same nginx sees heartbeats for longer than three heartbeat periods meanwhile
@@ -230,7 +234,7 @@ class NginxProxyTest {
     List<Nginx.Edit> obeyed = List.of(new Nginx.Edit("proxy_buffering off;", "proxy_buffering on;", 1),
         new Nginx.Edit("gzip off;              # gzip would", "gzip on;               # gzip would", 1));
     try (Nginx n = startNginx(Nginx.apply(Nginx.documented(), obeyed), pulse.port());
-        SseLines sse = new SseLines(n.port(), "stream=" + STREAM)) {
+        SseLines sse = new SseLines(n.port(), "stream=" + QUIET)) {
       Await.until("SSE heartbeats through nginx that obeys X-Accel-Buffering", sse::heartbeats,
           hb -> hb.size() >= 2, 15_000);
       assertTrue(sse.compressed(), "gzip was on: " + sse.headers().map());
