@@ -69,6 +69,7 @@ public final class ClusterVerticle extends VerticleBase {
   private final AtomicLong outputLag = new AtomicLong();
   private Thread groupThread;
   private Thread outputThread;
+  private Thread sourceThread;
   private Context context;
   private long flushTimer = -1;
   private long commitTimer = -1;
@@ -127,6 +128,13 @@ public final class ClusterVerticle extends VerticleBase {
       groupThread = new Thread(this::consumeGroup, "pulse-kafka-group");
       groupThread.setDaemon(true);
       groupThread.start();
+      if (!link.config.sourceTopics().isEmpty()) {
+        sourceThread = new Thread(new SourceReader(ctx, running), "pulse-kafka-sources");
+        sourceThread.setDaemon(true);
+        sourceThread.start();
+        LOG.info("kafka: reading source topics {} for tenant {}", link.config.sourceTopics(),
+            link.config.sourceTenant());
+      }
       flushTimer = vertx.setPeriodic(ctx.config.live().flushMs(), t -> flush());
       commitTimer = vertx.setPeriodic(COMMIT_MS, t -> commit());
     });
@@ -468,6 +476,9 @@ public final class ClusterVerticle extends VerticleBase {
       }
       if (outputThread != null) {
         outputThread.join(5_000);
+      }
+      if (sourceThread != null) {
+        sourceThread.join(5_000);
       }
       return null;
       });

@@ -110,6 +110,42 @@ class ClusterTest {
   }
 
   @Test
+  void sourceTopicRecordsAreIngestedAndBadOnesQuarantinedWithTheirOffsets() throws Exception {
+    JsonObject conf = conf("s1");
+    conf.getJsonObject("kafka").put("sourceTopics", new JsonArray().add("orders")).put("sourceTenant", "default");
+    try (TestPulse a = TestPulse.startWithStorage(db, conf)) {
+      long now = System.currentTimeMillis();
+      String ev = "{\"stream\":\"orders\",\"ts\":" + now + ",\"dims\":{\"shop\":\"%s\"},\"values\":{\"amount\":%d}}";
+      List<String> values = List.of(
+          String.format(ev, "a", 10), // one JSON event
+          String.format(ev, "b", 20) + "\n" + String.format(ev, "c", 30) + "\n{\"stream\":\"orders\",\"values\":{\"amount\":\"x\"}}\n"
+              + String.format(ev, "a", 40), // NDJSON: three good lines around a bad one
+          "this is not JSON", // a record that is no event at all: quarantined, the next ones still read
+          "[" + String.format(ev, "d", 50) + "," + String.format(ev, "e", 60) + "]");
+      java.util.Map<String, Object> props = java.util.Map.of("bootstrap.servers", kafka.bootstrapServers());
+      try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> p = new org.apache.kafka.clients.producer.KafkaProducer<>(
+          props, new org.apache.kafka.common.serialization.ByteArraySerializer(),
+          new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+        for (String v : values) {
+          p.send(new org.apache.kafka.clients.producer.ProducerRecord<>("orders", 0, null,
+              v.getBytes(java.nio.charset.StandardCharsets.UTF_8))).get();
+        }
+      }
+      String sql = "select coalesce(sum(r.count), 0) from series s join rollup_1s r on r.series_id = s.id "
+          + "where s.stream = 'orders' and s.kind = 'series'";
+      Await.until("the six valid events of the source topic are stored", () -> db.queryLong(sql), n -> n == 6,
+          60_000, 250);
+      JsonObject q = Await.until("both refusals are in quarantine", () -> a.get("/api/v1/quarantine").json(),
+          j -> j.getJsonArray("items").size() >= 2, 30_000);
+      String text = q.encode();
+      assertTrue(text.contains("orders/0@1 event 2"), "the bad NDJSON line names its record and line: " + text);
+      assertTrue(text.contains("orders/0@2"), "the record that is not JSON names its offset: " + text);
+      assertTrue(a.get("/metrics").body().contains("pulse_kafka_consumer_lag{topic=\"orders\"}"),
+          "consumer lag of the source topic is a metric");
+    }
+  }
+
+  @Test
   void storedHistoryEqualsAcknowledgedEventsThroughJoinLeaveAndCrash() throws Exception {
     long acked = 0;
     TestPulse a = TestPulse.startWithStorage(db, conf("t1"));
