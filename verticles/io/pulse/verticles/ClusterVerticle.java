@@ -77,6 +77,27 @@ public final class ClusterVerticle extends VerticleBase {
   private Counter records;
   private Counter malformed;
   private Counter remoteDropped;
+  private long holdsTimer = -1;
+  /** On-demand views held here for subscribers of other instances: spec -> the hold. */
+  private final Map<String, RemoteHold> remoteHolds = new HashMap<>();
+  /** The on-demand views this instance's subscribers hold, as last sent to the others. */
+  private Set<String> holdsSent = Set.of();
+  private long holdsSentAt;
+
+  /** How often this instance looks at the views its subscribers hold (sent on change, and every 2 s). */
+  static final long HOLDS_MS = 250;
+  /** A view held for another instance is let go when that instance has not named it for this long. */
+  static final long HOLD_TTL_MS = 6_000;
+
+  private static final class RemoteHold {
+    final io.pulse.agg.View view;
+    long until;
+
+    RemoteHold(io.pulse.agg.View view, long until) {
+      this.view = view;
+      this.until = until;
+    }
+  }
 
   /** A partition this instance owns now. */
   private static final class Owned {
@@ -137,6 +158,7 @@ public final class ClusterVerticle extends VerticleBase {
       }
       flushTimer = vertx.setPeriodic(ctx.config.live().flushMs(), t -> flush());
       commitTimer = vertx.setPeriodic(COMMIT_MS, t -> commit());
+      holdsTimer = vertx.setPeriodic(HOLDS_MS, t -> holds());
     });
   }
 
@@ -420,6 +442,9 @@ public final class ClusterVerticle extends VerticleBase {
               io.vertx.core.json.JsonObject json = OutputCodec.decodeJson(v);
               if ("alert".equals(json.getString("kind"))) {
                 vertx.eventBus().publish(Addresses.REMOTE_ALERTS, json.getJsonObject("transition"));
+              } else if ("views".equals(json.getString("kind"))) {
+                io.vertx.core.json.JsonArray views = json.getJsonArray("views");
+                context.runOnContext(x -> remoteViews(views));
               } else if ("rule".equals(json.getString("kind"))) {
                 vertx.eventBus().publish(Addresses.RULES_CHANGED, json.getJsonObject("change").put("remote", true));
               }
@@ -503,8 +528,78 @@ public final class ClusterVerticle extends VerticleBase {
     done.tryComplete();
   }
 
+  // ---- on-demand views across the cluster ----
+
+  /**
+   * A group-by or filter one subscriber asks for exists only where it subscribed; the owners of the
+   * stream's partitions must make their shares of it too. Each instance names the on-demand views its
+   * subscribers hold on the output topic (when they change, and every 2 s); each instance holds every
+   * view another names, as a subscriber would, and lets it go {@link #HOLD_TTL_MS} after the last naming.
+   */
+  private void holds() {
+    long now = System.currentTimeMillis();
+    remoteHolds.values().removeIf(h -> {
+      if (h.until < now) {
+        ctx.views.release(h.view, ctx.clock.millis());
+        return true;
+      }
+      return false;
+    });
+    Set<String> specs = new java.util.TreeSet<>();
+    io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
+    for (io.pulse.core.StreamId stream : ctx.views.streams()) {
+      for (io.pulse.agg.View v : ctx.views.views(stream)) {
+        int local = v.subscribers() - (remoteHolds.containsKey(v.spec()) ? 1 : 0);
+        if (!v.permanent() && local > 0 && specs.add(v.spec())) {
+          io.vertx.core.json.JsonObject f = new io.vertx.core.json.JsonObject();
+          v.filter().forEach((k, vals) -> f.put(k, new io.vertx.core.json.JsonArray(new ArrayList<>(vals))));
+          list.add(new io.vertx.core.json.JsonObject().put("tenant", stream.tenant()).put("stream", stream.name())
+              .put("groupBy", new io.vertx.core.json.JsonArray(v.groupBy())).put("filter", f));
+        }
+      }
+    }
+    if (!specs.equals(holdsSent) || (!specs.isEmpty() && now - holdsSentAt >= 2_000)) {
+      holdsSent = specs;
+      holdsSentAt = now;
+      link.export(new io.vertx.core.json.JsonObject().put("kind", "views").put("views", list))
+          .onFailure(e -> LOG.debug("kafka: views held not sent: {}", e.toString()));
+    }
+  }
+
+  /** Another instance names the on-demand views its subscribers hold. */
+  private void remoteViews(io.vertx.core.json.JsonArray views) {
+    long until = System.currentTimeMillis() + HOLD_TTL_MS;
+    for (Object o : views) {
+      if (!(o instanceof io.vertx.core.json.JsonObject j)) {
+        continue;
+      }
+      try {
+        io.pulse.core.StreamId stream = io.pulse.core.StreamId.of(j.getString("tenant"), j.getString("stream"));
+        List<String> groupBy = new ArrayList<>();
+        j.getJsonArray("groupBy").forEach(g -> groupBy.add((String) g));
+        Map<String, Set<String>> filter = new java.util.TreeMap<>();
+        j.getJsonObject("filter").forEach(e -> {
+          Set<String> vals = new java.util.TreeSet<>();
+          ((io.vertx.core.json.JsonArray) e.getValue()).forEach(x -> vals.add((String) x));
+          filter.put(e.getKey(), vals);
+        });
+        String spec = io.pulse.agg.View.spec(stream, filter, groupBy);
+        RemoteHold h = remoteHolds.get(spec);
+        if (h != null) {
+          h.until = until;
+        } else {
+          remoteHolds.put(spec, new RemoteHold(ctx.views.acquire(stream, filter, groupBy), until));
+        }
+      } catch (io.pulse.agg.ViewRegistry.ViewException | RuntimeException e) {
+        LOG.warn("kafka: a view another instance's subscribers hold cannot be made here ({}); its figures there "
+            + "lack this instance's partitions", e.getMessage());
+      }
+    }
+  }
+
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(holdsTimer);
     vertx.cancelTimer(flushTimer);
     vertx.cancelTimer(commitTimer);
     running.set(false);

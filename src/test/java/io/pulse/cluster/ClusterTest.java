@@ -146,6 +146,72 @@ class ClusterTest {
   }
 
   @Test
+  void onDemandViewsAndAlertsSpanTheCluster() throws Exception {
+    try (TestPulse a = TestPulse.startWithStorage(db, conf("v1")); TestPulse b = TestPulse.startWithStorage(db, conf("v1"));
+        LiveClient wa = LiveClient.websocket(a.port()); LiveClient wb = LiveClient.websocket(b.port())) {
+      Await.until("both instances own partitions", () -> List.of(a.get("/metrics").body(), b.get("/metrics").body()),
+          m -> m.stream().allMatch(t -> t.contains("pulse_kafka_partitions_owned 3.0")), 60_000);
+      assertEquals(201, a.post("/api/v1/rules", "application/json", "{\"id\":\"big\",\"name\":\"big\","
+          + "\"stream\":\"av\",\"kind\":\"threshold\",\"figure\":\"count\",\"op\":\">\",\"value\":0,"
+          + "\"groupBy\":[\"k\"]}").status());
+      // an on-demand group-by on b and a filter on a: views no configuration names
+      wb.send(new JsonObject().put("op", "subscribe").put("id", "r").put("stream", "av")
+          .put("groupBy", new JsonArray().add("region")));
+      wa.send(new JsonObject().put("op", "subscribe").put("id", "f").put("stream", "av")
+          .put("filter", new JsonObject().put("region", "r0")));
+      wb.await(m -> "r".equals(m.json().getString("sub")) && "subscribed".equals(m.type()), 10_000);
+      wa.await(m -> "f".equals(m.json().getString("sub")) && "subscribed".equals(m.type()), 10_000);
+      // rounds of 16 events over 16 series (8 in region r0), each round in a window of its own, until a
+      // round's r0 window on b holds all 8 (its shares come from the partitions of both instances)
+      long[] found = new long[2];
+      Await.until("a window of the on-demand views holds every partition's share, on both instances", () -> {
+        long start = (System.currentTimeMillis() / 1000 + 1) * 1000;
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 16; i++) {
+          sb.append("{\"stream\":\"av\",\"ts\":").append(start + 100).append(",\"dims\":{\"k\":\"a").append(i)
+              .append("\",\"region\":\"r").append(i % 2).append("\"},\"values\":{\"amount\":1}}\n");
+        }
+        assertEquals(202, a.post("/api/v1/events", "application/x-ndjson", sb.toString()).status());
+        found[0] = countOf(wb, "r", start, "r0");
+        found[1] = countOf(wa, "f", start, null);
+        return List.of(found[0], found[1]);
+      }, l -> l.get(0) == 8 && l.get(1) == 8, 40_000, 10);
+      // the rule fires once per series in the cluster (not once per instance), and both feeds carry it
+      Await.until("16 alerts firing", () -> db.queryLong("select count(*) from alerts where rule_id = 'big'"),
+          n -> n == 16, 30_000);
+      Await.until("both instances' subscribers get alerts raised on either", () -> {
+        wa.collect(50);
+        wb.collect(50);
+        return List.of(alertsSeen(wa), alertsSeen(wb));
+      }, l -> l.get(0).size() == 16 && l.get(1).size() == 16, 30_000);
+      assertEquals(16, db.queryLong("select count(*) from alert_transitions t join alerts a on a.id = t.alert_id "
+          + "where a.rule_id = 'big' and t.state = 'firing'"), "each series' alert fired once in the cluster");
+    }
+  }
+
+  /** The count of the final window starting at {@code start} for a subscription, waiting up to 3 s; -1 when none came. */
+  private static long countOf(LiveClient c, String sub, long start, String region) {
+    try {
+      LiveClient.Msg m = c.await(x -> "rollup".equals(x.type()) && sub.equals(x.json().getString("sub"))
+          && Boolean.TRUE.equals(x.json().getBoolean("final")) && x.json().getLong("start") == start
+          && (region == null || region.equals(x.json().getJsonObject("series").getString("region"))), 3_000);
+      return m.json().getLong("count");
+    } catch (AssertionError e) {
+      return -1;
+    }
+  }
+
+  private static Set<String> alertsSeen(LiveClient c) {
+    Set<String> series = new TreeSet<>();
+    for (LiveClient.Msg m : c.seen()) {
+      if ("alert".equals(m.type()) && m.json().getJsonObject("series") != null) {
+        series.add(m.json().getJsonObject("series").getString("k"));
+      }
+    }
+    return series;
+  }
+
+  @Test
   void storedHistoryEqualsAcknowledgedEventsThroughJoinLeaveAndCrash() throws Exception {
     long acked = 0;
     TestPulse a = TestPulse.startWithStorage(db, conf("t1"));
