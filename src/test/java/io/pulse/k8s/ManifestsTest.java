@@ -79,6 +79,11 @@ class ManifestsTest {
     assertEquals("off", a.get("nginx.ingress.kubernetes.io/proxy-buffering"));
     assertTrue(Integer.parseInt((String) a.get("nginx.ingress.kubernetes.io/proxy-read-timeout")) >= 3600);
     assertTrue(Integer.parseInt((String) a.get("nginx.ingress.kubernetes.io/proxy-send-timeout")) >= 3600);
+    // /metrics (it names tenants and streams) is not open to the world through the Ingress
+    assertTrue(cluster.stream().filter(d -> d.kind().equals("Ingress")).anyMatch(d ->
+        ManifestChecks.map(ManifestChecks.at(d.body(), "metadata", "annotations"))
+            .containsKey("nginx.ingress.kubernetes.io/whitelist-source-range")
+        && d.body().toString().contains("path=/metrics")), "an Ingress closes /metrics");
     Doc scaled = cluster.stream().filter(d -> d.kind().equals("ScaledObject")).findFirst().orElseThrow();
     Map<String, Object> trigger = ManifestChecks.map(
         ManifestChecks.list(ManifestChecks.at(scaled.body(), "spec", "triggers")).get(0));
