@@ -190,7 +190,9 @@ public final class ShardAggregator {
       });
     }
     guard.flushed(this.shard, now);
-    return new ShardOutput(shard, rollups, partials, now - allowedLatenessMs);
+    // saturating: a partition that has seen no record yet has no time (Long.MIN_VALUE), and must not wrap to the far future
+    long closedBefore = now < Long.MIN_VALUE + allowedLatenessMs ? Long.MIN_VALUE : now - allowedLatenessMs;
+    return new ShardOutput(shard, rollups, partials, closedBefore);
   }
 
   /** Closes every window now, open or not: for shutdown, so no acknowledged event is left unpushed. */
