@@ -165,6 +165,12 @@ public final class Addresses {
   /** Output-topic reader -> live verticle: an alert transition raised on another instance (JsonObject as on ALERTS). */
   public static final String REMOTE_ALERTS = "pulse.cluster.alerts";
 
+  /** Output-topic reader -> alert verticle: an ack or unack made on another instance ({"op", "tenant", "id", ...}). */
+  public static final String CLUSTER_ALERT_OPS = "pulse.cluster.alert-ops";
+
+  /** Output-topic reader -> alert verticle: silences changed on another instance; read them again from storage. */
+  public static final String CLUSTER_SILENCES = "pulse.cluster.silences";
+
   /** Registers the local codecs of every message type above as their defaults. */
   public static void registerCodecs(Vertx vertx) {
     register(vertx, ShardBatch.class);

@@ -48,6 +48,13 @@ public final class AlertVerticle extends VerticleBase {
   /** View spec -> the acquired view's id (-1 while asked for). */
   private final Map<String, Integer> acquired = new HashMap<>();
   private final List<Transition> unstored = new ArrayList<>();
+  /**
+   * Cluster mode: the latest transition of every alert another instance raised (tenant NUL id ->
+   * its JSON), so that listing, reading and acknowledging work on any instance. Bounded: resolved
+   * ones go first past {@link #MAX_REMOTE}.
+   */
+  private final java.util.LinkedHashMap<String, JsonObject> remote = new java.util.LinkedHashMap<>();
+  static final int MAX_REMOTE = 20_000;
   private boolean writing;
   private long timer = -1;
   private long dropped;
@@ -74,7 +81,11 @@ public final class AlertVerticle extends VerticleBase {
     MessageConsumer<RollupBatch> rollups = vertx.eventBus().consumer(Addresses.ROLLUPS, m -> onRollups(m.body()));
     MessageConsumer<JsonObject> rules = vertx.eventBus().consumer(Addresses.RULES_CHANGED, m -> onRule(m.body()));
     MessageConsumer<JsonObject> requests = vertx.eventBus().consumer(Addresses.ALERTS_REQUEST, this::onRequest);
-    return Future.all(rollups.completion(), rules.completion(), requests.completion()).compose(v -> load())
+    MessageConsumer<JsonObject> remoteAlerts = vertx.eventBus().consumer(Addresses.REMOTE_ALERTS, m -> mirror(m.body()));
+    MessageConsumer<JsonObject> ops = vertx.eventBus().consumer(Addresses.CLUSTER_ALERT_OPS, m -> remoteOp(m.body()));
+    MessageConsumer<Object> silences = vertx.eventBus().consumer(Addresses.CLUSTER_SILENCES, m -> reloadSilences());
+    return Future.all(List.of(rollups.completion(), rules.completion(), requests.completion(), remoteAlerts.completion(),
+        ops.completion(), silences.completion())).compose(v -> load())
         .onSuccess(v -> {
           timer = vertx.setPeriodic(TICK_MS, t -> {
             emit(engine.tick(ctx.clock.millis()));
@@ -105,19 +116,105 @@ public final class AlertVerticle extends VerticleBase {
           }
           LOG.info("alerts: {} rule(s) loaded", all.size());
         })
-        .compose(r -> store.active())
-        .compose(all -> {
-          List<String> kept = new ArrayList<>();
-          for (AlertStore.Active a : all) {
-            if (engine.restore(a.tenant(), a.ruleId(), a.series(), a.id(), io.pulse.alert.Alert.State.of(a.state()),
-                a.value() == null ? Double.NaN : a.value(), a.message(), a.startedAt(), a.firedAt(), a.ack(), now)) {
-              kept.add(a.tenant() + "/" + a.id());
-            }
-          }
-          return store.closeActive(now, kept).onSuccess(n -> LOG.info("alerts: {} active alert(s) taken up, {} closed "
-              + "(their rule is gone)", kept.size(), n));
-        })
+        .compose(r -> ctx.cluster != null ? Future.<Void>succeededFuture() : store.active().compose(all -> restore(all, now)))
         .mapEmpty();
+  }
+
+  /** Cluster mode: another instance's transition, kept for the alerts API here. */
+  private void mirror(JsonObject t) {
+    String key = t.getString("tenant") + '\0' + t.getString("id");
+    remote.remove(key);
+    remote.put(key, t);
+    if (remote.size() > MAX_REMOTE) {
+      var it = remote.entrySet().iterator();
+      while (it.hasNext() && remote.size() > MAX_REMOTE) {
+        if ("resolved".equals(it.next().getValue().getString("state"))) {
+          it.remove();
+        }
+      }
+      while (remote.size() > MAX_REMOTE) {
+        remote.remove(remote.keySet().iterator().next());
+      }
+    }
+  }
+
+  /** Cluster mode: an acknowledgement made on another instance, for an alert this one raised. */
+  private void remoteOp(JsonObject req) {
+    if (engine.alert(req.getString("tenant"), req.getString("id")) == null) {
+      return; // not this instance's
+    }
+    try {
+      List<Transition> out = new ArrayList<>(1);
+      desk.handle(req, ctx.clock.millis(), out);
+      emit(out);
+    } catch (AlertEngine.Refused e) {
+      LOG.info("alerts: a request from another instance for {} was refused: {}", req.getString("id"), e.getMessage());
+    }
+  }
+
+  /** Cluster mode: silences changed on another instance; the stored ones are read again. */
+  private void reloadSilences() {
+    if (store != null) {
+      store.silences(ctx.clock.millis() - 86_400_000L).onSuccess(all -> {
+        all.forEach(engine::putSilence);
+        emit(engine.tick(ctx.clock.millis()));
+      }).onFailure(e -> LOG.warn("alerts: silences changed elsewhere could not be read: {}", e.toString()));
+    }
+  }
+
+  /** Tells the other instances that silences changed (cluster mode). */
+  private void silencesChanged() {
+    if (ctx.cluster != null) {
+      ctx.cluster.export(new JsonObject().put("kind", "silences"))
+          .onFailure(e -> LOG.warn("kafka: a silence change did not reach the other instances: {}", e.toString()));
+    }
+  }
+
+  /** The cluster-wide answer of a list or get: this instance's alerts and the others' (cluster mode). */
+  private JsonObject withRemote(JsonObject req, JsonObject answer) {
+    if (ctx.cluster == null || !"list".equals(req.getString("op"))) {
+      return answer;
+    }
+    String tenant = req.getString("tenant");
+    String state = req.getString("state");
+    String stream = req.getString("stream");
+    io.vertx.core.json.JsonArray list = answer.getJsonArray("alerts");
+    int added = 0;
+    for (JsonObject t : remote.values()) {
+      if (tenant.equals(t.getString("tenant")) && (state == null || state.equals(t.getString("state")))
+          && (stream == null || stream.equals(t.getString("stream")))) {
+        if (list.size() < 1000) {
+          list.add(remoteJson(t));
+        }
+        added++;
+      }
+    }
+    return answer.put("total", answer.getInteger("total", 0) + added);
+  }
+
+  private static JsonObject remoteJson(JsonObject t) {
+    JsonObject a = t.copy();
+    for (String k : List.of("type", "tenant", "previous", "notify", "reason")) {
+      a.remove(k);
+    }
+    return a;
+  }
+
+  /**
+   * A single node's start: the alerts the last run left active are taken up where their rule still
+   * exists (state and acknowledgement kept), the others closed. (Not in cluster mode: there the stored
+   * active alerts are other instances' too.)
+   */
+  private Future<Void> restore(List<AlertStore.Active> all, long now) {
+    List<String> kept = new ArrayList<>();
+    for (AlertStore.Active a : all) {
+      if (engine.restore(a.tenant(), a.ruleId(), a.series(), a.id(), io.pulse.alert.Alert.State.of(a.state()),
+          a.value() == null ? Double.NaN : a.value(), a.message(), a.startedAt(), a.firedAt(), a.ack(), now)) {
+        kept.add(a.tenant() + "/" + a.id());
+      }
+    }
+    return store.closeActive(now, kept).onSuccess(n -> LOG.info("alerts: {} active alert(s) taken up, {} closed "
+        + "(their rule is gone)", kept.size(), n)).mapEmpty();
   }
 
   private void onRollups(RollupBatch batch) {
@@ -176,12 +273,26 @@ public final class AlertVerticle extends VerticleBase {
           }
           engine.putSilence(s);
           emit(engine.tick(ctx.clock.millis())); // takes effect at once
+          silencesChanged();
           m.reply(s.toJson(ctx.clock.millis()));
         });
         return;
       }
       List<Transition> out = new ArrayList<>(1);
-      JsonObject answer = desk.handle(req, now, out);
+      String op = req.getString("op", "");
+      if (ctx.cluster != null && List.of("get", "ack", "unack").contains(op)
+          && engine.alert(req.getString("tenant"), req.getString("id")) == null) {
+        JsonObject r = remote.get(req.getString("tenant") + '\0' + req.getString("id"));
+        if (r != null) {
+          if (!"get".equals(op)) { // the instance that raised it applies it; its transition comes back here
+            ctx.cluster.export(new JsonObject().put("kind", "alert-op").put("request", req))
+                .onFailure(e -> LOG.warn("kafka: an acknowledgement did not reach the other instances: {}", e.toString()));
+          }
+          m.reply(remoteJson(r).put("raisedElsewhere", true));
+          return;
+        }
+      }
+      JsonObject answer = withRemote(req, desk.handle(req, now, out));
       emit(out);
       if ("silence.expire".equals(req.getString("op"))) {
         if (store != null) {
@@ -189,6 +300,7 @@ public final class AlertVerticle extends VerticleBase {
               .onFailure(e -> LOG.warn("alerts: an expired silence could not be stored: {}", e.toString()));
         }
         emit(engine.tick(now));
+        silencesChanged();
       }
       m.reply(answer);
     } catch (AlertEngine.Refused r) {

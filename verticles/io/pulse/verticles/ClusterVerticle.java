@@ -442,6 +442,10 @@ public final class ClusterVerticle extends VerticleBase {
               io.vertx.core.json.JsonObject json = OutputCodec.decodeJson(v);
               if ("alert".equals(json.getString("kind"))) {
                 vertx.eventBus().publish(Addresses.REMOTE_ALERTS, json.getJsonObject("transition"));
+              } else if ("alert-op".equals(json.getString("kind"))) {
+                vertx.eventBus().send(Addresses.CLUSTER_ALERT_OPS, json.getJsonObject("request"));
+              } else if ("silences".equals(json.getString("kind"))) {
+                vertx.eventBus().send(Addresses.CLUSTER_SILENCES, "changed");
               } else if ("views".equals(json.getString("kind"))) {
                 io.vertx.core.json.JsonArray views = json.getJsonArray("views");
                 context.runOnContext(x -> remoteViews(views));

@@ -186,6 +186,23 @@ class ClusterTest {
       }, l -> l.get(0).size() == 16 && l.get(1).size() == 16, 30_000);
       assertEquals(16, db.queryLong("select count(*) from alert_transitions t join alerts a on a.id = t.alert_id "
           + "where a.rule_id = 'big' and t.state = 'firing'"), "each series' alert fired once in the cluster");
+      // the alerts API answers for the whole cluster on either instance, and an alert raised on one
+      // can be acknowledged on the other
+      for (TestPulse p : List.of(a, b)) {
+        Await.until("every alert listed on each instance", () -> p.get("/api/v1/alerts?state=firing").json(),
+            j -> j.getInteger("total") == 16, 10_000);
+      }
+      // the stream's home partition's owner evaluates its group-by rule: find the alert and the instance that did not raise it
+      String id = b.get("/api/v1/alerts?state=firing").json().getJsonArray("alerts").getJsonObject(0).getString("id");
+      boolean onB = b.get("/api/v1/alerts/" + id).json().getBoolean("raisedElsewhere", false);
+      TestPulse other = onB ? b : a;
+      assertTrue(other.get("/api/v1/alerts/" + id).json().getBoolean("raisedElsewhere", false),
+          "exactly one of the two raised it: " + a.get("/api/v1/alerts/" + id).body() + " / " + b.get("/api/v1/alerts/" + id).body());
+      assertEquals(200, other.post("/api/v1/alerts/" + id + "/ack", "application/json", "{\"comment\":\"elsewhere\"}").status());
+      Await.until("the acknowledgement is applied and stored by the instance that raised it", () -> db.queryLong(
+          "select count(*) from alerts where id = '" + id + "' and state = 'acknowledged'"), n -> n == 1, 15_000);
+      Await.until("and the other instance lists it acknowledged", () -> other.get("/api/v1/alerts/" + id).json()
+          .getString("state"), "acknowledged"::equals, 15_000);
     }
   }
 
