@@ -21,18 +21,18 @@ final class OpsApi {
   private final PulseContext ctx;
   private final Router router;
   /**
-   * The UI's files (webroot/), from memory, gzipped once ({@link StaticFiles}). {@code no-cache}: a
-   * browser keeps them but asks each time whether they changed (a 304 without a body when not), so
-   * a new version of the page is never mixed with an old module.
-   */
-  private static final StaticFiles FILES = new StaticFiles("webroot", "/", "no-cache");
-  /**
    * The charting library of the page, from the webjar on the classpath (pom: org.webjars.npm:uplot):
    * {@code /vendor/uplot/uPlot.esm.js} and {@code uPlot.min.css}. The URL carries no version, so
    * browsers keep it a day and then revalidate (ETag) rather than for ever.
    */
   static final String UPLOT_DIR = "META-INF/resources/webjars/uplot/1.6.30/dist";
   private static final StaticFiles VENDOR = new StaticFiles(UPLOT_DIR, "/vendor/uplot/", "public, max-age=86400");
+  /**
+   * The UI's files (webroot/), from memory, gzipped once ({@link StaticFiles}). {@code no-cache}: a
+   * browser keeps them but asks each time whether they changed (a 304 without a body when not), so
+   * a new version of the page is never mixed with an old module.
+   */
+  private static final StaticFiles FILES = new StaticFiles("webroot", "/", "no-cache").with(VENDOR);
   private final OpenApiDoc openapi = new OpenApiDoc();
 
   OpsApi(PulseContext ctx, Router router) {

@@ -63,6 +63,8 @@ final class StaticFiles implements Handler<RoutingContext> {
   private final String prefix;
   private final String cacheControl;
   private final Map<String, Asset> cache = new ConcurrentHashMap<>();
+  /** Where the files a page names are looked up: this one and others (uPlot's under /vendor/uplot/). */
+  private final java.util.List<StaticFiles> siblings = new java.util.concurrent.CopyOnWriteArrayList<>(java.util.List.of(this));
 
   /**
    * @param dir the directory (working directory first, then class path), e.g. {@code webroot}
@@ -73,6 +75,12 @@ final class StaticFiles implements Handler<RoutingContext> {
     this.dir = dir;
     this.prefix = prefix;
     this.cacheControl = cacheControl;
+  }
+
+  /** Files of {@code other} named by this one's pages are read ahead with the page too. */
+  StaticFiles with(StaticFiles other) {
+    siblings.add(other);
+    return this;
   }
 
   @Override
@@ -99,13 +107,51 @@ final class StaticFiles implements Handler<RoutingContext> {
         rc.fail(ar.cause());
         return;
       }
-      if (ar.result().plain() != null) {
-        cache.put(name, ar.result());
+      Asset loaded = ar.result();
+      if (loaded.plain() != null) {
+        cache.put(name, loaded);
       } else {
         cache.remove(name);
       }
-      answer(rc, ar.result());
+      answer(rc, loaded);
+      if (loaded != known && loaded.plain() != null && loaded.type().startsWith("text/html")) {
+        // the page's modules, styles and uPlot are asked for next: read them now, not one request at a time
+        rc.vertx().executeBlocking(() -> readAhead(loaded.plain().toString(java.nio.charset.StandardCharsets.UTF_8)), false);
+      }
     });
+  }
+
+  private static final java.util.regex.Pattern REFS = java.util.regex.Pattern.compile("(?:href|src)=\"(/[^\"?#]+)\"");
+
+  /** Reads (on a worker) the files a page names in href= and src= that are not held yet; answers how many. */
+  int readAhead(String html) {
+    int n = 0;
+    long now = System.currentTimeMillis();
+    java.util.regex.Matcher m = REFS.matcher(html);
+    while (m.find()) {
+      String path = m.group(1);
+      // the handler with the longest prefix serves it (uPlot's under /vendor/uplot/, not the webroot's)
+      StaticFiles owner = null;
+      for (StaticFiles f : siblings) {
+        if (f.name(path) != null && (owner == null || f.prefix.length() > owner.prefix.length())) {
+          owner = f;
+        }
+      }
+      String name = owner == null ? null : owner.name(path);
+      if (name == null || owner.cache.containsKey(name)) {
+        continue;
+      }
+      try {
+        Asset a = owner.load(name, null, now);
+        if (a.plain() != null) {
+          owner.cache.putIfAbsent(name, a);
+          n++;
+        }
+      } catch (IOException | RuntimeException e) {
+        // read when asked for, and failed then
+      }
+    }
+    return n;
   }
 
   /** The file's name under {@code dir} for a request path, or null (outside the prefix, hidden, a parent). */
