@@ -31,23 +31,23 @@ function socketUrl() {
   return u.toString();
 }
 
-const dashboard = params.get('dashboard');
-const late = !!window.__pulse; // main.js already booted: nothing to start ahead of it
-if (late) { /* nothing */ } else if (dashboard) ask('/api/v1/dashboards/' + encodeURIComponent(dashboard));
-else if (!params.has('playlist')) ask('/api/v1/dashboards');
-if (!late) {
+// nothing to start ahead of main.js once it has booted (this module came late)
+if (!window.__pulse) {
+  const dashboard = params.get('dashboard');
+  if (dashboard) ask('/api/v1/dashboards/' + encodeURIComponent(dashboard));
+  else if (!params.has('playlist')) ask('/api/v1/dashboards');
   ask('/api/v1/streams');
   ask('/api/v1/whoami');
   ask('/api/v1/alerts');
-}
-if (!late) try {
-  const url = socketUrl();
-  const sock = new WebSocket(url);
-  const messages = [];
-  sock.onmessage = ev => { if (messages.length < 100) messages.push(ev.data); };
-  socket = { url, sock, messages };
-} catch (e) {
-  socket = null;
+  try {
+    const url = socketUrl();
+    const sock = new WebSocket(url);
+    const messages = [];
+    sock.onmessage = ev => { if (messages.length < 100) messages.push(ev.data); };
+    socket = { url, sock, messages };
+  } catch (e) {
+    socket = null;
+  }
 }
 
 // not taken in time (the page failed to load, or went elsewhere): let go

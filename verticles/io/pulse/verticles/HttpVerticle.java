@@ -55,6 +55,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/api/v1/*").handler(browsers::origins);
     Routes.mount(router, adapters(router), () -> DisplayScoping.narrowing(vertx, ctx.auth, ctx.displayScopes), ctx.edge);
     handleFailures(router);
+    OpsApi.readAhead(vertx); // the page's files in memory and gzipped before the first screen asks
     return hub.start().compose(v -> listen(router)).onSuccess(s -> server = s);
   }
 

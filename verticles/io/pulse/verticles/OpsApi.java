@@ -35,6 +35,16 @@ final class OpsApi {
   private static final StaticFiles FILES = new StaticFiles("webroot", "/", "no-cache").with(VENDOR);
   private final OpenApiDoc openapi = new OpenApiDoc();
 
+  private static final java.util.concurrent.atomic.AtomicBoolean READ_AHEAD = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** Reads the page and the files it names into memory, once per process, on a worker. */
+  static void readAhead(io.vertx.core.Vertx vertx) {
+    if (READ_AHEAD.compareAndSet(false, true)) {
+      vertx.executeBlocking(() -> FILES.readAhead("index.html"), false)
+          .onFailure(e -> READ_AHEAD.set(false));
+    }
+  }
+
   OpsApi(PulseContext ctx, Router router) {
     this.ctx = ctx;
     this.router = router;

@@ -116,15 +116,25 @@ final class StaticFiles implements Handler<RoutingContext> {
       answer(rc, loaded);
       if (loaded != known && loaded.plain() != null && loaded.type().startsWith("text/html")) {
         // the page's modules, styles and uPlot are asked for next: read them now, not one request at a time
-        rc.vertx().executeBlocking(() -> readAhead(loaded.plain().toString(java.nio.charset.StandardCharsets.UTF_8)), false);
+        rc.vertx().executeBlocking(() -> readNamed(loaded.plain().toString(java.nio.charset.StandardCharsets.UTF_8)), false);
       }
     });
   }
 
   private static final java.util.regex.Pattern REFS = java.util.regex.Pattern.compile("(?:href|src)=\"(/[^\"?#]+)\"");
 
+  /** Reads (on a worker) the page {@code name} and the files it names; answers how many were read. */
+  int readAhead(String name) throws IOException {
+    Asset page = load(name, null, System.currentTimeMillis());
+    if (page.plain() == null) {
+      return 0;
+    }
+    cache.putIfAbsent(name, page);
+    return 1 + readNamed(page.plain().toString(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
   /** Reads (on a worker) the files a page names in href= and src= that are not held yet; answers how many. */
-  int readAhead(String html) {
+  int readNamed(String html) {
     int n = 0;
     long now = System.currentTimeMillis();
     java.util.regex.Matcher m = REFS.matcher(html);
