@@ -114,7 +114,7 @@ final class StaticFiles implements Handler<RoutingContext> {
         cache.remove(name);
       }
       answer(rc, loaded);
-      if (loaded != known && loaded.plain() != null && loaded.type().startsWith("text/html")) {
+      if (loaded.plain() != null && (known == null || known.plain() != loaded.plain()) && loaded.type().startsWith("text/html")) {
         // the page's modules, styles and uPlot are asked for next: read them now, not one request at a time
         rc.vertx().executeBlocking(() -> readNamed(loaded.plain().toString(java.nio.charset.StandardCharsets.UTF_8)), false);
       }
