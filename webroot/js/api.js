@@ -41,8 +41,12 @@ export function createApi({ token = '', timeoutMs = 15000 } = {}) {
       if (signal) signal.addEventListener('abort', () => ac.abort(), { once: true });
       api.calls++;
       let res;
+      // a GET that early.js started before this module had loaded: its response, once
+      const early = method === 'GET' && body === undefined && !headers && !signal && window.__pulseEarly
+        ? window.__pulseEarly.takeResponse(path + qs(params)) : null;
       try {
-        res = await fetch(path + qs(params), {
+        if (early) res = await early;
+        if (!res) res = await fetch(path + qs(params), {
           method, headers: h, cache: 'no-store', signal: ac.signal,
           body: body === undefined ? undefined : JSON.stringify(body),
         });

@@ -92,7 +92,9 @@ export class Connection {
     this.timers.reconnect = 0;
     this.setState(this.everLive ? 'reconnecting' : 'connecting');
     let sock;
-    try { sock = new WebSocket(this.url()); } catch (e) { this.scheduleReconnect(); return; }
+    // the first time: the socket early.js opened while the modules loaded, with what it got meanwhile
+    const early = !this.everLive && this.attempt === 0 && window.__pulseEarly ? window.__pulseEarly.takeSocket(this.url()) : null;
+    try { sock = early ? early.sock : new WebSocket(this.url()); } catch (e) { this.scheduleReconnect(); return; }
     this.ws = sock;
     clearTimeout(this.timers.connect);
     this.timers.connect = setTimeout(() => {
@@ -117,6 +119,10 @@ export class Connection {
       this.scheduleReconnect();
     };
     sock.onerror = () => { /* a close event follows */ };
+    if (early && sock.readyState === WebSocket.OPEN) {
+      sock.onopen();
+      for (const data of early.messages) this.onMessage(data);
+    }
   }
 
   drop(sock) {

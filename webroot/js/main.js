@@ -526,6 +526,9 @@ async function boot() {
       if (params.has('playlist')) banner('Playlists need the kiosk module, which this page could not load.');
     });
   }
+  // the panel modules (fetched already: index.html preloads them) are evaluated, uPlot with them,
+  // while the dashboard's document is on its way rather than after it came
+  if (dash) for (const k of KINDS) loadKind(k).catch(() => {});
   if (dash) await openDashboard(dash);
   else if (!params.has('playlist')) await showHome();
   await who;

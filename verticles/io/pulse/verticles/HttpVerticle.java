@@ -55,6 +55,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/api/v1/*").handler(browsers::origins);
     Routes.mount(router, adapters(router), () -> DisplayScoping.narrowing(vertx, ctx.auth, ctx.displayScopes), ctx.edge);
     handleFailures(router);
+    OpsApi.readAhead(vertx); // the page's files in memory and gzipped before the first screen asks
     return hub.start().compose(v -> listen(router)).onSuccess(s -> server = s);
   }
 
@@ -172,13 +173,23 @@ public final class HttpVerticle extends VerticleBase {
    * connection; with TLS ({@code tls.*}), the OpenSSL engine, the configured TLS versions and HTTP/2
    * by ALPN ({@link TlsServer#apply}).
    */
+  /** gzip level of API answers (1 fastest .. 9 smallest): 4 gives most of 6's size at less CPU. */
+  static final int COMPRESSION_LEVEL = 4;
+  /** Answers smaller than this (an ingest's 202, most errors) are never compressed. */
+  static final int COMPRESSION_MIN_BYTES = 1024;
+
   private Future<HttpServer> listen(Router router) {
     io.pulse.config.PulseConfig.Edge edge = ctx.config.edge();
     // a WebSocket frame may be as large as a message: LiveHub bounds fragmented messages to the same size
     HttpServerOptions opts = new HttpServerOptions().setHost(ctx.config.http().host())
         // port 0: one free port chosen by the OS, shared by every instance (Vert.x shares a negative port's socket)
         .setPort(ctx.config.http().port() == 0 ? -1 : ctx.config.http().port())
-        .setDecompressionSupported(true).setCompressionSupported(false)
+        .setDecompressionSupported(true)
+        // gzip for answers of 1 kB and more to clients that ask for it (a /series history, the API document,
+        // the dashboards list): the UI's files come gzipped already (StaticFiles), the live feeds say
+        // Content-Encoding: identity (SSE) or are not HTTP answers (WebSocket), ingest answers are smaller
+        .setCompressionSupported(true).setCompressionLevel(COMPRESSION_LEVEL)
+        .setCompressionContentSizeThreshold(COMPRESSION_MIN_BYTES)
         // no cleartext HTTP/2 (h2c): HTTP/2 only over TLS, by ALPN, where the edge guard caps its connections
         // (EdgeGuard.capHttp2) and Vert.x's HTTP/2 settings bound what one of them holds
         .setHttp2ClearTextEnabled(false)

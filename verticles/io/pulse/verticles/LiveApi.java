@@ -60,7 +60,8 @@ final class LiveApi {
     }
     HttpServerResponse res = rc.response().setChunked(true)
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
-        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").putHeader("X-Accel-Buffering", "no");
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").putHeader("X-Accel-Buffering", "no")
+        .putHeader(HttpHeaders.CONTENT_ENCODING, HttpHeaders.IDENTITY); // never compressed (nor held back for it)
     res.write("retry: 2000\n\n");
     hub.accept(res, rc.request().connection(), spec, last, Callers.of(rc)).holdsTokenConnection(token);
   }

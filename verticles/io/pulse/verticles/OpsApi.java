@@ -13,7 +13,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.StaticHandler;
 import java.util.List;
 
 /** Operations (API.md "Operations"): health, metrics, the API document, the UI's files, and the API's 404/405 answers. */
@@ -21,17 +20,30 @@ final class OpsApi {
 
   private final PulseContext ctx;
   private final Router router;
-  private final Handler<RoutingContext> files = StaticHandler.create("webroot").setCachingEnabled(false)
-      .setDefaultContentEncoding("UTF-8");
   /**
    * The charting library of the page, from the webjar on the classpath (pom: org.webjars.npm:uplot):
    * {@code /vendor/uplot/uPlot.esm.js} and {@code uPlot.min.css}. The URL carries no version, so
-   * browsers keep it a day and then revalidate (ETag / Last-Modified) rather than for ever.
+   * browsers keep it a day and then revalidate (ETag) rather than for ever.
    */
   static final String UPLOT_DIR = "META-INF/resources/webjars/uplot/1.6.30/dist";
-  private final Handler<RoutingContext> vendor = StaticHandler.create(UPLOT_DIR).setCachingEnabled(true)
-      .setMaxAgeSeconds(86_400).setDirectoryListing(false).setDefaultContentEncoding("UTF-8");
+  private static final StaticFiles VENDOR = new StaticFiles(UPLOT_DIR, "/vendor/uplot/", "public, max-age=86400");
+  /**
+   * The UI's files (webroot/), from memory, gzipped once ({@link StaticFiles}). {@code no-cache}: a
+   * browser keeps them but asks each time whether they changed (a 304 without a body when not), so
+   * a new version of the page is never mixed with an old module.
+   */
+  private static final StaticFiles FILES = new StaticFiles("webroot", "/", "no-cache").with(VENDOR);
   private final OpenApiDoc openapi = new OpenApiDoc();
+
+  private static final java.util.concurrent.atomic.AtomicBoolean READ_AHEAD = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** Reads the page and the files it names into memory, once per process, on a worker. */
+  static void readAhead(io.vertx.core.Vertx vertx) {
+    if (READ_AHEAD.compareAndSet(false, true)) {
+      vertx.executeBlocking(() -> FILES.readAhead("index.html"), false)
+          .onFailure(e -> READ_AHEAD.set(false));
+    }
+  }
 
   OpsApi(PulseContext ctx, Router router) {
     this.ctx = ctx;
@@ -94,12 +106,12 @@ final class OpsApi {
 
   /** The UI's static files. */
   void files(RoutingContext rc) {
-    files.handle(rc);
+    FILES.handle(rc);
   }
 
   /** GET /vendor/uplot/*: uPlot's files from its webjar. */
   void vendor(RoutingContext rc) {
-    vendor.handle(rc);
+    VENDOR.handle(rc);
   }
 
   /** A path of the API with another method: 405 with the methods it has; else 404. */

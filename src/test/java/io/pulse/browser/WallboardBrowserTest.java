@@ -169,7 +169,8 @@ class WallboardBrowserTest {
         + " ms after navigation start (first load, cold cache, 9 panels, storage on)");
     Map<String, Object> weight = browser.weight();
     System.out.println("[wallboard] page weight, first load with a cold cache: " + weight.get("transferred")
-        + " bytes transferred in " + weight.get("resources") + " requests: " + weight.get("code")
+        + " bytes transferred in " + weight.get("resources") + " requests (bodies " + weight.get("encoded")
+        + " bytes as sent, gzip where asked, " + weight.get("decoded") + " bytes decoded): " + weight.get("code")
         + " bytes of page code (HTML, modules, CSS, uPlot) and " + weight.get("data") + " bytes of API answers: "
         + weight.get("names"));
     for (int i = 0; i < 3; i++) {
@@ -177,6 +178,18 @@ class WallboardBrowserTest {
       browser.waitFor("first data", Duration.ofSeconds(20), () -> browser.stats().get("firstDataMs") instanceof Number);
       System.out.println("[wallboard] first data on screen " + browser.stats().get("firstDataMs")
           + " ms after navigation start (load " + (i + 1) + ", warm cache, 9 panels, storage on)");
+    }
+    Map<String, Object> again = browser.weight();
+    System.out.println("[wallboard] page weight, load with a warm cache: " + again.get("transferred") + " bytes transferred in "
+        + again.get("resources") + " requests (" + again.get("code") + " bytes of page code: revalidations, 304 without a body)");
+    // a new screen opening the page of a server that has been running: a fresh profile (cold cache) each
+    for (int i = 0; i < Integer.getInteger("wallboard.freshLoads", 2); i++) {
+      try (Browser fresh = Browser.open()) {
+        fresh.get(pulse.get().baseUrl() + "/?dashboard=" + id);
+        fresh.waitFor("first data", Duration.ofSeconds(20), () -> fresh.stats().get("firstDataMs") instanceof Number);
+        System.out.println("[wallboard] first data on screen " + fresh.stats().get("firstDataMs")
+            + " ms after navigation start (new browser " + (i + 1) + ", cold cache, server running, 9 panels, storage on)");
+      }
     }
     assertEquals(0, browser.num("document.querySelectorAll('.panel-badge.badge-error:not([hidden])').length"),
         "no panel in error: " + browser.stats().get("errors"));
