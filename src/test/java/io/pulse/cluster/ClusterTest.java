@@ -166,19 +166,17 @@ class ClusterTest {
       long[] found = new long[2];
       Await.until("a window of the on-demand views holds every partition's share, on both instances", () -> {
         long start = (System.currentTimeMillis() / 1000 + 1) * 1000;
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 16; i++) {
-          sb.append("{\"stream\":\"av\",\"ts\":").append(start + 100).append(",\"dims\":{\"k\":\"a").append(i)
-              .append("\",\"region\":\"r").append(i % 2).append("\"},\"values\":{\"amount\":1}}\n");
-        }
-        assertEquals(202, a.post("/api/v1/events", "application/x-ndjson", sb.toString()).status());
+        assertEquals(202, a.post("/api/v1/events", "application/x-ndjson", round(start + 100)).status());
         found[0] = countOf(wb, "r", start, "r0");
         found[1] = countOf(wa, "f", start, null);
         return List.of(found[0], found[1]);
       }, l -> l.get(0) == 8 && l.get(1) == 8, 40_000, 10);
       // the rule fires once per series in the cluster (not once per instance), and both feeds carry it
-      Await.until("16 alerts firing", () -> db.queryLong("select count(*) from alerts where rule_id = 'big'"),
-          n -> n == 16, 30_000);
+      // (events keep coming: the rule reaches the other instance, and its view that instance's partitions, within a second)
+      Await.until("16 alerts firing", () -> {
+        a.post("/api/v1/events", "application/x-ndjson", round(System.currentTimeMillis()));
+        return db.queryLong("select count(*) from alerts where rule_id = 'big'");
+      }, n -> n == 16, 30_000, 500);
       Await.until("both instances' subscribers get alerts raised on either", () -> {
         wa.collect(50);
         wb.collect(50);
@@ -204,6 +202,16 @@ class ClusterTest {
       Await.until("and the other instance lists it acknowledged", () -> other.get("/api/v1/alerts/" + id).json()
           .getString("state"), "acknowledged"::equals, 15_000);
     }
+  }
+
+  /** 16 events of stream av at {@code ts}, one per series a0..a15, half of them in region r0. */
+  private static String round(long ts) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 16; i++) {
+      sb.append("{\"stream\":\"av\",\"ts\":").append(ts).append(",\"dims\":{\"k\":\"a").append(i)
+          .append("\",\"region\":\"r").append(i % 2).append("\"},\"values\":{\"amount\":1}}\n");
+    }
+    return sb.toString();
   }
 
   /** The count of the final window starting at {@code start} for a subscription, waiting up to 3 s; -1 when none came. */
