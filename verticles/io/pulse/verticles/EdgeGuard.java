@@ -176,7 +176,17 @@ final class EdgeGuard {
       channel.close();
       return;
     }
-    channel.pipeline().context("pulseGuard").writeAndFlush(response(answer)).addListener(ChannelFutureListener.CLOSE);
+    writer(channel.pipeline()).writeAndFlush(response(answer)).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /**
+   * Where the guard's own answers enter the pipeline: past the response compressor ("deflater",
+   * there when compression is on), which refuses a response to a request it never saw (a silent or
+   * slow connection's 408) and would close the connection without a word.
+   */
+  private static ChannelHandlerContext writer(ChannelPipeline p) {
+    ChannelHandlerContext deflater = p.context("deflater");
+    return deflater != null ? deflater : p.context("pulseGuard");
   }
 
   /** Answers the request whose head just arrived; its body is read and dropped, then the connection closes. */
@@ -185,7 +195,7 @@ final class EdgeGuard {
       ctx.channel().close(); // another response is on the wire: no room for this one
       return;
     }
-    ctx.writeAndFlush(response(answer));
+    writer(ctx.pipeline()).writeAndFlush(response(answer));
   }
 
   static FullHttpResponse response(EdgeAnswer answer) {
