@@ -21,6 +21,9 @@ import org.apache.kafka.common.test.TestKitNodes;
  */
 public final class KafkaBroker {
 
+  /** Largest record the broker takes; cluster.sh gives Pulse's producers the same max.request.size. */
+  static final int MAX_MESSAGE_BYTES = 16 << 20;
+
   private KafkaBroker() {
   }
 
@@ -38,6 +41,8 @@ public final class KafkaBroker {
         .setConfigProp("transaction.state.log.replication.factor", "1")
         .setConfigProp("transaction.state.log.min.isr", "1")
         .setConfigProp("group.initial.rebalance.delay.ms", "0")
+        // Pulse's flush records on the output topic can pass Kafka's default 1 MB (see cluster.sh)
+        .setConfigProp("message.max.bytes", String.valueOf(MAX_MESSAGE_BYTES))
         .build();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
