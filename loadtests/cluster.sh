@@ -65,10 +65,20 @@ main_pid=
 cleanup() {
   local code=$?
   trap - EXIT INT TERM
-  if [[ -n $main_pid ]] && kill -0 "$main_pid" 2>/dev/null; then
-    kill -TERM "$main_pid" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$main_pid" 2>/dev/null || break; sleep 0.3; done
-    kill -0 "$main_pid" 2>/dev/null && kill -KILL "$main_pid" 2>/dev/null
+  if [[ -n $main_pid ]]; then
+    if kill -0 "$main_pid" 2>/dev/null; then
+      kill -TERM "$main_pid" 2>/dev/null
+      for _ in $(seq 1 100); do kill -0 "$main_pid" 2>/dev/null || break; sleep 0.3; done
+      kill -0 "$main_pid" 2>/dev/null && kill -KILL "$main_pid" 2>/dev/null
+    fi
+    # the driver ran in a process group of its own (setsid): whatever it started that is still in the
+    # group (a server it was starting while it was told to stop, say) goes too
+    if kill -0 -- "-$main_pid" 2>/dev/null; then
+      echo "[cluster] stopping what is left of process group $main_pid"
+      kill -TERM -- "-$main_pid" 2>/dev/null
+      for _ in $(seq 1 50); do kill -0 -- "-$main_pid" 2>/dev/null || break; sleep 0.2; done
+      kill -KILL -- "-$main_pid" 2>/dev/null
+    fi
   fi
   local left=()
   if [[ -f $run_dir/pids ]]; then
@@ -97,12 +107,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-"$java_bin" -Xmx768m -Dclustersh.run="$run_dir" -cp "$jar:target/test-classes" \
+# setsid: the driver and every process it starts get a process group of their own (its pid), which the
+# trap can stop as a whole; Ctrl-C reaches this script, whose trap stops the driver gracefully first
+setsid "$java_bin" -Xmx768m -Dclustersh.run="$run_dir" -cp "$jar:target/test-classes" \
   io.pulse.loadtests.ClusterBenchmark --run-dir "$run_dir" --test-classpath "$jar:target/test-classes:$(cat "$cpfile")" \
   ${args[@]+"${args[@]}"} &
 main_pid=$!
 wait "$main_pid"
 code=$?
-main_pid=
 echo "[cluster] logs: $run_dir"
 exit "$code"
