@@ -145,20 +145,27 @@ public final class ClusterVerticle extends VerticleBase {
     outputThread = new Thread(() -> readOutput(outputReady), "pulse-kafka-output");
     outputThread.setDaemon(true);
     outputThread.start();
-    return outputReady.future().onSuccess(v -> {
-      groupThread = new Thread(this::consumeGroup, "pulse-kafka-group");
-      groupThread.setDaemon(true);
-      groupThread.start();
-      if (!link.config.sourceTopics().isEmpty()) {
-        sourceThread = new Thread(new SourceReader(ctx, running), "pulse-kafka-sources");
-        sourceThread.setDaemon(true);
-        sourceThread.start();
-        LOG.info("kafka: reading source topics {} for tenant {}", link.config.sourceTopics(),
-            link.config.sourceTenant());
-      }
-      flushTimer = vertx.setPeriodic(ctx.config.live().flushMs(), t -> flush());
-      commitTimer = vertx.setPeriodic(COMMIT_MS, t -> commit());
-      holdsTimer = vertx.setPeriodic(HOLDS_MS, t -> holds());
+    // the output thread completes outputReady: the timers must still be set on this verticle's context
+    // (vertx.setPeriodic from a foreign thread picks another event loop, and flush() then races take())
+    return outputReady.future().compose(v -> {
+      Promise<Void> onContext = Promise.promise();
+      context.runOnContext(x -> {
+        groupThread = new Thread(this::consumeGroup, "pulse-kafka-group");
+        groupThread.setDaemon(true);
+        groupThread.start();
+        if (!link.config.sourceTopics().isEmpty()) {
+          sourceThread = new Thread(new SourceReader(ctx, running), "pulse-kafka-sources");
+          sourceThread.setDaemon(true);
+          sourceThread.start();
+          LOG.info("kafka: reading source topics {} for tenant {}", link.config.sourceTopics(),
+              link.config.sourceTenant());
+        }
+        flushTimer = vertx.setPeriodic(ctx.config.live().flushMs(), t -> flush());
+        commitTimer = vertx.setPeriodic(COMMIT_MS, t -> commit());
+        holdsTimer = vertx.setPeriodic(HOLDS_MS, t -> holds());
+        onContext.complete();
+      });
+      return onContext.future();
     });
   }
 
