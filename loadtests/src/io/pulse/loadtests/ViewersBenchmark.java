@@ -51,7 +51,7 @@ import java.util.concurrent.TimeUnit;
  * per-view live work, per-subscriber sending, ingest). Heap after full GCs (JMX, median of 5) with 1,
  * 1,000 and 10,000 viewers gives the heap per viewer.
  *
- * <pre>loadtests/viewers.sh [--quick] [--rate 200000] [--viewers 1000] [--many 10000] [--rounds 2]</pre>
+ * <pre>loadtests/viewers.sh [--quick] [--rate 100000] [--viewers 1000] [--many 10000] [--rounds 2]</pre>
  * Exit code 0 when the targets are met (p99 &lt;= 250 ms at 1,000 viewers; heap per viewer &lt;= 20 KB),
  * 1 when one is missed, 2 when the run went wrong, 64 on bad options.
  */
@@ -60,7 +60,7 @@ public final class ViewersBenchmark {
   static final double P99_TARGET_MS = 250;
   static final double HEAP_TARGET_BYTES = 20 * 1024;
 
-  private double rate = 200_000;
+  private double rate = 100_000;
   private int viewers = 1_000;
   private int many = 10_000;
   private int rounds = 2;
@@ -86,6 +86,8 @@ public final class ViewersBenchmark {
     Map<String, Long> jfr = new TreeMap<>();
     long jfrSamples;
     Histogram running;
+    /** pulse_live_* counters over the phase: coalesced running updates, dropped messages, slow closes. */
+    Map<String, Double> live = new TreeMap<>();
 
     Phase(String name, int viewers) {
       this.name = name;
@@ -109,11 +111,11 @@ public final class ViewersBenchmark {
         switch (args[i]) {
           case "--quick" -> {
             b.quick = true;
-            b.rate = 100_000;
             b.rounds = 1;
             b.warmup = 5;
             b.phaseWarmup = 3;
             b.measure = 6;
+            b.many = 2_000;
           }
           case "--rate" -> b.rate = Bench.positive("--rate", args, ++i);
           case "--viewers" -> b.viewers = (int) Bench.positive("--viewers", args, ++i);
@@ -156,6 +158,8 @@ public final class ViewersBenchmark {
   private final List<Phase> phases = new ArrayList<>();
   private final Map<Integer, Long> heap = new LinkedHashMap<>();
   private final List<String> warnings = new ArrayList<>();
+  /** Answers outside the measured phases (warm-ups, connecting, heap readings): only checked. */
+  private final PhaseStats between = new PhaseStats("warm-ups");
   private Map<String, String> serverEnv;
   private String serverArgs;
 
@@ -194,8 +198,7 @@ public final class ViewersBenchmark {
         try (IngestDriver driver = new IngestDriver(bench.vertx, ingestCtx, pulse.port, connections, workload)) {
           bench.say("viewer 0 (one WebSocket, a subscription to each of the " + ViewersClients.VIEWS.size()
               + " views): " + clients.cmd("add 1"));
-          PhaseStats warm = new PhaseStats("warm-up");
-          bench.begin(warm, pulse, sampler, driver, null);
+          bench.begin(between, pulse, sampler, driver, null); // the warm-ups' answers are checked with the phases
           driver.startPaced(rate);
           bench.say(String.format(Locale.ROOT, "W1 load paced at %,.0f events/s; warm-up %.0f s", rate, warmup));
           Bench.sleep(warmup);
@@ -203,14 +206,14 @@ public final class ViewersBenchmark {
             String tag = rounds > 1 ? " #" + r : "";
             measure(bench, pulse, sampler, driver, probe, clients, new Phase("1 viewer" + tag, 1));
             if (r == 1) {
-              heap.put(1, heap(bench, probe, 1));
+              heap.put(1, heap(bench, driver, probe, 1));
             }
             bench.say("connecting " + (viewers - 1) + " viewers: " + clients.cmd("add " + viewers));
             Bench.sleep(phaseWarmup);
             measure(bench, pulse, sampler, driver, probe, clients, new Phase(String.format(Locale.ROOT, "%,d viewers%s",
                 viewers, tag), viewers));
             if (r == rounds) {
-              heap.put(viewers, heap(bench, probe, viewers));
+              heap.put(viewers, heap(bench, driver, probe, viewers));
             } else {
               bench.say("back to 1 viewer: " + clients.cmd("trim 1"));
               Bench.sleep(phaseWarmup);
@@ -221,7 +224,7 @@ public final class ViewersBenchmark {
             Bench.sleep(phaseWarmup * 1.5);
             measure(bench, pulse, sampler, driver, probe, clients, new Phase(String.format(Locale.ROOT, "%,d viewers",
                 many), many));
-            heap.put(many, heap(bench, probe, many));
+            heap.put(many, heap(bench, driver, probe, many));
           }
           driver.stopPaced();
           Bench.awaitIdle(driver);
@@ -249,12 +252,17 @@ public final class ViewersBenchmark {
     Bench.checkAlive(pulse);
     clients.cmd("record");
     Map<Long, Object[]> t0 = probe.threads();
+    Map<String, Double> m0 = liveCounters(pulse.port);
     p.startMs = System.currentTimeMillis();
     bench.begin(p.stats, pulse, sampler, driver, null);
     Bench.sleep(measure);
     bench.end(p.stats, pulse, sampler);
+    driver.record(between); // answers after the phase's end do not count in it, but are checked
+    sampler.record(null);
     p.endMs = System.currentTimeMillis();
     Map<Long, Object[]> t1 = probe.threads();
+    Map<String, Double> m1 = liveCounters(pulse.port);
+    m1.forEach((k, v) -> p.live.put(k, v - m0.getOrDefault(k, 0.0)));
     p.clients = new JsonObject(clients.cmd("stats"));
     p.running = ViewersClients.decode(p.clients.getString("runningHist"));
     p.threadCpu = ServerProbe.byGroup(t0, t1);
@@ -265,11 +273,39 @@ public final class ViewersBenchmark {
         p.clients.getLong("messages") / p.clients.getDouble("seconds"), lat.getValue("p50"), lat.getValue("p99")));
   }
 
-  /** Heap used after full GCs, with {@code n} viewers connected (median of 5, under the same load). */
-  private long heap(Bench bench, ServerProbe probe, int n) throws Exception {
+  /**
+   * Heap used after full GCs with {@code n} viewers connected (median of 5), read while the load
+   * pauses: request bodies in flight and messages in the sockets' queues are not what a viewer
+   * holds. The load stops, its answers come, 2 s pass (the flush ticks send what waited), then the
+   * readings; the load starts again after them.
+   */
+  private long heap(Bench bench, IngestDriver driver, ServerProbe probe, int n) throws Exception {
+    driver.stopPaced();
+    Bench.awaitIdle(driver);
+    Bench.sleep(2);
     long h = probe.heapAfterGc();
-    bench.say(String.format(Locale.ROOT, "  heap after GC with %,d viewer(s): %,.1f MB", n, h / 1e6));
+    driver.startPaced(rate);
+    bench.say(String.format(Locale.ROOT, "  heap after GC with %,d viewer(s), load paused: %,.1f MB", n, h / 1e6));
     return h;
+  }
+
+  /** Pulse's pulse_live_* counters (coalesced, dropped, slow closes), from /metrics. */
+  private static Map<String, Double> liveCounters(int port) {
+    Map<String, Double> out = new TreeMap<>();
+    try {
+      java.net.http.HttpClient c = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+      String text = c.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/metrics"))
+          .timeout(java.time.Duration.ofSeconds(5)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      Bench.pulseMetrics(text).forEach((k, v) -> {
+        if (k.startsWith("pulse_live_coalesced") || k.startsWith("pulse_live_dropped") || k.startsWith("pulse_live_slow")) {
+          int brace = k.indexOf('{');
+          out.merge(brace < 0 ? k : k.substring(0, brace), v, Double::sum);
+        }
+      });
+    } catch (Exception e) {
+      out.put("(unreadable)", 0.0);
+    }
+    return out;
   }
 
   private void dumpJfr(Bench bench, ChildServer pulse, Path file) throws Exception {
@@ -480,13 +516,16 @@ public final class ViewersBenchmark {
           e.getKey(), e.getValue() / 1e6, h1 / 1e6, e.getKey() - 1, per / 1024, ok ? "PASS" : "MISS"));
       targets.put("heapPerViewerBytesAt" + e.getKey(), per);
     }
-    bench.line("  (heap: used after 3 System.gc() through JMX, median of 5 readings, taken after the phase with the load"
-        + " running; a viewer holds one subscription, viewer 0 five)");
+    bench.line("  (heap: used after 3 System.gc() through JMX, median of 5 readings, taken after the phase while the load"
+        + " pauses for a few seconds; a viewer holds one subscription, viewer 0 five)");
 
     // checks
     bench.line("");
     bench.line("Checks:");
-    bench.ingestChecks(phases.stream().map(p -> p.stats).toArray(PhaseStats[]::new));
+    List<PhaseStats> all = new ArrayList<>();
+    phases.forEach(p -> all.add(p.stats));
+    all.add(between);
+    bench.ingestChecks(all.toArray(PhaseStats[]::new));
     for (Phase p : phases) {
       JsonObject c = p.clients;
       long closed = c.getLong("closedByServer");
@@ -496,6 +535,7 @@ public final class ViewersBenchmark {
           p.name, c.getInteger("open"), p.viewers, silent, c.getLong("rollupsPerViewerMin"), c.getLong("rollupsPerViewerMax"),
           closed, c.getLong("connectFailures"), c.getLong("errors"));
       bench.line(line);
+      bench.line(String.format(Locale.ROOT, "  %-18s server: %s", "", p.live.isEmpty() ? "(no pulse_live_* counters)" : p.live));
       for (Object s : c.getJsonArray("errorSamples")) {
         bench.line("      " + s);
       }
@@ -521,7 +561,8 @@ public final class ViewersBenchmark {
       c.remove("finalHist");
       ps.add(new JsonObject().put("name", p.name).put("viewers", p.viewers).put("server", bench.phaseJson(p.stats, false))
           .put("serverCores", p.cores()).put("threadCpuNanos", new JsonObject(new LinkedHashMap<>(p.threadCpu)))
-          .put("jfrSamples", new JsonObject(new LinkedHashMap<>(p.jfr))).put("clients", c));
+          .put("jfrSamples", new JsonObject(new LinkedHashMap<>(p.jfr)))
+          .put("liveCounters", new JsonObject(new LinkedHashMap<>(p.live))).put("clients", c));
     }
     json.put("phases", ps);
     return bench.finish("viewers", stamp, reportDir, json, targets, miss);
