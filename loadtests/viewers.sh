@@ -2,8 +2,8 @@
 # Many viewers on one node (see loadtests/README.md, "Many viewers"): 1 viewer, 1,000 and 10,000 live
 # subscribers (WebSocket and SSE) of one Pulse under W1 load at a steady rate; latency, heap per viewer,
 # server CPU with 1 vs 1,000 viewers.
-#   loadtests/viewers.sh            full run, about 4 minutes
-#   loadtests/viewers.sh --quick    smoke run, about 1.5 minutes once built
+#   loadtests/viewers.sh            full run, about 10 minutes (connecting 10,000 viewers takes 1-2 of them)
+#   loadtests/viewers.sh --quick    smoke run (1,000 and 2,000 viewers, short phases), about 3 minutes once built
 # Builds first when target/pulse.jar or the benchmark classes are missing or older than the sources
 # (--build forces it, --no-build skips it). Every other option goes to ViewersBenchmark (--help lists them).
 # Exit code: 0 targets met, 1 a target missed, 2 the run went wrong, 64 bad options.

@@ -88,6 +88,8 @@ public final class ViewersBenchmark {
     Histogram running;
     /** pulse_live_* counters over the phase: coalesced running updates, dropped messages, slow closes. */
     Map<String, Double> live = new TreeMap<>();
+    /** The machine's 1-minute load average at the phase's end (runnable threads; 2 = both cores busy). */
+    String loadAvg = "?";
 
     Phase(String name, int viewers) {
       this.name = name;
@@ -269,6 +271,7 @@ public final class ViewersBenchmark {
     driver.record(between); // answers after the phase's end do not count in it, but are checked
     sampler.record(null);
     p.endMs = System.currentTimeMillis();
+    p.loadAvg = loadAverage();
     Map<Long, Object[]> t1 = probe.threads();
     Map<String, Double> m1 = liveCounters(pulse.port);
     m1.forEach((k, v) -> p.live.put(k, v - m0.getOrDefault(k, 0.0)));
@@ -298,6 +301,15 @@ public final class ViewersBenchmark {
     bench.say(String.format(Locale.ROOT, "  heap after GC with %,d viewer(s)%s, load paused: %,.1f MB", n,
         when.isEmpty() ? "" : " (" + when + ")", h / 1e6));
     return h;
+  }
+
+  /** The first field of /proc/loadavg, or "?". */
+  static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0];
+    } catch (IOException | RuntimeException e) {
+      return "?";
+    }
   }
 
   /** Pulse's pulse_live_* counters (coalesced, dropped, slow closes), from /metrics. */
@@ -443,11 +455,12 @@ public final class ViewersBenchmark {
     bench.line(String.format(Locale.ROOT, "phases: warm-up %.0f s with 1 viewer; %d round(s) of [1 viewer, %,d viewers], each"
         + " measured %.0f s after a %.0f s warm-up; then %,d viewers (warm-up %.0f s); heap after GC with 1, %,d, 1, %,d and 1",
         warmup, rounds, viewers, measure, phaseWarmup, many, phaseWarmup * 1.5, viewers, many));
-    bench.line(String.format(Locale.ROOT, "other processes' CPU in the 2 s before the run: %.0f%% of the machine", others * 100));
+    bench.line(String.format(Locale.ROOT, "other processes' CPU in the 2 s before the run: %.0f%% of the machine; load average"
+        + " at the end %s (the table gives it per phase: above 2, threads wait for a core)", others * 100, loadAverage()));
     bench.line("");
 
-    bench.line("| phase | viewers open | events/s | msgs/s to viewers | latency p50 / p99 / max (ms) | final p50 (ms) | server CPU (cores) | event loops | other Java | GC, JIT, VM | viewers' JVM CPU | machine busy |");
-    bench.line("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    bench.line("| phase | viewers open | events/s | msgs/s to viewers | latency p50 / p99 / max (ms) | final p50 (ms) | server CPU (cores) | event loops | other Java | GC, JIT, VM | viewers' JVM CPU | machine busy | load avg |");
+    bench.line("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (Phase p : phases) {
       JsonObject c = p.clients;
       double secs = c.getDouble("seconds");
@@ -455,11 +468,11 @@ public final class ViewersBenchmark {
       long java = p.threadCpu.values().stream().mapToLong(Long::longValue).sum();
       long process = p.stats.serverCpuEndNanos - p.stats.serverCpuStartNanos;
       double wall = p.seconds() * 1e9;
-      bench.line(String.format(Locale.ROOT, "| %s | %,d | %,.0f | %,.0f | %s / %s / %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f%% |",
+      bench.line(String.format(Locale.ROOT, "| %s | %,d | %,.0f | %,.0f | %s / %s / %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f%% | %s |",
           p.name, c.getInteger("open"), p.stats.eventsPerSecond(), c.getLong("messages") / secs,
           pct(p.running, 50), pct(p.running, 99), p.running.getTotalCount() == 0 ? "-" : String.valueOf(p.running.getMaxValue()),
           c.getJsonObject("final").getValue("p50", "-"), p.cores(), loops / wall, (java - loops) / wall,
-          (process - java) / wall, c.getLong("cpuNanos") / (secs * 1e9), p.stats.machineBusyShare() * 100));
+          (process - java) / wall, c.getLong("cpuNanos") / (secs * 1e9), p.stats.machineBusyShare() * 100, p.loadAvg));
     }
     bench.line("  latency: receive time − the rollup's latest (newest event ts in the window, set when the event left the"
         + " generator), running (\"final\":false) rollups of every viewer; final rollups wait for the window's end + 1 s"
@@ -578,7 +591,7 @@ public final class ViewersBenchmark {
       c.remove("runningHist");
       c.remove("finalHist");
       ps.add(new JsonObject().put("name", p.name).put("viewers", p.viewers).put("server", bench.phaseJson(p.stats, false))
-          .put("serverCores", p.cores()).put("threadCpuNanos", new JsonObject(new LinkedHashMap<>(p.threadCpu)))
+          .put("serverCores", p.cores()).put("loadAverage", p.loadAvg).put("threadCpuNanos", new JsonObject(new LinkedHashMap<>(p.threadCpu)))
           .put("jfrSamples", new JsonObject(new LinkedHashMap<>(p.jfr)))
           .put("liveCounters", new JsonObject(new LinkedHashMap<>(p.live))).put("clients", c));
     }
