@@ -90,6 +90,8 @@ public final class ViewersBenchmark {
     Map<String, Double> live = new TreeMap<>();
     /** The machine's 1-minute load average at the phase's end (runnable threads; 2 = both cores busy). */
     String loadAvg = "?";
+    /** The wall time the thread snapshots span (a little more than the phase: JMX answers slowly on a busy machine). */
+    long threadWallNanos;
 
     Phase(String name, int viewers) {
       this.name = name;
@@ -262,6 +264,7 @@ public final class ViewersBenchmark {
       Clients clients, Phase p) throws Exception {
     Bench.checkAlive(pulse);
     clients.cmd("record");
+    long threadsFrom = System.nanoTime();
     Map<Long, Object[]> t0 = probe.threads();
     Map<String, Double> m0 = liveCounters(pulse.port);
     p.startMs = System.currentTimeMillis();
@@ -273,6 +276,7 @@ public final class ViewersBenchmark {
     p.endMs = System.currentTimeMillis();
     p.loadAvg = loadAverage();
     Map<Long, Object[]> t1 = probe.threads();
+    p.threadWallNanos = System.nanoTime() - threadsFrom;
     Map<String, Double> m1 = liveCounters(pulse.port);
     m1.forEach((k, v) -> p.live.put(k, v - m0.getOrDefault(k, 0.0)));
     p.clients = new JsonObject(clients.cmd("stats"));
@@ -466,13 +470,13 @@ public final class ViewersBenchmark {
       double secs = c.getDouble("seconds");
       long loops = p.threadCpu.getOrDefault("event loops", 0L);
       long java = p.threadCpu.values().stream().mapToLong(Long::longValue).sum();
-      long process = p.stats.serverCpuEndNanos - p.stats.serverCpuStartNanos;
-      double wall = p.seconds() * 1e9;
+      double process = (p.stats.serverCpuEndNanos - p.stats.serverCpuStartNanos) / (p.seconds() * 1e9);
+      double wall = p.threadWallNanos > 0 ? p.threadWallNanos : p.seconds() * 1e9;
       bench.line(String.format(Locale.ROOT, "| %s | %,d | %,.0f | %,.0f | %s / %s / %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f%% | %s |",
           p.name, c.getInteger("open"), p.stats.eventsPerSecond(), c.getLong("messages") / secs,
           pct(p.running, 50), pct(p.running, 99), p.running.getTotalCount() == 0 ? "-" : String.valueOf(p.running.getMaxValue()),
           c.getJsonObject("final").getValue("p50", "-"), p.cores(), loops / wall, (java - loops) / wall,
-          (process - java) / wall, c.getLong("cpuNanos") / (secs * 1e9), p.stats.machineBusyShare() * 100, p.loadAvg));
+          Math.max(0, process - java / wall), c.getLong("cpuNanos") / (secs * 1e9), p.stats.machineBusyShare() * 100, p.loadAvg));
     }
     bench.line("  latency: receive time − the rollup's latest (newest event ts in the window, set when the event left the"
         + " generator), running (\"final\":false) rollups of every viewer; final rollups wait for the window's end + 1 s"
