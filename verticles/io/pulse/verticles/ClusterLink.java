@@ -77,7 +77,9 @@ final class ClusterLink {
       Map<String, Object> props = clientProps(k);
       props.put("enable.idempotence", "true");
       props.put("acks", "all");
-      props.putIfAbsent("linger.ms", "2");
+      // a body's records for one partition are a few kB each: larger batches, a few ms to fill them
+      props.putIfAbsent("linger.ms", "5");
+      props.putIfAbsent("batch.size", "262144");
       props.putIfAbsent("compression.type", "lz4");
       props.put("client.id", "pulse-" + instance);
       // Kafka's own producer: send() only appends to its batches and never blocks while there is buffer
