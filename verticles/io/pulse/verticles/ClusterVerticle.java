@@ -77,6 +77,8 @@ public final class ClusterVerticle extends VerticleBase {
   private Counter records;
   private Counter malformed;
   private Counter remoteDropped;
+  /** Event scoring of the streams named in scoring.streams, for every partition owned here; null when none is. */
+  private io.pulse.score.ShardScoring scoring;
   private long holdsTimer = -1;
   /** On-demand views held here for subscribers of other instances: spec -> the hold. */
   private final Map<String, RemoteHold> remoteHolds = new HashMap<>();
@@ -134,6 +136,15 @@ public final class ClusterVerticle extends VerticleBase {
         .description("Records behind the end of the output topic").register(ctx.registry);
     Gauge.builder("pulse.kafka.partitions.owned", partitions, Map::size)
         .description("Events-topic partitions this instance aggregates").register(ctx.registry);
+    io.pulse.config.PulseConfig.Scoring sc = ctx.config.scoring();
+    if (!sc.streams().isEmpty()) {
+      // one scorer for the partitions owned here (all on this loop); models trained by this instance's
+      // scoring verticle from their events
+      scoring = new io.pulse.score.ShardScoring(sc.streams(), sc.sample(), AggregateVerticle.MAX_OUTLIERS_PER_FLUSH, 0);
+      vertx.eventBus().<io.pulse.score.EventModel>consumer(Addresses.SCORE_MODEL, m -> scoring.install(m.body()));
+      vertx.eventBus().<io.vertx.core.json.JsonObject>consumer(Addresses.scoreSample(0), m -> m.reply(scoring.sample(
+          io.pulse.core.StreamId.of(m.body().getString("tenant"), m.body().getString("stream")))));
+    }
     // a rule saved on any instance is evaluated by whichever owns its series: every instance learns of it
     vertx.eventBus().<io.vertx.core.json.JsonObject>consumer(Addresses.RULES_CHANGED, m -> {
       if (!m.body().getBoolean("remote", false)) {
@@ -160,7 +171,10 @@ public final class ClusterVerticle extends VerticleBase {
           LOG.info("kafka: reading source topics {} for tenant {}", link.config.sourceTopics(),
               link.config.sourceTenant());
         }
-        flushTimer = vertx.setPeriodic(ctx.config.live().flushMs(), t -> flush());
+        flushTimer = vertx.setPeriodic(ctx.config.live().flushMs(), t -> {
+          flush();
+          reportOutliers();
+        });
         commitTimer = vertx.setPeriodic(COMMIT_MS, t -> commit());
         holdsTimer = vertx.setPeriodic(HOLDS_MS, t -> holds());
         onContext.complete();
@@ -306,6 +320,7 @@ public final class ClusterVerticle extends VerticleBase {
     ShardAggregator windows = new ShardAggregator(ctx.config.aggregation().allowedLatenessMs(),
         ctx.config.aggregation().sketchRelativeAccuracy(), ctx.config.aggregation().sketchMaxBins(), ctx.views::views,
         partition, AggregationGuard.standalone(link.config.partitions()));
+    windows.scoring(scoring);
     partitions.put(partition, new Owned(new PartitionAggregator(partition, start, ctx.ingestor, windows,
         ctx.config.aggregation().allowedLatenessMs()), System.currentTimeMillis()));
     LOG.info("kafka: partition {} assigned; from offset {}", partition, start.offset());
@@ -382,6 +397,16 @@ public final class ClusterVerticle extends VerticleBase {
         o.lastRecordWall = wall; // one tick per TICK_MS while idle
         link.tick(o.agg.partition(), wall)
             .onFailure(e -> LOG.debug("kafka: tick of partition {} not sent: {}", o.agg.partition(), e.toString()));
+      }
+    }
+  }
+
+  /** Outliers found since the last flush, to the scoring verticle (as the shards send theirs). */
+  private void reportOutliers() {
+    if (scoring != null) {
+      List<io.pulse.score.Outlier> found = scoring.drainOutliers();
+      if (!found.isEmpty()) {
+        vertx.eventBus().send(Addresses.SCORE_OUTLIERS, new io.pulse.score.OutlierBatch(found));
       }
     }
   }

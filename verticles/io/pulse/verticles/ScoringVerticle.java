@@ -160,7 +160,9 @@ public final class ScoringVerticle extends VerticleBase {
   private Future<List<Reservoir.Slice>> collect(StreamId id) {
     JsonObject ask = new JsonObject().put("tenant", id.tenant()).put("stream", id.name());
     List<Future<Reservoir.Slice>> parts = new ArrayList<>();
-    for (int i = 0; i < ctx.shards; i++) {
+    // cluster mode: one sampler, the cluster verticle's, for every partition this instance owns
+    int samplers = ctx.cluster != null ? 1 : ctx.shards;
+    for (int i = 0; i < samplers; i++) {
       parts.add(vertx.eventBus().<Reservoir.Slice>request(Addresses.scoreSample(i), ask,
           new DeliveryOptions().setSendTimeout(5_000)).map(Message::body));
     }

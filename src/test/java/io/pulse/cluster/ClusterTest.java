@@ -237,6 +237,48 @@ class ClusterTest {
   }
 
   @Test
+  void eventScoringWorksInClusterMode() throws Exception {
+    JsonObject conf = conf("e1").put("scoring", new JsonObject().put("streams", new JsonArray().add("pay"))
+        .put("sample", 2000).put("minTrain", 200).put("retrainEvery", "1h"));
+    try (TestPulse p = TestPulse.startWithStorage(db, conf)) {
+      java.util.Random r = new java.util.Random(5);
+      long now = System.currentTimeMillis();
+      StringBuilder body = new StringBuilder();
+      for (int i = 0; i < 1500; i++) {
+        body.append(pay(now - 1500 + i, Math.exp(Math.log(40) + 0.5 * r.nextGaussian()), "c" + r.nextInt(5))).append('\n');
+      }
+      assertEquals(202, p.postNdjson("pay", body.toString()));
+      // the owner's sample of the stream fills as the partitions are aggregated; trained again until it holds most
+      JsonObject model = Await.until("a model trained on the events the partitions took", () -> {
+        p.post("/api/v1/streams/pay/model/train", null, "");
+        return p.get("/api/v1/streams/pay/model").json();
+      }, j -> j.getInteger("version", 0) >= 1 && j.getInteger("trainingSize", 0) >= 1000, 60_000, 1000);
+      try (LiveClient sse = LiveClient.sse(p.port(), "stream=pay", null)) {
+        sse.await(m -> "subscribed".equals(m.type()), 5000);
+        long at = (System.currentTimeMillis() / 1000 + 1) * 1000 + 100;
+        StringBuilder burst = new StringBuilder();
+        for (int i = 0; i < 100; i++) {
+          burst.append(pay(at, Math.exp(Math.log(40) + 0.5 * r.nextGaussian()), "c" + r.nextInt(5))).append('\n');
+        }
+        for (int i = 0; i < 30; i++) {
+          burst.append(pay(at, 1_000_000 + i, "kp")).append('\n');
+        }
+        assertEquals(202, p.postNdjson("pay", burst.toString()));
+        LiveClient.Msg fin = sse.await(m -> "rollup".equals(m.type()) && m.json().getBoolean("final", false)
+            && m.json().getLong("start") <= at && at < m.json().getLong("end"), 15_000);
+        assertEquals(130, fin.json().getLong("count"));
+        long outliers = fin.json().getLong("outliers", 0L);
+        assertTrue(outliers >= 30 && outliers <= 40, "the burst's 30 outliers counted in the rollup: " + outliers);
+      }
+    }
+  }
+
+  private static String pay(long ts, double amount, String country) {
+    return new JsonObject().put("ts", ts).put("dims", new JsonObject().put("country", country))
+        .put("values", new JsonObject().put("amount", amount)).encode();
+  }
+
+  @Test
   void storedHistoryEqualsAcknowledgedEventsThroughJoinLeaveAndCrash() throws Exception {
     long acked = 0;
     TestPulse a = TestPulse.startWithStorage(db, conf("t1"));
