@@ -248,11 +248,13 @@ class ClusterTest {
         body.append(pay(now - 1500 + i, Math.exp(Math.log(40) + 0.5 * r.nextGaussian()), "c" + r.nextInt(5))).append('\n');
       }
       assertEquals(202, p.postNdjson("pay", body.toString()));
-      // the owner's sample of the stream fills as the partitions are aggregated; trained again until it holds most
-      JsonObject model = Await.until("a model trained on the events the partitions took", () -> {
-        p.post("/api/v1/streams/pay/model/train", null, "");
-        return p.get("/api/v1/streams/pay/model").json();
-      }, j -> j.getInteger("version", 0) >= 1 && j.getInteger("trainingSize", 0) >= 1000, 60_000, 1000);
+      // the partitions' owner (this instance) has aggregated, and sampled, every event: then one training
+      Await.until("the partitions took all 1,500 events", () -> p.get("/metrics").body(),
+          m -> m.contains("pulse_events_accepted_total{stream=\"pay\",tenant=\"default\"} 1500.0"), 30_000);
+      assertEquals(202, p.post("/api/v1/streams/pay/model/train", null, "").status());
+      JsonObject model = p.awaitJson("/api/v1/streams/pay/model", j -> j.getInteger("version", 0) >= 1
+          && "done".equals(j.getJsonObject("job").getString("state")), 30_000);
+      assertTrue(model.getInteger("trainingSize") >= 1000, model.encode());
       try (LiveClient sse = LiveClient.sse(p.port(), "stream=pay", null)) {
         sse.await(m -> "subscribed".equals(m.type()), 5000);
         long at = (System.currentTimeMillis() / 1000 + 1) * 1000 + 100;
