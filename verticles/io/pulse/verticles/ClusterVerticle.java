@@ -446,8 +446,18 @@ public final class ClusterVerticle extends VerticleBase {
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps(null), new ByteArrayDeserializer(),
         new ByteArrayDeserializer())) {
       List<TopicPartition> tps = new ArrayList<>();
-      consumer.partitionsFor(link.config.outputTopic()).forEach(pi -> tps.add(new TopicPartition(pi.topic(),
-          pi.partition())));
+      // a topic made a moment ago (by this instance or another) may not be in the metadata yet
+      long until = System.currentTimeMillis() + 60_000;
+      while (tps.isEmpty() && running.get()) {
+        consumer.partitionsFor(link.config.outputTopic()).forEach(pi -> tps.add(new TopicPartition(pi.topic(),
+            pi.partition())));
+        if (tps.isEmpty()) {
+          if (System.currentTimeMillis() > until) {
+            throw new IllegalStateException("topic " + link.config.outputTopic() + " has no partitions after 60 s");
+          }
+          Thread.sleep(200);
+        }
+      }
       consumer.assign(tps);
       consumer.seekToEnd(tps); // what the others flush from now on; history is in the database
       tps.forEach(consumer::position);
@@ -499,6 +509,9 @@ public final class ClusterVerticle extends VerticleBase {
           outputLag.set(total);
         }
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      ready.tryFail(e);
     } catch (RuntimeException e) {
       if (!ready.tryFail(e) && running.get()) {
         LOG.error("kafka: the output topic reader stopped; other instances' series no longer reach this one", e);

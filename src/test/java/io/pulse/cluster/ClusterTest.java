@@ -245,7 +245,8 @@ class ClusterTest {
       long now = System.currentTimeMillis();
       StringBuilder body = new StringBuilder();
       for (int i = 0; i < 1500; i++) {
-        body.append(pay(now - 1500 + i, Math.exp(Math.log(40) + 0.5 * r.nextGaussian()), "c" + r.nextInt(5))).append('\n');
+        body.append(pay(r, now - 1500 + i, Math.exp(Math.log(40) + 0.5 * r.nextGaussian()),
+            COUNTRIES[r.nextInt(COUNTRIES.length)])).append('\n');
       }
       assertEquals(202, p.postNdjson("pay", body.toString()));
       // the partitions' owner (this instance) has aggregated, and sampled, every event: then one training
@@ -260,10 +261,11 @@ class ClusterTest {
         long at = (System.currentTimeMillis() / 1000 + 1) * 1000 + 100;
         StringBuilder burst = new StringBuilder();
         for (int i = 0; i < 100; i++) {
-          burst.append(pay(at, Math.exp(Math.log(40) + 0.5 * r.nextGaussian()), "c" + r.nextInt(5))).append('\n');
+          burst.append(pay(r, at, Math.exp(Math.log(40) + 0.5 * r.nextGaussian()),
+              COUNTRIES[r.nextInt(COUNTRIES.length)])).append('\n');
         }
         for (int i = 0; i < 30; i++) {
-          burst.append(pay(at, 1_000_000 + i, "kp")).append('\n');
+          burst.append(pay(r, at, 1_000_000 + i, "kp")).append('\n');
         }
         assertEquals(202, p.postNdjson("pay", burst.toString()));
         LiveClient.Msg fin = sse.await(m -> "rollup".equals(m.type()) && m.json().getBoolean("final", false)
@@ -275,10 +277,15 @@ class ClusterTest {
     }
   }
 
-  private static String pay(long ts, double amount, String country) {
-    return new JsonObject().put("ts", ts).put("dims", new JsonObject().put("country", country))
-        .put("values", new JsonObject().put("amount", amount)).encode();
+  /** A payment as ScoringServerTest makes them (the single node's figures for the same model). */
+  private static String pay(java.util.Random r, long ts, double amount, String country) {
+    String[] regions = {"eu", "us", "apac"};
+    return new JsonObject().put("ts", ts).put("dims", new JsonObject().put("country", country)
+        .put("region", regions[r.nextInt(3)])).put("values", new JsonObject().put("amount", amount)
+        .put("items", 1 + r.nextInt(4))).encode();
   }
+
+  private static final String[] COUNTRIES = {"us", "us", "us", "gb", "gb", "de", "fr", "nl"};
 
   @Test
   void storedHistoryEqualsAcknowledgedEventsThroughJoinLeaveAndCrash() throws Exception {
