@@ -183,7 +183,7 @@ public final class AlertVerticle extends VerticleBase {
     for (JsonObject t : remote.values()) {
       if (tenant.equals(t.getString("tenant")) && (state == null || state.equals(t.getString("state")))
           && (stream == null || stream.equals(t.getString("stream")))) {
-        if (list.size() < 1000) {
+        if (list.size() < io.pulse.alert.AlertDesk.MAX_LIST) {
           list.add(remoteJson(t));
         }
         added++;

@@ -6,7 +6,6 @@ import io.pulse.cluster.OutputCodec;
 import io.pulse.cluster.Partitioning;
 import io.pulse.config.PulseConfig;
 import io.pulse.core.StreamId;
-import io.pulse.event.Dims;
 import io.pulse.event.Event;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -121,14 +120,17 @@ final class ClusterLink {
     }
   }
 
-  /** Whether this instance owns the events partition. */
-  boolean owns(int partition) {
-    return owned.contains(partition);
-  }
-
-  /** Whether this instance raises the alerts of a series (it owns the series' partition). */
-  boolean ownsSeries(StreamId stream, Dims dims) {
-    return owned.contains(partitioning.of(stream, dims));
+  /**
+   * Records behind the end of {@code partitions}, summed per topic, as far as the consumer knows
+   * from its last fetch (no request to the broker). On the consumer's own thread.
+   */
+  static Map<String, Long> lag(org.apache.kafka.clients.consumer.Consumer<?, ?> consumer,
+      java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
+    Map<String, Long> sums = new HashMap<>();
+    for (org.apache.kafka.common.TopicPartition tp : partitions) {
+      sums.merge(tp.topic(), consumer.currentLag(tp).orElse(0L), Long::sum);
+    }
+    return sums;
   }
 
   /** Whether this instance raises the alerts of a stream's totals and group-bys (it owns the stream's home). */
@@ -138,10 +140,6 @@ final class ClusterLink {
 
   void owned(Set<Integer> partitions) {
     owned = Set.copyOf(partitions);
-  }
-
-  Set<Integer> owned() {
-    return owned;
   }
 
   /**

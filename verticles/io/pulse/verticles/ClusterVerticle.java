@@ -270,11 +270,7 @@ public final class ClusterVerticle extends VerticleBase {
         long now = System.currentTimeMillis();
         if (now - lagAt > 1000) {
           lagAt = now;
-          long total = 0;
-          for (TopicPartition tp : consumer.assignment()) {
-            total += consumer.currentLag(tp).orElse(0L);
-          }
-          lag.set(total);
+          lag.set(ClusterLink.lag(consumer, consumer.assignment()).values().stream().mapToLong(Long::longValue).sum());
         }
       }
       // a stop: what is stored is committed by the last barrier; the rest is replayed by the next owner
@@ -387,11 +383,8 @@ public final class ClusterVerticle extends VerticleBase {
         LOG.error("kafka: flushing partition {} failed", o.agg.partition(), e);
         continue;
       }
-      ShardOutput out = f.output();
-      if (!out.rollups().isEmpty() || !out.partials().isEmpty() || o.flushed == null
-          || out.closedBefore() != o.flushed.closed()) {
-        vertx.eventBus().send(Addresses.SHARD_OUTPUT, out);
-      }
+      // every flush goes out, empty or not: its watermark is what lets the combiners close windows
+      vertx.eventBus().send(Addresses.SHARD_OUTPUT, f.output());
       o.flushed = f.commit();
       if (wall - o.lastRecordWall >= TICK_MS) {
         o.lastRecordWall = wall; // one tick per TICK_MS while idle
@@ -475,7 +468,7 @@ public final class ClusterVerticle extends VerticleBase {
           }
           try {
             if (v[0] == OutputCodec.FLUSH) {
-              OutputCodec.Decoded d = codec.decodeFlush(v, spec -> view(spec));
+              OutputCodec.Decoded d = codec.decodeFlush(v, ctx.views::bySpec);
               if (d.droppedViews() > 0) {
                 remoteDropped.increment(d.droppedViews());
               }
@@ -502,11 +495,7 @@ public final class ClusterVerticle extends VerticleBase {
         long now = System.currentTimeMillis();
         if (now - lagAt > 1000) {
           lagAt = now;
-          long total = 0;
-          for (TopicPartition tp : tps) {
-            total += consumer.currentLag(tp).orElse(0L);
-          }
-          outputLag.set(total);
+          outputLag.set(ClusterLink.lag(consumer, tps).values().stream().mapToLong(Long::longValue).sum());
         }
       }
     } catch (InterruptedException e) {
@@ -518,16 +507,6 @@ public final class ClusterVerticle extends VerticleBase {
         ctx.health.down("kafka", "the output topic reader stopped: " + e, ctx.clock.millis());
       }
     }
-  }
-
-  /** This instance's view of a spec from the output topic: permanent views always, others while held here. */
-  private io.pulse.agg.View view(String spec) {
-    int bar = spec.indexOf('|');
-    int slash = spec.indexOf('/');
-    if (bar < 0 || slash < 0 || slash > bar) {
-      return null;
-    }
-    return ctx.views.bySpec(io.pulse.core.StreamId.of(spec.substring(0, slash), spec.substring(slash + 1, bar)), spec);
   }
 
   /**

@@ -124,10 +124,7 @@ final class SourceReader implements Runnable {
         long now = System.currentTimeMillis();
         if (now - lagAt > 1000) {
           lagAt = now;
-          Map<String, Long> sums = new HashMap<>();
-          for (TopicPartition tp : consumer.assignment()) {
-            sums.merge(tp.topic(), consumer.currentLag(tp).orElse(0L), Long::sum);
-          }
+          Map<String, Long> sums = ClusterLink.lag(consumer, consumer.assignment());
           lag.forEach((t, l) -> l.set(sums.getOrDefault(t, 0L)));
         }
       }

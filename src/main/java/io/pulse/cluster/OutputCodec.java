@@ -23,7 +23,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.function.Function;
 
 /**
  * The values of the output topic, which every instance reads whole: one partition's flush (its
@@ -111,9 +110,9 @@ public final class OutputCodec {
   /**
    * A flush read back.
    *
-   * @param viewOf the reader's view of a definition (its spec, {@link View#spec}), or null when it holds none
+   * @param viewOf the reader's view of a stream's definition (its spec, {@link View#spec}), or null when it holds none
    */
-  public Decoded decodeFlush(byte[] value, Function<String, View> viewOf) {
+  public Decoded decodeFlush(byte[] value, java.util.function.BiFunction<StreamId, String, View> viewOf) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(value))) {
       if (in.readByte() != FLUSH || in.readByte() != VERSION) {
         throw new IllegalArgumentException("not a flush of this version");
@@ -124,7 +123,8 @@ public final class OutputCodec {
       int n = in.readInt();
       List<Rollup> rollups = new ArrayList<>(n);
       for (int k = 0; k < n; k++) {
-        String spec = readView(in);
+        StreamId stream = StreamId.of(in.readUTF(), in.readUTF());
+        String spec = readView(in, stream);
         Dims series = readDims(in);
         long start = in.readLong();
         long end = in.readLong();
@@ -146,7 +146,7 @@ public final class OutputCodec {
               in.readDouble(), in.readDouble(), in.readUTF());
         }
         long outliers = in.readLong();
-        View v = viewOf.apply(spec);
+        View v = viewOf.apply(stream, spec);
         if (v == null) {
           dropped++;
           continue;
@@ -156,7 +156,8 @@ public final class OutputCodec {
       int pn = in.readInt();
       List<Partial> partials = new ArrayList<>(pn);
       for (int k = 0; k < pn; k++) {
-        String spec = readView(in);
+        StreamId stream = StreamId.of(in.readUTF(), in.readUTF());
+        String spec = readView(in, stream);
         Dims group = readDims(in);
         long start = in.readLong();
         long end = in.readLong();
@@ -165,7 +166,7 @@ public final class OutputCodec {
         boolean fin = in.readBoolean();
         byte[] data = new byte[in.readInt()];
         in.readFully(data);
-        View v = viewOf.apply(spec);
+        View v = viewOf.apply(stream, spec);
         if (v == null) {
           dropped++;
           continue;
@@ -197,8 +198,8 @@ public final class OutputCodec {
     }
   }
 
-  private static String readView(DataInputStream in) throws IOException {
-    StreamId stream = StreamId.of(in.readUTF(), in.readUTF());
+  /** The rest of a view's definition after its stream, as the spec the reader's registry knows it by. */
+  private static String readView(DataInputStream in, StreamId stream) throws IOException {
     boolean all = in.readBoolean();
     int gn = in.readInt();
     List<String> groupBy = new ArrayList<>(gn);

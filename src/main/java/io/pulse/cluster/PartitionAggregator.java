@@ -172,9 +172,4 @@ public final class PartitionAggregator {
   /** One flush: what goes to the combiner and storage, and the commit it makes safe. */
   public record Flushed(ShardOutput output, Commit commit) {
   }
-
-  /** Close times of open windows held (bounded by the windows open at once). */
-  public int openCloseTimes() {
-    return open.size();
-  }
 }
