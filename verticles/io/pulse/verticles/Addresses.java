@@ -171,6 +171,24 @@ public final class Addresses {
   /** Output-topic reader -> alert verticle: silences changed on another instance; read them again from storage. */
   public static final String CLUSTER_SILENCES = "pulse.cluster.silences";
 
+  /**
+   * Group consumer -> alert verticle and combiner, on a rebalance: these partitions ({"partitions":[...]})
+   * leave this instance. The alert verticle hands over the alerts of streams homed there, the combiner
+   * saves and drops the detectors of series there; each replies once that is stored, and the consumer
+   * waits (bounded) before the partitions go, so their next owner reads what was left.
+   */
+  public static final String CLUSTER_HANDOVER_ALERTS = "pulse.cluster.handover.alerts";
+  public static final String CLUSTER_HANDOVER_DETECTORS = "pulse.cluster.handover.detectors";
+
+  /**
+   * Cluster verticle -> alert verticle and combiner: these partitions ({"partitions":[...]}) came to
+   * this instance. The alert verticle takes up the rules and stored active alerts of streams homed
+   * there, the combiner loads the saved detectors of series there; the partitions' records wait until
+   * both replied.
+   */
+  public static final String CLUSTER_TAKEOVER_ALERTS = "pulse.cluster.takeover.alerts";
+  public static final String CLUSTER_TAKEOVER_DETECTORS = "pulse.cluster.takeover.detectors";
+
   /** Registers the local codecs of every message type above as their defaults. */
   public static void registerCodecs(Vertx vertx) {
     register(vertx, ShardBatch.class);

@@ -48,6 +48,8 @@ public final class AlertVerticle extends VerticleBase {
   /** View spec -> the acquired view's id (-1 while asked for). */
   private final Map<String, Integer> acquired = new HashMap<>();
   private final List<Transition> unstored = new ArrayList<>();
+  /** Waiting for everything emitted so far to be stored (a cluster handover). */
+  private final List<io.vertx.core.Promise<Void>> storedWaiters = new ArrayList<>();
   /**
    * Cluster mode: the latest transition of every alert another instance raised (tenant NUL id ->
    * its JSON), so that listing, reading and acknowledging work on any instance. Bounded: resolved
@@ -68,6 +70,10 @@ public final class AlertVerticle extends VerticleBase {
     this.engine = new AlertEngine(AlertEngine.Settings.DEFAULT, "a" + ctx.bootId);
     this.desk = new AlertDesk(engine);
     this.store = ctx.storageEnabled() ? new AlertStore(ctx.db.pool()) : null;
+    if (ctx.cluster != null) { // a rule is evaluated on the owner of its stream's home partition only
+      ClusterLink cluster = ctx.cluster;
+      engine.home(cluster::ownsHome);
+    }
     for (io.pulse.alert.Alert.State st : io.pulse.alert.Alert.State.values()) {
       transitions.put(st.wire(), io.micrometer.core.instrument.Counter.builder("pulse.alerts.transitions")
           .tag("state", st.wire()).description("Alert transitions, by the state entered").register(ctx.registry));
@@ -84,8 +90,10 @@ public final class AlertVerticle extends VerticleBase {
     MessageConsumer<JsonObject> remoteAlerts = vertx.eventBus().consumer(Addresses.REMOTE_ALERTS, m -> mirror(m.body()));
     MessageConsumer<JsonObject> ops = vertx.eventBus().consumer(Addresses.CLUSTER_ALERT_OPS, m -> remoteOp(m.body()));
     MessageConsumer<Object> silences = vertx.eventBus().consumer(Addresses.CLUSTER_SILENCES, m -> reloadSilences());
+    MessageConsumer<JsonObject> handOver = vertx.eventBus().consumer(Addresses.CLUSTER_HANDOVER_ALERTS, this::handOver);
+    MessageConsumer<JsonObject> takeOver = vertx.eventBus().consumer(Addresses.CLUSTER_TAKEOVER_ALERTS, this::takeOver);
     return Future.all(List.of(rollups.completion(), rules.completion(), requests.completion(), remoteAlerts.completion(),
-        ops.completion(), silences.completion())).compose(v -> load())
+        ops.completion(), silences.completion(), handOver.completion(), takeOver.completion())).compose(v -> load())
         .onSuccess(v -> {
           timer = vertx.setPeriodic(TICK_MS, t -> {
             emit(engine.tick(ctx.clock.millis()));
@@ -118,6 +126,83 @@ public final class AlertVerticle extends VerticleBase {
         })
         .compose(r -> ctx.cluster != null ? Future.<Void>succeededFuture() : store.active().compose(all -> restore(all, now)))
         .mapEmpty();
+  }
+
+  /**
+   * Cluster mode: the home partitions of some streams leave this instance. Their alerts are no longer
+   * raised here; the active ones stay listed (as the next owner's, through the mirror) and the reply
+   * waits until every transition so far is stored, so the next owner takes them up as they stand.
+   */
+  private void handOver(Message<JsonObject> m) {
+    Set<Integer> leaving = ClusterLink.partitions(m.body());
+    List<Transition> handed = engine.handOver(s -> ctx.cluster.homeIn(s, leaving), ctx.clock.millis());
+    handed.forEach(t -> mirror(t.toJson()));
+    if (!handed.isEmpty()) {
+      LOG.info("alerts: {} active alert(s) handed over with partitions {}", handed.size(), leaving);
+    }
+    stored().onComplete(ar -> m.reply(handed.size()));
+  }
+
+  /**
+   * Cluster mode: the home partitions of some streams came to this instance. Their rules are evaluated
+   * here from now on, and the alerts the last owner left active (stored) are taken up with their id,
+   * state and acknowledgement; those whose rule is gone are closed.
+   */
+  private void takeOver(Message<JsonObject> m) {
+    Set<Integer> taking = ClusterLink.partitions(m.body());
+    java.util.function.Predicate<io.pulse.core.StreamId> mine = s -> ctx.cluster.homeIn(s, taking);
+    if (store == null) {
+      engine.takeUp(mine, ctx.clock.millis());
+      m.reply(0);
+      return;
+    }
+    store.active().onComplete(ar -> {
+      long now = ctx.clock.millis();
+      engine.takeUp(mine, now);
+      if (ar.failed()) {
+        LOG.warn("alerts: the active alerts of partitions {} could not be read ({}); a breach still active is "
+            + "raised anew", taking, ar.cause().toString());
+        m.reply(0);
+        return;
+      }
+      int taken = 0;
+      List<String> orphans = new ArrayList<>();
+      for (AlertStore.Active a : ar.result()) {
+        io.pulse.core.StreamId stream;
+        try {
+          stream = io.pulse.core.StreamId.of(a.tenant(), a.stream());
+        } catch (IllegalArgumentException e) {
+          continue;
+        }
+        if (!mine.test(stream) || engine.alert(a.tenant(), a.id()) != null) {
+          continue;
+        }
+        if (engine.restore(a.tenant(), a.ruleId(), a.series(), a.id(), io.pulse.alert.Alert.State.of(a.state()),
+            a.value() == null ? Double.NaN : a.value(), a.message(), a.startedAt(), a.firedAt(), a.ack(), now)) {
+          remote.remove(a.tenant() + '\0' + a.id());
+          taken++;
+        } else if (engine.rules(a.tenant()).stream().noneMatch(r -> r.id().equals(a.ruleId()))) {
+          orphans.add(a.tenant() + "/" + a.id());
+        }
+      }
+      int n = taken;
+      store.closeOrphans(now, orphans).onComplete(c -> {
+        LOG.info("alerts: partitions {} taken up: {} active alert(s) taken over, {} closed (their rule is gone)",
+            taking, n, c.succeeded() ? c.result() : 0);
+        m.reply(n);
+      });
+    });
+  }
+
+  /** Completes once every transition emitted so far is stored (or at once without storage). */
+  private Future<Void> stored() {
+    if (store == null || (unstored.isEmpty() && !writing)) {
+      return Future.succeededFuture();
+    }
+    io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+    storedWaiters.add(p);
+    flush();
+    return p.future();
   }
 
   /** Cluster mode: another instance's transition, kept for the alerts API here. */
@@ -341,6 +426,12 @@ public final class AlertVerticle extends VerticleBase {
       writing = false;
       if (ar.succeeded()) {
         unstored.subList(0, batch.size()).clear();
+        if (unstored.isEmpty()) {
+          storedWaiters.forEach(io.vertx.core.Promise::tryComplete);
+          storedWaiters.clear();
+        } else if (!storedWaiters.isEmpty()) {
+          flush(); // somebody waits: the next batch now, not at the next tick
+        }
       } else {
         LOG.warn("alerts: storing {} transition(s) failed, will retry: {}", batch.size(), ar.cause().toString());
       }

@@ -138,6 +138,22 @@ final class ClusterLink {
     return owned.contains(partitioning.home(stream));
   }
 
+  /** Whether a stream's home partition is among these. */
+  boolean homeIn(StreamId stream, Set<Integer> partitions) {
+    return partitions.contains(partitioning.home(stream));
+  }
+
+  /** The partitions named in a handover or takeover message ({"partitions":[...]}). */
+  static Set<Integer> partitions(JsonObject m) {
+    Set<Integer> out = new java.util.HashSet<>();
+    m.getJsonArray("partitions").forEach(p -> out.add(((Number) p).intValue()));
+    return out;
+  }
+
+  static JsonObject partitionsMessage(java.util.Collection<Integer> partitions) {
+    return new JsonObject().put("partitions", new io.vertx.core.json.JsonArray(List.copyOf(partitions)));
+  }
+
   void owned(Set<Integer> partitions) {
     owned = Set.copyOf(partitions);
   }

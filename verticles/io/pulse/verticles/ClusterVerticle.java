@@ -13,6 +13,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,6 +58,10 @@ public final class ClusterVerticle extends VerticleBase {
   static final long COMMIT_MS = 1000;
   /** A partition without a record for this long gets a tick, so its windows close on time. */
   static final long TICK_MS = 250;
+  /** How long a revoked partition waits for its alerts and detectors to be stored for the next owner. */
+  static final long HANDOVER_WAIT_MS = 10_000;
+  /** How long a new partition's records wait for its alerts and detectors to be read. */
+  static final long TAKEOVER_WAIT_MS = 30_000;
   /** Records handed to the event loop and not yet aggregated past which the consumer pauses. */
   private static final long MAX_QUEUED_RECORDS = 20_000;
 
@@ -107,6 +113,12 @@ public final class ClusterVerticle extends VerticleBase {
     /** The commit the latest flush made safe (once stored), or null. */
     PartitionAggregator.Commit flushed;
     long lastRecordWall;
+    /**
+     * False until the alert verticle and the combiner have taken the partition up (its series'
+     * detectors and its streams' alerts, as the last owner left them); its records wait meanwhile.
+     */
+    boolean ready;
+    List<List<ConsumerRecord<byte[], byte[]>>> waiting = new ArrayList<>();
 
     Owned(PartitionAggregator agg, long now) {
       this.agg = agg;
@@ -189,6 +201,9 @@ public final class ClusterVerticle extends VerticleBase {
     Map<String, Object> p = ClusterLink.clientProps(link.config);
     if (group != null) {
       p.put("group.id", group);
+      // a rebalance moves only the partitions that change owner; the others are not revoked (and handed over)
+      p.put("partition.assignment.strategy",
+          org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName());
     }
     p.put("enable.auto.commit", "false");
     p.put("auto.offset.reset", "earliest");
@@ -204,12 +219,12 @@ public final class ClusterVerticle extends VerticleBase {
       consumer.subscribe(List.of(link.config.eventsTopic()), new ConsumerRebalanceListener() {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> tps) {
-          left(tps);
+          left(tps, true);
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> tps) {
-          left(tps);
+          left(tps, false); // another instance has them already: nothing to wait for
         }
 
         @Override
@@ -218,20 +233,33 @@ public final class ClusterVerticle extends VerticleBase {
             return;
           }
           Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new HashSet<>(tps));
+          Map<Integer, PartitionAggregator.Commit> starts = new HashMap<>();
           for (TopicPartition tp : tps) {
             OffsetAndMetadata om = committed.get(tp);
             long offset = om != null ? om.offset() : consumer.position(tp);
-            PartitionAggregator.Commit start = PartitionAggregator.Commit.parse(offset, om == null ? null : om.metadata());
-            context.runOnContext(x -> assigned(tp.partition(), start));
+            starts.put(tp.partition(), PartitionAggregator.Commit.parse(offset, om == null ? null : om.metadata()));
           }
+          context.runOnContext(x -> assigned(starts));
           updateOwned(consumer);
         }
 
-        private void left(Collection<TopicPartition> tps) {
-          for (TopicPartition tp : tps) {
-            context.runOnContext(x -> revoked(tp.partition()));
+        private void left(Collection<TopicPartition> tps, boolean wait) {
+          if (tps.isEmpty()) {
+            return;
           }
           updateOwned(consumer, tps);
+          java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+          context.runOnContext(x -> revoked(tps, done));
+          if (wait) { // the next owner starts from what this one stored: the rebalance waits for it, bounded
+            try {
+              done.get(HANDOVER_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+              LOG.warn("kafka: handing over partitions {} took more than {} ms; their next owner may miss the last "
+                  + "alert and detector changes", tps, HANDOVER_WAIT_MS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
         }
       });
       boolean paused = false;
@@ -312,28 +340,84 @@ public final class ClusterVerticle extends VerticleBase {
 
   // ---- this verticle's event loop ----
 
-  private void assigned(int partition, PartitionAggregator.Commit start) {
-    ShardAggregator windows = new ShardAggregator(ctx.config.aggregation().allowedLatenessMs(),
-        ctx.config.aggregation().sketchRelativeAccuracy(), ctx.config.aggregation().sketchMaxBins(), ctx.views::views,
-        partition, AggregationGuard.standalone(link.config.partitions()));
-    windows.scoring(scoring);
-    partitions.put(partition, new Owned(new PartitionAggregator(partition, start, ctx.ingestor, windows,
-        ctx.config.aggregation().allowedLatenessMs()), System.currentTimeMillis()));
-    LOG.info("kafka: partition {} assigned; from offset {}", partition, start.offset());
+  private void assigned(Map<Integer, PartitionAggregator.Commit> starts) {
+    List<Owned> taken = new ArrayList<>();
+    starts.forEach((partition, start) -> {
+      ShardAggregator windows = new ShardAggregator(ctx.config.aggregation().allowedLatenessMs(),
+          ctx.config.aggregation().sketchRelativeAccuracy(), ctx.config.aggregation().sketchMaxBins(), ctx.views::views,
+          partition, AggregationGuard.standalone(link.config.partitions()));
+      windows.scoring(scoring);
+      Owned o = new Owned(new PartitionAggregator(partition, start, ctx.ingestor, windows,
+          ctx.config.aggregation().allowedLatenessMs()), System.currentTimeMillis());
+      partitions.put(partition, o);
+      taken.add(o);
+      LOG.info("kafka: partition {} assigned; from offset {}", partition, start.offset());
+    });
+    // the alerts of streams homed here and the detectors of series here, as their last owner left them,
+    // before any record of these partitions is aggregated
+    JsonObject which = ClusterLink.partitionsMessage(starts.keySet());
+    DeliveryOptions wait = new DeliveryOptions().setSendTimeout(TAKEOVER_WAIT_MS);
+    Future.join(vertx.eventBus().request(Addresses.CLUSTER_TAKEOVER_ALERTS, which, wait),
+        vertx.eventBus().request(Addresses.CLUSTER_TAKEOVER_DETECTORS, which, wait)).onComplete(ar -> {
+          if (ar.failed()) {
+            LOG.warn("kafka: taking up partitions {} did not complete ({}); their records go on without it",
+                starts.keySet(), ar.cause().toString());
+          }
+          for (Owned o : taken) {
+            if (partitions.get(o.agg.partition()) != o) {
+              continue; // revoked meanwhile
+            }
+            o.ready = true;
+            List<List<ConsumerRecord<byte[], byte[]>>> held = o.waiting;
+            o.waiting = null;
+            held.forEach(rs -> take(o, rs));
+          }
+        });
   }
 
-  private void revoked(int partition) {
-    if (partitions.remove(partition) != null) {
-      LOG.info("kafka: partition {} revoked; its next owner replays it from the last commit", partition);
+  /**
+   * Partitions leave: their aggregators go (the next owner replays from the last commit), then the
+   * alert verticle and the combiner hand over what belongs to them; {@code done} once both answered.
+   * Sent from here, after every flush of those partitions, so the combiner sees no flush of theirs after.
+   */
+  private void revoked(Collection<TopicPartition> tps, java.util.concurrent.CompletableFuture<Void> done) {
+    List<Integer> gone = new ArrayList<>();
+    for (TopicPartition tp : tps) {
+      Owned o = partitions.remove(tp.partition());
+      if (o != null) {
+        gone.add(tp.partition());
+        if (o.waiting != null) {
+          o.waiting.forEach(rs -> queued.addAndGet(-rs.size()));
+        }
+        LOG.info("kafka: partition {} revoked; its next owner replays it from the last commit", tp.partition());
+      }
     }
+    if (gone.isEmpty()) {
+      done.complete(null);
+      return;
+    }
+    JsonObject which = ClusterLink.partitionsMessage(gone);
+    DeliveryOptions wait = new DeliveryOptions().setSendTimeout(HANDOVER_WAIT_MS);
+    Future.join(vertx.eventBus().request(Addresses.CLUSTER_HANDOVER_ALERTS, which, wait),
+        vertx.eventBus().request(Addresses.CLUSTER_HANDOVER_DETECTORS, which, wait))
+        .onComplete(ar -> done.complete(null));
   }
 
   private void take(TopicPartition tp, List<ConsumerRecord<byte[], byte[]>> rs) {
-    queued.addAndGet(-rs.size());
     Owned o = partitions.get(tp.partition());
     if (o == null) {
+      queued.addAndGet(-rs.size());
       return; // revoked meanwhile: its next owner reads these again
     }
+    if (!o.ready) {
+      o.waiting.add(rs); // still counted as queued: the consumer pauses when too many wait
+      return;
+    }
+    take(o, rs);
+  }
+
+  private void take(Owned o, List<ConsumerRecord<byte[], byte[]>> rs) {
+    queued.addAndGet(-rs.size());
     o.lastRecordWall = System.currentTimeMillis();
     for (ConsumerRecord<byte[], byte[]> r : rs) {
       if (r.headers().lastHeader(ClusterLink.TICK) != null) {
@@ -376,6 +460,9 @@ public final class ClusterVerticle extends VerticleBase {
   private void flush() {
     long wall = System.currentTimeMillis();
     for (Owned o : partitions.values()) {
+      if (!o.ready) {
+        continue; // being taken up: nothing aggregated yet
+      }
       PartitionAggregator.Flushed f;
       try {
         f = o.agg.flush();
@@ -525,7 +612,7 @@ public final class ClusterVerticle extends VerticleBase {
       running.set(false);
       return vertx.executeBlocking(() -> {
       if (groupThread != null) {
-        groupThread.join(10_000);
+        groupThread.join(HANDOVER_WAIT_MS + 5_000); // its consumer hands its partitions over as it closes
       }
       if (outputThread != null) {
         outputThread.join(5_000);

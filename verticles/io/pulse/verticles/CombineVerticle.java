@@ -2,6 +2,7 @@ package io.pulse.verticles;
 
 import io.pulse.agg.PartialCombiner;
 import io.pulse.anomaly.RollupScorer;
+import io.pulse.cluster.Partitioning;
 import io.pulse.config.PulseConfig;
 import io.pulse.core.StreamId;
 import io.pulse.event.Dims;
@@ -12,6 +13,7 @@ import io.pulse.agg.ShardOutput;
 import io.pulse.live.RollupBatch;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,6 +41,10 @@ public final class CombineVerticle extends VerticleBase {
         ctx.aggregationGuard);
     PulseConfig.Detect d = ctx.config.detect();
     this.scorer = d.enabled() ? new RollupScorer(this::watch, d.alertLevel(), d.maxDetectors()) : null;
+    if (scorer != null && ctx.cluster != null) { // a series' detectors move with its partition
+      Partitioning partitioning = ctx.cluster.partitioning;
+      scorer.partitioner(partitioning::of);
+    }
   }
 
   /** A stream's watch from its settings (cached: settings do not change while running). */
@@ -52,7 +58,8 @@ public final class CombineVerticle extends VerticleBase {
       return consume();
     }
     // detectors saved by the last run first, so that no series starts its warm-up again
-    return DetectorStore.load(ctx.db.pool(), ctx.config.detect().maxDetectors())
+    // (cluster mode: those of totals and group-bys; a series' come with its partition, see takeOver)
+    return DetectorStore.load(ctx.db.pool(), ctx.config.detect().maxDetectors(), ctx.cluster != null)
         .map(saved -> {
           int n = scorer.restore(saved);
           LOG.info("anomaly detection: {} detectors restored of {} saved", n, saved.size());
@@ -122,8 +129,13 @@ public final class CombineVerticle extends VerticleBase {
     if (ctx.cluster == null) {
       watchdog = vertx.setPeriodic(Math.max(250, ctx.config.live().flushMs()), t -> guard.check(ctx.clock.millis()));
     }
+    MessageConsumer<JsonObject> handOver = vertx.eventBus().consumer(Addresses.CLUSTER_HANDOVER_DETECTORS,
+        this::handOver);
+    MessageConsumer<JsonObject> takeOver = vertx.eventBus().consumer(Addresses.CLUSTER_TAKEOVER_DETECTORS,
+        this::takeOver);
     if (scorer == null) {
-      return Future.all(List.of(outputs.completion(), remote.completion(), barrier.completion(), closeAll.completion()));
+      return Future.all(List.of(outputs.completion(), remote.completion(), barrier.completion(), closeAll.completion(),
+          handOver.completion(), takeOver.completion()));
     }
     io.micrometer.core.instrument.Gauge.builder("pulse.detect.detectors", scorer, RollupScorer::size)
         .description("Anomaly detectors held (one per watched figure of a series of a view)").register(ctx.registry);
@@ -151,8 +163,54 @@ public final class CombineVerticle extends VerticleBase {
       saver = vertx.setPeriodic(1000, t -> save(ctx.config.detect().saveEveryMs(), SAVE_SLICE, false));
     }
     return Future.all(List.of(outputs.completion(), remote.completion(), barrier.completion(), closeAll.completion(),
-        status.completion(),
-        feedback.completion(), forget.completion()));
+        handOver.completion(), takeOver.completion(), status.completion(), feedback.completion(),
+        forget.completion()));
+  }
+
+  /**
+   * Cluster mode: partitions leave this instance. The detectors of their series are saved as they
+   * stand and dropped here; the reply comes once they are stored, for the next owner to read.
+   */
+  private void handOver(Message<JsonObject> m) {
+    if (scorer == null) {
+      m.reply(0);
+      return;
+    }
+    java.util.Set<Integer> leaving = ClusterLink.partitions(m.body());
+    List<RollupScorer.Saved> out = scorer.handOver(leaving, ctx.clock.millis());
+    if (out.isEmpty() || !ctx.storageEnabled()) {
+      m.reply(out.size());
+      return;
+    }
+    DetectorStore.save(ctx.db.pool(), out).onComplete(ar -> {
+      if (ar.succeeded()) {
+        LOG.info("anomaly detection: {} detectors of partitions {} saved for their next owner", out.size(), leaving);
+      } else {
+        LOG.warn("anomaly detection: the detectors of partitions {} could not be saved ({}); their next owner has "
+            + "their last periodic save", leaving, ar.cause().toString());
+      }
+      m.reply(out.size());
+    });
+  }
+
+  /** Cluster mode: partitions came to this instance; the saved detectors of their series are read first. */
+  private void takeOver(Message<JsonObject> m) {
+    if (scorer == null || !ctx.storageEnabled()) {
+      m.reply(0);
+      return;
+    }
+    java.util.Set<Integer> taking = ClusterLink.partitions(m.body());
+    DetectorStore.loadPartitions(ctx.db.pool(), taking).onComplete(ar -> {
+      if (ar.failed()) {
+        LOG.warn("anomaly detection: the detectors of partitions {} could not be read ({}); their series warm up "
+            + "again", taking, ar.cause().toString());
+        m.reply(0);
+        return;
+      }
+      int n = scorer.restore(ar.result());
+      LOG.info("anomaly detection: partitions {} taken up with {} saved detectors", taking, n);
+      m.reply(n);
+    });
   }
 
   /** Detectors saved per second at most (state snapshots are taken on this loop). */

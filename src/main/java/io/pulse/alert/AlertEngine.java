@@ -3,6 +3,7 @@ package io.pulse.alert;
 import io.pulse.agg.Anomaly;
 import io.pulse.agg.Rollup;
 import io.pulse.config.Durations;
+import io.pulse.core.StreamId;
 import io.pulse.event.Dims;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
  * The alert rules of every tenant and the alerts they raise. Plain Java, one thread (the alert
@@ -98,6 +100,8 @@ public final class AlertEngine {
     Rule rule;
     final Map<Dims, Track> tracks = new LinkedHashMap<>();
     long capped;
+    /** Cluster mode: another instance evaluates this rule now (it owns the stream's home); no tracks here. */
+    boolean away;
 
     RuleState(Rule rule) {
       this.rule = rule;
@@ -118,6 +122,8 @@ public final class AlertEngine {
   private long seq;
   private final Map<String, Tenant> tenants = new HashMap<>();
   private final Map<String, List<RuleState>> byView = new HashMap<>();
+  /** Whether this engine evaluates a stream's rules (cluster mode: it owns the stream's home partition). */
+  private Predicate<StreamId> home = s -> true;
 
   /**
    * @param idPrefix starts every alert id (make it differ between runs, e.g. the boot time in base 36)
@@ -125,6 +131,14 @@ public final class AlertEngine {
   public AlertEngine(Settings settings, String idPrefix) {
     this.settings = settings;
     this.idPrefix = idPrefix;
+  }
+
+  /**
+   * Cluster mode: which streams' rules this engine evaluates when a rule is put. A rule of another
+   * stream is kept but away (no tracks, no evaluation) until {@link #takeUp} brings it home.
+   */
+  public void home(Predicate<StreamId> isHome) {
+    this.home = isHome;
   }
 
   private Tenant tenant(String t) {
@@ -165,13 +179,67 @@ public final class AlertEngine {
     RuleState rs = new RuleState(rule);
     t.rules.put(rule.id(), rs);
     byView.computeIfAbsent(rule.viewSpec(), k -> new ArrayList<>()).add(rs);
-    if (rule.kind() == Rule.Kind.ABSENCE) {
-      Track tr = newTrack(t, rs, Dims.EMPTY, now); // the stream never seen fires after absentFor too
+    rs.away = !home.test(rule.stream());
+    if (!rs.away) {
+      placeholder(t, rs, now);
+    }
+    return out;
+  }
+
+  /** An absence rule's track for the stream never seen: it fires after absentFor too. */
+  private void placeholder(Tenant t, RuleState rs, long now) {
+    if (rs.rule.kind() == Rule.Kind.ABSENCE && rs.tracks.isEmpty()) {
+      Track tr = newTrack(t, rs, Dims.EMPTY, now);
       if (tr != null) {
-        tr.placeholder = !rule.groupBy().isEmpty();
+        tr.placeholder = !rs.rule.groupBy().isEmpty();
+      }
+    }
+  }
+
+  /**
+   * Cluster mode: the rules of these streams are another instance's from now on (it took their home
+   * partition). Their tracks go, without a transition; the active alerts among them are returned as
+   * they stand (a transition each, reason "handed-over", not for publishing) so that this instance
+   * can still list them. The new owner takes them up from the store ({@link #restore}).
+   */
+  public List<Transition> handOver(Predicate<StreamId> streams, long now) {
+    List<Transition> out = new ArrayList<>();
+    for (Tenant t : tenants.values()) {
+      for (RuleState rs : t.rules.values()) {
+        if (rs.away || !streams.test(rs.rule.stream())) {
+          continue;
+        }
+        rs.away = true;
+        for (Track tr : rs.tracks.values()) {
+          Alert a = tr.alert;
+          if (tr.active()) {
+            t.byId.remove(a.id);
+            Rule rule = a.rule;
+            out.add(new Transition(rule.tenant(), a.id, rule.id(), rule.name(), rule.stream().name(), a.series,
+                a.state, a.state, rule.severity(), a.value, a.message, now, a.matchLabels(), a.flapping, a.silenced(),
+                false, "handed-over", a.ackJson(), a.anomaly, a.startedAt, a.firedAt));
+          }
+        }
+        t.tracks -= rs.tracks.size();
+        rs.tracks.clear();
       }
     }
     return out;
+  }
+
+  /**
+   * Cluster mode: the rules of these streams are this engine's to evaluate from now on (it took their
+   * home partition). Call {@link #restore} next with the alerts the last owner left active.
+   */
+  public void takeUp(Predicate<StreamId> streams, long now) {
+    for (Tenant t : tenants.values()) {
+      for (RuleState rs : t.rules.values()) {
+        if (rs.away && streams.test(rs.rule.stream())) {
+          rs.away = false;
+          placeholder(t, rs, now);
+        }
+      }
+    }
   }
 
   /** Removes a rule; its active alerts resolve ("rule-deleted"). */
@@ -258,7 +326,7 @@ public final class AlertEngine {
     List<Transition> out = List.of();
     for (RuleState rs : rules) {
       Rule rule = rs.rule;
-      if (!rule.firesEarly()) {
+      if (rs.away || !rule.firesEarly()) {
         continue;
       }
       double v = rule.kind() == Rule.Kind.OUTLIERS ? r.outliers() : r.figure(rule.metric(), rule.figure());
@@ -292,6 +360,9 @@ public final class AlertEngine {
     }
     List<Transition> out = new ArrayList<>(0);
     for (RuleState rs : rules) {
+      if (rs.away) {
+        continue;
+      }
       Tenant t = tenants.get(rs.rule.tenant());
       Track tr = rs.tracks.get(w.series());
       if (tr == null) {
@@ -660,7 +731,7 @@ public final class AlertEngine {
       String message, long startedAt, long firedAt, io.vertx.core.json.JsonObject ack, long now) {
     Tenant t = tenants.get(tenant);
     RuleState rs = t == null ? null : t.rules.get(ruleId);
-    if (rs == null || state == null || !state.active() || t.byId.containsKey(id)) {
+    if (rs == null || rs.away || state == null || !state.active() || t.byId.containsKey(id)) {
       return false;
     }
     Track tr = rs.tracks.get(series);
@@ -670,7 +741,14 @@ public final class AlertEngine {
     if (tr == null || tr.active()) {
       return false;
     }
-    tr.placeholder = false;
+    if (rs.rule.kind() == Rule.Kind.ABSENCE) {
+      // silent since before it started (not since now): it stays firing until the series sends again;
+      // a group-by rule's stand-in for the stream stays one, so the first series seen resolves it
+      tr.lastSeen = Math.min(tr.lastSeen, startedAt - rs.rule.absentForMs());
+      tr.placeholder = series.isEmpty() && !rs.rule.groupBy().isEmpty();
+    } else {
+      tr.placeholder = false;
+    }
     tr.holding = true;
     Alert a = new Alert(id, rs.rule, series, startedAt);
     a.state = state;

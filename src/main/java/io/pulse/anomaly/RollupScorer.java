@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.ToIntBiFunction;
 
 /**
  * Scores rollups as they leave aggregation: one {@link SeriesDetector} per watched figure of each
@@ -94,8 +95,15 @@ public final class RollupScorer {
    * One detector's saved state: {@code id} is a digest of its key (view, series, figure), short
    * enough for a primary key whatever the dims; the state holds the key's parts themselves.
    */
-  public record Saved(StreamId stream, String id, byte[] state) {
+  public record Saved(StreamId stream, String id, byte[] state, int partition) {
+    /** A state of no partition (a single node, or a combined view's detector in cluster mode). */
+    public Saved(StreamId stream, String id, byte[] state) {
+      this(stream, id, state, NO_PARTITION);
+    }
   }
+
+  /** {@link Saved#partition} of a detector no events-topic partition holds alone. */
+  public static final int NO_PARTITION = -1;
 
   /** The stored id of a detector key: hex SHA-256, 64 characters. */
   static String id(String key) {
@@ -154,6 +162,12 @@ public final class RollupScorer {
   private final int maxDetectors;
   /** Every detector by key, least recently updated first (access order). */
   private final LinkedHashMap<String, Entry> detectors = new LinkedHashMap<>(1024, 0.75f, true);
+  /**
+   * Cluster mode: the events-topic partition of a series. A series view's detector lives on the owner of
+   * its series' partition and moves with it (saved with its partition, {@link #handOver}); a combined
+   * view's (a total, a group-by) is on every instance. Null on a single node.
+   */
+  private ToIntBiFunction<StreamId, Dims> partitionOf;
   private final Map<StreamId, Set<String>> byStream = new HashMap<>();
   private long evicted;
   private long scored;
@@ -167,6 +181,42 @@ public final class RollupScorer {
     this.watches = watches;
     this.alertLevel = alertLevel;
     this.maxDetectors = maxDetectors;
+  }
+
+  /** Cluster mode: how to find a series' partition (see {@link #partitionOf}). */
+  public void partitioner(ToIntBiFunction<StreamId, Dims> partitionOf) {
+    this.partitionOf = partitionOf;
+  }
+
+  /** The partition a detector moves with, or {@link #NO_PARTITION}. */
+  private int partition(Entry e) {
+    return partitionOf == null || !e.view.endsWith(SERIES_VIEW) ? NO_PARTITION : partitionOf.applyAsInt(e.stream, e.series);
+  }
+
+  /** How a series view's spec ends ({@link io.pulse.agg.View#spec} with every dim, no filter). */
+  private static final String SERIES_VIEW = "|*|";
+
+  /**
+   * Cluster mode: the series of these partitions go to another instance. Their detectors are snapshotted
+   * (learnt or not: the next owner reads exactly this) and dropped here; the caller saves the snapshots.
+   */
+  public List<Saved> handOver(java.util.Set<Integer> partitions, long now) {
+    List<Saved> out = new ArrayList<>();
+    if (partitionOf == null) {
+      return out;
+    }
+    var it = detectors.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<String, Entry> me = it.next();
+      Entry e = me.getValue();
+      int p = partition(e);
+      if (p != NO_PARTITION && partitions.contains(p)) {
+        out.add(new Saved(e.stream, id(me.getKey()), snapshot(e), p));
+        it.remove();
+        forgetKey(e.stream, me.getKey());
+      }
+    }
+    return out;
   }
 
   /** The key of one detector: the view (its spec names tenant and stream), the series and the figure. */
@@ -470,7 +520,7 @@ public final class RollupScorer {
       if (!e.dirty || (everyMs > 0 && e.savedAt != Long.MIN_VALUE && now - e.savedAt < everyMs)) {
         continue;
       }
-      out.add(new Saved(e.stream, id(me.getKey()), snapshot(e)));
+      out.add(new Saved(e.stream, id(me.getKey()), snapshot(e), partition(e)));
       e.dirty = false;
       e.savedAt = now;
     }

@@ -84,18 +84,19 @@ public final class AlertStore {
   }
 
   /** An alert a previous run left active, as stored. */
-  public record Active(String tenant, String id, String ruleId, io.pulse.event.Dims series, String state, Double value,
-      String message, long startedAt, long firedAt, JsonObject ack) {
+  public record Active(String tenant, String id, String ruleId, String stream, io.pulse.event.Dims series, String state,
+      Double value, String message, long startedAt, long firedAt, JsonObject ack) {
   }
 
   /** Every alert not resolved, of every tenant. */
   public Future<List<Active>> active() {
-    return pool.query("select tenant, id, rule_id, series, state, value, message, started_at, fired_at, ack from alerts "
+    return pool.query("select tenant, id, rule_id, stream, series, state, value, message, started_at, fired_at, ack "
+            + "from alerts "
             + "where state <> 'resolved'").execute().map(rows -> {
               List<Active> out = new ArrayList<>();
               for (Row r : rows) {
                 out.add(new Active(r.getString("tenant"), r.getString("id"), r.getString("rule_id"),
-                    RollupStore.dims((JsonObject) r.getValue("series")), r.getString("state"), r.getDouble("value"),
+                    r.getString("stream"), RollupStore.dims((JsonObject) r.getValue("series")), r.getString("state"), r.getDouble("value"),
                     r.getString("message"), AuditLog.millis(r.getOffsetDateTime("started_at")),
                     r.getOffsetDateTime("fired_at") == null ? -1 : AuditLog.millis(r.getOffsetDateTime("fired_at")),
                     (JsonObject) r.getValue("ack")));
@@ -109,16 +110,29 @@ public final class AlertStore {
    * took up again): resolved, reason "restart", each with a transition saying so. Returns how many.
    */
   public Future<Integer> closeActive(long now, List<String> kept) {
+    return close(now, "not (tenant || '/' || id = any($3::text[]))", kept, "closed by a restart", "restart");
+  }
+
+  /**
+   * Cluster mode: closes these alerts ("tenant/id"), left active by an instance that owned their
+   * stream's home before, whose rule is gone: resolved, reason "rule-deleted". Returns how many.
+   */
+  public Future<Integer> closeOrphans(long now, List<String> ids) {
+    return ids.isEmpty() ? Future.succeededFuture(0)
+        : close(now, "tenant || '/' || id = any($3::text[])", ids, "its rule is gone", "rule-deleted");
+  }
+
+  private Future<Integer> close(long now, String which, List<String> ids, String note, String reason) {
     return pool.withTransaction(conn -> conn.preparedQuery("with old as (select tenant, id, state from alerts "
-            + "where state <> 'resolved' and not (tenant || '/' || id = any($3::text[])) for update), "
+            + "where state <> 'resolved' and " + which + " for update), "
             + "closed as (update alerts a set state = 'resolved', resolved_at = $1, updated_at = $1, ack = null, "
-            + "message = coalesce(a.message, '') || ' (closed by a restart)' from old "
+            + "message = coalesce(a.message, '') || ' (" + note + ")' from old "
             + "where a.tenant = old.tenant and a.id = old.id returning a.tenant, a.id, old.state as previous) "
             + "insert into alert_transitions (tenant, alert_id, at, state, previous, reason, notify, body) "
-            + "select tenant, id, $1, 'resolved', previous, 'restart', false, "
+            + "select tenant, id, $1, 'resolved', previous, '" + reason + "', false, "
             + "jsonb_build_object('type', 'alert', 'id', id, 'state', 'resolved', 'previous', previous, "
-            + "'reason', 'restart', 'at', $2::bigint) from closed")
-        .execute(Tuple.of(AuditLog.time(now), now, kept.toArray(new String[0]))).map(r -> r.rowCount()));
+            + "'reason', '" + reason + "', 'at', $2::bigint) from closed")
+        .execute(Tuple.of(AuditLog.time(now), now, ids.toArray(new String[0]))).map(r -> r.rowCount()));
   }
 
   /** One alert with every stored transition (oldest first), or null. */

@@ -37,35 +37,52 @@ public final class DetectorStore {
     String[] stream = new String[n];
     String[] id = new String[n];
     Buffer[] state = new Buffer[n];
+    Integer[] partition = new Integer[n];
     for (int i = 0; i < n; i++) {
       RollupScorer.Saved s = part.get(i);
       tenant[i] = s.stream().tenant();
       stream[i] = s.stream().name();
       id[i] = s.id();
       state[i] = Buffer.buffer(s.state());
+      partition[i] = s.partition() == RollupScorer.NO_PARTITION ? null : s.partition();
     }
-    return pool.preparedQuery("insert into detector_state (tenant, stream, detector, state, updated_at) "
-            + "select t, s, d, st, now() from unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) as u(t, s, d, st) "
-            + "on conflict (tenant, stream, detector) do update set state = excluded.state, updated_at = now()")
-        .execute(Tuple.of(tenant, stream, id, state)).map(rs -> rs.rowCount());
+    return pool.preparedQuery("insert into detector_state (tenant, stream, detector, state, part, updated_at) "
+            + "select t, s, d, st, p, now() from unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::int[]) "
+            + "as u(t, s, d, st, p) "
+            + "on conflict (tenant, stream, detector) do update set state = excluded.state, part = excluded.part, "
+            + "updated_at = now()")
+        .execute(Tuple.of(tenant, stream, id, state, partition)).map(rs -> rs.rowCount());
   }
 
-  /** The newest {@code max} saved states, newest last (so that a cap keeps the most recent). */
-  public static Future<List<RollupScorer.Saved>> load(Pool pool, int max) {
-    return pool.preparedQuery("select tenant, stream, detector, state from (select * from detector_state "
-            + "order by updated_at desc limit $1) x order by updated_at")
-        .execute(Tuple.of(max)).map(rows -> {
-          List<RollupScorer.Saved> out = new ArrayList<>(rows.size());
-          for (io.vertx.sqlclient.Row r : rows) {
-            try {
-              out.add(new RollupScorer.Saved(StreamId.of(r.getString("tenant"), r.getString("stream")),
-                  r.getString("detector"), r.getBuffer("state").getBytes()));
-            } catch (IllegalArgumentException e) {
-              // a row naming what is not a stream: skipped, that detector warms up again
-            }
-          }
-          return out;
-        });
+  /**
+   * The newest {@code max} saved states, newest last (so that a cap keeps the most recent);
+   * {@code unpartitioned}: only those of no partition (cluster mode: a series' come with its partition).
+   */
+  public static Future<List<RollupScorer.Saved>> load(Pool pool, int max, boolean unpartitioned) {
+    return pool.preparedQuery("select tenant, stream, detector, state, part from (select * from detector_state "
+            + (unpartitioned ? "where part is null " : "") + "order by updated_at desc limit $1) x order by updated_at")
+        .execute(Tuple.of(max)).map(DetectorStore::saved);
+  }
+
+  /** Cluster mode: the saved states of the series detectors of these partitions (a new owner's takeover). */
+  public static Future<List<RollupScorer.Saved>> loadPartitions(Pool pool, java.util.Collection<Integer> partitions) {
+    return pool.preparedQuery("select tenant, stream, detector, state, part from detector_state where part = any($1) "
+            + "order by updated_at")
+        .execute(Tuple.of(partitions.toArray(new Integer[0]))).map(DetectorStore::saved);
+  }
+
+  private static List<RollupScorer.Saved> saved(io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row> rows) {
+    List<RollupScorer.Saved> out = new ArrayList<>(rows.size());
+    for (io.vertx.sqlclient.Row r : rows) {
+      try {
+        Integer part = r.getInteger("part");
+        out.add(new RollupScorer.Saved(StreamId.of(r.getString("tenant"), r.getString("stream")),
+            r.getString("detector"), r.getBuffer("state").getBytes(), part == null ? RollupScorer.NO_PARTITION : part));
+      } catch (IllegalArgumentException e) {
+        // a row naming what is not a stream: skipped, that detector warms up again
+      }
+    }
+    return out;
   }
 
   /** Deletes a stream's detectors (the stream was deleted). */

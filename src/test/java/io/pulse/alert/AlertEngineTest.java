@@ -571,6 +571,79 @@ class AlertEngineTest {
   }
 
   @Test
+  @DisplayName("cluster handover: rules of a stream another instance is home for are kept but not evaluated (an "
+      + "absence rule does not fire there); handOver returns the active alerts as they stand and forgets them without "
+      + "a transition; the new home takes them up with their id and acknowledgement and resolves them itself")
+  void handOverAndTakeUp() {
+    java.util.Set<String> homeOfA = new java.util.HashSet<>(java.util.Set.of("s"));
+    AlertEngine b = new AlertEngine(AlertEngine.Settings.DEFAULT, "b");
+    engine.home(st -> homeOfA.contains(st.name()));
+    b.home(st -> !homeOfA.contains(st.name()));
+    Rule r = rule("default", "r", "{\"name\":\"n\",\"stream\":\"s\",\"kind\":\"threshold\",\"metric\":\"ms\","
+        + "\"figure\":\"max\",\"op\":\">\",\"value\":1,\"groupBy\":[\"host\"]}");
+    Rule abs = rule("default", "abs", "{\"name\":\"quiet\",\"stream\":\"s\",\"kind\":\"absence\","
+        + "\"absentFor\":\"30s\"}");
+    put(r);
+    put(abs);
+    b.putRule(r, T0);
+    b.putRule(abs, T0);
+    View v = fx.view(r);
+    View total = fx.view(abs);
+    Dims h1 = Dims.of("host", "h1");
+    assertEquals(List.of("firing"), states(window(v, h1, 0, 5)));
+    record(engine.onRollup(rollup(total, Dims.EMPTY, T0, 5, 5), clock.millis()));
+    String id = seen.get(0).id();
+    record(engine.ack("default", id, "ann", "looking", null, clock.millis()));
+    // b is not home: the same windows and a long silence change nothing there
+    assertEquals(List.of(), b.onRollup(rollup(v, h1, T0, 5, 5), T0 + 1000));
+    assertEquals(List.of(), b.tick(T0 + 120_000));
+    assertEquals(0, b.instances("default"));
+
+    // a hands the stream over: no transition, its alert listed as it stands, gone from a
+    clock.set(T0 + 2000);
+    List<Transition> handed = engine.handOver(st -> st.name().equals("s"), clock.millis());
+    assertEquals(1, handed.size());
+    assertEquals(id, handed.get(0).id());
+    assertEquals("acknowledged", handed.get(0).state().wire());
+    assertEquals("handed-over", handed.get(0).reason());
+    assertFalse(handed.get(0).notifies());
+    assertNull(engine.alert("default", id));
+    assertEquals(0, engine.instances("default"));
+    assertEquals(List.of(), engine.onRollup(rollup(v, h1, T0 + 2000, 5, 0), T0 + 3000), "away: a clear window is b's");
+    assertEquals(List.of(), engine.tick(T0 + 300_000), "away: no absence, no stale resolution");
+
+    // b takes the stream up and restores the alert from what a stored
+    homeOfA.clear();
+    b.takeUp(st -> st.name().equals("s"), T0 + 2000);
+    Transition h = handed.get(0);
+    assertTrue(b.restore("default", "r", h1, h.id(), h.state(), h.value(), h.message(), h.startedAt(), h.firedAt(),
+        h.ack(), T0 + 2000));
+    assertEquals("ann", b.alert("default", id).ackBy());
+    assertEquals(List.of(), b.onRollup(rollup(v, h1, T0 + 2000, 5, 5), T0 + 3000), "still breaching: the same alert");
+    List<Transition> res = b.onRollup(rollup(v, h1, T0 + 3000, 5, 0), T0 + 4000);
+    assertEquals(List.of("resolved"), states(res));
+    assertEquals(id, res.get(0).id());
+    // its absence rule is b's now: the stream silent from the takeover on fires after absentFor
+    assertEquals(List.of(), b.tick(T0 + 2000 + 29_999));
+    List<Transition> quiet = b.tick(T0 + 2000 + 30_000);
+    assertEquals(List.of("firing"), states(quiet));
+    assertEquals("abs", quiet.get(0).rule());
+    // an absence alert taken up stays firing (silent since before it started), and resolves when the stream sends
+    Rule gone = rule("default", "gone", "{\"name\":\"gone\",\"stream\":\"s\",\"kind\":\"absence\","
+        + "\"absentFor\":\"30s\",\"groupBy\":[\"host\"]}");
+    b.putRule(gone, T0 + 40_000);
+    assertTrue(b.restore("default", "gone", Dims.EMPTY, "abs-1", Alert.State.FIRING, 40, "m", T0 + 10_000, T0 + 10_000,
+        null, T0 + 40_000));
+    assertEquals(List.of(), b.tick(T0 + 41_000).stream().filter(t -> t.id().equals("abs-1")).toList(),
+        "still silent: still firing");
+    List<Transition> back = b.onRollup(rollup(fx.view(gone), h1, T0 + 41_000, 1, 1), T0 + 42_000).stream()
+        .filter(t -> t.id().equals("abs-1")).toList();
+    assertEquals(List.of("resolved"), states(back), "the first series seen resolves the stream's absence");
+    // and a restore onto a rule that is away is refused (not this engine's to raise)
+    assertFalse(engine.restore("default", "r", h1, "x-1", Alert.State.FIRING, 5, "m", T0, T0, null, T0 + 5000));
+  }
+
+  @Test
   @DisplayName("a tenant holds at most MAX_SILENCES silences; another tenant is not counted against it")
   void silenceCap() {
     for (int i = 0; i < AlertEngine.MAX_SILENCES; i++) {

@@ -149,6 +149,39 @@ class RollupScorerTest {
   }
 
   @Test
+  @DisplayName("cluster mode: handOver snapshots and drops the series detectors of the partitions leaving (not a "
+      + "total's, not other partitions'), saved with their partition; the next owner scores on exactly as they would")
+  void handOverMovesSeriesDetectorsWithTheirPartition() throws Exception {
+    RollupScorer a = scorer();
+    RollupScorer twin = scorer(); // the same windows, never handed over
+    a.partitioner((stream, dims) -> stream.name().equals("moving") ? 3 : 1);
+    View moving = series("default", "moving");
+    View staying = series("default", "staying");
+    View total = views.acquire(StreamId.of("default", "moving"), Map.of(), List.of());
+    for (View v : List.of(moving, staying, total)) {
+      for (int i = 0; i < 200; i++) {
+        Rollup r = rollup(v, i, true, normalCount(), 20 + rnd.nextGaussian());
+        a.score(r);
+        twin.score(r);
+      }
+    }
+    assertEquals(java.util.Set.of(-1, 1, 3), a.dirty(T0, 0, 100).stream().map(RollupScorer.Saved::partition)
+        .collect(java.util.stream.Collectors.toSet()), "a saved state names its series' partition (a total's none)");
+    List<RollupScorer.Saved> handed = a.handOver(java.util.Set.of(3), T0);
+    assertEquals(2, handed.size(), "the moving series' count and ms.mean");
+    assertTrue(handed.stream().allMatch(h -> h.partition() == 3));
+    assertEquals(4, a.size(), "the staying series' two and the total's two are kept");
+    assertTrue(a.handOver(java.util.Set.of(3), T0).isEmpty(), "nothing left of partition 3");
+    RollupScorer b = scorer();
+    assertEquals(2, b.restore(handed));
+    for (int i = 200; i < 240; i++) {
+      Rollup r = rollup(moving, i, true, i == 230 ? 300 : 100 + i % 7, 20);
+      assertEquals(twin.score(r).anomaly(), b.score(r).anomaly(), "window " + i);
+    }
+    assertNull(a.score(rollup(moving, 240, true, 100, 20)).anomaly(), "the old owner starts that series over");
+  }
+
+  @Test
   @DisplayName("two tenants' streams of the same name have separate detectors")
   void tenants() throws Exception {
     RollupScorer s = scorer();

@@ -237,6 +237,89 @@ class ClusterTest {
   }
 
   @Test
+  void alertsAndDetectorsMoveWithTheirPartitions() throws Exception {
+    PgFixture.Db db = PgFixture.freshDatabase(); // its rules must not reach the other tests' instances
+    try (TestPulse a = TestPulse.startWithStorage(db, conf("h1")); TestPulse b = TestPulse.startWithStorage(db, conf("h1"))) {
+      Await.until("both instances own partitions", () -> List.of(a.get("/metrics").body(), b.get("/metrics").body()),
+          m -> m.stream().allMatch(t -> t.contains("pulse_kafka_partitions_owned 3.0")), 60_000);
+      assertEquals(201, a.post("/api/v1/rules", "application/json", "{\"id\":\"hot\",\"name\":\"hot\","
+          + "\"stream\":\"hv\",\"kind\":\"threshold\",\"metric\":\"amount\",\"figure\":\"max\",\"op\":\">\","
+          + "\"value\":5,\"groupBy\":[\"k\"]}").status());
+      // a stream nobody sends: its absence rule fires once in the cluster, on its home's owner only
+      assertEquals(201, a.post("/api/v1/rules", "application/json", "{\"id\":\"quiet\",\"name\":\"quiet\","
+          + "\"stream\":\"never\",\"kind\":\"absence\",\"absentFor\":\"3s\"}").status());
+      Await.until("16 alerts of hot firing, and the absence alert", () -> {
+        a.post("/api/v1/events", "application/x-ndjson", hot(10));
+        return List.of(db.queryLong("select count(*) from alerts where rule_id = 'hot' and state = 'firing'"),
+            db.queryLong("select count(*) from alerts where rule_id = 'quiet' and state = 'firing'"));
+      }, l -> l.get(0) == 16 && l.get(1) == 1, 30_000, 500);
+      String id = db.queryString("select id from alerts where rule_id = 'hot' order by id limit 1");
+      boolean raisedOnB = a.get("/api/v1/alerts/" + id).json().getBoolean("raisedElsewhere", false);
+      TestPulse owner = raisedOnB ? b : a;
+      TestPulse survivor = raisedOnB ? a : b;
+      assertEquals(200, survivor.post("/api/v1/alerts/" + id + "/ack", "application/json", "{\"comment\":\"mine\"}")
+          .status());
+      Await.until("acknowledged", () -> db.queryLong("select count(*) from alerts where id = '" + id
+          + "' and state = 'acknowledged'"), n -> n == 1, 15_000);
+      // a series detector on the owner, with some windows learnt
+      JsonObject learnt = Await.until("a series detector of hv on the owner has learnt 8 windows", () -> {
+        a.post("/api/v1/events", "application/x-ndjson", hot(10));
+        return seriesDetector(owner, null);
+      }, d -> d != null && d.getLong("seen") >= 8, 30_000, 500);
+      JsonObject series = learnt.getJsonObject("series");
+      long seenBefore = seriesDetector(owner, series).getLong("seen");
+
+      owner.close(); // leaves gracefully: its partitions, and what it knows of them, go to the survivor
+      Await.until("the survivor owns every partition", () -> survivor.get("/metrics").body(),
+          m -> m.contains("pulse_kafka_partitions_owned 6.0"), 60_000);
+      JsonObject taken = Await.until("the survivor holds that series' detector as the owner left it", () -> {
+        survivor.post("/api/v1/events", "application/x-ndjson", hot(10));
+        return seriesDetector(survivor, series);
+      }, d -> d != null, 15_000, 250);
+      assertTrue(taken.getLong("seen") >= seenBefore, "learnt windows kept: " + taken + " after " + seenBefore);
+      // the alerts were taken over, not raised again: the same ids, the acknowledgement kept, raised here now
+      Await.until("the acknowledged alert is the survivor's own", () -> survivor.get("/api/v1/alerts/" + id).json(),
+          j -> "acknowledged".equals(j.getString("state")) && !j.getBoolean("raisedElsewhere", false), 15_000);
+      for (int i = 0; i < 4; i++) {
+        survivor.post("/api/v1/events", "application/x-ndjson", hot(10));
+      }
+      assertEquals(16, db.queryLong("select count(*) from alerts where rule_id = 'hot'"), "no alert raised twice");
+      assertEquals(1, db.queryLong("select count(*) from alerts where rule_id = 'quiet'"), "the absence alert once");
+      assertEquals(1, db.queryLong("select count(*) from alerts where rule_id = 'quiet' and state = 'firing'"));
+      // and the survivor resolves them itself, under the same ids
+      Await.until("the hot alerts resolve on the survivor", () -> {
+        survivor.post("/api/v1/events", "application/x-ndjson", hot(1));
+        return db.queryLong("select count(*) from alerts where rule_id = 'hot' and state = 'resolved'");
+      }, n -> n == 16, 30_000, 500);
+      assertEquals(16, db.queryLong("select count(*) from alerts where rule_id = 'hot'"));
+      assertEquals("resolved", survivor.get("/api/v1/alerts/" + id).json().getString("state"));
+    }
+  }
+
+  /** 16 events of stream hv, one per series h0..h15 (in partitions of both instances), each with this amount. */
+  private static String hot(int amount) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 16; i++) {
+      sb.append("{\"stream\":\"hv\",\"dims\":{\"k\":\"h").append(i).append("\"},\"values\":{\"amount\":")
+          .append(amount).append("}}\n");
+    }
+    return sb.toString();
+  }
+
+  /** A count detector of a series of hv (this series, or any) held by this instance, or null. */
+  private static JsonObject seriesDetector(TestPulse p, JsonObject series) {
+    JsonArray items = p.get("/api/v1/streams/hv/detectors").json().getJsonArray("items", new JsonArray());
+    for (int i = 0; i < items.size(); i++) {
+      JsonObject d = items.getJsonObject(i);
+      if ("*|".equals(d.getString("view")) && "count".equals(d.getString("figure"))
+          && (series == null || series.equals(d.getJsonObject("series")))) {
+        return d;
+      }
+    }
+    return null;
+  }
+
+  @Test
   void eventScoringWorksInClusterMode() throws Exception {
     JsonObject conf = conf("e1").put("scoring", new JsonObject().put("streams", new JsonArray().add("pay"))
         .put("sample", 2000).put("minTrain", 200).put("retrainEvery", "1h"));

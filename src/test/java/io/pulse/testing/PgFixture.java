@@ -53,6 +53,17 @@ public final class PgFixture {
       }
     }
 
+    /** The first column of the first row of a query, as text (null when there is no row). */
+    public String queryString(String sql) {
+      try (Connection c = DriverManager.getConnection(jdbcUrl(), user, password);
+          Statement s = c.createStatement();
+          var rs = s.executeQuery(sql)) {
+        return rs.next() ? rs.getString(1) : null;
+      } catch (SQLException e) {
+        throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+      }
+    }
+
     /** The first column of the first row of a query, as a long. */
     public long queryLong(String sql) {
       try (Connection c = DriverManager.getConnection(jdbcUrl(), user, password);
