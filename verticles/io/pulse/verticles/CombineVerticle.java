@@ -4,6 +4,7 @@ import io.pulse.agg.PartialCombiner;
 import io.pulse.anomaly.RollupScorer;
 import io.pulse.cluster.Partitioning;
 import io.pulse.config.PulseConfig;
+import io.pulse.core.SlicedQueue;
 import io.pulse.core.StreamId;
 import io.pulse.event.Dims;
 import io.pulse.store.DetectorStore;
@@ -33,6 +34,8 @@ public final class CombineVerticle extends VerticleBase {
   private long watchdog = -1;
   private long saver = -1;
   private boolean saving;
+  /** Everything touching the combiner and the detectors, in order, in slices of at most 20 ms a turn. */
+  private SlicedQueue work;
 
   public CombineVerticle(PulseContext ctx) {
     this.ctx = ctx;
@@ -74,20 +77,14 @@ public final class CombineVerticle extends VerticleBase {
   }
 
   private Future<?> consume() {
-    MessageConsumer<ShardOutput> outputs = vertx.eventBus().consumer(Addresses.SHARD_OUTPUT, m -> {
-      ShardOutput o = m.body();
-      if (ctx.cluster != null) {
-        // a partition this instance owns: its series are scored here, once, and every other instance
-        // gets them scored through the output topic
-        o = new ShardOutput(o.shard(), score(o.rollups()), o.partials(), o.closedBefore());
-        ctx.cluster.export(o).onFailure(e -> LOG.warn("kafka: a flush of partition {} did not reach the output "
-            + "topic ({}); other instances miss it", m.body().shard(), e.toString()));
-      }
-      combine(o, ctx.cluster != null, false);
-    });
+    io.vertx.core.Context loop = context;
+    work = new SlicedQueue(next -> loop.runOnContext(v -> next.run()), System::nanoTime, 20_000_000L,
+        e -> LOG.error("combining or scoring failed; the next work goes on", e));
+    // every message that reads or changes the combiner or the detectors goes through one ordered queue
+    MessageConsumer<ShardOutput> outputs = vertx.eventBus().consumer(Addresses.SHARD_OUTPUT, m -> local(m.body()));
     MessageConsumer<ShardOutput> remote = vertx.eventBus().consumer(Addresses.CLUSTER_OUTPUT,
-        m -> combine(m.body(), true, true));
-    MessageConsumer<Object> barrier = vertx.eventBus().consumer(Addresses.CLUSTER_BARRIER, m -> {
+        m -> work.submit(() -> combine(m.body(), true, true)));
+    MessageConsumer<Object> barrier = vertx.eventBus().consumer(Addresses.CLUSTER_BARRIER, m -> work.submit(() -> {
       // every flush sent before this is combined and its finals published to the store verticle
       // (which takes them before this request, in order); its reply says they are in the database
       if (!ctx.storageEnabled()) {
@@ -95,8 +92,8 @@ public final class CombineVerticle extends VerticleBase {
         return;
       }
       vertx.eventBus().request(Addresses.STORE_SYNC, "sync").onComplete(ar -> m.reply(ar.succeeded() ? 0 : 1));
-    });
-    MessageConsumer<Object> closeAll = vertx.eventBus().consumer(Addresses.COMBINE_CLOSE_ALL, m -> {
+    }));
+    MessageConsumer<Object> closeAll = vertx.eventBus().consumer(Addresses.COMBINE_CLOSE_ALL, m -> work.submit(() -> {
       List<Rollup> out = new ArrayList<>();
       try {
         combiner.closeAll(out::add, ctx.clock.millis()); // failing groups are dropped inside
@@ -109,7 +106,7 @@ public final class CombineVerticle extends VerticleBase {
           .onSuccess(n -> LOG.info("anomaly detection: {} detector states saved at the stop", n))
           .onFailure(e -> LOG.warn("anomaly detection: detector states not saved at the stop: {}", e.toString()))
           .onComplete(ar -> m.reply(out.size()));
-    });
+    }));
     io.micrometer.core.instrument.Gauge.builder("pulse.combine.pending", combiner, PartialCombiner::pending)
         .description("Windows of totals and group-bys waiting for every shard to close them").register(ctx.registry);
     io.pulse.agg.AggregationGuard guard = ctx.aggregationGuard;
@@ -129,10 +126,14 @@ public final class CombineVerticle extends VerticleBase {
     if (ctx.cluster == null) {
       watchdog = vertx.setPeriodic(Math.max(250, ctx.config.live().flushMs()), t -> guard.check(ctx.clock.millis()));
     }
+    // behind every flush of the partitions before it: no detector of theirs is made again after the handover
     MessageConsumer<JsonObject> handOver = vertx.eventBus().consumer(Addresses.CLUSTER_HANDOVER_DETECTORS,
-        this::handOver);
+        m -> work.submit(() -> handOver(m)));
     MessageConsumer<JsonObject> takeOver = vertx.eventBus().consumer(Addresses.CLUSTER_TAKEOVER_DETECTORS,
-        this::takeOver);
+        m -> work.submit(() -> takeOver(m)));
+    io.micrometer.core.instrument.Gauge.builder("pulse.combine.backlog", work, SlicedQueue::size)
+        .description("Combiner and detector work waiting for the event loop (a replay burst is scored in slices)")
+        .register(ctx.registry);
     if (scorer == null) {
       return Future.all(List.of(outputs.completion(), remote.completion(), barrier.completion(), closeAll.completion(),
           handOver.completion(), takeOver.completion()));
@@ -147,7 +148,7 @@ public final class CombineVerticle extends VerticleBase {
       JsonObject q = m.body();
       m.reply(scorer.status(StreamId.of(q.getString("tenant"), q.getString("stream")), q.getInteger("limit", 1000)));
     });
-    MessageConsumer<JsonObject> feedback = vertx.eventBus().consumer(Addresses.DETECT_FEEDBACK, m -> {
+    MessageConsumer<JsonObject> feedback = vertx.eventBus().consumer(Addresses.DETECT_FEEDBACK, m -> work.submit(() -> {
       JsonObject q = m.body();
       JsonObject series = q.getJsonObject("series");
       Dims dims = series == null ? null : Dims.of(series.getMap().entrySet().stream().collect(
@@ -155,9 +156,9 @@ public final class CombineVerticle extends VerticleBase {
       long start = q.getLong("start");
       m.reply(new JsonObject().put("detectors", scorer.markNormal(StreamId.of(q.getString("tenant"),
           q.getString("stream")), dims, start, q.getLong("to", start))));
-    });
-    MessageConsumer<JsonObject> forget = vertx.eventBus().consumer(Addresses.DETECT_FORGET, m ->
-        scorer.forget(StreamId.of(m.body().getString("tenant"), m.body().getString("stream"))));
+    }));
+    MessageConsumer<JsonObject> forget = vertx.eventBus().consumer(Addresses.DETECT_FORGET, m -> work.submit(() ->
+        scorer.forget(StreamId.of(m.body().getString("tenant"), m.body().getString("stream")))));
     if (ctx.storageEnabled()) {
       // a slice a second: each detector saved at most every detect.saveEvery, never a long pause here
       saver = vertx.setPeriodic(1000, t -> save(ctx.config.detect().saveEveryMs(), SAVE_SLICE, false));
@@ -212,6 +213,33 @@ public final class CombineVerticle extends VerticleBase {
       m.reply(n);
     });
   }
+
+  /**
+   * A shard's output (a partition's flush, in cluster mode). In cluster mode its series are scored
+   * here, once, in slices of {@link #SCORE_SLICE} (a partition replayed after a crash brings minutes of
+   * windows at once), then exported for every other instance and combined.
+   */
+  private void local(ShardOutput o) {
+    if (ctx.cluster == null) {
+      work.submit(() -> combine(o, false, false));
+      return;
+    }
+    List<Rollup> series = o.rollups();
+    List<Rollup> scored = new ArrayList<>(series.size());
+    for (int from = 0; from < series.size(); from += SCORE_SLICE) {
+      List<Rollup> part = series.subList(from, Math.min(series.size(), from + SCORE_SLICE));
+      work.submit(() -> scored.addAll(score(part)));
+    }
+    work.submit(() -> {
+      ShardOutput out = new ShardOutput(o.shard(), scored, o.partials(), o.closedBefore());
+      ctx.cluster.export(out).onFailure(e -> LOG.warn("kafka: a flush of partition {} did not reach the output "
+          + "topic ({}); other instances miss it", o.shard(), e.toString()));
+      combine(out, true, false);
+    });
+  }
+
+  /** Rollups scored per task (a few milliseconds of detector work). */
+  static final int SCORE_SLICE = 256;
 
   /** Detectors saved per second at most (state snapshots are taken on this loop). */
   private static final int SAVE_SLICE = 500;
