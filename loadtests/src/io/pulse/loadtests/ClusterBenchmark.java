@@ -611,9 +611,8 @@ public final class ClusterBenchmark implements AutoCloseable {
     // the default 3 s is also the wait for a pooled connection: on a shared 2-core machine a Pulse started next
     // to busy ones failed its first storage ping with "Timeout waiting for connection" (see the report)
     all.put("PULSE_PG_QUERY_TIMEOUT_MS", "15000");
-    // anomaly detection off on every Pulse of the run: a restarted instance replaying its partitions scored
-    // every series' catch-up windows on its event loop (blocked 5-6 s at a time on the shared machine)
-    all.put("PULSE_DETECT", "false");
+    // anomaly detection on, as by default: a restarted instance's replay is scored in slices (the report counts
+    // Vert.x's blocked-thread warnings in the instances' logs)
     all.putAll(env);
     long t = System.nanoTime();
     ChildServer p = ChildServer.start(name, cmd, all, port, log);
@@ -694,6 +693,23 @@ public final class ClusterBenchmark implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
 
+  /** Vert.x's blocked-thread warnings in the Pulse instances' logs (a loop held past 2 s), per log. */
+  private String blockedWarnings() throws IOException {
+    List<String> parts = new ArrayList<>();
+    long total = 0;
+    try (var logs = Files.list(o.runDir)) {
+      for (Path p : logs.filter(f -> f.getFileName().toString().startsWith("pulse-")).sorted().toList()) {
+        long n;
+        try (var lines = Files.lines(p, StandardCharsets.UTF_8)) {
+          n = lines.filter(l -> l.contains("has been blocked for")).count();
+        }
+        total += n;
+        parts.add(p.getFileName() + " " + n);
+      }
+    }
+    return total + " blocked-thread warnings (" + String.join(", ", parts) + ")";
+  }
+
   private int report() throws IOException {
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     StringBuilder r = new StringBuilder();
@@ -703,7 +719,7 @@ public final class ClusterBenchmark implements AutoCloseable {
         + "connections %d in all; warm-up %.0f s, max %.0f s, steady %.0f s at %,.0f events/s, kill at %.0f s, down %.0f s%n",
         Bench.CORES, o.batch, o.connections, o.warmupS, o.maxS, o.steadyS, o.rate, o.killAtS, o.downS));
     r.append("Pulse instances: java -Xmx").append(o.heap).append(" -jar ").append(o.jar)
-        .append(", session.timeout.ms 6000, heartbeat.interval.ms 500, detection off, ")
+        .append(", session.timeout.ms 6000, heartbeat.interval.ms 500, anomaly detection on, ")
         .append(o.view ? "permanent group-by w1: [region, store]" : "NO permanent group-by (--no-view): the subscribers' [region, store] is ad hoc")
         .append("\n\n");
     int w;
@@ -714,6 +730,7 @@ public final class ClusterBenchmark implements AutoCloseable {
       }
     }
     r.append(String.format(Locale.ROOT, "%-" + w + "s  %.0f s%n", "whole run", (System.nanoTime() - t0) / 1e9));
+    r.append(String.format(Locale.ROOT, "%-" + w + "s  %s%n", "event loops blocked", blockedWarnings()));
     int code = !problems.isEmpty() ? 2 : failures.isEmpty() ? 0 : 1;
     r.append("\nresult: ").append(code == 0 ? "PASS: stored history equals the acknowledged events exactly, and every "
         + "subscriber saw every series" : "FAIL").append('\n');
