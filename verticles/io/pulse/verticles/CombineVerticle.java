@@ -290,12 +290,22 @@ public final class CombineVerticle extends VerticleBase {
     }
     int series = Math.min(o.rollups().size(), out.size()); // they come first, as the shard made them
     List<Rollup> combined = out.subList(series, out.size());
-    if (!combined.isEmpty()) {
-      List<Rollup> scored = score(new ArrayList<>(combined));
-      out = new ArrayList<>(out.subList(0, series));
-      out.addAll(scored);
+    if (combined.size() <= SCORE_SLICE) {
+      List<Rollup> all = new ArrayList<>(out.subList(0, series));
+      all.addAll(score(new ArrayList<>(combined)));
+      publish(all, remote);
+      return;
     }
-    publish(out, remote);
+    // a burst (a replay's catch-up windows of every group): scored in slices, published after the last,
+    // before any work queued behind this
+    List<Rollup> all = new ArrayList<>(out.subList(0, series));
+    List<Runnable> rest = new ArrayList<>();
+    for (int from = 0; from < combined.size(); from += SCORE_SLICE) {
+      List<Rollup> part = new ArrayList<>(combined.subList(from, Math.min(combined.size(), from + SCORE_SLICE)));
+      rest.add(() -> all.addAll(score(part)));
+    }
+    rest.add(() -> publish(all, remote));
+    work.next(rest);
   }
 
   private List<Rollup> score(List<Rollup> out) {

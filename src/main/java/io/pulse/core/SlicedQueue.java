@@ -45,6 +45,19 @@ public final class SlicedQueue {
     }
   }
 
+  /**
+   * From inside a running task: queues these to run right after it, before everything submitted
+   * so far (the rest of one piece of work, cut into tasks, keeps its place in the order).
+   */
+  public void next(java.util.List<Runnable> continuation) {
+    for (int i = continuation.size() - 1; i >= 0; i--) {
+      tasks.addFirst(continuation.get(i));
+    }
+    if (!running && !scheduled) {
+      run();
+    }
+  }
+
   /** Tasks waiting. */
   public int size() {
     return tasks.size();

@@ -21,8 +21,15 @@ public final class DetectorStore {
   private DetectorStore() {
   }
 
-  /** Upserts the states, {@link #BATCH} per statement, one after the other. */
-  public static Future<Integer> save(Pool pool, List<RollupScorer.Saved> saved) {
+  /**
+   * Upserts the states, {@link #BATCH} per statement, one after the other, in key order: in cluster mode
+   * every instance saves the detectors of the same totals and group-bys, and two upserts taking the
+   * same rows' locks in different orders deadlocked.
+   */
+  public static Future<Integer> save(Pool pool, List<RollupScorer.Saved> unsorted) {
+    List<RollupScorer.Saved> saved = new ArrayList<>(unsorted);
+    saved.sort(java.util.Comparator.comparing((RollupScorer.Saved s) -> s.stream().tenant())
+        .thenComparing(s -> s.stream().name()).thenComparing(RollupScorer.Saved::id));
     Future<Integer> chain = Future.succeededFuture(0);
     for (int from = 0; from < saved.size(); from += BATCH) {
       List<RollupScorer.Saved> part = saved.subList(from, Math.min(saved.size(), from + BATCH));

@@ -53,6 +53,21 @@ class SlicedQueueTest {
   }
 
   @Test
+  @DisplayName("a task's continuation runs right after it, before what was queued behind it, still in slices")
+  void continuation() {
+    q.submit(() -> {
+      now += 20; // past the slice: what follows waits for a turn
+      q.submit(task("later", 1));
+      q.next(List.of(task("rest1", 6), task("rest2", 6), task("rest3", 6)));
+    });
+    assertEquals(List.of(), ran);
+    loop.poll().run();
+    assertEquals(List.of("rest1", "rest2"), ran);
+    loop.poll().run();
+    assertEquals(List.of("rest1", "rest2", "rest3", "later"), ran);
+  }
+
+  @Test
   @DisplayName("a task that throws is reported and the next ones still run")
   void failures() {
     q.submit(() -> {
