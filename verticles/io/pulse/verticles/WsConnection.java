@@ -181,7 +181,7 @@ final class WsConnection extends LiveConnection {
   @Override
   public void write(LiveSubscription s, LiveMessage m) {
     if (!outbox.isClosed()) {
-      ws.writeTextMessage(LiveJson.withSub(json(s, m), s.id()));
+      ws.writeTextMessage(LiveJson.withSubField(json(s, m), s.subField()));
     }
   }
 

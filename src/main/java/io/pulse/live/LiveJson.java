@@ -99,14 +99,24 @@ public final class LiveJson {
 
   /** The same message with {@code "sub": id} after its type, for a WebSocket subscription. */
   public static String withSub(String json, String sub) {
+    return withSubField(json, subField(sub));
+  }
+
+  /** {@code "sub":"<id>",} with the id escaped: made once per subscription, spliced into each message. */
+  public static String subField(String sub) {
+    StringBuilder sb = new StringBuilder(sub.length() + 10).append("\"sub\":");
+    quote(sb, sub);
+    return sb.append(',').toString();
+  }
+
+  /** A message with a subscription's {@link #subField} after its first field. */
+  public static String withSubField(String json, String subField) {
     int comma = json.indexOf(',');
     if (comma < 0) {
       return json;
     }
-    StringBuilder sb = new StringBuilder(json.length() + sub.length() + 10);
-    sb.append(json, 0, comma + 1).append("\"sub\":");
-    quote(sb, sub);
-    return sb.append(',').append(json, comma + 1, json.length()).toString();
+    return new StringBuilder(json.length() + subField.length()).append(json, 0, comma + 1).append(subField)
+        .append(json, comma + 1, json.length()).toString();
   }
 
   static void quote(StringBuilder sb, String s) {

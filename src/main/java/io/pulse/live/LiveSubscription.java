@@ -7,6 +7,8 @@ import java.util.Set;
 public final class LiveSubscription {
 
   final String id;
+  /** {@code "sub":"<id>",}, spliced into every message this subscription gets on a WebSocket. */
+  final String subField;
   final Outbox outbox;
   final int viewId;
   final SubscriptionSpec spec;
@@ -32,6 +34,7 @@ public final class LiveSubscription {
   LiveSubscription(String id, Outbox outbox, int viewId, SubscriptionSpec spec, String viewSpec, long seq,
       BackfillPlan.Start start) {
     this.id = id;
+    this.subField = LiveJson.subField(id);
     this.outbox = outbox;
     this.viewId = viewId;
     this.spec = spec;
@@ -45,6 +48,10 @@ public final class LiveSubscription {
 
   public String id() {
     return id;
+  }
+
+  public String subField() {
+    return subField;
   }
 
   public Outbox outbox() {
