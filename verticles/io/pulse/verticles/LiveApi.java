@@ -62,30 +62,8 @@ final class LiveApi {
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").putHeader("X-Accel-Buffering", "no")
         .putHeader(HttpHeaders.CONTENT_ENCODING, HttpHeaders.IDENTITY); // never compressed (nor held back for it)
-    consolidateFlushes(rc.request());
     res.write("retry: 2000\n\n");
     hub.accept(res, rc.request().connection(), spec, last, Callers.of(rc)).holdsTokenConnection(token);
-  }
-
-  private static final String FLUSH_CONSOLIDATION = "pulse-flush-consolidation";
-
-  /**
-   * A live connection gets many small messages per tick (a group-by's series, a final and the next
-   * running update): each write used to be flushed to the socket on its own, a system call each. From
-   * here on the connection's flushes within one event-loop turn are merged into one, made at the end
-   * of the turn (Netty's FlushConsolidationHandler), so a tick's messages leave in one write.
-   * HTTP/1.x only (an HTTP/2 connection's streams share it); the Vert.x connection class is internal,
-   * so anything else is left as it is.
-   */
-  static void consolidateFlushes(io.vertx.core.http.HttpServerRequest req) {
-    if (req.version() != io.vertx.core.http.HttpVersion.HTTP_2
-        && req.connection() instanceof io.vertx.core.net.impl.ConnectionBase conn) {
-      io.netty.channel.ChannelPipeline pipeline = conn.channel().pipeline();
-      if (pipeline.get(FLUSH_CONSOLIDATION) == null) {
-        pipeline.addFirst(FLUSH_CONSOLIDATION, new io.netty.handler.flush.FlushConsolidationHandler(
-            io.netty.handler.flush.FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
-      }
-    }
   }
 
   /**
@@ -131,7 +109,6 @@ final class LiveApi {
       return;
     }
     rc.request().toWebSocket().onSuccess(ws -> {
-      consolidateFlushes(rc.request());
       LiveConnection c = hub.accept(ws, caller);
       if (c == null) {
         releaseTokenConnection(token); // refused (the server is stopping)
