@@ -177,8 +177,7 @@ public final class AlertVerticle extends VerticleBase {
         if (!mine.test(stream) || engine.alert(a.tenant(), a.id()) != null) {
           continue;
         }
-        if (engine.restore(a.tenant(), a.ruleId(), a.series(), a.id(), io.pulse.alert.Alert.State.of(a.state()),
-            a.value() == null ? Double.NaN : a.value(), a.message(), a.startedAt(), a.firedAt(), a.ack(), now)) {
+        if (restore(a, now)) {
           remote.remove(a.tenant() + '\0' + a.id());
           taken++;
         } else if (engine.rules(a.tenant()).stream().noneMatch(r -> r.id().equals(a.ruleId()))) {
@@ -293,13 +292,18 @@ public final class AlertVerticle extends VerticleBase {
   private Future<Void> restore(List<AlertStore.Active> all, long now) {
     List<String> kept = new ArrayList<>();
     for (AlertStore.Active a : all) {
-      if (engine.restore(a.tenant(), a.ruleId(), a.series(), a.id(), io.pulse.alert.Alert.State.of(a.state()),
-          a.value() == null ? Double.NaN : a.value(), a.message(), a.startedAt(), a.firedAt(), a.ack(), now)) {
+      if (restore(a, now)) {
         kept.add(a.tenant() + "/" + a.id());
       }
     }
     return store.closeActive(now, kept).onSuccess(n -> LOG.info("alerts: {} active alert(s) taken up, {} closed "
         + "(their rule is gone)", kept.size(), n)).mapEmpty();
+  }
+
+  /** Takes up one stored active alert in the engine (its id, state and acknowledgement); false when it cannot. */
+  private boolean restore(AlertStore.Active a, long now) {
+    return engine.restore(a.tenant(), a.ruleId(), a.series(), a.id(), io.pulse.alert.Alert.State.of(a.state()),
+        a.value() == null ? Double.NaN : a.value(), a.message(), a.startedAt(), a.firedAt(), a.ack(), now);
   }
 
   private void onRollups(RollupBatch batch) {

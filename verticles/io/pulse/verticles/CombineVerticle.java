@@ -224,12 +224,8 @@ public final class CombineVerticle extends VerticleBase {
       work.submit(() -> combine(o, false, false));
       return;
     }
-    List<Rollup> series = o.rollups();
-    List<Rollup> scored = new ArrayList<>(series.size());
-    for (int from = 0; from < series.size(); from += SCORE_SLICE) {
-      List<Rollup> part = series.subList(from, Math.min(series.size(), from + SCORE_SLICE));
-      work.submit(() -> scored.addAll(score(part)));
-    }
+    List<Rollup> scored = new ArrayList<>(o.rollups().size());
+    scoring(o.rollups(), scored).forEach(work::submit);
     work.submit(() -> {
       ShardOutput out = new ShardOutput(o.shard(), scored, o.partials(), o.closedBefore());
       ctx.cluster.export(out).onFailure(e -> LOG.warn("kafka: a flush of partition {} did not reach the output "
@@ -240,6 +236,16 @@ public final class CombineVerticle extends VerticleBase {
 
   /** Rollups scored per task (a few milliseconds of detector work). */
   static final int SCORE_SLICE = 256;
+
+  /** Tasks that score {@code rollups} into {@code into}, {@link #SCORE_SLICE} at a time, in order. */
+  private List<Runnable> scoring(List<Rollup> rollups, List<Rollup> into) {
+    List<Runnable> tasks = new ArrayList<>();
+    for (int from = 0; from < rollups.size(); from += SCORE_SLICE) {
+      List<Rollup> part = new ArrayList<>(rollups.subList(from, Math.min(rollups.size(), from + SCORE_SLICE)));
+      tasks.add(() -> into.addAll(score(part)));
+    }
+    return tasks;
+  }
 
   /** Detectors saved per second at most (state snapshots are taken on this loop). */
   private static final int SAVE_SLICE = 500;
@@ -290,22 +296,16 @@ public final class CombineVerticle extends VerticleBase {
     }
     int series = Math.min(o.rollups().size(), out.size()); // they come first, as the shard made them
     List<Rollup> combined = out.subList(series, out.size());
-    if (combined.size() <= SCORE_SLICE) {
-      List<Rollup> all = new ArrayList<>(out.subList(0, series));
-      all.addAll(score(new ArrayList<>(combined)));
-      publish(all, remote);
-      return;
-    }
-    // a burst (a replay's catch-up windows of every group): scored in slices, published after the last,
+    // a burst (a replay's catch-up windows of every group) is scored in slices, published after the last,
     // before any work queued behind this
     List<Rollup> all = new ArrayList<>(out.subList(0, series));
-    List<Runnable> rest = new ArrayList<>();
-    for (int from = 0; from < combined.size(); from += SCORE_SLICE) {
-      List<Rollup> part = new ArrayList<>(combined.subList(from, Math.min(combined.size(), from + SCORE_SLICE)));
-      rest.add(() -> all.addAll(score(part)));
+    List<Runnable> steps = scoring(combined, all);
+    steps.add(() -> publish(all, remote));
+    if (combined.size() <= SCORE_SLICE) {
+      steps.forEach(Runnable::run);
+    } else {
+      work.next(steps);
     }
-    rest.add(() -> publish(all, remote));
-    work.next(rest);
   }
 
   private List<Rollup> score(List<Rollup> out) {
