@@ -265,7 +265,12 @@ final class IngestApi implements QuarantineApi.Requeue {
     }
     if (ctx.cluster != null) { // the owner of its partition takes it, as any event of the cluster
       ParseResult parsed = (ParseResult) p;
-      ctx.cluster.produce(parsed.events(), now).onFailure(e -> org.slf4j.LoggerFactory.getLogger(IngestApi.class)
+      List<io.pulse.event.Event> admitted = new java.util.ArrayList<>(1);
+      Ingestor.Outcome out = ingestor.admit(parsed, 0, parsed.events().size(), now, "requeue", null, admitted);
+      if (!out.rejections().isEmpty()) {
+        return out.rejections().get(0).error();
+      }
+      ctx.cluster.produce(admitted, now).onFailure(e -> org.slf4j.LoggerFactory.getLogger(IngestApi.class)
           .warn("kafka: a requeued event did not reach the events topic: {}", e.toString()));
       return null;
     }

@@ -155,10 +155,15 @@ final class SourceReader implements Runnable {
       for (Rejection rej : parsed.rejections()) {
         ctx.ingestor.reject(rej, tenant, now, "kafka:" + where);
       }
-      if (!parsed.rejections().isEmpty()) {
-        refused.get(r.topic()).increment(parsed.rejections().size());
+      // admitted here, as HTTP ingest admits (a stream past the caps refused, a new series past them
+      // folded): the events topic's records carry the decision, so a replay of them decides alike
+      List<Event> admitted = new ArrayList<>(parsed.events().size());
+      int capped = ctx.ingestor.admit(parsed, 0, parsed.events().size(), now, "kafka:" + where, null, admitted)
+          .rejections().size();
+      if (!parsed.rejections().isEmpty() || capped > 0) {
+        refused.get(r.topic()).increment(parsed.rejections().size() + capped);
       }
-      for (Event e : parsed.events()) {
+      for (Event e : admitted) {
         byPartition.computeIfAbsent(link.partitioning.of(e.stream(), e.dims()), p -> new ArrayList<>()).add(e);
       }
       taken.get(r.topic()).increment();

@@ -85,7 +85,8 @@ public final class View {
     return dims.project(groupBy);
   }
 
-  private static boolean isOverflow(Dims d) {
+  /** Whether these are the dims of a stream's overflow series. */
+  public static boolean isOverflow(Dims d) {
     return d.size() == 1 && OVERFLOW_KEY.equals(d.key(0));
   }
 

@@ -128,6 +128,15 @@ public final class StreamCatalog {
    * cap of streams ({@link #streamRefusal} says which).
    */
   public StreamInfo enter(StreamId name, long now) {
+    return enter(name, now, false);
+  }
+
+  /**
+   * {@link #enter(StreamId, long)}, or with {@code decided} for an event whose admission was decided
+   * where it entered the cluster (see {@link StreamInfo#admit(io.pulse.event.Event, long, boolean)}):
+   * then the stream is made whatever the caps, and counted against them.
+   */
+  public StreamInfo enter(StreamId name, long now, boolean decided) {
     StreamInfo s = streams.get(name);
     if (s != null && s.enter()) {
       return s; // the common case: lock-free
@@ -139,10 +148,12 @@ public final class StreamCatalog {
     StreamInfo[] out = new StreamInfo[1];
     streams.compute(name, (k, cur) -> {
       if (cur == null) {
-        if (!quota.tryAcquire(k.tenant(), TenantQuota.Resource.STREAMS, 1)) {
+        if (decided) {
+          quota.acquire(k.tenant(), TenantQuota.Resource.STREAMS, 1);
+          held.incrementAndGet();
+        } else if (!quota.tryAcquire(k.tenant(), TenantQuota.Resource.STREAMS, 1)) {
           return null;
-        }
-        if (held.incrementAndGet() > maxStreams) {
+        } else if (held.incrementAndGet() > maxStreams) {
           held.decrementAndGet();
           quota.release(k.tenant(), TenantQuota.Resource.STREAMS, 1);
           return null;
@@ -395,6 +406,18 @@ public final class StreamCatalog {
      * series when it would be a new series beyond a cap.
      */
     public Series admit(Event e, long now) {
+      return admit(e, now, false);
+    }
+
+    /**
+     * {@link #admit(Event, long)}, or with {@code decided} for an event whose series was decided where
+     * it entered the cluster. In cluster mode the instance that takes an event in (its HTTP ingest, a
+     * source topic's reader) admits its series or folds it into the overflow series before the event
+     * goes to Kafka, so the record carries the decision and a replay on any instance repeats it; the
+     * owner of the partition then admits what the record says: {@link #OVERFLOW} dims are the overflow
+     * series, any other series is held whatever the caps (and counted against them).
+     */
+    public Series admit(Event e, long now, boolean decided) {
       if (!e.hasNamesArray(lastNames)) {
         for (int i = 0, n = e.valueCount(); i < n; i++) {
           String v = e.name(i);
@@ -413,14 +436,18 @@ public final class StreamCatalog {
         }
         return known;
       }
-      if (seriesCount.get() >= maxSeries) {
-        return overflow;
-      }
       String tenant = id.tenant();
-      if (!quota.tryAcquire(tenant, TenantQuota.Resource.SERIES, 1)) {
+      if (decided) {
+        if (View.isOverflow(d)) {
+          return overflow;
+        }
+        quota.acquire(tenant, TenantQuota.Resource.SERIES, 1);
+        seriesTotal.incrementAndGet();
+      } else if (seriesCount.get() >= maxSeries) {
+        return overflow;
+      } else if (!quota.tryAcquire(tenant, TenantQuota.Resource.SERIES, 1)) {
         return overflowTenant;
-      }
-      if (seriesTotal.incrementAndGet() > maxSeriesTotal) {
+      } else if (seriesTotal.incrementAndGet() > maxSeriesTotal) {
         seriesTotal.decrementAndGet();
         quota.release(tenant, TenantQuota.Resource.SERIES, 1);
         return overflowGlobal;

@@ -111,14 +111,16 @@ public final class PartitionAggregator {
   }
 
   /**
-   * Takes one record's events (already validated where they were produced). Returns the ingest
-   * outcome (late and overflowed events, and anything refused, already quarantined by the ingestor).
+   * Takes one record's events, validated and admitted where they were produced (their streams taken
+   * and their series admitted or folded into the overflow series there, so nothing here depends on
+   * what this instance holds). Returns the ingest outcome (late events, already quarantined by the
+   * ingestor when the policy says so).
    */
   public Ingestor.Outcome add(long offset, long timestamp, List<Event> events, String source) {
     long before = clock;
     clock = Math.max(clock, timestamp);
     next = offset + 1;
-    Ingestor.Outcome out = ingestor.ingest(events, clock, source);
+    Ingestor.Outcome out = ingestor.ingestDecided(events, clock, source);
     long feeds = Long.MIN_VALUE;
     for (ShardBatch b : out.batches()) {
       for (int i = 0, n = b.size(); i < n; i++) {

@@ -79,6 +79,15 @@ public final class TenantQuota {
     }
   }
 
+  /**
+   * Takes {@code n} of a resource for a tenant whatever its cap: for what was already decided
+   * elsewhere (in cluster mode the instance an event entered by admits its series; the owner of its
+   * partition only counts it). Given back with {@link #release} like the rest.
+   */
+  public void acquire(String tenant, Resource r, long n) {
+    used.computeIfAbsent(tenant, t -> new AtomicLongArray(RESOURCES.length)).addAndGet(r.ordinal(), n);
+  }
+
   /** Gives back what {@link #tryAcquire} took. */
   public void release(String tenant, Resource r, long n) {
     AtomicLongArray counts = used.get(tenant);

@@ -80,7 +80,9 @@ public final class IngestJob {
 
   /**
    * Hands valid events to {@code to} (cluster mode: they go to Kafka, and the instance that owns
-   * their partition routes them) instead of routing them here. Before the first {@link #step()}.
+   * their partition routes them) instead of routing them here. They are admitted here first (a
+   * stream past the caps refused, a new series past them folded into the overflow series, see
+   * {@link Ingestor#admit}), so the records carry the decision. Before the first {@link #step()}.
    */
   public IngestJob forwardTo(java.util.function.Consumer<List<io.pulse.event.Event>> to) {
     this.forward = to;
@@ -115,22 +117,14 @@ public final class IngestJob {
       return NONE;
     }
     int to = (int) Math.min(good, (long) routed + budget);
-    if (forward != null) {
+    if (forward != null) { // cluster mode: admitted here, aggregated by the owner of each event's partition
       List<io.pulse.event.Event> kept = new ArrayList<>(to - routed);
-      for (int i = routed; i < to; i++) {
-        io.pulse.event.Event e = parsed.events().get(i);
-        if (mayWrite != null && !mayWrite.test(e.stream().name())) {
-          Rejection r = new Rejection(parsed.indices()[i], "this token may not send events to stream "
-              + e.stream().name() + " (its ingest scope names other streams)", e.stream().name(),
-              io.pulse.event.EventJson.encode(e));
-          ingestor.reject(r, tenant, now, source);
-          rejections.add(r);
-        } else {
-          kept.add(e);
-        }
-      }
+      Ingestor.Outcome o = ingestor.admit(parsed, routed, to, now, source, mayWrite, kept);
       routed = to;
-      accepted += kept.size();
+      accepted += o.accepted();
+      overflowed += o.overflowed();
+      rejections.addAll(o.rejections());
+      overflowNote = ingestor.worseNote(overflowNote, o.overflowNote());
       forward.accept(kept);
       return NONE;
     }

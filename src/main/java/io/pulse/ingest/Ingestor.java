@@ -61,7 +61,8 @@ public final class Ingestor {
     for (Rejection r : parsed.rejections()) {
       reject(r, tenant, now, source);
     }
-    return route(parsed.events(), parsed.indices(), 0, parsed.events().size(), now, source, rejections, null);
+    return route(parsed.events(), parsed.indices(), 0, parsed.events().size(), now, source, rejections, null,
+        Mode.LOCAL, null);
   }
 
   /**
@@ -81,7 +82,7 @@ public final class Ingestor {
    * The outcome's rejections are only those routing added (too many streams).
    */
   public Outcome route(ParseResult parsed, int from, int to, long now, String source) {
-    return route(parsed.events(), parsed.indices(), from, to, now, source, new ArrayList<>(0), null);
+    return route(parsed.events(), parsed.indices(), from, to, now, source, new ArrayList<>(0), null, Mode.LOCAL, null);
   }
 
   /**
@@ -93,24 +94,58 @@ public final class Ingestor {
    */
   public Outcome route(ParseResult parsed, int from, int to, long now, String source,
       java.util.function.Predicate<String> mayWrite) {
-    return route(parsed.events(), parsed.indices(), from, to, now, source, new ArrayList<>(0), mayWrite);
+    return route(parsed.events(), parsed.indices(), from, to, now, source, new ArrayList<>(0), mayWrite, Mode.LOCAL,
+        null);
+  }
+
+  /**
+   * Cluster mode, where an event enters (an HTTP ingest slice, a source topic's record): the events
+   * {@code [from, to)} of a parsed body are admitted as {@link #route} admits them (a stream past the
+   * caps refused with the reason, a new series past them folded into its stream's overflow series)
+   * and added to {@code out}, to be produced to Kafka with that decision in them. Lateness and the
+   * stream's counters are left to the owner of each event's partition ({@link #ingestDecided}), which
+   * admits what the record says: so a replay on any instance decides every event as the first run did.
+   * The outcome has no batches; its counts are of this slice.
+   *
+   * @param mayWrite whether the caller may send events to the stream of this name; null for any
+   */
+  public Outcome admit(ParseResult parsed, int from, int to, long now, String source,
+      java.util.function.Predicate<String> mayWrite, List<Event> out) {
+    return route(parsed.events(), parsed.indices(), from, to, now, source, new ArrayList<>(0), mayWrite, Mode.EDGE,
+        out);
   }
 
   /** Routes already-valid events (in-process producers); each names its tenant in its stream. */
   public Outcome ingest(List<Event> events, long now, String source) {
+    return ingest(events, now, source, Mode.LOCAL);
+  }
+
+  /**
+   * Cluster mode, the owner of a partition: routes a record's events, whose streams and series were
+   * admitted where they entered ({@link #admit}): none is refused or folded here for a cap.
+   */
+  public Outcome ingestDecided(List<Event> events, long now, String source) {
+    return ingest(events, now, source, Mode.OWNER);
+  }
+
+  private Outcome ingest(List<Event> events, long now, String source, Mode mode) {
     int[] idx = new int[events.size()];
     for (int i = 0; i < idx.length; i++) {
       idx[i] = i;
     }
-    return route(events, idx, 0, events.size(), now, source, new ArrayList<>(0), null);
+    return route(events, idx, 0, events.size(), now, source, new ArrayList<>(0), null, mode, null);
   }
 
+  /** Where {@link #route} runs: a single node, or in cluster mode where an event enters or where it is aggregated. */
+  private enum Mode { LOCAL, EDGE, OWNER }
+
   private Outcome route(List<Event> events, int[] indices, int from, int to, long now, String source,
-      List<Rejection> rejections, java.util.function.Predicate<String> mayWrite) {
-    ShardBatch[] batches = new ShardBatch[shards];
+      List<Rejection> rejections, java.util.function.Predicate<String> mayWrite, Mode mode, List<Event> forward) {
+    boolean decided = mode == Mode.OWNER;
+    ShardBatch[] batches = new ShardBatch[mode == Mode.EDGE ? 0 : shards];
     // a shard's share, with room for the spread of the hash (so the batch rarely grows)
     int per = Math.max(4, (to - from) / shards + (to - from) / (4 * shards) + 16);
-    for (int s = 0; s < shards; s++) {
+    for (int s = 0; s < batches.length; s++) {
       batches[s] = new ShardBatch(per);
     }
     // the streams of this request, each entered once (so none is forgotten while its events are
@@ -144,7 +179,7 @@ public final class Ingestor {
           }
         }
         if (info == null || (info.id() != sid && !info.id().equals(sid))) {
-          info = catalog.enter(sid, now);
+          info = catalog.enter(sid, now, decided);
           if (info == null) {
             String tenantCap = catalog.streamRefusal(sid);
             Rejection r = new Rejection(indices[i], tenantCap != null
@@ -165,7 +200,7 @@ public final class Ingestor {
           // looked up while the stream is held: its views cannot be dropped meanwhile
           vs = views.views(sid);
         }
-        StreamCatalog.Series series = info.admit(e, now);
+        StreamCatalog.Series series = info.admit(e, now, decided);
         if (series.overflow() != StreamCatalog.Overflow.NONE) {
           e = e.withDims(StreamCatalog.OVERFLOW);
           if (series.overflow().compareTo(overflowCause) > 0) {
@@ -174,6 +209,11 @@ public final class Ingestor {
           }
           c[3]++;
           overflowed++;
+        }
+        if (mode == Mode.EDGE) {
+          forward.add(e); // on time or late is for the owner to say, by its partition's time
+          accepted++;
+          continue;
         }
         long w = vs[0].windowMs();
         long windowTs = e.ts();
@@ -200,7 +240,11 @@ public final class Ingestor {
     } finally {
       for (Map.Entry<StreamCatalog.StreamInfo, int[]> en : counts.entrySet()) {
         int[] k = en.getValue();
-        en.getKey().count(now, k[0], k[1], k[2], k[3]);
+        if (mode == Mode.EDGE) {
+          en.getKey().count(now, 0, 0, 0, 0); // seen now; the owner counts the events
+        } else {
+          en.getKey().count(now, k[0], k[1], k[2], k[3]);
+        }
         en.getKey().exit();
       }
     }

@@ -67,10 +67,13 @@ class PartitionAggregatorTest {
 
   /** One instance: its own catalogue, views and ingestor, as another process would have. */
   private PartitionAggregator aggregator(PartitionAggregator.Commit start) {
+    return aggregator(start, new StreamCatalog(100, 1000, 100_000, new SimpleMeterRegistry()));
+  }
+
+  private PartitionAggregator aggregator(PartitionAggregator.Commit start, StreamCatalog catalog) {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     ViewRegistry views = new ViewRegistry(config);
-    Ingestor ingestor = new Ingestor(config, new StreamCatalog(100, 1000, 100_000, registry), views,
-        new Quarantine(1000, 1000), 2, registry);
+    Ingestor ingestor = new Ingestor(config, catalog, views, new Quarantine(1000, 1000), 2, registry);
     ShardAggregator windows = new ShardAggregator(LATENESS, 0.01, 2048, views::views, 0, AggregationGuard.standalone(1));
     return new PartitionAggregator(0, start, ingestor, windows, LATENESS);
   }
@@ -150,6 +153,66 @@ class PartitionAggregatorTest {
             + start.offset());
       }
     }
+  }
+
+  @Test
+  @DisplayName("series caps are decided where events enter: a replay on an instance that holds other series folds the same events")
+  void capsAreDecidedWhereEventsEnter() {
+    // the instance the events entered by: at most 4 series per stream, the rest folded into the overflow series
+    StreamCatalog edgeCatalog = new StreamCatalog(100, 4, 100_000, new SimpleMeterRegistry());
+    Ingestor edge = new Ingestor(config, edgeCatalog, new ViewRegistry(config), new Quarantine(1000, 1000), 2,
+        new SimpleMeterRegistry());
+    List<Rec> recs = new ArrayList<>();
+    int folded = 0;
+    for (Rec r : records(3)) {
+      if (r.events().isEmpty()) {
+        recs.add(r);
+        continue;
+      }
+      List<Event> admitted = new ArrayList<>();
+      int[] idx = new int[r.events().size()];
+      Ingestor.Outcome o = edge.admit(new io.pulse.ingest.ParseResult(r.events(), idx, List.of()), 0, idx.length,
+          r.ts(), "test", null, admitted);
+      assertEquals(r.events().size(), o.accepted(), "folded, not refused");
+      folded += o.overflowed();
+      recs.add(new Rec(r.offset(), r.ts(), admitted));
+    }
+    assertTrue(folded > 0, "the cap folded events of the series past the first 4");
+    Map<String, double[]> want = new TreeMap<>();
+    PartitionAggregator first = aggregator(PartitionAggregator.Commit.parse(0, null),
+        new StreamCatalog(100, 4, 100_000, new SimpleMeterRegistry()));
+    PartitionAggregator.Commit committed = null;
+    for (Rec r : recs) {
+      take(first, r);
+      if (r.offset() % 5 == 0) {
+        PartitionAggregator.Flushed f = first.flush();
+        store(f, want);
+        if (r.offset() == 300) {
+          committed = f.commit();
+        }
+      }
+    }
+    store(first.flush(), want);
+    assertEquals(5, want.keySet().stream().map(k -> k.substring(0, k.indexOf('@'))).distinct().count(),
+        "4 series and the overflow series: " + want.keySet());
+    // the next owner already holds 4 other series of the stream (from its other partitions): at its
+    // own cap, yet it must aggregate exactly what the records say
+    StreamCatalog busy = new StreamCatalog(100, 4, 100_000, new SimpleMeterRegistry());
+    StreamCatalog.StreamInfo p = busy.stream(StreamId.of("p"), T0);
+    for (int i = 0; i < 4; i++) {
+      p.admit(new Event(StreamId.of("p"), T0, null, Dims.of("k", "other" + i), new String[] {"v"}, new double[] {1}, T0));
+    }
+    Map<String, double[]> db = new TreeMap<>(want);
+    PartitionAggregator.Commit start = PartitionAggregator.Commit.parse(committed.offset(), committed.metadata());
+    PartitionAggregator b = aggregator(start, busy);
+    for (int j = (int) start.offset(); j < recs.size(); j++) {
+      take(b, recs.get(j));
+      if (j % 7 == 0) {
+        store(b.flush(), db);
+      }
+    }
+    store(b.flush(), db);
+    assertEquals(show(want), show(db), "replay from " + start.offset() + " on an instance at its cap");
   }
 
   @Test

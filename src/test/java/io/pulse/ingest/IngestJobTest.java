@@ -161,6 +161,37 @@ class IngestJobTest {
   }
 
   @Test
+  @DisplayName("cluster mode: a forwarded body is admitted where it enters, its answer as a single node's, its events folded before they leave")
+  void forwardedBodiesAreAdmittedWhereTheyEnter() {
+    JsonObject limits = new JsonObject().put("aggregation", new JsonObject().put("maxSeriesPerStream", 4)
+        .put("maxStreams", 1));
+    StringBuilder nd = new StringBuilder();
+    for (int i = 0; i < 30; i++) {
+      nd.append("{\"stream\":\"s\",\"dims\":{\"k\":\"v").append(i).append("\"},\"values\":{\"v\":1}}\n");
+    }
+    nd.append("{\"stream\":\"other\",\"values\":{\"v\":1}}\n"); // a second stream, past maxStreams
+    Pipe p = new Pipe(limits);
+    IngestJob job = new IngestJob(p.parser, p.ingestor, bytes(nd.toString()), BodyFormat.NDJSON,
+        StreamId.DEFAULT_TENANT, null, NOW, "test", 4, 1 << 20);
+    List<io.pulse.event.Event> forwarded = new ArrayList<>();
+    job.forwardTo(forwarded::addAll);
+    while (!job.done()) {
+      assertEquals(0, job.step().length, "nothing is routed here: the owner of each partition does that");
+    }
+    Ingestor.Outcome o = job.outcome();
+    assertEquals(30, o.accepted());
+    assertEquals(26, o.overflowed());
+    assertTrue(o.overflowNote().startsWith("the stream holds its maximum of 4 series"), o.overflowNote());
+    assertEquals(1, o.rejections().size());
+    assertTrue(o.rejections().get(0).error().startsWith("too many streams"), o.rejections().get(0).error());
+    assertEquals(30, forwarded.size());
+    assertEquals(26, forwarded.stream().filter(e -> io.pulse.agg.View.isOverflow(e.dims())).count(),
+        "the records say which events went to the overflow series");
+    assertEquals(0, p.catalog.all().stream().mapToLong(StreamCatalog.StreamInfo::events).sum(),
+        "the owner of the partition counts the events, not the instance they entered by");
+  }
+
+  @Test
   @DisplayName("a body that turns out unreadable at its end leaves nothing behind, however many slices were parsed")
   void allOrNothing() {
     StringBuilder arr = new StringBuilder("[");
