@@ -69,6 +69,8 @@ public final class ClusterBenchmark implements AutoCloseable {
     String jar = "target/pulse.jar";
     String heap = "512m";
     String brokerHeap = "768m";
+    /** Extra JVM arguments of every Pulse instance (not the single node), e.g. a JFR recording. */
+    List<String> pulseJvmArgs = new ArrayList<>();
     String testClasspath;
     Path runDir;
     String reportDir = "loadtests/reports";
@@ -90,6 +92,8 @@ public final class ClusterBenchmark implements AutoCloseable {
         "  --settle-timeout S   longest wait for stored history to equal the acknowledged events (default 120)",
         "  --jar PATH           Pulse fat jar (default target/pulse.jar)",
         "  --heap SIZE          -Xmx of each Pulse (default 512m)",
+        "  --pulse-jvm-arg ARG  extra JVM argument of each cluster instance (repeatable; %n is its number), e.g.",
+        "                       -XX:StartFlightRecording=filename=/tmp/pulse-%n.jfr,settings=profile",
         "  --report-dir DIR     where cluster-<timestamp>.txt goes (default loadtests/reports)",
         "  --no-view            an experiment: no permanent group-by [region, store] for w1, so the subscribers'",
         "                       group-by is an ad-hoc view (not cluster-wide yet: expect them to miss series)");
@@ -119,6 +123,7 @@ public final class ClusterBenchmark implements AutoCloseable {
         case "--settle-timeout" -> o.settleTimeoutS = positive(a, args, ++i);
         case "--jar" -> o.jar = value(a, args, ++i);
         case "--heap" -> o.heap = value(a, args, ++i);
+        case "--pulse-jvm-arg" -> o.pulseJvmArgs.add(value(a, args, ++i));
         case "--report-dir" -> o.reportDir = value(a, args, ++i);
         case "--no-view" -> o.view = false;
         case "--run-dir" -> o.runDir = Path.of(value(a, args, ++i)).toAbsolutePath();
@@ -617,7 +622,12 @@ public final class ClusterBenchmark implements AutoCloseable {
   }
 
   private ChildServer startPulse(String name, int port, Path data, Map<String, String> env, Path log) throws Exception {
-    List<String> cmd = List.of(Bench.javaBin(), "-Xmx" + o.heap, "-Dclustersh.run=" + o.runDir, "-jar", o.jar);
+    List<String> cmd = new ArrayList<>(List.of(Bench.javaBin(), "-Xmx" + o.heap, "-Dclustersh.run=" + o.runDir));
+    if (name.startsWith("instance ")) {
+      String n = name.substring("instance ".length()) + "-" + (++jvmStarts); // a restart gets a file of its own
+      o.pulseJvmArgs.forEach(a -> cmd.add(a.replace("%n", n)));
+    }
+    cmd.addAll(List.of("-jar", o.jar));
     Map<String, String> all = new LinkedHashMap<>();
     all.put("PULSE_HTTP_HOST", "127.0.0.1");
     all.put("PULSE_HTTP_PORT", String.valueOf(port));
@@ -644,6 +654,7 @@ public final class ClusterBenchmark implements AutoCloseable {
   }
 
   private int starts;
+  private int jvmStarts;
 
   private ChildServer startNode(int i, int port, String bootstrap, Path conf) throws Exception {
     Map<String, String> env = new LinkedHashMap<>();
