@@ -109,6 +109,10 @@ public final class CombineVerticle extends VerticleBase {
     }));
     io.micrometer.core.instrument.Gauge.builder("pulse.combine.pending", combiner, PartialCombiner::pending)
         .description("Windows of totals and group-bys waiting for every shard to close them").register(ctx.registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("pulse.combine.resent.dropped", combiner,
+        PartialCombiner::resentDropped)
+        .description("Shares of total and group-by windows already combined, sent again by a replayed partition (cluster mode) and dropped")
+        .register(ctx.registry);
     io.pulse.agg.AggregationGuard guard = ctx.aggregationGuard;
     io.micrometer.core.instrument.FunctionCounter.builder("pulse.shard.series.failed", guard,
         io.pulse.agg.AggregationGuard::seriesFailed)

@@ -14,7 +14,10 @@ import java.util.function.Consumer;
  * Adds up the shards' partial windows of coarser views into their rollups. Each shard reports,
  * per group and window, its latest running state or its final figures, and with every flush a
  * watermark; a window's final rollup goes out once every shard's watermark has passed its end,
- * so it holds every shard's share exactly once. Single-threaded (one combiner verticle).
+ * so it holds every shard's share exactly once. A share of a window that already went out as final
+ * is dropped: in cluster mode a partition replayed by a new owner sends again the windows it had
+ * closed since its last commit, and their finals went out whole before (each shard's share is in a
+ * final only once that shard's watermark passed the window). Single-threaded (one combiner verticle).
  */
 public final class PartialCombiner {
 
@@ -25,6 +28,9 @@ public final class PartialCombiner {
   private final boolean[] reported;
   private int reportedCount;
   private final AggregationGuard guard;
+  /** Windows ending at or before this went out as finals: every shard's watermark had passed them. */
+  private long combinedBefore = Long.MIN_VALUE;
+  private long resentDropped;
 
   public PartialCombiner(int shards) {
     this(shards, AggregationGuard.standalone(shards));
@@ -83,6 +89,10 @@ public final class PartialCombiner {
       Key k = new Key(p.key(), p.window().start());
       Entry e = entries.get(k);
       if (e == null) {
+        if (p.window().end() <= combinedBefore) {
+          resentDropped++; // its final went out whole already (a replayed partition sends it again)
+          continue;
+        }
         e = new Entry(p.key(), p.window().end(), watermarks.length);
         entries.put(k, e);
       }
@@ -96,6 +106,7 @@ public final class PartialCombiner {
     for (long w : watermarks) {
       closed = Math.min(closed, w);
     }
+    combinedBefore = Math.max(combinedBefore, closed);
     Iterator<Entry> it = entries.values().iterator();
     List<Entry> done = new ArrayList<>();
     while (it.hasNext()) {
@@ -152,6 +163,11 @@ public final class PartialCombiner {
       return;
     }
     out.accept(r);
+  }
+
+  /** Shares dropped because their window had gone out as final already (replays in cluster mode). */
+  public long resentDropped() {
+    return resentDropped;
   }
 
   /** Group windows waiting for shards to close them. */

@@ -101,6 +101,38 @@ class ShardAggregatorTest {
   }
 
   @Test
+  @DisplayName("a share sent again for a window already combined (a replayed partition) makes no second final")
+  void resentShareOfAClosedWindowIsDropped() {
+    List<Dims> onShard0 = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      Dims d = Dims.of("k", "s" + i);
+      add(d, T0 + 100, 1);
+      if (views.views(StreamId.of("s"))[ViewRegistry.SERIES].key(d).shard(2) == 0) {
+        onShard0.add(d);
+      }
+    }
+    assertFalse(onShard0.isEmpty() || onShard0.size() == 8, "the series are on both shards");
+    clock.set(T0 + 1500);
+    List<Rollup> first = totals(flush());
+    assertEquals(1, first.size());
+    assertEquals(8, first.get(0).count(), "every shard's share");
+    // shard 0's partition is replayed by a new owner: the same events, the window closed again
+    ShardAggregator replay = new ShardAggregator(500, 0.01, 2048, views::views);
+    for (Dims d : onShard0) {
+      Event e = new Event(StreamId.of("s"), T0 + 100, null, d, new String[] {"v"}, new double[] {1}, T0 + 100);
+      replay.add(views.views(StreamId.of("s"))[ViewRegistry.SERIES].key(d), e, T0 + 100, T0 + 100);
+    }
+    out.clear();
+    combiner.accept(replay.flush(0, T0 + 1500), out::add);
+    assertTrue(totals(out).isEmpty(), "no total of shard 0's share alone: " + totals(out));
+    assertEquals(0, combiner.pending(), "nothing held for it either");
+    // a window both shards still have open takes the replayed share as usual
+    add(T0 + 1600, 1);
+    clock.set(T0 + 2500);
+    assertEquals(1, totals(flush()).get(0).count());
+  }
+
+  @Test
   @DisplayName("a quiet stream's window closes on processing time with no further events")
   void quietStreamCloses() {
     add(T0 + 10, 5);
