@@ -176,7 +176,7 @@ final class EdgeGuard {
       channel.close();
       return;
     }
-    writer(channel.pipeline()).writeAndFlush(response(answer)).addListener(ChannelFutureListener.CLOSE);
+    writer(channel.pipeline()).writeAndFlush(response(answer, limits.securityHeaders)).addListener(ChannelFutureListener.CLOSE);
   }
 
   /**
@@ -195,10 +195,14 @@ final class EdgeGuard {
       ctx.channel().close(); // another response is on the wire: no room for this one
       return;
     }
-    writer(ctx.pipeline()).writeAndFlush(response(answer));
+    writer(ctx.pipeline()).writeAndFlush(response(answer, limits.securityHeaders));
   }
 
-  static FullHttpResponse response(EdgeAnswer answer) {
+  /**
+   * The guard's own answer: JSON, closing the connection, with the security headers every answer of
+   * Pulse has ({@link io.pulse.http.SecurityHeaders}, as for the API).
+   */
+  static FullHttpResponse response(EdgeAnswer answer, java.util.Map<String, String> securityHeaders) {
     byte[] body = answer.json();
     FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(answer.status()),
         Unpooled.wrappedBuffer(body));
@@ -207,6 +211,8 @@ final class EdgeGuard {
     if (answer.retryAfter() != null) {
       r.headers().set(HttpHeaderNames.RETRY_AFTER, answer.retryAfter());
     }
+    securityHeaders.forEach(r.headers()::set);
+    r.headers().set(HttpHeaderNames.CACHE_CONTROL, io.pulse.http.SecurityHeaders.API_CACHE);
     return r;
   }
 

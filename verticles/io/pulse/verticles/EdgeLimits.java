@@ -15,6 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class EdgeLimits {
 
   final PulseConfig.Edge config;
+  /** The security headers of the guard's own answers (an API answer's: JSON, never framed; HSTS under TLS). */
+  final java.util.Map<String, String> securityHeaders;
   final int maxBodyBytes;
   final ConnectionSlots connections;
   final BodyBudget bodies;
@@ -43,8 +45,9 @@ final class EdgeLimits {
   final Counter subscriptionsRefused;
 
   EdgeLimits(PulseConfig.Edge config, int maxBodyBytes, MeterRegistry registry, PulseConfig.FairUse fairUse,
-      io.pulse.core.Clock clock) {
+      io.pulse.core.Clock clock, boolean tls) {
     this.config = config;
+    this.securityHeaders = new io.pulse.http.SecurityHeaders(tls).forPath("/api");
     this.maxBodyBytes = maxBodyBytes;
     this.connections = new ConnectionSlots(config.maxConnections());
     this.bodies = new BodyBudget(config.maxBufferedBodyBytes());

@@ -153,7 +153,7 @@ final class EdgeMessages extends ChannelDuplexHandler {
       FullHttpResponse r = (FullHttpResponse) msg;
       HttpResponseStatus status = r.status();
       ReferenceCountUtil.release(r);
-      msg = EdgeGuard.response(EdgeAnswer.bare(status.code(), status.reasonPhrase()));
+      msg = EdgeGuard.response(EdgeAnswer.bare(status.code(), status.reasonPhrase()), limits.securityHeaders);
     }
     if (msg instanceof HttpResponse && EdgeAnswer.interim(((HttpResponse) msg).status().code())) {
       ctx.write(msg, promise); // 100 Continue: the request's body is still to come, and its answer

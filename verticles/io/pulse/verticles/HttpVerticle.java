@@ -200,7 +200,7 @@ public final class HttpVerticle extends VerticleBase {
         .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, edge.idleTimeoutMs())).setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     TlsServer.apply(opts, ctx.config.tls(), ctx.tls);
     return vertx.createHttpServer(opts).requestHandler(router)
-        .invalidRequestHandler(OpsApi::invalidRequest)
+        .invalidRequestHandler(req -> OpsApi.invalidRequest(req, ctx.edge.securityHeaders))
         .connectionHandler(conn -> {
           if (ctx.tlsMeters != null) {
             ctx.tlsMeters.connected(conn);

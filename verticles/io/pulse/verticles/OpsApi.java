@@ -139,9 +139,9 @@ final class OpsApi {
   /**
    * A request Netty could not decode (bad request line, URI or headers too long, bad header):
    * answered in JSON like every other error, then the connection is closed (the decoder has lost
-   * its place in the stream).
+   * its place in the stream). The router never sees it, so the security headers are set here.
    */
-  static void invalidRequest(HttpServerRequest req) {
+  static void invalidRequest(HttpServerRequest req, java.util.Map<String, String> securityHeaders) {
     Throwable cause = req.decoderResult().cause();
     int status;
     String why;
@@ -157,6 +157,8 @@ final class OpsApi {
     }
     String detail = cause == null || cause.getMessage() == null ? "" : ": " + io.pulse.http.EdgeAnswer.clip(cause.getMessage(), 200);
     HttpServerResponse res = req.response();
+    securityHeaders.forEach(res::putHeader);
+    res.putHeader(HttpHeaders.CACHE_CONTROL, io.pulse.http.SecurityHeaders.API_CACHE);
     res.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .putHeader(HttpHeaders.CONNECTION, "close")
         .end(new JsonObject().put("error", why + detail).encode())

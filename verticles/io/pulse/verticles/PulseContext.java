@@ -177,7 +177,8 @@ public final class PulseContext {
     // a shard that has not completed a flush for 10 ticks (5 s at least) has stopped closing windows
     this.aggregationGuard = new io.pulse.agg.AggregationGuard(health, shards,
         Math.max(5_000L, 10 * config.live().flushMs()), io.pulse.agg.AggregationGuard.DEFAULT_QUIET_MS, clock.millis());
-    this.edge = new EdgeLimits(config.edge(), config.ingest().maxBodyBytes(), registry, config.fairUse(), clock);
+    this.edge = new EdgeLimits(config.edge(), config.ingest().maxBodyBytes(), registry, config.fairUse(), clock,
+        config.tls().enabled());
     this.tlsMeters = config.tls().enabled() ? new TlsServer.Meters(registry) : null;
   }
 

@@ -137,6 +137,8 @@ class HttpAdmissionTest {
         assertEquals(503, a.status(), a.toString());
         assertTrue(a.json().getString("error").contains("http.maxConnections"), a.toString());
         assertEquals("1", a.header("retry-after"));
+        assertEquals("nosniff", a.header("x-content-type-options"), "the guard's answer has the security headers too");
+        assertEquals(io.pulse.http.SecurityHeaders.API_POLICY, a.header("content-security-policy"), a.toString());
         assertTrue(over.closedWithin(5000));
       }
       try (RawHttp silent = new RawHttp(pulse.port())) {

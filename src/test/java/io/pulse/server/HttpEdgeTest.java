@@ -48,6 +48,11 @@ class HttpEdgeTest {
     assertEquals(status, a.status(), a.toString());
     assertTrue(a.header("content-type").startsWith("application/json"), a.toString());
     assertFalse(a.json().getString("error", "").isBlank(), a.toString());
+    // the guard's own answers carry the security headers every answer has
+    assertEquals("nosniff", a.header("x-content-type-options"), a.toString());
+    assertEquals("DENY", a.header("x-frame-options"), a.toString());
+    assertEquals(io.pulse.http.SecurityHeaders.API_POLICY, a.header("content-security-policy"), a.toString());
+    assertEquals("no-store", a.header("cache-control"), a.toString());
   }
 
   @Test
