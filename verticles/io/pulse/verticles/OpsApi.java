@@ -86,12 +86,27 @@ final class OpsApi {
   }
 
   void metrics(RoutingContext rc) {
+    String token = ctx.config.metricsToken();
+    if (!token.isEmpty() && !bearerIs(rc.request().getHeader(HttpHeaders.AUTHORIZATION), token)) {
+      rc.response().putHeader("WWW-Authenticate", "Bearer realm=\"pulse-metrics\"");
+      error(rc, 401, "/metrics needs the bearer token set in auth.metricsToken (PULSE_METRICS_TOKEN)");
+      return;
+    }
     if (ctx.registry instanceof PrometheusMeterRegistry) {
       Replies.send(rc, rc.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"),
           ((PrometheusMeterRegistry) ctx.registry).scrape());
     } else {
       error(rc, 404, "metrics are not enabled");
     }
+  }
+
+  /** Whether an Authorization header carries exactly this bearer token (compared in constant time). */
+  static boolean bearerIs(String authorization, String token) {
+    if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return false;
+    }
+    return java.security.MessageDigest.isEqual(authorization.substring(7).trim().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   /** GET /openapi.json: the REST API described ({@link OpenApiDoc}). */

@@ -77,6 +77,7 @@ public final class PulseConfig {
     m.put("PULSE_AUTH", "auth.enabled");
     m.put("PULSE_AUTH_TENANT_CLAIM", "auth.tenantClaim");
     m.put("PULSE_AUTH_ISSUER", "auth.issuer");
+    m.put("PULSE_METRICS_TOKEN", "auth.metricsToken");
     m.put("PULSE_AUTH_AUDIENCE", "auth.audience");
     m.put("PULSE_AUTH_PUBLIC_KEY_FILE", "auth.publicKeyFile");
     m.put("PULSE_AUTH_PRIVATE_KEY_FILE", "auth.privateKeyFile");
@@ -387,6 +388,7 @@ public final class PulseConfig {
 
   private final JsonObject json;
   private final Auth auth;
+  private final String metricsToken;
   private final Http http;
   private final String dataDir;
   private final boolean demo;
@@ -466,6 +468,10 @@ public final class PulseConfig {
     this.tls = readTls(r);
     this.allowedOrigins = readOrigins(r);
     this.auth = readAuth(r, demo);
+    this.metricsToken = r.optString("auth.metricsToken");
+    if (!metricsToken.isEmpty() && (metricsToken.length() < 16 || !metricsToken.matches("[\\x21-\\x7e]+"))) {
+      throw r.bad("auth.metricsToken", "must be at least 16 printable characters without spaces (or empty: /metrics is public)");
+    }
     this.kafka = readKafka(r, json);
     this.displays = readDisplays(r);
   }
@@ -1211,6 +1217,14 @@ public final class PulseConfig {
   }
 
   /** Authentication: whether it is on, the claims read and the keys tokens are checked with ({@code auth.*}). */
+  /**
+   * The bearer token a scrape of /metrics must send ({@code auth.metricsToken}); empty: /metrics is
+   * public. Apart from the JWTs: a Prometheus scrape config holds one static credential.
+   */
+  public String metricsToken() {
+    return metricsToken;
+  }
+
   public Auth auth() {
     return auth;
   }

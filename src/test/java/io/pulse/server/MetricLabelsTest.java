@@ -42,4 +42,25 @@ class MetricLabelsTest {
       assertTrue(labels.contains("stream=\"_other\",tenant=\"default\""), labels.toString());
     }
   }
+
+  @Test
+  @DisplayName("with auth.metricsToken set, /metrics answers only a scrape that sends it as a bearer token")
+  void metricsToken() {
+    String token = "scrape-me-0123456789";
+    try (TestPulse p = TestPulse.start(new JsonObject().put("auth", new JsonObject().put("metricsToken", token)))) {
+      var none = p.request("GET", "/metrics", null);
+      assertEquals(401, none.statusCode(), none.body());
+      assertTrue(none.body().contains("auth.metricsToken"), none.body());
+      assertEquals("Bearer realm=\"pulse-metrics\"", none.headers().firstValue("www-authenticate").orElse(""));
+      assertEquals(401, p.request("GET", "/metrics", null, "Authorization", "Bearer " + token + "x").statusCode());
+      assertEquals(401, p.request("GET", "/metrics", null, "Authorization", "Basic " + token).statusCode());
+      var ok = p.request("GET", "/metrics", null, "Authorization", "Bearer " + token);
+      assertEquals(200, ok.statusCode(), ok.body());
+      assertTrue(ok.body().contains("pulse_http_connections"), "the scrape itself");
+      assertEquals(200, p.get("/health/ready").status(), "health stays public");
+    }
+    io.pulse.config.ConfigException bad = org.junit.jupiter.api.Assertions.assertThrows(io.pulse.config.ConfigException.class,
+        () -> io.pulse.config.PulseConfig.of(new JsonObject().put("auth", new JsonObject().put("metricsToken", "short"))));
+    assertTrue(bad.getMessage().contains("auth.metricsToken"), bad.getMessage());
+  }
 }
