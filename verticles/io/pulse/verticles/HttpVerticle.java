@@ -64,7 +64,8 @@ public final class HttpVerticle extends VerticleBase {
    * a request on a connection opened past http.maxConnections is answered 503 and the connection shut;
    * a request that may carry a body reserves it from the shared body budget (ingest.maxBufferedBodyBytes:
    * what it declares, or ingest.maxBodyBytes when it declares nothing) until its answer ends or its stream
-   * goes, and is answered 503 with Retry-After when it does not fit.
+   * goes, and is answered 503 with Retry-After when it does not fit; a body that stops arriving
+   * (http.bodyTimeoutMs without a byte) is answered 408 and its stream reset, as HTTP/1.x connections are.
    */
   private void http2Edge(RoutingContext rc) {
     if (rc.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
@@ -86,12 +87,45 @@ public final class HttpVerticle extends VerticleBase {
             ctx.edge.bodies.release(bytes);
           }
         });
+        if (!rc.request().isEnded()) {
+          watchHttp2Body(rc);
+        }
       }
       rc.next();
       return;
     }
     rc.response().endHandler(v -> conn.shutdown(1, TimeUnit.SECONDS));
     answer(rc, io.pulse.http.EdgeAnswer.connectionCap(ctx.edge.connections.max()));
+  }
+
+  /**
+   * Answers 408 and resets the stream when an HTTP/2 request's body gets no byte for
+   * http.bodyTimeoutMs (checked a few times per timeout on this event loop, by the bytes read so far).
+   */
+  private void watchHttp2Body(RoutingContext rc) {
+    io.vertx.core.http.HttpServerRequest req = rc.request();
+    long timeout = ctx.config.edge().bodyTimeoutMs();
+    long[] last = {req.bytesRead(), ctx.clock.millis()};
+    long id = vertx.setPeriodic(Math.max(10, Math.min(1000, timeout / 4)), t -> {
+      if (req.isEnded() || rc.response().ended() || rc.response().closed()) {
+        vertx.cancelTimer(t);
+        return;
+      }
+      long read = req.bytesRead();
+      long now = ctx.clock.millis();
+      if (read != last[0]) {
+        last[0] = read;
+        last[1] = now;
+      } else if (now - last[1] >= timeout) {
+        vertx.cancelTimer(t);
+        ctx.edge.bodyTimeouts.increment();
+        io.pulse.http.EdgeAnswer a = io.pulse.http.EdgeAnswer.bodyTimeout(timeout);
+        rc.response().setStatusCode(a.status()).putHeader(io.vertx.core.http.HttpHeaders.CONTENT_TYPE, "application/json")
+            .end(io.vertx.core.buffer.Buffer.buffer(a.json()))
+            .onComplete(ar -> rc.response().reset(0)); // NO_ERROR: the answer is given, send no more of the body
+      }
+    });
+    rc.addEndHandler(ar -> vertx.cancelTimer(id));
   }
 
   /** Bytes an HTTP/2 request's body may take: its Content-Length, or the largest body when it has none and may send one. */

@@ -44,6 +44,7 @@ class TlsServerTest {
     cert = TlsKit.make(dir, "a");
     pulse = TestPulse.start(new JsonObject()
         .put("tls", new JsonObject().put("cert", cert.cert().toString()).put("key", cert.key().toString()))
+        .put("http", new JsonObject().put("bodyTimeoutMs", 1500))
         .put("aggregation", new JsonObject().put("window", "200ms").put("allowedLatenessMs", 100))
         .put("live", new JsonObject().put("flushMs", 50).put("heartbeatMs", 1000)));
     trust = new TlsKit.Remembering();
@@ -207,6 +208,41 @@ class TlsServerTest {
       }, ok -> ok, 10_000, 300);
       assertNull(a.seen().stream().filter(m -> "rollup".equals(m.event()))
           .filter(m -> !"h2a".equals(m.json().getString("stream"))).findFirst().orElse(null));
+    }
+  }
+
+  @Test
+  @DisplayName("HTTP/2: a request body that stops arriving gets 408 in JSON after http.bodyTimeoutMs; the connection serves on")
+  void http2BodyTimeout() throws Exception {
+    HttpClientOptions o = new HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false).setUseAlpn(true)
+        .setProtocolVersion(HttpVersion.HTTP_2).setSslEngineOptions(new OpenSSLEngineOptions());
+    io.vertx.core.Vertx vx = io.vertx.core.Vertx.vertx();
+    try {
+      io.vertx.core.http.HttpClient h2 = vx.createHttpClient(o);
+      io.vertx.core.http.HttpClientRequest req = h2.request(io.vertx.core.http.HttpMethod.POST, pulse.port(), "127.0.0.1",
+          "/api/v1/events").toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      req.setChunked(true).putHeader("Content-Type", "application/x-ndjson");
+      req.write("{\"stream\":\"h2slow\",\"values\":{\"v\":1}}\n"); // then nothing more, never the end
+      long t0 = System.nanoTime();
+      io.vertx.core.http.HttpClientResponse res = req.response().toCompletionStage().toCompletableFuture()
+          .get(10, java.util.concurrent.TimeUnit.SECONDS);
+      String body = res.body().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS)
+          .toString();
+      long waited = (System.nanoTime() - t0) / 1_000_000;
+      assertEquals(HttpVersion.HTTP_2, res.version());
+      assertEquals(408, res.statusCode(), body);
+      assertTrue(new JsonObject(body).getString("error").contains("http.bodyTimeoutMs"), body);
+      assertTrue(waited >= 1000, "not before the timeout: " + waited + " ms");
+      // the connection is not punished for one stalled stream
+      io.vertx.core.http.HttpClientResponse again = h2.request(io.vertx.core.http.HttpMethod.GET, pulse.port(), "127.0.0.1",
+          "/health/live").compose(r -> r.send()).toCompletionStage().toCompletableFuture()
+          .get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(200, again.statusCode());
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^pulse_http_timeouts_total\\{kind=\"body\"[^}]*\\} ([0-9.]+)")
+          .matcher(metrics());
+      assertTrue(m.find() && Double.parseDouble(m.group(1)) >= 1, "counted with HTTP/1.x's body timeouts");
+    } finally {
+      vx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
     }
   }
 }
