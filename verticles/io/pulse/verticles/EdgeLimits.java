@@ -32,6 +32,7 @@ final class EdgeLimits {
   final Counter badRequests;
   final Counter pipelinedRequests;
   final Counter wsProtocolClosed;
+  final Counter wsPingsDropped;
   /** Fair use ({@code limits.*}): request rates per token and address, and who the client is behind proxies. */
   final io.pulse.http.RateLimits rates;
   final io.pulse.http.ClientAddress clients;
@@ -73,6 +74,9 @@ final class EdgeLimits {
         .register(registry);
     this.wsProtocolClosed = Counter.builder("pulse.live.protocol.closed")
         .description("WebSockets closed for a protocol violation, a message too big, bad UTF-8 or binary data")
+        .register(registry);
+    this.wsPingsDropped = Counter.builder("pulse.live.pings.dropped")
+        .description("WebSocket pings not answered: the peer did not read, or it sent more than 20 a second")
         .register(registry);
     this.fairUse = fairUse;
     this.rates = new io.pulse.http.RateLimits(clock, limit(fairUse.ingestPerToken(), fairUse.maxKeys()),

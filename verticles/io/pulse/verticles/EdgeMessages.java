@@ -47,7 +47,8 @@ final class EdgeMessages extends ChannelDuplexHandler {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (state.isUpgraded()) {
-      if (msg instanceof PingWebSocketFrame && state.skipsPing(ctx.channel().isWritable())) {
+      if (msg instanceof PingWebSocketFrame && state.skipsPing(ctx.channel().isWritable(), EdgeGuard.now())) {
+        limits.wsPingsDropped.increment();
         ReferenceCountUtil.release(msg);
         return;
       }

@@ -67,6 +67,12 @@ public final class EdgeConnection {
   private boolean discarding;
   /** A pipelined request came: it and all that follows is dropped unread. */
   private boolean pipelined;
+  /** WebSocket pings answered in the current second, and when that second began. */
+  private int pings;
+  private long pingSecond = Long.MIN_VALUE;
+
+  /** WebSocket pings answered per second and connection; more are dropped unanswered (RFC 6455 lets a pong answer the latest only). */
+  public static final int PINGS_PER_SECOND = 20;
 
   /**
    * @param admitted whether the connection got a slot under {@code http.maxConnections}; one that
@@ -215,9 +221,23 @@ public final class EdgeConnection {
     body.end();
   }
 
-  /** A WebSocket ping is not answered while the peer does not read: its pongs would only pile up. */
-  public boolean skipsPing(boolean peerReads) {
-    return phase == Phase.UPGRADED && !peerReads;
+  /**
+   * A WebSocket ping is not answered while the peer does not read (its pongs would only pile up), nor
+   * past {@link #PINGS_PER_SECOND} in a second (a ping flood costs the server its reading, not a
+   * write per ping).
+   */
+  public boolean skipsPing(boolean peerReads, long now) {
+    if (phase != Phase.UPGRADED) {
+      return false;
+    }
+    if (!peerReads) {
+      return true;
+    }
+    if (pingSecond == Long.MIN_VALUE || now - pingSecond >= 1000) {
+      pingSecond = now;
+      pings = 0;
+    }
+    return ++pings > PINGS_PER_SECOND;
   }
 
   /** A decoder failure now is one of the body (or of its last bytes): the request gets a 400. */

@@ -213,7 +213,7 @@ class EdgeConnectionTest {
   @DisplayName("pings go unanswered only on a WebSocket whose peer does not read; a body failure is one in BODY or WAITING")
   void pingsAndBodyFailures() {
     EdgeConnection c = open(true);
-    assertFalse(c.skipsPing(false), "not a WebSocket");
+    assertFalse(c.skipsPing(false, clock.millis()), "not a WebSocket");
     assertFalse(c.inBody(), "still in its headers");
     assertTrue(c.requestHead(clock.millis()));
     assertTrue(c.inBody());
@@ -223,8 +223,30 @@ class EdgeConnectionTest {
     c.responseEnded();
     assertFalse(c.inBody());
     c.upgraded();
-    assertFalse(c.skipsPing(true));
-    assertTrue(c.skipsPing(false));
+    assertFalse(c.skipsPing(true, clock.millis()));
+    assertTrue(c.skipsPing(false, clock.millis()));
+  }
+
+  @Test
+  @DisplayName("a ping flood: at most PINGS_PER_SECOND pings a second are answered, the rest dropped; the next second answers again")
+  void pingFlood() {
+    EdgeConnection c = open(true);
+    assertTrue(c.requestHead(clock.millis()));
+    c.requestEnded();
+    c.responseBegins();
+    c.responseEnded();
+    c.upgraded();
+    int answered = 0;
+    for (int i = 0; i < 1000; i++) {
+      if (!c.skipsPing(true, clock.millis())) {
+        answered++;
+      }
+    }
+    assertEquals(EdgeConnection.PINGS_PER_SECOND, answered);
+    clock.advance(999);
+    assertTrue(c.skipsPing(true, clock.millis()), "still the same second");
+    clock.advance(1);
+    assertFalse(c.skipsPing(true, clock.millis()), "a new second");
   }
 
   @Test

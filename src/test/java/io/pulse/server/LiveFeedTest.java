@@ -364,4 +364,27 @@ class LiveFeedTest {
     return counted;
   }
 
+
+  @Test
+  @DisplayName("WebSocket ping flood: 500 pings in a burst get at most a few seconds' worth of pongs; the rest are dropped and counted")
+  void pingFlood() {
+    try (LiveClient c = LiveClient.websocket(pulse.port())) {
+      java.util.concurrent.atomic.AtomicInteger pongs = new java.util.concurrent.atomic.AtomicInteger();
+      c.webSocket().pongHandler(b -> pongs.incrementAndGet());
+      long t0 = System.nanoTime();
+      for (int i = 0; i < 500; i++) {
+        c.webSocket().writePing(io.vertx.core.buffer.Buffer.buffer("p" + i));
+      }
+      java.util.regex.Pattern dropped = java.util.regex.Pattern.compile("(?m)^pulse_live_pings_dropped_total(\\{[^}]*\\})? ([0-9.eE+]+)$");
+      io.pulse.testing.Await.until("pings dropped and counted", () -> {
+        java.util.regex.Matcher m = dropped.matcher(pulse.get("/metrics").body());
+        return m.find() ? Double.parseDouble(m.group(2)) : 0;
+      }, n -> n >= 400, 10_000, 100);
+      io.pulse.testing.Await.until("pongs for the answered pings", pongs::get, n -> n >= 20, 5_000, 50);
+      long seconds = (System.nanoTime() - t0) / 1_000_000_000L + 1;
+      assertTrue(pongs.get() <= 20 * (seconds + 1), pongs.get() + " pongs in about " + seconds + " s");
+      c.subscribe("after", "pingflood");
+      assertFalse(c.isClosed(), "the socket serves on");
+    }
+  }
 }

@@ -135,6 +135,11 @@ public final class LiveClient implements AutoCloseable {
     return sse.version();
   }
 
+  /** The WebSocket itself (null for SSE), for what the ops above do not cover: pings, raw frames. */
+  public WebSocket webSocket() {
+    return ws;
+  }
+
   public void send(JsonObject op) {
     await(ws.writeTextMessage(op.encode()));
   }
