@@ -150,6 +150,13 @@ public final class PulseContext {
     this.shards = shards;
     PulseConfig.Aggregation a = config.aggregation();
     this.quota = config.perTenant().quota();
+    for (io.pulse.core.TenantQuota.Resource r : io.pulse.core.TenantQuota.Resource.values()) {
+      io.micrometer.core.instrument.FunctionCounter.builder("pulse.tenant.refusals", quota, q -> q.refused(r))
+          .tag("resource", r.name().toLowerCase(java.util.Locale.ROOT))
+          .description("What a tenant's cap (limits.perTenant.*) refused, all tenants together: a new stream, "
+              + "series (folded into the overflow series), live connection, subscription, view or stored rollup")
+          .register(registry);
+    }
     this.catalog = new StreamCatalog(a.maxStreams(), a.maxSeriesPerStream(), config.holding().maxSeries(), registry,
         new io.pulse.catalog.StreamMeters(registry, config.configuredStreams(), config.holding().maxMeteredStreams()),
         quota);

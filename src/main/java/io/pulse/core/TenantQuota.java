@@ -47,6 +47,8 @@ public final class TenantQuota {
 
   private final long[] max = new long[RESOURCES.length];
   private final ConcurrentHashMap<String, AtomicLongArray> used = new ConcurrentHashMap<>();
+  /** Refusals per resource, all tenants together (a metric; no tenant label, so its size is fixed). */
+  private final java.util.concurrent.atomic.AtomicLongArray refused = new java.util.concurrent.atomic.AtomicLongArray(RESOURCES.length);
 
   /** @param caps the cap of each resource per tenant; a resource not named has no per-tenant cap */
   public TenantQuota(Map<Resource, Long> caps) {
@@ -71,6 +73,7 @@ public final class TenantQuota {
     while (true) {
       long cur = counts.get(i);
       if (cur + n > max[i]) {
+        refused.incrementAndGet(i);
         return false;
       }
       if (counts.compareAndSet(i, cur, cur + n)) {
@@ -94,6 +97,11 @@ public final class TenantQuota {
     if (counts != null) {
       counts.addAndGet(r.ordinal(), -n);
     }
+  }
+
+  /** How many times a tenant's cap of this resource refused something, all tenants together. */
+  public long refused(Resource r) {
+    return refused.get(r.ordinal());
   }
 
   /** How much of a resource a tenant holds now. */

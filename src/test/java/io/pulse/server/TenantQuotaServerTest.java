@@ -61,6 +61,14 @@ class TenantQuotaServerTest {
       assertEquals(1, ok.getInteger("accepted"), ok.encode());
     }
     assertEquals(1, post("acme", "one", "b").getInteger("accepted"), "acme's known streams go on");
+    assertTrue(refusals("streams") >= 1, "counted in pulse_tenant_refusals_total");
+  }
+
+  /** pulse_tenant_refusals_total of one resource, all tenants together. */
+  private static double refusals(String resource) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^pulse_tenant_refusals_total\\{resource=\""
+        + resource + "\"\\} ([0-9.eE+]+)$").matcher(pulse.get("/metrics").body());
+    return m.find() ? Double.parseDouble(m.group(1)) : -1;
   }
 
   @Test
@@ -71,6 +79,8 @@ class TenantQuotaServerTest {
     assertEquals(1, full.getInteger("overflowed"), full.encode());
     assertTrue(full.getString("overflowNote").contains("tenant initech is at its limit of 3 series "
         + "(limits.perTenant.maxSeries)"), full.encode());
+    assertTrue(refusals("series") >= 1, "counted in pulse_tenant_refusals_total");
+    assertEquals(0, refusals("connections"), "a resource nobody hit is there at 0");
     JsonObject other = post("umbrella", "orders", "a", "b", "c");
     assertEquals(0, other.getInteger("overflowed", 0), other.encode());
     assertNull(other.getString("overflowNote"), other.encode());
