@@ -236,14 +236,17 @@ class SeriesDetectorTest {
   }
 
   @Test
-  @DisplayName("snapshot: version-1 and version-2 snapshots (before the stored strong observations, before the held alert) still read; an unknown version fails")
+  @DisplayName("snapshot: version-1, -2 and -3 snapshots (before the stored strong observations, the held alert, the regime check) still read; an unknown version fails")
   void snapshotVersion1() throws IOException {
     SeriesDetector a = trainedFlat(DetectorSettings.defaults(), 100, 19); // not warm: nothing stored yet
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     a.writeTo(new DataOutputStream(bytes));
-    byte[] v3 = bytes.toByteArray();
-    // version 2 is version 3 without the trailing held score (0 here); version 1 is version 2
-    // without the trailing event count and slot (both 0 here)
+    byte[] v4 = bytes.toByteArray();
+    // version 3 is version 4 without the trailing regime check (median, spread NaN, 7 hold maxima:
+    // none pending here); version 2 is version 3 without the trailing held score (0 here); version 1
+    // is version 2 without the trailing event count and slot (both 0 here)
+    byte[] v3 = java.util.Arrays.copyOf(v4, v4.length - 72);
+    v3[3] = 3;
     byte[] v2 = java.util.Arrays.copyOf(v3, v3.length - 8);
     v2[3] = 2;
     byte[] v1 = java.util.Arrays.copyOf(v3, v3.length - 16);
@@ -252,14 +255,17 @@ class SeriesDetectorTest {
         DetectorSettings.defaults());
     SeriesDetector c = SeriesDetector.readFrom(new DataInputStream(new ByteArrayInputStream(v2)),
         DetectorSettings.defaults());
+    SeriesDetector c3 = SeriesDetector.readFrom(new DataInputStream(new ByteArrayInputStream(v3)),
+        DetectorSettings.defaults());
     Random r = new Random(5);
     for (int i = 100; i < 3000; i++) {
       double v = noise(r) + (i % 500 == 0 ? 70 : 0);
       Verdict va = a.observe(T0 + i * MINUTE, v);
       assertEquals(va, b.observe(T0 + i * MINUTE, v), "row " + i);
       assertEquals(va, c.observe(T0 + i * MINUTE, v), "row " + i);
+      assertEquals(va, c3.observe(T0 + i * MINUTE, v), "row " + i);
     }
-    byte[] v9 = v3.clone();
+    byte[] v9 = v4.clone();
     v9[3] = 9;
     assertThrows(IOException.class,
         () -> SeriesDetector.readFrom(new DataInputStream(new ByteArrayInputStream(v9)), DetectorSettings.defaults()));
@@ -342,6 +348,37 @@ class SeriesDetectorTest {
     assertTrue(bigger.score() >= ALERT, "a spike well beyond the recurring one alerts: " + bigger);
     Verdict dip = d.peek(T0 + i * MINUTE, 40);
     assertTrue(dip.score() >= ALERT, "a dip is not a repeat of a spike: " + dip);
+  }
+
+  @Test
+  @DisplayName("regime: after a shift to another level, a spike sized for the new regime alerts; after a lone spike a smaller one does not")
+  void regimeChange() {
+    SeriesDetector d = new SeriesDetector(DetectorSettings.defaults());
+    Random r = new Random(43);
+    int i = 0;
+    for (; i < 2000; i++) {
+      d.observe(T0 + i * MINUTE, 100 + r.nextGaussian());
+    }
+    assertTrue(d.observe(T0 + i++ * MINUTE, 160).alerts(ALERT), "a 60-sigma spike on the quiet series alerts");
+    for (int k = 0; k < 300; k++, i++) {
+      d.observe(T0 + i * MINUTE, 100 + r.nextGaussian());
+    }
+    // a lone spike moves no median: its record stands, and half its size 300 points later is no news
+    Verdict smaller = d.observe(T0 + i++ * MINUTE, 130);
+    assertFalse(smaller.alerts(ALERT), "a spike half the size of a recent one: " + smaller);
+    for (int k = 0; k < 300; k++, i++) {
+      d.observe(T0 + i * MINUTE, 100 + r.nextGaussian());
+    }
+    // the series moves to 200 with five times the noise: the jump alerts once
+    int shiftAlerts = 0;
+    for (int k = 0; k < 600; k++, i++) {
+      shiftAlerts += d.observe(T0 + i * MINUTE, 200 + 5 * r.nextGaussian()).alerts(ALERT) ? 1 : 0;
+    }
+    assertEquals(1, shiftAlerts, "one alert for the change of regime");
+    // 8 sigma of the new regime: far under the records of the old one (the 60-sigma spike, the jump of
+    // 100 sigma), so only records re-based on the new regime let it alert
+    Verdict spike = d.observe(T0 + i++ * MINUTE, 240);
+    assertTrue(spike.alerts(ALERT), "an 8-sigma spike in the new regime: " + spike);
   }
 
   @Test
