@@ -286,8 +286,10 @@ public final class Pulse {
       if (ctx.draining.get() || events.isEmpty() || ctx.store.get().full() || ctx.overloaded()) {
         return; // the demo's events are not worth a full write queue or an overloaded shard
       }
-      if (ctx.cluster != null) {
-        ctx.cluster.produce(events, ctx.clock.millis());
+      if (ctx.cluster != null) { // admitted here like any event entering the cluster, then the owner's
+        java.util.List<io.pulse.event.Event> admitted = new java.util.ArrayList<>(events.size());
+        ctx.ingestor.admit(events, ctx.clock.millis(), "demo", admitted);
+        ctx.cluster.produce(admitted, ctx.clock.millis());
         return;
       }
       Ingestor.Outcome out = ctx.ingestor.ingest(events, ctx.clock.millis(), "demo");

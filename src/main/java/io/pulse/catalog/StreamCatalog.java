@@ -52,6 +52,15 @@ public final class StreamCatalog {
   /** Dim names and value names listed per stream: a caller inventing names cannot grow the listing. */
   static final int MAX_LISTED_NAMES = 1000;
 
+  /**
+   * An owner holds what the records say, past its own caps (another instance admitted it), but not
+   * past this many times {@code aggregation.maxSeries}: a backstop against records that were never
+   * admitted where they entered (an older version's, a producer other than Pulse), whose series
+   * would otherwise be held without bound. Folding there is by what this instance holds, so not
+   * replay-exact: it is for a cluster already far past its caps.
+   */
+  static final int DECIDED_BACKSTOP = 4;
+
   /** Why an event went to the overflow series. */
   public enum Overflow { NONE, STREAM_CAP, TENANT_CAP, GLOBAL_CAP }
 
@@ -440,6 +449,9 @@ public final class StreamCatalog {
       if (decided) {
         if (View.isOverflow(d)) {
           return overflow;
+        }
+        if (seriesTotal.get() >= (long) maxSeriesTotal * DECIDED_BACKSTOP) {
+          return overflowGlobal; // records nobody admitted (an older version's, an outside producer's)
         }
         quota.acquire(tenant, TenantQuota.Resource.SERIES, 1);
         seriesTotal.incrementAndGet();

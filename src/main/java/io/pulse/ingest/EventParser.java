@@ -28,6 +28,9 @@ import java.util.List;
  */
 public final class EventParser {
 
+  /** The dim key of the overflow series ({@code View.OVERFLOW_KEY}): Pulse's own, refused in events. */
+  private static final String OVERFLOW_KEY = io.pulse.agg.View.OVERFLOW_KEY;
+
   private static final JsonFactory FACTORY = JsonFactory.builder().build();
 
   /**
@@ -710,8 +713,8 @@ public final class EventParser {
                 return null;
               }
               String key = names.get(b, ks, ke - ks);
-              if (!validName(key)) {
-                return null;
+              if (!validName(key) || OVERFLOW_KEY.equals(key)) {
+                return null; // the full parser says why
               }
               qi = ke + 1;
               if (skip(b, last) != ':') {
@@ -1251,6 +1254,9 @@ public final class EventParser {
               error = "dims: more than " + limits.maxDims() + " keys";
             } else if (!validName(key)) {
               error = "dims: key \"" + clip(key) + "\" must match [A-Za-z0-9_.:-]{1," + limits.maxNameLength() + "}";
+            } else if (OVERFLOW_KEY.equals(key)) {
+              error = "dims." + OVERFLOW_KEY + ": reserved: it marks the series that events of new series past the "
+                  + "series caps are folded into";
             } else if (dv != JsonToken.VALUE_STRING) {
               error = "dims." + key + ": must be a string";
             } else {

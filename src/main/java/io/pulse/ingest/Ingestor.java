@@ -120,6 +120,15 @@ public final class Ingestor {
     return ingest(events, now, source, Mode.LOCAL);
   }
 
+  /** {@link #admit(ParseResult, int, int, long, String, java.util.function.Predicate, List)} for events made in process (the demo). */
+  public Outcome admit(List<Event> events, long now, String source, List<Event> out) {
+    int[] idx = new int[events.size()];
+    for (int i = 0; i < idx.length; i++) {
+      idx[i] = i;
+    }
+    return route(events, idx, 0, events.size(), now, source, new ArrayList<>(0), null, Mode.EDGE, out);
+  }
+
   /**
    * Cluster mode, the owner of a partition: routes a record's events, whose streams and series were
    * admitted where they entered ({@link #admit}): none is refused or folded here for a cap.

@@ -60,6 +60,18 @@ class EventParserTest {
   }
 
   @Test
+  @DisplayName("the overflow series' dim _overflow is Pulse's own: an event naming it is refused with the reason, its neighbours kept")
+  void overflowDimReserved() {
+    ParseResult r = ndjson("{\"stream\":\"s\",\"dims\":{\"_overflow\":\"true\"},\"values\":{\"v\":1}}\n"
+        + "{\"stream\":\"s\",\"dims\":{\"region\":\"eu\"},\"values\":{\"v\":2}}");
+    assertEquals(1, r.events().size());
+    assertEquals(1, r.rejections().size());
+    assertTrue(r.rejections().get(0).error().startsWith("dims._overflow: reserved"), r.rejections().get(0).error());
+    assertEquals(1, json("{\"stream\":\"s\",\"dims\":{\"_overflow\":\"x\",\"a\":\"b\"},\"values\":{\"v\":1}}")
+        .rejections().size(), "in a JSON body too, whatever its value");
+  }
+
+  @Test
   @DisplayName("ts defaults to arrival and accepts ISO-8601 with Z or an offset")
   void times() {
     assertEquals(NOW, json("{\"stream\":\"s\",\"values\":{\"v\":1}}").events().get(0).ts());
