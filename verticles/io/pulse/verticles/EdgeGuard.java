@@ -200,7 +200,7 @@ final class EdgeGuard {
 
   /**
    * The guard's own answer: JSON, closing the connection, with the security headers every answer of
-   * Pulse has ({@link io.pulse.http.SecurityHeaders}, as for the API).
+   * Pulse has ({@link EdgeLimits#securityHeaders}, as for the API).
    */
   static FullHttpResponse response(EdgeAnswer answer, java.util.Map<String, String> securityHeaders) {
     byte[] body = answer.json();
@@ -212,7 +212,6 @@ final class EdgeGuard {
       r.headers().set(HttpHeaderNames.RETRY_AFTER, answer.retryAfter());
     }
     securityHeaders.forEach(r.headers()::set);
-    r.headers().set(HttpHeaderNames.CACHE_CONTROL, io.pulse.http.SecurityHeaders.API_CACHE);
     return r;
   }
 

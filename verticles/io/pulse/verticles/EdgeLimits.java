@@ -15,7 +15,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class EdgeLimits {
 
   final PulseConfig.Edge config;
-  /** The security headers of the guard's own answers (an API answer's: JSON, never framed; HSTS under TLS). */
+  /**
+   * The headers of the answers Pulse gives outside the router (the guard's, the decoder's): an API
+   * answer's security headers (JSON, never framed; HSTS under TLS) and {@code Cache-Control: no-store}.
+   */
   final java.util.Map<String, String> securityHeaders;
   final int maxBodyBytes;
   final ConnectionSlots connections;
@@ -48,7 +51,9 @@ final class EdgeLimits {
   EdgeLimits(PulseConfig.Edge config, int maxBodyBytes, MeterRegistry registry, PulseConfig.FairUse fairUse,
       io.pulse.core.Clock clock, boolean tls) {
     this.config = config;
-    this.securityHeaders = new io.pulse.http.SecurityHeaders(tls).forPath("/api");
+    java.util.Map<String, String> h = new io.pulse.http.SecurityHeaders(tls).forPath("/api");
+    h.put("Cache-Control", io.pulse.http.SecurityHeaders.API_CACHE);
+    this.securityHeaders = java.util.Map.copyOf(h);
     this.maxBodyBytes = maxBodyBytes;
     this.connections = new ConnectionSlots(config.maxConnections());
     this.bodies = new BodyBudget(config.maxBufferedBodyBytes());

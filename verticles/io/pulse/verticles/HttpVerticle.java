@@ -107,8 +107,8 @@ public final class HttpVerticle extends VerticleBase {
     long timeout = ctx.config.edge().bodyTimeoutMs();
     long[] last = {req.bytesRead(), ctx.clock.millis()};
     long id = vertx.setPeriodic(Math.max(10, Math.min(1000, timeout / 4)), t -> {
-      if (req.isEnded() || rc.response().ended() || rc.response().closed()) {
-        vertx.cancelTimer(t);
+      if (req.isEnded() || rc.response().headWritten() || rc.response().closed()) {
+        vertx.cancelTimer(t); // the body came, or an answer began without it: nothing to time out
         return;
       }
       long read = req.bytesRead();

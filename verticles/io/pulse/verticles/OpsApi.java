@@ -173,7 +173,6 @@ final class OpsApi {
     String detail = cause == null || cause.getMessage() == null ? "" : ": " + io.pulse.http.EdgeAnswer.clip(cause.getMessage(), 200);
     HttpServerResponse res = req.response();
     securityHeaders.forEach(res::putHeader);
-    res.putHeader(HttpHeaders.CACHE_CONTROL, io.pulse.http.SecurityHeaders.API_CACHE);
     res.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .putHeader(HttpHeaders.CONNECTION, "close")
         .end(new JsonObject().put("error", why + detail).encode())

@@ -153,8 +153,9 @@ public final class PulseContext {
     for (io.pulse.core.TenantQuota.Resource r : io.pulse.core.TenantQuota.Resource.values()) {
       io.micrometer.core.instrument.FunctionCounter.builder("pulse.tenant.refusals", quota, q -> q.refused(r))
           .tag("resource", r.name().toLowerCase(java.util.Locale.ROOT))
-          .description("What a tenant's cap (limits.perTenant.*) refused, all tenants together: a new stream, "
-              + "series (folded into the overflow series), live connection, subscription, view or stored rollup")
+          .description("Refusals of a tenant's cap (limits.perTenant.*), all tenants together: each event of a new "
+              + "stream or series past it (a series' events are folded), a live connection, a subscription, a view "
+              + "no idle one could make room for, a storage backlog past it")
           .register(registry);
     }
     this.catalog = new StreamCatalog(a.maxStreams(), a.maxSeriesPerStream(), config.holding().maxSeries(), registry,

@@ -17,7 +17,10 @@ import java.util.function.Consumer;
  * so it holds every shard's share exactly once. A share of a window that already went out as final
  * is dropped: in cluster mode a partition replayed by a new owner sends again the windows it had
  * closed since its last commit, and their finals went out whole before (each shard's share is in a
- * final only once that shard's watermark passed the window). Single-threaded (one combiner verticle).
+ * final only once that shard's watermark passed the window). On a single node no shard sends one: a
+ * shard never holds a window past its own watermark (an event routed on time whose window closed on
+ * its way goes to the open window), and a view made later gets partials of open windows only.
+ * Single-threaded (one combiner verticle).
  */
 public final class PartialCombiner {
 

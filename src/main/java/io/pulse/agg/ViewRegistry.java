@@ -113,7 +113,7 @@ public final class ViewRegistry {
    */
   private void takeTenantPlace(String tenant, List<View> evicted) throws ViewException {
     io.pulse.core.TenantQuota.Resource r = io.pulse.core.TenantQuota.Resource.VIEWS;
-    while (!quota.tryAcquire(tenant, r, 1)) {
+    while (!quota.tryAcquire(tenant, r, 1, false)) {
       View victim = null;
       for (Map.Entry<StreamId, View[]> e : byStream.entrySet()) {
         if (!e.getKey().tenant().equals(tenant)) {
@@ -126,6 +126,7 @@ public final class ViewRegistry {
         }
       }
       if (victim == null) {
+        quota.refusedOnce(r);
         throw new ViewException(quota.refusal(tenant, r) + ", each watched");
       }
       byStream.put(victim.stream(), without(byStream.get(victim.stream()), victim));

@@ -1216,7 +1216,6 @@ public final class PulseConfig {
     return http;
   }
 
-  /** Authentication: whether it is on, the claims read and the keys tokens are checked with ({@code auth.*}). */
   /**
    * The bearer token a scrape of /metrics must send ({@code auth.metricsToken}); empty: /metrics is
    * public. Apart from the JWTs: a Prometheus scrape config holds one static credential.
@@ -1225,6 +1224,7 @@ public final class PulseConfig {
     return metricsToken;
   }
 
+  /** Authentication: whether it is on, the claims read and the keys tokens are checked with ({@code auth.*}). */
   public Auth auth() {
     return auth;
   }

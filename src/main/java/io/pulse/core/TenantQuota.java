@@ -66,14 +66,24 @@ public final class TenantQuota {
     return new TenantQuota(new EnumMap<>(Resource.class));
   }
 
-  /** Takes {@code n} of a resource for a tenant; false (nothing taken) past the tenant's cap. */
+  /** Takes {@code n} of a resource for a tenant; false (nothing taken, a refusal counted) past the tenant's cap. */
   public boolean tryAcquire(String tenant, Resource r, long n) {
+    return tryAcquire(tenant, r, n, true);
+  }
+
+  /**
+   * {@link #tryAcquire(String, Resource, long)}, counting a refusal only when {@code counted}: for a
+   * caller that makes room and tries again, and counts with {@link #refusedOnce} if it finally cannot.
+   */
+  public boolean tryAcquire(String tenant, Resource r, long n, boolean counted) {
     AtomicLongArray counts = used.computeIfAbsent(tenant, t -> new AtomicLongArray(RESOURCES.length));
     int i = r.ordinal();
     while (true) {
       long cur = counts.get(i);
       if (cur + n > max[i]) {
-        refused.incrementAndGet(i);
+        if (counted) {
+          refused.incrementAndGet(i);
+        }
         return false;
       }
       if (counts.compareAndSet(i, cur, cur + n)) {
@@ -99,7 +109,16 @@ public final class TenantQuota {
     }
   }
 
-  /** How many times a tenant's cap of this resource refused something, all tenants together. */
+  /** Counts one refusal of {@code r} that a caller decided itself (see {@link #tryAcquire(String, Resource, long, boolean)}). */
+  public void refusedOnce(Resource r) {
+    refused.incrementAndGet(r.ordinal());
+  }
+
+  /**
+   * How many times a tenant's cap of this resource refused something, all tenants together: each
+   * refused acquire (every event of a new stream or series past the cap counts; a view only when no
+   * idle view could make room).
+   */
   public long refused(Resource r) {
     return refused.get(r.ordinal());
   }

@@ -206,8 +206,9 @@ public final class Ingestor {
           } else {
             info.exit(); // already held since its first event in this request
           }
-          // looked up while the stream is held: its views cannot be dropped meanwhile
-          vs = views.views(sid);
+          // looked up while the stream is held: its views cannot be dropped meanwhile (where an event
+          // only enters the cluster, its owner routes it: no views needed here)
+          vs = mode == Mode.EDGE ? null : views.views(sid);
         }
         StreamCatalog.Series series = info.admit(e, now, decided);
         if (series.overflow() != StreamCatalog.Overflow.NONE) {

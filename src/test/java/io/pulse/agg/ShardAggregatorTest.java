@@ -126,10 +126,23 @@ class ShardAggregatorTest {
     combiner.accept(replay.flush(0, T0 + 1500), out::add);
     assertTrue(totals(out).isEmpty(), "no total of shard 0's share alone: " + totals(out));
     assertEquals(0, combiner.pending(), "nothing held for it either");
-    // a window both shards still have open takes the replayed share as usual
-    add(T0 + 1600, 1);
-    clock.set(T0 + 2500);
-    assertEquals(1, totals(flush()).get(0).count());
+    // a window still open takes the replayed partition's share as usual, beside the other shard's
+    Dims d0 = onShard0.get(0);
+    Dims d1 = null;
+    for (int i = 0; d1 == null; i++) {
+      Dims d = Dims.of("k", "s" + i);
+      if (!onShard0.contains(d)) {
+        d1 = d;
+      }
+    }
+    replay.add(views.views(StreamId.of("s"))[ViewRegistry.SERIES].key(d0),
+        new Event(StreamId.of("s"), T0 + 1600, null, d0, new String[] {"v"}, new double[] {1}, T0 + 1600), T0 + 1600, T0 + 1600);
+    clock.set(T0 + 1600);
+    add(d1, T0 + 1600, 1);
+    out.clear();
+    combiner.accept(replay.flush(0, T0 + 2500), out::add);
+    combiner.accept(shards[1].flush(1, T0 + 2500), out::add);
+    assertEquals(2, totals(out).get(0).count(), "the replayed share of an open window is merged: " + totals(out));
   }
 
   @Test
