@@ -1,6 +1,7 @@
 package io.pulse.server;
 
 import static io.pulse.server.StorageServerTest.events;
+import static io.pulse.server.StorageServerTest.storedEvents;
 import static io.pulse.server.StorageServerTest.waitFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,7 +36,7 @@ class PgTlsTest {
         .put("ssl", new JsonObject().put("mode", "verify-full").put("caFile", cert.cert().toString())));
     try (TestPulse pulse = TestPulse.start(conf)) {
       assertEquals(202, pulse.postNdjson("tls", events(20, "a", "b")));
-      waitFor("events stored over TLS", () -> sum(pg), 20, 15_000);
+      waitFor("events stored over TLS", () -> storedEvents(pg, "tls"), 20, 15_000);
       long[] ssl = Await.until("Pulse's connections in pg_stat_ssl", () -> connections(pg), c -> c[0] >= 1, 10_000);
       assertEquals(ssl[0], ssl[1], "every connection of Pulse is encrypted: " + ssl[1] + " of " + ssl[0]);
     } finally {
@@ -52,17 +53,6 @@ class PgTlsTest {
       return new long[] {rs.getLong(1), rs.getLong(2)};
     } catch (Exception e) {
       return new long[] {-1, -1};
-    }
-  }
-
-  private static long sum(EmbeddedPostgres pg) {
-    try (var c = pg.getPostgresDatabase().getConnection(); var s = c.createStatement();
-        var rs = s.executeQuery("select coalesce(sum(r.count), 0) from rollup_1s r join series s "
-            + "on s.id = r.series_id where s.stream = 'tls' and s.kind = 'series'")) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (Exception e) {
-      return -1;
     }
   }
 }

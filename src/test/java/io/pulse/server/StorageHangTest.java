@@ -1,6 +1,7 @@
 package io.pulse.server;
 
 import static io.pulse.server.StorageServerTest.events;
+import static io.pulse.server.StorageServerTest.storedEvents;
 import static io.pulse.server.StorageServerTest.waitFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -44,7 +45,7 @@ class StorageHangTest {
       assertEquals(202, pulse.postNdjson("hang", events(30, "a", "b")));
       assertEquals(201, pulse.request("POST", "/api/v1/rules",
           "{\"id\":\"r\",\"name\":\"r\",\"stream\":\"s\",\"kind\":\"outliers\"}").statusCode());
-      waitFor("first finals stored", () -> sum(pg), total, 15_000);
+      waitFor("first finals stored", () -> storedEvents(pg, "hang"), total, 15_000);
       waitFor("ready", () -> pulse.get("/health/ready").status(), 200, 10_000);
 
       stopped = PgProcesses.of(dir);
@@ -72,7 +73,7 @@ class StorageHangTest {
       stopped = List.of();
       waitFor("ready again", () -> pulse.get("/health/ready").status(), 200, 20_000);
       long expected = total;
-      waitFor("every acknowledged event in a stored series window", () -> sum(pg), expected, 20_000);
+      waitFor("every acknowledged event in a stored series window", () -> storedEvents(pg, "hang"), expected, 20_000);
       assertEquals(200, pulse.get("/api/v1/rules/r").status());
     } finally {
       PgProcesses.signal("CONT", stopped);
@@ -123,16 +124,5 @@ class StorageHangTest {
   private static long quarantined(TestPulse pulse) {
     TestPulse.Response r = pulse.get("/api/v1/quarantine");
     return r.status() == 200 ? r.json().getLong("events") : -1;
-  }
-
-  private static long sum(EmbeddedPostgres pg) {
-    try (var c = pg.getPostgresDatabase().getConnection(); var s = c.createStatement();
-        var rs = s.executeQuery("select coalesce(sum(r.count), 0) from rollup_1s r join series s "
-            + "on s.id = r.series_id where s.stream = 'hang' and s.kind = 'series'")) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (Exception e) {
-      return -1;
-    }
   }
 }

@@ -2,6 +2,7 @@ package io.pulse.server;
 
 import static io.pulse.server.StorageServerTest.events;
 import static io.pulse.server.StorageServerTest.query;
+import static io.pulse.server.StorageServerTest.storedEvents;
 import static io.pulse.server.StorageServerTest.waitFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -87,21 +88,10 @@ class StorageOutageTest {
       waitFor("readiness back", () -> pulse.get("/health/ready").status(), 200, 15_000);
       long expected = total[0];
       EmbeddedPostgres back = pg;
-      waitFor("every accepted event in a stored series window", () -> sum(back), expected, 15_000);
+      waitFor("every accepted event in a stored series window", () -> storedEvents(back, "out"), expected, 15_000);
       assertEquals(202, pulse.postNdjson("out", "{\"values\":{\"amount\":1}}"), "ingest open again");
     } finally {
       pg.close();
-    }
-  }
-
-  private static long sum(EmbeddedPostgres pg) {
-    try (var c = pg.getPostgresDatabase().getConnection(); var s = c.createStatement();
-        var rs = s.executeQuery("select coalesce(sum(r.count), 0) from rollup_1s r join series s "
-            + "on s.id = r.series_id where s.stream = 'out' and s.kind = 'series'")) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (Exception e) {
-      return -1;
     }
   }
 

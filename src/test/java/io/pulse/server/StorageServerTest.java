@@ -25,6 +25,21 @@ class StorageServerTest {
         .put("live", new JsonObject().put("flushMs", 50));
   }
 
+  /** Events in the stored 1 s series windows of {@code stream} (sum of their counts); -1 while unreadable. */
+  static long storedEvents(io.zonky.test.db.postgres.embedded.EmbeddedPostgres pg, String stream) {
+    try (var c = pg.getPostgresDatabase().getConnection();
+        var s = c.prepareStatement("select coalesce(sum(r.count), 0) from rollup_1s r join series s "
+            + "on s.id = r.series_id where s.stream = ? and s.kind = 'series'")) {
+      s.setString(1, stream);
+      try (var rs = s.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
   /** Waits (with {@link Await}) until {@code value} is {@code expected}; fails saying what was last seen. */
   static void waitFor(String what, LongSupplier value, long expected, long timeoutMs) {
     Await.until(what + " (expected " + expected + ")", value::getAsLong, v -> v == expected, timeoutMs);
