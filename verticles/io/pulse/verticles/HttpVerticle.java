@@ -119,9 +119,7 @@ public final class HttpVerticle extends VerticleBase {
       } else if (now - last[1] >= timeout) {
         vertx.cancelTimer(t);
         ctx.edge.bodyTimeouts.increment();
-        io.pulse.http.EdgeAnswer a = io.pulse.http.EdgeAnswer.bodyTimeout(timeout);
-        rc.response().setStatusCode(a.status()).putHeader(io.vertx.core.http.HttpHeaders.CONTENT_TYPE, "application/json")
-            .end(io.vertx.core.buffer.Buffer.buffer(a.json()))
+        answer(rc, io.pulse.http.EdgeAnswer.bodyTimeout(timeout))
             .onComplete(ar -> rc.response().reset(0)); // NO_ERROR: the answer is given, send no more of the body
       }
     });
@@ -145,11 +143,11 @@ public final class HttpVerticle extends VerticleBase {
     return mayHaveBody && !rc.request().isEnded() ? max : 0;
   }
 
-  private static void answer(RoutingContext rc, io.pulse.http.EdgeAnswer a) {
+  private static io.vertx.core.Future<Void> answer(RoutingContext rc, io.pulse.http.EdgeAnswer a) {
     if (a.retryAfter() != null) {
       rc.response().putHeader(io.vertx.core.http.HttpHeaders.RETRY_AFTER, a.retryAfter());
     }
-    rc.response().setStatusCode(a.status()).putHeader(io.vertx.core.http.HttpHeaders.CONTENT_TYPE, "application/json")
+    return rc.response().setStatusCode(a.status()).putHeader(io.vertx.core.http.HttpHeaders.CONTENT_TYPE, "application/json")
         .end(io.vertx.core.buffer.Buffer.buffer(a.json()));
   }
 

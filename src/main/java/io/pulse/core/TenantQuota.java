@@ -76,7 +76,7 @@ public final class TenantQuota {
    * caller that makes room and tries again, and counts with {@link #refusedOnce} if it finally cannot.
    */
   public boolean tryAcquire(String tenant, Resource r, long n, boolean counted) {
-    AtomicLongArray counts = used.computeIfAbsent(tenant, t -> new AtomicLongArray(RESOURCES.length));
+    AtomicLongArray counts = counts(tenant);
     int i = r.ordinal();
     while (true) {
       long cur = counts.get(i);
@@ -98,7 +98,11 @@ public final class TenantQuota {
    * partition only counts it). Given back with {@link #release} like the rest.
    */
   public void acquire(String tenant, Resource r, long n) {
-    used.computeIfAbsent(tenant, t -> new AtomicLongArray(RESOURCES.length)).addAndGet(r.ordinal(), n);
+    counts(tenant).addAndGet(r.ordinal(), n);
+  }
+
+  private AtomicLongArray counts(String tenant) {
+    return used.computeIfAbsent(tenant, t -> new AtomicLongArray(RESOURCES.length));
   }
 
   /** Gives back what {@link #tryAcquire} took. */

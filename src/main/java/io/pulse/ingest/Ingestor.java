@@ -117,16 +117,12 @@ public final class Ingestor {
 
   /** Routes already-valid events (in-process producers); each names its tenant in its stream. */
   public Outcome ingest(List<Event> events, long now, String source) {
-    return ingest(events, now, source, Mode.LOCAL);
+    return ingest(events, now, source, Mode.LOCAL, null);
   }
 
   /** {@link #admit(ParseResult, int, int, long, String, java.util.function.Predicate, List)} for events made in process (the demo). */
   public Outcome admit(List<Event> events, long now, String source, List<Event> out) {
-    int[] idx = new int[events.size()];
-    for (int i = 0; i < idx.length; i++) {
-      idx[i] = i;
-    }
-    return route(events, idx, 0, events.size(), now, source, new ArrayList<>(0), null, Mode.EDGE, out);
+    return ingest(events, now, source, Mode.EDGE, out);
   }
 
   /**
@@ -134,15 +130,16 @@ public final class Ingestor {
    * admitted where they entered ({@link #admit}): none is refused or folded here for a cap.
    */
   public Outcome ingestDecided(List<Event> events, long now, String source) {
-    return ingest(events, now, source, Mode.OWNER);
+    return ingest(events, now, source, Mode.OWNER, null);
   }
 
-  private Outcome ingest(List<Event> events, long now, String source, Mode mode) {
+  /** Routes (or, {@link Mode#EDGE}, admits into {@code out}) events made whole, each at its own index. */
+  private Outcome ingest(List<Event> events, long now, String source, Mode mode, List<Event> out) {
     int[] idx = new int[events.size()];
     for (int i = 0; i < idx.length; i++) {
       idx[i] = i;
     }
-    return route(events, idx, 0, events.size(), now, source, new ArrayList<>(0), null, mode, null);
+    return route(events, idx, 0, events.size(), now, source, new ArrayList<>(0), null, mode, out);
   }
 
   /** Where {@link #route} runs: a single node, or in cluster mode where an event enters or where it is aggregated. */
