@@ -8,9 +8,11 @@ package io.pulse.detect;
  * @param low lower edge of the expected band (values inside score below the alert level on the
  *     level test)
  * @param high upper edge of the expected band
- * @param deviation the robust z of the method that fired (signed: negative for a dip)
+ * @param deviation the robust z of the method that fired (signed: negative for a dip); for
+ *     "extreme", the value's robust z from the expected one
  * @param method the test with the largest share of the score: "level", "seasonal", "change",
- *     "level-shift", "volatility", "drift" or "slow-drift" ("warming" while warming up, "invalid"
+ *     "level-shift", "volatility", "drift" or "slow-drift"; "extreme" when the value lies past the
+ *     series' all-time range and that alone made it alert ("warming" while warming up, "invalid"
  *     for a value that is not a finite number)
  * @param warm false while warming up
  */

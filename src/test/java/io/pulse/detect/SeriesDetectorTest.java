@@ -236,15 +236,18 @@ class SeriesDetectorTest {
   }
 
   @Test
-  @DisplayName("snapshot: version-1, -2 and -3 snapshots (before the stored strong observations, the held alert, the regime check) still read; an unknown version fails")
+  @DisplayName("snapshot: version-1 to -4 snapshots (before the stored strong observations, the held alert, the regime check, the all-time range) still read; an unknown version fails")
   void snapshotVersion1() throws IOException {
     SeriesDetector a = trainedFlat(DetectorSettings.defaults(), 100, 19); // not warm: nothing stored yet
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     a.writeTo(new DataOutputStream(bytes));
-    byte[] v4 = bytes.toByteArray();
-    // version 3 is version 4 without the trailing regime check (median, spread NaN, 7 hold maxima:
-    // none pending here); version 2 is version 3 without the trailing held score (0 here); version 1
-    // is version 2 without the trailing event count and slot (both 0 here)
+    byte[] v5 = bytes.toByteArray();
+    // version 4 is version 5 without the trailing all-time range (the level window's range is all 100
+    // observations here); version 3 is version 4 without the trailing regime check (median, spread
+    // NaN, 7 hold maxima: none pending here); version 2 is version 3 without the trailing held score
+    // (0 here); version 1 is version 2 without the trailing event count and slot (both 0 here)
+    byte[] v4 = java.util.Arrays.copyOf(v5, v5.length - 16);
+    v4[3] = 4;
     byte[] v3 = java.util.Arrays.copyOf(v4, v4.length - 72);
     v3[3] = 3;
     byte[] v2 = java.util.Arrays.copyOf(v3, v3.length - 8);
@@ -257,6 +260,8 @@ class SeriesDetectorTest {
         DetectorSettings.defaults());
     SeriesDetector c3 = SeriesDetector.readFrom(new DataInputStream(new ByteArrayInputStream(v3)),
         DetectorSettings.defaults());
+    SeriesDetector c4 = SeriesDetector.readFrom(new DataInputStream(new ByteArrayInputStream(v4)),
+        DetectorSettings.defaults());
     Random r = new Random(5);
     for (int i = 100; i < 3000; i++) {
       double v = noise(r) + (i % 500 == 0 ? 70 : 0);
@@ -264,8 +269,9 @@ class SeriesDetectorTest {
       assertEquals(va, b.observe(T0 + i * MINUTE, v), "row " + i);
       assertEquals(va, c.observe(T0 + i * MINUTE, v), "row " + i);
       assertEquals(va, c3.observe(T0 + i * MINUTE, v), "row " + i);
+      assertEquals(va, c4.observe(T0 + i * MINUTE, v), "row " + i);
     }
-    byte[] v9 = v4.clone();
+    byte[] v9 = v5.clone();
     v9[3] = 9;
     assertThrows(IOException.class,
         () -> SeriesDetector.readFrom(new DataInputStream(new ByteArrayInputStream(v9)), DetectorSettings.defaults()));
@@ -376,9 +382,64 @@ class SeriesDetectorTest {
     }
     assertEquals(1, shiftAlerts, "one alert for the change of regime");
     // 8 sigma of the new regime: far under the records of the old one (the 60-sigma spike, the jump of
-    // 100 sigma), so only records re-based on the new regime let it alert
-    Verdict spike = d.observe(T0 + i++ * MINUTE, 240);
-    assertTrue(spike.alerts(ALERT), "an 8-sigma spike in the new regime: " + spike);
+    // 100 sigma), so only records re-based on the new regime let it alert; a dip, so that it stays
+    // inside the all-time range (a spike to 240 would be an extreme and alert on that alone)
+    Verdict dip = d.observe(T0 + i++ * MINUTE, 160);
+    assertTrue(dip.alerts(ALERT), "an 8-sigma dip in the new regime: " + dip);
+    assertFalse(dip.method().equals("extreme"), dip.toString());
+  }
+
+  @Test
+  @DisplayName("extreme: past a burst of spikes that raised the records, a spike beyond all of them alerts, also during a hold; one inside the range does not")
+  void extreme() {
+    // a spike of 160 every 40 observations: the records stand at its size, and it repeats
+    SeriesDetector d = spiky(1500, 8);
+    int i = (int) d.seen();
+    Random r = new Random(48);
+    // 14 sigma, 15 % of the range past the highest value yet, but only about 1.2 times the records
+    Verdict beyond = d.observe(T0 + i++ * MINUTE, 172);
+    assertTrue(beyond.alerts(ALERT), "a spike past all the earlier ones: " + beyond);
+    assertEquals("extreme", beyond.method(), beyond.toString());
+    assertTrue(beyond.deviation() > 10, beyond.toString());
+    for (int j = 0; j < 40; j++, i++) {
+      d.observe(T0 + i * MINUTE, noise(r));
+    }
+    // during the hold of that alert: one inside the range waits, one past it alerts again
+    Verdict inside = d.peek(T0 + i * MINUTE, 168);
+    assertFalse(inside.alerts(ALERT), "inside the range, during the hold: " + inside);
+    Verdict further = d.peek(T0 + i * MINUTE, 195);
+    assertTrue(further.alerts(ALERT), "past the new range, during the hold: " + further);
+    assertEquals("extreme", further.method(), further.toString());
+
+    // a young series has not found its range yet: the rule waits for EXTREME_AFTER observations, so
+    // during a hold (here at 980 observations) the same excursion past the range is held like any other
+    SeriesDetector young = spiky(600, 8);
+    long t = young.seen();
+    assertTrue(young.observe(T0 + t++ * MINUTE, 200).alerts(ALERT), "a spike far past the others");
+    for (int j = 0; j < 20; j++) {
+      young.observe(T0 + t++ * MINUTE, noise(r));
+    }
+    Verdict early = young.peek(T0 + t * MINUTE, 225);
+    assertFalse(early.alerts(ALERT), "past the range during the hold, on a series of " + t + " observations: " + early);
+  }
+
+  /** Noise for {@code quiet} observations, then {@code spikes} times 39 of noise and a spike of 160, then 39 of noise. */
+  private static SeriesDetector spiky(int quiet, int spikes) {
+    SeriesDetector d = new SeriesDetector(DetectorSettings.defaults());
+    Random r = new Random(47);
+    int i = 0;
+    for (; i < quiet; i++) {
+      d.observe(T0 + i * MINUTE, noise(r));
+    }
+    for (int k = 0; k <= spikes; k++) {
+      for (int j = 0; j < 39; j++, i++) {
+        d.observe(T0 + i * MINUTE, noise(r));
+      }
+      if (k < spikes) {
+        d.observe(T0 + i++ * MINUTE, 160);
+      }
+    }
+    return d;
   }
 
   @Test
