@@ -242,11 +242,11 @@ class SeriesDetectorTest {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     a.writeTo(new DataOutputStream(bytes));
     byte[] v5 = bytes.toByteArray();
-    // version 4 is version 5 without the trailing all-time range (the level window's range is all 100
-    // observations here); version 3 is version 4 without the trailing regime check (median, spread
+    // version 4 is version 5 without the trailing all-time range and where it counts from (the level
+    // window's range is all 100 observations here, and the rule waits 1,000 more); version 3 is version 4 without the trailing regime check (median, spread
     // NaN, 7 hold maxima: none pending here); version 2 is version 3 without the trailing held score
     // (0 here); version 1 is version 2 without the trailing event count and slot (both 0 here)
-    byte[] v4 = java.util.Arrays.copyOf(v5, v5.length - 16);
+    byte[] v4 = java.util.Arrays.copyOf(v5, v5.length - 24);
     v4[3] = 4;
     byte[] v3 = java.util.Arrays.copyOf(v4, v4.length - 72);
     v3[3] = 3;
@@ -266,10 +266,17 @@ class SeriesDetectorTest {
     for (int i = 100; i < 3000; i++) {
       double v = noise(r) + (i % 500 == 0 ? 70 : 0);
       Verdict va = a.observe(T0 + i * MINUTE, v);
-      assertEquals(va, b.observe(T0 + i * MINUTE, v), "row " + i);
-      assertEquals(va, c.observe(T0 + i * MINUTE, v), "row " + i);
-      assertEquals(va, c3.observe(T0 + i * MINUTE, v), "row " + i);
-      assertEquals(va, c4.observe(T0 + i * MINUTE, v), "row " + i);
+      Verdict v4read = c4.observe(T0 + i * MINUTE, v);
+      assertEquals(v4read, b.observe(T0 + i * MINUTE, v), "row " + i);
+      assertEquals(v4read, c.observe(T0 + i * MINUTE, v), "row " + i);
+      assertEquals(v4read, c3.observe(T0 + i * MINUTE, v), "row " + i);
+      // the same verdicts as the detector that never stopped, but for the band from the 1,000th row to
+      // the 1,100th: there its range is trusted, the restored one's 1,000 observations after the restore
+      assertEquals(va.score(), v4read.score(), "row " + i);
+      assertEquals(va.method(), v4read.method(), "row " + i);
+      if (i < SeriesDetector.EXTREME_AFTER || i >= SeriesDetector.EXTREME_AFTER + 100) {
+        assertEquals(va, v4read, "row " + i);
+      }
     }
     byte[] v9 = v5.clone();
     v9[3] = 9;
@@ -401,6 +408,7 @@ class SeriesDetectorTest {
     assertTrue(beyond.alerts(ALERT), "a spike past all the earlier ones: " + beyond);
     assertEquals("extreme", beyond.method(), beyond.toString());
     assertTrue(beyond.deviation() > 10, beyond.toString());
+    assertTrue(beyond.high() < 172, "the expected band ends where the rule alerts: " + beyond);
     for (int j = 0; j < 40; j++, i++) {
       d.observe(T0 + i * MINUTE, noise(r));
     }
@@ -423,9 +431,80 @@ class SeriesDetectorTest {
     assertFalse(early.alerts(ALERT), "past the range during the hold, on a series of " + t + " observations: " + early);
   }
 
+  @Test
+  @DisplayName("extreme: a lower sensitivity needs a larger excursion; a value past the range but few spreads from the expected one is no extreme")
+  void extremeGuards() {
+    // 13 % of the range past it: enough at 0.5 (10 %), not at 0.1 (about 15 %)
+    Verdict mid = spiky(1500, 8).peek(T0, 170);
+    Verdict dull = spiky(1500, 8, new DetectorSettings(0.1, ALERT)).peek(T0, 170);
+    assertTrue(mid.alerts(ALERT) && mid.method().equals("extreme"), mid.toString());
+    assertFalse(dull.alerts(ALERT), "at sensitivity 0.1: " + dull);
+    // values spread evenly over 90..110: 113 lies 15 % of the range past it, but under 2 spreads out
+    SeriesDetector even = new SeriesDetector(DetectorSettings.defaults());
+    Random r = new Random(53);
+    for (int i = 0; i < 3000; i++) {
+      even.observe(T0 + i * MINUTE, 90 + 20 * r.nextDouble());
+    }
+    Verdict past = even.peek(T0 + 3000 * MINUTE, 113);
+    assertFalse(past.alerts(ALERT), "past the range by a fraction of the spread: " + past);
+  }
+
+  @Test
+  @DisplayName("extreme: inside the hold of a change of regime it alerts, and the regime check of the first alert still re-bases the records")
+  void extremeInsideHold() {
+    SeriesDetector d = new SeriesDetector(DetectorSettings.defaults());
+    Random r = new Random(43);
+    int i = 0;
+    for (; i < 2000; i++) {
+      d.observe(T0 + i * MINUTE, 100 + r.nextGaussian());
+    }
+    // the series moves to 200 with five times the noise; 40 windows in, a spike past everything
+    int alerts = 0;
+    for (int k = 0; k < 600; k++, i++) {
+      Verdict v = d.observe(T0 + i * MINUTE, k == 40 ? 260 : 200 + 5 * r.nextGaussian());
+      if (k == 40) {
+        assertTrue(v.alerts(ALERT) && v.method().equals("extreme"), "the spike inside the hold: " + v);
+      } else {
+        alerts += v.alerts(ALERT) ? 1 : 0;
+      }
+    }
+    assertEquals(1, alerts, "one alert for the change of regime, none after the spike");
+    Verdict dip = d.observe(T0 + i * MINUTE, 160);
+    assertTrue(dip.alerts(ALERT), "an 8-sigma dip in the new regime: " + dip);
+  }
+
+  @Test
+  @DisplayName("extreme: a detector restored from a snapshot older than the all-time range does not take its last 256 values for that range")
+  void extremeAfterOldSnapshot() throws IOException {
+    // bursts of +60 every 400 observations, the last one 300 observations before the snapshot
+    SeriesDetector d = new SeriesDetector(DetectorSettings.defaults());
+    Random r = new Random(59);
+    int i = 0;
+    for (; i < 3000; i++) {
+      d.observe(T0 + i * MINUTE, noise(r) + (i % 400 == 299 ? 60 : 0));
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    d.writeTo(new DataOutputStream(bytes));
+    byte[] v5 = bytes.toByteArray();
+    byte[] v4 = java.util.Arrays.copyOf(v5, v5.length - 24); // without the range and where it counts from
+    v4[3] = 4;
+    SeriesDetector restored = SeriesDetector.readFrom(new DataInputStream(new ByteArrayInputStream(v4)),
+        DetectorSettings.defaults());
+    for (double v : new double[] {160, 140}) {
+      Verdict now = d.peek(T0 + i * MINUTE, v);
+      Verdict old = restored.peek(T0 + i * MINUTE, v);
+      assertFalse(now.alerts(ALERT), v + " on the detector that never stopped: " + now);
+      assertFalse(old.alerts(ALERT), v + " on the one restored from version 4: " + old);
+    }
+  }
+
   /** Noise for {@code quiet} observations, then {@code spikes} times 39 of noise and a spike of 160, then 39 of noise. */
   private static SeriesDetector spiky(int quiet, int spikes) {
-    SeriesDetector d = new SeriesDetector(DetectorSettings.defaults());
+    return spiky(quiet, spikes, DetectorSettings.defaults());
+  }
+
+  private static SeriesDetector spiky(int quiet, int spikes, DetectorSettings settings) {
+    SeriesDetector d = new SeriesDetector(settings);
     Random r = new Random(47);
     int i = 0;
     for (; i < quiet; i++) {
