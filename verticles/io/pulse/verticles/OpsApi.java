@@ -102,10 +102,8 @@ final class OpsApi {
 
   /** Whether an Authorization header carries exactly this bearer token (compared in constant time). */
   static boolean bearerIs(String authorization, String token) {
-    if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      return false;
-    }
-    return java.security.MessageDigest.isEqual(authorization.substring(7).trim().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+    String sent = authorization == null ? null : io.pulse.auth.JwtAuthenticator.bearer(authorization);
+    return sent != null && java.security.MessageDigest.isEqual(sent.getBytes(java.nio.charset.StandardCharsets.UTF_8),
         token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 

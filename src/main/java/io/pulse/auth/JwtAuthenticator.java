@@ -147,15 +147,23 @@ public final class JwtAuthenticator implements Authenticator {
     }
   }
 
+  /** The credential of an Authorization header of the Bearer scheme (trimmed); null for another scheme. */
+  public static String bearer(String authorization) {
+    if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return null;
+    }
+    return authorization.substring(7).trim();
+  }
+
   /** The token of the request; the Authorization header wins over the query parameter. */
   static String token(Function<String, String> header, Function<String, String> param) {
     String a = header.apply("Authorization");
     String token;
     if (a != null) {
-      if (!a.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      token = bearer(a);
+      if (token == null) {
         throw new AuthFailure("malformed Authorization header: Pulse takes \"Bearer <JWT>\"");
       }
-      token = a.substring(7).trim();
     } else {
       token = param.apply("access_token");
     }

@@ -48,7 +48,7 @@ public final class TenantQuota {
   private final long[] max = new long[RESOURCES.length];
   private final ConcurrentHashMap<String, AtomicLongArray> used = new ConcurrentHashMap<>();
   /** Refusals per resource, all tenants together (a metric; no tenant label, so its size is fixed). */
-  private final java.util.concurrent.atomic.AtomicLongArray refused = new java.util.concurrent.atomic.AtomicLongArray(RESOURCES.length);
+  private final AtomicLongArray refused = new AtomicLongArray(RESOURCES.length);
 
   /** @param caps the cap of each resource per tenant; a resource not named has no per-tenant cap */
   public TenantQuota(Map<Resource, Long> caps) {

@@ -366,12 +366,9 @@ class SeriesDetectorTest {
   @Test
   @DisplayName("regime: after a shift to another level, a spike sized for the new regime alerts; after a lone spike a smaller one does not")
   void regimeChange() {
-    SeriesDetector d = new SeriesDetector(DetectorSettings.defaults());
     Random r = new Random(43);
-    int i = 0;
-    for (; i < 2000; i++) {
-      d.observe(T0 + i * MINUTE, 100 + r.nextGaussian());
-    }
+    SeriesDetector d = quiet(r, 2000);
+    int i = 2000;
     assertTrue(d.observe(T0 + i++ * MINUTE, 160).alerts(ALERT), "a 60-sigma spike on the quiet series alerts");
     for (int k = 0; k < 300; k++, i++) {
       d.observe(T0 + i * MINUTE, 100 + r.nextGaussian());
@@ -452,12 +449,9 @@ class SeriesDetectorTest {
   @Test
   @DisplayName("extreme: inside the hold of a change of regime it alerts, and the regime check of the first alert still re-bases the records")
   void extremeInsideHold() {
-    SeriesDetector d = new SeriesDetector(DetectorSettings.defaults());
     Random r = new Random(43);
-    int i = 0;
-    for (; i < 2000; i++) {
-      d.observe(T0 + i * MINUTE, 100 + r.nextGaussian());
-    }
+    SeriesDetector d = quiet(r, 2000);
+    int i = 2000;
     // the series moves to 200 with five times the noise; 40 windows in, a spike past everything
     int alerts = 0;
     for (int k = 0; k < 600; k++, i++) {
@@ -496,6 +490,15 @@ class SeriesDetectorTest {
       assertFalse(now.alerts(ALERT), v + " on the detector that never stopped: " + now);
       assertFalse(old.alerts(ALERT), v + " on the one restored from version 4: " + old);
     }
+  }
+
+  /** A quiet series, 100 + N(0, 1), one value a minute for {@code n} minutes from T0. */
+  private static SeriesDetector quiet(Random r, int n) {
+    SeriesDetector d = new SeriesDetector(DetectorSettings.defaults());
+    for (int i = 0; i < n; i++) {
+      d.observe(T0 + i * MINUTE, 100 + r.nextGaussian());
+    }
+    return d;
   }
 
   /** Noise for {@code quiet} observations, then {@code spikes} times 39 of noise and a spike of 160, then 39 of noise. */
